@@ -1,0 +1,64 @@
+//! Server configuration: command-line flags, each also settable as a `CHINWAG_*` variable.
+//!
+//! Every limit and timer the server enforces lives here with its default and the reason for
+//! it; `docs/operations.md` lists them for operators. `chinwag --help` prints the same.
+
+use crate::session::SessionLimits;
+use clap::Parser;
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+/// Chinwag: a real-time chat relay.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "chinwag", version, about)]
+pub struct Config {
+    /// Address to listen on; use port 0 to let the OS pick a free one.
+    #[arg(long, env = "CHINWAG_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// SQLite database file; created, with its schema, on first start.
+    #[arg(long, env = "CHINWAG_DB", default_value = "./chinwag.db")]
+    pub db: PathBuf,
+
+    /// Directory of the built browser client (`trunk build` output), served at `/`.
+    #[arg(long, env = "CHINWAG_STATIC_DIR", default_value = "./dist")]
+    pub static_dir: PathBuf,
+
+    /// Seconds between pings to a quiet client. Browsers answer pings without any script, so
+    /// this keeps NAT mappings and proxies alive and detects dead peers.
+    #[arg(long, env = "CHINWAG_HEARTBEAT_SECS", default_value_t = 10)]
+    pub heartbeat_secs: u64,
+
+    /// Seconds without any frame (pongs count) after which a client is closed: three missed
+    /// heartbeats.
+    #[arg(long, env = "CHINWAG_IDLE_TIMEOUT_SECS", default_value_t = 30)]
+    pub idle_timeout_secs: u64,
+
+    /// Frames queued for one client before it counts as too slow and is closed with 1013; it
+    /// then resumes from history. Bounds server memory per client.
+    #[arg(long, env = "CHINWAG_OUTBOX_FRAMES", default_value_t = 1024)]
+    pub outbox_frames: usize,
+
+    /// Rooms one connection may be in at once.
+    #[arg(long, env = "CHINWAG_MAX_ROOMS_PER_CONNECTION", default_value_t = 64)]
+    pub max_rooms_per_connection: usize,
+
+    /// HTTP worker threads; 0 means one per CPU core.
+    #[arg(long, env = "CHINWAG_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+
+    /// Seconds a graceful shutdown waits for connections to finish before dropping them.
+    #[arg(long, env = "CHINWAG_SHUTDOWN_TIMEOUT_SECS", default_value_t = 5)]
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Config {
+    /// The per-connection part of the configuration.
+    pub fn session_limits(&self) -> SessionLimits {
+        SessionLimits {
+            heartbeat_interval: Duration::from_secs(self.heartbeat_secs.max(1)),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
+            outbox_frames: self.outbox_frames.max(1),
+            max_rooms: self.max_rooms_per_connection.max(1),
+        }
+    }
+}

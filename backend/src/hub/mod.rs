@@ -1,0 +1,129 @@
+//! The hub: the one API sessions and HTTP handlers call.
+//!
+//! It ties together the local membership registry ([`rooms::Rooms`]), the durable log
+//! ([`Store`]) and fan-out ([`Fanout`]). Posting goes hub → store → fan-out: the store assigns
+//! the id and publishes after commit, so a broadcast never precedes durability. Presence and
+//! typing events are ephemeral: they go straight to fan-out and are never stored.
+
+pub mod rooms;
+
+use crate::{
+    fanout::{Fanout, Frame},
+    session::outbox::OutboxSender,
+    store::{Appended, NewMessage, Page, Store, StoreError},
+};
+use chinwag_shared::{ChatRecord, RoomName, RoomSummary, ServerMsg, Username};
+use rooms::{PresenceChange, Rooms, SessionId};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
+/// Shared by every session and handler of a server.
+pub struct Hub {
+    rooms: Arc<Rooms>,
+    store: Arc<dyn Store>,
+    fanout: Arc<dyn Fanout>,
+    next_session: AtomicU64,
+}
+
+impl Hub {
+    /// A hub over the given registry, store and fan-out.
+    pub fn new(rooms: Arc<Rooms>, store: Arc<dyn Store>, fanout: Arc<dyn Fanout>) -> Self {
+        Self {
+            rooms,
+            store,
+            fanout,
+            next_session: AtomicU64::new(1),
+        }
+    }
+
+    /// A fresh id for a new connection.
+    pub fn new_session_id(&self) -> SessionId {
+        self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Registers `session` in `room` and announces its name if it is new there. Returns the
+    /// room's presence list. From this call on, the session's outbox receives the room's
+    /// frames; anything older must come from the store.
+    pub fn join(
+        &self,
+        room: &RoomName,
+        session: SessionId,
+        outbox: OutboxSender,
+        username: Option<Username>,
+    ) -> Vec<Username> {
+        let (users, change) = self.rooms.join(room, session, outbox, username);
+        self.announce(room, change);
+        users
+    }
+
+    /// Removes `session` from `room`, announcing a departure if it was the name's last
+    /// connection there.
+    pub fn leave(&self, room: &RoomName, session: SessionId) {
+        let change = self.rooms.leave(room, session);
+        self.announce(room, change);
+    }
+
+    /// Gives a nameless member of `room` the name `username`.
+    pub fn name(&self, room: &RoomName, session: SessionId, username: &Username) {
+        let change = self.rooms.name(room, session, username);
+        self.announce(room, change);
+    }
+
+    /// Whether `session` receives `room`'s frames.
+    pub fn is_member(&self, room: &RoomName, session: SessionId) -> bool {
+        self.rooms.is_member(room, session)
+    }
+
+    /// Stores a message; the store publishes it to the room when it is new.
+    pub async fn post(&self, message: NewMessage) -> Result<Appended, StoreError> {
+        self.store.append(message).await
+    }
+
+    /// Relays a typing notice to `room`; it is not stored.
+    pub fn typing(&self, room: &RoomName, username: &Username) {
+        let event = ServerMsg::Typing {
+            room: room.clone(),
+            username: username.clone(),
+        };
+        self.fanout.publish(Frame::event(room, &event));
+    }
+
+    /// One page of `room`'s history.
+    pub async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError> {
+        self.store.page(room, page).await
+    }
+
+    /// The newest id of `room`.
+    pub async fn last_id(&self, room: &RoomName) -> Result<u64, StoreError> {
+        self.store.last_id(room).await
+    }
+
+    /// Every room with its newest id.
+    pub async fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
+        self.store.rooms().await
+    }
+
+    /// Finishes pending writes; called once on shutdown after the sessions have closed.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    fn announce(&self, room: &RoomName, change: PresenceChange) {
+        if let Some(username) = change.arrived {
+            let event = ServerMsg::UserJoined {
+                room: room.clone(),
+                username,
+            };
+            self.fanout.publish(Frame::event(room, &event));
+        }
+        if let Some(username) = change.departed {
+            let event = ServerMsg::UserLeft {
+                room: room.clone(),
+                username,
+            };
+            self.fanout.publish(Frame::event(room, &event));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Chinwag's relay server.
+//!
+//! Data flows one way, and the modules follow it:
+//!
+//! ```text
+//! socket ──► session ──► hub ──► store ──► fan-out ──► sessions' outboxes ──► sockets
+//! (routes)   (one per     (rooms,  (durable   (frame encoded
+//!             connection)  presence) log, ids)  once, shared)
+//! ```
+//!
+//! - [`routes`]: HTTP handlers — `/socket` upgrades and spawns a [`session::Session`]; the
+//!   history API and `/healthz`.
+//! - [`session`]: one connection's loop: decodes client frames, enforces per-connection limits,
+//!   delivers its outbox in id order, pings, and closes with a reason.
+//! - [`hub`]: the API sessions call: join/leave/post/typing; local membership and presence.
+//! - [`store`]: the durable log behind a trait; [`store::sqlite`] is the embedded default.
+//! - [`fanout`]: delivery of encoded frames to a room's members behind a trait;
+//!   [`fanout::local`] is in-process.
+//! - [`config`] and [`server`]: flags, wiring and graceful shutdown.
+//!
+//! The wire protocol itself lives in the `chinwag-shared` crate; `docs/protocol.md` documents it.
+
+pub mod config;
+pub mod fanout;
+pub mod hub;
+pub mod routes;
+pub mod server;
+pub mod session;
+pub mod store;
+
+pub use config::Config;
+pub use server::{ServeError, serve};

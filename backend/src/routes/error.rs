@@ -1,0 +1,68 @@
+//! HTTP API errors: a status code plus an [`ApiError`] JSON body with a stable `code`.
+
+use crate::store::StoreError;
+use actix_web::{HttpResponse, ResponseError, http::StatusCode, web};
+use chinwag_shared::{ApiError, ErrorCode, ValidationError};
+use std::fmt;
+
+/// An error an API handler returns.
+#[derive(Debug)]
+pub struct ApiFailure {
+    status: StatusCode,
+    body: ApiError,
+}
+
+impl ApiFailure {
+    /// 400 with `code`.
+    pub fn bad_request(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            body: ApiError {
+                code,
+                detail: detail.into(),
+            },
+        }
+    }
+}
+
+impl From<ValidationError> for ApiFailure {
+    fn from(err: ValidationError) -> Self {
+        Self::bad_request(err.code(), err.to_string())
+    }
+}
+
+impl From<StoreError> for ApiFailure {
+    fn from(err: StoreError) -> Self {
+        tracing::warn!(error = %err, "store failed during an API request");
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            body: ApiError {
+                code: ErrorCode::Unavailable,
+                detail: "storage is unavailable; try again shortly".to_owned(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.body.code, self.body.detail)
+    }
+}
+
+impl ResponseError for ApiFailure {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(&self.body)
+    }
+}
+
+/// Makes malformed query strings (`after=abc`) answer with a JSON `bad_query` error.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _request| {
+        ApiFailure::bad_request(ErrorCode::BadQuery, err.to_string()).into()
+    })
+}

@@ -1,0 +1,35 @@
+//! HTTP routes: the WebSocket endpoint, the history API and health.
+//!
+//! Handlers are thin: they parse the request into validated types, call the [`Hub`] and turn
+//! the outcome into a response. [`AppState`] is what every handler shares.
+
+pub mod api;
+pub mod error;
+pub mod health;
+pub mod socket;
+
+use crate::{hub::Hub, session::SessionLimits};
+use actix_web::web;
+use std::sync::Arc;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+/// State shared by every handler.
+pub struct AppState {
+    /// The hub every session and handler talks to.
+    pub hub: Arc<Hub>,
+    /// Limits applied to each new connection.
+    pub limits: SessionLimits,
+    /// Cancelled when the server starts shutting down; sessions close with 1001.
+    pub shutdown: CancellationToken,
+    /// Every running session task, so shutdown can wait for their close frames.
+    pub sessions: TaskTracker,
+}
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(error::query_config())
+        .route("/socket", web::get().to(socket::socket))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/api/rooms", web::get().to(api::rooms))
+        .route("/api/rooms/{room}/messages", web::get().to(api::messages));
+}

@@ -1,0 +1,56 @@
+//! `GET /socket`: the WebSocket endpoint.
+//!
+//! Validates the query (`room`, `after`, `username`) before upgrading, so a bad one is a plain
+//! 400 rather than a socket that opens only to fail. Then it upgrades with actix-ws, caps frame
+//! and message size, and hands the connection to a [`Session`] task; the 101 goes back at once.
+
+use super::{AppState, error::ApiFailure};
+use crate::session::{InitialJoin, Session};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chinwag_shared::{MAX_FRAME_BYTES, RoomName, Username};
+use serde::Deserialize;
+use tracing::Instrument;
+
+/// Query string of `/socket`.
+#[derive(Debug, Deserialize)]
+pub struct SocketQuery {
+    room: Option<String>,
+    after: Option<u64>,
+    username: Option<String>,
+}
+
+impl SocketQuery {
+    fn initial_join(self) -> Result<InitialJoin, ApiFailure> {
+        Ok(InitialJoin {
+            room: match self.room {
+                Some(room) => RoomName::parse(&room)?,
+                None => RoomName::default_room(),
+            },
+            after: self.after,
+            username: self.username.as_deref().map(Username::parse).transpose()?,
+        })
+    }
+}
+
+/// Upgrades to a WebSocket and starts its session.
+pub async fn socket(
+    request: HttpRequest,
+    body: web::Payload,
+    query: web::Query<SocketQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let initial = query.into_inner().initial_join()?;
+    let (response, ws, stream) = actix_ws::handle(&request, body)?;
+    let frames = stream
+        .max_frame_size(MAX_FRAME_BYTES)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_FRAME_BYTES);
+    let session = Session::new(state.hub.clone(), ws, request.peer_addr(), state.limits);
+    let span = tracing::info_span!("session", id = session.id());
+    state.sessions.spawn_local(
+        session
+            .run(frames, initial, state.shutdown.clone())
+            .instrument(span),
+    );
+    Ok(response)
+}

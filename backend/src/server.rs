@@ -1,0 +1,122 @@
+//! Assembling and running a server: engine, HTTP app, graceful shutdown.
+//!
+//! [`serve`] takes an already bound listener (so tests and `--bind 127.0.0.1:0` know the port
+//! before anything runs) and a future that resolves when the server should stop. Shutdown runs
+//! in a fixed order: sessions close with 1001 and are awaited, the HTTP server stops accepting
+//! and drains, then the store commits what it accepted. Only then does `serve` return.
+
+use crate::{
+    config::Config,
+    fanout::{Fanout, local::LocalFanout},
+    hub::{Hub, rooms::Rooms},
+    routes::{self, AppState},
+    store::{StoreError, sqlite::SqliteStore},
+};
+use actix_web::{App, HttpResponse, web};
+use std::{future::Future, net::TcpListener, path::PathBuf, sync::Arc, time::Duration};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+/// Why a server could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The database could not be opened or created.
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    /// The HTTP server failed.
+    #[error("http server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs Chinwag on `listener` until `shutdown` resolves, then shuts down gracefully.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + 'static,
+) -> Result<(), ServeError> {
+    let hub = embedded_hub(&config)?;
+    let state = web::Data::new(AppState {
+        hub: Arc::clone(&hub),
+        limits: config.session_limits(),
+        shutdown: CancellationToken::new(),
+        sessions: TaskTracker::new(),
+    });
+    let static_dir = config
+        .static_dir
+        .is_dir()
+        .then(|| config.static_dir.clone());
+    if static_dir.is_none() {
+        tracing::warn!(dir = %config.static_dir.display(), "no built frontend; `/` explains how to build it");
+    }
+    let app_state = state.clone();
+    let mut http = actix_web::HttpServer::new(move || {
+        App::new()
+            .app_data(app_state.clone())
+            .configure(routes::configure)
+            .configure(|cfg| serve_frontend(cfg, static_dir.clone()))
+    })
+    .disable_signals()
+    .shutdown_timeout(config.shutdown_timeout_secs);
+    if config.workers > 0 {
+        http = http.workers(config.workers);
+    }
+    let http = http.listen(listener)?.run();
+    let stopper = actix_web::rt::spawn(stop_on(shutdown, state, http.handle()));
+    let served = http.await;
+    stopper.abort();
+    hub.close().await;
+    tracing::info!("stopped");
+    Ok(served?)
+}
+
+/// The single-node engine: SQLite log, in-process fan-out.
+fn embedded_hub(config: &Config) -> Result<Arc<Hub>, StoreError> {
+    let rooms = Arc::new(Rooms::default());
+    let fanout: Arc<dyn Fanout> = Arc::new(LocalFanout::new(Arc::clone(&rooms)));
+    let store = Arc::new(SqliteStore::open(&config.db, Arc::clone(&fanout))?);
+    tracing::info!(db = %config.db.display(), "store open");
+    Ok(Arc::new(Hub::new(rooms, store, fanout)))
+}
+
+/// Waits for `shutdown`, closes every session with 1001, then stops the HTTP server.
+async fn stop_on(
+    shutdown: impl Future<Output = ()>,
+    state: web::Data<AppState>,
+    http: actix_web::dev::ServerHandle,
+) {
+    shutdown.await;
+    tracing::info!("shutting down: closing sessions");
+    state.shutdown.cancel();
+    state.sessions.close();
+    // Sessions only queue a close frame and return, so this is quick; the bound guards
+    // against a session stuck writing to a peer that stopped reading.
+    let drained = tokio::time::timeout(Duration::from_secs(5), state.sessions.wait()).await;
+    if drained.is_err() {
+        tracing::warn!(
+            left = state.sessions.len(),
+            "sessions did not finish in time"
+        );
+    }
+    http.stop(true).await;
+}
+
+/// Serves the built browser client from `dir`, or a page that says how to build it.
+fn serve_frontend(cfg: &mut web::ServiceConfig, dir: Option<PathBuf>) {
+    match dir {
+        Some(dir) => {
+            cfg.service(actix_files::Files::new("/", dir).index_file("index.html"));
+        }
+        None => {
+            cfg.route("/", web::get().to(frontend_missing));
+        }
+    }
+}
+
+async fn frontend_missing() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(
+            "<!doctype html><title>Chinwag</title><h1>Chinwag is running</h1>\
+         <p>The browser client is not built. Run <code>cargo xtask run</code>, or \
+         <code>trunk build --release</code> and start with <code>--static-dir dist</code>.</p>",
+        )
+}

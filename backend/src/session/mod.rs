@@ -1,0 +1,502 @@
+//! A session: one WebSocket connection, from upgrade to close.
+//!
+//! [`Session::run`] is one `select!` loop over five sources: the client's frames, the outbox
+//! (frames fan-out queued for this connection), a heartbeat tick, server shutdown, and outbox
+//! overflow. Each arm calls a named method; the loop ends on EOF, a protocol error, a client
+//! close, shutdown, overflow or idle timeout, each with its own close code ([`Ending`]).
+//!
+//! Ordering: the session keeps a cursor per joined room — the newest id it has sent. A join
+//! registers with the hub *before* reading the store, so every record is either replayed from
+//! the store or arrives through the outbox; the cursor drops whatever was already sent and a
+//! jump in ids is filled from the store. Hence no gap and no duplicate, even mid-replay.
+//! Leaving rooms happens in `Drop`, so every exit path — including a dropped TCP connection —
+//! releases the session at once.
+
+pub mod inbound;
+pub mod outbox;
+
+use crate::{
+    fanout::{Frame, encode},
+    hub::{Hub, rooms::SessionId},
+    store::{Appended, NewMessage, Page, StoreError},
+};
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
+use bytestring::ByteString;
+use chinwag_shared::{
+    ChatRecord, ClientId, ErrorCode, ErrorFrame, MAX_HISTORY_PAGE, MessageText, Request, RoomName,
+    ServerMsg, Username,
+};
+use outbox::Outbox;
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+/// Per-connection limits and timers, from [`crate::config::Config`].
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    /// How often the server pings an otherwise quiet client.
+    pub heartbeat_interval: Duration,
+    /// A client heard from for no longer than this is closed.
+    pub idle_timeout: Duration,
+    /// Frames the outbox holds before the client counts as too slow.
+    pub outbox_frames: usize,
+    /// Rooms one connection may be in at once.
+    pub max_rooms: usize,
+}
+
+/// The room a connection joins as it opens (from the `/socket` query string).
+#[derive(Debug, Clone)]
+pub struct InitialJoin {
+    /// Room to join.
+    pub room: RoomName,
+    /// Replay after this id; live only when `None`.
+    pub after: Option<u64>,
+    /// The connection's name, if the client gave one.
+    pub username: Option<Username>,
+}
+
+/// Why a session ended; decides the close frame.
+#[derive(Debug)]
+pub enum Ending {
+    /// The TCP connection ended or the socket is already closed.
+    PeerGone,
+    /// The client sent a close frame.
+    PeerClosed(Option<CloseReason>),
+    /// The client broke RFC 6455 (oversized or malformed frame).
+    Protocol(ProtocolError),
+    /// The server is shutting down.
+    Shutdown,
+    /// The outbox overflowed: the client reads slower than its rooms talk.
+    SlowConsumer,
+    /// Nothing was heard from the client within the idle timeout.
+    IdleTimeout,
+    /// The store failed while filling a gap, so live delivery cannot stay gapless.
+    StoreFailed(StoreError),
+}
+
+impl Ending {
+    fn close_reason(&self) -> Option<CloseReason> {
+        let (code, description) = match self {
+            Ending::PeerGone => return None,
+            Ending::PeerClosed(_) => (CloseCode::Normal, "bye"),
+            Ending::Protocol(ProtocolError::Overflow) => (CloseCode::Size, "frame too large"),
+            Ending::Protocol(_) => (CloseCode::Protocol, "protocol error"),
+            Ending::Shutdown => (CloseCode::Away, "server shutting down"),
+            Ending::SlowConsumer => (
+                CloseCode::Again,
+                "too slow to keep up; reconnect with after=<last id>",
+            ),
+            Ending::IdleTimeout => (CloseCode::Away, "idle timeout"),
+            Ending::StoreFailed(_) => (CloseCode::Error, "storage unavailable; reconnect"),
+        };
+        Some(CloseReason {
+            code,
+            description: Some(description.to_owned()),
+        })
+    }
+}
+
+type Step = Result<(), Ending>;
+
+/// One connection's state.
+pub struct Session {
+    id: SessionId,
+    peer: Option<SocketAddr>,
+    hub: Arc<Hub>,
+    ws: actix_ws::Session,
+    outbox: Outbox,
+    /// Joined rooms → newest id sent to this client.
+    cursors: HashMap<RoomName, u64>,
+    username: Option<Username>,
+    limits: SessionLimits,
+    last_heard: Instant,
+}
+
+impl Session {
+    /// A session for a freshly upgraded connection.
+    pub fn new(
+        hub: Arc<Hub>,
+        ws: actix_ws::Session,
+        peer: Option<SocketAddr>,
+        limits: SessionLimits,
+    ) -> Self {
+        Self {
+            id: hub.new_session_id(),
+            peer,
+            outbox: Outbox::new(limits.outbox_frames),
+            hub,
+            ws,
+            cursors: HashMap::new(),
+            username: None,
+            limits,
+            last_heard: Instant::now(),
+        }
+    }
+
+    /// This connection's id, for logs.
+    pub fn id(&self) -> SessionId {
+        self.id
+    }
+
+    /// Serves the connection until it ends, then sends the close frame.
+    pub async fn run(
+        mut self,
+        mut frames: AggregatedMessageStream,
+        initial: InitialJoin,
+        shutdown: CancellationToken,
+    ) {
+        tracing::debug!(peer = ?self.peer, "session open");
+        let ending = self.serve(&mut frames, initial, &shutdown).await;
+        match &ending {
+            Ending::PeerGone | Ending::PeerClosed(_) | Ending::Shutdown => {
+                tracing::debug!(?ending, "session closed");
+            }
+            _ => tracing::info!(peer = ?self.peer, ?ending, "closing session"),
+        }
+        let _already_closed = self.ws.clone().close(ending.close_reason()).await;
+    }
+
+    async fn serve(
+        &mut self,
+        frames: &mut AggregatedMessageStream,
+        initial: InitialJoin,
+        shutdown: &CancellationToken,
+    ) -> Ending {
+        if let Err(ending) = self
+            .join(initial.room, initial.after, initial.username)
+            .await
+        {
+            return ending;
+        }
+        let mut heartbeat = tokio::time::interval(self.limits.heartbeat_interval);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        heartbeat.reset();
+        let overflowed = self.outbox.overflow_signal();
+        loop {
+            let step = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => Err(Ending::Shutdown),
+                () = overflowed.cancelled() => Err(Ending::SlowConsumer),
+                incoming = frames.recv() => self.on_incoming(incoming).await,
+                Some(frame) = self.outbox.next() => self.on_frame(&frame).await,
+                _ = heartbeat.tick() => self.on_heartbeat().await,
+            };
+            if let Err(ending) = step {
+                return ending;
+            }
+        }
+    }
+
+    async fn on_incoming(
+        &mut self,
+        incoming: Option<Result<AggregatedMessage, ProtocolError>>,
+    ) -> Step {
+        let message = match incoming {
+            Some(Ok(message)) => message,
+            Some(Err(err)) => return Err(Ending::Protocol(err)),
+            None => return Err(Ending::PeerGone),
+        };
+        self.last_heard = Instant::now();
+        match message {
+            AggregatedMessage::Text(text) => self.on_text(&text).await,
+            AggregatedMessage::Binary(_) => {
+                let detail = "binary frames are not part of the protocol; send JSON text";
+                self.send_error(inbound::error(
+                    ErrorCode::BinaryUnsupported,
+                    detail.to_owned(),
+                ))
+                .await
+            }
+            AggregatedMessage::Ping(payload) => {
+                self.ws.pong(&payload).await.map_err(|_| Ending::PeerGone)
+            }
+            AggregatedMessage::Pong(_) => Ok(()),
+            AggregatedMessage::Close(reason) => Err(Ending::PeerClosed(reason)),
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Step {
+        let message = match inbound::decode(text) {
+            Ok(message) => message,
+            Err(frame) => return self.send_error(frame).await,
+        };
+        match message.validate() {
+            Ok(request) => self.on_request(request).await,
+            Err(err) => self.send_error(inbound::rejection(&message, &err)).await,
+        }
+    }
+
+    async fn on_request(&mut self, request: Request) -> Step {
+        match request {
+            Request::Send {
+                room,
+                username,
+                text,
+                client_id,
+            } => self.on_send(room, username, text, client_id).await,
+            Request::Join {
+                room,
+                after,
+                username,
+            } => self.join(room, after, username).await,
+            Request::Leave { room } => self.leave(room).await,
+            Request::Typing { room, username } => self.on_typing(&room, username).await,
+        }
+    }
+
+    /// The username for a send or typing notice: the frame's, else the connection's.
+    fn speaker(&mut self, named: Option<Username>) -> Option<Username> {
+        let speaker = named.or_else(|| self.username.clone())?;
+        self.adopt_username(&speaker);
+        Some(speaker)
+    }
+
+    /// The first name a connection uses becomes its presence name in every room it is in.
+    fn adopt_username(&mut self, username: &Username) {
+        if self.username.is_some() {
+            return;
+        }
+        self.username = Some(username.clone());
+        for room in self.cursors.keys() {
+            self.hub.name(room, self.id, username);
+        }
+    }
+
+    async fn on_send(
+        &mut self,
+        room: RoomName,
+        username: Option<Username>,
+        text: MessageText,
+        client_id: Option<ClientId>,
+    ) -> Step {
+        let Some(username) = self.speaker(username) else {
+            let mut frame = inbound::error(
+                ErrorCode::UsernameRequired,
+                "name a username in the message or when joining".to_owned(),
+            );
+            frame.room = Some(room.to_string());
+            frame.client_id = client_id.map(|id| id.to_string());
+            return self.send_error(frame).await;
+        };
+        let message = NewMessage {
+            room: room.clone(),
+            username,
+            text,
+            client_id: client_id.clone(),
+        };
+        match self.hub.post(message).await {
+            // A member's confirmation arrives through its outbox, in order with everyone else's.
+            Ok(Appended::Stored(_)) if self.cursors.contains_key(&room) => Ok(()),
+            Ok(Appended::Stored(record) | Appended::Duplicate(record)) => {
+                self.send_record(&record).await
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "append failed");
+                let frame = ErrorFrame {
+                    code: ErrorCode::Unavailable,
+                    detail: "the message could not be stored; nothing was saved, retry later"
+                        .to_owned(),
+                    room: Some(room.to_string()),
+                    client_id: client_id.map(|id| id.to_string()),
+                };
+                self.send_error(frame).await
+            }
+        }
+    }
+
+    async fn on_typing(&mut self, room: &RoomName, username: Option<Username>) -> Step {
+        match self.speaker(username) {
+            Some(username) => {
+                self.hub.typing(room, &username);
+                Ok(())
+            }
+            None => {
+                let detail = "name a username before sending typing notices".to_owned();
+                self.send_error(inbound::error(ErrorCode::UsernameRequired, detail))
+                    .await
+            }
+        }
+    }
+
+    async fn join(
+        &mut self,
+        room: RoomName,
+        after: Option<u64>,
+        username: Option<Username>,
+    ) -> Step {
+        if let Some(username) = &username {
+            self.adopt_username(username);
+        }
+        if let Some(&cursor) = self.cursors.get(&room) {
+            return self.rejoin(room, after, cursor).await;
+        }
+        if self.cursors.len() >= self.limits.max_rooms {
+            let mut frame = inbound::error(
+                ErrorCode::TooManyRooms,
+                format!(
+                    "a connection may be in {} rooms at most",
+                    self.limits.max_rooms
+                ),
+            );
+            frame.room = Some(room.to_string());
+            return self.send_error(frame).await;
+        }
+        // Register first, then read the store: every record is then either in what we read or
+        // still to come through the outbox (see the module doc).
+        let users = self
+            .hub
+            .join(&room, self.id, self.outbox.sender(), self.username.clone());
+        let last_id = match self.hub.last_id(&room).await {
+            Ok(last_id) => last_id,
+            Err(err) => {
+                self.hub.leave(&room, self.id);
+                tracing::warn!(error = %err, "join failed");
+                return self.send_unavailable(&room).await;
+            }
+        };
+        // A client that saw more than the store holds (its server's database was replaced)
+        // restarts from what is here; `joined.last_id` < its `after` tells it so.
+        let cursor = after.map_or(last_id, |after| after.min(last_id));
+        self.cursors.insert(room.clone(), cursor);
+        self.catch_up(&room, u64::MAX).await?;
+        let last_id = self.cursors.get(&room).copied().unwrap_or(cursor);
+        self.send_msg(&ServerMsg::Joined {
+            room: room.clone(),
+            last_id,
+        })
+        .await?;
+        self.send_msg(&ServerMsg::Presence { room, users }).await
+    }
+
+    /// A join for a room the connection is already in: replay what it asks for again.
+    async fn rejoin(&mut self, room: RoomName, after: Option<u64>, cursor: u64) -> Step {
+        if let Some(after) = after.filter(|&after| after < cursor) {
+            let mut from = after;
+            while from < cursor {
+                let page = Page::After {
+                    after: from,
+                    limit: MAX_HISTORY_PAGE,
+                };
+                let records = self
+                    .hub
+                    .page(&room, page)
+                    .await
+                    .map_err(Ending::StoreFailed)?;
+                let Some(last) = records.last().map(|record| record.id) else {
+                    break;
+                };
+                for record in records.iter().filter(|record| record.id <= cursor) {
+                    self.send_record(record).await?;
+                }
+                from = last;
+            }
+        }
+        self.send_msg(&ServerMsg::Joined {
+            room,
+            last_id: cursor,
+        })
+        .await
+    }
+
+    async fn leave(&mut self, room: RoomName) -> Step {
+        if self.cursors.remove(&room).is_some() {
+            self.hub.leave(&room, self.id);
+        }
+        self.send_msg(&ServerMsg::Left { room }).await
+    }
+
+    /// Sends the stored records of `room` after its cursor and up to `upto`, advancing the
+    /// cursor as it goes.
+    async fn catch_up(&mut self, room: &RoomName, upto: u64) -> Step {
+        loop {
+            let Some(&cursor) = self.cursors.get(room) else {
+                return Ok(());
+            };
+            if cursor >= upto {
+                return Ok(());
+            }
+            let page = Page::After {
+                after: cursor,
+                limit: MAX_HISTORY_PAGE,
+            };
+            let records = self
+                .hub
+                .page(room, page)
+                .await
+                .map_err(Ending::StoreFailed)?;
+            let full_page = records.len() == MAX_HISTORY_PAGE;
+            for record in records.iter().take_while(|record| record.id <= upto) {
+                self.send_record(record).await?;
+                self.cursors.insert(room.clone(), record.id);
+            }
+            if !full_page {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Delivers a frame fan-out queued, keeping each room's ids gapless and unrepeated.
+    async fn on_frame(&mut self, frame: &Frame) -> Step {
+        let Some(&cursor) = self.cursors.get(&frame.room) else {
+            return Ok(()); // queued before this connection left the room
+        };
+        let Some(id) = frame.id else {
+            return self.send_text(frame.text.clone()).await;
+        };
+        if id <= cursor {
+            return Ok(()); // already sent during a replay
+        }
+        if id > cursor + 1 {
+            self.catch_up(&frame.room, id - 1).await?;
+        }
+        self.send_text(frame.text.clone()).await?;
+        self.cursors.insert(frame.room.clone(), id);
+        Ok(())
+    }
+
+    async fn on_heartbeat(&mut self) -> Step {
+        if self.last_heard.elapsed() > self.limits.idle_timeout {
+            return Err(Ending::IdleTimeout);
+        }
+        self.ws.ping(b"").await.map_err(|_| Ending::PeerGone)
+    }
+
+    async fn send_record(&mut self, record: &ChatRecord) -> Step {
+        self.send_msg(&ServerMsg::Chat(record.clone())).await
+    }
+
+    async fn send_unavailable(&mut self, room: &RoomName) -> Step {
+        let mut frame = inbound::error(
+            ErrorCode::Unavailable,
+            "storage is unavailable; try again shortly".to_owned(),
+        );
+        frame.room = Some(room.to_string());
+        self.send_error(frame).await
+    }
+
+    async fn send_error(&mut self, frame: ErrorFrame) -> Step {
+        tracing::debug!(code = %frame.code, detail = %frame.detail, "refused a client frame");
+        self.send_msg(&ServerMsg::Error(frame)).await
+    }
+
+    async fn send_msg(&mut self, message: &ServerMsg) -> Step {
+        self.send_text(encode(message)).await
+    }
+
+    async fn send_text(&mut self, text: ByteString) -> Step {
+        self.ws.text(text).await.map_err(|_| Ending::PeerGone)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        for room in self.cursors.keys() {
+            self.hub.leave(room, self.id);
+        }
+    }
+}

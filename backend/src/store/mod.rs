@@ -1,0 +1,104 @@
+//! The store: the durable, ordered log of every room's messages.
+//!
+//! The hub appends through [`Store::append`]; sessions and the HTTP API read pages of it. A
+//! store assigns ids (1, 2, 3, … per room, no holes), makes a retried `client_id` idempotent,
+//! and — once a record is durable — hands it to fan-out, in id order per room. That order is
+//! the contract live delivery relies on: store before broadcast, so anything a client saw
+//! survives a restart. [`sqlite::SqliteStore`] is the embedded default; a Redis-backed store can
+//! implement the same trait for multi-node deployments.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chinwag_shared::{ChatRecord, ClientId, MessageText, RoomName, RoomSummary, Username};
+
+/// A message to store: validated, not yet given an id.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Target room.
+    pub room: RoomName,
+    /// Poster.
+    pub username: Username,
+    /// Text.
+    pub text: MessageText,
+    /// Idempotency key, if the client gave one.
+    pub client_id: Option<ClientId>,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// The message was new: stored under a fresh id and handed to fan-out.
+    Stored(ChatRecord),
+    /// Its `client_id` was already stored in this room: nothing new was written; this is the
+    /// record stored the first time.
+    Duplicate(ChatRecord),
+}
+
+impl Appended {
+    /// The stored record, fresh or earlier.
+    pub fn record(&self) -> &ChatRecord {
+        match self {
+            Appended::Stored(record) | Appended::Duplicate(record) => record,
+        }
+    }
+}
+
+/// Which slice of a room's log to read. Pages are always returned in ascending id order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The first `limit` records with id > `after`.
+    After {
+        /// Exclusive lower bound.
+        after: u64,
+        /// Most records to return.
+        limit: usize,
+    },
+    /// The last `limit` records with id < `before` (scrollback).
+    Before {
+        /// Exclusive upper bound.
+        before: u64,
+        /// Most records to return.
+        limit: usize,
+    },
+}
+
+/// Why the store could not do what was asked. Clients see all of these as `unavailable`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused (disk full, I/O error, corrupt file).
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The store was shut down; no more writes are taken.
+    #[error("the store is shut down")]
+    Closed,
+    /// A stored row no longer passes validation (the file was edited by hand?).
+    #[error("stored row is invalid: {0}")]
+    Corrupt(String),
+    /// A batch of appends failed as a whole; none of it was stored.
+    #[error("write failed: {0}")]
+    WriteFailed(String),
+    /// A blocking store task panicked or was cancelled.
+    #[error("store task failed: {0}")]
+    TaskFailed(String),
+}
+
+/// The durable log behind the hub.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Stores `message` (or finds its earlier copy by `client_id`) and, if new, hands the record
+    /// to fan-out before returning.
+    async fn append(&self, message: NewMessage) -> Result<Appended, StoreError>;
+
+    /// Reads one page of `room`'s log, ascending.
+    async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError>;
+
+    /// The id of `room`'s newest record, 0 if it has none.
+    async fn last_id(&self, room: &RoomName) -> Result<u64, StoreError>;
+
+    /// Every room with its newest id, by name.
+    async fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError>;
+
+    /// Finishes every accepted write and refuses new ones. Idempotent.
+    async fn close(&self);
+}

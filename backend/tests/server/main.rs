@@ -1,0 +1,16 @@
+//! Integration tests: the real server binary, real sockets, a real SQLite file.
+//!
+//! One test binary with a module per area keeps link time down. Every test starts its own
+//! server on a free loopback port (see [`support`]) and never sleeps to synchronise: it waits
+//! for the frame that proves the state it needs, with a timeout.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod handshake;
+mod history;
+mod idempotency;
+mod presence;
+mod relay;
+mod restart;
+mod resume;
+mod support;

@@ -1,0 +1,105 @@
+//! Presence: who is in a room, join and leave events, and prompt release of dropped sessions.
+
+use crate::support::{Client, Server, WAIT};
+use serde_json::json;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+#[tokio::test]
+async fn joins_and_leaves_are_announced_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir).await;
+    let (mut alice, _) = Client::join(&server.ws_url("?room=den&username=alice")).await;
+    assert_eq!(alice.recv_type("presence").await["users"], json!(["alice"]));
+
+    let (mut bob, _) = Client::join(&server.ws_url("?room=den&username=bob")).await;
+    assert_eq!(
+        bob.recv_type("presence").await["users"],
+        json!(["alice", "bob"])
+    );
+    let joined = alice.recv_user_event("user_joined", "bob").await;
+    assert_eq!(
+        (joined["room"].as_str(), joined["username"].as_str()),
+        (Some("den"), Some("bob"))
+    );
+
+    bob.send_json(json!({"type": "leave", "room": "den"})).await;
+    let left = alice.recv_user_event("user_left", "bob").await;
+    assert_eq!(left["room"], "den");
+}
+
+#[tokio::test]
+async fn a_second_tab_of_the_same_person_is_listed_once_and_leaves_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir).await;
+    let (mut watcher, _) = Client::join(&server.ws_url("?room=den&username=watcher")).await;
+    let (tab1, _) = Client::join(&server.ws_url("?room=den&username=carol")).await;
+    watcher.recv_user_event("user_joined", "carol").await;
+    let (mut tab2, _) = Client::join(&server.ws_url("?room=den&username=carol")).await;
+    assert_eq!(
+        tab2.recv_type("presence").await["users"],
+        json!(["carol", "watcher"])
+    );
+
+    drop(tab1);
+    // Carol is still here in tab 2, so the next event the watcher sees is tab 2's message.
+    tab2.post("den", "carol", "still here").await;
+    let next = watcher.recv().await;
+    assert_eq!(
+        next["type"], "chat",
+        "no user_left while a tab remains: {next}"
+    );
+    drop(tab2);
+    watcher.recv_user_event("user_left", "carol").await;
+}
+
+#[tokio::test]
+async fn typing_notices_reach_the_room_and_are_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir).await;
+    let (mut alice, _) = Client::join(&server.ws_url("?room=den&username=alice")).await;
+    let (mut bob, _) = Client::join(&server.ws_url("?room=den&username=bob")).await;
+    alice
+        .send_json(json!({"type": "typing", "room": "den"}))
+        .await;
+    let typing = bob.recv_type("typing").await;
+    assert_eq!(
+        (typing["room"].as_str(), typing["username"].as_str()),
+        (Some("den"), Some("alice"))
+    );
+    let (_, history) = server.get_json("/api/rooms/den/messages").await;
+    assert_eq!(history, json!([]));
+}
+
+#[tokio::test]
+async fn an_abrupt_tcp_drop_releases_the_session_at_once_not_at_the_heartbeat() {
+    let dir = tempfile::tempdir().unwrap();
+    // Heartbeat and idle timeout far beyond the test's wait: only EOF detection can pass it.
+    let server = Server::start_with(
+        dir.path(),
+        &["--heartbeat-secs", "300", "--idle-timeout-secs", "900"],
+    )
+    .await;
+    let (mut watcher, _) = Client::join(&server.ws_url("?room=den&username=watcher")).await;
+
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    let request = format!(
+        "GET /socket?room=den&username=dave HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n",
+        server.addr
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 512];
+    let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 101"));
+    watcher.recv_user_event("user_joined", "dave").await;
+
+    drop(tcp); // no close frame, just a FIN
+    watcher.recv_user_event("user_left", "dave").await;
+}

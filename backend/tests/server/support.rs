@@ -1,0 +1,241 @@
+//! Test harness: the real `chinwag` binary on a free loopback port with its own SQLite file,
+//! and WebSocket/HTTP clients whose every wait is bounded by [`WAIT`].
+//!
+//! Servers start with `--bind 127.0.0.1:0` and report their port on stdout. A [`Server`] is
+//! killed when dropped, so a failing test leaves nothing running.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::{
+    net::SocketAddr,
+    path::Path,
+    process::{ExitStatus, Stdio},
+    time::Duration,
+};
+use tempfile::TempDir;
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    net::TcpStream,
+    process::{Child, Command},
+};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream,
+    tungstenite::{Message, protocol::CloseFrame},
+};
+
+/// Longest any single wait in a test may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A running `chinwag` process.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts a server on a fresh database in `dir`.
+    pub async fn start(dir: &TempDir) -> Server {
+        Self::start_with(dir.path(), &[]).await
+    }
+
+    /// Starts a server on `dir/chinwag.db` with extra flags.
+    pub async fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        let db = dir.join("chinwag.db");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chinwag"))
+            .args(["--bind", "127.0.0.1:0", "--static-dir"])
+            .arg(dir.join("no-frontend"))
+            .arg("--db")
+            .arg(&db)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn chinwag");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("server announced its address in time")
+            .expect("read stdout")
+            .expect("server printed a line");
+        let addr = line
+            .strip_prefix("chinwag listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .parse()
+            .expect("address parses");
+        Server { child, addr }
+    }
+
+    pub fn ws_url(&self, query: &str) -> String {
+        format!("ws://{}/socket{query}", self.addr)
+    }
+
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `GET path`, returning the status and the body parsed as JSON.
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let url = self.http_url(path);
+        tokio::task::spawn_blocking(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(WAIT))
+                .build()
+                .into();
+            let mut response = agent.get(&url).call().expect("http request");
+            let status = response.status().as_u16();
+            let body: Value = response.body_mut().read_json().expect("json body");
+            (status, body)
+        })
+        .await
+        .expect("http task")
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("server still running").to_string();
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} {pid} failed");
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub async fn terminate(mut self) -> ExitStatus {
+        self.signal("-TERM");
+        tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("server exited in time after SIGTERM")
+            .expect("wait for server")
+    }
+
+    /// Sends SIGKILL and waits for the process to be gone: a crash, nothing flushed.
+    pub async fn kill(mut self) {
+        self.signal("-KILL");
+        let _ = tokio::time::timeout(WAIT, self.child.wait()).await;
+    }
+}
+
+/// A WebSocket client speaking JSON text frames.
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    /// Connects without waiting for anything.
+    pub async fn connect(url: &str) -> Client {
+        let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connected in time")
+            .expect("websocket handshake");
+        Client { ws }
+    }
+
+    /// Connects and waits until the initial join completed (its `joined` frame), returning
+    /// the client and every frame that came before and including `joined`.
+    pub async fn join(url: &str) -> (Client, Vec<Value>) {
+        let mut client = Self::connect(url).await;
+        let frames = client.recv_through("joined").await;
+        (client, frames)
+    }
+
+    pub async fn send_json(&mut self, value: Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).await.expect("send frame");
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.ws.send(message).await.expect("send frame");
+    }
+
+    /// The next JSON text frame (pings and pongs skipped).
+    pub async fn recv(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a frame arrived in time")
+                .expect("the socket is still open")
+                .expect("a valid frame");
+            match message {
+                Message::Text(text) => return serde_json::from_str(&text).expect("server JSON"),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// Frames up to and including the first of type `kind`.
+    pub async fn recv_through(&mut self, kind: &str) -> Vec<Value> {
+        let mut frames = Vec::new();
+        loop {
+            let frame = self.recv().await;
+            let done = frame["type"] == kind;
+            frames.push(frame);
+            if done {
+                return frames;
+            }
+        }
+    }
+
+    /// The next frame of type `kind`, skipping others.
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        self.recv_through(kind)
+            .await
+            .pop()
+            .expect("at least one frame")
+    }
+
+    /// The next `user_joined` / `user_left` event about `username`, skipping others (a joiner
+    /// also receives its own arrival, like every member of the room).
+    pub async fn recv_user_event(&mut self, kind: &str, username: &str) -> Value {
+        loop {
+            let event = self.recv_type(kind).await;
+            if event["username"] == username {
+                return event;
+            }
+        }
+    }
+
+    /// Sends a chat message and waits for its confirmation (the echoed record).
+    pub async fn post(&mut self, room: &str, username: &str, message: &str) -> Value {
+        self.send_json(serde_json::json!({
+            "type": "send", "room": room, "username": username, "message": message
+        }))
+        .await;
+        loop {
+            let frame = self.recv_type("chat").await;
+            if frame["room"] == room && frame["message"] == message {
+                return frame;
+            }
+        }
+    }
+
+    /// Waits for the server's close frame.
+    pub async fn recv_close(&mut self) -> Option<CloseFrame> {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("close arrived in time");
+            match message {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    }
+}
+
+/// The ids of the chat frames among `frames`, in arrival order.
+pub fn chat_ids(frames: &[Value]) -> Vec<u64> {
+    frames
+        .iter()
+        .filter(|frame| frame["type"] == "chat")
+        .map(|frame| frame["id"].as_u64().expect("chat id is a u64"))
+        .collect()
+}

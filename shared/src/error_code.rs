@@ -1,0 +1,98 @@
+//! The stable `code` strings of error frames and HTTP API errors.
+//!
+//! Clients branch on these, so a code never changes meaning once released; `detail` is the
+//! human-readable part and may change. Every code is listed in `docs/protocol.md`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why the server refused something a client sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The text frame is not JSON at all.
+    BadJson,
+    /// The JSON is well formed but not the shape of any message (missing field, wrong type).
+    BadMessage,
+    /// The `type` names no message this server knows.
+    UnknownType,
+    /// A binary frame arrived; the protocol is JSON text only.
+    BinaryUnsupported,
+    /// A username breaks the rules in `names`.
+    InvalidUsername,
+    /// A room name breaks the rules in `names`.
+    InvalidRoom,
+    /// A `client_id` is empty, too long or holds control characters.
+    InvalidClientId,
+    /// The message text is blank.
+    EmptyMessage,
+    /// The message text is longer than [`crate::MAX_MESSAGE_CHARS`].
+    MessageTooLong,
+    /// A send or typing notice named no username and the connection has none yet.
+    UsernameRequired,
+    /// The connection is in as many rooms as the server allows.
+    TooManyRooms,
+    /// A query parameter of the HTTP API is malformed.
+    BadQuery,
+    /// The server could not store the message right now; nothing was stored, retry later.
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// Every code, in documentation order.
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::BadJson,
+        ErrorCode::BadMessage,
+        ErrorCode::UnknownType,
+        ErrorCode::BinaryUnsupported,
+        ErrorCode::InvalidUsername,
+        ErrorCode::InvalidRoom,
+        ErrorCode::InvalidClientId,
+        ErrorCode::EmptyMessage,
+        ErrorCode::MessageTooLong,
+        ErrorCode::UsernameRequired,
+        ErrorCode::TooManyRooms,
+        ErrorCode::BadQuery,
+        ErrorCode::Unavailable,
+    ];
+
+    /// The wire string, e.g. `"bad_json"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadJson => "bad_json",
+            ErrorCode::BadMessage => "bad_message",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::BinaryUnsupported => "binary_unsupported",
+            ErrorCode::InvalidUsername => "invalid_username",
+            ErrorCode::InvalidRoom => "invalid_room",
+            ErrorCode::InvalidClientId => "invalid_client_id",
+            ErrorCode::EmptyMessage => "empty_message",
+            ErrorCode::MessageTooLong => "message_too_long",
+            ErrorCode::UsernameRequired => "username_required",
+            ErrorCode::TooManyRooms => "too_many_rooms",
+            ErrorCode::BadQuery => "bad_query",
+            ErrorCode::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_and_as_str_agree_for_every_code() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let back: ErrorCode = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, code);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Chinwag's wire protocol: the serde types every Chinwag client and server speaks.
+//!
+//! A client opens a WebSocket on `/socket` and exchanges JSON text frames:
+//! - [`client_msg`]: what a client may send — [`ClientMsg`] (tagged by `"type"`) and the seed
+//!   lecture's bare `{"username","message"}` ([`SeedMsg`]), which posts to [`DEFAULT_ROOM`].
+//!   [`ClientMsg::validate`] turns raw wire fields into a [`Request`] of validated values.
+//! - [`server_msg`]: what the server sends — [`ServerMsg`], chat records, presence, errors.
+//! - [`record`]: [`ChatRecord`], a stored message with its per-room `id` and server `ts`; the
+//!   same JSON object appears on the socket and in the HTTP history API.
+//! - [`names`]: [`Username`], [`RoomName`], [`ClientId`], [`MessageText`] — validated newtypes,
+//!   the only way to hold one.
+//! - [`limits`]: every protocol limit as a named constant, shared by server checks and UI counters.
+//! - [`error_code`]: [`ErrorCode`], the stable `code` strings of error frames.
+//!
+//! The promises (ids strictly increasing per room, resume with `after`, idempotent `client_id`)
+//! are written down in `docs/protocol.md`. This crate depends on serde alone, so it builds for
+//! `wasm32-unknown-unknown` as well as native targets.
+#![deny(missing_docs)]
+
+pub mod client_msg;
+pub mod error_code;
+pub mod limits;
+pub mod names;
+pub mod record;
+pub mod server_msg;
+
+pub use client_msg::{ClientMsg, Envelope, Request, SeedMsg};
+pub use error_code::ErrorCode;
+pub use limits::*;
+pub use names::{ClientId, Field, MessageText, RoomName, Username, ValidationError};
+pub use record::{ChatRecord, RoomSummary};
+pub use server_msg::{ApiError, ErrorFrame, ServerMsg};

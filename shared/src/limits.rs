@@ -1,0 +1,30 @@
+//! Protocol limits as named constants.
+//!
+//! The server enforces them and the browser client shows them (the composer's length counter),
+//! so both read the same numbers from here. Lengths count Unicode scalar values (`char`s), which
+//! is what a person perceives as characters far more closely than UTF-8 bytes do.
+
+/// The room a client is in when it names none, and where the seed's bare messages go.
+pub const DEFAULT_ROOM: &str = "general";
+
+/// Longest chat message, in characters. 4,000 characters are at most 16,000 UTF-8 bytes, so a
+/// full message plus its JSON envelope stays far below [`MAX_FRAME_BYTES`].
+pub const MAX_MESSAGE_CHARS: usize = 4_000;
+
+/// Longest username, in characters.
+pub const MAX_USERNAME_CHARS: usize = 32;
+
+/// Longest room name, in characters.
+pub const MAX_ROOM_CHARS: usize = 48;
+
+/// Longest `client_id` a client may attach to a message, in characters.
+pub const MAX_CLIENT_ID_CHARS: usize = 64;
+
+/// Largest WebSocket message the server accepts, in bytes.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// Records per history page when the request names no `limit`.
+pub const DEFAULT_HISTORY_PAGE: usize = 100;
+
+/// Most records one history page returns; a larger `limit` is clamped to this.
+pub const MAX_HISTORY_PAGE: usize = 500;

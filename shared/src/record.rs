@@ -1,0 +1,34 @@
+//! A stored chat message, exactly as clients see it on the socket and in the history API.
+//!
+//! The server creates a [`ChatRecord`] when it stores a message: `id` is the room's next id
+//! (1, 2, 3, … with no holes, strictly increasing per room) and `ts` is the server's clock.
+
+use crate::{ClientId, RoomName, Username};
+use serde::{Deserialize, Serialize};
+
+/// One stored chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatRecord {
+    /// Position in its room's log: 1 for the first message, then +1 per stored message.
+    pub id: u64,
+    /// The room it was posted to.
+    pub room: RoomName,
+    /// Who posted it.
+    pub username: Username,
+    /// The text, as sent.
+    pub message: String,
+    /// Server time when it was stored, in Unix milliseconds.
+    pub ts: u64,
+    /// The sender's own id for this message, when it gave one; retries carry the same id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
+}
+
+/// A room and the id of its newest message, as listed by `GET /api/rooms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    /// The room.
+    pub room: RoomName,
+    /// The id of its newest message (0 if it has none).
+    pub last_id: u64,
+}

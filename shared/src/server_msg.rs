@@ -1,0 +1,147 @@
+//! What the server sends on the socket, and the error body of the HTTP API.
+//!
+//! Every frame is a JSON object tagged by `"type"`. Chat frames carry a whole [`ChatRecord`]
+//! flattened into the object, so `{"type":"chat","id":7,"room":"general",...}` is the same
+//! record the history API returns, plus the tag.
+
+use crate::{ChatRecord, ErrorCode, RoomName, Username};
+use serde::{Deserialize, Serialize};
+
+/// A message from server to client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// A stored chat message: live, replayed, or the confirmation of the client's own send.
+    Chat(ChatRecord),
+    /// A join is complete: everything up to `last_id` has been sent; live messages follow.
+    Joined {
+        /// The room joined.
+        room: RoomName,
+        /// The newest id sent so far for this room on this connection (0 if none).
+        last_id: u64,
+    },
+    /// A leave is complete: no more messages of `room` will arrive.
+    Left {
+        /// The room left.
+        room: RoomName,
+    },
+    /// Who is in `room` right now; sent once after each join.
+    Presence {
+        /// The room.
+        room: RoomName,
+        /// Names of the people in it, sorted, each once.
+        users: Vec<Username>,
+    },
+    /// `username` came into `room` (their first connection there).
+    UserJoined {
+        /// The room.
+        room: RoomName,
+        /// Who came.
+        username: Username,
+    },
+    /// `username` left `room` (their last connection there closed or left).
+    UserLeft {
+        /// The room.
+        room: RoomName,
+        /// Who left.
+        username: Username,
+    },
+    /// `username` is typing in `room`. Ephemeral: never stored, never replayed.
+    Typing {
+        /// The room.
+        room: RoomName,
+        /// Who is typing.
+        username: Username,
+    },
+    /// Something the client sent was refused; the connection stays open.
+    Error(ErrorFrame),
+}
+
+/// The body of an error frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorFrame {
+    /// Stable machine-readable reason.
+    pub code: ErrorCode,
+    /// Human-readable explanation.
+    pub detail: String,
+    /// The room the refused frame named, when it named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    /// The `client_id` of the refused send, so a client can mark that message as failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+/// The JSON body of an HTTP API error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable machine-readable reason.
+    pub code: ErrorCode,
+    /// Human-readable explanation.
+    pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ClientId;
+    use serde_json::json;
+
+    fn record() -> ChatRecord {
+        ChatRecord {
+            id: 7,
+            room: RoomName::parse("general").unwrap(),
+            username: Username::parse("alice").unwrap(),
+            message: "hi".into(),
+            ts: 1_700_000_000_000,
+            client_id: None,
+        }
+    }
+
+    #[test]
+    fn chat_frames_carry_the_required_fields_flat() {
+        let json = serde_json::to_value(ServerMsg::Chat(record())).unwrap();
+        assert_eq!(
+            json,
+            json!({"type":"chat","id":7,"room":"general","username":"alice","message":"hi","ts":1_700_000_000_000u64})
+        );
+    }
+
+    #[test]
+    fn chat_frames_round_trip_with_a_client_id() {
+        let mut rec = record();
+        rec.client_id = Some(ClientId::parse("c-9").unwrap());
+        let text = serde_json::to_string(&ServerMsg::Chat(rec.clone())).unwrap();
+        assert!(text.contains(r#""client_id":"c-9""#));
+        assert_eq!(
+            serde_json::from_str::<ServerMsg>(&text).unwrap(),
+            ServerMsg::Chat(rec)
+        );
+    }
+
+    #[test]
+    fn error_frames_have_type_code_and_detail() {
+        let frame = ServerMsg::Error(ErrorFrame {
+            code: ErrorCode::BadJson,
+            detail: "expected value".into(),
+            room: None,
+            client_id: None,
+        });
+        assert_eq!(
+            serde_json::to_value(frame).unwrap(),
+            json!({"type":"error","code":"bad_json","detail":"expected value"})
+        );
+    }
+
+    #[test]
+    fn presence_events_are_snake_case() {
+        let frame = ServerMsg::UserJoined {
+            room: RoomName::parse("general").unwrap(),
+            username: Username::parse("bob").unwrap(),
+        };
+        assert_eq!(
+            serde_json::to_value(frame).unwrap(),
+            json!({"type":"user_joined","room":"general","username":"bob"})
+        );
+    }
+}
