@@ -23,8 +23,10 @@ pub struct Config {
     #[arg(long, env = "CHINWAG_STATIC_DIR", default_value = "./dist")]
     pub static_dir: PathBuf,
 
-    /// Seconds between pings to a quiet client. Browsers answer pings without any script, so
-    /// this keeps NAT mappings and proxies alive and detects dead peers.
+    /// Seconds between pings to each client. Browsers answer pings without any script, so
+    /// this keeps NAT mappings and proxies alive and detects dead peers. The idle check runs
+    /// at each ping, so a silent client is closed between the idle timeout and one interval
+    /// after it.
     #[arg(long, env = "CHINWAG_HEARTBEAT_SECS", default_value_t = 10)]
     pub heartbeat_secs: u64,
 

@@ -28,6 +28,8 @@ pub enum ErrorCode {
     EmptyMessage,
     /// The message text is longer than [`crate::MAX_MESSAGE_CHARS`].
     MessageTooLong,
+    /// The message text holds a control character other than newline, carriage return or tab.
+    InvalidMessage,
     /// A send or typing notice named no username and the connection has none yet.
     UsernameRequired,
     /// The connection is in as many rooms as the server allows.
@@ -40,7 +42,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::BadJson,
         ErrorCode::BadMessage,
         ErrorCode::UnknownType,
@@ -50,6 +52,7 @@ impl ErrorCode {
         ErrorCode::InvalidClientId,
         ErrorCode::EmptyMessage,
         ErrorCode::MessageTooLong,
+        ErrorCode::InvalidMessage,
         ErrorCode::UsernameRequired,
         ErrorCode::TooManyRooms,
         ErrorCode::BadQuery,
@@ -68,6 +71,7 @@ impl ErrorCode {
             ErrorCode::InvalidClientId => "invalid_client_id",
             ErrorCode::EmptyMessage => "empty_message",
             ErrorCode::MessageTooLong => "message_too_long",
+            ErrorCode::InvalidMessage => "invalid_message",
             ErrorCode::UsernameRequired => "username_required",
             ErrorCode::TooManyRooms => "too_many_rooms",
             ErrorCode::BadQuery => "bad_query",

@@ -9,7 +9,8 @@
 //! - room: 1–48 characters of `a-z`, `0-9`, `-`, `_`, starting with a letter or digit. Room
 //!   names appear in URLs (`/api/rooms/{room}/messages`), hence the narrow alphabet.
 //! - client id: 1–64 characters, no control characters; otherwise the client's own business.
-//! - message: 1–4,000 characters, not only whitespace.
+//! - message: 1–4,000 characters, not only whitespace, no control characters but line
+//!   breaks and tabs.
 
 use crate::{
     ErrorCode, MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS, MAX_ROOM_CHARS, MAX_USERNAME_CHARS,
@@ -87,6 +88,7 @@ impl ValidationError {
     pub fn code(&self) -> ErrorCode {
         match (self.field(), self) {
             (Field::Message, ValidationError::TooLong { .. }) => ErrorCode::MessageTooLong,
+            (Field::Message, ValidationError::BadChar { .. }) => ErrorCode::InvalidMessage,
             (Field::Message, _) => ErrorCode::EmptyMessage,
             (Field::Username, _) => ErrorCode::InvalidUsername,
             (Field::Room, _) => ErrorCode::InvalidRoom,
@@ -232,9 +234,10 @@ fn validate_message(value: &str) -> Result<(), ValidationError> {
             field: Field::Message,
         });
     }
-    // Newlines and tabs are part of chat (Shift+Enter); other control characters are not.
+    // Line breaks (Shift+Enter; CRLF from some clients) and tabs are part of chat; other
+    // control characters only garble other people's screens.
     check(Field::Message, value, MAX_MESSAGE_CHARS, |c| {
-        !c.is_control() || matches!(c, '\n' | '\t')
+        !c.is_control() || matches!(c, '\n' | '\r' | '\t')
     })
 }
 
@@ -325,6 +328,11 @@ mod tests {
             ErrorCode::EmptyMessage
         );
         assert!(MessageText::parse("two\nlines").is_ok());
+        assert!(MessageText::parse("crlf\r\nlines").is_ok());
+        assert_eq!(
+            MessageText::parse("bell\u{7}").unwrap_err().code(),
+            ErrorCode::InvalidMessage
+        );
     }
 
     #[test]

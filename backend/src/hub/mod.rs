@@ -71,6 +71,11 @@ impl Hub {
         self.announce(room, change);
     }
 
+    /// Who is in `room` right now, as far as this node knows.
+    pub fn users(&self, room: &RoomName) -> Vec<Username> {
+        self.rooms.users(room)
+    }
+
     /// Whether `session` receives `room`'s frames.
     pub fn is_member(&self, room: &RoomName, session: SessionId) -> bool {
         self.rooms.is_member(room, session)

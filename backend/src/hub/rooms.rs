@@ -140,6 +140,11 @@ impl Rooms {
         }
     }
 
+    /// The presence list of `room`: each name once, sorted.
+    pub fn users(&self, room: &RoomName) -> Vec<Username> {
+        self.lock().get(room).map(Room::users).unwrap_or_default()
+    }
+
     /// Whether `session` is a member of `room`.
     pub fn is_member(&self, room: &RoomName, session: SessionId) -> bool {
         self.lock()

@@ -317,8 +317,9 @@ impl Session {
             }
             None => {
                 let detail = "name a username before sending typing notices".to_owned();
-                self.send_error(inbound::error(ErrorCode::UsernameRequired, detail))
-                    .await
+                let mut frame = inbound::error(ErrorCode::UsernameRequired, detail);
+                frame.room = Some(room.to_string());
+                self.send_error(frame).await
             }
         }
     }
@@ -397,10 +398,12 @@ impl Session {
             }
         }
         self.send_msg(&ServerMsg::Joined {
-            room,
+            room: room.clone(),
             last_id: cursor,
         })
-        .await
+        .await?;
+        let users = self.hub.users(&room);
+        self.send_msg(&ServerMsg::Presence { room, users }).await
     }
 
     async fn leave(&mut self, room: RoomName) -> Step {

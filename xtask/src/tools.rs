@@ -1,0 +1,133 @@
+//! Installing the frontend toolchain, idempotently.
+//!
+//! What is needed and why each comes from where it does is in `../shared/TOOLCHAIN.md`:
+//! the wasm32 target from rustup, trunk 0.21 (0.22 needs a newer rustc) and wasm-bindgen-cli
+//! from crates.io, and wasm-opt from the npm package `binaryen` (Debian's is too old). Each
+//! step asks the installed tool for its version first and only installs on a mismatch.
+
+use crate::run;
+use anyhow::{Context, Result, bail};
+use std::{
+    env,
+    ffi::OsString,
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const TRUNK_VERSION_REQ: &str = "~0.21";
+const TRUNK_VERSION_PREFIX: &str = "trunk 0.21.";
+const BINARYEN_PACKAGE: &str = "binaryen@132";
+
+/// Ensures every frontend tool is installed; returns the `PATH` under which trunk finds them.
+pub fn ensure_frontend_toolchain(root: &Path) -> Result<OsString> {
+    ensure_wasm_target()?;
+    let path = tool_path(root)?;
+    ensure_trunk(&path)?;
+    ensure_wasm_bindgen(root, &path)?;
+    ensure_wasm_opt(root)?;
+    Ok(path)
+}
+
+/// Adds the wasm32 target to the toolchain if it is missing.
+pub fn ensure_wasm_target() -> Result<()> {
+    let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
+        .context("rustup is needed to add the wasm32 target")?;
+    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+fn ensure_trunk(path: &OsString) -> Result<()> {
+    let version = output_of(Command::new("trunk").env("PATH", path).arg("--version"));
+    if version.is_ok_and(|v| v.starts_with(TRUNK_VERSION_PREFIX)) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing trunk {TRUNK_VERSION_REQ} (about 9 minutes on 2 cores, once)");
+    run(Command::new("cargo").args([
+        "install",
+        "trunk",
+        "--version",
+        TRUNK_VERSION_REQ,
+        "--locked",
+    ]))
+}
+
+fn ensure_wasm_bindgen(root: &Path, path: &OsString) -> Result<()> {
+    let wanted = locked_version(root, "wasm-bindgen")?;
+    let in_trunk_toml = fs::read_to_string(root.join("Trunk.toml"))?;
+    if !in_trunk_toml.contains(&format!("wasm_bindgen = \"{wanted}\"")) {
+        bail!("Trunk.toml's [tools] wasm_bindgen must be \"{wanted}\", the version in Cargo.lock");
+    }
+    let version = output_of(
+        Command::new("wasm-bindgen")
+            .env("PATH", path)
+            .arg("--version"),
+    );
+    if version.is_ok_and(|v| v.trim() == format!("wasm-bindgen {wanted}")) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing wasm-bindgen-cli {wanted} (about 3 minutes, once)");
+    // No --locked: the registry copy lacks a version its lockfile pins (see TOOLCHAIN.md).
+    run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]))
+}
+
+fn ensure_wasm_opt(root: &Path) -> Result<()> {
+    let dir = binaryen_dir(root);
+    if dir.join("node_modules/.bin/wasm-opt").exists() {
+        return Ok(());
+    }
+    fs::create_dir_all(&dir)?;
+    run(Command::new("npm").current_dir(&dir).args([
+        "install",
+        "--no-audit",
+        "--no-fund",
+        BINARYEN_PACKAGE,
+    ]))
+}
+
+fn binaryen_dir(root: &Path) -> PathBuf {
+    root.join("target/tools/binaryen")
+}
+
+/// `PATH` with cargo's install directory and the local wasm-opt in front.
+fn tool_path(root: &Path) -> Result<OsString> {
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    let mut dirs = vec![
+        cargo_home.join("bin"),
+        binaryen_dir(root).join("node_modules/.bin"),
+    ];
+    dirs.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    Ok(env::join_paths(dirs)?)
+}
+
+/// The version of `package` that Cargo.lock pins.
+fn locked_version(root: &Path, package: &str) -> Result<String> {
+    let lock = fs::read_to_string(root.join("Cargo.lock")).context("read Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{package}\"")
+            && let Some(version) = lines
+                .next()
+                .and_then(|next| next.strip_prefix("version = \""))
+                .and_then(|rest| rest.strip_suffix('"'))
+        {
+            return Ok(version.to_owned());
+        }
+    }
+    bail!("{package} is not in Cargo.lock")
+}
+
+/// Runs `command` quietly and returns its stdout; an error if it cannot start or fails.
+fn output_of(command: &mut Command) -> Result<String> {
+    let output = command.output()?;
+    if !output.status.success() {
+        bail!("exit {}", output.status);
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
