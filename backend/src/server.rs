@@ -99,8 +99,20 @@ async fn stop_on(
     http.stop(true).await;
 }
 
-/// Serves the built browser client from `dir`, or a page that says how to build it.
+/// The seed lecture's plain-JS client, compiled into the binary so it is always there.
+const SEED_PAGE: &str = include_str!("../static/examples/seed.html");
+
+/// Serves the built browser client from `dir`, or a page that says how to build it, plus
+/// the seed lecture's page at `/examples/seed.html`.
 fn serve_frontend(cfg: &mut web::ServiceConfig, dir: Option<PathBuf>) {
+    cfg.route(
+        "/examples/seed.html",
+        web::get().to(|| async {
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(SEED_PAGE)
+        }),
+    );
     match dir {
         Some(dir) => {
             cfg.service(actix_files::Files::new("/", dir).index_file("index.html"));
