@@ -1,28 +1,21 @@
-//! Chinwag's browser client (placeholder).
+//! Chinwag's browser client: a Yew app compiled to WebAssembly by trunk.
 //!
-//! The full client — rooms, history, presence, reconnect with resume, an outbox of pending
-//! sends — is built on this crate with Yew function components. For now it mounts a page that
-//! says what to try, and proves the wasm build, trunk pipeline and static serving work.
+//! - [`app`]: the screens and their layout.
+//! - [`chat`]: the engine — `use_chat`, the WebSocket [`chat::connection`], the pure reducer
+//!   [`chat::state`], reconnect [`chat::backoff`] and the HTTP [`chat::api`].
+//! - [`components`]: views, props in and callbacks out.
+//! - [`storage`]: what the browser remembers; [`testid`]: hooks for end-to-end tests.
 
-use yew::prelude::*;
+mod app;
+mod chat;
+mod components;
+mod storage;
+mod testid;
 
-#[component]
-fn App() -> Html {
-    html! {
-        <main class="placeholder">
-            <h1>{ "Chinwag" }</h1>
-            <p>{ "The relay is running. The full chat client is on its way." }</p>
-            <p>
-                { "Meanwhile, any WebSocket client can talk to " }
-                <code>{ "/socket" }</code>
-                { ", and " }
-                <a href="/api/rooms">{ "/api/rooms" }</a>
-                { " lists the rooms." }
-            </p>
-        </main>
-    }
-}
+// The unit tests of the pure parts run in headless Chromium (see frontend/webdriver.json).
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 fn main() {
-    yew::Renderer::<App>::new().render();
+    yew::Renderer::<app::App>::new().render();
 }

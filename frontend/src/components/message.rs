@@ -1,0 +1,87 @@
+//! One message: sender, text, local time, and whether it is stored, pending or refused.
+//!
+//! The text is a text node, never parsed as HTML, so `<script>` in a message shows literally.
+
+use crate::testid;
+use chinwag_shared::Username;
+use yew::prelude::*;
+
+/// Where a message stands.
+#[derive(Clone, PartialEq)]
+pub enum Delivery {
+    /// Stored by the server under this id at this time (Unix ms).
+    Confirmed {
+        /// The record's id.
+        id: u64,
+        /// Server time in Unix ms.
+        ts: u64,
+    },
+    /// Sent or queued, not yet confirmed.
+    Pending,
+    /// Refused by the server, with its reason.
+    Failed {
+        /// The server's explanation.
+        reason: String,
+        /// Send it again.
+        retry: Callback<()>,
+        /// Forget it.
+        discard: Callback<()>,
+    },
+}
+
+/// Props of [`Message`].
+#[derive(Properties, PartialEq)]
+pub struct MessageProps {
+    /// Who wrote it.
+    pub author: Username,
+    /// What they wrote.
+    pub text: AttrValue,
+    /// Where it stands.
+    pub delivery: Delivery,
+    /// Whether this person wrote it.
+    pub mine: bool,
+}
+
+/// One message in the list.
+#[component]
+pub fn Message(props: &MessageProps) -> Html {
+    let (state, id, meta) = match &props.delivery {
+        Delivery::Confirmed { id, ts } => ("confirmed", Some(id.to_string()), time_of(*ts)),
+        Delivery::Pending => (
+            "pending",
+            None,
+            html! { <span class="meta">{ "sending…" }</span> },
+        ),
+        Delivery::Failed { .. } => (
+            "failed",
+            None,
+            html! { <span class="meta">{ "not sent" }</span> },
+        ),
+    };
+    html! {
+        <li class={classes!("message", state, props.mine.then_some("mine"))}
+            data-testid={testid::MESSAGE} data-state={state} data-id={id}>
+            <div class="message-head">
+                <span class="author" data-testid={testid::MESSAGE_AUTHOR}>{ props.author.as_str() }</span>
+                { meta }
+            </div>
+            <p class="text" data-testid={testid::MESSAGE_TEXT}>{ props.text.clone() }</p>
+            if let Delivery::Failed { reason, retry, discard } = &props.delivery {
+                <p class="failure" role="alert">
+                    { reason.clone() }
+                    <button class="link" onclick={retry.reform(|_: MouseEvent| ())}>{ "Retry" }</button>
+                    <button class="link" onclick={discard.reform(|_: MouseEvent| ())}>{ "Discard" }</button>
+                </p>
+            }
+        </li>
+    }
+}
+
+/// `<time>` in the reader's locale and timezone.
+fn time_of(ts: u64) -> Html {
+    // f64 holds every millisecond timestamp until the year 287,396 exactly.
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ts as f64));
+    let shown: String = date.to_locale_time_string("default").into();
+    let iso: String = date.to_iso_string().into();
+    html! { <time class="meta" datetime={iso}>{ shown }</time> }
+}

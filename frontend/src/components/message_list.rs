@@ -1,0 +1,160 @@
+//! The scrolling log of the current room: stored messages, join/leave notices and the
+//! room's pending sends, oldest first.
+//!
+//! It follows new messages while the reader is at the bottom and keeps still when they have
+//! scrolled up to read (also when older pages are prepended), and offers "load older" while
+//! the log may have more before its first message.
+
+use super::message::{Delivery, Message};
+use crate::{
+    chat::state::{Notice, Pending},
+    testid,
+};
+use chinwag_shared::{ChatRecord, ClientId, RoomName, Username};
+use imbl::{OrdMap, Vector};
+use std::rc::Rc;
+use web_sys::Element;
+use yew::prelude::*;
+
+/// Within this many pixels of the bottom counts as "at the bottom".
+const STICK_THRESHOLD_PX: i32 = 48;
+
+/// Props of [`MessageList`].
+#[derive(Properties, PartialEq)]
+pub struct MessageListProps {
+    /// The room shown.
+    pub room: RoomName,
+    /// Its stored messages.
+    pub messages: OrdMap<u64, Rc<ChatRecord>>,
+    /// Its join/leave lines.
+    pub notices: Vector<Notice>,
+    /// Its unconfirmed sends.
+    pub pending: Vec<Pending>,
+    /// This person.
+    pub me: Username,
+    /// Whether older messages may exist.
+    pub has_older: bool,
+    /// Load the page before the first message.
+    pub on_load_older: Callback<()>,
+    /// Re-send a refused message.
+    pub on_retry: Callback<ClientId>,
+    /// Drop a refused message.
+    pub on_discard: Callback<ClientId>,
+}
+
+/// Where the reader is: following the end, or this far from the bottom.
+#[derive(Clone, Copy)]
+enum Scroll {
+    Following,
+    FromBottom(i32),
+}
+
+/// The message log.
+#[component]
+pub fn MessageList(props: &MessageListProps) -> Html {
+    let list = use_node_ref();
+    let scroll = use_mut_ref(|| Scroll::Following);
+    {
+        let scroll = scroll.clone();
+        use_effect_with(props.room.clone(), move |_| {
+            *scroll.borrow_mut() = Scroll::Following
+        });
+    }
+    {
+        // After every render: keep following, or keep the reader's place.
+        let (list, scroll) = (list.clone(), scroll.clone());
+        use_effect(move || {
+            if let Some(element) = list.cast::<Element>() {
+                match *scroll.borrow() {
+                    Scroll::Following => element.set_scroll_top(element.scroll_height()),
+                    Scroll::FromBottom(gap) => {
+                        element.set_scroll_top(element.scroll_height() - gap);
+                    }
+                }
+            }
+        });
+    }
+    let onscroll = {
+        let (list, scroll) = (list.clone(), scroll.clone());
+        Callback::from(move |_: Event| {
+            if let Some(element) = list.cast::<Element>() {
+                let gap = element.scroll_height() - element.scroll_top();
+                let at_bottom = gap - element.client_height() <= STICK_THRESHOLD_PX;
+                *scroll.borrow_mut() = if at_bottom {
+                    Scroll::Following
+                } else {
+                    Scroll::FromBottom(gap)
+                };
+            }
+        })
+    };
+    html! {
+        <ol class="messages" ref={list} {onscroll} data-testid={testid::MESSAGES}
+            aria-label={format!("Messages in #{}", props.room)}>
+            if props.has_older {
+                <li class="older">
+                    <button class="link" data-testid={testid::LOAD_OLDER}
+                        onclick={props.on_load_older.reform(|_: MouseEvent| ())}>
+                        { "Load older messages" }
+                    </button>
+                </li>
+            } else if props.messages.is_empty() && props.pending.is_empty() {
+                <li class="empty">{ format!("No messages in #{} yet. Say hello!", props.room) }</li>
+            }
+            { for interleave(&props.messages, &props.notices).into_iter().map(|item| match item {
+                Item::Record(record) => html! {
+                    <Message key={record.id} author={record.username.clone()}
+                        text={AttrValue::from(record.message.clone())}
+                        delivery={Delivery::Confirmed { id: record.id, ts: record.ts }}
+                        mine={record.username == props.me} />
+                },
+                Item::Notice(notice) => html! {
+                    <li key={format!("notice-{}", notice.seq)} class="notice">{ notice.text.clone() }</li>
+                },
+            }) }
+            { for props.pending.iter().map(|pending| pending_item(pending, props)) }
+        </ol>
+    }
+}
+
+enum Item<'a> {
+    Record(&'a ChatRecord),
+    Notice(&'a Notice),
+}
+
+/// Messages by id with each notice placed after the message that was newest when it came.
+fn interleave<'a>(
+    messages: &'a OrdMap<u64, Rc<ChatRecord>>,
+    notices: &'a Vector<Notice>,
+) -> Vec<Item<'a>> {
+    let mut items = Vec::with_capacity(messages.len() + notices.len());
+    let mut notices = notices.iter().peekable();
+    for (id, record) in messages.iter() {
+        while let Some(notice) = notices.next_if(|notice| notice.after_id < *id) {
+            items.push(Item::Notice(notice));
+        }
+        items.push(Item::Record(record));
+    }
+    items.extend(notices.map(Item::Notice));
+    items
+}
+
+fn pending_item(pending: &Pending, props: &MessageListProps) -> Html {
+    let delivery = match &pending.failed {
+        None => Delivery::Pending,
+        Some(reason) => {
+            let id = pending.client_id.clone();
+            let (retry, discard) = (props.on_retry.clone(), props.on_discard.clone());
+            let id2 = id.clone();
+            Delivery::Failed {
+                reason: reason.clone(),
+                retry: Callback::from(move |()| retry.emit(id.clone())),
+                discard: Callback::from(move |()| discard.emit(id2.clone())),
+            }
+        }
+    };
+    html! {
+        <Message key={format!("pending-{}", pending.client_id)} author={props.me.clone()}
+            text={AttrValue::from(pending.text.clone())} {delivery} mine=true />
+    }
+}

@@ -1,0 +1,33 @@
+//! Who is in the current room.
+
+use crate::testid;
+use chinwag_shared::Username;
+use yew::prelude::*;
+
+/// Props of [`PresenceList`].
+#[derive(Properties, PartialEq)]
+pub struct PresenceListProps {
+    /// Names in the room, sorted.
+    pub users: Vec<Username>,
+    /// This person, marked as "you".
+    pub me: Username,
+}
+
+/// The presence sidebar.
+#[component]
+pub fn PresenceList(props: &PresenceListProps) -> Html {
+    html! {
+        <aside class="presence" aria-label="People in this room">
+            <h2>{ format!("Here now · {}", props.users.len()) }</h2>
+            <ul data-testid={testid::PRESENCE}>
+                { for props.users.iter().map(|user| html! {
+                    <li key={user.as_str()} data-testid={testid::PRESENCE_USER}>
+                        <span class="dot" aria-hidden="true"></span>
+                        { user.as_str() }
+                        if *user == props.me { <span class="you">{ " (you)" }</span> }
+                    </li>
+                }) }
+            </ul>
+        </aside>
+    }
+}

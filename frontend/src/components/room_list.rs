@@ -1,0 +1,95 @@
+//! The rooms sidebar: switch rooms, see unread counts, join or create one by name.
+
+use crate::testid;
+use chinwag_shared::RoomName;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// One line of the sidebar.
+#[derive(Clone, PartialEq)]
+pub struct RoomEntry {
+    /// The room.
+    pub name: RoomName,
+    /// Unread messages in it.
+    pub unread: u32,
+}
+
+/// Props of [`RoomList`].
+#[derive(Properties, PartialEq)]
+pub struct RoomListProps {
+    /// Rooms to list, in order.
+    pub rooms: Vec<RoomEntry>,
+    /// The room on screen.
+    pub current: RoomName,
+    /// Open (joining if needed) a room.
+    pub on_open: Callback<RoomName>,
+}
+
+/// The rooms sidebar.
+#[component]
+pub fn RoomList(props: &RoomListProps) -> Html {
+    let draft = use_state(String::new);
+    let error = use_state(|| None::<String>);
+    let oninput = {
+        let draft = draft.clone();
+        Callback::from(move |event: InputEvent| {
+            draft.set(event.target_unchecked_into::<HtmlInputElement>().value());
+        })
+    };
+    let onsubmit = {
+        let (draft, error, on_open) = (draft.clone(), error.clone(), props.on_open.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let wanted = draft.trim().trim_start_matches('#').to_lowercase();
+            match RoomName::parse(&wanted) {
+                Ok(room) => {
+                    on_open.emit(room);
+                    draft.set(String::new());
+                    error.set(None);
+                }
+                Err(err) => error.set(Some(err.to_string())),
+            }
+        })
+    };
+    html! {
+        <nav class="rooms" aria-label="Rooms">
+            <h2>{ "Rooms" }</h2>
+            <ul data-testid={testid::ROOM_LIST}>
+                { for props.rooms.iter().map(|entry| room_item(entry, &props.current, &props.on_open)) }
+            </ul>
+            <form class="room-form" {onsubmit}>
+                <input data-testid={testid::ROOM_INPUT} value={(*draft).clone()} {oninput}
+                    placeholder="Join a room…" aria-label="Join or create a room by name"
+                    aria-invalid={error.is_some().then_some("true")} />
+                if let Some(message) = &*error {
+                    <p class="error" role="alert">{ message }</p>
+                }
+            </form>
+        </nav>
+    }
+}
+
+fn room_item(entry: &RoomEntry, current: &RoomName, on_open: &Callback<RoomName>) -> Html {
+    let is_current = entry.name == *current;
+    let onclick = {
+        let (room, on_open) = (entry.name.clone(), on_open.clone());
+        Callback::from(move |_: MouseEvent| on_open.emit(room.clone()))
+    };
+    let label = if entry.unread > 0 {
+        format!("{}, {} unread", entry.name, entry.unread)
+    } else {
+        entry.name.to_string()
+    };
+    html! {
+        <li key={entry.name.as_str()}>
+            <button class={classes!("room", is_current.then_some("current"))} {onclick}
+                data-testid={testid::ROOM} data-room={entry.name.to_string()}
+                aria-current={is_current.then_some("true")} aria-label={label}>
+                <span class="room-name">{ "#" }{ entry.name.as_str() }</span>
+                if entry.unread > 0 && !is_current {
+                    <span class="unread" data-testid={testid::UNREAD}>{ entry.unread }</span>
+                }
+            </button>
+        </li>
+    }
+}
