@@ -3,8 +3,10 @@
 //! - `cargo xtask run [-- FLAGS]`: installs the frontend toolchain if missing, builds the
 //!   browser client with trunk, then runs the server (release build) serving it. FLAGS go to
 //!   `chinwag` (e.g. `-- --bind 0.0.0.0:8080`).
-//! - `cargo xtask test`: every check CI runs — formatting, clippy (native and wasm), and the
-//!   whole test suite.
+//! - `cargo xtask test`: every check CI runs — formatting, clippy (native and wasm), the
+//!   native tests, the client's wasm tests in headless Chromium, and the browser end-to-end
+//!   suite against the release client and the real server. Installs Chromium and chromedriver
+//!   from Debian when missing.
 //! - `cargo xtask frontend`: only build the browser client into `dist/`.
 //!
 //! Each install step checks first and skips what is already present at the right version, so
@@ -75,9 +77,10 @@ fn build_frontend(root: &Path) -> Result<()> {
 /// Every check of CI, in the order that fails fastest.
 fn test_everything(root: &Path) -> Result<()> {
     tools::ensure_wasm_target()?;
+    let path = tools::tool_path(root)?;
     let cargo = |args: &[&str]| -> Result<()> {
         let mut command = Command::new("cargo");
-        command.current_dir(root).args(args);
+        command.current_dir(root).env("PATH", &path).args(args);
         run(&mut command)
     };
     cargo(&["fmt", "--all", "--check"])?;
@@ -99,10 +102,39 @@ fn test_everything(root: &Path) -> Result<()> {
         "-D",
         "warnings",
     ])?;
-    cargo(&["test", "--workspace"])?;
+    cargo(&["test", "--workspace", "--exclude", E2E_PACKAGE])?;
+
+    // The browser half: client logic in headless Chromium, then the whole app end to end.
+    tools::ensure_browser()?;
+    build_frontend(root)?;
+    let mut wasm_tests = Command::new("cargo");
+    wasm_tests
+        .current_dir(root)
+        .env("PATH", &path)
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .args([
+            "test",
+            "-p",
+            "chinwag-frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]);
+    run(&mut wasm_tests)?;
+    cargo(&["build", "-p", "chinwag-backend", "--bin", "chinwag"])?;
+    let mut e2e = Command::new("cargo");
+    e2e.current_dir(root)
+        .env("PATH", &path)
+        .env("CHINWAG_BIN", root.join("target/debug/chinwag"))
+        .env("CHINWAG_DIST", root.join("dist"))
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .args(["test", "-p", E2E_PACKAGE]);
+    run(&mut e2e)?;
     eprintln!("xtask: all checks passed");
     Ok(())
 }
+
+/// The browser end-to-end suite; it needs the built client and server, so it runs last.
+const E2E_PACKAGE: &str = "chinwag-e2e";
 
 /// Runs `command`, echoing it, and fails unless it exits 0.
 pub fn run(command: &mut Command) -> Result<()> {

@@ -92,8 +92,24 @@ fn binaryen_dir(root: &Path) -> PathBuf {
     root.join("target/tools/binaryen")
 }
 
+/// Debian's chromedriver, matching Debian's chromium.
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Installs Debian's Chromium and chromedriver unless both are there.
+pub fn ensure_browser() -> Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing chromium and chromium-driver from Debian (needs root)");
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-qq", "chromium", "chromium-driver"]))
+}
+
 /// `PATH` with cargo's install directory and the local wasm-opt in front.
-fn tool_path(root: &Path) -> Result<OsString> {
+pub fn tool_path(root: &Path) -> Result<OsString> {
     let cargo_home = env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))

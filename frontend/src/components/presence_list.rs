@@ -21,10 +21,10 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
             <h2>{ format!("Here now · {}", props.users.len()) }</h2>
             <ul data-testid={testid::PRESENCE}>
                 { for props.users.iter().map(|user| html! {
-                    <li key={user.as_str()} data-testid={testid::PRESENCE_USER}>
+                    <li key={user.as_str()}>
                         <span class="dot" aria-hidden="true"></span>
-                        { user.as_str() }
-                        if *user == props.me { <span class="you">{ " (you)" }</span> }
+                        <span data-testid={testid::PRESENCE_USER}>{ user.as_str() }</span>
+                        if *user == props.me { <span class="you">{ "(you)" }</span> }
                     </li>
                 }) }
             </ul>

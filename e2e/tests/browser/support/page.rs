@@ -1,0 +1,133 @@
+//! What a page shows, as the UI contract's `data-testid` hooks expose it: [`PAGE_SCRIPT`] reads
+//! them all in one script run and [`Page`] is its result, with the queries tests ask of it.
+//!
+//! This file is the e2e side of the contract; `frontend/src/testid.rs` is the other side.
+
+use serde::Deserialize;
+
+/// Collects everything the UI contract exposes, in one script run. Messages are only those
+/// inside the message list, in document order.
+pub const PAGE_SCRIPT: &str = r#"
+const one = (root, id) => root.querySelector(`[data-testid="${id}"]`);
+const all = (root, id) => [...root.querySelectorAll(`[data-testid="${id}"]`)];
+const text = (el) => (el ? el.textContent : null);
+const list = one(document, "messages");
+const status = one(document, "status");
+return {
+  username_screen: one(document, "username-input") !== null,
+  chat_screen: one(document, "composer") !== null,
+  username_error: text(one(document, "username-error")),
+  status: status ? status.getAttribute("data-state") : null,
+  messages: (list ? all(list, "message") : []).map((m) => ({
+    state: m.getAttribute("data-state"),
+    id: m.getAttribute("data-id"),
+    author: text(one(m, "message-author")),
+    text: text(one(m, "message-text")),
+  })),
+  rooms: all(document, "room").map((r) => ({
+    name: r.getAttribute("data-room"),
+    current: r.getAttribute("aria-current") === "true",
+    unread: text(one(r, "unread")),
+  })),
+  presence: all(document, "presence-user").map((u) => u.textContent.trim()),
+  typing: text(one(document, "typing")),
+};
+"#;
+
+/// What the page shows, as the UI contract's hooks expose it.
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    /// `[data-testid=username-input]` is present.
+    pub username_screen: bool,
+    /// `[data-testid=composer]` is present.
+    pub chat_screen: bool,
+    /// Text of `[data-testid=username-error]`, if shown.
+    pub username_error: Option<String>,
+    /// `data-state` of `[data-testid=status]`.
+    pub status: Option<String>,
+    /// `[data-testid=message]` elements inside `[data-testid=messages]`, in document order.
+    pub messages: Vec<Message>,
+    /// `[data-testid=room]` elements.
+    pub rooms: Vec<Room>,
+    /// Names in `[data-testid=presence-user]`.
+    pub presence: Vec<String>,
+    /// Text of `[data-testid=typing]`, if present.
+    pub typing: Option<String>,
+}
+
+/// One `[data-testid=message]`.
+#[derive(Debug, Deserialize)]
+pub struct Message {
+    /// `data-state`: `confirmed`, `pending` or `failed`.
+    pub state: Option<String>,
+    /// `data-id` (confirmed messages).
+    pub id: Option<String>,
+    /// Text of `[data-testid=message-author]`.
+    pub author: Option<String>,
+    /// Text of `[data-testid=message-text]`, exactly (`textContent`).
+    pub text: Option<String>,
+}
+
+/// One `[data-testid=room]`.
+#[derive(Debug, Deserialize)]
+pub struct Room {
+    /// `data-room`.
+    pub name: Option<String>,
+    /// `aria-current="true"`.
+    pub current: bool,
+    /// Text of its `[data-testid=unread]`, if any.
+    pub unread: Option<String>,
+}
+
+impl Message {
+    /// The author's name without surrounding whitespace.
+    pub fn author(&self) -> Option<&str> {
+        self.author.as_deref().map(str::trim)
+    }
+
+    /// Whether this is `text` by `author`, in any state.
+    pub fn is(&self, author: &str, text: &str) -> bool {
+        self.author() == Some(author) && self.text.as_deref() == Some(text)
+    }
+
+    /// Whether the server confirmed it.
+    pub fn confirmed(&self) -> bool {
+        self.state.as_deref() == Some("confirmed")
+    }
+}
+
+impl Page {
+    /// Messages whose text is exactly `text`.
+    pub fn with_text(&self, text: &str) -> Vec<&Message> {
+        self.messages
+            .iter()
+            .filter(|m| m.text.as_deref() == Some(text))
+            .collect()
+    }
+
+    /// The one confirmed message `text` by `author`, if it is listed; its `data-id`.
+    pub fn confirmed_id(&self, author: &str, text: &str) -> Option<String> {
+        self.messages
+            .iter()
+            .find(|m| m.is(author, text) && m.confirmed())
+            .and_then(|m| m.id.clone())
+    }
+
+    /// The current room's name (`aria-current="true"`).
+    pub fn current_room(&self) -> Option<&str> {
+        self.rooms
+            .iter()
+            .find(|r| r.current)
+            .and_then(|r| r.name.as_deref())
+    }
+
+    /// The room `name` in the room list.
+    pub fn room(&self, name: &str) -> Option<&Room> {
+        self.rooms.iter().find(|r| r.name.as_deref() == Some(name))
+    }
+
+    /// `data-state` of the status badge is `state`.
+    pub fn status_is(&self, state: &str) -> bool {
+        self.status.as_deref() == Some(state)
+    }
+}

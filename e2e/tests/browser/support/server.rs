@@ -1,0 +1,156 @@
+//! The `chinwag` server under test: the prebuilt binary ([`CHINWAG_BIN`]) serving the prebuilt
+//! client ([`CHINWAG_DIST`]) from a temp SQLite file, on a free loopback port.
+//!
+//! It reports its address on its first stdout line. A [`Server`] is killed when dropped;
+//! [`Server::kill`] is a crash (SIGKILL) and [`Server::restart`] brings a new process up on the
+//! same address and database, which is what a browser's reconnect needs to find it again.
+
+use super::{WAIT, required_path, workspace_root};
+use serde_json::Value;
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::Stdio,
+};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+/// Environment variable naming the server binary; default `<workspace>/target/debug/chinwag`.
+pub const CHINWAG_BIN: &str = "CHINWAG_BIN";
+/// Environment variable naming the built client; default `<workspace>/dist`.
+pub const CHINWAG_DIST: &str = "CHINWAG_DIST";
+
+/// A running `chinwag` process.
+pub struct Server {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    db: PathBuf,
+}
+
+impl Server {
+    /// Starts a server on a free port with a fresh database `dir/chinwag.db`.
+    pub async fn start(dir: &Path) -> Server {
+        Self::spawn(&dir.join("chinwag.db"), "127.0.0.1:0").await
+    }
+
+    /// Kills this server like a crash (SIGKILL: nothing flushed, no close frames) and waits
+    /// until the process is gone. Returns what [`Server::restart`] needs.
+    pub async fn kill(mut self) -> Stopped {
+        let pid = self.child.id().expect("server still running").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -KILL {pid} failed");
+        tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("server died in time after SIGKILL")
+            .expect("wait for server");
+        Stopped {
+            addr: self.addr,
+            db: self.db.clone(),
+        }
+    }
+
+    async fn spawn(db: &Path, bind: &str) -> Server {
+        let bin = required_path(
+            CHINWAG_BIN,
+            workspace_root().join("target/debug/chinwag"),
+            "the chinwag server binary",
+        );
+        let dist = required_path(
+            CHINWAG_DIST,
+            workspace_root().join("dist"),
+            "the built client",
+        );
+        assert!(
+            dist.join("index.html").exists(),
+            "{} has no index.html: build the client with `cargo xtask test` (or `cargo xtask \
+             frontend`), which runs trunk and builds the server first",
+            dist.display()
+        );
+        let mut child = Command::new(&bin)
+            .args(["--bind", bind, "--static-dir"])
+            .arg(&dist)
+            .arg("--db")
+            .arg(db)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}", bin.display()));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("server announced its address in time")
+            .expect("read server stdout")
+            .expect("server printed a line before exiting");
+        let addr = line
+            .strip_prefix("chinwag listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line from chinwag: {line:?}"))
+            .parse()
+            .expect("announced address parses");
+        Server {
+            child,
+            addr,
+            db: db.to_path_buf(),
+        }
+    }
+
+    /// `http://ADDR/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `ws://ADDR/socket?query`.
+    pub fn ws_url(&self, query: &str) -> String {
+        format!("ws://{}/socket{query}", self.addr)
+    }
+
+    /// Every stored message of `room` (one page of up to 500: enough for any test here), from
+    /// the history API.
+    pub async fn history(&self, room: &str) -> Vec<Value> {
+        let url = self.url(&format!("/api/rooms/{room}/messages?after=0&limit=500"));
+        let body = get_json(url).await;
+        body.as_array()
+            .unwrap_or_else(|| panic!("history is a JSON array, got {body}"))
+            .clone()
+    }
+}
+
+/// A killed server's address and database, to restart it on.
+pub struct Stopped {
+    addr: SocketAddr,
+    db: PathBuf,
+}
+
+impl Stopped {
+    /// Starts a new server process on the same address and database.
+    pub async fn restart(self) -> Server {
+        let server = Server::spawn(&self.db, &self.addr.to_string()).await;
+        assert_eq!(server.addr, self.addr, "restarted on the same address");
+        server
+    }
+}
+
+/// `GET url`, expecting 200 and a JSON body.
+async fn get_json(url: String) -> Value {
+    tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(WAIT))
+            .build()
+            .into();
+        let mut response = agent
+            .get(&url)
+            .call()
+            .unwrap_or_else(|err| panic!("GET {url}: {err}"));
+        response.body_mut().read_json().expect("JSON body")
+    })
+    .await
+    .expect("http task")
+}
