@@ -40,6 +40,10 @@ pub struct Config {
     #[arg(long, env = "CHINWAG_OUTBOX_FRAMES", default_value_t = 1024)]
     pub outbox_frames: usize,
 
+    /// Bytes of frames queued for one client before it counts as too slow (1013).
+    #[arg(long, env = "CHINWAG_OUTBOX_BYTES", default_value_t = 1024 * 1024)]
+    pub outbox_bytes: usize,
+
     /// Rooms one connection may be in at once.
     #[arg(long, env = "CHINWAG_MAX_ROOMS_PER_CONNECTION", default_value_t = 64)]
     pub max_rooms_per_connection: usize,
@@ -60,6 +64,7 @@ impl Config {
             heartbeat_interval: Duration::from_secs(self.heartbeat_secs.max(1)),
             idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
             outbox_frames: self.outbox_frames.max(1),
+            outbox_bytes: self.outbox_bytes.max(1),
             max_rooms: self.max_rooms_per_connection.max(1),
         }
     }

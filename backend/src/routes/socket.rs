@@ -45,12 +45,16 @@ pub async fn socket(
         .max_frame_size(MAX_FRAME_BYTES)
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME_BYTES);
-    let session = Session::new(state.hub.clone(), ws, request.peer_addr(), state.limits);
-    let span = tracing::info_span!("session", id = session.id());
-    state.sessions.spawn_local(
-        session
-            .run(frames, initial, state.shutdown.clone())
-            .instrument(span),
+    let session = Session::new(
+        state.hub.clone(),
+        ws,
+        request.peer_addr(),
+        state.limits,
+        state.shutdown.clone(),
     );
+    let span = tracing::info_span!("session", id = session.id());
+    state
+        .sessions
+        .spawn_local(session.run(frames, initial).instrument(span));
     Ok(response)
 }

@@ -45,6 +45,8 @@ pub struct SessionLimits {
     pub idle_timeout: Duration,
     /// Frames the outbox holds before the client counts as too slow.
     pub outbox_frames: usize,
+    /// Bytes of text the outbox holds before the client counts as too slow.
+    pub outbox_bytes: usize,
     /// Rooms one connection may be in at once.
     pub max_rooms: usize,
 }
@@ -84,8 +86,7 @@ impl Ending {
         let (code, description) = match self {
             Ending::PeerGone => return None,
             Ending::PeerClosed(_) => (CloseCode::Normal, "bye"),
-            Ending::Protocol(ProtocolError::Overflow) => (CloseCode::Size, "frame too large"),
-            Ending::Protocol(_) => (CloseCode::Protocol, "protocol error"),
+            Ending::Protocol(err) => protocol_close(err),
             Ending::Shutdown => (CloseCode::Away, "server shutting down"),
             Ending::SlowConsumer => (
                 CloseCode::Again,
@@ -98,6 +99,22 @@ impl Ending {
             code,
             description: Some(description.to_owned()),
         })
+    }
+}
+
+/// The close code for a broken frame (RFC 6455 §7.4.1).
+fn protocol_close(err: &ProtocolError) -> (CloseCode, &'static str) {
+    match err {
+        ProtocolError::Overflow => (CloseCode::Size, "message too large"),
+        // actix-ws reports text that is not UTF-8 as InvalidData, and a reassembled message
+        // over the limit as another I/O error: the only two I/O errors a parsed frame yields.
+        ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            (CloseCode::Invalid, "text is not valid UTF-8")
+        }
+        ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::Other => {
+            (CloseCode::Size, "message too large")
+        }
+        _ => (CloseCode::Protocol, "protocol error"),
     }
 }
 
@@ -115,7 +132,12 @@ pub struct Session {
     username: Option<Username>,
     limits: SessionLimits,
     last_heard: Instant,
+    shutdown: CancellationToken,
+    overflowed: CancellationToken,
 }
+
+/// How long the close frame may take to queue; a peer that stopped reading gets no more.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 impl Session {
     /// A session for a freshly upgraded connection.
@@ -124,11 +146,15 @@ impl Session {
         ws: actix_ws::Session,
         peer: Option<SocketAddr>,
         limits: SessionLimits,
+        shutdown: CancellationToken,
     ) -> Self {
+        let outbox = Outbox::new(limits.outbox_frames, limits.outbox_bytes);
         Self {
             id: hub.new_session_id(),
             peer,
-            outbox: Outbox::new(limits.outbox_frames),
+            overflowed: outbox.overflow_signal(),
+            outbox,
+            shutdown,
             hub,
             ws,
             cursors: HashMap::new(),
@@ -144,28 +170,23 @@ impl Session {
     }
 
     /// Serves the connection until it ends, then sends the close frame.
-    pub async fn run(
-        mut self,
-        mut frames: AggregatedMessageStream,
-        initial: InitialJoin,
-        shutdown: CancellationToken,
-    ) {
+    pub async fn run(mut self, mut frames: AggregatedMessageStream, initial: InitialJoin) {
         tracing::debug!(peer = ?self.peer, "session open");
-        let ending = self.serve(&mut frames, initial, &shutdown).await;
+        let ending = self.serve(&mut frames, initial).await;
         match &ending {
             Ending::PeerGone | Ending::PeerClosed(_) | Ending::Shutdown => {
                 tracing::debug!(?ending, "session closed");
             }
             _ => tracing::info!(peer = ?self.peer, ?ending, "closing session"),
         }
-        let _already_closed = self.ws.clone().close(ending.close_reason()).await;
+        let close = self.ws.clone().close(ending.close_reason());
+        let _closed_or_gone = tokio::time::timeout(CLOSE_GRACE, close).await;
     }
 
     async fn serve(
         &mut self,
         frames: &mut AggregatedMessageStream,
         initial: InitialJoin,
-        shutdown: &CancellationToken,
     ) -> Ending {
         if let Err(ending) = self
             .join(initial.room, initial.after, initial.username)
@@ -176,7 +197,7 @@ impl Session {
         let mut heartbeat = tokio::time::interval(self.limits.heartbeat_interval);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         heartbeat.reset();
-        let overflowed = self.outbox.overflow_signal();
+        let (shutdown, overflowed) = (self.shutdown.clone(), self.overflowed.clone());
         loop {
             let step = tokio::select! {
                 biased;
@@ -491,8 +512,24 @@ impl Session {
         self.send_text(encode(message)).await
     }
 
+    /// Hands `text` to the socket. Usually immediate; when the peer has stopped reading, the
+    /// write waits — but only until the outbox overflows, the server shuts down or the idle
+    /// timeout passes, so a stalled peer cannot pin its session forever.
     async fn send_text(&mut self, text: ByteString) -> Step {
-        self.ws.text(text).await.map_err(|_| Ending::PeerGone)
+        let write = self.ws.text(text);
+        tokio::pin!(write);
+        tokio::select! {
+            biased;
+            sent = &mut write => return sent.map_err(|_| Ending::PeerGone),
+            () = std::future::ready(()) => {}
+        }
+        tokio::select! {
+            biased;
+            sent = &mut write => sent.map_err(|_| Ending::PeerGone),
+            () = self.shutdown.cancelled() => Err(Ending::Shutdown),
+            () = self.overflowed.cancelled() => Err(Ending::SlowConsumer),
+            () = tokio::time::sleep(self.limits.idle_timeout) => Err(Ending::SlowConsumer),
+        }
     }
 }
 
