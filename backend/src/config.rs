@@ -48,6 +48,42 @@ pub struct Config {
     #[arg(long, env = "CHINWAG_MAX_ROOMS_PER_CONNECTION", default_value_t = 64)]
     pub max_rooms_per_connection: usize,
 
+    /// Frames per second one connection may send, sustained; the excess is refused with
+    /// `rate_limited`.
+    #[arg(long, env = "CHINWAG_RATE_PER_SEC", default_value_t = 20)]
+    pub rate_per_sec: u32,
+
+    /// Frames one connection may send in a burst before the rate applies.
+    #[arg(long, env = "CHINWAG_RATE_BURST", default_value_t = 40)]
+    pub rate_burst: u32,
+
+    /// Refused frames (net of the refill) after which a flooding client is closed with 1008.
+    #[arg(long, env = "CHINWAG_RATE_ABUSE_ALLOWANCE", default_value_t = 100)]
+    pub rate_abuse_allowance: u32,
+
+    /// WebSocket connections the server holds at most; more get 503.
+    #[arg(long, env = "CHINWAG_MAX_CONNECTIONS", default_value_t = 20_000)]
+    pub max_connections: usize,
+
+    /// WebSocket connections one client address holds at most; more get 429. Benchmarks
+    /// from one host lift it.
+    #[arg(long, env = "CHINWAG_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    pub max_connections_per_ip: usize,
+
+    /// Seconds a client has to send its complete request head (the WebSocket handshake
+    /// included); slower ones are dropped, so half-sent requests cannot hold sockets.
+    #[arg(long, env = "CHINWAG_HANDSHAKE_TIMEOUT_SECS", default_value_t = 5)]
+    pub handshake_timeout_secs: u64,
+
+    /// An origin (e.g. `https://chat.example.com`) whose pages may open sockets and send
+    /// state-changing requests, besides the server's own host. Repeat for more.
+    #[arg(
+        long = "allowed-origin",
+        env = "CHINWAG_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+
     /// HTTP worker threads; 0 means one per CPU core.
     #[arg(long, env = "CHINWAG_WORKERS", default_value_t = 0)]
     pub workers: usize,
@@ -66,6 +102,9 @@ impl Config {
             outbox_frames: self.outbox_frames.max(1),
             outbox_bytes: self.outbox_bytes.max(1),
             max_rooms: self.max_rooms_per_connection.max(1),
+            rate_per_sec: self.rate_per_sec,
+            rate_burst: self.rate_burst,
+            rate_abuse_allowance: self.rate_abuse_allowance,
         }
     }
 }

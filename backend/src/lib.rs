@@ -20,6 +20,7 @@
 //!
 //! The wire protocol itself lives in the `chinwag-shared` crate; `docs/protocol.md` documents it.
 
+pub mod admission;
 pub mod config;
 pub mod fanout;
 pub mod hub;

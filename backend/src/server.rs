@@ -6,10 +6,11 @@
 //! and drains, then the store commits what it accepted. Only then does `serve` return.
 
 use crate::{
+    admission::Admission,
     config::Config,
     fanout::{Fanout, local::LocalFanout},
     hub::{Hub, rooms::Rooms},
-    routes::{self, AppState},
+    routes::{self, AppState, origin::AllowedOrigins},
     store::{StoreError, sqlite::SqliteStore},
 };
 use actix_web::{App, HttpResponse, web};
@@ -39,6 +40,8 @@ pub async fn serve(
         limits: config.session_limits(),
         shutdown: CancellationToken::new(),
         sessions: TaskTracker::new(),
+        admission: Admission::new(config.max_connections, config.max_connections_per_ip),
+        allowed_origins: AllowedOrigins(config.allowed_origins.clone()),
     });
     let static_dir = config
         .static_dir
@@ -50,11 +53,15 @@ pub async fn serve(
     let app_state = state.clone();
     let mut http = actix_web::HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(
+                routes::origin::guard_unsafe_methods,
+            ))
             .app_data(app_state.clone())
             .configure(routes::configure)
             .configure(|cfg| serve_frontend(cfg, static_dir.clone()))
     })
     .disable_signals()
+    .client_request_timeout(Duration::from_secs(config.handshake_timeout_secs.max(1)))
     .shutdown_timeout(config.shutdown_timeout_secs);
     if config.workers > 0 {
         http = http.workers(config.workers);

@@ -38,11 +38,19 @@ pub enum ErrorCode {
     BadQuery,
     /// The server could not store the message right now; nothing was stored, retry later.
     Unavailable,
+    /// The connection sends faster than its rate limit; the frame was not handled.
+    RateLimited,
+    /// The username is held by another live connection in the room (with another token).
+    UsernameTaken,
+    /// The server or this address has as many connections as it allows (HTTP 503 / 429).
+    TooManyConnections,
+    /// The request's `Origin` is not allowed (HTTP 403).
+    ForbiddenOrigin,
 }
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::BadJson,
         ErrorCode::BadMessage,
         ErrorCode::UnknownType,
@@ -57,6 +65,10 @@ impl ErrorCode {
         ErrorCode::TooManyRooms,
         ErrorCode::BadQuery,
         ErrorCode::Unavailable,
+        ErrorCode::RateLimited,
+        ErrorCode::UsernameTaken,
+        ErrorCode::TooManyConnections,
+        ErrorCode::ForbiddenOrigin,
     ];
 
     /// The wire string, e.g. `"bad_json"`.
@@ -76,6 +88,10 @@ impl ErrorCode {
             ErrorCode::TooManyRooms => "too_many_rooms",
             ErrorCode::BadQuery => "bad_query",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::UsernameTaken => "username_taken",
+            ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::ForbiddenOrigin => "forbidden_origin",
         }
     }
 }

@@ -25,6 +25,24 @@ impl ApiFailure {
     }
 }
 
+impl ApiFailure {
+    /// 403 with `code`.
+    pub fn forbidden(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::FORBIDDEN, code, detail)
+    }
+
+    /// Any status with `code`.
+    pub fn with_status(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ApiError {
+                code,
+                detail: detail.into(),
+            },
+        }
+    }
+}
+
 impl From<ValidationError> for ApiFailure {
     fn from(err: ValidationError) -> Self {
         Self::bad_request(err.code(), err.to_string())

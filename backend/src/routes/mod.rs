@@ -6,10 +6,12 @@
 pub mod api;
 pub mod error;
 pub mod health;
+pub mod origin;
 pub mod socket;
 
-use crate::{hub::Hub, session::SessionLimits};
+use crate::{admission::Admission, hub::Hub, session::SessionLimits};
 use actix_web::web;
+use origin::AllowedOrigins;
 use std::sync::Arc;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -23,6 +25,10 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Every running session task, so shutdown can wait for their close frames.
     pub sessions: TaskTracker,
+    /// Connection caps, total and per address.
+    pub admission: Admission,
+    /// Origins allowed besides the server's own host.
+    pub allowed_origins: AllowedOrigins,
 }
 
 /// Registers every route.

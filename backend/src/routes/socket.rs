@@ -5,9 +5,12 @@
 //! and message size, and hands the connection to a [`Session`] task; the 101 goes back at once.
 
 use super::{AppState, error::ApiFailure};
-use crate::session::{InitialJoin, Session};
-use actix_web::{HttpRequest, HttpResponse, web};
-use chinwag_shared::{MAX_FRAME_BYTES, RoomName, Username};
+use crate::{
+    admission::{Permit, Refusal},
+    session::{InitialJoin, Session},
+};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use chinwag_shared::{ErrorCode, MAX_FRAME_BYTES, RoomName, Username};
 use serde::Deserialize;
 use tracing::Instrument;
 
@@ -39,7 +42,9 @@ pub async fn socket(
     query: web::Query<SocketQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    state.allowed_origins.check(&request)?;
     let initial = query.into_inner().initial_join()?;
+    let permit = admit(&request, &state)?;
     let (response, ws, stream) = actix_ws::handle(&request, body)?;
     let frames = stream
         .max_frame_size(MAX_FRAME_BYTES)
@@ -51,10 +56,33 @@ pub async fn socket(
         request.peer_addr(),
         state.limits,
         state.shutdown.clone(),
+        permit,
     );
     let span = tracing::info_span!("session", id = session.id());
     state
         .sessions
         .spawn_local(session.run(frames, initial).instrument(span));
     Ok(response)
+}
+
+/// Takes a connection slot for the request's peer, or says why not (503 / 429).
+fn admit(request: &HttpRequest, state: &AppState) -> Result<Permit, ApiFailure> {
+    let address = request
+        .peer_addr()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |peer| peer.ip());
+    state.admission.admit(address).map_err(|refusal| {
+        tracing::warn!(peer = %address, ?refusal, "refused a connection");
+        match refusal {
+            Refusal::ServerFull { max } => ApiFailure::with_status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::TooManyConnections,
+                format!("the server holds its maximum of {max} connections; retry later"),
+            ),
+            Refusal::AddressFull { max } => ApiFailure::with_status(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyConnections,
+                format!("this address holds its maximum of {max} connections"),
+            ),
+        }
+    })
 }

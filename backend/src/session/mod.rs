@@ -14,8 +14,10 @@
 
 pub mod inbound;
 pub mod outbox;
+pub mod rate_limit;
 
 use crate::{
+    admission::Permit,
     fanout::{Frame, encode},
     hub::{Hub, rooms::SessionId},
     store::{Appended, NewMessage, Page, StoreError},
@@ -27,6 +29,7 @@ use chinwag_shared::{
     ServerMsg, Username,
 };
 use outbox::Outbox;
+use rate_limit::{RateLimit, Verdict};
 use std::{
     collections::HashMap,
     net::SocketAddr,
@@ -49,6 +52,12 @@ pub struct SessionLimits {
     pub outbox_bytes: usize,
     /// Rooms one connection may be in at once.
     pub max_rooms: usize,
+    /// Frames per second a client may send, sustained.
+    pub rate_per_sec: u32,
+    /// Frames a client may send in a burst.
+    pub rate_burst: u32,
+    /// Refused frames (net of the refill) before a client counts as abusive (1008).
+    pub rate_abuse_allowance: u32,
 }
 
 /// The room a connection joins as it opens (from the `/socket` query string).
@@ -79,6 +88,8 @@ pub enum Ending {
     IdleTimeout,
     /// The store failed while filling a gap, so live delivery cannot stay gapless.
     StoreFailed(StoreError),
+    /// The client kept sending far over its rate limit.
+    Abuse,
 }
 
 impl Ending {
@@ -94,6 +105,7 @@ impl Ending {
             ),
             Ending::IdleTimeout => (CloseCode::Away, "idle timeout"),
             Ending::StoreFailed(_) => (CloseCode::Error, "storage unavailable; reconnect"),
+            Ending::Abuse => (CloseCode::Policy, "rate limit exceeded persistently"),
         };
         Some(CloseReason {
             code,
@@ -106,8 +118,19 @@ impl Ending {
 fn protocol_close(err: &ProtocolError) -> (CloseCode, &'static str) {
     match err {
         ProtocolError::Overflow => (CloseCode::Size, "message too large"),
-        // actix-ws reports text that is not UTF-8 as InvalidData, and a reassembled message
-        // over the limit as another I/O error: the only two I/O errors a parsed frame yields.
+        // actix-http 3 reports reserved bits as an InvalidData I/O error (its TODO says a
+        // variant will come); actix-ws reports text that is not UTF-8 as InvalidData too, and
+        // a reassembled message over the limit as an Other error. The hostile-client tests
+        // pin each mapping, so a change in those crates shows up there.
+        ProtocolError::Io(io)
+            if io.kind() == std::io::ErrorKind::InvalidData
+                && io.to_string().contains("reserved bits") =>
+        {
+            (
+                CloseCode::Protocol,
+                "reserved bits set without an extension",
+            )
+        }
         ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
             (CloseCode::Invalid, "text is not valid UTF-8")
         }
@@ -134,6 +157,12 @@ pub struct Session {
     last_heard: Instant,
     shutdown: CancellationToken,
     overflowed: CancellationToken,
+    rate: RateLimit,
+    /// Whether a rate-limit refusal was logged already: policy decisions are logged once.
+    rate_logged: bool,
+    /// This connection's slot; freed as the session ends, before its close frame goes out,
+    /// so a client that saw the close can count on the slot being free.
+    permit: Option<Permit>,
 }
 
 /// How long the close frame may take to queue; a peer that stopped reading gets no more.
@@ -147,6 +176,7 @@ impl Session {
         peer: Option<SocketAddr>,
         limits: SessionLimits,
         shutdown: CancellationToken,
+        permit: Permit,
     ) -> Self {
         let outbox = Outbox::new(limits.outbox_frames, limits.outbox_bytes);
         Self {
@@ -155,6 +185,14 @@ impl Session {
             overflowed: outbox.overflow_signal(),
             outbox,
             shutdown,
+            rate: RateLimit::new(
+                limits.rate_per_sec,
+                limits.rate_burst,
+                limits.rate_abuse_allowance,
+                Instant::now(),
+            ),
+            rate_logged: false,
+            permit: Some(permit),
             hub,
             ws,
             cursors: HashMap::new(),
@@ -179,6 +217,7 @@ impl Session {
             }
             _ => tracing::info!(peer = ?self.peer, ?ending, "closing session"),
         }
+        self.permit.take();
         let close = self.ws.clone().close(ending.close_reason());
         let _closed_or_gone = tokio::time::timeout(CLOSE_GRACE, close).await;
     }
@@ -223,6 +262,16 @@ impl Session {
             None => return Err(Ending::PeerGone),
         };
         self.last_heard = Instant::now();
+        if matches!(
+            message,
+            AggregatedMessage::Text(_) | AggregatedMessage::Binary(_)
+        ) {
+            match self.rate.check(self.last_heard) {
+                Verdict::Allow => {}
+                Verdict::Refuse => return self.refuse_over_rate(&message).await,
+                Verdict::Abuse => return Err(Ending::Abuse),
+            }
+        }
         match message {
             AggregatedMessage::Text(text) => self.on_text(&text).await,
             AggregatedMessage::Binary(_) => {
@@ -239,6 +288,31 @@ impl Session {
             AggregatedMessage::Pong(_) => Ok(()),
             AggregatedMessage::Close(reason) => Err(Ending::PeerClosed(reason)),
         }
+    }
+
+    /// Answers a frame over the rate with `rate_limited`, naming its send if it was one.
+    async fn refuse_over_rate(&mut self, message: &AggregatedMessage) -> Step {
+        if !self.rate_logged {
+            self.rate_logged = true;
+            tracing::warn!(peer = ?self.peer, "rate limit reached; refusing frames");
+        }
+        let sent = match message {
+            AggregatedMessage::Text(text) => inbound::decode(text).ok(),
+            _ => None,
+        };
+        let frame = ErrorFrame {
+            code: ErrorCode::RateLimited,
+            detail: format!(
+                "slow down: at most {} messages per second (bursts of {}); this one was not handled",
+                self.limits.rate_per_sec, self.limits.rate_burst
+            ),
+            room: sent.as_ref().and_then(|msg| msg.room()).map(str::to_owned),
+            client_id: sent
+                .as_ref()
+                .and_then(|msg| msg.client_id())
+                .map(str::to_owned),
+        };
+        self.send_error(frame).await
     }
 
     async fn on_text(&mut self, text: &str) -> Step {

@@ -8,8 +8,10 @@
 mod bad_input;
 mod handshake;
 mod history;
+mod hostile;
 mod idempotency;
 mod presence;
+mod raw;
 mod relay;
 mod restart;
 mod resume;

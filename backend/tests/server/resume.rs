@@ -1,7 +1,7 @@
 //! Resume: `after=N` replays exactly what was missed, then continues live, with no gap and no
 //! duplicate even while others keep posting during the replay.
 
-use crate::support::{Client, Server, WAIT, chat_ids};
+use crate::support::{Client, NO_RATE_LIMIT, Server, WAIT, chat_ids};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -20,7 +20,7 @@ async fn read_until(client: &mut Client, mut seen: Vec<u64>, last: u64) -> Vec<u
 #[tokio::test]
 async fn resume_after_disconnect_skips_nothing_and_repeats_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir).await;
+    let server = Server::start_with(dir.path(), &NO_RATE_LIMIT).await;
     let (mut sender, _) = Client::join(&server.ws_url("?room=busy")).await;
     let (mut reader, _) = Client::join(&server.ws_url("?room=busy&after=0")).await;
 

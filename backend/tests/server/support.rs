@@ -26,6 +26,9 @@ use tokio_tungstenite::{
 /// Longest any single wait in a test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// Flags that lift the per-connection rate limit, for tests that post in bulk.
+pub const NO_RATE_LIMIT: [&str; 4] = ["--rate-per-sec", "1000000", "--rate-burst", "1000000"];
+
 /// A running `chinwag` process.
 pub struct Server {
     child: Child,
@@ -209,8 +212,9 @@ impl Client {
         }))
         .await;
         loop {
-            let frame = self.recv_type("chat").await;
-            if frame["room"] == room && frame["message"] == message {
+            let frame = self.recv().await;
+            assert_ne!(frame["type"], "error", "the send was refused: {frame}");
+            if frame["type"] == "chat" && frame["room"] == room && frame["message"] == message {
                 return frame;
             }
         }

@@ -1,0 +1,163 @@
+//! A WebSocket client on raw TCP that can send frames no library would: unmasked, with
+//! reserved bits, unknown opcodes, fragmented control frames, invalid UTF-8 (RFC 6455 §5).
+
+use crate::support::{Server, WAIT};
+use serde_json::Value;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+pub const TEXT: u8 = 0x1;
+pub const BINARY: u8 = 0x2;
+pub const CONTINUATION: u8 = 0x0;
+pub const PING: u8 = 0x9;
+pub const FIN: u8 = 0x80;
+const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+/// What the server sent.
+#[derive(Debug)]
+pub enum Received {
+    Text(Value),
+    Close(u16),
+    /// The connection ended without a close frame.
+    Eof,
+}
+
+/// Sends an upgrade request with `extra` header lines and returns the response's status.
+pub async fn handshake_status(server: &Server, query: &str, extra: &str) -> u16 {
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    let request = format!(
+        "GET /socket{query} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n{extra}\r\n",
+        server.addr
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut status_line = [0u8; 12];
+    tokio::time::timeout(WAIT, tcp.read_exact(&mut status_line))
+        .await
+        .expect("answered in time")
+        .unwrap();
+    std::str::from_utf8(&status_line[9..12])
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+pub struct RawClient {
+    tcp: TcpStream,
+}
+
+impl RawClient {
+    /// Connects and completes the opening handshake on `/socket{query}`.
+    pub async fn open(server: &Server, query: &str) -> RawClient {
+        let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+        let request = format!(
+            "GET /socket{query} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Version: 13\r\n\r\n",
+            server.addr
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            tokio::time::timeout(WAIT, tcp.read_exact(&mut byte))
+                .await
+                .expect("handshake answered in time")
+                .unwrap();
+            head.push(byte[0]);
+        }
+        assert!(
+            head.starts_with(b"HTTP/1.1 101"),
+            "{}",
+            String::from_utf8_lossy(&head)
+        );
+        RawClient { tcp }
+    }
+
+    /// Sends one frame: `first` is FIN|RSV|opcode; client frames are masked unless told not.
+    pub async fn send_frame(&mut self, first: u8, payload: &[u8], masked: bool) {
+        let mut frame = vec![first];
+        let mask_bit = if masked { 0x80 } else { 0 };
+        match payload.len() {
+            len @ 0..=125 => frame.push(mask_bit | u8::try_from(len).unwrap()),
+            len @ 126..=65_535 => {
+                frame.push(mask_bit | 126);
+                frame.extend_from_slice(&u16::try_from(len).unwrap().to_be_bytes());
+            }
+            len => {
+                frame.push(mask_bit | 127);
+                frame.extend_from_slice(&u64::try_from(len).unwrap().to_be_bytes());
+            }
+        }
+        if masked {
+            frame.extend_from_slice(&MASK);
+            frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
+        } else {
+            frame.extend_from_slice(payload);
+        }
+        // The server may close as soon as it has seen the header; that is its answer.
+        let _ = self.tcp.write_all(&frame).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.send_frame(FIN | TEXT, text.as_bytes(), true).await;
+    }
+
+    /// The next text or close frame (pings skipped), or EOF.
+    pub async fn receive(&mut self) -> Received {
+        loop {
+            let mut head = [0u8; 2];
+            let read = tokio::time::timeout(WAIT, self.tcp.read_exact(&mut head))
+                .await
+                .expect("the server answered in time");
+            if read.is_err() {
+                return Received::Eof;
+            }
+            let len = match head[1] & 0x7f {
+                126 => {
+                    let mut ext = [0u8; 2];
+                    self.tcp.read_exact(&mut ext).await.unwrap();
+                    usize::from(u16::from_be_bytes(ext))
+                }
+                127 => {
+                    let mut ext = [0u8; 8];
+                    self.tcp.read_exact(&mut ext).await.unwrap();
+                    usize::try_from(u64::from_be_bytes(ext)).unwrap()
+                }
+                short => usize::from(short),
+            };
+            let mut payload = vec![0u8; len];
+            self.tcp.read_exact(&mut payload).await.unwrap();
+            match head[0] & 0x0f {
+                0x1 => return Received::Text(serde_json::from_slice(&payload).unwrap()),
+                0x8 => return Received::Close(u16::from_be_bytes([payload[0], payload[1]])),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Reads until the server closes; returns its close code.
+    pub async fn close_code(&mut self) -> u16 {
+        loop {
+            match self.receive().await {
+                Received::Close(code) => return code,
+                Received::Eof => panic!("connection ended without a close frame"),
+                Received::Text(_) => continue,
+            }
+        }
+    }
+
+    /// The next text frame of type `kind`.
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        loop {
+            match self.receive().await {
+                Received::Text(frame) if frame["type"] == kind => return frame,
+                Received::Text(_) => continue,
+                other => panic!("expected a {kind} frame, got {other:?}"),
+            }
+        }
+    }
+}
