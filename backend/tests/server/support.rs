@@ -71,6 +71,11 @@ impl Server {
         Server { child, addr }
     }
 
+    /// The server's process id (for reading its memory use from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("server still running")
+    }
+
     pub fn ws_url(&self, query: &str) -> String {
         format!("ws://{}/socket{query}", self.addr)
     }
