@@ -50,9 +50,15 @@ pub async fn serve(
     if static_dir.is_none() {
         tracing::warn!(dir = %config.static_dir.display(), "no built frontend; `/` explains how to build it");
     }
+    let app_page = static_dir
+        .as_ref()
+        .and_then(|dir| std::fs::read_to_string(dir.join("index.html")).ok())
+        .unwrap_or_default();
+    let csp = routes::security::content_security_policy(&[&app_page, SEED_PAGE]);
     let app_state = state.clone();
     let mut http = actix_web::HttpServer::new(move || {
         App::new()
+            .wrap(routes::security::headers(&csp))
             .wrap(actix_web::middleware::from_fn(
                 routes::origin::guard_unsafe_methods,
             ))

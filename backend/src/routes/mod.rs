@@ -7,6 +7,7 @@ pub mod api;
 pub mod error;
 pub mod health;
 pub mod origin;
+pub mod security;
 pub mod socket;
 
 use crate::{admission::Admission, hub::Hub, session::SessionLimits};

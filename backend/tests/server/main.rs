@@ -15,4 +15,5 @@ mod raw;
 mod relay;
 mod restart;
 mod resume;
+mod security;
 mod support;

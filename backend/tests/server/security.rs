@@ -1,0 +1,61 @@
+//! Security headers: the app and the seed page are served with a CSP that allows their own
+//! inline code by hash and nothing else, plus nosniff and a referrer policy.
+
+use crate::support::{Server, WAIT};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use sha2::{Digest, Sha256};
+
+fn get(url: &str) -> ureq::http::Response<ureq::Body> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(WAIT))
+        .build()
+        .into();
+    agent.get(url).call().unwrap()
+}
+
+fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn pages_carry_a_csp_that_allows_exactly_their_inline_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let frontend = dir.path().join("no-frontend"); // the directory the harness serves
+    std::fs::create_dir(&frontend).unwrap();
+    let boot = "import init from '/app.js'; await init();";
+    std::fs::write(
+        frontend.join("index.html"),
+        format!("<!doctype html><script type=\"module\">{boot}</script>"),
+    )
+    .unwrap();
+    let server = Server::start(&dir).await;
+
+    let (app, seed) = tokio::task::spawn_blocking({
+        let (app, seed) = (server.http_url("/"), server.http_url("/examples/seed.html"));
+        move || (get(&app), get(&seed))
+    })
+    .await
+    .unwrap();
+    for response in [&app, &seed] {
+        assert_eq!(response.status(), 200);
+        assert_eq!(header(response, "x-content-type-options"), "nosniff");
+        assert_eq!(header(response, "referrer-policy"), "no-referrer");
+    }
+    let csp = header(&app, "content-security-policy");
+    let boot_hash = STANDARD.encode(Sha256::digest(boot.as_bytes()));
+    assert!(csp.contains(&format!("'sha256-{boot_hash}'")), "{csp}");
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(header(&seed, "content-security-policy"), csp);
+}
