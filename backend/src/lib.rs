@@ -16,6 +16,7 @@
 //! - [`store`]: the durable log behind a trait; [`store::sqlite`] is the embedded default.
 //! - [`fanout`]: delivery of encoded frames to a room's members behind a trait;
 //!   [`fanout::local`] is in-process.
+//! - [`admission`]: connection caps; [`metrics`]: what `/metrics` reports.
 //! - [`config`] and [`server`]: flags, wiring and graceful shutdown.
 //!
 //! The wire protocol itself lives in the `chinwag-shared` crate; `docs/protocol.md` documents it.
@@ -24,6 +25,7 @@ pub mod admission;
 pub mod config;
 pub mod fanout;
 pub mod hub;
+pub mod metrics;
 pub mod routes;
 pub mod server;
 pub mod session;

@@ -10,6 +10,7 @@ use crate::{
     config::Config,
     fanout::{Fanout, local::LocalFanout},
     hub::{Hub, rooms::Rooms},
+    metrics::Metrics,
     routes::{self, AppState, origin::AllowedOrigins},
     store::{StoreError, sqlite::SqliteStore},
 };
@@ -87,7 +88,8 @@ fn embedded_hub(config: &Config) -> Result<Arc<Hub>, StoreError> {
     let fanout: Arc<dyn Fanout> = Arc::new(LocalFanout::new(Arc::clone(&rooms)));
     let store = Arc::new(SqliteStore::open(&config.db, Arc::clone(&fanout))?);
     tracing::info!(db = %config.db.display(), "store open");
-    Ok(Arc::new(Hub::new(rooms, store, fanout)))
+    let metrics = Arc::new(Metrics::default());
+    Ok(Arc::new(Hub::new(rooms, store, fanout, metrics)))
 }
 
 /// Waits for `shutdown`, closes every session with 1001, then stops the HTTP server.

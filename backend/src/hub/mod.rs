@@ -9,6 +9,7 @@ pub mod rooms;
 
 use crate::{
     fanout::{Fanout, Frame},
+    metrics::Metrics,
     session::outbox::OutboxSender,
     store::{Appended, NewMessage, Page, Store, StoreError},
 };
@@ -24,18 +25,30 @@ pub struct Hub {
     rooms: Arc<Rooms>,
     store: Arc<dyn Store>,
     fanout: Arc<dyn Fanout>,
+    metrics: Arc<Metrics>,
     next_session: AtomicU64,
 }
 
 impl Hub {
     /// A hub over the given registry, store and fan-out.
-    pub fn new(rooms: Arc<Rooms>, store: Arc<dyn Store>, fanout: Arc<dyn Fanout>) -> Self {
+    pub fn new(
+        rooms: Arc<Rooms>,
+        store: Arc<dyn Store>,
+        fanout: Arc<dyn Fanout>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
             rooms,
             store,
             fanout,
+            metrics,
             next_session: AtomicU64::new(1),
         }
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// A fresh id for a new connection.
@@ -83,7 +96,15 @@ impl Hub {
 
     /// Stores a message; the store publishes it to the room when it is new.
     pub async fn post(&self, message: NewMessage) -> Result<Appended, StoreError> {
-        self.store.append(message).await
+        let started = std::time::Instant::now();
+        let appended = self.store.append(message).await;
+        self.metrics
+            .store_append_seconds
+            .observe(started.elapsed().as_secs_f64());
+        if let Ok(Appended::Stored(_)) = &appended {
+            self.metrics.messages_in.inc();
+        }
+        appended
     }
 
     /// Relays a typing notice to `room`; it is not stored.

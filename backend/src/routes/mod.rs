@@ -37,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(error::query_config())
         .route("/socket", web::get().to(socket::socket))
         .route("/healthz", web::get().to(health::healthz))
+        .route("/metrics", web::get().to(health::metrics))
         .route("/api/rooms", web::get().to(api::rooms))
         .route("/api/rooms/{room}/messages", web::get().to(api::messages));
 }

@@ -93,6 +93,19 @@ pub enum Ending {
 }
 
 impl Ending {
+    /// The `reason` label counted in `chinwag_server_closes`; `None` when the client ended it.
+    fn metric_reason(&self) -> Option<&'static str> {
+        Some(match self {
+            Ending::PeerGone | Ending::PeerClosed(_) => return None,
+            Ending::Protocol(_) => "protocol",
+            Ending::Shutdown => "shutdown",
+            Ending::SlowConsumer => "slow_consumer",
+            Ending::IdleTimeout => "idle",
+            Ending::StoreFailed(_) => "store_failed",
+            Ending::Abuse => "abuse",
+        })
+    }
+
     fn close_reason(&self) -> Option<CloseReason> {
         let (code, description) = match self {
             Ending::PeerGone => return None,
@@ -179,6 +192,7 @@ impl Session {
         permit: Permit,
     ) -> Self {
         let outbox = Outbox::new(limits.outbox_frames, limits.outbox_bytes);
+        hub.metrics().connections_open.inc();
         Self {
             id: hub.new_session_id(),
             peer,
@@ -216,6 +230,10 @@ impl Session {
                 tracing::debug!(?ending, "session closed");
             }
             _ => tracing::info!(peer = ?self.peer, ?ending, "closing session"),
+        }
+        if let Some(reason) = ending.metric_reason() {
+            let label = crate::metrics::ReasonLabel { reason };
+            self.hub.metrics().server_closes.get_or_create(&label).inc();
         }
         self.permit.take();
         let close = self.ws.clone().close(ending.close_reason());
@@ -292,6 +310,7 @@ impl Session {
 
     /// Answers a frame over the rate with `rate_limited`, naming its send if it was one.
     async fn refuse_over_rate(&mut self, message: &AggregatedMessage) -> Step {
+        self.hub.metrics().rate_limited.inc();
         if !self.rate_logged {
             self.rate_logged = true;
             tracing::warn!(peer = ?self.peer, "rate limit reached; refusing frames");
@@ -558,6 +577,10 @@ impl Session {
     }
 
     async fn on_heartbeat(&mut self) -> Step {
+        self.hub
+            .metrics()
+            .outbox_depth
+            .observe(self.outbox.len() as f64);
         if self.last_heard.elapsed() > self.limits.idle_timeout {
             return Err(Ending::IdleTimeout);
         }
@@ -579,6 +602,10 @@ impl Session {
 
     async fn send_error(&mut self, frame: ErrorFrame) -> Step {
         tracing::debug!(code = %frame.code, detail = %frame.detail, "refused a client frame");
+        let label = crate::metrics::CodeLabel {
+            code: frame.code.as_str(),
+        };
+        self.hub.metrics().error_frames.get_or_create(&label).inc();
         self.send_msg(&ServerMsg::Error(frame)).await
     }
 
@@ -590,6 +617,13 @@ impl Session {
     /// write waits — but only until the outbox overflows, the server shuts down or the idle
     /// timeout passes, so a stalled peer cannot pin its session forever.
     async fn send_text(&mut self, text: ByteString) -> Step {
+        self.write(text).await?;
+        self.hub.metrics().frames_delivered.inc();
+        Ok(())
+    }
+
+    /// The write behind [`Self::send_text`], raced against the reasons to stop waiting.
+    async fn write(&mut self, text: ByteString) -> Step {
         let write = self.ws.text(text);
         tokio::pin!(write);
         tokio::select! {
@@ -609,6 +643,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        self.hub.metrics().connections_open.dec();
         for room in self.cursors.keys() {
             self.hub.leave(room, self.id);
         }

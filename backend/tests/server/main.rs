@@ -10,6 +10,7 @@ mod handshake;
 mod history;
 mod hostile;
 mod idempotency;
+mod metrics;
 mod presence;
 mod raw;
 mod relay;

@@ -102,6 +102,26 @@ impl Server {
         .expect("http task")
     }
 
+    /// `GET path`, returning the status and the body as text.
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let url = self.http_url(path);
+        tokio::task::spawn_blocking(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(WAIT))
+                .build()
+                .into();
+            let mut response = agent.get(&url).call().expect("http request");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.body_mut().read_to_string().expect("text body"),
+            )
+        })
+        .await
+        .expect("http task")
+    }
+
     fn signal(&self, signal: &str) {
         let pid = self.child.id().expect("server still running").to_string();
         let status = std::process::Command::new("kill")

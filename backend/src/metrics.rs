@@ -1,0 +1,119 @@
+//! Operational metrics, served at `/metrics` in the Prometheus (OpenMetrics) text format.
+//!
+//! One [`Metrics`] per server, shared by the hub and every session. Updating a counter is a
+//! relaxed atomic add; nothing here takes a lock on the message path. Metric names are
+//! listed with their meaning in `docs/operations.md`.
+
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    registry::Registry,
+};
+
+/// The `code` label of error-frame counts.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabel {
+    /// The error code, e.g. `bad_json`.
+    pub code: &'static str,
+}
+
+/// The `reason` label of closes the server initiates.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    /// Why, e.g. `slow_consumer`.
+    pub reason: &'static str,
+}
+
+/// Every metric the server keeps.
+pub struct Metrics {
+    registry: Registry,
+    /// WebSocket connections open now.
+    pub connections_open: Gauge,
+    /// Chat messages newly stored.
+    pub messages_in: Counter,
+    /// Frames written to sockets (chat, events, errors).
+    pub frames_delivered: Counter,
+    /// Error frames sent, by code.
+    pub error_frames: Family<CodeLabel, Counter>,
+    /// Frames refused by the rate limit.
+    pub rate_limited: Counter,
+    /// Connections the server closed, by reason (slow_consumer, abuse, idle, protocol, …).
+    pub server_closes: Family<ReasonLabel, Counter>,
+    /// Outbox depth in frames, sampled at each heartbeat of each session.
+    pub outbox_depth: Histogram,
+    /// Time from handing a message to the store until it is durable and published.
+    pub store_append_seconds: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("chinwag");
+        let metrics = Self {
+            connections_open: Gauge::default(),
+            messages_in: Counter::default(),
+            frames_delivered: Counter::default(),
+            error_frames: Family::default(),
+            rate_limited: Counter::default(),
+            server_closes: Family::default(),
+            outbox_depth: Histogram::new([0.0, 1.0, 4.0, 16.0, 64.0, 256.0, 1024.0]),
+            store_append_seconds: Histogram::new([
+                0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5,
+            ]),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "connections_open",
+            "WebSocket connections open now",
+            metrics.connections_open.clone(),
+        );
+        registry.register(
+            "messages_in",
+            "Chat messages newly stored",
+            metrics.messages_in.clone(),
+        );
+        registry.register(
+            "frames_delivered",
+            "Frames written to sockets",
+            metrics.frames_delivered.clone(),
+        );
+        registry.register(
+            "error_frames",
+            "Error frames sent, by code",
+            metrics.error_frames.clone(),
+        );
+        registry.register(
+            "rate_limited",
+            "Frames refused by the per-connection rate limit",
+            metrics.rate_limited.clone(),
+        );
+        registry.register(
+            "server_closes",
+            "Connections closed by the server, by reason",
+            metrics.server_closes.clone(),
+        );
+        registry.register(
+            "outbox_depth_frames",
+            "Frames waiting in a session's outbox, sampled at each heartbeat",
+            metrics.outbox_depth.clone(),
+        );
+        registry.register(
+            "store_append_seconds",
+            "Time to store a message durably and publish it",
+            metrics.store_append_seconds.clone(),
+        );
+        Self {
+            registry,
+            ..metrics
+        }
+    }
+}
+
+impl Metrics {
+    /// The text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _infallible = encode(&mut text, &self.registry);
+        text
+    }
+}
