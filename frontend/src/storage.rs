@@ -3,12 +3,13 @@
 //! Storage can be missing or full (private windows, quotas), so reads fall back to defaults
 //! and writes report failure without ever panicking: the app works, it just forgets.
 
-use chinwag_shared::{RoomName, Username};
+use chinwag_shared::{ClientToken, RoomName, Username};
 use gloo::storage::{LocalStorage, Storage};
 
 const USERNAME_KEY: &str = "chinwag.username";
 const ROOMS_KEY: &str = "chinwag.rooms";
 const CURRENT_ROOM_KEY: &str = "chinwag.room";
+const TOKEN_KEY: &str = "chinwag.token";
 
 /// The username chosen on an earlier visit, if it is still valid.
 pub fn load_username() -> Option<Username> {
@@ -40,4 +41,26 @@ pub fn save_rooms(rooms: &[RoomName], current: &RoomName) -> bool {
 pub fn load_current_room() -> Option<RoomName> {
     let raw: String = LocalStorage::get(CURRENT_ROOM_KEY).ok()?;
     RoomName::parse(&raw).ok()
+}
+
+/// This browser's client token: made once, then remembered. The server lets connections with
+/// the same token share a username (two tabs, or a reconnect that overlaps the old socket).
+pub fn client_token() -> Option<ClientToken> {
+    if let Some(token) = LocalStorage::get::<String>(TOKEN_KEY)
+        .ok()
+        .and_then(|raw| ClientToken::parse(&raw).ok())
+    {
+        return Some(token);
+    }
+    let random = |_| {
+        format!(
+            "{:08x}",
+            (js_sys::Math::random() * f64::from(u32::MAX)) as u32
+        )
+    };
+    let fresh: String = (0..4).map(random).collect();
+    let token = ClientToken::parse(&fresh).ok()?;
+    // Unsaved (private mode) it still serves this page's lifetime.
+    let _ = LocalStorage::set(TOKEN_KEY, token.as_str());
+    Some(token)
 }

@@ -372,6 +372,7 @@ impl Chat {
                     // From 0 so that a room we switch to arrives with its history.
                     after: Some(0),
                     username: Some(self.name.to_string()),
+                    token: None,
                 })
             }),
             ["leave", name] => room(name).map(|room| {

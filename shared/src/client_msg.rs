@@ -5,7 +5,7 @@
 //! [`crate::DEFAULT_ROOM`]. Fields arrive as raw strings so that a server can say precisely which
 //! one is wrong; [`ClientMsg::validate`] turns them into a [`Request`] of validated values.
 
-use crate::{ClientId, MessageText, RoomName, Username, ValidationError};
+use crate::{ClientId, ClientToken, MessageText, RoomName, Username, ValidationError};
 use serde::{Deserialize, Serialize};
 
 /// A message from client to server, as it appears on the wire.
@@ -36,6 +36,9 @@ pub enum ClientMsg {
         /// Show the connection under this name in the room's presence list.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         username: Option<String>,
+        /// The client's token, if the connection did not give one in its URL.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
     },
     /// Stop receiving a room's messages.
     Leave {
@@ -112,6 +115,8 @@ pub enum Request {
         after: Option<u64>,
         /// Presence name.
         username: Option<Username>,
+        /// The client's token.
+        token: Option<ClientToken>,
     },
     /// Leave `room`.
     Leave {
@@ -174,10 +179,12 @@ impl ClientMsg {
                 room,
                 after,
                 username,
+                token,
             } => Request::Join {
                 room: RoomName::parse(room)?,
                 after: *after,
                 username: parse_optional(username.as_deref(), Username::parse)?,
+                token: parse_optional(token.as_deref(), ClientToken::parse)?,
             },
             ClientMsg::Leave { room } => Request::Leave {
                 room: RoomName::parse(room)?,
@@ -233,7 +240,8 @@ mod tests {
             ClientMsg::Join {
                 room: "rust".into(),
                 after: Some(41),
-                username: None
+                username: None,
+                token: None,
             }
         );
         let json = serde_json::to_value(ClientMsg::Leave { room: "x".into() }).unwrap();

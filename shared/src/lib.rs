@@ -27,6 +27,6 @@ pub mod server_msg;
 pub use client_msg::{ClientMsg, Envelope, Request, SeedMsg};
 pub use error_code::ErrorCode;
 pub use limits::*;
-pub use names::{ClientId, Field, MessageText, RoomName, Username, ValidationError};
+pub use names::{ClientId, ClientToken, Field, MessageText, RoomName, Username, ValidationError};
 pub use record::{ChatRecord, RoomSummary};
 pub use server_msg::{ApiError, ErrorFrame, ServerMsg};

@@ -8,7 +8,8 @@
 //! - username: 1–32 characters; letters, digits, space, `_`, `-`, `.`; no space at either end.
 //! - room: 1–48 characters of `a-z`, `0-9`, `-`, `_`, starting with a letter or digit. Room
 //!   names appear in URLs (`/api/rooms/{room}/messages`), hence the narrow alphabet.
-//! - client id: 1–64 characters, no control characters; otherwise the client's own business.
+//! - client id and client token: 1–64 characters, no control characters; otherwise the
+//!   client's own business.
 //! - message: 1–4,000 characters, not only whitespace, no control characters but line
 //!   breaks and tabs.
 
@@ -254,6 +255,12 @@ validated_string!(
 validated_string!(
     /// A client's own id for one message, which makes retries of that message idempotent.
     ClientId,
+    validate_client_id
+);
+validated_string!(
+    /// A browser's own secret for "this is still me": two connections presenting the same
+    /// token may share a username in a room (two tabs); anyone else may not take it.
+    ClientToken,
     validate_client_id
 );
 validated_string!(

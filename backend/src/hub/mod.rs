@@ -13,8 +13,8 @@ use crate::{
     session::outbox::OutboxSender,
     store::{Appended, NewMessage, Page, Store, StoreError},
 };
-use chinwag_shared::{ChatRecord, RoomName, RoomSummary, ServerMsg, Username};
-use rooms::{PresenceChange, Rooms, SessionId};
+use chinwag_shared::{ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username};
+use rooms::{NameTaken, PresenceChange, Rooms, SessionId};
 use std::sync::{
     Arc,
     atomic::{AtomicU64, Ordering},
@@ -65,10 +65,22 @@ impl Hub {
         session: SessionId,
         outbox: OutboxSender,
         username: Option<Username>,
-    ) -> Vec<Username> {
-        let (users, change) = self.rooms.join(room, session, outbox, username);
+        token: Option<ClientToken>,
+    ) -> Result<Vec<Username>, NameTaken> {
+        let (users, change) = self.rooms.join(room, session, outbox, username, token)?;
         self.announce(room, change);
-        users
+        Ok(users)
+    }
+
+    /// Whether `name` in `room` belongs to another live client than `session` (with `token`).
+    pub fn name_taken(
+        &self,
+        room: &RoomName,
+        session: SessionId,
+        name: &Username,
+        token: Option<&ClientToken>,
+    ) -> bool {
+        self.rooms.name_taken(room, session, name, token)
     }
 
     /// Removes `session` from `room`, announcing a departure if it was the name's last
@@ -78,10 +90,16 @@ impl Hub {
         self.announce(room, change);
     }
 
-    /// Gives a nameless member of `room` the name `username`.
-    pub fn name(&self, room: &RoomName, session: SessionId, username: &Username) {
-        let change = self.rooms.name(room, session, username);
+    /// Gives a nameless member of `room` the name `username`, unless another client holds it.
+    pub fn name(
+        &self,
+        room: &RoomName,
+        session: SessionId,
+        username: &Username,
+    ) -> Result<(), NameTaken> {
+        let change = self.rooms.name(room, session, username)?;
         self.announce(room, change);
+        Ok(())
     }
 
     /// Who is in `room` right now, as far as this node knows.

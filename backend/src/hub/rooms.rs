@@ -4,9 +4,14 @@
 //! state sits behind one `std::sync::Mutex` whose sections are short and never await: delivery
 //! is a `try_send` per member. Presence is derived from the members' names, so a person with
 //! two tabs open is listed once and "leaves" only when their last connection does.
+//!
+//! Names: a username may be held by several live connections of a room only if they all
+//! present the same client token (the same browser); anyone else is refused with
+//! [`NameTaken`]. The check and the claim happen under one lock, so two connections cannot
+//! both take a free name.
 
 use crate::{fanout::Frame, session::outbox::OutboxSender};
-use chinwag_shared::{RoomName, Username};
+use chinwag_shared::{ClientToken, RoomName, Username};
 use std::{
     collections::{BTreeSet, HashMap},
     sync::{Arc, Mutex, MutexGuard},
@@ -19,7 +24,12 @@ pub type SessionId = u64;
 struct Member {
     outbox: OutboxSender,
     username: Option<Username>,
+    token: Option<ClientToken>,
 }
+
+/// The name is held in the room by a live connection with another (or no) client token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameTaken;
 
 #[derive(Default)]
 struct Room {
@@ -32,6 +42,20 @@ impl Room {
             .values()
             .filter(|member| member.username.as_ref() == Some(name))
             .count()
+    }
+
+    /// Whether `name` is held by a member other than `session` that is not the same client.
+    fn taken_by_another(
+        &self,
+        name: &Username,
+        session: SessionId,
+        token: Option<&ClientToken>,
+    ) -> bool {
+        self.members.iter().any(|(id, member)| {
+            *id != session
+                && member.username.as_ref() == Some(name)
+                && (token.is_none() || member.token.as_ref() != token)
+        })
     }
 
     fn users(&self) -> Vec<Username> {
@@ -86,19 +110,48 @@ impl Rooms {
         session: SessionId,
         outbox: OutboxSender,
         username: Option<Username>,
-    ) -> (Vec<Username>, PresenceChange) {
+        token: Option<ClientToken>,
+    ) -> Result<(Vec<Username>, PresenceChange), NameTaken> {
         let mut rooms = self.lock();
         let entry = rooms.entry(room.clone()).or_default();
+        if let Some(name) = &username
+            && entry.taken_by_another(name, session, token.as_ref())
+        {
+            if entry.members.is_empty() {
+                rooms.remove(room);
+            }
+            return Err(NameTaken);
+        }
         let arrived = username
             .as_ref()
             .filter(|name| entry.name_count(name) == 0)
             .cloned();
-        entry.members.insert(session, Member { outbox, username });
+        entry.members.insert(
+            session,
+            Member {
+                outbox,
+                username,
+                token,
+            },
+        );
         let change = PresenceChange {
             arrived,
             departed: None,
         };
-        (entry.users(), change)
+        Ok((entry.users(), change))
+    }
+
+    /// Whether `name` in `room` belongs to another live client than `session` (with `token`).
+    pub fn name_taken(
+        &self,
+        room: &RoomName,
+        session: SessionId,
+        name: &Username,
+        token: Option<&ClientToken>,
+    ) -> bool {
+        self.lock()
+            .get(room)
+            .is_some_and(|entry| entry.taken_by_another(name, session, token))
     }
 
     /// Removes `session` from `room`; drops the room when it empties.
@@ -122,21 +175,30 @@ impl Rooms {
     }
 
     /// Gives `session` a presence name in `room`, where it had none.
-    pub fn name(&self, room: &RoomName, session: SessionId, username: &Username) -> PresenceChange {
+    pub fn name(
+        &self,
+        room: &RoomName,
+        session: SessionId,
+        username: &Username,
+    ) -> Result<PresenceChange, NameTaken> {
         let mut rooms = self.lock();
         let Some(entry) = rooms.get_mut(room) else {
-            return PresenceChange::default();
+            return Ok(PresenceChange::default());
         };
+        let token = entry.members.get(&session).and_then(|m| m.token.clone());
+        if entry.taken_by_another(username, session, token.as_ref()) {
+            return Err(NameTaken);
+        }
         let is_new_name = entry.name_count(username) == 0;
         match entry.members.get_mut(&session) {
             Some(member) if member.username.is_none() => {
                 member.username = Some(username.clone());
-                PresenceChange {
+                Ok(PresenceChange {
                     arrived: is_new_name.then(|| username.clone()),
                     departed: None,
-                }
+                })
             }
-            _ => PresenceChange::default(),
+            _ => Ok(PresenceChange::default()),
         }
     }
 

@@ -10,7 +10,7 @@ use crate::{
     session::{InitialJoin, Session},
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use chinwag_shared::{ErrorCode, MAX_FRAME_BYTES, RoomName, Username};
+use chinwag_shared::{ClientToken, ErrorCode, MAX_FRAME_BYTES, RoomName, Username};
 use serde::Deserialize;
 use tracing::Instrument;
 
@@ -20,6 +20,7 @@ pub struct SocketQuery {
     room: Option<String>,
     after: Option<u64>,
     username: Option<String>,
+    token: Option<String>,
 }
 
 impl SocketQuery {
@@ -31,6 +32,7 @@ impl SocketQuery {
             },
             after: self.after,
             username: self.username.as_deref().map(Username::parse).transpose()?,
+            token: self.token.as_deref().map(ClientToken::parse).transpose()?,
         })
     }
 }

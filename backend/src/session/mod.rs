@@ -25,8 +25,8 @@ use crate::{
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
 use chinwag_shared::{
-    ChatRecord, ClientId, ErrorCode, ErrorFrame, MAX_HISTORY_PAGE, MessageText, Request, RoomName,
-    ServerMsg, Username,
+    ChatRecord, ClientId, ClientToken, ErrorCode, ErrorFrame, MAX_HISTORY_PAGE, MessageText,
+    Request, RoomName, ServerMsg, Username,
 };
 use outbox::Outbox;
 use rate_limit::{RateLimit, Verdict};
@@ -69,6 +69,8 @@ pub struct InitialJoin {
     pub after: Option<u64>,
     /// The connection's name, if the client gave one.
     pub username: Option<Username>,
+    /// The client's token, if it gave one.
+    pub token: Option<ClientToken>,
 }
 
 /// Why a session ended; decides the close frame.
@@ -166,6 +168,8 @@ pub struct Session {
     /// Joined rooms → newest id sent to this client.
     cursors: HashMap<RoomName, u64>,
     username: Option<Username>,
+    /// The client's "same browser" token (see `hub::rooms`).
+    token: Option<ClientToken>,
     limits: SessionLimits,
     last_heard: Instant,
     shutdown: CancellationToken,
@@ -180,6 +184,16 @@ pub struct Session {
 
 /// How long the close frame may take to queue; a peer that stopped reading gets no more.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// The error frame for a name another client holds in `room`.
+fn name_taken(room: &RoomName, name: &Username) -> ErrorFrame {
+    ErrorFrame {
+        code: ErrorCode::UsernameTaken,
+        detail: format!("{name} is already in #{room} from another browser; pick another name"),
+        room: Some(room.to_string()),
+        client_id: None,
+    }
+}
 
 impl Session {
     /// A session for a freshly upgraded connection.
@@ -211,6 +225,7 @@ impl Session {
             ws,
             cursors: HashMap::new(),
             username: None,
+            token: None,
             limits,
             last_heard: Instant::now(),
         }
@@ -246,7 +261,7 @@ impl Session {
         initial: InitialJoin,
     ) -> Ending {
         if let Err(ending) = self
-            .join(initial.room, initial.after, initial.username)
+            .join(initial.room, initial.after, initial.username, initial.token)
             .await
         {
             return ending;
@@ -357,28 +372,57 @@ impl Session {
                 room,
                 after,
                 username,
-            } => self.join(room, after, username).await,
+                token,
+            } => self.join(room, after, username, token).await,
             Request::Leave { room } => self.leave(room).await,
             Request::Typing { room, username } => self.on_typing(&room, username).await,
         }
     }
 
-    /// The username for a send or typing notice: the frame's, else the connection's.
-    fn speaker(&mut self, named: Option<Username>) -> Option<Username> {
-        let speaker = named.or_else(|| self.username.clone())?;
-        self.adopt_username(&speaker);
-        Some(speaker)
+    /// Who speaks in `room` for a send or typing notice: the frame's username, else the
+    /// connection's. Refused when there is none, or when another client holds the name there.
+    fn speaker(
+        &mut self,
+        room: &RoomName,
+        named: Option<Username>,
+    ) -> Result<Username, ErrorFrame> {
+        let Some(speaker) = named.or_else(|| self.username.clone()) else {
+            let detail = "name a username in the frame or when connecting".to_owned();
+            return Err(inbound::error(ErrorCode::UsernameRequired, detail));
+        };
+        self.adopt_username(&speaker)?;
+        if self
+            .hub
+            .name_taken(room, self.id, &speaker, self.token.as_ref())
+        {
+            return Err(name_taken(room, &speaker));
+        }
+        Ok(speaker)
     }
 
-    /// The first name a connection uses becomes its presence name in every room it is in.
-    fn adopt_username(&mut self, username: &Username) {
+    /// The first name a connection uses becomes its presence name in every room it is in,
+    /// unless another client holds that name in one of them.
+    fn adopt_username(&mut self, username: &Username) -> Result<(), ErrorFrame> {
         if self.username.is_some() {
-            return;
+            return Ok(());
+        }
+        let token = self.token.as_ref();
+        if let Some(room) = self
+            .cursors
+            .keys()
+            .find(|room| self.hub.name_taken(room, self.id, username, token))
+        {
+            return Err(name_taken(room, username));
         }
         self.username = Some(username.clone());
         for room in self.cursors.keys() {
-            self.hub.name(room, self.id, username);
+            if self.hub.name(room, self.id, username).is_err() {
+                // Claimed by someone else between the check and here; the registry refused,
+                // so the room's rule still holds. This connection stays nameless there.
+                tracing::debug!(%room, "name claimed concurrently");
+            }
         }
+        Ok(())
     }
 
     async fn on_send(
@@ -388,14 +432,13 @@ impl Session {
         text: MessageText,
         client_id: Option<ClientId>,
     ) -> Step {
-        let Some(username) = self.speaker(username) else {
-            let mut frame = inbound::error(
-                ErrorCode::UsernameRequired,
-                "name a username in the message or when joining".to_owned(),
-            );
-            frame.room = Some(room.to_string());
-            frame.client_id = client_id.map(|id| id.to_string());
-            return self.send_error(frame).await;
+        let username = match self.speaker(&room, username) {
+            Ok(username) => username,
+            Err(mut frame) => {
+                frame.room = Some(room.to_string());
+                frame.client_id = client_id.map(|id| id.to_string());
+                return self.send_error(frame).await;
+            }
         };
         let message = NewMessage {
             room: room.clone(),
@@ -424,14 +467,12 @@ impl Session {
     }
 
     async fn on_typing(&mut self, room: &RoomName, username: Option<Username>) -> Step {
-        match self.speaker(username) {
-            Some(username) => {
+        match self.speaker(room, username) {
+            Ok(username) => {
                 self.hub.typing(room, &username);
                 Ok(())
             }
-            None => {
-                let detail = "name a username before sending typing notices".to_owned();
-                let mut frame = inbound::error(ErrorCode::UsernameRequired, detail);
+            Err(mut frame) => {
                 frame.room = Some(room.to_string());
                 self.send_error(frame).await
             }
@@ -443,9 +484,16 @@ impl Session {
         room: RoomName,
         after: Option<u64>,
         username: Option<Username>,
+        token: Option<ClientToken>,
     ) -> Step {
-        if let Some(username) = &username {
-            self.adopt_username(username);
+        if self.token.is_none() {
+            self.token = token;
+        }
+        if let Some(username) = &username
+            && let Err(mut frame) = self.adopt_username(username)
+        {
+            frame.room = Some(room.to_string());
+            return self.send_error(frame).await;
         }
         if let Some(&cursor) = self.cursors.get(&room) {
             return self.rejoin(room, after, cursor).await;
@@ -463,9 +511,19 @@ impl Session {
         }
         // Register first, then read the store: every record is then either in what we read or
         // still to come through the outbox (see the module doc).
-        let users = self
-            .hub
-            .join(&room, self.id, self.outbox.sender(), self.username.clone());
+        let joined = self.hub.join(
+            &room,
+            self.id,
+            self.outbox.sender(),
+            self.username.clone(),
+            self.token.clone(),
+        );
+        let users = match (joined, self.username.clone()) {
+            (Ok(users), _) => users,
+            // Only a named connection can be refused, so the name is there.
+            (Err(_), Some(name)) => return self.send_error(name_taken(&room, &name)).await,
+            (Err(_), None) => return Ok(()),
+        };
         let last_id = match self.hub.last_id(&room).await {
             Ok(last_id) => last_id,
             Err(err) => {

@@ -35,9 +35,11 @@ async fn a_second_tab_of_the_same_person_is_listed_once_and_leaves_last() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir).await;
     let (mut watcher, _) = Client::join(&server.ws_url("?room=den&username=watcher")).await;
-    let (tab1, _) = Client::join(&server.ws_url("?room=den&username=carol")).await;
+    let (tab1, _) =
+        Client::join(&server.ws_url("?room=den&username=carol&token=carols-browser")).await;
     watcher.recv_user_event("user_joined", "carol").await;
-    let (mut tab2, _) = Client::join(&server.ws_url("?room=den&username=carol")).await;
+    let (mut tab2, _) =
+        Client::join(&server.ws_url("?room=den&username=carol&token=carols-browser")).await;
     assert_eq!(
         tab2.recv_type("presence").await["users"],
         json!(["carol", "watcher"])
@@ -161,4 +163,53 @@ async fn a_peer_that_never_answers_pings_is_closed_after_the_idle_timeout() {
         watcher.recv_user_event("user_left", "mute")
     );
     assert_eq!(code, 1001);
+}
+
+#[tokio::test]
+async fn a_name_in_use_in_a_room_cannot_be_taken_by_another_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir).await;
+    let (_alice, _) = Client::join(&server.ws_url("?room=den&username=alice&token=t-alice")).await;
+
+    // Another browser asking for the name in the URL is refused and not joined.
+    let mut impostor =
+        Client::connect(&server.ws_url("?room=den&username=alice&token=t-other")).await;
+    let refused = impostor.recv().await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["code"].as_str()),
+        (Some("error"), Some("username_taken"))
+    );
+    assert_eq!(refused["room"], "den");
+
+    // A tokenless client (the seed page) cannot post under the name either...
+    let (mut seed, _) = Client::join(&server.ws_url("?room=den")).await;
+    seed.send_json(
+        json!({"type":"send","room":"den","username":"alice","message":"hi","client_id":"s1"}),
+    )
+    .await;
+    let refused = seed.recv_type("error").await;
+    assert_eq!(
+        (refused["code"].as_str(), refused["client_id"].as_str()),
+        (Some("username_taken"), Some("s1"))
+    );
+    // ...while any free name works for it.
+    seed.post("den", "not-alice", "hello").await;
+
+    // The same browser (same token) may use the name from a second tab.
+    let (_tab2, frames) =
+        Client::join(&server.ws_url("?room=den&username=alice&token=t-alice")).await;
+    assert_eq!(frames.last().unwrap()["type"], "joined");
+}
+
+#[tokio::test]
+async fn a_name_is_free_again_once_its_holder_has_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir).await;
+    let (mut watcher, _) = Client::join(&server.ws_url("?room=den&username=watcher")).await;
+    let (holder, _) = Client::join(&server.ws_url("?room=den&username=bo&token=first")).await;
+    watcher.recv_user_event("user_joined", "bo").await;
+    drop(holder);
+    watcher.recv_user_event("user_left", "bo").await;
+    let (_next, frames) = Client::join(&server.ws_url("?room=den&username=bo&token=second")).await;
+    assert_eq!(frames.last().unwrap()["type"], "joined");
 }

@@ -17,7 +17,7 @@ pub mod connection;
 pub mod state;
 
 use crate::storage;
-use chinwag_shared::{ClientId, ClientMsg, RoomName, ServerMsg, Username};
+use chinwag_shared::{ClientId, ClientMsg, ClientToken, RoomName, ServerMsg, Username};
 use connection::{ConnEvent, Connection};
 use gloo::{
     events::EventListener,
@@ -99,6 +99,7 @@ pub fn use_chat(me: Username) -> ChatHandle {
 /// The live parts of a chat: socket, timers, listeners.
 struct Controller {
     me: Username,
+    token: Option<ClientToken>,
     dispatch: UseReducerDispatcher<ChatState>,
     latest: Rc<RefCell<UseReducerHandle<ChatState>>>,
     conn: RefCell<Option<Connection>>,
@@ -120,6 +121,7 @@ impl Controller {
     ) -> Self {
         Self {
             me,
+            token: storage::client_token(),
             dispatch,
             latest,
             conn: RefCell::default(),
@@ -235,6 +237,9 @@ impl Controller {
         if let Some(after) = state.rooms.get(&room).and_then(|view| view.last_seen) {
             url.push_str(&format!("&after={after}"));
         }
+        if let Some(token) = &self.token {
+            url.push_str(&format!("&token={token}"));
+        }
         (url, room)
     }
 
@@ -260,6 +265,7 @@ impl Controller {
                     room: room.to_string(),
                     after: view.last_seen,
                     username: None,
+                    token: None,
                 });
             }
         }
@@ -362,6 +368,7 @@ impl Controller {
                 room: room.to_string(),
                 after: None,
                 username: None,
+                token: None,
             });
         }
     }
