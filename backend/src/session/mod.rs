@@ -182,9 +182,6 @@ pub struct Session {
     permit: Option<Permit>,
 }
 
-/// How long the close frame may take to queue; a peer that stopped reading gets no more.
-const CLOSE_GRACE: Duration = Duration::from_secs(1);
-
 /// The error frame for a name another client holds in `room`.
 fn name_taken(room: &RoomName, name: &Username) -> ErrorFrame {
     ErrorFrame {
@@ -250,9 +247,20 @@ impl Session {
             let label = crate::metrics::ReasonLabel { reason };
             self.hub.metrics().server_closes.get_or_create(&label).inc();
         }
+        // Out of every room and its slot freed first: nothing more is queued for it, and
+        // presence shows it gone. Then the close frame gets as long as an idle client would:
+        // a slow reader still learns why (1013: resume with after=) behind what it was sent.
+        self.leave_all();
         self.permit.take();
         let close = self.ws.clone().close(ending.close_reason());
-        let _closed_or_gone = tokio::time::timeout(CLOSE_GRACE, close).await;
+        let _closed_or_gone = tokio::time::timeout(self.limits.idle_timeout, close).await;
+    }
+
+    /// Leaves every joined room.
+    fn leave_all(&mut self) {
+        for (room, _) in self.cursors.drain() {
+            self.hub.leave(&room, self.id);
+        }
     }
 
     async fn serve(
@@ -702,8 +710,7 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         self.hub.metrics().connections_open.dec();
-        for room in self.cursors.keys() {
-            self.hub.leave(room, self.id);
-        }
+        // Normally done already in `run`; this covers a session dropped mid-flight.
+        self.leave_all();
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::{
     raw::{BINARY, CONTINUATION, FIN, PING, RawClient, TEXT, handshake_status},
-    support::{Client, Server, WAIT},
+    support::{Client, NO_RATE_LIMIT, Server, WAIT},
 };
 use serde_json::json;
 use tokio::{
@@ -239,5 +239,50 @@ async fn a_half_sent_handshake_is_dropped_and_does_not_block_others() {
     assert!(
         answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
         "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_closed_as_a_slow_consumer_and_others_get_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut flags = NO_RATE_LIMIT.to_vec();
+    flags.extend(["--outbox-frames", "64", "--outbox-bytes", "65536"]);
+    let server = Server::start_with(dir.path(), &flags).await;
+    let (mut reader, _) = Client::join(&server.ws_url("?room=firehose&after=0")).await;
+    let mut stalled =
+        RawClient::open_with_small_buffer(&server, "?room=firehose&username=stalled").await;
+    let (mut poster, _) = Client::join(&server.ws_url("?room=firehose")).await;
+
+    // ~8 MiB through the room: far more than the stalled client's socket buffers and outbox.
+    let text = "x".repeat(4_000);
+    const MESSAGES: u64 = 2_000;
+    let posting = tokio::spawn(async move {
+        for _ in 0..MESSAGES {
+            poster.post("firehose", "poster", &text).await;
+        }
+    });
+    let mut next = 1;
+    let mut saw_the_stall_noticed = false;
+    while next <= MESSAGES {
+        let frame = reader.recv().await;
+        match frame["type"].as_str() {
+            Some("chat") => {
+                assert_eq!(frame["id"], next, "the attentive reader misses nothing");
+                next += 1;
+            }
+            Some("user_left") if frame["username"] == "stalled" => saw_the_stall_noticed = true,
+            _ => {}
+        }
+    }
+    posting.await.unwrap();
+    if !saw_the_stall_noticed {
+        reader.recv_user_event("user_left", "stalled").await;
+    }
+    // Under everything it was sent before, the stalled client finds why it was closed.
+    assert_eq!(stalled.close_code().await, 1013);
+    let (_, metrics) = server.get_text("/metrics").await;
+    assert!(
+        metrics.contains("chinwag_server_closes_total{reason=\"slow_consumer\"} 1"),
+        "{metrics}"
     );
 }

@@ -52,7 +52,20 @@ pub struct RawClient {
 impl RawClient {
     /// Connects and completes the opening handshake on `/socket{query}`.
     pub async fn open(server: &Server, query: &str) -> RawClient {
-        let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+        let tcp = TcpStream::connect(server.addr).await.unwrap();
+        Self::handshake(tcp, server, query).await
+    }
+
+    /// Like [`RawClient::open`], with a tiny receive buffer: what the client does not read
+    /// backs up into the server quickly instead of into this kernel's buffers.
+    pub async fn open_with_small_buffer(server: &Server, query: &str) -> RawClient {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let tcp = socket.connect(server.addr).await.unwrap();
+        Self::handshake(tcp, server, query).await
+    }
+
+    async fn handshake(mut tcp: TcpStream, server: &Server, query: &str) -> RawClient {
         let request = format!(
             "GET /socket{query} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
              Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
