@@ -33,9 +33,16 @@ pub fn App() -> Html {
             username.set(Some(name));
         })
     };
+    let on_change_name = {
+        let username = username.clone();
+        Callback::from(move |()| {
+            storage::forget_username();
+            username.set(None);
+        })
+    };
     match &*username {
         None => html! { <UsernameForm on_submit={on_name} /> },
-        Some(me) => html! { <ChatScreen me={me.clone()} /> },
+        Some(me) => html! { <ChatScreen me={me.clone()} {on_change_name} /> },
     }
 }
 
@@ -43,6 +50,8 @@ pub fn App() -> Html {
 #[derive(Properties, PartialEq)]
 struct ChatScreenProps {
     me: Username,
+    /// Go back to the name screen (e.g. after `username_taken`).
+    on_change_name: Callback<()>,
 }
 
 #[component]
@@ -67,6 +76,9 @@ fn ChatScreen(props: &ChatScreenProps) -> Html {
                 <span class="room-title">{ "#" }{ state.current.as_str() }</span>
                 <StatusBadge status={state.status} />
                 <span class="me" title="Your name">{ props.me.as_str() }</span>
+                <button class="link" onclick={props.on_change_name.reform(|_: MouseEvent| ())}>
+                    { "Change name" }
+                </button>
                 { notification_button(&chat) }
             </header>
             <RoomList rooms={room_entries(state)} current={state.current.clone()}
@@ -120,7 +132,7 @@ fn notification_button(chat: &ChatHandle) -> Html {
         return html! {};
     }
     html! {
-        <button class="link" title="Show a desktop notification for messages while this tab is hidden"
+        <button class="link notify" title="Show a desktop notification for messages while this tab is hidden"
             onclick={chat.enable_notifications.reform(|_: MouseEvent| ())}>
             { "Notify me" }
         </button>

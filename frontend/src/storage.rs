@@ -22,6 +22,11 @@ pub fn save_username(username: &Username) -> bool {
     LocalStorage::set(USERNAME_KEY, username.as_str()).is_ok()
 }
 
+/// Forgets the username, so the next visit asks again.
+pub fn forget_username() {
+    LocalStorage::delete(USERNAME_KEY);
+}
+
 /// The rooms joined on earlier visits (invalid entries dropped).
 pub fn load_rooms() -> Vec<RoomName> {
     let raw: Vec<String> = LocalStorage::get(ROOMS_KEY).unwrap_or_default();
