@@ -43,6 +43,8 @@ pub struct Metrics {
     pub outbox_depth: Histogram,
     /// Time from handing a message to the store until it is durable and published.
     pub store_append_seconds: Histogram,
+    /// Long-poll requests waiting now.
+    pub long_polls_waiting: Gauge,
 }
 
 impl Default for Metrics {
@@ -59,8 +61,14 @@ impl Default for Metrics {
             store_append_seconds: Histogram::new([
                 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5,
             ]),
+            long_polls_waiting: Gauge::default(),
             registry: Registry::default(),
         };
+        registry.register(
+            "long_polls_waiting",
+            "Long-poll requests waiting for a message now",
+            metrics.long_polls_waiting.clone(),
+        );
         registry.register(
             "connections_open",
             "WebSocket connections open now",

@@ -6,6 +6,7 @@
 //! typing events are ephemeral: they go straight to fan-out and are never stored.
 
 pub mod rooms;
+pub mod waiters;
 
 use crate::{
     fanout::{Fanout, Frame},
@@ -105,6 +106,12 @@ impl Hub {
     /// Who is in `room` right now, as far as this node knows.
     pub fn users(&self, room: &RoomName) -> Vec<Username> {
         self.rooms.users(room)
+    }
+
+    /// A receiver of the newest id published in `room`, for long-polling: subscribe first,
+    /// then read the store, then wait for the value to pass what was read.
+    pub fn watch(&self, room: &RoomName) -> tokio::sync::watch::Receiver<u64> {
+        self.rooms.waiters().subscribe(room)
     }
 
     /// Whether `session` receives `room`'s frames.

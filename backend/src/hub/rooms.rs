@@ -10,6 +10,7 @@
 //! [`NameTaken`]. The check and the claim happen under one lock, so two connections cannot
 //! both take a free name.
 
+use super::waiters::Waiters;
 use crate::{fanout::Frame, session::outbox::OutboxSender};
 use chinwag_shared::{ClientToken, RoomName, Username};
 use std::{
@@ -77,10 +78,11 @@ pub struct PresenceChange {
     pub departed: Option<Username>,
 }
 
-/// Every room that has at least one member in this process.
+/// Every room that has at least one member in this process, and its long-poll waiters.
 #[derive(Default)]
 pub struct Rooms {
     rooms: Mutex<HashMap<RoomName, Room>>,
+    waiters: Waiters,
 }
 
 impl Rooms {
@@ -95,12 +97,22 @@ impl Rooms {
     /// Offers `frame` to every member of its room. Members whose outbox is full are told to
     /// close (they resume from the store when they reconnect); nobody is waited for.
     pub fn deliver(&self, frame: &Arc<Frame>) {
-        let rooms = self.lock();
-        if let Some(room) = rooms.get(&frame.room) {
-            for member in room.members.values() {
-                member.outbox.offer(frame);
+        {
+            let rooms = self.lock();
+            if let Some(room) = rooms.get(&frame.room) {
+                for member in room.members.values() {
+                    member.outbox.offer(frame);
+                }
             }
         }
+        if let Some(id) = frame.id {
+            self.waiters.published(&frame.room, id);
+        }
+    }
+
+    /// Long-poll waiters of this process.
+    pub fn waiters(&self) -> &Waiters {
+        &self.waiters
     }
 
     /// Adds `session` to `room`; returns the presence list after the join and the change.

@@ -1,14 +1,29 @@
-//! The history API: `GET /api/rooms` and `GET /api/rooms/{room}/messages`.
+//! The HTTP API: history, polling and long-polling, posting, typing and presence.
 //!
-//! Pages are JSON arrays of the same chat records the socket carries, always ascending by id.
-//! `after=N` pages forward (resume, polling); `before=N` pages back (scrollback); neither
-//! returns the newest page. `limit` defaults to 100 and is clamped to 500.
+//! - `GET /api/rooms`: every room with its newest id.
+//! - `GET /api/rooms/{room}/messages`: pages of the same chat records the socket carries,
+//!   always ascending. `after=N` pages forward (resume, polling); `before=N` pages back;
+//!   neither returns the newest page; `limit` defaults to 100, clamped to 500. With
+//!   `after=N&wait=S` (S ≤ 30) it is a long-poll: held until a record with id > N exists or S
+//!   seconds pass (then `[]`), waiting on the hub's per-room signal.
+//! - `POST /api/rooms/{room}/messages`: store and broadcast like a socket `send`.
+//! - `POST /api/rooms/{room}/typing`, `GET /api/rooms/{room}/presence`: the ephemeral parts.
 
 use super::{AppState, error::ApiFailure};
-use crate::store::Page;
-use actix_web::{HttpResponse, web};
-use chinwag_shared::{DEFAULT_HISTORY_PAGE, ErrorCode, MAX_HISTORY_PAGE, RoomName};
+use crate::store::{Appended, NewMessage, Page};
+use actix_web::{HttpResponse, http::StatusCode, web};
+use chinwag_shared::{
+    ClientId, ClientToken, DEFAULT_HISTORY_PAGE, ErrorCode, MAX_HISTORY_PAGE, MessageText,
+    RoomName, Username,
+};
 use serde::Deserialize;
+use std::time::Duration;
+
+/// The longest a long-poll may be held, in seconds.
+pub const MAX_WAIT_SECS: u64 = 30;
+
+/// HTTP clients have no session; this id is never given to a connection.
+const NO_SESSION: u64 = 0;
 
 /// Query string of the messages endpoint.
 #[derive(Debug, Deserialize)]
@@ -16,6 +31,7 @@ pub struct HistoryQuery {
     after: Option<u64>,
     before: Option<u64>,
     limit: Option<usize>,
+    wait: Option<u64>,
 }
 
 impl HistoryQuery {
@@ -52,11 +68,152 @@ pub async fn messages(
 ) -> Result<HttpResponse, ApiFailure> {
     let room = RoomName::parse(&room)?;
     let page = query.page()?;
-    let records = state.hub.page(&room, page).await?;
+    let records = match (query.wait, page) {
+        (None, _) => state.hub.page(&room, page).await?,
+        (Some(wait), Page::After { after, limit }) if wait <= MAX_WAIT_SECS => {
+            long_poll(&state, &room, after, limit, Duration::from_secs(wait)).await?
+        }
+        (Some(_), Page::After { .. }) => {
+            let detail = format!("wait is at most {MAX_WAIT_SECS} seconds");
+            return Err(ApiFailure::bad_request(ErrorCode::BadQuery, detail));
+        }
+        (Some(_), Page::Before { .. }) => {
+            let detail = "wait needs after=N: it waits for records newer than N";
+            return Err(ApiFailure::bad_request(ErrorCode::BadQuery, detail));
+        }
+    };
     Ok(HttpResponse::Ok().json(records))
+}
+
+/// Answers with the records after `after` as soon as there are any, or `[]` after `wait`.
+async fn long_poll(
+    state: &AppState,
+    room: &RoomName,
+    after: u64,
+    limit: usize,
+    wait: Duration,
+) -> Result<Vec<chinwag_shared::ChatRecord>, ApiFailure> {
+    // Subscribe before reading, so a record published in between still wakes us.
+    let mut newest = state.hub.watch(room);
+    let _counted = Waiting::start(&state.hub.metrics().long_polls_waiting);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let records = state.hub.page(room, Page::After { after, limit }).await?;
+        if !records.is_empty() {
+            return Ok(records);
+        }
+        tokio::select! {
+            woken = newest.wait_for(|&id| id > after) => {
+                if woken.is_err() {
+                    return Ok(Vec::new());
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => return Ok(Vec::new()),
+            () = state.shutdown.cancelled() => return Ok(Vec::new()),
+        }
+    }
+}
+
+/// Body of `POST /api/rooms/{room}/messages`: the seed's shape, plus an optional client id
+/// and token.
+#[derive(Debug, Deserialize)]
+pub struct PostBody {
+    username: String,
+    message: String,
+    client_id: Option<String>,
+    token: Option<String>,
+}
+
+/// `POST /api/rooms/{room}/messages`: 201 with the stored record, or 200 with the record
+/// stored earlier under the same `client_id`.
+pub async fn post_message(
+    room: web::Path<String>,
+    body: web::Json<PostBody>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = RoomName::parse(&room)?;
+    let username = Username::parse(&body.username)?;
+    let text = MessageText::parse(&body.message)?;
+    let client_id = body.client_id.as_deref().map(ClientId::parse).transpose()?;
+    let token = body.token.as_deref().map(ClientToken::parse).transpose()?;
+    refuse_held_name(&state, &room, &username, token.as_ref())?;
+    let message = NewMessage {
+        room,
+        username,
+        text,
+        client_id,
+    };
+    Ok(match state.hub.post(message).await? {
+        Appended::Stored(record) => HttpResponse::Created().json(record),
+        Appended::Duplicate(record) => HttpResponse::Ok().json(record),
+    })
+}
+
+/// Body of `POST /api/rooms/{room}/typing`.
+#[derive(Debug, Deserialize)]
+pub struct TypingBody {
+    username: String,
+    token: Option<String>,
+}
+
+/// `POST /api/rooms/{room}/typing`: relays a typing notice; 204.
+pub async fn typing(
+    room: web::Path<String>,
+    body: web::Json<TypingBody>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = RoomName::parse(&room)?;
+    let username = Username::parse(&body.username)?;
+    let token = body.token.as_deref().map(ClientToken::parse).transpose()?;
+    refuse_held_name(&state, &room, &username, token.as_ref())?;
+    state.hub.typing(&room, &username);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /api/rooms/{room}/presence`: who is in the room over WebSockets right now.
+pub async fn presence(
+    room: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = RoomName::parse(&room)?;
+    Ok(HttpResponse::Ok().json(state.hub.users(&room)))
+}
+
+/// A name held in the room by a live connection of another client is refused (409).
+fn refuse_held_name(
+    state: &AppState,
+    room: &RoomName,
+    username: &Username,
+    token: Option<&ClientToken>,
+) -> Result<(), ApiFailure> {
+    if state.hub.name_taken(room, NO_SESSION, username, token) {
+        return Err(ApiFailure::with_status(
+            StatusCode::CONFLICT,
+            ErrorCode::UsernameTaken,
+            format!("{username} is in #{room} from another browser; pick another name"),
+        ));
+    }
+    Ok(())
 }
 
 /// `GET /api/rooms`.
 pub async fn rooms(state: web::Data<AppState>) -> Result<HttpResponse, ApiFailure> {
     Ok(HttpResponse::Ok().json(state.hub.rooms().await?))
+}
+
+/// Counts one long-poll in `chinwag_long_polls_waiting` for as long as it lives, so the gauge
+/// is right on every exit path, errors included.
+struct Waiting<'a>(&'a prometheus_client::metrics::gauge::Gauge);
+
+impl<'a> Waiting<'a> {
+    fn start(gauge: &'a prometheus_client::metrics::gauge::Gauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }

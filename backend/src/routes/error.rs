@@ -84,3 +84,12 @@ pub fn query_config() -> web::QueryConfig {
         ApiFailure::bad_request(ErrorCode::BadQuery, err.to_string()).into()
     })
 }
+
+/// Makes malformed or oversized JSON bodies answer with a JSON `bad_message` error.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(chinwag_shared::MAX_FRAME_BYTES)
+        .error_handler(|err, _request| {
+            ApiFailure::bad_request(ErrorCode::BadMessage, err.to_string()).into()
+        })
+}

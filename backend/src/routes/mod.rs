@@ -35,9 +35,16 @@ pub struct AppState {
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(error::query_config())
+        .app_data(error::json_config())
         .route("/socket", web::get().to(socket::socket))
         .route("/healthz", web::get().to(health::healthz))
         .route("/metrics", web::get().to(health::metrics))
         .route("/api/rooms", web::get().to(api::rooms))
-        .route("/api/rooms/{room}/messages", web::get().to(api::messages));
+        .route("/api/rooms/{room}/messages", web::get().to(api::messages))
+        .route(
+            "/api/rooms/{room}/messages",
+            web::post().to(api::post_message),
+        )
+        .route("/api/rooms/{room}/typing", web::post().to(api::typing))
+        .route("/api/rooms/{room}/presence", web::get().to(api::presence));
 }

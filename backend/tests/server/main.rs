@@ -11,6 +11,7 @@ mod history;
 mod hostile;
 mod idempotency;
 mod metrics;
+mod polling;
 mod presence;
 mod raw;
 mod relay;

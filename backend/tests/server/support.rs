@@ -102,6 +102,43 @@ impl Server {
         .expect("http task")
     }
 
+    /// `POST path` with a JSON body and extra headers; returns the status and the JSON body
+    /// (`null` when there is none).
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let url = self.http_url(path);
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(WAIT))
+                .build()
+                .into();
+            let mut request = agent.post(&url);
+            for (name, value) in &headers {
+                request = request.header(name, value);
+            }
+            let mut response = request.send_json(&body).expect("http request");
+            let status = response.status().as_u16();
+            let text = response.body_mut().read_to_string().expect("body");
+            let json = if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).expect("json")
+            };
+            (status, json)
+        })
+        .await
+        .expect("http task")
+    }
+
     /// `GET path`, returning the status and the body as text.
     pub async fn get_text(&self, path: &str) -> (u16, String) {
         let url = self.http_url(path);
