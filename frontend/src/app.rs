@@ -74,7 +74,7 @@ fn ChatScreen(props: &ChatScreenProps) -> Html {
             <header class="topbar">
                 <h1>{ "Chinwag" }</h1>
                 <span class="room-title">{ "#" }{ state.current.as_str() }</span>
-                <StatusBadge status={state.status} />
+                <StatusBadge status={state.status} transport={state.transport} />
                 <span class="me" title="Your name">{ props.me.as_str() }</span>
                 <button class="link" onclick={props.on_change_name.reform(|_: MouseEvent| ())}>
                     { "Change name" }

@@ -16,4 +16,5 @@ mod rooms;
 mod screenshots;
 mod seed;
 mod support;
+mod transports;
 mod username;

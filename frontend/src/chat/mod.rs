@@ -10,15 +10,20 @@
 //! `online` event and the tab becoming visible retry at once. Every joined room resumes from
 //! its last seen id, and every unconfirmed send is re-sent with its `client_id`, which the
 //! server stores once however often it arrives.
+//!
+//! Transports: a WebSocket by default; after two sockets in a row fail to open, long-polling
+//! ([`transport`]). `?transport=websocket|longpoll|poll` in the page's URL forces one.
 
 pub mod api;
 pub mod backoff;
 pub mod connection;
+pub mod http;
 pub mod state;
+pub mod transport;
 
 use crate::storage;
 use chinwag_shared::{ClientId, ClientMsg, ClientToken, RoomName, ServerMsg, Username};
-use connection::{ConnEvent, Connection};
+use connection::ConnEvent;
 use gloo::{
     events::EventListener,
     timers::callback::{Interval, Timeout},
@@ -28,6 +33,7 @@ use std::{
     cell::{Cell, RefCell},
     rc::{Rc, Weak},
 };
+use transport::{Transport, TransportKind};
 use web_sys::{Notification, NotificationOptions, NotificationPermission, VisibilityState};
 use yew::prelude::*;
 
@@ -102,7 +108,13 @@ struct Controller {
     token: Option<ClientToken>,
     dispatch: UseReducerDispatcher<ChatState>,
     latest: Rc<RefCell<UseReducerHandle<ChatState>>>,
-    conn: RefCell<Option<Connection>>,
+    conn: RefCell<Option<Transport>>,
+    /// The transport to open next; changes only by fallback, never when forced.
+    kind: Cell<TransportKind>,
+    forced: bool,
+    /// Sockets in a row that closed without ever opening.
+    failed_opens: Cell<u32>,
+    opened: Cell<bool>,
     /// The room joined through the URL of the current connection; others are joined by frame.
     url_room: RefCell<Option<RoomName>>,
     retry_timer: RefCell<Option<Timeout>>,
@@ -119,7 +131,12 @@ impl Controller {
         dispatch: UseReducerDispatcher<ChatState>,
         latest: Rc<RefCell<UseReducerHandle<ChatState>>>,
     ) -> Self {
+        let forced = forced_transport();
         Self {
+            kind: Cell::new(forced.unwrap_or(TransportKind::WebSocket)),
+            forced: forced.is_some(),
+            failed_opens: Cell::new(0),
+            opened: Cell::new(false),
             me,
             token: storage::client_token(),
             dispatch,
@@ -136,6 +153,8 @@ impl Controller {
     }
 
     fn start(self: &Rc<Self>) {
+        self.dispatch
+            .dispatch(ChatAction::Transport(self.kind.get()));
         self.listen_to_the_browser();
         let weak = Rc::downgrade(self);
         *self.ticker.borrow_mut() = Some(Interval::new(1_000, move || {
@@ -192,11 +211,7 @@ impl Controller {
 
     /// Retries at once unless a connection is open or on its way.
     fn connect_now(self: &Rc<Self>) {
-        let busy = self
-            .conn
-            .borrow()
-            .as_ref()
-            .is_some_and(|conn| conn.is_open() || conn.is_connecting());
+        let busy = self.conn.borrow().as_ref().is_some_and(Transport::is_busy);
         if !busy {
             self.attempts.set(0);
             self.connect();
@@ -205,15 +220,41 @@ impl Controller {
 
     fn connect(self: &Rc<Self>) {
         self.retry_timer.borrow_mut().take();
+        // The old transport goes first, so its followers or socket stop before new ones start.
+        self.conn.borrow_mut().take();
         let (url, room) = self.socket_url();
         let weak = Rc::downgrade(self);
         let on_event = Callback::from(move |event| with(&weak, |this| this.on_event(event)));
-        match Connection::open(&url, on_event) {
-            Ok(conn) => {
-                *self.conn.borrow_mut() = Some(conn);
-                *self.url_room.borrow_mut() = Some(room);
+        self.opened.set(false);
+        match Transport::open(
+            self.kind.get(),
+            &url,
+            &self.me,
+            self.token.as_ref(),
+            on_event,
+        ) {
+            Ok(transport) => {
+                let url_room = transport.joins_url_room().then_some(room);
+                *self.conn.borrow_mut() = Some(transport);
+                *self.url_room.borrow_mut() = url_room;
             }
             Err(_) => self.schedule_reconnect(),
+        }
+    }
+
+    /// Two sockets in a row that never opened: the network (a proxy, a firewall) does not
+    /// pass WebSockets here, so fall back to long-polling, unless a transport was forced.
+    fn note_failed_open(&self) {
+        if self.opened.get() || self.forced || self.kind.get() != TransportKind::WebSocket {
+            return;
+        }
+        let failures = self.failed_opens.get() + 1;
+        self.failed_opens.set(failures);
+        if failures >= 2 {
+            self.kind.set(TransportKind::LongPoll);
+            self.attempts.set(0);
+            self.dispatch
+                .dispatch(ChatAction::Transport(TransportKind::LongPoll));
         }
     }
 
@@ -248,7 +289,8 @@ impl Controller {
             ConnEvent::Open => self.on_open(),
             ConnEvent::Message(msg) => self.on_message(*msg),
             ConnEvent::Closed { code, reason } => {
-                gloo::console::info!(format!("socket closed: {code} {reason}"));
+                gloo::console::info!(format!("connection closed: {code} {reason}"));
+                self.note_failed_open();
                 self.schedule_reconnect();
             }
         }
@@ -256,6 +298,8 @@ impl Controller {
 
     fn on_open(self: &Rc<Self>) {
         self.attempts.set(0);
+        self.opened.set(true);
+        self.failed_opens.set(0);
         self.dispatch.dispatch(ChatAction::Status(Status::Open));
         let url_room = self.url_room.borrow().clone();
         let state = self.latest.borrow().clone();
@@ -440,6 +484,16 @@ impl Controller {
 fn bind<T: 'static>(controller: &Rc<Controller>, f: fn(&Rc<Controller>, T)) -> Callback<T> {
     let controller = Rc::clone(controller);
     Callback::from(move |arg| f(&controller, arg))
+}
+
+/// The transport named by `?transport=` in the page's URL, if any.
+fn forced_transport() -> Option<TransportKind> {
+    let search = web_sys::window()?.location().search().ok()?;
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("transport="))
+        .and_then(TransportKind::parse)
 }
 
 /// Runs `f` on the controller if it still exists.

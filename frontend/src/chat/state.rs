@@ -6,6 +6,7 @@
 //! instead of copying them. The outbox (sends not yet confirmed) lives here too, so a pending
 //! message is shown, re-sent after a reconnect and removed when its record arrives.
 
+use super::transport::TransportKind;
 use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg, Username};
 use imbl::{OrdMap, Vector};
 use std::{collections::BTreeMap, rc::Rc};
@@ -111,6 +112,8 @@ pub struct ChatState {
     pub directory: Vec<RoomSummary>,
     /// The connection.
     pub status: Status,
+    /// How the client reaches the server.
+    pub transport: TransportKind,
     /// Sends awaiting confirmation, oldest first.
     pub outbox: Vector<Pending>,
     /// Whether the tab is hidden.
@@ -145,6 +148,8 @@ pub enum ChatAction {
     RoomsListed(Vec<RoomSummary>),
     /// The connection changed state.
     Status(Status),
+    /// The client switched transport.
+    Transport(TransportKind),
     /// Join (if needed) and show a room.
     OpenRoom(RoomName),
     /// Queue a message for sending.
@@ -182,6 +187,7 @@ impl ChatState {
             rooms: joined,
             directory: Vec::new(),
             status: Status::Connecting,
+            transport: TransportKind::WebSocket,
             outbox: Vector::new(),
             page_hidden: false,
             hidden_unread: 0,
@@ -218,6 +224,7 @@ impl ChatState {
             } => self.on_history(&room, records, page_size),
             ChatAction::RoomsListed(rooms) => self.directory = rooms,
             ChatAction::Status(status) => self.status = status,
+            ChatAction::Transport(kind) => self.transport = kind,
             ChatAction::OpenRoom(room) => {
                 self.rooms.entry(room.clone()).or_default().unread = 0;
                 self.current = room;

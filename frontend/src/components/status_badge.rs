@@ -1,6 +1,10 @@
-//! The connection badge: connecting, open, reconnecting or offline.
+//! The connection badge: connecting, open, reconnecting or offline, and the transport when it
+//! is not a WebSocket.
 
-use crate::{chat::state::Status, testid};
+use crate::{
+    chat::{state::Status, transport::TransportKind},
+    testid,
+};
 use yew::prelude::*;
 
 /// Props of [`StatusBadge`].
@@ -8,6 +12,8 @@ use yew::prelude::*;
 pub struct StatusBadgeProps {
     /// The connection's state.
     pub status: Status,
+    /// How the client reaches the server.
+    pub transport: TransportKind,
 }
 
 /// Shows the connection's state in words and colour.
@@ -19,10 +25,16 @@ pub fn StatusBadge(props: &StatusBadgeProps) -> Html {
         Status::Reconnecting => "Reconnecting…",
         Status::Offline => "Offline",
     };
+    // The usual transport goes unsaid; a fallback is worth knowing about.
+    let via = match props.transport {
+        TransportKind::WebSocket => String::new(),
+        other => format!(" · {}", other.label()),
+    };
     html! {
         <span class={classes!("badge", props.status.as_str())} role="status"
-            data-testid={testid::STATUS} data-state={props.status.as_str()}>
-            { label }
+            data-testid={testid::STATUS} data-state={props.status.as_str()}
+            data-transport={props.transport.as_str()}>
+            { label }{ via }
         </span>
     }
 }

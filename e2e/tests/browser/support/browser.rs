@@ -112,7 +112,12 @@ impl Browser {
     /// Opens the app at `/`, picks `name` on the username screen, and waits until the chat
     /// screen shows with the connection open and `general` current.
     pub async fn login(&self, name: &str) {
-        self.goto("/").await;
+        self.login_at("/", name).await;
+    }
+
+    /// Like [`Browser::login`], opening the app at `path` (e.g. `/?transport=longpoll`).
+    pub async fn login_at(&self, path: &str, name: &str) {
+        self.goto(path).await;
         self.wait_until("the username screen", |p| p.username_screen.then_some(()))
             .await;
         self.type_into("username-input", name).await;

@@ -33,7 +33,12 @@ pub struct Server {
 impl Server {
     /// Starts a server on a free port with a fresh database `dir/chinwag.db`.
     pub async fn start(dir: &Path) -> Server {
-        Self::spawn(&dir.join("chinwag.db"), "127.0.0.1:0").await
+        Self::spawn(&dir.join("chinwag.db"), "127.0.0.1:0", &[]).await
+    }
+
+    /// Like [`Server::start`], with extra server flags.
+    pub async fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        Self::spawn(&dir.join("chinwag.db"), "127.0.0.1:0", extra).await
     }
 
     /// Kills this server like a crash (SIGKILL: nothing flushed, no close frames) and waits
@@ -55,7 +60,7 @@ impl Server {
         }
     }
 
-    async fn spawn(db: &Path, bind: &str) -> Server {
+    async fn spawn(db: &Path, bind: &str, extra: &[&str]) -> Server {
         let bin = required_path(
             CHINWAG_BIN,
             workspace_root().join("target/debug/chinwag"),
@@ -77,6 +82,7 @@ impl Server {
             .arg(&dist)
             .arg("--db")
             .arg(db)
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -132,7 +138,7 @@ pub struct Stopped {
 impl Stopped {
     /// Starts a new server process on the same address and database.
     pub async fn restart(self) -> Server {
-        let server = Server::spawn(&self.db, &self.addr.to_string()).await;
+        let server = Server::spawn(&self.db, &self.addr.to_string(), &[]).await;
         assert_eq!(server.addr, self.addr, "restarted on the same address");
         server
     }
