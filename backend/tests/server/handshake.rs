@@ -1,6 +1,6 @@
 //! The RFC 6455 opening handshake, checked on the raw bytes.
 
-use crate::support::{Server, WAIT};
+use crate::support::{Server, WAIT, http_agent};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -42,11 +42,7 @@ async fn a_plain_get_on_the_socket_path_is_refused() {
     let server = Server::start(&dir).await;
     let url = server.http_url("/socket");
     let status = tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        agent.get(&url).call().unwrap().status().as_u16()
+        http_agent().get(&url).call().unwrap().status().as_u16()
     })
     .await
     .unwrap();

@@ -1,11 +1,10 @@
 //! Presence: who is in a room, join and leave events, and prompt release of dropped sessions.
 
-use crate::support::{Client, Server, WAIT};
-use serde_json::json;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
+use crate::{
+    raw::RawClient,
+    support::{Client, Server},
 };
+use serde_json::json;
 
 #[tokio::test]
 async fn joins_and_leaves_are_announced_and_listed() {
@@ -86,50 +85,11 @@ async fn an_abrupt_tcp_drop_releases_the_session_at_once_not_at_the_heartbeat() 
     .await;
     let (mut watcher, _) = Client::join(&server.ws_url("?room=den&username=watcher")).await;
 
-    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-    let request = format!(
-        "GET /socket?room=den&username=dave HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Version: 13\r\n\r\n",
-        server.addr
-    );
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut buf = [0u8; 512];
-    let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(buf[..n].starts_with(b"HTTP/1.1 101"));
+    let raw = RawClient::open(&server, "?room=den&username=dave").await;
     watcher.recv_user_event("user_joined", "dave").await;
 
-    drop(tcp); // no close frame, just a FIN
+    drop(raw); // no close frame, just a FIN
     watcher.recv_user_event("user_left", "dave").await;
-}
-
-/// Reads raw server frames (unmasked, RFC 6455 §5.2) until a close frame; returns its code.
-async fn read_until_close(tcp: &mut TcpStream) -> u16 {
-    loop {
-        let mut head = [0u8; 2];
-        tokio::time::timeout(WAIT, tcp.read_exact(&mut head))
-            .await
-            .unwrap()
-            .unwrap();
-        let opcode = head[0] & 0x0f;
-        let len = match head[1] & 0x7f {
-            126 => {
-                let mut ext = [0u8; 2];
-                tcp.read_exact(&mut ext).await.unwrap();
-                usize::from(u16::from_be_bytes(ext))
-            }
-            127 => panic!("no server frame in this test is that large"),
-            short => usize::from(short),
-        };
-        let mut payload = vec![0u8; len];
-        tcp.read_exact(&mut payload).await.unwrap();
-        if opcode == 0x8 {
-            return u16::from_be_bytes([payload[0], payload[1]]);
-        }
-    }
 }
 
 #[tokio::test]
@@ -142,24 +102,11 @@ async fn a_peer_that_never_answers_pings_is_closed_after_the_idle_timeout() {
     .await;
     let (mut watcher, _) = Client::join(&server.ws_url("?room=den&username=watcher")).await;
 
-    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-    let request = format!(
-        "GET /socket?room=den&username=mute HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Version: 13\r\n\r\n",
-        server.addr
-    );
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        tcp.read_exact(&mut byte).await.unwrap();
-        head.push(byte[0]);
-    }
+    let mut mute = RawClient::open(&server, "?room=den&username=mute").await;
     // Pings arrive and go unanswered; the server gives up with 1001 "idle timeout". The
     // watcher is read meanwhile, which is what makes its client library answer the pings.
     let (code, _) = tokio::join!(
-        read_until_close(&mut tcp),
+        mute.close_code(),
         watcher.recv_user_event("user_left", "mute")
     );
     assert_eq!(code, 1001);

@@ -1,17 +1,12 @@
 //! Security headers: the app and the seed page are served with a CSP that allows their own
 //! inline code by hash and nothing else, plus nosniff and a referrer policy.
 
-use crate::support::{Server, WAIT};
+use crate::support::{Server, http_agent};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use sha2::{Digest, Sha256};
 
 fn get(url: &str) -> ureq::http::Response<ureq::Body> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(WAIT))
-        .build()
-        .into();
-    agent.get(url).call().unwrap()
+    http_agent().get(url).call().unwrap()
 }
 
 fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> String {

@@ -88,11 +88,7 @@ impl Server {
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
         let url = self.http_url(path);
         tokio::task::spawn_blocking(move || {
-            let agent: ureq::Agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(WAIT))
-                .build()
-                .into();
+            let agent = http_agent();
             let mut response = agent.get(&url).call().expect("http request");
             let status = response.status().as_u16();
             let body: Value = response.body_mut().read_json().expect("json body");
@@ -116,11 +112,7 @@ impl Server {
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect();
         tokio::task::spawn_blocking(move || {
-            let agent: ureq::Agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(WAIT))
-                .build()
-                .into();
+            let agent = http_agent();
             let mut request = agent.post(&url);
             for (name, value) in &headers {
                 request = request.header(name, value);
@@ -143,11 +135,7 @@ impl Server {
     pub async fn get_text(&self, path: &str) -> (u16, String) {
         let url = self.http_url(path);
         tokio::task::spawn_blocking(move || {
-            let agent: ureq::Agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(WAIT))
-                .build()
-                .into();
+            let agent = http_agent();
             let mut response = agent.get(&url).call().expect("http request");
             let status = response.status().as_u16();
             (
@@ -182,6 +170,15 @@ impl Server {
         self.signal("-KILL");
         let _ = tokio::time::timeout(WAIT, self.child.wait()).await;
     }
+}
+
+/// An HTTP client that returns error statuses as responses and gives up after [`WAIT`].
+pub fn http_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(WAIT))
+        .build()
+        .into()
 }
 
 /// A WebSocket client speaking JSON text frames.
