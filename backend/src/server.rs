@@ -43,6 +43,7 @@ pub async fn serve(
         sessions: TaskTracker::new(),
         admission: Admission::new(config.max_connections, config.max_connections_per_ip),
         allowed_origins: AllowedOrigins(config.allowed_origins.clone()),
+        post_limits: routes::post_limit::PostLimits::new(config.session_limits()),
     });
     let static_dir = config
         .static_dir

@@ -11,7 +11,7 @@
 
 use super::{AppState, error::ApiFailure};
 use crate::store::{Appended, NewMessage, Page};
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chinwag_shared::{
     ClientId, ClientToken, DEFAULT_HISTORY_PAGE, ErrorCode, MAX_HISTORY_PAGE, MessageText,
     RoomName, Username,
@@ -127,10 +127,12 @@ pub struct PostBody {
 /// `POST /api/rooms/{room}/messages`: 201 with the stored record, or 200 with the record
 /// stored earlier under the same `client_id`.
 pub async fn post_message(
+    request: HttpRequest,
     room: web::Path<String>,
     body: web::Json<PostBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
+    state.post_limits.check(&request)?;
     let room = RoomName::parse(&room)?;
     let username = Username::parse(&body.username)?;
     let text = MessageText::parse(&body.message)?;
@@ -158,10 +160,12 @@ pub struct TypingBody {
 
 /// `POST /api/rooms/{room}/typing`: relays a typing notice; 204.
 pub async fn typing(
+    request: HttpRequest,
     room: web::Path<String>,
     body: web::Json<TypingBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
+    state.post_limits.check(&request)?;
     let room = RoomName::parse(&room)?;
     let username = Username::parse(&body.username)?;
     let token = body.token.as_deref().map(ClientToken::parse).transpose()?;

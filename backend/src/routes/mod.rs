@@ -7,6 +7,7 @@ pub mod api;
 pub mod error;
 pub mod health;
 pub mod origin;
+pub mod post_limit;
 pub mod security;
 pub mod socket;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub admission: Admission,
     /// Origins allowed besides the server's own host.
     pub allowed_origins: AllowedOrigins,
+    /// Rate limits of HTTP posts, per address.
+    pub post_limits: post_limit::PostLimits,
 }
 
 /// Registers every route.

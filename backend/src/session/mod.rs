@@ -303,9 +303,10 @@ impl Session {
             None => return Err(Ending::PeerGone),
         };
         self.last_heard = Instant::now();
+        // Pings count too: each costs the server a pong, so a ping flood is a flood.
         if matches!(
             message,
-            AggregatedMessage::Text(_) | AggregatedMessage::Binary(_)
+            AggregatedMessage::Text(_) | AggregatedMessage::Binary(_) | AggregatedMessage::Ping(_)
         ) {
             match self.rate.check(self.last_heard) {
                 Verdict::Allow => {}

@@ -286,3 +286,26 @@ async fn a_client_that_never_reads_is_closed_as_a_slow_consumer_and_others_get_e
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn a_ping_flood_counts_against_the_rate_and_is_closed_with_1008() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        &[
+            "--rate-per-sec",
+            "5",
+            "--rate-burst",
+            "10",
+            "--rate-abuse-allowance",
+            "20",
+        ],
+    )
+    .await;
+    let mut flooder = RawClient::open(&server, "").await;
+    for _ in 0..200 {
+        flooder.send_frame(FIN | PING, b"are you there", true).await;
+    }
+    assert_eq!(flooder.close_code().await, 1008);
+    two_fresh_clients_still_chat(&server).await;
+}

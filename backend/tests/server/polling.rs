@@ -221,3 +221,20 @@ async fn pollers_never_miss_or_repeat_across_concurrent_posters() {
         assert_eq!(seen, expected, "each poller sees every id once, in order");
     }
 }
+
+#[tokio::test]
+async fn http_posts_over_the_rate_are_refused_with_429() {
+    let dir = tempfile::tempdir().unwrap();
+    let server =
+        Server::start_with(dir.path(), &["--rate-per-sec", "1", "--rate-burst", "2"]).await;
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let body = json!({"username":"ajax","message":format!("m{n}")});
+        let (status, answer) = server.post_json("/api/rooms/r/messages", body, &[]).await;
+        statuses.push((status, answer["code"].as_str().map(str::to_owned)));
+    }
+    assert_eq!(statuses[..2], [(201, None), (201, None)]);
+    assert_eq!(statuses[2], (429, Some("rate_limited".to_owned())));
+    let (_, page) = server.get_json("/api/rooms/r/messages").await;
+    assert_eq!(ids(&page), [1, 2], "the refused post was not stored");
+}

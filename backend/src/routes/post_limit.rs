@@ -1,0 +1,79 @@
+//! Rate limiting for HTTP posts (messages and typing notices), per client address.
+//!
+//! HTTP clients have no connection to hang a limit on, so each address gets the same token
+//! bucket a socket gets ([`RateLimit`]); an address over it is answered 429 `rate_limited`.
+//! Buckets of addresses not seen for a minute are forgotten once the table grows, so the
+//! table stays bounded however many addresses come and go.
+
+use super::error::ApiFailure;
+use crate::session::{
+    SessionLimits,
+    rate_limit::{RateLimit, Verdict},
+};
+use actix_web::{HttpRequest, http::StatusCode};
+use chinwag_shared::ErrorCode;
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+/// Addresses kept before idle ones are swept.
+const SWEEP_ABOVE: usize = 10_000;
+
+/// An address idle this long loses its bucket at the next sweep.
+const IDLE_FOR: Duration = Duration::from_secs(60);
+
+/// Buckets by client address.
+pub struct PostLimits {
+    limits: SessionLimits,
+    buckets: Mutex<HashMap<IpAddr, (RateLimit, Instant)>>,
+}
+
+impl PostLimits {
+    /// Per-address limits with the same rate and burst as a socket.
+    pub fn new(limits: SessionLimits) -> Self {
+        Self {
+            limits,
+            buckets: Mutex::default(),
+        }
+    }
+
+    /// Takes a token for `request`'s address, or refuses with 429.
+    pub fn check(&self, request: &HttpRequest) -> Result<(), ApiFailure> {
+        let address = request
+            .peer_addr()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |peer| peer.ip());
+        let now = Instant::now();
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if buckets.len() > SWEEP_ABOVE {
+            buckets.retain(|_, (_, seen)| now.duration_since(*seen) < IDLE_FOR);
+        }
+        let limits = &self.limits;
+        let (bucket, seen) = buckets.entry(address).or_insert_with(|| {
+            let bucket = RateLimit::new(
+                limits.rate_per_sec,
+                limits.rate_burst,
+                limits.rate_abuse_allowance,
+                now,
+            );
+            (bucket, now)
+        });
+        *seen = now;
+        match bucket.check(now) {
+            Verdict::Allow => Ok(()),
+            Verdict::Refuse | Verdict::Abuse => Err(ApiFailure::with_status(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                format!(
+                    "slow down: at most {} posts per second from one address (bursts of {})",
+                    limits.rate_per_sec, limits.rate_burst
+                ),
+            )),
+        }
+    }
+}
