@@ -5,33 +5,60 @@
 //! a malformed known type and non-JSON apart, so each gets its own error code.
 
 use chinwag_shared::{ClientMsg, Envelope, ErrorCode, ErrorFrame, SeedMsg, ValidationError};
+use serde_json::{Map, Value};
 
 /// Decodes one text frame.
 pub fn decode(text: &str) -> Result<ClientMsg, ErrorFrame> {
+    // Frames are JSON objects. serde's tagged enums would also accept an array (`["leave",
+    // "lobby"]`), so anything else is refused before they see it.
+    if !text.trim_start().starts_with('{') {
+        return Err(not_an_object(text));
+    }
     let tagged_error = match serde_json::from_str::<ClientMsg>(text) {
         Ok(message) => return Ok(message),
         Err(err) => err,
     };
-    match serde_json::from_str::<Envelope>(text) {
-        Ok(Envelope { kind: None }) => serde_json::from_str::<SeedMsg>(text)
+    // The slow path, for frames that are not a tagged message: read the object once to tell
+    // the seed's untagged shape (no `type` at all) from a wrong or unknown `type`.
+    let object: Map<String, Value> = match serde_json::from_str(text) {
+        Ok(object) => object,
+        // Valid JSON can still fail here (a number beyond f64, like 1e400): that is a bad
+        // message, not bad JSON.
+        Err(err) if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() => {
+            return Err(error(ErrorCode::BadMessage, err.to_string()));
+        }
+        Err(err) => return Err(error(ErrorCode::BadJson, err.to_string())),
+    };
+    match object.get("type") {
+        None => serde_json::from_value::<SeedMsg>(Value::Object(object))
             .map(ClientMsg::from)
             .map_err(|err| error(ErrorCode::BadMessage, format!("untagged message: {err}"))),
-        Ok(Envelope { kind: Some(kind) }) if Envelope::is_known(&kind) => Err(error(
+        Some(Value::String(kind)) if Envelope::is_known(kind) => Err(error(
             ErrorCode::BadMessage,
             format!("{kind:?} message: {tagged_error}"),
         )),
-        Ok(Envelope { kind: Some(kind) }) => Err(error(
+        Some(Value::String(kind)) => Err(error(
             ErrorCode::UnknownType,
             format!(
                 "unknown type {kind:?}; expected one of {:?}",
                 Envelope::KNOWN_TYPES
             ),
         )),
-        Err(_) if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() => Err(error(
+        Some(_) => Err(error(
+            ErrorCode::BadMessage,
+            "\"type\" must be a string".to_owned(),
+        )),
+    }
+}
+
+/// The error for a frame that is not a JSON object: malformed JSON, or the wrong kind.
+fn not_an_object(text: &str) -> ErrorFrame {
+    match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        Ok(_) => error(
             ErrorCode::BadMessage,
             "expected a JSON object with a string \"type\"".to_owned(),
-        )),
-        Err(err) => Err(error(ErrorCode::BadJson, err.to_string())),
+        ),
+        Err(err) => error(ErrorCode::BadJson, err.to_string()),
     }
 }
 
@@ -76,6 +103,11 @@ mod tests {
             ErrorCode::BadMessage
         );
         assert_eq!(code_of(r#"{"username":"a"}"#), ErrorCode::BadMessage);
+        assert_eq!(code_of(r#"["leave","lobby"]"#), ErrorCode::BadMessage);
+        assert_eq!(
+            code_of(r#"{"type":null,"username":"a","message":"b"}"#),
+            ErrorCode::BadMessage
+        );
     }
 
     #[test]
