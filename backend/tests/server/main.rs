@@ -18,4 +18,5 @@ mod relay;
 mod restart;
 mod resume;
 mod security;
+mod soak;
 mod support;
