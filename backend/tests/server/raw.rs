@@ -20,7 +20,7 @@ const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 pub enum Received {
     Text(Value),
     Close(u16),
-    /// The connection ended without a close frame.
+    /// The connection ended (EOF or reset) without a close frame.
     Eof,
 }
 
@@ -145,18 +145,25 @@ impl RawClient {
             let len = match head[1] & 0x7f {
                 126 => {
                     let mut ext = [0u8; 2];
-                    self.tcp.read_exact(&mut ext).await.unwrap();
+                    if self.tcp.read_exact(&mut ext).await.is_err() {
+                        return Received::Eof;
+                    }
                     usize::from(u16::from_be_bytes(ext))
                 }
                 127 => {
                     let mut ext = [0u8; 8];
-                    self.tcp.read_exact(&mut ext).await.unwrap();
+                    if self.tcp.read_exact(&mut ext).await.is_err() {
+                        return Received::Eof;
+                    }
                     usize::try_from(u64::from_be_bytes(ext)).unwrap()
                 }
                 short => usize::from(short),
             };
             let mut payload = vec![0u8; len];
-            self.tcp.read_exact(&mut payload).await.unwrap();
+            // A reset can land mid-frame (a peer cut off by the server): that is the end too.
+            if self.tcp.read_exact(&mut payload).await.is_err() {
+                return Received::Eof;
+            }
             match head[0] & 0x0f {
                 0x1 => return Received::Text(serde_json::from_slice(&payload).unwrap()),
                 0x8 => return Received::Close(u16::from_be_bytes([payload[0], payload[1]])),
