@@ -70,6 +70,11 @@ pub struct Config {
     #[arg(long, env = "CHINWAG_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
     pub max_connections_per_ip: usize,
 
+    /// Connections the kernel queues while they wait to be accepted. A burst of reconnects
+    /// beyond it costs each dropped client a one-second retry (the OS caps it at somaxconn).
+    #[arg(long, env = "CHINWAG_LISTEN_BACKLOG", default_value_t = 4096)]
+    pub listen_backlog: i32,
+
     /// Seconds a client has to send its complete request head (the WebSocket handshake
     /// included); slower ones are dropped, so half-sent requests cannot hold sockets.
     #[arg(long, env = "CHINWAG_HANDSHAKE_TIMEOUT_SECS", default_value_t = 5)]

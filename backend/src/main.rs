@@ -7,7 +7,8 @@
 use anyhow::Context;
 use chinwag_backend::{Config, serve};
 use clap::Parser;
-use std::io::Write;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::{io::Write, net::SocketAddr};
 use tracing_subscriber::EnvFilter;
 
 #[actix_web::main]
@@ -19,7 +20,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let listener = std::net::TcpListener::bind(config.bind)
+    let listener = listen(config.bind, config.listen_backlog)
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
     let mut stdout = std::io::stdout().lock();
@@ -29,6 +30,18 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
     serve(listener, config, stop_signal()).await?;
     Ok(())
+}
+
+/// A listening socket with room for `backlog` connections waiting to be accepted.
+/// `std::net::TcpListener::bind` allows 128: a crowd reconnecting at once overflows that, and
+/// each dropped attempt costs its client a one-second SYN retry.
+fn listen(addr: SocketAddr, backlog: i32) -> std::io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // Restarting on the same address must not wait for old connections in TIME_WAIT.
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    Ok(socket.into())
 }
 
 /// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
