@@ -57,10 +57,19 @@ pub async fn serve(
         .and_then(|dir| std::fs::read_to_string(dir.join("index.html")).ok())
         .unwrap_or_default();
     let csp = routes::security::content_security_policy(&[&app_page, SEED_PAGE]);
+    // Hashes and keywords only: always a valid header value.
+    let page_policy = routes::security::PagePolicy(
+        actix_web::http::header::HeaderValue::from_str(&csp).unwrap_or_else(|_| {
+            actix_web::http::header::HeaderValue::from_static("default-src 'self'")
+        }),
+    );
     let app_state = state.clone();
     let mut http = actix_web::HttpServer::new(move || {
         App::new()
-            .wrap(routes::security::headers(&csp))
+            .app_data(page_policy.clone())
+            .wrap(actix_web::middleware::from_fn(
+                routes::security::add_headers,
+            ))
             .wrap(actix_web::middleware::from_fn(
                 routes::origin::guard_unsafe_methods,
             ))

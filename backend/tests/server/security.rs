@@ -53,4 +53,14 @@ async fn pages_carry_a_csp_that_allows_exactly_their_inline_code() {
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert_eq!(header(&seed, "content-security-policy"), csp);
+
+    // JSON gets the generic headers but no page policy, which would only add bytes.
+    let api = tokio::task::spawn_blocking({
+        let url = server.http_url("/api/rooms");
+        move || get(&url)
+    })
+    .await
+    .unwrap();
+    assert_eq!(header(&api, "x-content-type-options"), "nosniff");
+    assert!(api.headers().get("content-security-policy").is_none());
 }
