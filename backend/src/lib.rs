@@ -26,7 +26,6 @@ pub mod config;
 pub mod fanout;
 pub mod hub;
 pub mod metrics;
-pub mod peer_socket;
 pub mod routes;
 pub mod server;
 pub mod session;

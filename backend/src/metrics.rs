@@ -45,8 +45,6 @@ pub struct Metrics {
     pub store_append_seconds: Histogram,
     /// Long-poll requests waiting now.
     pub long_polls_waiting: Gauge,
-    /// Connections cut off because the peer would not take its close frame.
-    pub peers_cut_off: Counter,
 }
 
 impl Default for Metrics {
@@ -64,14 +62,8 @@ impl Default for Metrics {
                 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5,
             ]),
             long_polls_waiting: Gauge::default(),
-            peers_cut_off: Counter::default(),
             registry: Registry::default(),
         };
-        registry.register(
-            "peers_cut_off",
-            "Connections cut off because the peer would not take its close frame",
-            metrics.peers_cut_off.clone(),
-        );
         registry.register(
             "long_polls_waiting",
             "Long-poll requests waiting for a message now",

@@ -77,7 +77,6 @@ pub async fn serve(
             .configure(routes::configure)
             .configure(|cfg| serve_frontend(cfg, static_dir.clone()))
     })
-    .on_connect(crate::peer_socket::remember)
     .disable_signals()
     .client_request_timeout(Duration::from_secs(config.handshake_timeout_secs.max(1)))
     .shutdown_timeout(config.shutdown_timeout_secs);

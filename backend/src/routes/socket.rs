@@ -7,7 +7,6 @@
 use super::{AppState, error::ApiFailure};
 use crate::{
     admission::{Permit, Refusal},
-    peer_socket::PeerSocket,
     session::{InitialJoin, Session},
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
@@ -60,7 +59,6 @@ pub async fn socket(
         state.limits,
         state.shutdown.clone(),
         permit,
-        request.conn_data::<PeerSocket>().cloned(),
     );
     let span = tracing::info_span!("session", id = session.id());
     state

@@ -20,7 +20,6 @@ use crate::{
     admission::Permit,
     fanout::{Frame, encode},
     hub::{Hub, rooms::SessionId},
-    peer_socket::PeerSocket,
     store::{Appended, NewMessage, Page, StoreError},
 };
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
@@ -181,14 +180,6 @@ pub struct Session {
     /// This connection's slot; freed as the session ends, before its close frame goes out,
     /// so a client that saw the close can count on the slot being free.
     permit: Option<Permit>,
-    /// The TCP socket, to cut off a peer that does not take its close frame.
-    socket: Option<PeerSocket>,
-}
-
-/// Reads (and ignores) client frames until the connection is closed. An error ends it too:
-/// after one the stream only repeats it, and the connection is closing anyway.
-async fn until_closed(frames: &mut AggregatedMessageStream) {
-    while let Some(Ok(_)) = frames.recv().await {}
 }
 
 /// The error frame for a name another client holds in `room`.
@@ -210,7 +201,6 @@ impl Session {
         limits: SessionLimits,
         shutdown: CancellationToken,
         permit: Permit,
-        socket: Option<PeerSocket>,
     ) -> Self {
         let outbox = Outbox::new(limits.outbox_frames, limits.outbox_bytes);
         hub.metrics().connections_open.inc();
@@ -228,7 +218,6 @@ impl Session {
             ),
             rate_logged: false,
             permit: Some(permit),
-            socket,
             hub,
             ws,
             cursors: HashMap::new(),
@@ -264,21 +253,7 @@ impl Session {
         self.leave_all();
         self.permit.take();
         let close = self.ws.clone().close(ending.close_reason());
-        let queued = tokio::time::timeout(self.limits.idle_timeout, close)
-            .await
-            .is_ok();
-        // The connection is gone once actix has flushed the close and hung up, which ends the
-        // stream of client frames. A peer that does not read keeps it from happening: cut it
-        // off rather than leave a socket full of unsent bytes behind.
-        let hung_up = queued
-            && tokio::time::timeout(self.limits.idle_timeout, until_closed(&mut frames))
-                .await
-                .is_ok();
-        if !hung_up && let Some(socket) = &self.socket {
-            tracing::info!(peer = ?self.peer, "peer did not take its close frame; cutting it off");
-            socket.cut_off();
-            self.hub.metrics().peers_cut_off.inc();
-        }
+        let _closed_or_gone = tokio::time::timeout(self.limits.idle_timeout, close).await;
     }
 
     /// Leaves every joined room.

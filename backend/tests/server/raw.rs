@@ -115,19 +115,6 @@ impl RawClient {
         let _ = self.tcp.write_all(&frame).await;
     }
 
-    /// Reads whatever arrives until the connection ends (EOF or reset); returns the byte count.
-    pub async fn read_to_end(&mut self) -> usize {
-        let mut total = 0;
-        let mut buffer = vec![0u8; 64 * 1024];
-        loop {
-            match tokio::time::timeout(WAIT, self.tcp.read(&mut buffer)).await {
-                Ok(Ok(0) | Err(_)) => return total,
-                Ok(Ok(n)) => total += n,
-                Err(_) => panic!("the connection did not end within {WAIT:?}"),
-            }
-        }
-    }
-
     pub async fn send_text(&mut self, text: &str) {
         self.send_frame(FIN | TEXT, text.as_bytes(), true).await;
     }
