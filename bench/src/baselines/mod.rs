@@ -1,0 +1,54 @@
+//! The baselines Chinwag is compared with, run as `chinwag-bench serve-baseline` so they can be
+//! pinned to the server's core like Chinwag and measured through their own pid.
+//!
+//! Both are what a competent "just relay it" server looks like, with none of Chinwag's work
+//! (no validation, no store, no ids, no presence): [`bare_relay`] is tokio-tungstenite over a
+//! bounded tokio broadcast channel, [`raw_tcp`] fans the same bytes out over plain TCP with a
+//! newline after each frame. Each greets a new connection with
+//! [`crate::client::BASELINE_READY`] once it is subscribed, and drops a connection that falls
+//! a whole channel behind (that client sees the close and the run counts the loss).
+
+pub mod bare_relay;
+pub mod raw_tcp;
+
+use crate::cli::{ServeBaselineArgs, TargetKind};
+use anyhow::{Result, bail};
+use std::io::Write;
+
+/// Runs the baseline `args.kind` until the process is killed.
+pub fn serve(args: &ServeBaselineArgs) -> Result<()> {
+    // Pinned to one CPU by the launcher, a current-thread runtime is the fastest tokio has
+    // (no work stealing); otherwise one worker per CPU.
+    let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
+    let runtime = if one_cpu {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.bind).await?;
+        let addr = listener.local_addr()?;
+        let scheme = match args.kind {
+            TargetKind::BareRelay => "ws",
+            TargetKind::RawTcp => "tcp",
+            TargetKind::Chinwag => bail!("chinwag is not a baseline"),
+        };
+        let mut stdout = std::io::stdout().lock();
+        writeln!(
+            stdout,
+            "{} listening on {scheme}://{addr}",
+            args.kind.name()
+        )?;
+        stdout.flush()?;
+        drop(stdout);
+        match args.kind {
+            TargetKind::BareRelay => bare_relay::serve(listener, args.capacity).await,
+            TargetKind::RawTcp => raw_tcp::serve(listener, args.capacity).await,
+            TargetKind::Chinwag => Ok(()),
+        }
+    })
+}

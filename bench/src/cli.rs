@@ -1,0 +1,316 @@
+//! The command line: one subcommand per mode, plus the baseline servers and the plot.
+//!
+//! Only parsing lives here; [`crate::modes::run`] dispatches. Every count and duration has an
+//! upper bound checked at parse time, so no invocation can run unbounded.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+/// Most connections one run may open: what fits the loopback ephemeral port range.
+pub const MAX_CLIENTS: usize = 25_000;
+/// Longest time any one phase of a run may last.
+pub const MAX_PHASE: Duration = Duration::from_secs(600);
+
+/// Chinwag's load generator.
+#[derive(Debug, Parser)]
+#[command(name = "chinwag-bench", version, about, long_about = None)]
+pub struct Cli {
+    /// The mode to run.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Pin the server to the first allowed CPU and this tool to the others (needs `taskset`).
+    #[arg(long, global = true, value_enum, default_value_t = Pin::Auto)]
+    pub pin: Pin,
+    /// One JSON object per step on stdout instead of the human table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Whether to pin the server and the load generator to separate CPUs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Pin {
+    /// Pin when `taskset` exists and at least two CPUs are allowed.
+    Auto,
+    /// Never pin.
+    Off,
+}
+
+/// The modes.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// N clients in one room, S senders at a total rate R: latency at every receiver, loss.
+    Broadcast(BroadcastArgs),
+    /// Senders as fast as the target accepts, each with a bounded number in flight.
+    Throughput(ThroughputArgs),
+    /// N idle connections: server resident memory per connection.
+    Idle(IdleArgs),
+    /// N clients drop at once and resume with `after=`: time until all caught up, and loss.
+    Storm(StormArgs),
+    /// A few seconds of broadcast, storm and idle; fails on any loss or error.
+    Smoke(SmokeArgs),
+    /// Run one of the baseline servers (started by this tool for `--target-kind`).
+    ServeBaseline(ServeBaselineArgs),
+    /// Draw p95 latency against clients from `--json` broadcast output, as SVG.
+    Plot(PlotArgs),
+}
+
+/// What to measure against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetKind {
+    /// The Chinwag server (`--server`, or `--target` + `--pid`).
+    Chinwag,
+    /// A minimal tokio-tungstenite relay over a bounded tokio broadcast channel.
+    BareRelay,
+    /// Newline-delimited fan-out of the same bytes over plain TCP.
+    RawTcp,
+}
+
+impl TargetKind {
+    /// The name used in flags, tables and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Chinwag => "chinwag",
+            Self::BareRelay => "bare-relay",
+            Self::RawTcp => "raw-tcp",
+        }
+    }
+}
+
+/// Where the target comes from; shared by every measuring mode.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// The Chinwag binary to start (default: `chinwag` next to this tool, else
+    /// `target/release/chinwag`).
+    #[arg(long)]
+    pub server: Option<PathBuf>,
+    /// An already running target on loopback instead of starting one:
+    /// `ws://127.0.0.1:PORT` (chinwag, bare-relay) or `tcp://127.0.0.1:PORT` (raw-tcp).
+    #[arg(long, requires = "pid")]
+    pub target: Option<String>,
+    /// The pid of the `--target` server, for its memory and CPU.
+    #[arg(long, requires = "target")]
+    pub pid: Option<u32>,
+    /// Targets to measure, comma separated; each step runs against each in turn.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub target_kind: Vec<TargetKind>,
+    /// An extra flag for a started Chinwag server (repeatable), e.g. `--server-arg=--outbox-frames=4096`.
+    #[arg(long = "server-arg", allow_hyphen_values = true)]
+    pub server_args: Vec<String>,
+    /// `RUST_LOG` for a started Chinwag server.
+    #[arg(long, default_value = "warn")]
+    pub server_log: String,
+}
+
+/// `broadcast`.
+#[derive(Debug, Clone, Args)]
+pub struct BroadcastArgs {
+    /// Where to send.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Clients in the room, senders included.
+    #[arg(long, default_value_t = 1000, value_parser = clients)]
+    pub clients: usize,
+    /// Run one step per client count instead, e.g. `100,500,1000,2000`.
+    #[arg(long, value_delimiter = ',', value_parser = clients, conflicts_with = "clients")]
+    pub ramp: Vec<usize>,
+    /// Clients that also send (the first S of the room).
+    #[arg(long, default_value_t = 10)]
+    pub senders: usize,
+    /// Messages per second, all senders together.
+    #[arg(long, default_value_t = 20.0, value_parser = rate)]
+    pub rate: f64,
+    /// How long the senders send, per step (`10`, `2.5s`, `500ms`).
+    #[arg(long, default_value = "10s", value_parser = duration)]
+    pub duration: Duration,
+    /// Characters of each chat message (at least the 35-character stamp).
+    #[arg(long, default_value_t = 140, value_parser = clap::value_parser!(u16).range(35..=4000))]
+    pub message_chars: u16,
+    /// How long after the last send a message may still arrive before it counts as lost.
+    #[arg(long, default_value = "10s", value_parser = duration)]
+    pub drain: Duration,
+    /// A step passes the ramp when its p95 is below this many milliseconds.
+    #[arg(long, default_value_t = 250.0)]
+    pub max_p95_ms: f64,
+    /// Keep ramping a target past its first failed step.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Connections opened at once while a step sets up.
+    #[arg(long, default_value_t = 256)]
+    pub connect_concurrency: usize,
+    /// Write the p95-against-clients chart of this run to this SVG file.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+}
+
+/// `throughput`.
+#[derive(Debug, Clone, Args)]
+pub struct ThroughputArgs {
+    /// Where to send.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Sending clients, all in one room (each also receives every message).
+    #[arg(long, default_value_t = 10, value_parser = clients)]
+    pub senders: usize,
+    /// Messages each sender may have sent but not yet seen come back.
+    #[arg(long, default_value_t = 32)]
+    pub window: usize,
+    /// Clients in the room that only receive.
+    #[arg(long, default_value_t = 0)]
+    pub receivers: usize,
+    /// How long the senders send.
+    #[arg(long, default_value = "10s", value_parser = duration)]
+    pub duration: Duration,
+    /// Characters of each chat message.
+    #[arg(long, default_value_t = 140, value_parser = clap::value_parser!(u16).range(35..=4000))]
+    pub message_chars: u16,
+    /// How long after the last send a message may still arrive before it counts as lost.
+    #[arg(long, default_value = "10s", value_parser = duration)]
+    pub drain: Duration,
+}
+
+/// `idle`.
+#[derive(Debug, Clone, Args)]
+pub struct IdleArgs {
+    /// Where to connect.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Idle connections to open.
+    #[arg(long, default_value_t = 10_000, value_parser = clients)]
+    pub clients: usize,
+    /// How long to hold them open before reading the server's memory.
+    #[arg(long, default_value = "3s", value_parser = duration)]
+    pub hold: Duration,
+    /// Connections opened at once.
+    #[arg(long, default_value_t = 256)]
+    pub connect_concurrency: usize,
+}
+
+/// `storm`.
+#[derive(Debug, Clone, Args)]
+pub struct StormArgs {
+    /// Where to connect (Chinwag only: the baselines keep no history to resume from).
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Clients that drop and resume.
+    #[arg(long, default_value_t = 10_000, value_parser = clients)]
+    pub clients: usize,
+    /// Messages stored before the clients first join (replayed to each with `after=0`).
+    #[arg(long, default_value_t = 20)]
+    pub history: u64,
+    /// Live messages per second from one poster, before, during and after the storm.
+    #[arg(long, default_value_t = 20.0, value_parser = rate)]
+    pub rate: f64,
+    /// Messages posted while every client is gone (each is replayed to every client).
+    #[arg(long, default_value_t = 20)]
+    pub missed: u64,
+    /// Live traffic before the drop.
+    #[arg(long, default_value = "2s", value_parser = duration)]
+    pub warmup: Duration,
+    /// How long the clients have to catch up before the step fails.
+    #[arg(long, default_value = "30s", value_parser = duration)]
+    pub timeout: Duration,
+    /// Connections opened at once while setting up (the storm itself reconnects all at once).
+    #[arg(long, default_value_t = 256)]
+    pub connect_concurrency: usize,
+}
+
+/// `smoke`.
+#[derive(Debug, Clone, Args)]
+pub struct SmokeArgs {
+    /// The Chinwag binary to start (default as for the other modes).
+    #[arg(long)]
+    pub server: Option<PathBuf>,
+}
+
+/// `serve-baseline`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeBaselineArgs {
+    /// Which baseline.
+    #[arg(long, value_enum)]
+    pub kind: TargetKind,
+    /// Listen address (loopback; port 0 picks a free one). Prints `listening on ...` once bound.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub bind: SocketAddr,
+    /// Capacity of the broadcast channel; a receiver that falls this far behind is dropped.
+    #[arg(long, default_value_t = 4096)]
+    pub capacity: usize,
+}
+
+/// `plot`.
+#[derive(Debug, Clone, Args)]
+pub struct PlotArgs {
+    /// JSON lines from `broadcast --json` (several files may be given).
+    #[arg(required = true)]
+    pub input: Vec<PathBuf>,
+    /// Where to write the SVG.
+    #[arg(long, short)]
+    pub output: PathBuf,
+}
+
+/// A client count within [`MAX_CLIENTS`].
+fn clients(text: &str) -> Result<usize, String> {
+    let n: usize = text.parse().map_err(|err| format!("{err}"))?;
+    if n == 0 || n > MAX_CLIENTS {
+        return Err(format!("must be 1..={MAX_CLIENTS}"));
+    }
+    Ok(n)
+}
+
+/// A positive message rate, at most a million per second.
+fn rate(text: &str) -> Result<f64, String> {
+    let r: f64 = text.parse().map_err(|err| format!("{err}"))?;
+    if !(r > 0.0 && r <= 1e6) {
+        return Err("must be in (0, 1000000]".into());
+    }
+    Ok(r)
+}
+
+/// `10`, `2.5`, `10s` or `500ms`, within [`MAX_PHASE`].
+fn duration(text: &str) -> Result<Duration, String> {
+    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 1e-3)
+    } else {
+        (text.strip_suffix('s').unwrap_or(text), 1.0)
+    };
+    let secs = number.parse::<f64>().map_err(|err| format!("{err}"))? * scale;
+    if !(secs > 0.0 && secs <= MAX_PHASE.as_secs_f64()) {
+        return Err(format!("must be in (0, {}s]", MAX_PHASE.as_secs()));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_seconds_or_milliseconds_and_are_bounded() {
+        assert_eq!(duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(duration("2.5s"), Ok(Duration::from_millis(2500)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(duration("0").is_err());
+        assert!(duration("3600").is_err());
+        assert!(duration("soon").is_err());
+    }
+
+    #[test]
+    fn a_ramp_is_a_comma_separated_list_of_bounded_counts() {
+        let cli = Cli::try_parse_from(["chinwag-bench", "broadcast", "--ramp", "100,500"]).unwrap();
+        let Command::Broadcast(args) = cli.command else {
+            panic!("not broadcast");
+        };
+        assert_eq!(args.ramp, [100, 500]);
+        assert!(
+            Cli::try_parse_from(["chinwag-bench", "broadcast", "--ramp", "100,999999"]).is_err()
+        );
+    }
+
+    #[test]
+    fn a_running_target_needs_its_pid() {
+        assert!(
+            Cli::try_parse_from(["chinwag-bench", "idle", "--target", "ws://127.0.0.1:1"]).is_err()
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! `smoke`: a few seconds of every mode at toy sizes, so the load generator cannot rot.
+//!
+//! Run by the test suite (`bench/tests/smoke.rs`) against the debug server. It checks
+//! correctness, not speed: any lost, repeated or refused message, any failed connection, and
+//! any server that dies or will not stop fails it. Latency is reported but not judged (debug
+//! builds on a shared machine are slow for reasons that are not bugs).
+
+use crate::{
+    cli::{IdleArgs, SmokeArgs, StormArgs, TargetArgs, TargetKind, ThroughputArgs},
+    modes::{Bench, broadcast, idle, storm, throughput},
+    pinning::Pinning,
+    report::{Mode, StepReport},
+    server::Launcher,
+};
+use anyhow::Result;
+use std::time::Duration;
+
+const ALL: [TargetKind; 3] = [
+    TargetKind::Chinwag,
+    TargetKind::BareRelay,
+    TargetKind::RawTcp,
+];
+
+/// Runs the smoke steps; whether all passed.
+pub async fn run(args: &SmokeArgs, pinning: Pinning, json: bool) -> Result<bool> {
+    let target = TargetArgs {
+        server: args.server.clone(),
+        target: None,
+        pid: None,
+        target_kind: Vec::new(),
+        server_args: Vec::new(),
+        server_log: "warn".into(),
+    };
+    let mut bench = Bench {
+        launcher: Launcher::new(&target, pinning, &ALL)?,
+        json,
+        steps: Vec::new(),
+    };
+    for (kind, clients, rate, secs) in [
+        (TargetKind::Chinwag, 50, 200.0, 2.0),
+        (TargetKind::BareRelay, 20, 100.0, 0.5),
+        (TargetKind::RawTcp, 20, 100.0, 0.5),
+    ] {
+        let plan = broadcast::Plan {
+            clients,
+            senders: 5,
+            rate,
+            duration: Duration::from_secs_f64(secs),
+            message_chars: 140,
+            drain: Duration::from_secs(10),
+            connect_concurrency: 50,
+            room: format!("smoke-{}", kind.name()),
+            max_p95_ms: 250.0,
+        };
+        broadcast::run_step(&mut bench, kind, &plan).await;
+    }
+
+    let throughput = ThroughputArgs {
+        target: target.clone(),
+        senders: 4,
+        window: 8,
+        receivers: 4,
+        duration: Duration::from_millis(500),
+        message_chars: 140,
+        drain: Duration::from_secs(10),
+    };
+    let report = bench
+        .with_target(TargetKind::Chinwag, async |t| {
+            throughput::step(t, &throughput).await
+        })
+        .await
+        .unwrap_or_else(|err| StepReport::failed(Mode::Throughput, TargetKind::Chinwag, 8, &err));
+    bench.record(report);
+
+    let storm = StormArgs {
+        target: target.clone(),
+        clients: 50,
+        history: 5,
+        rate: 20.0,
+        missed: 5,
+        warmup: Duration::from_millis(500),
+        timeout: Duration::from_secs(10),
+        connect_concurrency: 50,
+    };
+    let report = bench
+        .with_target(TargetKind::Chinwag, async |t| storm::step(t, &storm).await)
+        .await
+        .unwrap_or_else(|err| StepReport::failed(Mode::Storm, TargetKind::Chinwag, 50, &err));
+    bench.record(report);
+
+    let idle = IdleArgs {
+        target,
+        clients: 100,
+        hold: Duration::from_millis(500),
+        connect_concurrency: 50,
+    };
+    let report = bench
+        .with_target(TargetKind::Chinwag, async |t| idle::step(t, &idle).await)
+        .await
+        .unwrap_or_else(|err| StepReport::failed(Mode::Idle, TargetKind::Chinwag, 100, &err));
+    bench.record(report);
+
+    bench.finish()
+}

@@ -1,0 +1,385 @@
+//! The target under test: start it (Chinwag or a baseline, pinned), find its port and pid,
+//! check it is still up, stop it.
+//!
+//! A started Chinwag gets a fresh temporary SQLite file and limits raised out of the way of a
+//! load test (`--rate-per-sec`, `--rate-burst`, `--max-connections-per-ip`,
+//! `--max-connections` all at 1,000,000). A baseline is this same binary's `serve-baseline`.
+//! Either prints `... listening on SCHEME://ADDR` to stdout; stderr goes to a log file whose
+//! tail is quoted if the server dies. A target given by `--target`/`--pid` is only observed,
+//! never started or stopped. Every target is on loopback.
+
+use crate::{cli::TargetArgs, cli::TargetKind, pinning::Pinning, procinfo};
+use anyhow::{Context, Result, bail};
+use std::{
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::atomic::{AtomicU32, Ordering},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+/// How long a started server may take to print its address.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a server may take to exit after SIGTERM (Chinwag drains for up to 5 s).
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+/// Limits a started Chinwag gets, so the load test measures relaying, not admission control.
+const CHINWAG_LOAD_FLAGS: [&str; 8] = [
+    "--rate-per-sec",
+    "1000000",
+    "--rate-burst",
+    "1000000",
+    "--max-connections-per-ip",
+    "1000000",
+    "--max-connections",
+    "1000000",
+];
+
+/// Knows how to get a target of each kind.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    /// Where servers run.
+    pub pinning: Pinning,
+    server: Option<PathBuf>,
+    server_args: Vec<String>,
+    server_log: String,
+    external: Option<(SocketAddr, u32)>,
+    kinds: Vec<TargetKind>,
+}
+
+impl Launcher {
+    /// Reads `args`; `default_kinds` apply when `--target-kind` was not given.
+    pub fn new(args: &TargetArgs, pinning: Pinning, default_kinds: &[TargetKind]) -> Result<Self> {
+        let mut kinds = if args.target_kind.is_empty() {
+            default_kinds.to_vec()
+        } else {
+            args.target_kind.clone()
+        };
+        let mut seen = Vec::new();
+        kinds.retain(|kind| {
+            let new = !seen.contains(kind);
+            seen.push(*kind);
+            new
+        });
+        let external = match (&args.target, args.pid) {
+            (Some(url), Some(pid)) => {
+                if args.target_kind.len() > 1 {
+                    bail!("--target is one server: give at most one --target-kind");
+                }
+                kinds.truncate(1);
+                let addr = loopback_addr(url)?;
+                procinfo::check_pid(pid).context("--pid")?;
+                Some((addr, pid))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            pinning,
+            server: args.server.clone(),
+            server_args: args.server_args.clone(),
+            server_log: args.server_log.clone(),
+            external,
+            kinds,
+        })
+    }
+
+    /// The kinds to measure, in order.
+    pub fn kinds(&self) -> &[TargetKind] {
+        &self.kinds
+    }
+
+    /// A running target of `kind`: the `--target` one, or a freshly started server.
+    pub fn start(&self, kind: TargetKind) -> Result<Target> {
+        if let Some((addr, pid)) = self.external {
+            procinfo::check_pid(pid).context("the --target server")?;
+            return Ok(Target {
+                kind,
+                addr,
+                pid,
+                pinned: false,
+                process: None,
+            });
+        }
+        let dir = scratch_dir()?;
+        let mut command = self.pinned_command(&self.program(kind)?);
+        match kind {
+            TargetKind::Chinwag => {
+                command
+                    .arg("--bind")
+                    .arg("127.0.0.1:0")
+                    .arg("--db")
+                    .arg(dir.join("bench.db"))
+                    .arg("--static-dir")
+                    .arg(dir.join("no-client"))
+                    .args(CHINWAG_LOAD_FLAGS)
+                    .args(&self.server_args)
+                    .env("RUST_LOG", &self.server_log);
+            }
+            TargetKind::BareRelay | TargetKind::RawTcp => {
+                command.args(["serve-baseline", "--kind", kind.name()]);
+            }
+        }
+        let mut process = Process::spawn(command, dir)?;
+        let addr = process.wait_for_address()?;
+        Ok(Target {
+            kind,
+            addr,
+            pid: process.child.id(),
+            pinned: self.pinning.applied(),
+            process: Some(process),
+        })
+    }
+
+    /// The executable for `kind`.
+    fn program(&self, kind: TargetKind) -> Result<PathBuf> {
+        match kind {
+            TargetKind::Chinwag => {
+                let path = self.server.clone().unwrap_or_else(default_server);
+                if !path.is_file() {
+                    bail!(
+                        "no Chinwag server at {}: build it with `cargo build --release -p chinwag-backend` or pass --server",
+                        path.display()
+                    );
+                }
+                Ok(path)
+            }
+            TargetKind::BareRelay | TargetKind::RawTcp => {
+                std::env::current_exe().context("cannot find this executable for serve-baseline")
+            }
+        }
+    }
+
+    /// `program`, behind `taskset -c <server CPUs>` when pinning.
+    fn pinned_command(&self, program: &Path) -> Command {
+        match &self.pinning.server_cpus {
+            Some(cpus) => {
+                // taskset execs the program, so the child's pid is the server's.
+                let mut command = Command::new("taskset");
+                command.arg("-c").arg(cpus).arg(program);
+                command
+            }
+            None => Command::new(program),
+        }
+    }
+}
+
+/// A running target.
+#[derive(Debug)]
+pub struct Target {
+    /// What it is.
+    pub kind: TargetKind,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its pid, for memory and CPU.
+    pub pid: u32,
+    /// Whether it runs pinned apart from the load.
+    pub pinned: bool,
+    process: Option<Process>,
+}
+
+impl Target {
+    /// Fails if a server this tool started has exited.
+    pub fn check_alive(&mut self) -> Result<()> {
+        match &mut self.process {
+            Some(process) => process.check_alive(),
+            None => procinfo::check_pid(self.pid).context("the --target server is gone"),
+        }
+    }
+
+    /// Stops a started server with SIGTERM and checks it exited cleanly (Chinwag must exit 0);
+    /// leaves a `--target` server running.
+    pub fn stop(mut self) -> Result<()> {
+        let Some(mut process) = self.process.take() else {
+            return Ok(());
+        };
+        process.check_alive()?;
+        let status = process.terminate()?;
+        if self.kind == TargetKind::Chinwag && !status.success() {
+            bail!(
+                "chinwag exited with {status} after SIGTERM\n{}",
+                process.log_tail()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A child server and its scratch directory, both cleaned up on drop.
+#[derive(Debug)]
+struct Process {
+    child: Child,
+    dir: PathBuf,
+    address: Option<mpsc::Receiver<SocketAddr>>,
+}
+
+impl Process {
+    /// Starts `command` with stdout piped and stderr to `dir/server.log`.
+    fn spawn(mut command: Command, dir: PathBuf) -> Result<Self> {
+        let log = std::fs::File::create(dir.join("server.log"))?;
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("cannot start {command:?}"))?;
+        let stdout = child.stdout.take().context("no stdout pipe")?;
+        let (tx, rx) = mpsc::channel();
+        // Reads the address line, then keeps draining stdout until the server exits so the
+        // pipe can never fill and block it.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = parse_listening_line(&line) {
+                    let _ = tx.send(addr);
+                }
+            }
+        });
+        Ok(Self {
+            child,
+            dir,
+            address: Some(rx),
+        })
+    }
+
+    /// The address the server printed.
+    fn wait_for_address(&mut self) -> Result<SocketAddr> {
+        let rx = self.address.take().context("address already read")?;
+        let deadline = Instant::now() + START_TIMEOUT;
+        while Instant::now() < deadline {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(addr) => return Ok(addr),
+                Err(mpsc::RecvTimeoutError::Timeout) => self.check_alive()?,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    self.check_alive()?;
+                    bail!("the server closed stdout without printing its address");
+                }
+            }
+        }
+        bail!(
+            "the server printed no address within {START_TIMEOUT:?}\n{}",
+            self.log_tail()
+        )
+    }
+
+    fn check_alive(&mut self) -> Result<()> {
+        match self.child.try_wait()? {
+            None => Ok(()),
+            Some(status) => bail!("the server exited ({status})\n{}", self.log_tail()),
+        }
+    }
+
+    /// SIGTERM, then wait; SIGKILL and fail if it takes longer than [`STOP_TIMEOUT`].
+    fn terminate(&mut self) -> Result<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        if !sent.is_ok_and(|status| status.success()) {
+            self.child.kill()?;
+            bail!("cannot send SIGTERM to {pid}");
+        }
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                self.child.kill()?;
+                self.child.wait()?;
+                bail!(
+                    "the server did not exit within {STOP_TIMEOUT:?} of SIGTERM\n{}",
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The last lines the server logged, for error messages.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        format!("server log (last lines):\n{tail}")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `chinwag` next to this executable (so a release bench finds the release server), else
+/// `target/release/chinwag` under the working directory.
+pub fn default_server() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("chinwag")))
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| PathBuf::from("target/release/chinwag"))
+}
+
+/// A new empty directory under the system temp dir.
+fn scratch_dir() -> Result<PathBuf> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("chinwag-bench-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The address in `chinwag listening on http://ADDR` (or `ws://`, `tcp://` from a baseline).
+fn parse_listening_line(line: &str) -> Option<SocketAddr> {
+    let (_, url) = line.split_once("listening on ")?;
+    let (_, addr) = url.trim().split_once("://")?;
+    addr.trim_end_matches('/').parse().ok()
+}
+
+/// The socket address of a `ws://` or `tcp://` URL, refused unless it is on loopback.
+fn loopback_addr(url: &str) -> Result<SocketAddr> {
+    let rest = url
+        .strip_prefix("ws://")
+        .or_else(|| url.strip_prefix("tcp://"))
+        .with_context(|| format!("{url}: expected ws://HOST:PORT or tcp://HOST:PORT"))?;
+    let hostport = rest.split('/').next().unwrap_or(rest);
+    let hostport = hostport.replace("localhost:", "127.0.0.1:");
+    let addr: SocketAddr = hostport
+        .parse()
+        .with_context(|| format!("{url}: expected an IP address and a port"))?;
+    if !addr.ip().is_loopback() {
+        bail!("{url}: only loopback targets are allowed");
+    }
+    Ok(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listening_lines_of_chinwag_and_the_baselines_parse() {
+        let addr: SocketAddr = "127.0.0.1:4321".parse().unwrap();
+        assert_eq!(
+            parse_listening_line("chinwag listening on http://127.0.0.1:4321"),
+            Some(addr)
+        );
+        assert_eq!(
+            parse_listening_line("bare-relay listening on ws://127.0.0.1:4321"),
+            Some(addr)
+        );
+        assert_eq!(parse_listening_line("something else"), None);
+    }
+
+    #[test]
+    fn only_loopback_targets_are_accepted() {
+        assert!(loopback_addr("ws://127.0.0.1:8080").is_ok());
+        assert!(loopback_addr("ws://localhost:8080/socket").is_ok());
+        assert!(loopback_addr("tcp://[::1]:9000").is_ok());
+        assert!(loopback_addr("ws://10.0.0.1:8080").is_err());
+        assert!(loopback_addr("http://127.0.0.1:8080").is_err());
+    }
+}

@@ -1,0 +1,98 @@
+//! The load generator's smoke run, in the test suite so it cannot rot.
+//!
+//! Runs `chinwag-bench smoke --json` (a few seconds of broadcast against Chinwag and both
+//! baselines, throughput, a 50-client storm and 100 idle connections) against an already built
+//! server and requires every step to pass with zero loss, zero duplicates and zero errors. It
+//! builds nothing: the server comes from `CHINWAG_BIN`, else `chinwag` next to the bench binary
+//! (`target/debug/chinwag`), so `cargo build -p chinwag-backend` must have run first.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+use std::{
+    path::PathBuf,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// Far above the ~10 s the smoke run takes in a debug build on two busy cores.
+const LIMIT: Duration = Duration::from_secs(90);
+
+fn server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("CHINWAG_BIN") {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "CHINWAG_BIN={} is not a file",
+            path.display()
+        );
+        return path;
+    }
+    let bench = PathBuf::from(env!("CARGO_BIN_EXE_chinwag-bench"));
+    let path = bench.parent().unwrap().join("chinwag");
+    assert!(
+        path.is_file(),
+        "no server binary at {}: run `cargo build -p chinwag-backend` first, or set CHINWAG_BIN",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn smoke_run_passes_every_step_with_zero_loss() {
+    let server = server_binary();
+    let out_dir = std::env::temp_dir().join(format!("chinwag-bench-smoke-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let stdout_path = out_dir.join("stdout.jsonl");
+    let stderr_path = out_dir.join("stderr.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chinwag-bench"))
+        .args(["--pin", "off", "--json", "smoke", "--server"])
+        .arg(&server)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > LIMIT {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!(
+                "smoke run still going after {LIMIT:?}\n{}",
+                std::fs::read_to_string(&stderr_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stdout = std::fs::read_to_string(&stdout_path).unwrap();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    let _ = std::fs::remove_dir_all(&out_dir);
+    assert!(
+        status.success(),
+        "smoke run failed ({status})\n{stdout}\n{stderr}"
+    );
+
+    let steps: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let modes: Vec<&str> = steps.iter().map(|s| s["mode"].as_str().unwrap()).collect();
+    for mode in ["broadcast", "throughput", "storm", "idle"] {
+        assert!(modes.contains(&mode), "no {mode} step in {modes:?}");
+    }
+    for step in &steps {
+        assert_eq!(step["lost"], 0, "{step}");
+        assert_eq!(step["duplicates"], 0, "{step}");
+        assert_eq!(step["errors"], 0, "{step}");
+        assert_eq!(step["passed"], true, "{step}");
+        assert_eq!(step["delivered"], step["expected"], "{step}");
+    }
+    let delivered: u64 = steps.iter().map(|s| s["delivered"].as_u64().unwrap()).sum();
+    assert!(
+        delivered > 1000,
+        "the smoke run delivered almost nothing: {stdout}"
+    );
+}
