@@ -27,21 +27,20 @@
 
 use serde_json::json;
 use std::{
-    error::Error,
     net::SocketAddr,
     path::{Path, PathBuf},
-    process::Stdio,
     time::{Duration, Instant},
 };
 use tokio::{
-    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
+    io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
-    process::{Child, ChildStdout, Command},
     task::JoinHandle,
     time::timeout,
 };
 
-type BoxError = Box<dyn Error + Send + Sync>;
+mod common;
+
+use common::{BoxError, Server, ms, quantile};
 
 const USAGE: &str = "\
 longpoll_waiters: N concurrent long-polls on one room, their memory, and the wake-all latency
@@ -425,65 +424,6 @@ impl Response {
     }
 }
 
-/// The server under test: a child process on a free loopback port with a temporary database.
-struct Server {
-    child: Child,
-    pid: u32,
-    addr: SocketAddr,
-    /// Held so the server never writes to a closed pipe.
-    _stdout: BufReader<ChildStdout>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start(binary: &Path) -> Result<Self, BoxError> {
-        let dir = tempfile::tempdir()?;
-        let mut child = Command::new(binary)
-            .args(["--bind", "127.0.0.1:0", "--db"])
-            .arg(dir.path().join("chinwag.db"))
-            .arg("--static-dir")
-            .arg(dir.path())
-            .args(["--rate-per-sec", "1000000", "--rate-burst", "1000000"])
-            .args(["--max-connections-per-ip", "100000"])
-            .args(["--max-connections", "100000"])
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|err| {
-                format!(
-                    "cannot start {}: {err}; build it with `cargo build --release -p chinwag-backend`",
-                    binary.display()
-                )
-            })?;
-        let pid = child.id().ok_or("the server exited at once")?;
-        let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout pipe")?);
-        let mut line = String::new();
-        timeout(Duration::from_secs(10), stdout.read_line(&mut line))
-            .await
-            .map_err(|_| "the server did not say where it listens within 10 s")??;
-        let addr = line
-            .trim()
-            .strip_prefix("chinwag listening on http://")
-            .ok_or_else(|| format!("unexpected first line from the server: {line:?}"))?
-            .parse()?;
-        Ok(Self {
-            child,
-            pid,
-            addr,
-            _stdout: stdout,
-            _dir: dir,
-        })
-    }
-
-    async fn stop(&mut self) {
-        if let Err(err) = self.child.kill().await {
-            eprintln!("could not kill the server: {err}");
-        }
-    }
-}
-
 /// `VmRSS` in KiB and `Threads` of process `pid`.
 fn proc_status(pid: u32) -> Result<(u64, u64), BoxError> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -569,19 +509,6 @@ fn open_files_limit() -> Result<(u64, u64), BoxError> {
     let soft = numbers.next().ok_or("no soft limit")??;
     let hard = numbers.next().ok_or("no hard limit")??;
     Ok((soft, hard))
-}
-
-/// The value at quantile `q` (nearest rank) of sorted `values`.
-fn quantile(values: &[Duration], q: f64) -> Duration {
-    if values.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (q * values.len() as f64).ceil() as usize;
-    values[rank.clamp(1, values.len()) - 1]
-}
-
-fn ms(duration: Duration) -> f64 {
-    (duration.as_secs_f64() * 1e5).round() / 100.0
 }
 
 fn print_report(options: &Options, addr: SocketAddr, report: &Report) {

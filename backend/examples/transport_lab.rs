@@ -29,26 +29,25 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use std::{
     collections::HashSet,
-    error::Error,
     io,
     net::SocketAddr,
     path::{Path, PathBuf},
     pin::Pin,
-    process::Stdio,
     task::{Context, Poll},
     time::Duration,
 };
 use tokio::{
-    io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf},
     net::TcpStream,
-    process::{Child, ChildStdout, Command},
     time::{Instant, sleep, sleep_until, timeout, timeout_at},
 };
 use tokio_tungstenite::{WebSocketStream, client_async, tungstenite::Message};
 
 use chinwag_shared::{ChatRecord, ServerMsg};
 
-type BoxError = Box<dyn Error + Send + Sync>;
+mod common;
+
+use common::{BoxError, Server, ms, quantile};
 
 const USAGE: &str = "\
 transport_lab: the same messages over a WebSocket, long-polling and polling, side by side
@@ -687,75 +686,6 @@ impl HttpConn {
         self.buf = rest;
         Ok((status, body))
     }
-}
-
-/// The server under test: a child process on a free loopback port with a temporary database.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    /// Held so the server never writes to a closed pipe.
-    _stdout: BufReader<ChildStdout>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start(binary: &Path) -> Result<Self, BoxError> {
-        let dir = tempfile::tempdir()?;
-        let mut child = Command::new(binary)
-            .args(["--bind", "127.0.0.1:0", "--db"])
-            .arg(dir.path().join("chinwag.db"))
-            .arg("--static-dir")
-            .arg(dir.path())
-            .args(["--rate-per-sec", "1000000", "--rate-burst", "1000000"])
-            .args(["--max-connections-per-ip", "100000"])
-            .args(["--max-connections", "100000"])
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|err| {
-                format!(
-                    "cannot start {}: {err}; build it with `cargo build --release -p chinwag-backend`",
-                    binary.display()
-                )
-            })?;
-        let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout pipe")?);
-        let mut line = String::new();
-        timeout(Duration::from_secs(10), stdout.read_line(&mut line))
-            .await
-            .map_err(|_| "the server did not say where it listens within 10 s")??;
-        let addr = line
-            .trim()
-            .strip_prefix("chinwag listening on http://")
-            .ok_or_else(|| format!("unexpected first line from the server: {line:?}"))?
-            .parse()?;
-        Ok(Self {
-            child,
-            addr,
-            _stdout: stdout,
-            _dir: dir,
-        })
-    }
-
-    async fn stop(&mut self) {
-        if let Err(err) = self.child.kill().await {
-            eprintln!("could not kill the server: {err}");
-        }
-    }
-}
-
-/// The value at quantile `q` (nearest rank) of sorted `values`.
-fn quantile(values: &[Duration], q: f64) -> Duration {
-    if values.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (q * values.len() as f64).ceil() as usize;
-    values[rank.clamp(1, values.len()) - 1]
-}
-
-fn ms(duration: Duration) -> f64 {
-    (duration.as_secs_f64() * 1e5).round() / 100.0
 }
 
 fn print_report(options: &Options, sent: &Sent, tallies: &[Tally]) {
