@@ -65,12 +65,13 @@ fn room_of(members: u64) -> (Rooms, Vec<Outbox>) {
 fn broadcasting(c: &mut Criterion) {
     let mut group = c.benchmark_group("broadcast_1000");
     let record = record();
+    let epoch: chinwag_backend::store::Epoch = "bench".into();
     // What the relay does: one encode, one shared frame, a refcount per receiver.
     group.bench_function("encode_once_share", |b| {
         b.iter_batched(
             || room_of(1_000),
             |(rooms, outboxes)| {
-                rooms.deliver(&Frame::chat(black_box(&record)));
+                rooms.deliver(&Frame::chat(black_box(&record), &epoch));
                 (rooms, outboxes)
             },
             BatchSize::PerIteration,

@@ -96,9 +96,49 @@ pub struct Config {
     /// Seconds a graceful shutdown waits for connections to finish before dropping them.
     #[arg(long, env = "CHINWAG_SHUTDOWN_TIMEOUT_SECS", default_value_t = 5)]
     pub shutdown_timeout_secs: u64,
+    /// Run as one node of a cluster on this Redis (`redis://HOST:PORT`): Redis becomes the
+    /// message log, the fan-out between nodes and the presence list. Without it the node is
+    /// self-contained (SQLite at `--db`, in-process fan-out).
+    #[arg(long, env = "CHINWAG_REDIS")]
+    pub redis: Option<String>,
+
+    /// Redis engine only: records kept per room, approximately (streams are trimmed with
+    /// `MAXLEN ~`, in whole blocks). Older ones leave history and resume.
+    #[arg(long, env = "CHINWAG_HISTORY_MAX_LEN", default_value_t = 100_000)]
+    pub history_max_len: u64,
+
+    /// Redis engine only: milliseconds each Redis command may take before the node gives up
+    /// on it (a send is then answered `unavailable`) and counts itself not ready.
+    #[arg(long, env = "CHINWAG_REDIS_TIMEOUT_MS", default_value_t = 2_000)]
+    pub redis_timeout_ms: u64,
+
+    /// This node's name in cluster presence and the `X-Chinwag-Node` response header;
+    /// unique per running node. Default: made up at start.
+    #[arg(long, env = "CHINWAG_NODE_ID")]
+    pub node_id: Option<String>,
+
+    /// Address of a reverse proxy (e.g. the load balancer) whose `X-Forwarded-For` is
+    /// believed: requests from it are limited and logged by the client address it forwards.
+    /// Repeat for more. Requests from anywhere else are judged by their own address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "CHINWAG_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {
+    /// This node's id: `--node-id`, or one made from the clock and the process id.
+    pub fn node_id(&self) -> String {
+        self.node_id.clone().unwrap_or_else(|| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.subsec_nanos());
+            format!("node-{:x}-{:x}", std::process::id(), nanos)
+        })
+    }
+
     /// The per-connection part of the configuration.
     pub fn session_limits(&self) -> SessionLimits {
         SessionLimits {

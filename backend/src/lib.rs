@@ -9,19 +9,22 @@
 //! ```
 //!
 //! - [`routes`]: HTTP handlers — `/socket` upgrades and spawns a [`session::Session`]; the
-//!   history API and `/healthz`.
+//!   history API, probes and metrics.
 //! - [`session`]: one connection's loop: decodes client frames, enforces per-connection limits,
 //!   delivers its outbox in id order, pings, and closes with a reason.
 //! - [`hub`]: the API sessions call: join/leave/post/typing; local membership and presence.
 //! - [`store`]: the durable log behind a trait; [`store::sqlite`] is the embedded default.
 //! - [`fanout`]: delivery of encoded frames to a room's members behind a trait;
 //!   [`fanout::local`] is in-process.
+//! - [`cluster`]: the Redis engine (log, fan-out and presence for many nodes) behind the
+//!   same traits, chosen by `--redis`.
 //! - [`admission`]: connection caps; [`metrics`]: what `/metrics` reports.
 //! - [`config`] and [`server`]: flags, wiring and graceful shutdown.
 //!
 //! The wire protocol itself lives in the `chinwag-shared` crate; `docs/protocol.md` documents it.
 
 pub mod admission;
+pub mod cluster;
 pub mod config;
 pub mod fanout;
 pub mod hub;

@@ -7,11 +7,12 @@
 
 use crate::{
     admission::Admission,
+    cluster::{self, ClusterConfig},
     config::Config,
     fanout::{Fanout, local::LocalFanout},
-    hub::{Hub, rooms::Rooms},
+    hub::{Hub, presence::LocalPresence, rooms::Rooms},
     metrics::Metrics,
-    routes::{self, AppState, origin::AllowedOrigins},
+    routes::{self, AppState, client_ip::TrustedProxies, origin::AllowedOrigins},
     store::{StoreError, sqlite::SqliteStore},
 };
 use actix_web::{App, HttpResponse, web};
@@ -21,8 +22,8 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 /// Why a server could not start or run.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// The database could not be opened or created.
-    #[error("cannot open the database: {0}")]
+    /// The database could not be opened or created, or the Redis URL is not one.
+    #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
     /// The HTTP server failed.
     #[error("http server: {0}")]
@@ -35,7 +36,22 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + 'static,
 ) -> Result<(), ServeError> {
-    let hub = embedded_hub(&config)?;
+    let node = config.node_id();
+    // Stops the engine's background tasks, after the sessions have closed.
+    let engine_stop = CancellationToken::new();
+    let metrics = Arc::new(Metrics::default());
+    let hub = match &config.redis {
+        Some(url) => {
+            let cluster = ClusterConfig {
+                url: url.clone(),
+                node: Arc::from(node.as_str()),
+                history_max_len: config.history_max_len,
+                timeout: Duration::from_millis(config.redis_timeout_ms.max(1)),
+            };
+            cluster::redis_hub(&cluster, metrics, &engine_stop)?
+        }
+        None => embedded_hub(&config, metrics)?,
+    };
     let state = web::Data::new(AppState {
         hub: Arc::clone(&hub),
         limits: config.session_limits(),
@@ -44,6 +60,7 @@ pub async fn serve(
         admission: Admission::new(config.max_connections, config.max_connections_per_ip),
         allowed_origins: AllowedOrigins(config.allowed_origins.clone()),
         post_limits: routes::post_limit::PostLimits::new(config.session_limits()),
+        trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
     });
     let static_dir = config
         .static_dir
@@ -66,6 +83,9 @@ pub async fn serve(
     let app_state = state.clone();
     let mut http = actix_web::HttpServer::new(move || {
         App::new()
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new().add(("x-chinwag-node", node.as_str())),
+            )
             .app_data(page_policy.clone())
             .wrap(actix_web::middleware::from_fn(
                 routes::security::add_headers,
@@ -87,19 +107,20 @@ pub async fn serve(
     let stopper = actix_web::rt::spawn(stop_on(shutdown, state, http.handle()));
     let served = http.await;
     stopper.abort();
+    engine_stop.cancel();
     hub.close().await;
     tracing::info!("stopped");
     Ok(served?)
 }
 
-/// The single-node engine: SQLite log, in-process fan-out.
-fn embedded_hub(config: &Config) -> Result<Arc<Hub>, StoreError> {
+/// The single-node engine: SQLite log, in-process fan-out, local presence.
+fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Hub>, StoreError> {
     let rooms = Arc::new(Rooms::default());
     let fanout: Arc<dyn Fanout> = Arc::new(LocalFanout::new(Arc::clone(&rooms)));
     let store = Arc::new(SqliteStore::open(&config.db, Arc::clone(&fanout))?);
+    let presence = Arc::new(LocalPresence::new(Arc::clone(&rooms), Arc::clone(&fanout)));
     tracing::info!(db = %config.db.display(), "store open");
-    let metrics = Arc::new(Metrics::default());
-    Ok(Arc::new(Hub::new(rooms, store, fanout, metrics)))
+    Ok(Arc::new(Hub::new(rooms, store, fanout, presence, metrics)))
 }
 
 /// Waits for `shutdown`, closes every session with 1001, then stops the HTTP server.

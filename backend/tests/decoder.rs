@@ -164,14 +164,17 @@ fn assert_request_matches(message: &ClientMsg, request: &Request) {
                 after,
                 username,
                 token,
+                epoch,
             },
             Request::Join {
                 room: valid_room,
                 after: valid_after,
                 username: valid_username,
                 token: valid_token,
+                epoch: valid_epoch,
             },
         ) => {
+            assert_eq!(valid_epoch, epoch);
             assert_eq!(valid_room.as_str(), room);
             assert_eq!(valid_after, after);
             assert_eq!(name(valid_username.as_ref()), *username);
@@ -261,6 +264,7 @@ fn tagged_message(kind: &str, fields: &Map<String, Value>) -> Option<ClientMsg> 
             },
             username: optional_string(fields, "username")?,
             token: optional_string(fields, "token")?,
+            epoch: optional_string(fields, "epoch")?,
         },
         "leave" => ClientMsg::Leave {
             room: required_string(fields, "room")?,
@@ -364,12 +368,14 @@ fn valid_client_msg() -> impl Strategy<Value = ClientMsg> {
             prop::option::of(any::<u64>()),
             prop::option::of(valid_username()),
             prop::option::of(valid_client_id()),
+            prop::option::of("[a-z0-9-]{1,24}"),
         )
-            .prop_map(|(room, after, username, token)| ClientMsg::Join {
+            .prop_map(|(room, after, username, token, epoch)| ClientMsg::Join {
                 room,
                 after,
                 username,
                 token,
+                epoch,
             }),
         valid_room().prop_map(|room| ClientMsg::Leave { room }),
         (valid_room(), prop::option::of(valid_username()))

@@ -373,6 +373,7 @@ impl Chat {
                     after: Some(0),
                     username: Some(self.name.to_string()),
                     token: None,
+                    epoch: None,
                 })
             }),
             ["leave", name] => room(name).map(|room| {
@@ -426,8 +427,11 @@ impl Chat {
                 // Line up continuation lines of multi-line messages under the text.
                 printable(&record.message).replace('\n', "\n           ")
             ),
-            ServerMsg::Joined { room, last_id } => {
+            ServerMsg::Joined { room, last_id, .. } => {
                 format!("* joined #{room} (last id {last_id})")
+            }
+            ServerMsg::HistoryReset { room, .. } => {
+                format!("* #{room}'s history was replaced on the server; it starts again")
             }
             ServerMsg::Left { room } => format!("* left #{room}"),
             ServerMsg::Presence { room, users } => {

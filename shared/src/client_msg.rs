@@ -39,6 +39,11 @@ pub enum ClientMsg {
         /// The client's token, if the connection did not give one in its URL.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<String>,
+        /// The room's history epoch the client's `after` belongs to (from its last `joined`).
+        /// When the server's differs, the history was replaced; it answers `history_reset` and
+        /// replays from the start.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<String>,
     },
     /// Stop receiving a room's messages.
     Leave {
@@ -117,6 +122,8 @@ pub enum Request {
         username: Option<Username>,
         /// The client's token.
         token: Option<ClientToken>,
+        /// The epoch `after` belongs to; compared, never stored.
+        epoch: Option<String>,
     },
     /// Leave `room`.
     Leave {
@@ -180,11 +187,13 @@ impl ClientMsg {
                 after,
                 username,
                 token,
+                epoch,
             } => Request::Join {
                 room: RoomName::parse(room)?,
                 after: *after,
                 username: parse_optional(username.as_deref(), Username::parse)?,
                 token: parse_optional(token.as_deref(), ClientToken::parse)?,
+                epoch: epoch.clone(),
             },
             ClientMsg::Leave { room } => Request::Leave {
                 room: RoomName::parse(room)?,
@@ -242,6 +251,7 @@ mod tests {
                 after: Some(41),
                 username: None,
                 token: None,
+                epoch: None,
             }
         );
         let json = serde_json::to_value(ClientMsg::Leave { room: "x".into() }).unwrap();

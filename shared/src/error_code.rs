@@ -46,11 +46,14 @@ pub enum ErrorCode {
     TooManyConnections,
     /// The request's `Origin` is not allowed (HTTP 403).
     ForbiddenOrigin,
+    /// The `epoch` a history request named is not the room's: its history was replaced, so
+    /// `after` means nothing here (HTTP 409). Start again from `after=0` under the new epoch.
+    HistoryReset,
 }
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::BadJson,
         ErrorCode::BadMessage,
         ErrorCode::UnknownType,
@@ -69,6 +72,7 @@ impl ErrorCode {
         ErrorCode::UsernameTaken,
         ErrorCode::TooManyConnections,
         ErrorCode::ForbiddenOrigin,
+        ErrorCode::HistoryReset,
     ];
 
     /// The wire string, e.g. `"bad_json"`.
@@ -92,6 +96,7 @@ impl ErrorCode {
             ErrorCode::UsernameTaken => "username_taken",
             ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::ForbiddenOrigin => "forbidden_origin",
+            ErrorCode::HistoryReset => "history_reset",
         }
     }
 }

@@ -19,6 +19,19 @@ pub enum ServerMsg {
         room: RoomName,
         /// The newest id sent so far for this room on this connection (0 if none).
         last_id: u64,
+        /// Names this room's history: ids are only comparable within one epoch. Keep it and
+        /// send it back with `after` when resuming. Empty from servers that predate epochs.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        epoch: String,
+    },
+    /// The room's history was replaced (the server's database came back empty or was swapped):
+    /// ids start again from 1 under `epoch`. Forget what is shown for `room`; what follows is
+    /// the new history, replayed from the start.
+    HistoryReset {
+        /// The room.
+        room: RoomName,
+        /// The new epoch.
+        epoch: String,
     },
     /// A leave is complete: no more messages of `room` will arrive.
     Left {

@@ -11,6 +11,7 @@
 
 pub mod local;
 
+use crate::store::Epoch;
 use bytestring::ByteString;
 use chinwag_shared::{ChatRecord, RoomName, ServerMsg};
 use std::sync::Arc;
@@ -22,16 +23,19 @@ pub struct Frame {
     pub room: RoomName,
     /// The chat record's id; `None` for ephemeral events (presence, typing).
     pub id: Option<u64>,
+    /// The history epoch the id belongs to; `None` for ephemeral events.
+    pub epoch: Option<Epoch>,
     /// The JSON text sent on the socket.
     pub text: ByteString,
 }
 
 impl Frame {
-    /// The chat frame of a stored record.
-    pub fn chat(record: &ChatRecord) -> Arc<Frame> {
+    /// The chat frame of a stored record of history `epoch`.
+    pub fn chat(record: &ChatRecord, epoch: &Epoch) -> Arc<Frame> {
         Arc::new(Frame {
             room: record.room.clone(),
             id: Some(record.id),
+            epoch: Some(Arc::clone(epoch)),
             text: encode(&ServerMsg::Chat(record.clone())),
         })
     }
@@ -41,6 +45,7 @@ impl Frame {
         Arc::new(Frame {
             room: room.clone(),
             id: None,
+            epoch: None,
             text: encode(message),
         })
     }

@@ -5,6 +5,7 @@
 //! the id and publishes after commit, so a broadcast never precedes durability. Presence and
 //! typing events are ephemeral: they go straight to fan-out and are never stored.
 
+pub mod presence;
 pub mod rooms;
 pub mod waiters;
 
@@ -12,10 +13,11 @@ use crate::{
     fanout::{Fanout, Frame},
     metrics::Metrics,
     session::outbox::OutboxSender,
-    store::{Appended, NewMessage, Page, Store, StoreError},
+    store::{Appended, Epoch, NewMessage, Page, RoomHead, Store, StoreError},
 };
 use chinwag_shared::{ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username};
-use rooms::{NameTaken, PresenceChange, Rooms, SessionId};
+use presence::Presence;
+use rooms::{NameTaken, Rooms, SessionId};
 use std::sync::{
     Arc,
     atomic::{AtomicU64, Ordering},
@@ -26,22 +28,25 @@ pub struct Hub {
     rooms: Arc<Rooms>,
     store: Arc<dyn Store>,
     fanout: Arc<dyn Fanout>,
+    presence: Arc<dyn Presence>,
     metrics: Arc<Metrics>,
     next_session: AtomicU64,
 }
 
 impl Hub {
-    /// A hub over the given registry, store and fan-out.
+    /// A hub over the given registry, store, fan-out and presence: one engine.
     pub fn new(
         rooms: Arc<Rooms>,
         store: Arc<dyn Store>,
         fanout: Arc<dyn Fanout>,
+        presence: Arc<dyn Presence>,
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             rooms,
             store,
             fanout,
+            presence,
             metrics,
             next_session: AtomicU64::new(1),
         }
@@ -57,9 +62,9 @@ impl Hub {
         self.next_session.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Registers `session` in `room` and announces its name if it is new there. Returns the
-    /// room's presence list. From this call on, the session's outbox receives the room's
-    /// frames; anything older must come from the store.
+    /// Registers `session` in `room` and announces its name if it is new there. From this
+    /// call on, the session's outbox receives the room's frames; anything older must come
+    /// from the store.
     pub fn join(
         &self,
         room: &RoomName,
@@ -67,10 +72,10 @@ impl Hub {
         outbox: OutboxSender,
         username: Option<Username>,
         token: Option<ClientToken>,
-    ) -> Result<Vec<Username>, NameTaken> {
-        let (users, change) = self.rooms.join(room, session, outbox, username, token)?;
-        self.announce(room, change);
-        Ok(users)
+    ) -> Result<(), NameTaken> {
+        let (_, change) = self.rooms.join(room, session, outbox, username, token)?;
+        self.presence.changed(room, change);
+        Ok(())
     }
 
     /// Whether `name` in `room` belongs to another live client than `session` (with `token`).
@@ -88,7 +93,7 @@ impl Hub {
     /// connection there.
     pub fn leave(&self, room: &RoomName, session: SessionId) {
         let change = self.rooms.leave(room, session);
-        self.announce(room, change);
+        self.presence.changed(room, change);
     }
 
     /// Gives a nameless member of `room` the name `username`, unless another client holds it.
@@ -99,13 +104,13 @@ impl Hub {
         username: &Username,
     ) -> Result<(), NameTaken> {
         let change = self.rooms.name(room, session, username)?;
-        self.announce(room, change);
+        self.presence.changed(room, change);
         Ok(())
     }
 
-    /// Who is in `room` right now, as far as this node knows.
-    pub fn users(&self, room: &RoomName) -> Vec<Username> {
-        self.rooms.users(room)
+    /// Who is in `room` right now, on every node.
+    pub async fn users(&self, room: &RoomName) -> Result<Vec<Username>, StoreError> {
+        self.presence.users(room).await
     }
 
     /// A receiver of the newest id published in `room`, for long-polling: subscribe first,
@@ -146,9 +151,19 @@ impl Hub {
         self.store.page(room, page).await
     }
 
-    /// The newest id of `room`.
-    pub async fn last_id(&self, room: &RoomName) -> Result<u64, StoreError> {
-        self.store.last_id(room).await
+    /// The newest id of `room` and its history's epoch.
+    pub async fn head(&self, room: &RoomName) -> Result<RoomHead, StoreError> {
+        self.store.head(room).await
+    }
+
+    /// The epoch of `room`'s history.
+    pub async fn epoch(&self, room: &RoomName) -> Result<Epoch, StoreError> {
+        self.store.epoch(room).await
+    }
+
+    /// Whether the engine can take writes (the readiness probe).
+    pub fn ready(&self) -> bool {
+        self.store.ready()
     }
 
     /// Every room with its newest id.
@@ -159,22 +174,5 @@ impl Hub {
     /// Finishes pending writes; called once on shutdown after the sessions have closed.
     pub async fn close(&self) {
         self.store.close().await;
-    }
-
-    fn announce(&self, room: &RoomName, change: PresenceChange) {
-        if let Some(username) = change.arrived {
-            let event = ServerMsg::UserJoined {
-                room: room.clone(),
-                username,
-            };
-            self.fanout.publish(Frame::event(room, &event));
-        }
-        if let Some(username) = change.departed {
-            let event = ServerMsg::UserLeft {
-                room: room.clone(),
-                username,
-            };
-            self.fanout.publish(Frame::event(room, &event));
-        }
     }
 }

@@ -14,7 +14,7 @@ use super::waiters::Waiters;
 use crate::{fanout::Frame, session::outbox::OutboxSender};
 use chinwag_shared::{ClientToken, RoomName, Username};
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::{BTreeSet, HashMap, HashSet},
     sync::{Arc, Mutex, MutexGuard},
 };
 
@@ -224,6 +224,20 @@ impl Rooms {
         self.lock()
             .get(room)
             .is_some_and(|entry| entry.members.contains_key(&session))
+    }
+
+    /// Every room with a member here.
+    pub fn room_names(&self) -> HashSet<RoomName> {
+        self.lock().keys().cloned().collect()
+    }
+
+    /// Each room with a member here and its members' names: what this node holds in
+    /// cluster presence.
+    pub fn presence_snapshot(&self) -> Vec<(RoomName, Vec<Username>)> {
+        self.lock()
+            .iter()
+            .map(|(name, room)| (name.clone(), room.users()))
+            .collect()
     }
 
     /// Number of (room, session) memberships; for tests and metrics.

@@ -44,12 +44,12 @@ impl Waiters {
             rooms.remove(room);
             return;
         }
+        // Normally ids only grow; a smaller one means the history was replaced (a new epoch
+        // starts again at 1), and waiters must hear of it too.
         sender.send_if_modified(|newest| {
-            let newer = id > *newest;
-            if newer {
-                *newest = id;
-            }
-            newer
+            let moved = id != *newest;
+            *newest = id;
+            moved
         });
     }
 
@@ -64,19 +64,20 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_waiter_wakes_for_a_newer_id_and_not_for_an_older_one() {
+    async fn a_waiter_wakes_for_each_new_id_and_for_a_restarted_history() {
         let waiters = Waiters::default();
         let room = RoomName::default_room();
         let mut waiting = waiters.subscribe(&room);
         waiters.published(&room, 5);
         waiting.wait_for(|&newest| newest >= 5).await.unwrap();
-        waiters.published(&room, 3);
-        assert_eq!(
-            *waiting.borrow_and_update(),
-            5,
-            "an older id does not move it back"
+        waiters.published(&room, 5);
+        assert!(!waiting.has_changed().unwrap(), "the same id wakes nobody");
+        waiters.published(&room, 1);
+        assert!(
+            waiting.has_changed().unwrap(),
+            "a new epoch's first id wakes"
         );
-        assert!(!waiting.has_changed().unwrap());
+        assert_eq!(*waiting.borrow_and_update(), 1);
     }
 
     #[test]

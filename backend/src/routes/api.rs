@@ -5,11 +5,16 @@
 //!   always ascending. `after=N` pages forward (resume, polling); `before=N` pages back;
 //!   neither returns the newest page; `limit` defaults to 100, clamped to 500. With
 //!   `after=N&wait=S` (S ≤ 30) it is a long-poll: held until a record with id > N exists or S
-//!   seconds pass (then `[]`), waiting on the hub's per-room signal.
+//!   seconds pass (then `[]`), waiting on the hub's per-room signal. Every page carries the
+//!   room's history epoch in `Chinwag-Epoch`; a request naming another `epoch=E` gets 409
+//!   `history_reset` (its `after` belongs to a history that is gone).
 //! - `POST /api/rooms/{room}/messages`: store and broadcast like a socket `send`.
 //! - `POST /api/rooms/{room}/typing`, `GET /api/rooms/{room}/presence`: the ephemeral parts.
 
-use super::{AppState, error::ApiFailure};
+use super::{
+    AppState,
+    error::{ApiFailure, EPOCH_HEADER},
+};
 use crate::store::{Appended, NewMessage, Page};
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chinwag_shared::{
@@ -32,6 +37,7 @@ pub struct HistoryQuery {
     before: Option<u64>,
     limit: Option<usize>,
     wait: Option<u64>,
+    epoch: Option<String>,
 }
 
 impl HistoryQuery {
@@ -68,6 +74,14 @@ pub async fn messages(
 ) -> Result<HttpResponse, ApiFailure> {
     let room = RoomName::parse(&room)?;
     let page = query.page()?;
+    let epoch = state.hub.epoch(&room).await?;
+    if query
+        .epoch
+        .as_deref()
+        .is_some_and(|theirs| theirs != &*epoch)
+    {
+        return Err(ApiFailure::history_reset(&epoch));
+    }
     let records = match (query.wait, page) {
         (None, _) => state.hub.page(&room, page).await?,
         (Some(wait), Page::After { after, limit }) if wait <= MAX_WAIT_SECS => {
@@ -82,7 +96,9 @@ pub async fn messages(
             return Err(ApiFailure::bad_request(ErrorCode::BadQuery, detail));
         }
     };
-    Ok(HttpResponse::Ok().json(records))
+    Ok(HttpResponse::Ok()
+        .insert_header((EPOCH_HEADER, &*epoch))
+        .json(records))
 }
 
 /// Answers with the records after `after` as soon as there are any, or `[]` after `wait`.
@@ -98,12 +114,15 @@ async fn long_poll(
     let _counted = Waiting::start(&state.hub.metrics().long_polls_waiting);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
+        // Mark what the signal says now as seen *before* reading: anything published after
+        // this line makes `changed` fire, so nothing slips between the read and the wait.
+        newest.borrow_and_update();
         let records = state.hub.page(room, Page::After { after, limit }).await?;
         if !records.is_empty() {
             return Ok(records);
         }
         tokio::select! {
-            woken = newest.wait_for(|&id| id > after) => {
+            woken = newest.changed() => {
                 if woken.is_err() {
                     return Ok(Vec::new());
                 }
@@ -132,7 +151,9 @@ pub async fn post_message(
     body: web::Json<PostBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    state.post_limits.check(&request)?;
+    state
+        .post_limits
+        .check(state.trusted_proxies.client_ip(&request))?;
     let room = RoomName::parse(&room)?;
     let username = Username::parse(&body.username)?;
     let text = MessageText::parse(&body.message)?;
@@ -165,7 +186,9 @@ pub async fn typing(
     body: web::Json<TypingBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    state.post_limits.check(&request)?;
+    state
+        .post_limits
+        .check(state.trusted_proxies.client_ip(&request))?;
     let room = RoomName::parse(&room)?;
     let username = Username::parse(&body.username)?;
     let token = body.token.as_deref().map(ClientToken::parse).transpose()?;
@@ -180,7 +203,7 @@ pub async fn presence(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let room = RoomName::parse(&room)?;
-    Ok(HttpResponse::Ok().json(state.hub.users(&room)))
+    Ok(HttpResponse::Ok().json(state.hub.users(&room).await?))
 }
 
 /// A name held in the room by a live connection of another client is refused (409).

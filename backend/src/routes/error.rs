@@ -10,7 +10,12 @@ use std::fmt;
 pub struct ApiFailure {
     status: StatusCode,
     body: ApiError,
+    /// The room's current history epoch, for `history_reset` answers.
+    epoch: Option<String>,
 }
+
+/// Response header naming the history epoch a page of records belongs to.
+pub const EPOCH_HEADER: &str = "chinwag-epoch";
 
 impl ApiFailure {
     /// 400 with `code`.
@@ -21,6 +26,7 @@ impl ApiFailure {
                 code,
                 detail: detail.into(),
             },
+            epoch: None,
         }
     }
 }
@@ -39,7 +45,22 @@ impl ApiFailure {
                 code,
                 detail: detail.into(),
             },
+            epoch: None,
         }
+    }
+}
+
+impl ApiFailure {
+    /// 409 `history_reset`: the client's `epoch` is not `current`.
+    pub fn history_reset(current: &str) -> Self {
+        let mut failure = Self::with_status(
+            StatusCode::CONFLICT,
+            ErrorCode::HistoryReset,
+            "this room's history was replaced; start again from after=0 under the epoch \
+             in the Chinwag-Epoch header",
+        );
+        failure.epoch = Some(current.to_owned());
+        failure
     }
 }
 
@@ -58,6 +79,7 @@ impl From<StoreError> for ApiFailure {
                 code: ErrorCode::Unavailable,
                 detail: "storage is unavailable; try again shortly".to_owned(),
             },
+            epoch: None,
         }
     }
 }
@@ -74,7 +96,11 @@ impl ResponseError for ApiFailure {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(&self.body)
+        let mut response = HttpResponse::build(self.status);
+        if let Some(epoch) = &self.epoch {
+            response.insert_header((EPOCH_HEADER, epoch.as_str()));
+        }
+        response.json(&self.body)
     }
 }
 

@@ -1,11 +1,35 @@
-//! `GET /healthz`: 200 while the process serves HTTP. `GET /metrics`: Prometheus text.
+//! Probes and metrics.
+//!
+//! - `GET /livez` (and `/healthz`, its older name): 200 while the process serves HTTP. A
+//!   failing liveness probe means "restart me".
+//! - `GET /readyz`: 200 while the node can take messages (its store answers); 503 while it
+//!   cannot (Redis unreachable) or is shutting down. A failing readiness probe means "send
+//!   new clients elsewhere"; connected clients stay.
+//! - `GET /metrics`: Prometheus text.
 
 use super::AppState;
 use actix_web::{HttpResponse, web};
 
 /// Liveness probe.
-pub async fn healthz() -> HttpResponse {
+pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
+}
+
+/// Readiness probe.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.shutdown.is_cancelled() {
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("shutting down\n");
+    }
+    if !state.hub.ready() {
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("storage unavailable\n");
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain")
+        .body("ready\n")
 }
 
 /// Every metric in the OpenMetrics text format, which Prometheus scrapes.

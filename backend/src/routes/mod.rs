@@ -4,6 +4,7 @@
 //! the outcome into a response. [`AppState`] is what every handler shares.
 
 pub mod api;
+pub mod client_ip;
 pub mod error;
 pub mod health;
 pub mod origin;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub allowed_origins: AllowedOrigins,
     /// Rate limits of HTTP posts, per address.
     pub post_limits: post_limit::PostLimits,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: client_ip::TrustedProxies,
 }
 
 /// Registers every route.
@@ -40,7 +43,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(error::query_config())
         .app_data(error::json_config())
         .route("/socket", web::get().to(socket::socket))
-        .route("/healthz", web::get().to(health::healthz))
+        .route("/healthz", web::get().to(health::livez))
+        .route("/livez", web::get().to(health::livez))
+        .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
         .route("/api/rooms", web::get().to(api::rooms))
         .route("/api/rooms/{room}/messages", web::get().to(api::messages))

@@ -10,7 +10,7 @@ use crate::session::{
     SessionLimits,
     rate_limit::{RateLimit, Verdict},
 };
-use actix_web::{HttpRequest, http::StatusCode};
+use actix_web::http::StatusCode;
 use chinwag_shared::ErrorCode;
 use std::{
     collections::HashMap,
@@ -40,11 +40,8 @@ impl PostLimits {
         }
     }
 
-    /// Takes a token for `request`'s address, or refuses with 429.
-    pub fn check(&self, request: &HttpRequest) -> Result<(), ApiFailure> {
-        let address = request
-            .peer_addr()
-            .map_or(IpAddr::from([0, 0, 0, 0]), |peer| peer.ip());
+    /// Takes a token for the client at `address`, or refuses with 429.
+    pub fn check(&self, address: IpAddr) -> Result<(), ApiFailure> {
         let now = Instant::now();
         let mut buckets = self
             .buckets

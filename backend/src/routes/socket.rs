@@ -7,7 +7,7 @@
 use super::{AppState, error::ApiFailure};
 use crate::{
     admission::{Permit, Refusal},
-    session::{InitialJoin, Session},
+    session::{JoinRequest, Session},
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chinwag_shared::{ClientToken, ErrorCode, MAX_FRAME_BYTES, RoomName, Username};
@@ -21,11 +21,12 @@ pub struct SocketQuery {
     after: Option<u64>,
     username: Option<String>,
     token: Option<String>,
+    epoch: Option<String>,
 }
 
 impl SocketQuery {
-    fn initial_join(self) -> Result<InitialJoin, ApiFailure> {
-        Ok(InitialJoin {
+    fn initial_join(self) -> Result<JoinRequest, ApiFailure> {
+        Ok(JoinRequest {
             room: match self.room {
                 Some(room) => RoomName::parse(&room)?,
                 None => RoomName::default_room(),
@@ -33,6 +34,7 @@ impl SocketQuery {
             after: self.after,
             username: self.username.as_deref().map(Username::parse).transpose()?,
             token: self.token.as_deref().map(ClientToken::parse).transpose()?,
+            epoch: self.epoch,
         })
     }
 }
@@ -47,6 +49,7 @@ pub async fn socket(
     state.allowed_origins.check(&request)?;
     let initial = query.into_inner().initial_join()?;
     let permit = admit(&request, &state)?;
+    let client = state.trusted_proxies.client_ip(&request);
     let (response, ws, stream) = actix_ws::handle(&request, body)?;
     let frames = stream
         .max_frame_size(MAX_FRAME_BYTES)
@@ -55,7 +58,10 @@ pub async fn socket(
     let session = Session::new(
         state.hub.clone(),
         ws,
-        request.peer_addr(),
+        Some(std::net::SocketAddr::new(
+            client,
+            request.peer_addr().map_or(0, |peer| peer.port()),
+        )),
         state.limits,
         state.shutdown.clone(),
         permit,
@@ -69,9 +75,7 @@ pub async fn socket(
 
 /// Takes a connection slot for the request's peer, or says why not (503 / 429).
 fn admit(request: &HttpRequest, state: &AppState) -> Result<Permit, ApiFailure> {
-    let address = request
-        .peer_addr()
-        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |peer| peer.ip());
+    let address = state.trusted_proxies.client_ip(request);
     state.admission.admit(address).map_err(|refusal| {
         tracing::warn!(peer = %address, ?refusal, "refused a connection");
         match refusal {

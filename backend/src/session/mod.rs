@@ -20,7 +20,7 @@ use crate::{
     admission::Permit,
     fanout::{Frame, encode},
     hub::{Hub, rooms::SessionId},
-    store::{Appended, NewMessage, Page, StoreError},
+    store::{Appended, Epoch, NewMessage, Page, StoreError},
 };
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
@@ -60,9 +60,10 @@ pub struct SessionLimits {
     pub rate_abuse_allowance: u32,
 }
 
-/// The room a connection joins as it opens (from the `/socket` query string).
+/// A join: the one a connection makes as it opens (from the `/socket` query string) or a
+/// later `join` frame.
 #[derive(Debug, Clone)]
-pub struct InitialJoin {
+pub struct JoinRequest {
     /// Room to join.
     pub room: RoomName,
     /// Replay after this id; live only when `None`.
@@ -71,6 +72,17 @@ pub struct InitialJoin {
     pub username: Option<Username>,
     /// The client's token, if it gave one.
     pub token: Option<ClientToken>,
+    /// The history epoch `after` belongs to, if the client knows it.
+    pub epoch: Option<String>,
+}
+
+/// How far a joined room has been sent to this client, and in which history.
+#[derive(Debug, Clone)]
+struct Cursor {
+    /// The newest id sent.
+    last: u64,
+    /// The epoch those ids belong to.
+    epoch: Epoch,
 }
 
 /// Why a session ended; decides the close frame.
@@ -165,8 +177,8 @@ pub struct Session {
     hub: Arc<Hub>,
     ws: actix_ws::Session,
     outbox: Outbox,
-    /// Joined rooms → newest id sent to this client.
-    cursors: HashMap<RoomName, u64>,
+    /// Joined rooms → how far each has been sent.
+    cursors: HashMap<RoomName, Cursor>,
     username: Option<Username>,
     /// The client's "same browser" token (see `hub::rooms`).
     token: Option<ClientToken>,
@@ -180,6 +192,12 @@ pub struct Session {
     /// This connection's slot; freed as the session ends, before its close frame goes out,
     /// so a client that saw the close can count on the slot being free.
     permit: Option<Permit>,
+}
+
+/// Whether a client's `epoch` names another history than `current`. A client that names none
+/// (the seed page, older clients) is taken at its word.
+fn is_stale(epoch: Option<&str>, current: &Epoch) -> bool {
+    epoch.is_some_and(|epoch| epoch != &**current)
 }
 
 /// The error frame for a name another client holds in `room`.
@@ -234,7 +252,7 @@ impl Session {
     }
 
     /// Serves the connection until it ends, then sends the close frame.
-    pub async fn run(mut self, mut frames: AggregatedMessageStream, initial: InitialJoin) {
+    pub async fn run(mut self, mut frames: AggregatedMessageStream, initial: JoinRequest) {
         tracing::debug!(peer = ?self.peer, "session open");
         let ending = self.serve(&mut frames, initial).await;
         match &ending {
@@ -266,12 +284,9 @@ impl Session {
     async fn serve(
         &mut self,
         frames: &mut AggregatedMessageStream,
-        initial: InitialJoin,
+        initial: JoinRequest,
     ) -> Ending {
-        if let Err(ending) = self
-            .join(initial.room, initial.after, initial.username, initial.token)
-            .await
-        {
+        if let Err(ending) = self.join(initial).await {
             return ending;
         }
         let mut heartbeat = tokio::time::interval(self.limits.heartbeat_interval);
@@ -382,7 +397,17 @@ impl Session {
                 after,
                 username,
                 token,
-            } => self.join(room, after, username, token).await,
+                epoch,
+            } => {
+                let request = JoinRequest {
+                    room,
+                    after,
+                    username,
+                    token,
+                    epoch,
+                };
+                self.join(request).await
+            }
             Request::Leave { room } => self.leave(room).await,
             Request::Typing { room, username } => self.on_typing(&room, username).await,
         }
@@ -465,7 +490,8 @@ impl Session {
                 tracing::warn!(error = %err, "append failed");
                 let frame = ErrorFrame {
                     code: ErrorCode::Unavailable,
-                    detail: "the message could not be stored; nothing was saved, retry later"
+                    detail: "the message could not be confirmed; retry with the same client_id \
+                             (it is stored at most once)"
                         .to_owned(),
                     room: Some(room.to_string()),
                     client_id: client_id.map(|id| id.to_string()),
@@ -488,13 +514,14 @@ impl Session {
         }
     }
 
-    async fn join(
-        &mut self,
-        room: RoomName,
-        after: Option<u64>,
-        username: Option<Username>,
-        token: Option<ClientToken>,
-    ) -> Step {
+    async fn join(&mut self, request: JoinRequest) -> Step {
+        let JoinRequest {
+            room,
+            after,
+            username,
+            token,
+            epoch,
+        } = request;
         if self.token.is_none() {
             self.token = token;
         }
@@ -504,8 +531,8 @@ impl Session {
             frame.room = Some(room.to_string());
             return self.send_error(frame).await;
         }
-        if let Some(&cursor) = self.cursors.get(&room) {
-            return self.rejoin(room, after, cursor).await;
+        if let Some(cursor) = self.cursors.get(&room).cloned() {
+            return self.rejoin(room, after, epoch, cursor).await;
         }
         if self.cursors.len() >= self.limits.max_rooms {
             let mut frame = inbound::error(
@@ -527,39 +554,75 @@ impl Session {
             self.username.clone(),
             self.token.clone(),
         );
-        let users = match (joined, self.username.clone()) {
-            (Ok(users), _) => users,
+        match (joined, self.username.clone()) {
+            (Ok(()), _) => {}
             // Only a named connection can be refused, so the name is there.
             (Err(_), Some(name)) => return self.send_error(name_taken(&room, &name)).await,
             (Err(_), None) => return Ok(()),
-        };
-        let last_id = match self.hub.last_id(&room).await {
-            Ok(last_id) => last_id,
+        }
+        let head = match self.hub.head(&room).await {
+            Ok(head) => head,
             Err(err) => {
                 self.hub.leave(&room, self.id);
                 tracing::warn!(error = %err, "join failed");
                 return self.send_unavailable(&room).await;
             }
         };
-        // A client that saw more than the store holds (its server's database was replaced)
-        // restarts from what is here; `joined.last_id` < its `after` tells it so.
-        let cursor = after.map_or(last_id, |after| after.min(last_id));
+        let mut after = after;
+        if is_stale(epoch.as_deref(), &head.epoch) {
+            // The client's ids belong to a history this store no longer has.
+            self.send_reset(&room, &head.epoch).await?;
+            after = Some(0);
+        }
+        // A client that saw more than the store holds (and named no epoch) restarts from
+        // what is here; `joined.last_id` < its `after` tells it so.
+        let last = after.map_or(head.last_id, |after| after.min(head.last_id));
+        let cursor = Cursor {
+            last,
+            epoch: head.epoch,
+        };
         self.cursors.insert(room.clone(), cursor);
         self.catch_up(&room, u64::MAX).await?;
-        let last_id = self.cursors.get(&room).copied().unwrap_or(cursor);
-        self.send_msg(&ServerMsg::Joined {
+        self.send_joined(room).await
+    }
+
+    /// Confirms a join with the room's cursor, then its presence list.
+    async fn send_joined(&mut self, room: RoomName) -> Step {
+        let Some(cursor) = self.cursors.get(&room) else {
+            return Ok(());
+        };
+        let joined = ServerMsg::Joined {
             room: room.clone(),
-            last_id,
-        })
-        .await?;
+            last_id: cursor.last,
+            epoch: cursor.epoch.to_string(),
+        };
+        self.send_msg(&joined).await?;
+        let users = match self.hub.users(&room).await {
+            Ok(users) => users,
+            Err(err) => {
+                tracing::warn!(error = %err, "presence unavailable");
+                Vec::new()
+            }
+        };
         self.send_msg(&ServerMsg::Presence { room, users }).await
     }
 
     /// A join for a room the connection is already in: replay what it asks for again.
-    async fn rejoin(&mut self, room: RoomName, after: Option<u64>, cursor: u64) -> Step {
-        if let Some(after) = after.filter(|&after| after < cursor) {
+    async fn rejoin(
+        &mut self,
+        room: RoomName,
+        after: Option<u64>,
+        epoch: Option<String>,
+        cursor: Cursor,
+    ) -> Step {
+        let mut after = after;
+        if is_stale(epoch.as_deref(), &cursor.epoch) {
+            self.send_reset(&room, &cursor.epoch).await?;
+            after = Some(0);
+        }
+        if let Some(after) = after.filter(|&after| after < cursor.last) {
             let mut from = after;
-            while from < cursor {
+            while from < cursor.last {
                 let page = Page::After {
                     after: from,
                     limit: MAX_HISTORY_PAGE,
@@ -572,19 +635,23 @@ impl Session {
                 let Some(last) = records.last().map(|record| record.id) else {
                     break;
                 };
-                for record in records.iter().filter(|record| record.id <= cursor) {
+                for record in records.iter().filter(|record| record.id <= cursor.last) {
                     self.send_record(record).await?;
                 }
                 from = last;
             }
         }
-        self.send_msg(&ServerMsg::Joined {
+        self.send_joined(room).await
+    }
+
+    /// Tells the client that `room`'s history was replaced and now has `epoch`.
+    async fn send_reset(&mut self, room: &RoomName, epoch: &Epoch) -> Step {
+        tracing::info!(%room, %epoch, "history epoch changed; client told to reset");
+        let reset = ServerMsg::HistoryReset {
             room: room.clone(),
-            last_id: cursor,
-        })
-        .await?;
-        let users = self.hub.users(&room);
-        self.send_msg(&ServerMsg::Presence { room, users }).await
+            epoch: epoch.to_string(),
+        };
+        self.send_msg(&reset).await
     }
 
     async fn leave(&mut self, room: RoomName) -> Step {
@@ -598,7 +665,7 @@ impl Session {
     /// cursor as it goes.
     async fn catch_up(&mut self, room: &RoomName, upto: u64) -> Step {
         loop {
-            let Some(&cursor) = self.cursors.get(room) else {
+            let Some(cursor) = self.cursors.get(room).map(|cursor| cursor.last) else {
                 return Ok(());
             };
             if cursor >= upto {
@@ -616,7 +683,9 @@ impl Session {
             let full_page = records.len() == MAX_HISTORY_PAGE;
             for record in records.iter().take_while(|record| record.id <= upto) {
                 self.send_record(record).await?;
-                self.cursors.insert(room.clone(), record.id);
+                if let Some(cursor) = self.cursors.get_mut(room) {
+                    cursor.last = record.id;
+                }
             }
             if !full_page {
                 return Ok(());
@@ -626,20 +695,31 @@ impl Session {
 
     /// Delivers a frame fan-out queued, keeping each room's ids gapless and unrepeated.
     async fn on_frame(&mut self, frame: &Frame) -> Step {
-        let Some(&cursor) = self.cursors.get(&frame.room) else {
+        let Some(cursor) = self.cursors.get(&frame.room) else {
             return Ok(()); // queued before this connection left the room
         };
         let Some(id) = frame.id else {
             return self.send_text(frame.text.clone()).await;
         };
-        if id <= cursor {
+        let mut last = cursor.last;
+        if let Some(epoch) = frame.epoch.as_ref().filter(|epoch| **epoch != cursor.epoch) {
+            // The store lost its history under us and started again at id 1.
+            let epoch = Epoch::clone(epoch);
+            self.send_reset(&frame.room, &epoch).await?;
+            self.cursors
+                .insert(frame.room.clone(), Cursor { last: 0, epoch });
+            last = 0;
+        }
+        if id <= last {
             return Ok(()); // already sent during a replay
         }
-        if id > cursor + 1 {
+        if id > last + 1 {
             self.catch_up(&frame.room, id - 1).await?;
         }
         self.send_text(frame.text.clone()).await?;
-        self.cursors.insert(frame.room.clone(), id);
+        if let Some(cursor) = self.cursors.get_mut(&frame.room) {
+            cursor.last = id;
+        }
         Ok(())
     }
 

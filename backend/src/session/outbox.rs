@@ -108,6 +108,7 @@ mod tests {
         Arc::new(Frame {
             room: RoomName::default_room(),
             id: None,
+            epoch: None,
             text: "x".repeat(len).into(),
         })
     }

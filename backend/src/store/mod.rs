@@ -4,8 +4,8 @@
 //! store assigns ids (1, 2, 3, … per room, no holes), makes a retried `client_id` idempotent,
 //! and — once a record is durable — hands it to fan-out, in id order per room. That order is
 //! the contract live delivery relies on: store before broadcast, so anything a client saw
-//! survives a restart. [`sqlite::SqliteStore`] is the embedded default; a Redis-backed store can
-//! implement the same trait for multi-node deployments.
+//! survives a restart. [`sqlite::SqliteStore`] is the embedded default;
+//! [`crate::cluster::RedisStore`] is the multi-node engine.
 
 pub mod sqlite;
 
@@ -44,6 +44,20 @@ impl Appended {
     }
 }
 
+/// Names one history of a room. Ids are only comparable within an epoch: when a store loses
+/// its data (a Redis that came back empty, a deleted SQLite file) ids start again at 1 under
+/// a new epoch, and clients holding the old one are told to forget what they have.
+pub type Epoch = std::sync::Arc<str>;
+
+/// Where a room's log stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomHead {
+    /// The newest id, 0 if the room has no messages.
+    pub last_id: u64,
+    /// The history's epoch.
+    pub epoch: Epoch,
+}
+
 /// Which slice of a room's log to read. Pages are always returned in ascending id order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
@@ -69,6 +83,10 @@ pub enum StoreError {
     /// SQLite refused (disk full, I/O error, corrupt file).
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// Redis refused, timed out or is unreachable; the write may or may not have happened, so
+    /// it is never confirmed (a retry with the same `client_id` stores it at most once).
+    #[error("redis: {0}")]
+    Redis(String),
     /// The store was shut down; no more writes are taken.
     #[error("the store is shut down")]
     Closed,
@@ -93,8 +111,18 @@ pub trait Store: Send + Sync + 'static {
     /// Reads one page of `room`'s log, ascending.
     async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError>;
 
-    /// The id of `room`'s newest record, 0 if it has none.
-    async fn last_id(&self, room: &RoomName) -> Result<u64, StoreError>;
+    /// `room`'s newest id and its history's epoch.
+    async fn head(&self, room: &RoomName) -> Result<RoomHead, StoreError>;
+
+    /// `room`'s epoch alone; stores that know it without a read override this.
+    async fn epoch(&self, room: &RoomName) -> Result<Epoch, StoreError> {
+        Ok(self.head(room).await?.epoch)
+    }
+
+    /// Whether the store can take writes right now (for the readiness probe).
+    fn ready(&self) -> bool {
+        true
+    }
 
     /// Every room with its newest id, by name.
     async fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError>;

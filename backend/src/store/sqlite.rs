@@ -10,7 +10,7 @@
 //! Durability: `synchronous = NORMAL` in WAL mode survives a crash or SIGKILL of the process (a
 //! committed transaction is in the OS's hands); a power cut may lose the newest transactions.
 
-use super::{Appended, NewMessage, Page, Store, StoreError};
+use super::{Appended, Epoch, NewMessage, Page, RoomHead, Store, StoreError};
 use crate::fanout::{Fanout, Frame};
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, Username};
@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS messages (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id
     ON messages (room, client_id) WHERE client_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
 ";
 
 enum WriteJob {
@@ -55,6 +59,8 @@ enum WriteJob {
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
     path: PathBuf,
+    /// One epoch for every room: the database file's, made when the file was created.
+    epoch: Epoch,
     writes: mpsc::Sender<WriteJob>,
     readers: Arc<Mutex<Vec<Connection>>>,
 }
@@ -68,19 +74,23 @@ impl SqliteStore {
         writer.pragma_update(None, "synchronous", "NORMAL")?;
         writer.busy_timeout(std::time::Duration::from_secs(5))?;
         writer.execute_batch(SCHEMA)?;
+        let epoch = database_epoch(&writer)?;
         let (writes, queue) = mpsc::channel(WRITE_QUEUE);
+        let writer_epoch = Arc::clone(&epoch);
         thread::Builder::new()
             .name("chinwag-sqlite-writer".into())
             .spawn(move || {
                 Writer {
                     conn: writer,
                     fanout,
+                    epoch: writer_epoch,
                 }
                 .run(queue)
             })
             .map_err(|err| StoreError::TaskFailed(format!("spawn writer: {err}")))?;
         Ok(Self {
             path: path.to_owned(),
+            epoch,
             writes,
             readers: Arc::default(),
         })
@@ -111,6 +121,21 @@ impl SqliteStore {
     }
 }
 
+/// The database's epoch, minted the first time this file is opened. A fresh file (the old
+/// one deleted or swapped) gets a new one, which is how clients learn their ids are stale.
+fn database_epoch(conn: &Connection) -> Result<Epoch, StoreError> {
+    let minted = format!("sqlite-{:x}", now_nanos());
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('epoch', ?1) ON CONFLICT (key) DO NOTHING",
+        [minted],
+    )?;
+    let epoch: String =
+        conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |row| {
+            row.get(0)
+        })?;
+    Ok(Epoch::from(epoch))
+}
+
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
@@ -136,16 +161,25 @@ impl Store for SqliteStore {
         self.read(move |conn| read_page(conn, &room, page)).await
     }
 
-    async fn last_id(&self, room: &RoomName) -> Result<u64, StoreError> {
+    async fn head(&self, room: &RoomName) -> Result<RoomHead, StoreError> {
         let room = room.clone();
-        self.read(move |conn| {
-            let last: Option<i64> = conn
-                .prepare_cached("SELECT last_id FROM rooms WHERE name = ?1")?
-                .query_row([room.as_str()], |row| row.get(0))
-                .optional()?;
-            Ok(last.map_or(0, to_u64))
+        let last_id = self
+            .read(move |conn| {
+                let last: Option<i64> = conn
+                    .prepare_cached("SELECT last_id FROM rooms WHERE name = ?1")?
+                    .query_row([room.as_str()], |row| row.get(0))
+                    .optional()?;
+                Ok(last.map_or(0, to_u64))
+            })
+            .await?;
+        Ok(RoomHead {
+            last_id,
+            epoch: Arc::clone(&self.epoch),
         })
-        .await
+    }
+
+    async fn epoch(&self, _room: &RoomName) -> Result<Epoch, StoreError> {
+        Ok(Arc::clone(&self.epoch))
     }
 
     async fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
@@ -261,6 +295,12 @@ fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+fn now_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos())
+}
+
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -273,6 +313,7 @@ fn now_ms() -> u64 {
 struct Writer {
     conn: Connection,
     fanout: Arc<dyn Fanout>,
+    epoch: Epoch,
 }
 
 type Reply = oneshot::Sender<Result<Appended, StoreError>>;
@@ -320,7 +361,7 @@ impl Writer {
             Ok(outcomes) => {
                 for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
                     if let Appended::Stored(record) = &outcome {
-                        self.fanout.publish(Frame::chat(record));
+                        self.fanout.publish(Frame::chat(record, &self.epoch));
                     }
                     let _caller_gone = reply.send(Ok(outcome));
                 }

@@ -1,0 +1,213 @@
+//! Fan-out between nodes over Redis pub/sub.
+//!
+//! Every node subscribes to one channel ([`CHANNEL`]) and delivers what arrives to its own
+//! sessions through the local registry. Chat records are published by the append script
+//! itself, inside the same atomic step that assigned their ids, so the channel carries each
+//! room's records in id order. Ephemeral events (presence, typing) go through
+//! [`RedisFanout::publish`], which queues them for a publisher task; they are never stored and
+//! may be dropped under pressure.
+//!
+//! Pub/sub is at-most-once: while a node is not subscribed (Redis restarting, the connection
+//! lost) it misses messages. After every (re)subscribe the [`Subscriber`] therefore hands each
+//! room with local members its newest stored record; sessions see the jump in ids and fill the
+//! gap from the log, as they would for any gap. Nothing confirmed is lost.
+
+use super::{
+    link::Link,
+    wire::{self, CHANNEL},
+};
+use crate::{
+    fanout::{Fanout, Frame},
+    hub::rooms::Rooms,
+    store::{Epoch, Page, Store, StoreError},
+};
+use chinwag_shared::RoomName;
+use futures_util::StreamExt;
+use std::{collections::HashMap, sync::Arc, time::Duration};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Ephemeral events waiting to be published; more are dropped.
+const EVENT_QUEUE: usize = 4_096;
+
+/// The longest pause between attempts to resubscribe.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
+
+/// Publishes ephemeral events to every node.
+pub struct RedisFanout {
+    events: mpsc::Sender<String>,
+}
+
+impl RedisFanout {
+    /// Fan-out whose events a task publishes on `link` until `stop`.
+    pub fn start(link: Link, stop: CancellationToken) -> Self {
+        let (events, queue) = mpsc::channel(EVENT_QUEUE);
+        tokio::spawn(publish_events(link, queue, stop));
+        Self { events }
+    }
+}
+
+impl Fanout for RedisFanout {
+    fn publish(&self, frame: Arc<Frame>) {
+        if frame.id.is_some() {
+            // Chat records are published by the append script, never from here.
+            tracing::error!(room = %frame.room, "a chat frame reached the event publisher");
+            return;
+        }
+        if self.events.try_send(wire::event_payload(&frame)).is_err() {
+            tracing::debug!(room = %frame.room, "event queue full; event dropped");
+        }
+    }
+}
+
+async fn publish_events(link: Link, mut queue: mpsc::Receiver<String>, stop: CancellationToken) {
+    loop {
+        let payload = tokio::select! {
+            () = stop.cancelled() => return,
+            payload = queue.recv() => match payload {
+                Some(payload) => payload,
+                None => return,
+            },
+        };
+        let published = link
+            .call(|mut conn| async move {
+                redis::cmd("PUBLISH")
+                    .arg(CHANNEL)
+                    .arg(payload)
+                    .query_async::<i64>(&mut conn)
+                    .await
+            })
+            .await;
+        if let Err(err) = published {
+            tracing::debug!(error = %err, "event not published");
+        }
+    }
+}
+
+/// Receives every node's frames and delivers them to this node's sessions.
+pub struct Subscriber {
+    link: Link,
+    rooms: Arc<Rooms>,
+    store: Arc<dyn Store>,
+    /// Per room, the epoch and id of the newest record delivered here.
+    delivered: HashMap<RoomName, (Epoch, u64)>,
+}
+
+impl Subscriber {
+    /// A subscriber delivering into `rooms`, reading missed records from `store`.
+    pub fn new(link: Link, rooms: Arc<Rooms>, store: Arc<dyn Store>) -> Self {
+        Self {
+            link,
+            rooms,
+            store,
+            delivered: HashMap::new(),
+        }
+    }
+
+    /// Subscribes, delivers, and resubscribes with backoff after every failure, until `stop`.
+    pub async fn run(mut self, stop: CancellationToken) {
+        let mut delay = Duration::from_millis(50);
+        loop {
+            match self.listen(&stop, &mut delay).await {
+                Ok(()) => return,
+                Err(err) => tracing::warn!(error = %err, "fan-out subscription lost; retrying"),
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(MAX_RETRY_DELAY);
+        }
+    }
+
+    /// One subscription, from connect to loss (an error) or `stop` (`Ok`).
+    async fn listen(
+        &mut self,
+        stop: &CancellationToken,
+        delay: &mut Duration,
+    ) -> Result<(), StoreError> {
+        let timeout = self.link.timeout();
+        let mut pubsub = tokio::time::timeout(timeout, self.link.client().get_async_pubsub())
+            .await
+            .map_err(|_| StoreError::Redis("connect timed out".into()))?
+            .map_err(|err| StoreError::Redis(err.to_string()))?;
+        tokio::time::timeout(timeout, pubsub.subscribe(CHANNEL))
+            .await
+            .map_err(|_| StoreError::Redis("subscribe timed out".into()))?
+            .map_err(|err| StoreError::Redis(err.to_string()))?;
+        tracing::info!("subscribed to fan-out");
+        *delay = Duration::from_millis(50);
+        self.catch_up_rooms().await;
+        let mut messages = pubsub.into_on_message();
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return Ok(()),
+                message = messages.next() => match message {
+                    Some(message) => self.on_payload(message.get_payload_bytes()),
+                    None => return Err(StoreError::Redis("subscription closed".into())),
+                },
+            }
+        }
+    }
+
+    fn on_payload(&mut self, payload: &[u8]) {
+        let Ok(payload) = std::str::from_utf8(payload) else {
+            tracing::warn!("fan-out payload is not UTF-8; skipped");
+            return;
+        };
+        let delivered = &self.delivered;
+        let decoded = wire::decode(payload, |epoch| {
+            // Share one allocation per room's epoch across all its frames.
+            delivered
+                .values()
+                .map(|(known, _)| known)
+                .find(|known| &***known == epoch)
+                .cloned()
+                .unwrap_or_else(|| Epoch::from(epoch))
+        });
+        match decoded {
+            Ok(frame) => self.deliver(&frame),
+            Err(err) => tracing::warn!(error = %err, "fan-out payload skipped"),
+        }
+    }
+
+    fn deliver(&mut self, frame: &Arc<Frame>) {
+        if let (Some(id), Some(epoch)) = (frame.id, &frame.epoch) {
+            if let Some((known, last)) = self.delivered.get(&frame.room)
+                && known == epoch
+                && *last >= id
+            {
+                return; // already handed over by a catch-up
+            }
+            self.delivered
+                .insert(frame.room.clone(), (Arc::clone(epoch), id));
+        }
+        self.rooms.deliver(frame);
+    }
+
+    /// Hands each room with members here its newest record, so sessions notice and fill
+    /// whatever was published while this node was not listening.
+    async fn catch_up_rooms(&mut self) {
+        let local = self.rooms.room_names();
+        self.delivered.retain(|room, _| local.contains(room));
+        for room in local {
+            let newest = Page::Before {
+                before: u64::MAX,
+                limit: 1,
+            };
+            let (head, page) = match (
+                self.store.head(&room).await,
+                self.store.page(&room, newest).await,
+            ) {
+                (Ok(head), Ok(page)) => (head, page),
+                (Err(err), _) | (_, Err(err)) => {
+                    tracing::warn!(%room, error = %err, "could not catch up a room");
+                    continue;
+                }
+            };
+            if let Some(record) = page.last() {
+                self.deliver(&Frame::chat(record, &head.epoch));
+            }
+        }
+    }
+}

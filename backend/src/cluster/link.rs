@@ -1,0 +1,109 @@
+//! The node's connection to Redis: one multiplexed connection for commands, a deadline on
+//! each, and the readiness flag they keep up to date.
+//!
+//! Every command goes through [`Link::call`]: it fails after `timeout` instead of hanging
+//! while Redis is stopped or unreachable, and it marks the node not ready on failure and ready
+//! on success. The connection manager reconnects by itself (with backoff) after Redis comes
+//! back; a background ping keeps the flag honest when there is no traffic.
+
+use crate::store::StoreError;
+use redis::{Client, aio::ConnectionManager, aio::ConnectionManagerConfig};
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+/// How often the node pings Redis when nothing else talks to it.
+const PING_EVERY: Duration = Duration::from_secs(1);
+
+/// A node's handle on Redis; cheap to clone.
+#[derive(Clone)]
+pub struct Link {
+    client: Client,
+    conn: ConnectionManager,
+    timeout: Duration,
+    ready: Arc<AtomicBool>,
+}
+
+impl Link {
+    /// A link to the Redis at `url`; connects lazily, so a node starts even while Redis is
+    /// down (and reports not ready until it is up).
+    pub fn new(url: &str, timeout: Duration) -> Result<Self, StoreError> {
+        let client = Client::open(url).map_err(|err| StoreError::Redis(err.to_string()))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_secs(2))
+            .set_number_of_retries(2);
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
+            .map_err(|err| StoreError::Redis(err.to_string()))?;
+        Ok(Self {
+            client,
+            conn,
+            timeout,
+            ready: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// The client, for connections of their own (pub/sub).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The per-command deadline.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Whether the last command (or ping) succeeded.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// Runs one command (or script, or pipeline) built by `command` on the shared connection,
+    /// with the deadline.
+    pub async fn call<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let outcome = tokio::time::timeout(self.timeout, command(self.conn.clone())).await;
+        let result = match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(StoreError::Redis(err.to_string())),
+            Err(_) => Err(StoreError::Redis(format!(
+                "no answer within {} ms",
+                self.timeout.as_millis()
+            ))),
+        };
+        let was_ready = self.ready.swap(result.is_ok(), Ordering::Relaxed);
+        match (&result, was_ready) {
+            (Err(err), true) => tracing::warn!(error = %err, "redis unavailable; node not ready"),
+            (Ok(_), false) => tracing::info!("redis reachable; node ready"),
+            _ => {}
+        }
+        result
+    }
+
+    /// Pings Redis every second until `stop`, so readiness follows Redis even when idle.
+    pub async fn keep_checking(self, stop: tokio_util::sync::CancellationToken) {
+        let mut tick = tokio::time::interval(PING_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let _logged_by_call = self
+                .call(|mut conn| async move {
+                    redis::cmd("PING").query_async::<String>(&mut conn).await
+                })
+                .await;
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! [`RedisStore`]: the room logs in Redis, for many nodes at once.
+//!
+//! Per room, three keys (`{room}` is the validated room name):
+//!
+//! - `chinwag:room:{room}`: a hash with `seq` (the newest id) and `epoch`;
+//! - `chinwag:log:{room}`: a stream whose entry ids are `{id}-0`, holding the record's JSON,
+//!   trimmed to about `--history-max-len` entries (`MAXLEN ~`);
+//! - `chinwag:cid:{room}:{client_id}`: the record stored under that `client_id`, kept a day,
+//!   which makes retries idempotent.
+//!
+//! An append is one Lua script, so Redis runs it atomically: check the `client_id`, increment
+//! `seq`, add the stream entry, and publish the record to every node (see [`super::wire`]).
+//! Ids are therefore strictly increasing and gapless per room whatever node appends, and
+//! pub/sub carries them in id order. A message is confirmed only after the script returned.
+//!
+//! The epoch is minted from Redis's clock the first time a room is read or written. If Redis
+//! loses its data, the next access mints a new one and ids start again at 1.
+
+use super::{link::Link, wire::CHANNEL};
+use crate::store::{Appended, Epoch, NewMessage, Page, RoomHead, Store, StoreError};
+use async_trait::async_trait;
+use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg, Username};
+use redis::Script;
+use serde::Serialize;
+use std::{sync::LazyLock, time::Duration};
+
+/// How long a `client_id` stays a guarantee against duplicates.
+pub const DEDUPE_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Mints the room's epoch from Redis's clock if it has none; leaves it in `epoch`.
+const ENSURE_EPOCH: &str = r"
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  local now = redis.call('TIME')
+  epoch = 'r' .. now[1] .. string.format('%06d', tonumber(now[2]))
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+end
+";
+
+/// KEYS: room hash, log stream, client-id key, rooms set.
+/// ARGV: record JSON up to `"id":`, stream max length, dedupe seconds, channel, room,
+/// whether there is a client id ("1"/"0").
+const APPEND: &str = r#"
+if ARGV[6] == '1' then
+  local earlier = redis.call('GET', KEYS[3])
+  if earlier then
+    return {0, redis.call('HGET', KEYS[1], 'epoch') or '', earlier}
+  end
+end
+"#;
+
+const APPEND_TAIL: &str = r#"
+local id = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local now = redis.call('TIME')
+local ts = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
+local json = ARGV[1] .. id .. ',"ts":' .. ts .. '}'
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], id .. '-0', 'r', json)
+if ARGV[6] == '1' then
+  redis.call('SET', KEYS[3], json, 'EX', ARGV[3])
+end
+redis.call('SADD', KEYS[4], ARGV[5])
+redis.call('PUBLISH', ARGV[4], 'C\n' .. ARGV[5] .. '\n' .. id .. '\n' .. epoch .. '\n' .. json)
+return {1, epoch, json}
+"#;
+
+/// KEYS: room hash. Returns the newest id and the epoch.
+const HEAD_TAIL: &str = r"
+return {redis.call('HGET', KEYS[1], 'seq') or '0', epoch}
+";
+
+static APPEND_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(&format!("{APPEND}{ENSURE_EPOCH}{APPEND_TAIL}")));
+static HEAD_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(&format!("{ENSURE_EPOCH}{HEAD_TAIL}")));
+
+/// The set of every room ever written.
+const ROOMS_KEY: &str = "chinwag:rooms";
+
+fn room_key(room: &RoomName) -> String {
+    format!("chinwag:room:{room}")
+}
+
+fn log_key(room: &RoomName) -> String {
+    format!("chinwag:log:{room}")
+}
+
+fn client_id_key(room: &RoomName, client_id: Option<&ClientId>) -> String {
+    format!(
+        "chinwag:cid:{room}:{}",
+        client_id.map_or("", ClientId::as_str)
+    )
+}
+
+/// Redis-backed [`Store`].
+pub struct RedisStore {
+    link: Link,
+    max_len: u64,
+}
+
+impl RedisStore {
+    /// A store on `link` keeping about `max_len` records per room.
+    pub fn new(link: Link, max_len: u64) -> Self {
+        Self {
+            link,
+            max_len: max_len.max(1),
+        }
+    }
+}
+
+/// A chat frame's JSON without its id and timestamp, which the append script adds.
+#[derive(Serialize)]
+struct ChatHead<'a> {
+    r#type: &'static str,
+    room: &'a RoomName,
+    username: &'a Username,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<&'a ClientId>,
+}
+
+/// `{"type":"chat",...,"id":` — the script appends `7,"ts":…}`.
+fn record_prefix(message: &NewMessage) -> Result<String, StoreError> {
+    let head = ChatHead {
+        r#type: "chat",
+        room: &message.room,
+        username: &message.username,
+        message: message.text.as_str(),
+        client_id: message.client_id.as_ref(),
+    };
+    let mut json =
+        serde_json::to_string(&head).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+    json.pop(); // the closing brace
+    json.push_str(",\"id\":");
+    Ok(json)
+}
+
+/// A stored chat frame's JSON back to its record.
+fn parse_record(json: &str) -> Result<ChatRecord, StoreError> {
+    match serde_json::from_str::<ServerMsg>(json) {
+        Ok(ServerMsg::Chat(record)) => Ok(record),
+        Ok(_) => Err(StoreError::Corrupt(
+            "a log entry is not a chat record".into(),
+        )),
+        Err(err) => Err(StoreError::Corrupt(format!("log entry: {err}"))),
+    }
+}
+
+/// Stream entries (`[id, [field, value, ...]]`) to records, in the order given.
+fn parse_entries(entries: Vec<(String, Vec<String>)>) -> Result<Vec<ChatRecord>, StoreError> {
+    entries
+        .into_iter()
+        .map(|(_, fields)| match fields.as_slice() {
+            [name, json] if name == "r" => parse_record(json),
+            _ => Err(StoreError::Corrupt("a log entry has no record".into())),
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    async fn append(&self, message: NewMessage) -> Result<Appended, StoreError> {
+        let prefix = record_prefix(&message)?;
+        let room = &message.room;
+        let mut invocation = APPEND_SCRIPT.prepare_invoke();
+        invocation
+            .key(room_key(room))
+            .key(log_key(room))
+            .key(client_id_key(room, message.client_id.as_ref()))
+            .key(ROOMS_KEY)
+            .arg(prefix)
+            .arg(self.max_len)
+            .arg(DEDUPE_FOR.as_secs())
+            .arg(CHANNEL)
+            .arg(room.as_str())
+            .arg(if message.client_id.is_some() {
+                "1"
+            } else {
+                "0"
+            });
+        let (stored, _epoch, json): (i64, String, String) = self
+            .link
+            .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
+            .await?;
+        let record = parse_record(&json)?;
+        Ok(if stored == 1 {
+            Appended::Stored(record)
+        } else {
+            Appended::Duplicate(record)
+        })
+    }
+
+    async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError> {
+        let key = log_key(room);
+        match page {
+            Page::After { after, limit } => {
+                let start = if after == 0 {
+                    "-".to_owned()
+                } else {
+                    format!("({after}-0")
+                };
+                let entries = self
+                    .link
+                    .call(|mut conn| async move {
+                        redis::cmd("XRANGE")
+                            .arg(key)
+                            .arg(start)
+                            .arg("+")
+                            .arg("COUNT")
+                            .arg(limit)
+                            .query_async(&mut conn)
+                            .await
+                    })
+                    .await?;
+                parse_entries(entries)
+            }
+            Page::Before { before, limit } => {
+                let end = if before == u64::MAX {
+                    "+".to_owned()
+                } else {
+                    format!("({before}-0")
+                };
+                let entries = self
+                    .link
+                    .call(|mut conn| async move {
+                        redis::cmd("XREVRANGE")
+                            .arg(key)
+                            .arg(end)
+                            .arg("-")
+                            .arg("COUNT")
+                            .arg(limit)
+                            .query_async(&mut conn)
+                            .await
+                    })
+                    .await?;
+                let mut records = parse_entries(entries)?;
+                records.reverse();
+                Ok(records)
+            }
+        }
+    }
+
+    async fn head(&self, room: &RoomName) -> Result<RoomHead, StoreError> {
+        let mut invocation = HEAD_SCRIPT.prepare_invoke();
+        invocation.key(room_key(room));
+        let (last_id, epoch): (u64, String) = self
+            .link
+            .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
+            .await?;
+        Ok(RoomHead {
+            last_id,
+            epoch: Epoch::from(epoch),
+        })
+    }
+
+    async fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
+        let names: Vec<String> = self
+            .link
+            .call(|mut conn| async move {
+                redis::cmd("SMEMBERS")
+                    .arg(ROOMS_KEY)
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await?;
+        let mut rooms: Vec<RoomName> = names
+            .iter()
+            .filter_map(|name| RoomName::parse(name).ok())
+            .collect();
+        rooms.sort();
+        let mut pipe = redis::pipe();
+        for room in &rooms {
+            pipe.hget(room_key(room), "seq");
+        }
+        let last_ids: Vec<Option<u64>> = self
+            .link
+            .call(|mut conn| async move { pipe.query_async(&mut conn).await })
+            .await?;
+        Ok(rooms
+            .into_iter()
+            .zip(last_ids)
+            .map(|(room, last_id)| RoomSummary {
+                room,
+                last_id: last_id.unwrap_or(0),
+            })
+            .collect())
+    }
+
+    fn ready(&self) -> bool {
+        self.link.is_ready()
+    }
+
+    async fn close(&self) {
+        // Every confirmed append is already in Redis; nothing is buffered here.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chinwag_shared::MessageText;
+
+    #[test]
+    fn the_script_completes_the_prefix_into_a_chat_frame() {
+        let message = NewMessage {
+            room: RoomName::parse("general").unwrap(),
+            username: Username::parse("ada").unwrap(),
+            text: MessageText::parse("hi \"there\"\n").unwrap(),
+            client_id: Some(ClientId::parse("c-1").unwrap()),
+        };
+        // What the append script does with the prefix.
+        let json = format!(
+            "{}{}{}",
+            record_prefix(&message).unwrap(),
+            42,
+            ",\"ts\":1700000000123}"
+        );
+        let record = parse_record(&json).unwrap();
+        assert_eq!(record.id, 42);
+        assert_eq!(record.ts, 1_700_000_000_123);
+        assert_eq!(record.message, "hi \"there\"\n");
+        assert_eq!(record.client_id, message.client_id);
+    }
+}

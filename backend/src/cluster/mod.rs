@@ -1,0 +1,97 @@
+//! The Redis engine: many Chinwag nodes behind one load balancer, sharing one Redis.
+//!
+//! `--redis redis://HOST:PORT` swaps the embedded engine (SQLite log, in-process fan-out,
+//! local presence) for these three, behind the same traits, so sessions and handlers do not
+//! change:
+//!
+//! - [`RedisStore`] ([`log`]): room logs as Redis streams; ids assigned atomically with the
+//!   append by a Lua script, which also publishes the record to every node.
+//! - [`RedisFanout`] and [`Subscriber`] ([`broker`]): pub/sub between nodes; each node delivers
+//!   to its own sessions in id order, and catches up after a lost subscription.
+//! - [`RedisPresence`] ([`presence`]): cluster-wide presence as leases that lapse within
+//!   seconds of a node dying.
+//!
+//! [`link`] holds the connection, the per-command deadline and the readiness flag: while Redis
+//! is unreachable, sends are answered `unavailable` (never confirmed), `/readyz` says 503, and
+//! the node reconnects by itself. `docs/architecture.md` has the whole picture.
+
+pub mod broker;
+pub mod link;
+pub mod log;
+pub mod presence;
+pub mod wire;
+
+pub use broker::{RedisFanout, Subscriber};
+pub use link::Link;
+pub use log::RedisStore;
+pub use presence::RedisPresence;
+
+use crate::{
+    hub::{Hub, rooms::Rooms},
+    metrics::Metrics,
+    store::{Store, StoreError},
+};
+use std::{sync::Arc, time::Duration};
+use tokio_util::sync::CancellationToken;
+
+/// What a node needs to know to join a cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// `redis://HOST:PORT[/DB]`.
+    pub url: String,
+    /// This node's name in presence leases; unique per running node.
+    pub node: Arc<str>,
+    /// Records kept per room (approximately: `MAXLEN ~`).
+    pub history_max_len: u64,
+    /// Deadline of each Redis command.
+    pub timeout: Duration,
+}
+
+/// A hub on the Redis engine. Its background tasks (subscriber, event publisher, presence,
+/// readiness ping) run on the current runtime until `stop` is cancelled.
+pub fn redis_hub(
+    config: &ClusterConfig,
+    metrics: Arc<Metrics>,
+    stop: &CancellationToken,
+) -> Result<Arc<Hub>, StoreError> {
+    let link = Link::new(&config.url, config.timeout)?;
+    let rooms = Arc::new(Rooms::default());
+    let store: Arc<dyn Store> = Arc::new(RedisStore::new(link.clone(), config.history_max_len));
+    let fanout = Arc::new(RedisFanout::start(link.clone(), stop.clone()));
+    let presence = Arc::new(RedisPresence::start(
+        link.clone(),
+        Arc::clone(&rooms),
+        Arc::clone(&config.node),
+        stop.clone(),
+    ));
+    let subscriber = Subscriber::new(link.clone(), Arc::clone(&rooms), Arc::clone(&store));
+    tokio::spawn(subscriber.run(stop.clone()));
+    tokio::spawn(link.keep_checking(stop.clone()));
+    tracing::info!(redis = %redact(&config.url), node = %config.node, "redis engine");
+    Ok(Arc::new(Hub::new(rooms, store, fanout, presence, metrics)))
+}
+
+/// The URL without a password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_stay_out_of_logs() {
+        assert_eq!(
+            super::redact("redis://:secret@10.0.0.1:6379"),
+            "redis://***@10.0.0.1:6379"
+        );
+        assert_eq!(
+            super::redact("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! [`RedisPresence`]: who is in a room across every node, with leases that lapse when a node
+//! dies.
+//!
+//! Each node writes its own members' names to Redis as leases that expire [`LEASE`] after
+//! they were last renewed, and renews all of them every [`RENEW_EVERY`]:
+//!
+//! - `chinwag:presence:{room}`: a sorted set, name → when its last lease ends (ms);
+//! - `chinwag:presence:{room}:{name}`: a sorted set, node → when that node's lease ends.
+//!
+//! A name is in the room while any node's lease on it runs. Arrivals and departures are Lua
+//! scripts, so "was anyone else holding this name?" and the change are one atomic step, and
+//! `user_joined` / `user_left` go out once for the cluster, not once per node. A node that dies
+//! stops renewing; within [`LEASE`] its names lapse, and the next sweep (any node with members
+//! in the room runs one every [`RENEW_EVERY`]) removes them and announces who left.
+//!
+//! Scores are the nodes' wall clocks, so nodes must keep their clocks in step (NTP), as any
+//! lease scheme needs. Changes go through one task per node in the order they happened; the
+//! caller never waits for Redis.
+
+use super::{link::Link, wire::CHANNEL};
+use crate::{
+    fanout::encode,
+    hub::{
+        presence::Presence,
+        rooms::{PresenceChange, Rooms},
+    },
+    store::StoreError,
+};
+use async_trait::async_trait;
+use chinwag_shared::{RoomName, ServerMsg, Username};
+use redis::Script;
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, LazyLock},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// How long a name stays present without being renewed.
+pub const LEASE: Duration = Duration::from_secs(10);
+
+/// How often a node renews its leases and sweeps lapsed ones.
+pub const RENEW_EVERY: Duration = Duration::from_secs(3);
+
+/// Changes waiting for the presence task; beyond it they are dropped and the next renewal
+/// repairs the lists (departures then lapse with their lease).
+const CHANGE_QUEUE: usize = 16_384;
+
+/// KEYS: room set, name set. ARGV: node, name, lease end, now, key lifetime (ms), channel,
+/// `user_joined` payload. Publishes it if no other node holds the name.
+const ARRIVE: &str = r"
+local held = redis.call('ZCOUNT', KEYS[2], ARGV[4], '+inf')
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('ZADD', KEYS[1], 'GT', ARGV[3], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if held == 0 then
+  redis.call('PUBLISH', ARGV[6], ARGV[7])
+end
+return held
+";
+
+/// KEYS: room set, name set. ARGV: node, name, now, channel, `user_left` payload.
+/// Publishes it if no other node still holds the name.
+const DEPART: &str = r"
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3])
+local rest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+if #rest == 0 then
+  if redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
+    redis.call('PUBLISH', ARGV[4], ARGV[5])
+  end
+  return 1
+end
+redis.call('ZADD', KEYS[1], rest[2], ARGV[2])
+return 0
+";
+
+/// KEYS: room set. ARGV: now, name-set key prefix, channel, room.
+/// Removes names whose every lease lapsed and announces each as gone.
+const SWEEP: &str = r#"
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+for _, name in ipairs(lapsed) do
+  local holders = ARGV[2] .. name
+  redis.call('ZREMRANGEBYSCORE', holders, '-inf', '(' .. ARGV[1])
+  local rest = redis.call('ZRANGE', holders, -1, -1, 'WITHSCORES')
+  if #rest == 0 then
+    redis.call('ZREM', KEYS[1], name)
+    local event = '{"type":"user_left","room":' .. cjson.encode(ARGV[4])
+      .. ',"username":' .. cjson.encode(name) .. '}'
+    redis.call('PUBLISH', ARGV[3], 'E\n' .. ARGV[4] .. '\n' .. event)
+  else
+    redis.call('ZADD', KEYS[1], rest[2], name)
+  end
+end
+return #lapsed
+"#;
+
+static ARRIVE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ARRIVE));
+static DEPART_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(DEPART));
+static SWEEP_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SWEEP));
+
+fn room_key(room: &RoomName) -> String {
+    format!("chinwag:presence:{room}")
+}
+
+fn holders_prefix(room: &RoomName) -> String {
+    format!("chinwag:presence:{room}:")
+}
+
+fn holders_key(room: &RoomName, name: &Username) -> String {
+    format!("{}{name}", holders_prefix(room))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
+fn lease_ms() -> u64 {
+    u64::try_from(LEASE.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Cluster-wide presence.
+pub struct RedisPresence {
+    link: Link,
+    rooms: Arc<Rooms>,
+    changes: mpsc::Sender<(RoomName, PresenceChange)>,
+}
+
+impl RedisPresence {
+    /// Presence for node `node`, whose task runs until `stop`.
+    pub fn start(link: Link, rooms: Arc<Rooms>, node: Arc<str>, stop: CancellationToken) -> Self {
+        let (changes, queue) = mpsc::channel(CHANGE_QUEUE);
+        let task = PresenceTask {
+            link: link.clone(),
+            rooms: Arc::clone(&rooms),
+            node,
+        };
+        tokio::spawn(task.run(queue, stop));
+        Self {
+            link,
+            rooms,
+            changes,
+        }
+    }
+}
+
+#[async_trait]
+impl Presence for RedisPresence {
+    fn changed(&self, room: &RoomName, change: PresenceChange) {
+        if change == PresenceChange::default() {
+            return;
+        }
+        if self.changes.try_send((room.clone(), change)).is_err() {
+            tracing::warn!(%room, "presence queue full; the next renewal repairs it");
+        }
+    }
+
+    async fn users(&self, room: &RoomName) -> Result<Vec<Username>, StoreError> {
+        let key = room_key(room);
+        let now = now_ms();
+        let names: Vec<String> = self
+            .link
+            .call(|mut conn| async move {
+                redis::cmd("ZRANGEBYSCORE")
+                    .arg(key)
+                    .arg(now)
+                    .arg("+inf")
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await?;
+        // This node's own members count even before their arrival reached Redis.
+        let mut users: BTreeSet<Username> = self.rooms.users(room).into_iter().collect();
+        users.extend(names.iter().filter_map(|name| Username::parse(name).ok()));
+        Ok(users.into_iter().collect())
+    }
+}
+
+/// The one task that writes this node's presence.
+struct PresenceTask {
+    link: Link,
+    rooms: Arc<Rooms>,
+    node: Arc<str>,
+}
+
+impl PresenceTask {
+    async fn run(
+        self,
+        mut queue: mpsc::Receiver<(RoomName, PresenceChange)>,
+        stop: CancellationToken,
+    ) {
+        let mut renew = tokio::time::interval(RENEW_EVERY);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                change = queue.recv() => match change {
+                    Some((room, change)) => self.apply(&room, change).await,
+                    None => break,
+                },
+                _ = renew.tick() => self.renew_and_sweep().await,
+            }
+        }
+        // Departures of the sessions that just closed: announce what can be, quickly.
+        while let Ok((room, change)) = queue.try_recv() {
+            self.apply(&room, change).await;
+        }
+    }
+
+    async fn apply(&self, room: &RoomName, change: PresenceChange) {
+        let now = now_ms();
+        for event in change.events(room) {
+            let result = match &event {
+                ServerMsg::UserJoined { username, .. } => {
+                    self.arrive(room, username, &event, now).await
+                }
+                ServerMsg::UserLeft { username, .. } => {
+                    self.depart(room, username, &event, now).await
+                }
+                _ => Ok(()),
+            };
+            if let Err(err) = result {
+                tracing::debug!(%room, error = %err, "presence change not recorded");
+            }
+        }
+    }
+
+    async fn arrive(
+        &self,
+        room: &RoomName,
+        name: &Username,
+        event: &ServerMsg,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let mut invocation = ARRIVE_SCRIPT.prepare_invoke();
+        invocation
+            .key(room_key(room))
+            .key(holders_key(room, name))
+            .arg(&*self.node)
+            .arg(name.as_str())
+            .arg(now + lease_ms())
+            .arg(now)
+            .arg(2 * lease_ms())
+            .arg(CHANNEL)
+            .arg(payload(room, event));
+        self.link
+            .call(|mut conn| async move { invocation.invoke_async::<i64>(&mut conn).await })
+            .await
+            .map(drop)
+    }
+
+    async fn depart(
+        &self,
+        room: &RoomName,
+        name: &Username,
+        event: &ServerMsg,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let mut invocation = DEPART_SCRIPT.prepare_invoke();
+        invocation
+            .key(room_key(room))
+            .key(holders_key(room, name))
+            .arg(&*self.node)
+            .arg(name.as_str())
+            .arg(now)
+            .arg(CHANNEL)
+            .arg(payload(room, event));
+        self.link
+            .call(|mut conn| async move { invocation.invoke_async::<i64>(&mut conn).await })
+            .await
+            .map(drop)
+    }
+
+    /// Renews every lease this node holds, then sweeps lapsed names in its rooms.
+    async fn renew_and_sweep(&self) {
+        let snapshot = self.rooms.presence_snapshot();
+        if snapshot.is_empty() {
+            return;
+        }
+        let now = now_ms();
+        let until = now + lease_ms();
+        let keep = 2 * lease_ms();
+        let mut pipe = redis::pipe();
+        for (room, names) in &snapshot {
+            for name in names {
+                let holders = holders_key(room, name);
+                pipe.zadd(&holders, &*self.node, until).ignore();
+                pipe.pexpire(&holders, keep as i64).ignore();
+                pipe.cmd("ZADD")
+                    .arg(room_key(room))
+                    .arg("GT")
+                    .arg(until)
+                    .arg(name.as_str())
+                    .ignore();
+            }
+            pipe.pexpire(room_key(room), keep as i64).ignore();
+        }
+        let renewed = self
+            .link
+            .call(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
+            .await;
+        if let Err(err) = renewed {
+            tracing::debug!(error = %err, "presence leases not renewed");
+            return;
+        }
+        for (room, _) in &snapshot {
+            let mut sweep = SWEEP_SCRIPT.prepare_invoke();
+            sweep
+                .key(room_key(room))
+                .arg(now)
+                .arg(holders_prefix(room))
+                .arg(CHANNEL)
+                .arg(room.as_str());
+            let swept = self
+                .link
+                .call(|mut conn| async move { sweep.invoke_async::<i64>(&mut conn).await })
+                .await;
+            if let Err(err) = swept {
+                tracing::debug!(%room, error = %err, "presence sweep failed");
+            }
+        }
+    }
+}
+
+/// The fan-out payload of a presence event for `room`.
+fn payload(room: &RoomName, event: &ServerMsg) -> String {
+    format!("E\n{room}\n{}", encode(event))
+}
