@@ -8,10 +8,15 @@
 //!   suite against the release client and the real server. Installs Chromium and chromedriver
 //!   from Debian when missing.
 //! - `cargo xtask frontend`: only build the browser client into `dist/`.
+//! - `cargo xtask cluster [--nodes N] [--port P] [--check]`: a local cluster — Redis, N
+//!   nodes (default 3) and nginx round-robin in front on P (default 8090) — until Ctrl-C.
+//!   `--check` only starts it, probes it through nginx and stops it. Installs Redis and
+//!   nginx from Debian when missing. See `cluster.rs`.
 //!
 //! Each install step checks first and skips what is already present at the right version, so
 //! a second run costs seconds.
 
+mod cluster;
 mod tools;
 
 use anyhow::{Context, Result, bail};
@@ -29,8 +34,12 @@ fn main() -> Result<()> {
         "run" => run_chinwag(&root, &rest),
         "test" => test_everything(&root),
         "frontend" => build_frontend(&root),
+        "cluster" => cluster::cluster(&root, &rest),
         _ => {
-            eprintln!("usage: cargo xtask <run [-- chinwag flags] | test | frontend>");
+            eprintln!(
+                "usage: cargo xtask <run [-- chinwag flags] | test | frontend \
+                 | cluster [--nodes N] [--port P] [--check]>"
+            );
             bail!("unknown task {task:?}")
         }
     }
@@ -102,6 +111,8 @@ fn test_everything(root: &Path) -> Result<()> {
         "-D",
         "warnings",
     ])?;
+    // The backend's cluster tests start their own redis-server on a free port.
+    tools::ensure_redis()?;
     cargo(&["test", "--workspace", "--exclude", E2E_PACKAGE])?;
 
     // The browser half: client logic in headless Chromium, then the whole app end to end.

@@ -1,9 +1,10 @@
-//! Installing the frontend toolchain, idempotently.
+//! Installing the tools the tasks need, idempotently.
 //!
 //! What is needed and why each comes from where it does is in `../shared/TOOLCHAIN.md`:
 //! the wasm32 target from rustup, trunk 0.21 (0.22 needs a newer rustc) and wasm-bindgen-cli
 //! from crates.io, and wasm-opt from the npm package `binaryen` (Debian's is too old). Each
 //! step asks the installed tool for its version first and only installs on a mismatch.
+//! Chromium, Redis and nginx come from Debian, and only when missing.
 
 use crate::run;
 use anyhow::{Context, Result, bail};
@@ -13,6 +14,7 @@ use std::{
     fs,
     path::{Path, PathBuf},
     process::Command,
+    sync::atomic::{AtomicBool, Ordering},
 };
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -101,11 +103,61 @@ pub fn ensure_browser() -> Result<()> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
-    eprintln!("xtask: installing chromium and chromium-driver from Debian (needs root)");
-    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Installs Debian's Redis unless `redis-server` is on `PATH`.
+///
+/// The backend's cluster tests and `cargo xtask cluster` start their own `redis-server` on a
+/// port of their choosing, so only the binary matters. The package's own service does not
+/// start in a container without an init system (Docker-built images usually also have a
+/// `policy-rc.d` that forbids it); where it does start, it holds 6379, which nothing here uses.
+pub fn ensure_redis() -> Result<()> {
+    if find_on_path("redis-server").is_some() {
+        return Ok(());
+    }
+    apt_install(&["--no-install-recommends", "redis-server"])
+}
+
+/// Installs Debian's nginx unless [`nginx_binary`] finds one.
+///
+/// `nginx` (not `nginx-light`, which on bookworm is only `nginx` plus an echo module) has the
+/// proxy, upstream and map modules `deploy/nginx.conf` uses. As with Redis, a system service
+/// the package might start holds port 80, which the cluster does not use.
+pub fn ensure_nginx() -> Result<()> {
+    if nginx_binary().is_ok() {
+        return Ok(());
+    }
+    apt_install(&["--no-install-recommends", "nginx"])
+}
+
+/// Where nginx is: on `PATH`, or in `/usr/sbin`, which Debian uses and a non-root `PATH` lacks.
+pub fn nginx_binary() -> Result<PathBuf> {
+    find_on_path("nginx")
+        .or_else(|| Some(PathBuf::from(NGINX_SBIN)).filter(|sbin| sbin.is_file()))
+        .context("nginx is neither on PATH nor at /usr/sbin/nginx")
+}
+
+const NGINX_SBIN: &str = "/usr/sbin/nginx";
+
+/// `apt-get install -y ARGS`, refreshing the package lists first, once per xtask run (a second
+/// install in the same run would only fetch the same lists again).
+fn apt_install(args: &[&str]) -> Result<()> {
+    static UPDATED: AtomicBool = AtomicBool::new(false);
+    eprintln!("xtask: apt-get install {} (needs root)", args.join(" "));
+    if !UPDATED.swap(true, Ordering::Relaxed) {
+        run(Command::new("apt-get").args(["update", "-qq"]))?;
+    }
     run(Command::new("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-qq", "chromium", "chromium-driver"]))
+        .args(["install", "-y", "-qq"])
+        .args(args))
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    env::split_paths(&env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
 }
 
 /// `PATH` with cargo's install directory and the local wasm-opt in front.

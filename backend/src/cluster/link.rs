@@ -20,6 +20,14 @@ use std::{
 /// How often the node pings Redis when nothing else talks to it.
 const PING_EVERY: Duration = Duration::from_secs(1);
 
+/// Why one attempt failed.
+enum Failure {
+    /// Redis (or the connection to it) answered with an error.
+    Refused(redis::RedisError),
+    /// No answer within the deadline.
+    TimedOut,
+}
+
 /// A node's handle on Redis; cheap to clone.
 #[derive(Clone)]
 pub struct Link {
@@ -66,21 +74,52 @@ impl Link {
     }
 
     /// Runs one command (or script, or pipeline) built by `command` on the shared connection,
-    /// with the deadline.
+    /// with the deadline. Never retried: for writes, whether a lost answer means "not done"
+    /// is unknowable, so the caller reports failure and the client retries (idempotently).
     pub async fn call<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        let outcome = tokio::time::timeout(self.timeout, command(self.conn.clone())).await;
-        let result = match outcome {
+        let result = self.attempt(command(self.conn.clone())).await;
+        self.settle(result)
+    }
+
+    /// Like [`Link::call`] for commands that are safe to repeat (reads, and writes that only
+    /// ever set the same value): one retry when the connection was lost under the first try,
+    /// which is what the first command after a Redis restart meets.
+    pub async fn read<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let mut result = self.attempt(command(self.conn.clone())).await;
+        let lost = |err: &redis::RedisError| err.is_io_error() || err.is_connection_dropped();
+        if matches!(&result, Err(Failure::Refused(err)) if lost(err)) {
+            result = self.attempt(command(self.conn.clone())).await;
+        }
+        self.settle(result)
+    }
+
+    async fn attempt<T>(
+        &self,
+        command: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, Failure> {
+        match tokio::time::timeout(self.timeout, command).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(StoreError::Redis(err.to_string())),
-            Err(_) => Err(StoreError::Redis(format!(
-                "no answer within {} ms",
-                self.timeout.as_millis()
-            ))),
-        };
+            Ok(Err(err)) => Err(Failure::Refused(err)),
+            Err(_) => Err(Failure::TimedOut),
+        }
+    }
+
+    /// Turns an outcome into the store's terms and keeps the readiness flag in step.
+    fn settle<T>(&self, result: Result<T, Failure>) -> Result<T, StoreError> {
+        let result = result.map_err(|failure| match failure {
+            Failure::Refused(err) => StoreError::Redis(err.to_string()),
+            Failure::TimedOut => {
+                StoreError::Redis(format!("no answer within {} ms", self.timeout.as_millis()))
+            }
+        });
         let was_ready = self.ready.swap(result.is_ok(), Ordering::Relaxed);
         match (&result, was_ready) {
             (Err(err), true) => tracing::warn!(error = %err, "redis unavailable; node not ready"),
@@ -99,9 +138,11 @@ impl Link {
                 () = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            let _logged_by_call = self
-                .call(|mut conn| async move {
-                    redis::cmd("PING").query_async::<String>(&mut conn).await
+            let ping = redis::cmd("PING");
+            let _logged_by_settle = self
+                .read(|mut conn| {
+                    let ping = &ping;
+                    async move { ping.query_async::<String>(&mut conn).await }
                 })
                 .await;
         }

@@ -191,27 +191,14 @@ impl Store for RedisStore {
 
     async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError> {
         let key = log_key(room);
-        match page {
+        let (command, start, end, limit) = match page {
             Page::After { after, limit } => {
                 let start = if after == 0 {
                     "-".to_owned()
                 } else {
                     format!("({after}-0")
                 };
-                let entries = self
-                    .link
-                    .call(|mut conn| async move {
-                        redis::cmd("XRANGE")
-                            .arg(key)
-                            .arg(start)
-                            .arg("+")
-                            .arg("COUNT")
-                            .arg(limit)
-                            .query_async(&mut conn)
-                            .await
-                    })
-                    .await?;
-                parse_entries(entries)
+                ("XRANGE", start, "+".to_owned(), limit)
             }
             Page::Before { before, limit } => {
                 let end = if before == u64::MAX {
@@ -219,32 +206,35 @@ impl Store for RedisStore {
                 } else {
                     format!("({before}-0")
                 };
-                let entries = self
-                    .link
-                    .call(|mut conn| async move {
-                        redis::cmd("XREVRANGE")
-                            .arg(key)
-                            .arg(end)
-                            .arg("-")
-                            .arg("COUNT")
-                            .arg(limit)
-                            .query_async(&mut conn)
-                            .await
-                    })
-                    .await?;
-                let mut records = parse_entries(entries)?;
-                records.reverse();
-                Ok(records)
+                ("XREVRANGE", end, "-".to_owned(), limit)
             }
+        };
+        let mut query = redis::cmd(command);
+        query.arg(key).arg(start).arg(end).arg("COUNT").arg(limit);
+        let entries = self
+            .link
+            .read(|mut conn| {
+                let query = &query;
+                async move { query.query_async(&mut conn).await }
+            })
+            .await?;
+        let mut records = parse_entries(entries)?;
+        if matches!(page, Page::Before { .. }) {
+            records.reverse();
         }
+        Ok(records)
     }
 
     async fn head(&self, room: &RoomName) -> Result<RoomHead, StoreError> {
+        // Safe to repeat: it only ever sets a missing epoch.
         let mut invocation = HEAD_SCRIPT.prepare_invoke();
         invocation.key(room_key(room));
         let (last_id, epoch): (u64, String) = self
             .link
-            .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
+            .read(|mut conn| {
+                let invocation = &invocation;
+                async move { invocation.invoke_async(&mut conn).await }
+            })
             .await?;
         Ok(RoomHead {
             last_id,
@@ -253,13 +243,13 @@ impl Store for RedisStore {
     }
 
     async fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
+        let mut members = redis::cmd("SMEMBERS");
+        members.arg(ROOMS_KEY);
         let names: Vec<String> = self
             .link
-            .call(|mut conn| async move {
-                redis::cmd("SMEMBERS")
-                    .arg(ROOMS_KEY)
-                    .query_async(&mut conn)
-                    .await
+            .read(|mut conn| {
+                let members = &members;
+                async move { members.query_async(&mut conn).await }
             })
             .await?;
         let mut rooms: Vec<RoomName> = names
@@ -267,13 +257,19 @@ impl Store for RedisStore {
             .filter_map(|name| RoomName::parse(name).ok())
             .collect();
         rooms.sort();
+        if rooms.is_empty() {
+            return Ok(Vec::new()); // an empty pipeline is an error in Redis's eyes
+        }
         let mut pipe = redis::pipe();
         for room in &rooms {
             pipe.hget(room_key(room), "seq");
         }
         let last_ids: Vec<Option<u64>> = self
             .link
-            .call(|mut conn| async move { pipe.query_async(&mut conn).await })
+            .read(|mut conn| {
+                let pipe = &pipe;
+                async move { pipe.query_async(&mut conn).await }
+            })
             .await?;
         Ok(rooms
             .into_iter()

@@ -162,17 +162,13 @@ impl Presence for RedisPresence {
     }
 
     async fn users(&self, room: &RoomName) -> Result<Vec<Username>, StoreError> {
-        let key = room_key(room);
-        let now = now_ms();
+        let mut query = redis::cmd("ZRANGEBYSCORE");
+        query.arg(room_key(room)).arg(now_ms()).arg("+inf");
         let names: Vec<String> = self
             .link
-            .call(|mut conn| async move {
-                redis::cmd("ZRANGEBYSCORE")
-                    .arg(key)
-                    .arg(now)
-                    .arg("+inf")
-                    .query_async(&mut conn)
-                    .await
+            .read(|mut conn| {
+                let query = &query;
+                async move { query.query_async(&mut conn).await }
             })
             .await?;
         // This node's own members count even before their arrival reached Redis.

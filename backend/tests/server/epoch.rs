@@ -27,7 +27,9 @@ async fn resuming_into_a_replaced_database_resets_instead_of_skipping() {
 
     let server = Server::start(&dir).await;
     let (mut poster, _) = Client::join(&server.ws_url("?room=general")).await;
-    poster.post("general", "new", "first of the new history").await;
+    poster
+        .post("general", "new", "first of the new history")
+        .await;
 
     // Resuming "after 3" under the old epoch: ids 1..=3 of the new history are not what the
     // client saw, so it must be told, and then get the new history from the start.
@@ -69,7 +71,11 @@ async fn the_epoch_survives_a_restart_on_the_same_file() {
     let server = Server::start(&dir).await;
     let query = format!("?room=general&after=2&epoch={epoch}");
     let (_client, frames) = Client::join(&server.ws_url(&query)).await;
-    assert_eq!(frames.len(), 1, "only joined: nothing to reset or replay: {frames:?}");
+    assert_eq!(
+        frames.len(),
+        1,
+        "only joined: nothing to reset or replay: {frames:?}"
+    );
     assert_eq!(frames[0]["epoch"], epoch.as_str());
 }
 

@@ -232,6 +232,28 @@ impl Client {
         }
     }
 
+    /// The next JSON text frame within `limit` (for events that take longer than [`WAIT`]);
+    /// `None` if the socket closed first.
+    #[allow(
+        dead_code,
+        reason = "used by the cluster suite, which shares this file"
+    )]
+    pub async fn recv_within(&mut self, limit: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .expect("a frame arrived in time");
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    return Some(serde_json::from_str(&text).expect("server JSON"));
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                _ => return None,
+            }
+        }
+    }
+
     /// Frames up to and including the first of type `kind`.
     pub async fn recv_through(&mut self, kind: &str) -> Vec<Value> {
         let mut frames = Vec::new();

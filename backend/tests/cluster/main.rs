@@ -1,0 +1,47 @@
+//! Cluster tests: several real `chinwag` nodes on one real `redis-server`.
+//!
+//! Each test starts its own Redis on a free loopback port (no persistence: `--save ''
+//! --appendonly no`) and its own nodes with `--redis`, and stops them when it ends. Failures
+//! are real ones: SIGKILL of a node, SIGSTOP of Redis, Redis restarted empty. `redis-server`
+//! must be on PATH; `cargo xtask test` installs it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod failover;
+mod order;
+mod outage;
+mod presence;
+mod redis;
+#[allow(
+    dead_code,
+    reason = "shared with the single-node suite; not every helper is used here"
+)]
+#[path = "../server/support.rs"]
+mod support;
+
+use redis::Redis;
+use support::Server;
+use tempfile::TempDir;
+
+/// A node of a cluster, with the directory it runs in.
+pub struct Node {
+    pub server: Server,
+    _dir: TempDir,
+}
+
+impl std::ops::Deref for Node {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
+/// Starts a node named `name` on `redis`, with `extra` flags.
+pub async fn node(redis: &Redis, name: &str, extra: &[&str]) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let url = redis.url();
+    let mut flags = vec!["--redis", &url, "--node-id", name];
+    flags.extend_from_slice(&support::NO_RATE_LIMIT);
+    flags.extend_from_slice(extra);
+    let server = Server::start_with(dir.path(), &flags).await;
+    Node { server, _dir: dir }
+}

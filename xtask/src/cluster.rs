@@ -1,0 +1,381 @@
+//! `cargo xtask cluster`: Redis, N Chinwag nodes and nginx in front, on one machine.
+//!
+//! Ports follow from `--port P` (default 8090): the front listens on P, node `i` on
+//! P+1+i, Redis on P+1000. All are checked free before anything starts, so a clash is one
+//! clear error. Everything a run writes is under `target/cluster/`, wiped first: `redis/`
+//! (its append-only file), `node{i}.log`, and `nginx/` (the rendered `deploy/nginx.conf`,
+//! its logs and temp files).
+//!
+//! The children run in process groups of their own, so a terminal's Ctrl-C reaches only
+//! xtask, which stops them in reverse start order: nginx, so no new requests arrive; the
+//! nodes, with SIGTERM, so each finishes in-flight work while Redis is still up; then Redis.
+//! The same happens when any child exits early or xtask fails. Only a SIGKILL of xtask leaves
+//! them running: nothing without `unsafe` can arrange otherwise.
+//!
+//! `--check` starts it all, asks the front for `/readyz` and for `/api/rooms` twice per node
+//! (expecting every node among the answers, when nodes name themselves in `X-Chinwag-Node`),
+//! then stops: a smoke test of the whole deployment.
+
+use crate::{run, tools};
+use anyhow::{Context, Result, bail, ensure};
+use nix::{
+    sys::signal::{Signal, kill},
+    unistd::Pid,
+};
+use std::{
+    collections::BTreeSet,
+    fs,
+    io::{Read, Write},
+    net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
+    os::unix::process::CommandExt,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+/// How long a child may take to answer its first probe (a node connects to Redis first).
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a child may take to exit after SIGTERM before it is killed: more than the
+/// nodes' default graceful-shutdown timeout of 5 s.
+const STOP_TIMEOUT: Duration = Duration::from_secs(8);
+/// How often readiness and child exits are polled.
+const POLL: Duration = Duration::from_millis(100);
+/// Redis's port is the front's plus this, clear of the nodes' range.
+const REDIS_PORT_OFFSET: u16 = 1000;
+
+/// Runs the cluster until Ctrl-C (or, with `--check`, until the smoke test is done).
+pub fn cluster(root: &Path, args: &[String]) -> Result<()> {
+    let (ports, check_only) = Ports::parse(args)?;
+    tools::ensure_redis()?;
+    tools::ensure_nginx()?;
+    crate::build_frontend(root)?;
+    let mut backend = Command::new("cargo");
+    backend.current_dir(root).args(["build", "--release"]);
+    run(backend.args(["-p", "chinwag-backend", "--bin", "chinwag"]))?;
+    // Before the wipe: if another cluster holds the ports, its files stay.
+    ports.ensure_free()?;
+    let dir = root.join("target/cluster");
+    if dir.exists() {
+        fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    fs::create_dir_all(dir.join("redis"))?;
+
+    // Dropping `cluster` stops every child, on success, error or panic alike.
+    let mut cluster = Cluster::new()?;
+    cluster.start(root, &dir, &ports)?;
+    if check_only {
+        return check(&ports);
+    }
+    print_summary(&dir, &ports);
+    cluster.supervise()
+}
+
+/// Every port the cluster listens on, all on loopback.
+struct Ports {
+    front: u16,
+    nodes: Vec<u16>,
+    redis: u16,
+}
+
+impl Ports {
+    /// Reads `[--nodes N] [--port P] [--check]`; also returns whether `--check` was given.
+    fn parse(args: &[String]) -> Result<(Self, bool)> {
+        let (mut nodes, mut front, mut check) = (3, 8090, false);
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| -> Result<u16> {
+                let text = args
+                    .next()
+                    .with_context(|| format!("{name} needs a number"))?;
+                text.parse().with_context(|| format!("{name} {text:?}"))
+            };
+            match arg.as_str() {
+                "--nodes" => nodes = value("--nodes")?,
+                "--port" => front = value("--port")?,
+                "--check" => check = true,
+                _ => bail!("unknown flag {arg:?}; cluster takes --nodes N, --port P, --check"),
+            }
+        }
+        ensure!(nodes > 0, "--nodes must be at least 1");
+        let offset = |by: u16| front.checked_add(by).context("--port is too high");
+        let nodes = (1..=nodes).map(offset).collect::<Result<_>>()?;
+        let redis = offset(REDIS_PORT_OFFSET)?;
+        Ok((
+            Ports {
+                front,
+                nodes,
+                redis,
+            },
+            check,
+        ))
+    }
+
+    fn ensure_free(&self) -> Result<()> {
+        for &port in self.nodes.iter().chain([&self.front, &self.redis]) {
+            TcpListener::bind(loopback(port))
+                .with_context(|| format!("port {port} is taken; pick another --port"))?;
+        }
+        Ok(())
+    }
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+/// The children, by tier; they start in this order and stop in the reverse.
+#[derive(Clone, Copy)]
+enum Tier {
+    Redis,
+    Nodes,
+    Front,
+}
+
+struct Cluster {
+    tiers: [Vec<Process>; 3],
+    /// Set by Ctrl-C (or SIGTERM, SIGHUP).
+    stop: Arc<AtomicBool>,
+}
+
+/// A running child and the file its output goes to.
+struct Process {
+    name: String,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Cluster {
+    fn new() -> Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+            .context("cannot catch Ctrl-C")?;
+        let tiers = Default::default();
+        Ok(Cluster { tiers, stop })
+    }
+
+    /// Starts Redis, then each node, then nginx, each once the one before it answers.
+    fn start(&mut self, root: &Path, dir: &Path, ports: &Ports) -> Result<()> {
+        let mut redis = Command::new("redis-server");
+        redis.args(["--port", &ports.redis.to_string(), "--bind", "127.0.0.1"]);
+        redis.args(["--save", "", "--appendonly", "yes", "--dir"]);
+        redis.arg(dir.join("redis"));
+        let log = dir.join("redis/redis.log");
+        self.launch(Tier::Redis, "redis", redis, log, || redis_pong(ports.redis))?;
+
+        let redis_url = format!("redis://127.0.0.1:{}", ports.redis);
+        for (i, &port) in ports.nodes.iter().enumerate() {
+            let mut node = Command::new(root.join("target/release/chinwag"));
+            // The name goes into presence and the X-Chinwag-Node header; the database is
+            // unused with Redis, but keeps a stray default file out of the workspace.
+            node.env("CHINWAG_NODE_ID", format!("node{i}"));
+            node.env("CHINWAG_DB", dir.join(format!("node{i}.db")));
+            node.args(["--bind", &loopback(port).to_string(), "--redis", &redis_url]);
+            node.args(["--trusted-proxy", "127.0.0.1", "--static-dir"]);
+            node.arg(root.join("dist"));
+            let log = dir.join(format!("node{i}.log"));
+            let ready = || get_ok(port, "/readyz").is_ok();
+            self.launch(Tier::Nodes, &format!("node {i}"), node, log, ready)?;
+        }
+
+        let prefix = dir.join("nginx");
+        let config = render_nginx_config(root, &prefix, ports)?;
+        let binary = tools::nginx_binary()?;
+        let nginx = |extra: &[&str]| {
+            let mut nginx = Command::new(&binary);
+            // `-e`: the error log until the config is read; the built-in one is in /var.
+            nginx.arg("-p").arg(&prefix).arg("-c").arg(&config);
+            nginx.arg("-e").arg(prefix.join("error.log")).args(extra);
+            nginx
+        };
+        run(&mut nginx(&["-t", "-q"]))?;
+        let listening = || TcpStream::connect(loopback(ports.front)).is_ok();
+        let log = prefix.join("stderr.log");
+        self.launch(Tier::Front, "nginx", nginx(&[]), log, listening)
+    }
+
+    /// Starts `command` with its output in `log`, in a process group of its own, then polls
+    /// `ready` until it holds, failing early if any child exits or Ctrl-C arrives.
+    fn launch(
+        &mut self,
+        tier: Tier,
+        name: &str,
+        mut command: Command,
+        log: PathBuf,
+        ready: impl Fn() -> bool,
+    ) -> Result<()> {
+        let out = fs::File::create(&log)?;
+        command.stdout(out.try_clone()?).stderr(out);
+        eprintln!("xtask: $ {} > {}", crate::describe(&command), log.display());
+        let group_of_its_own = command.stdin(Stdio::null()).process_group(0);
+        let child = group_of_its_own
+            .spawn()
+            .with_context(|| format!("start {name}"))?;
+        let process = Process {
+            name: name.to_owned(),
+            child,
+            log,
+        };
+        self.tiers[tier as usize].push(process);
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while !ready() {
+            self.fail_if_any_exited()?;
+            ensure!(!self.stopping(), "interrupted while starting {name}");
+            let late = Instant::now() > deadline;
+            ensure!(!late, "{name} not ready in {READY_TIMEOUT:?}");
+            thread::sleep(POLL);
+        }
+        Ok(())
+    }
+
+    /// Waits for Ctrl-C or for a child to exit, whichever is first; the latter is an error.
+    fn supervise(&mut self) -> Result<()> {
+        while !self.stopping() {
+            self.fail_if_any_exited()?;
+            thread::sleep(POLL);
+        }
+        eprintln!("xtask: stopping the cluster");
+        Ok(())
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn fail_if_any_exited(&mut self) -> Result<()> {
+        for Process { name, child, log } in self.tiers.iter_mut().flatten() {
+            if let Some(status) = child.try_wait()? {
+                let (tail, log) = (last_lines(log, 15), log.display());
+                bail!("{name} exited ({status}); the end of {log}:\n{tail}");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for tier in self.tiers.iter_mut().rev() {
+            stop_all(tier);
+        }
+    }
+}
+
+/// SIGTERM to every process of a tier at once, then waits for each; a straggler is killed.
+fn stop_all(tier: &mut [Process]) {
+    for process in tier.iter_mut() {
+        // Only an unreaped child: a reaped one's pid may belong to someone else by now.
+        if let (Ok(None), Ok(pid)) = (process.child.try_wait(), i32::try_from(process.child.id())) {
+            // An error means it has just exited, which is the aim.
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
+    }
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    for process in tier.iter_mut() {
+        let running = |child: &mut Child| matches!(child.try_wait(), Ok(None));
+        while running(&mut process.child) && Instant::now() < deadline {
+            thread::sleep(POLL);
+        }
+        if running(&mut process.child) {
+            eprintln!("xtask: {} ignored SIGTERM; killing it", process.name);
+            // Errors mean it exited in between.
+            let _ = process.child.kill();
+            let _ = process.child.wait();
+        }
+    }
+}
+
+/// `deploy/nginx.conf` with its placeholders filled, written to `prefix/nginx.conf`.
+fn render_nginx_config(root: &Path, prefix: &Path, ports: &Ports) -> Result<PathBuf> {
+    let template = fs::read_to_string(root.join("deploy/nginx.conf"))?;
+    let upstreams: Vec<String> = (ports.nodes.iter())
+        .map(|port| format!("        server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;"))
+        .collect();
+    let prefix_text = prefix.to_str().context("target/ is not a UTF-8 path")?;
+    let config = template
+        .replace("{{PREFIX}}", prefix_text)
+        .replace("{{LISTEN}}", &loopback(ports.front).to_string())
+        .replace("{{UPSTREAMS}}", &upstreams.join("\n"));
+    let unfilled = config.contains("{{");
+    ensure!(!unfilled, "deploy/nginx.conf has an unknown placeholder");
+    fs::create_dir_all(prefix)?;
+    let path = prefix.join("nginx.conf");
+    fs::write(&path, config)?;
+    Ok(path)
+}
+
+/// The smoke test: the front answers, and round-robin reaches every node.
+fn check(ports: &Ports) -> Result<()> {
+    get_ok(ports.front, "/readyz")?;
+    let mut seen = BTreeSet::new();
+    for _ in 0..2 * ports.nodes.len() {
+        seen.extend(get_ok(ports.front, "/api/rooms")?);
+    }
+    // Nodes that send no X-Chinwag-Node leave `seen` empty; then the successes must do.
+    let nodes = ports.nodes.len();
+    let reached_all = seen.is_empty() || seen.len() == nodes;
+    ensure!(reached_all, "round-robin reached only {seen:?}");
+    eprintln!("xtask: cluster check passed: {nodes} nodes answer through nginx");
+    Ok(())
+}
+
+fn print_summary(dir: &Path, ports: &Ports) {
+    let (dir, front, redis) = (dir.display(), ports.front, ports.redis);
+    let nodes: String = (ports.nodes.iter().enumerate())
+        .map(|(i, port)| format!("  node {i}  http://127.0.0.1:{port}/  log {dir}/node{i}.log\n"))
+        .collect();
+    eprintln!(
+        "\nChinwag cluster is up:\n  open    http://127.0.0.1:{front}/  (nginx round-robin; \
+         logs in {dir}/nginx)\n{nodes}  redis   redis://127.0.0.1:{redis}  (append-only file \
+         in {dir}/redis)\nCtrl-C stops everything.\n"
+    );
+}
+
+/// A one-shot HTTP/1.0 GET to a loopback port, enough for probes with no HTTP client crate.
+/// Fails unless the status is 200; returns the `X-Chinwag-Node` header, naming the node.
+fn get_ok(port: u16, path: &str) -> Result<Option<String>> {
+    let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    let head = exchange(port, &request, "\r\n\r\n")?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|line| line.split(' ').nth(1));
+    ensure!(
+        status == Some("200"),
+        "GET {path} on port {port}: {status:?}"
+    );
+    Ok(lines.take_while(|line| !line.is_empty()).find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        (name.eq_ignore_ascii_case("x-chinwag-node")).then(|| value.trim().to_owned())
+    }))
+}
+
+/// Whether Redis answers an inline `PING`.
+fn redis_pong(port: u16) -> bool {
+    exchange(port, "PING\r\n", "\r\n").is_ok_and(|answer| answer.starts_with("+PONG"))
+}
+
+/// Sends `request`, then reads until the answer contains `end`, the peer closes, or 4 KiB.
+fn exchange(port: u16, request: &str, end: &str) -> Result<String> {
+    let timeout = Duration::from_secs(2);
+    let mut stream = TcpStream::connect_timeout(&loopback(port), timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(request.as_bytes())?;
+    let (mut answer, mut chunk) = (Vec::new(), [0; 1024]);
+    while answer.len() < 4096 && !String::from_utf8_lossy(&answer).contains(end) {
+        match stream.read(&mut chunk)? {
+            0 => break,
+            read => answer.extend_from_slice(&chunk[..read]),
+        }
+    }
+    Ok(String::from_utf8_lossy(&answer).into_owned())
+}
+
+fn last_lines(path: &Path, count: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
+}
