@@ -2,10 +2,15 @@
 //!
 //! `ChatScreen` calls `use_chat` once and hands each view the slice of state it shows plus
 //! the callbacks it may call. It also keeps the tab title (unread count while hidden) and an
-//! ARIA live region that announces new messages in the current room.
+//! ARIA live region that announces new messages in the current room, and the notice when its
+//! history was reset on the server.
 
 use crate::{
-    chat::{ChatHandle, notifications_allowed, state::ChatState, use_chat},
+    chat::{
+        ChatHandle, notifications_allowed,
+        state::{ChatState, NoticeKind},
+        use_chat,
+    },
     components::{
         composer::Composer,
         message_list::MessageList,
@@ -117,11 +122,23 @@ fn room_entries(state: &ChatState) -> Vec<RoomEntry> {
         .collect()
 }
 
-/// "alice: hi" for the newest message from someone else in the current room.
+/// The newest news of the current room for the live region: "alice: hi" for a message from
+/// someone else, or the history-reset notice while nothing newer follows it.
 fn announcement(state: &ChatState) -> String {
-    state
-        .current_room()
-        .and_then(|view| view.messages.get_max())
+    let Some(view) = state.current_room() else {
+        return String::new();
+    };
+    let newest = view.messages.get_max();
+    let reset = view
+        .notices
+        .iter()
+        .rev()
+        .find(|notice| notice.kind == NoticeKind::HistoryReset)
+        .filter(|notice| newest.is_none_or(|(id, _)| notice.after_id >= *id));
+    if let Some(notice) = reset {
+        return notice.text.clone();
+    }
+    newest
         .filter(|(_, record)| record.username != state.me)
         .map(|(_, record)| format!("{}: {}", record.username, record.message))
         .unwrap_or_default()

@@ -14,6 +14,7 @@ pub const MESSAGE: &str = "message";
 pub const MESSAGE_AUTHOR: &str = "message-author";
 pub const MESSAGE_TEXT: &str = "message-text";
 pub const LOAD_OLDER: &str = "load-older";
+pub const HISTORY_RESET: &str = "history-reset";
 pub const COMPOSER: &str = "composer";
 pub const SEND: &str = "send";
 pub const PRESENCE: &str = "presence";

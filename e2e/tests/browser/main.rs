@@ -3,13 +3,15 @@
 //!
 //! They test the UI contract (the `data-testid` hooks read in `support/browser.rs`) and what a
 //! user sees across the whole system: relay between browsers, rendering as text, history after
-//! a reload, reconnect after a crash, the seed lecture's page, rooms. Every test starts its own
+//! a reload, reconnect after a crash (also one that lost the database), the seed lecture's
+//! page, rooms. Every test starts its own
 //! server and chromedriver, waits by polling the DOM with a bound, and never sleeps to
 //! synchronise. Prerequisites: `cargo xtask test` builds them (see [`support`]).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod chat;
 mod history;
+mod history_reset;
 mod presence;
 mod restart;
 mod rooms;

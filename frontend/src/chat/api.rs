@@ -1,13 +1,54 @@
 //! The HTTP side: room list, history pages, and the AJAX transport's requests (polling,
 //! long-polling, posting, typing, presence), as JSON from the backend's API.
+//!
+//! History pages come with the epoch their ids belong to (the `Chinwag-Epoch` header), and a
+//! request that names a stale epoch is answered 409 `history_reset`, which arrives here as
+//! [`HistoryError::Reset`] rather than as a failure.
 
 use chinwag_shared::{
     ApiError, ChatRecord, ClientId, ClientToken, ErrorCode, ErrorFrame, MessageText, RoomName,
     RoomSummary, Username,
 };
-use gloo::net::http::Request;
+use gloo::net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use serde_json::json;
+
+/// The response header naming the history epoch of a page's ids.
+const EPOCH_HEADER: &str = "Chinwag-Epoch";
+
+/// HTTP 409 Conflict: how the server refuses a history request of a replaced epoch.
+const CONFLICT: u16 = 409;
+
+/// A page of a room's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryPage {
+    /// Records, ascending.
+    pub records: Vec<ChatRecord>,
+    /// The epoch their ids belong to; `None` from servers that predate epochs.
+    pub epoch: Option<String>,
+}
+
+/// Why a history request brought no page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryError {
+    /// The epoch asked about is gone: the room's history was replaced, and `epoch` (empty if
+    /// the server did not say) is the current one. Ask again from `after=0`.
+    Reset {
+        /// The room's current epoch.
+        epoch: String,
+    },
+    /// The request failed (network, server error, bad body); the text says how.
+    Failed(String),
+}
+
+impl std::fmt::Display for HistoryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HistoryError::Reset { .. } => f.write_str("the room's history was reset"),
+            HistoryError::Failed(reason) => f.write_str(reason),
+        }
+    }
+}
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
     let response = Request::get(url)
@@ -30,30 +71,67 @@ pub async fn history_before(
     room: &RoomName,
     before: u64,
     limit: usize,
-) -> Result<Vec<ChatRecord>, String> {
-    get_json(&format!(
+) -> Result<HistoryPage, HistoryError> {
+    get_history(&format!(
         "/api/rooms/{room}/messages?before={before}&limit={limit}"
     ))
     .await
 }
 
-/// The records of `room` after `after`; with `wait`, a long-poll held up to that many seconds.
+/// The records of `room` after `after` under `epoch` (if known); with `wait`, a long-poll
+/// held up to that many seconds.
 pub async fn messages_after(
     room: &RoomName,
     after: u64,
     wait: Option<u32>,
-) -> Result<Vec<ChatRecord>, String> {
+    epoch: Option<&str>,
+) -> Result<HistoryPage, HistoryError> {
     let wait = wait.map(|secs| format!("&wait={secs}")).unwrap_or_default();
-    get_json(&format!(
-        "/api/rooms/{room}/messages?after={after}&limit=500{wait}"
+    let epoch = epoch
+        .map(|epoch| format!("&epoch={}", js_sys::encode_uri_component(epoch)))
+        .unwrap_or_default();
+    get_history(&format!(
+        "/api/rooms/{room}/messages?after={after}&limit=500{wait}{epoch}"
     ))
     .await
 }
 
-/// The newest record of `room`, if it has any.
-pub async fn newest(room: &RoomName) -> Result<Option<ChatRecord>, String> {
-    let page: Vec<ChatRecord> = get_json(&format!("/api/rooms/{room}/messages?limit=1")).await?;
-    Ok(page.into_iter().next())
+/// The newest record of `room` (if it has any), as a page of at most one.
+pub async fn newest(room: &RoomName) -> Result<HistoryPage, HistoryError> {
+    get_history(&format!("/api/rooms/{room}/messages?limit=1")).await
+}
+
+async fn get_history(url: &str) -> Result<HistoryPage, HistoryError> {
+    let failed = |reason: String| HistoryError::Failed(reason);
+    let response = Request::get(url)
+        .send()
+        .await
+        .map_err(|err| failed(err.to_string()))?;
+    let epoch = epoch_of(&response);
+    if response.status() == CONFLICT
+        && let Ok(error) = response.json::<ApiError>().await
+        && error.code == ErrorCode::HistoryReset
+    {
+        return Err(HistoryError::Reset {
+            epoch: epoch.unwrap_or_default(),
+        });
+    }
+    if !response.ok() {
+        return Err(failed(format!("{url}: HTTP {}", response.status())));
+    }
+    let records = response
+        .json()
+        .await
+        .map_err(|err| failed(err.to_string()))?;
+    Ok(HistoryPage { records, epoch })
+}
+
+/// The `Chinwag-Epoch` header, unless absent or empty.
+fn epoch_of(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get(EPOCH_HEADER)
+        .filter(|epoch| !epoch.is_empty())
 }
 
 /// Who is in `room` over WebSockets.

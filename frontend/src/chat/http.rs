@@ -9,10 +9,17 @@
 //! or the refusal) comes back as the frame the socket would have sent. Typing notices go out
 //! but none come in: HTTP has no push. Dropping the transport stops every follower after its
 //! request in flight.
+//!
+//! A follower names the history epoch with each request. When the server answers that the
+//! epoch is gone, the follower reports `history_reset` and starts again from id 0 under the
+//! new one, as a socket's resume would.
 
-use super::{api, connection::ConnEvent};
+use super::{
+    api::{self, HistoryError, HistoryPage},
+    connection::ConnEvent,
+};
 use chinwag_shared::{
-    ChatRecord, ClientId, ClientMsg, ClientToken, MessageText, RoomName, ServerMsg, Username,
+    ClientId, ClientMsg, ClientToken, MessageText, RoomName, ServerMsg, Username,
 };
 use gloo_timers::future::TimeoutFuture;
 use std::{
@@ -72,7 +79,9 @@ impl HttpTransport {
             return false;
         };
         match request {
-            chinwag_shared::Request::Join { room, after, .. } => self.follow(room, after),
+            chinwag_shared::Request::Join {
+                room, after, epoch, ..
+            } => self.follow(room, after, epoch),
             chinwag_shared::Request::Leave { room } => {
                 if let Some(alive) = self.followers.borrow_mut().remove(&room) {
                     alive.set(false);
@@ -109,7 +118,7 @@ impl HttpTransport {
         });
     }
 
-    fn follow(&self, room: RoomName, after: Option<u64>) {
+    fn follow(&self, room: RoomName, after: Option<u64>, epoch: Option<String>) {
         let alive = Rc::new(Cell::new(true));
         if let Some(previous) = self
             .followers
@@ -124,7 +133,7 @@ impl HttpTransport {
             events: self.events.clone(),
             alive,
         };
-        wasm_bindgen_futures::spawn_local(follower.run(after));
+        wasm_bindgen_futures::spawn_local(follower.run(after, epoch));
     }
 }
 
@@ -144,22 +153,34 @@ struct Follower {
     alive: Rc<Cell<bool>>,
 }
 
+/// Where a follower is in its room's history.
+struct Cursor {
+    /// The newest id reported.
+    after: u64,
+    /// The epoch `after` belongs to, once known.
+    epoch: Option<String>,
+}
+
 impl Follower {
-    async fn run(self, after: Option<u64>) {
+    async fn run(self, after: Option<u64>, epoch: Option<String>) {
         // Like a socket join: replay what is missed (or start at the newest), then "joined".
-        let start = match after {
-            Some(after) => after,
+        let mut cursor = match after {
+            Some(after) => Cursor { after, epoch },
             None => match api::newest(&self.room).await {
-                Ok(newest) => newest.map_or(0, |record| record.id),
-                Err(err) => return self.fail(err),
+                Ok(page) => Cursor {
+                    after: page.records.last().map_or(0, |record| record.id),
+                    epoch: page.epoch,
+                },
+                Err(err) => return self.fail(err.to_string()),
             },
         };
-        let Some(mut after) = self.catch_up(start, None).await else {
+        if !self.catch_up(&mut cursor, None).await {
             return;
-        };
+        }
         self.emit(ServerMsg::Joined {
             room: self.room.clone(),
-            last_id: after,
+            last_id: cursor.after,
+            epoch: cursor.epoch.clone().unwrap_or_default(),
         });
         loop {
             self.refresh_presence().await;
@@ -170,38 +191,62 @@ impl Follower {
                     None
                 }
             };
-            match self.catch_up(after, wait).await {
-                Some(newest) => after = newest,
-                None => return,
+            if !self.catch_up(&mut cursor, wait).await {
+                return;
             }
         }
     }
 
-    /// Fetches and reports records after `after` (one request; a long-poll if `wait`).
-    /// `None` once the follower should stop.
-    async fn catch_up(&self, after: u64, wait: Option<u32>) -> Option<u64> {
-        if !self.alive.get() {
-            return None;
-        }
-        let result = api::messages_after(&self.room, after, wait).await;
-        if !self.alive.get() {
-            return None;
-        }
-        match result {
-            Ok(records) => Some(self.report(after, records)),
-            Err(err) => {
-                self.fail(err);
-                None
+    /// Fetches and reports records after the cursor (a long-poll if `wait`), and moves it on.
+    /// A reset history is reported and then followed from its start at once. `false` once
+    /// the follower should stop.
+    async fn catch_up(&self, cursor: &mut Cursor, mut wait: Option<u32>) -> bool {
+        let mut reset = false;
+        loop {
+            if !self.alive.get() {
+                return false;
+            }
+            let result =
+                api::messages_after(&self.room, cursor.after, wait, cursor.epoch.as_deref()).await;
+            if !self.alive.get() {
+                return false;
+            }
+            match result {
+                Ok(page) => {
+                    self.advance(cursor, page);
+                    return true;
+                }
+                // A second reset in a row means the server has not settled on an epoch: that
+                // counts as a failure, so the reconnect's backoff paces the next attempts.
+                Err(HistoryError::Reset { epoch }) if !reset => {
+                    reset = true;
+                    wait = None;
+                    self.emit(ServerMsg::HistoryReset {
+                        room: self.room.clone(),
+                        epoch: epoch.clone(),
+                    });
+                    *cursor = Cursor {
+                        after: 0,
+                        epoch: (!epoch.is_empty()).then_some(epoch),
+                    };
+                }
+                Err(err) => {
+                    self.fail(err.to_string());
+                    return false;
+                }
             }
         }
     }
 
-    fn report(&self, mut after: u64, records: Vec<ChatRecord>) -> u64 {
-        for record in records {
-            after = after.max(record.id);
+    /// Reports `page` and moves the cursor past it.
+    fn advance(&self, cursor: &mut Cursor, page: HistoryPage) {
+        if page.epoch.is_some() {
+            cursor.epoch = page.epoch;
+        }
+        for record in page.records {
+            cursor.after = cursor.after.max(record.id);
             self.emit(ServerMsg::Chat(record));
         }
-        after
     }
 
     async fn refresh_presence(&self) {

@@ -8,8 +8,9 @@
 //!
 //! Reconnecting: a closed socket schedules the next attempt with full-jitter backoff; the
 //! `online` event and the tab becoming visible retry at once. Every joined room resumes from
-//! its last seen id, and every unconfirmed send is re-sent with its `client_id`, which the
-//! server stores once however often it arrives.
+//! its last seen id under the history epoch that id belongs to (a server whose history was
+//! replaced answers `history_reset` and replays the new one), and every unconfirmed send is
+//! re-sent with its `client_id`, which the server stores once however often it arrives.
 //!
 //! Transports: a WebSocket by default; after two sockets in a row fail to open, long-polling
 //! ([`transport`]). `?transport=websocket|longpoll|poll` in the page's URL forces one.
@@ -275,8 +276,13 @@ impl Controller {
             "{scheme}://{host}/socket?room={room}&username={}",
             js_sys::encode_uri_component(self.me.as_str())
         );
-        if let Some(after) = state.rooms.get(&room).and_then(|view| view.last_seen) {
+        if let Some(view) = state.rooms.get(&room)
+            && let Some(after) = view.last_seen
+        {
             url.push_str(&format!("&after={after}"));
+            if let Some(epoch) = &view.epoch {
+                url.push_str(&format!("&epoch={}", js_sys::encode_uri_component(epoch)));
+            }
         }
         if let Some(token) = &self.token {
             url.push_str(&format!("&token={token}"));
@@ -305,12 +311,7 @@ impl Controller {
         let state = self.latest.borrow().clone();
         for (room, view) in state.rooms.iter() {
             if Some(room) != url_room.as_ref() {
-                self.send(&ClientMsg::Join {
-                    room: room.to_string(),
-                    after: view.last_seen,
-                    username: None,
-                    token: None,
-                });
+                self.send(&view.resume_join(room));
             }
         }
         for pending in state.resendable() {
@@ -321,16 +322,24 @@ impl Controller {
 
     fn on_message(self: &Rc<Self>, msg: ServerMsg) {
         match &msg {
-            ServerMsg::Joined { room, last_id } => {
+            ServerMsg::Joined {
+                room,
+                last_id,
+                epoch,
+            } => {
+                // A join that resets the room (see `RoomView::join_resets`) brought no replay.
                 let loaded = self
                     .latest
                     .borrow()
                     .rooms
                     .get(room)
-                    .is_some_and(|view| view.loaded);
+                    .is_some_and(|view| view.loaded && !view.join_resets(*last_id, epoch));
                 if !loaded {
                     self.load_page(room.clone(), last_id + 1);
                 }
+            }
+            ServerMsg::HistoryReset { room, .. } => {
+                gloo::console::info!(format!("#{room}'s history was reset on the server"));
             }
             ServerMsg::Chat(record) if record.username != self.me && page_hidden() => {
                 notify(
@@ -413,6 +422,7 @@ impl Controller {
                 after: None,
                 username: None,
                 token: None,
+                epoch: None,
             });
         }
     }
@@ -444,10 +454,11 @@ impl Controller {
         let dispatch = self.dispatch.clone();
         wasm_bindgen_futures::spawn_local(async move {
             match api::history_before(&room, before, HISTORY_PAGE).await {
-                Ok(records) => dispatch.dispatch(ChatAction::HistoryLoaded {
+                Ok(page) => dispatch.dispatch(ChatAction::HistoryLoaded {
                     room,
-                    records,
+                    records: page.records,
                     page_size: HISTORY_PAGE,
+                    epoch: page.epoch,
                 }),
                 Err(err) => dispatch.dispatch(ChatAction::Banner(Some(format!(
                     "Could not load #{room}'s history: {err}"

@@ -5,9 +5,13 @@
 //! answer) lands on the same key, and an action shares the unchanged parts of every log
 //! instead of copying them. The outbox (sends not yet confirmed) lives here too, so a pending
 //! message is shown, re-sent after a reconnect and removed when its record arrives.
+//!
+//! Ids mean something only within one history epoch: each room remembers the epoch its ids
+//! belong to, resumes with it, and forgets its shown history when the server says the
+//! history was replaced (`history_reset`), keeping the outbox, whose sends are stored afresh.
 
 use super::transport::TransportKind;
-use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg, Username};
+use chinwag_shared::{ChatRecord, ClientId, ClientMsg, RoomName, RoomSummary, ServerMsg, Username};
 use imbl::{OrdMap, Vector};
 use std::{collections::BTreeMap, rc::Rc};
 use yew::Reducible;
@@ -43,6 +47,9 @@ impl Status {
     }
 }
 
+/// The text of the notice a history reset leaves in its room.
+pub const HISTORY_RESET_NOTICE: &str = "The server's history for this room was reset.";
+
 /// A line such as "bob joined", placed after the message that was newest when it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -50,8 +57,19 @@ pub struct Notice {
     pub after_id: u64,
     /// Arrival order among notices.
     pub seq: u64,
+    /// What happened.
+    pub kind: NoticeKind,
     /// The text.
     pub text: String,
+}
+
+/// What a [`Notice`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// Someone came or went.
+    Presence,
+    /// The server replaced the room's history; what was shown before is gone.
+    HistoryReset,
 }
 
 /// A message sent but not yet confirmed by its stored record.
@@ -74,6 +92,9 @@ pub struct RoomView {
     pub messages: OrdMap<u64, Rc<ChatRecord>>,
     /// The newest id received: where a reconnect resumes. `None` until the first join.
     pub last_seen: Option<u64>,
+    /// The history epoch `last_seen` belongs to, from the last `joined` or `history_reset`;
+    /// `None` until then, and from servers that predate epochs.
+    pub epoch: Option<String>,
     /// Whether the newest history page has been loaded.
     pub loaded: bool,
     /// Whether older messages than the oldest shown may exist.
@@ -96,6 +117,38 @@ impl RoomView {
 
     fn newest_id(&self) -> u64 {
         self.messages.get_max().map_or(0, |(id, _)| *id)
+    }
+
+    /// The `join` that picks this room up again after a reconnect: from the newest id seen,
+    /// under the epoch that id belongs to.
+    pub fn resume_join(&self, room: &RoomName) -> ClientMsg {
+        ClientMsg::Join {
+            room: room.to_string(),
+            after: self.last_seen,
+            username: None,
+            token: None,
+            epoch: self.last_seen.and(self.epoch.clone()),
+        }
+    }
+
+    /// Whether a `joined` saying `last_id` under `epoch` shows that the server's history is not
+    /// the one shown here, though no `history_reset` said so: a server without epochs whose
+    /// log is now shorter than what was seen, or an epoch that changed.
+    pub fn join_resets(&self, last_id: u64, epoch: &str) -> bool {
+        let epoch_changed = !epoch.is_empty() && self.epoch.as_deref().is_some_and(|e| e != epoch);
+        epoch_changed || self.last_seen.is_some_and(|seen| last_id < seen)
+    }
+
+    /// Forgets the shown history (messages, notices, unread, paging) for a new `epoch`,
+    /// keeping presence and typing, which are not history.
+    fn forget_history(&mut self, epoch: Option<String>) {
+        self.messages = OrdMap::new();
+        self.notices = Vector::new();
+        self.unread = 0;
+        self.last_seen = None;
+        self.loaded = false;
+        self.has_older = false;
+        self.epoch = epoch;
     }
 }
 
@@ -143,6 +196,9 @@ pub enum ChatAction {
         records: Vec<ChatRecord>,
         /// The requested page size; a shorter page means the start of the log was reached.
         page_size: usize,
+        /// The epoch the page's ids belong to, if the server named one. A page of another
+        /// epoch than the room's is dropped: it answers a question about a history that is gone.
+        epoch: Option<String>,
     },
     /// The server's room list arrived.
     RoomsListed(Vec<RoomSummary>),
@@ -221,7 +277,8 @@ impl ChatState {
                 room,
                 records,
                 page_size,
-            } => self.on_history(&room, records, page_size),
+                epoch,
+            } => self.on_history(&room, records, page_size, epoch.as_deref()),
             ChatAction::RoomsListed(rooms) => self.directory = rooms,
             ChatAction::Status(status) => self.status = status,
             ChatAction::Transport(kind) => self.transport = kind,
@@ -266,7 +323,12 @@ impl ChatState {
     fn on_server(&mut self, msg: ServerMsg, now: f64) {
         match msg {
             ServerMsg::Chat(record) => self.on_chat(record),
-            ServerMsg::Joined { room, last_id } => self.on_joined(&room, last_id),
+            ServerMsg::Joined {
+                room,
+                last_id,
+                epoch,
+            } => self.on_joined(&room, last_id, epoch),
+            ServerMsg::HistoryReset { room, epoch } => self.on_history_reset(&room, epoch),
             ServerMsg::Left { .. } => {}
             ServerMsg::Presence { room, users } => {
                 if let Some(view) = self.rooms.get_mut(&room) {
@@ -329,24 +391,73 @@ impl ChatState {
         }
     }
 
-    fn on_joined(&mut self, room: &RoomName, last_id: u64) {
+    fn on_joined(&mut self, room: &RoomName, last_id: u64, epoch: String) {
+        let Some(view) = self.rooms.get(room) else {
+            return;
+        };
+        if view.join_resets(last_id, &epoch) {
+            // Start over rather than show two different messages under one id. No replay
+            // came, so the page before `last_id` is loaded over HTTP (`loaded` stays false).
+            self.reset_room(room, non_empty(epoch.clone()));
+        }
         let Some(view) = self.rooms.get_mut(room) else {
             return;
         };
-        if view.last_seen.is_some_and(|seen| last_id < seen) {
-            // The server's log is shorter than what we saw: its history was reset. Start over
-            // rather than show two different messages under one id.
-            *view = RoomView::default();
-            self.banner = Some(format!("#{room}'s history was reset on the server"));
-        }
-        let view = self.rooms.entry(room.clone()).or_default();
         view.last_seen = Some(view.last_seen.unwrap_or(0).max(last_id));
+        if !epoch.is_empty() {
+            view.epoch = Some(epoch);
+        }
     }
 
-    fn on_history(&mut self, room: &RoomName, records: Vec<ChatRecord>, page_size: usize) {
+    /// The server replaced `room`'s history; its replay from the start follows, so the new
+    /// history arrives whole and there is nothing older to load.
+    fn on_history_reset(&mut self, room: &RoomName, epoch: String) {
+        if !self.rooms.contains_key(room) {
+            return;
+        }
+        self.reset_room(room, non_empty(epoch));
+        if let Some(view) = self.rooms.get_mut(room) {
+            view.last_seen = Some(0);
+            view.loaded = true;
+        }
+    }
+
+    /// Forgets what `room` shows of its old history and leaves a notice saying so. The outbox
+    /// stays: its sends are re-sent and stored in the new history.
+    fn reset_room(&mut self, room: &RoomName, epoch: Option<String>) {
+        let seq = self.notice_seq;
         let Some(view) = self.rooms.get_mut(room) else {
             return;
         };
+        view.forget_history(epoch);
+        view.notices.push_back(Notice {
+            after_id: 0,
+            seq,
+            kind: NoticeKind::HistoryReset,
+            text: HISTORY_RESET_NOTICE.to_owned(),
+        });
+        self.notice_seq += 1;
+        if *room == self.current {
+            self.hidden_unread = 0;
+        }
+    }
+
+    fn on_history(
+        &mut self,
+        room: &RoomName,
+        records: Vec<ChatRecord>,
+        page_size: usize,
+        epoch: Option<&str>,
+    ) {
+        let Some(view) = self.rooms.get_mut(room) else {
+            return;
+        };
+        if let (Some(page), Some(known)) = (epoch, view.epoch.as_deref())
+            && !page.is_empty()
+            && page != known
+        {
+            return;
+        }
         let reached_start = records.len() < page_size || records.first().is_some_and(|r| r.id <= 1);
         let extends_back = records
             .first()
@@ -381,11 +492,17 @@ impl ChatState {
             view.notices.push_back(Notice {
                 after_id: view.newest_id(),
                 seq,
+                kind: NoticeKind::Presence,
                 text: format!("{username} {verb}"),
             });
             self.notice_seq += 1;
         }
     }
+}
+
+/// `None` for the empty epoch of a server that predates epochs.
+fn non_empty(epoch: String) -> Option<String> {
+    (!epoch.is_empty()).then_some(epoch)
 }
 
 impl Reducible for ChatState {
@@ -460,6 +577,7 @@ mod tests {
                 .map(|id| record("general", id, "ann", None))
                 .collect(),
             page_size: 5,
+            epoch: None,
         });
         let view = state.current_room().unwrap();
         assert_eq!(
@@ -575,20 +693,207 @@ mod tests {
         assert!(state.current_room().unwrap().typing.is_empty());
     }
 
+    fn server(msg: ServerMsg) -> ChatAction {
+        ChatAction::Server { msg, now: 0.0 }
+    }
+
+    fn joined(room_name: &str, last_id: u64, epoch: &str) -> ChatAction {
+        server(ServerMsg::Joined {
+            room: room(room_name),
+            last_id,
+            epoch: epoch.into(),
+        })
+    }
+
+    fn history_reset(room_name: &str, epoch: &str) -> ChatAction {
+        server(ServerMsg::HistoryReset {
+            room: room(room_name),
+            epoch: epoch.into(),
+        })
+    }
+
+    fn queue(client_id: &str, room_name: &str) -> ChatAction {
+        ChatAction::Queue(Pending {
+            client_id: ClientId::parse(client_id).unwrap(),
+            room: room(room_name),
+            text: format!("pending {client_id}"),
+            failed: None,
+        })
+    }
+
+    fn notice_kinds(view: &RoomView) -> Vec<NoticeKind> {
+        view.notices.iter().map(|notice| notice.kind).collect()
+    }
+
     #[wasm_bindgen_test]
-    fn a_shorter_log_on_rejoin_resets_the_room() {
+    fn a_shorter_log_on_rejoin_from_a_server_without_epochs_resets_the_room() {
         let mut state = state();
         state.apply(chat(record("general", 9, "bob", None)));
-        state.apply(ChatAction::Server {
-            msg: ServerMsg::Joined {
-                room: room("general"),
-                last_id: 2,
-            },
-            now: 0.0,
-        });
+        state.apply(joined("general", 2, ""));
         let view = state.current_room().unwrap();
         assert!(view.messages.is_empty());
         assert_eq!(view.last_seen, Some(2));
-        assert!(state.banner.is_some());
+        assert!(
+            !view.loaded,
+            "no replay came: the newest page must be fetched"
+        );
+        assert_eq!(notice_kinds(view), [NoticeKind::HistoryReset]);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_history_reset_forgets_the_rooms_history_but_keeps_pending_sends() {
+        let mut state = state();
+        state.apply(joined("general", 0, "epoch-a"));
+        state.apply(ChatAction::OpenRoom(room("rust")));
+        for id in 1..=3 {
+            state.apply(chat(record("general", id, "bob", None)));
+        }
+        state.apply(chat(record("rust", 4, "bob", None)));
+        state.apply(server(ServerMsg::UserJoined {
+            room: room("general"),
+            username: name("ann"),
+        }));
+        state.apply(queue("c1", "general"));
+        state.apply(queue("c2", "rust"));
+        state.apply(ChatAction::HistoryLoaded {
+            room: room("general"),
+            records: vec![record("general", 2, "bob", None)],
+            page_size: 1,
+            epoch: Some("epoch-a".into()),
+        });
+        let before = state.rooms.get(&room("general")).unwrap();
+        assert_eq!(before.unread, 3);
+        assert!(
+            before.has_older,
+            "a full page that does not reach id 1 may have more"
+        );
+
+        state.apply(history_reset("general", "epoch-b"));
+
+        let view = state.rooms.get(&room("general")).unwrap();
+        assert!(view.messages.is_empty(), "old messages are gone: {view:?}");
+        assert_eq!(view.unread, 0);
+        assert_eq!(view.oldest_id(), None);
+        assert_eq!(
+            view.last_seen,
+            Some(0),
+            "the new history is replayed from its start"
+        );
+        assert!(
+            !view.has_older,
+            "nothing older than the start of the new history"
+        );
+        assert!(
+            view.loaded,
+            "the replay brings the newest messages; no page is needed"
+        );
+        assert_eq!(view.epoch.as_deref(), Some("epoch-b"));
+        assert_eq!(view.presence, [name("ann")], "presence is not history");
+        assert_eq!(
+            notice_kinds(view),
+            [NoticeKind::HistoryReset],
+            "the old join line went with the history it was placed in"
+        );
+        assert_eq!(view.notices[0].text, HISTORY_RESET_NOTICE);
+        let pending: Vec<&str> = state.outbox.iter().map(|p| p.client_id.as_str()).collect();
+        assert_eq!(pending, ["c1", "c2"], "pending sends survive the reset");
+        assert_eq!(
+            state.resendable().count(),
+            2,
+            "and go again on the next connection"
+        );
+        let rust = state.rooms.get(&room("rust")).unwrap();
+        assert_eq!(rust.messages.len(), 1, "other rooms keep their history");
+
+        state.apply(chat(record("general", 1, "me", Some("c1"))));
+        let view = state.rooms.get(&room("general")).unwrap();
+        assert_eq!(view.messages.keys().copied().collect::<Vec<_>>(), [1]);
+        assert_eq!(view.messages.get(&1).unwrap().username, name("me"));
+        assert_eq!(
+            state.outbox.len(),
+            1,
+            "the re-sent message is confirmed in the new history"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_resume_join_after_a_reset_carries_the_new_epoch() {
+        let mut state = state();
+        let general = room("general");
+        let resume = |state: &ChatState| state.rooms.get(&general).unwrap().resume_join(&general);
+        assert_eq!(
+            resume(&state),
+            ClientMsg::Join {
+                room: "general".into(),
+                after: None,
+                username: None,
+                token: None,
+                epoch: None,
+            },
+            "a room never joined starts at the newest message, under no epoch"
+        );
+        state.apply(joined("general", 0, "epoch-a"));
+        state.apply(chat(record("general", 5, "bob", None)));
+        let ClientMsg::Join { after, epoch, .. } = resume(&state) else {
+            panic!("a join");
+        };
+        assert_eq!((after, epoch.as_deref()), (Some(5), Some("epoch-a")));
+
+        state.apply(history_reset("general", "epoch-b"));
+        let ClientMsg::Join { after, epoch, .. } = resume(&state) else {
+            panic!("a join");
+        };
+        assert_eq!(
+            (after, epoch.as_deref()),
+            (Some(0), Some("epoch-b")),
+            "cut off mid-replay, the room resumes from the start of the new history"
+        );
+
+        state.apply(chat(record("general", 1, "bob", None)));
+        state.apply(joined("general", 1, "epoch-b"));
+        let ClientMsg::Join { after, epoch, .. } = resume(&state) else {
+            panic!("a join");
+        };
+        assert_eq!((after, epoch.as_deref()), (Some(1), Some("epoch-b")));
+        assert_eq!(
+            notice_kinds(state.current_room().unwrap()),
+            [NoticeKind::HistoryReset],
+            "the joined that ends the replay does not reset again"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_joined_under_a_new_epoch_without_a_reset_frame_still_resets() {
+        let mut state = state();
+        state.apply(joined("general", 0, "epoch-a"));
+        state.apply(chat(record("general", 3, "bob", None)));
+        state.apply(joined("general", 7, "epoch-b"));
+        let view = state.current_room().unwrap();
+        assert!(view.messages.is_empty());
+        assert_eq!(view.epoch.as_deref(), Some("epoch-b"));
+        assert_eq!(view.last_seen, Some(7));
+        assert!(!view.loaded);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_history_page_of_another_epoch_is_dropped() {
+        let mut state = state();
+        state.apply(joined("general", 0, "epoch-b"));
+        state.apply(ChatAction::HistoryLoaded {
+            room: room("general"),
+            records: vec![record("general", 1, "bob", None)],
+            page_size: 50,
+            epoch: Some("epoch-a".into()),
+        });
+        let view = state.current_room().unwrap();
+        assert!(view.messages.is_empty());
+        assert!(!view.loaded);
+        state.apply(ChatAction::HistoryLoaded {
+            room: room("general"),
+            records: vec![record("general", 1, "bob", None)],
+            page_size: 50,
+            epoch: Some("epoch-b".into()),
+        });
+        assert_eq!(state.current_room().unwrap().messages.len(), 1);
     }
 }

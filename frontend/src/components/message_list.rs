@@ -1,5 +1,5 @@
-//! The scrolling log of the current room: stored messages, join/leave notices and the
-//! room's pending sends, oldest first.
+//! The scrolling log of the current room: stored messages, notices (join/leave lines, and the
+//! line saying the server's history was reset) and the room's pending sends, oldest first.
 //!
 //! It follows new messages while the reader is at the bottom and keeps still when they have
 //! scrolled up to read (also when older pages are prepended), and offers "load older" while
@@ -7,7 +7,7 @@
 
 use super::message::{Delivery, Message};
 use crate::{
-    chat::state::{Notice, Pending},
+    chat::state::{Notice, NoticeKind, Pending},
     testid,
 };
 use chinwag_shared::{ChatRecord, ClientId, RoomName, Username};
@@ -26,7 +26,7 @@ pub struct MessageListProps {
     pub room: RoomName,
     /// Its stored messages.
     pub messages: OrdMap<u64, Rc<ChatRecord>>,
-    /// Its join/leave lines.
+    /// Its join/leave and history-reset lines.
     pub notices: Vector<Notice>,
     /// Its unconfirmed sends.
     pub pending: Vec<Pending>,
@@ -108,9 +108,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                         delivery={Delivery::Confirmed { id: record.id, ts: record.ts }}
                         mine={record.username == props.me} />
                 },
-                Item::Notice(notice) => html! {
-                    <li key={format!("notice-{}", notice.seq)} class="notice">{ notice.text.clone() }</li>
-                },
+                Item::Notice(notice) => notice_item(notice),
             }) }
             { for props.pending.iter().map(|pending| pending_item(pending, props)) }
         </ol>
@@ -137,6 +135,18 @@ fn interleave<'a>(
     }
     items.extend(notices.map(Item::Notice));
     items
+}
+
+fn notice_item(notice: &Notice) -> Html {
+    let testid = match notice.kind {
+        NoticeKind::Presence => None,
+        NoticeKind::HistoryReset => Some(testid::HISTORY_RESET),
+    };
+    html! {
+        <li key={format!("notice-{}", notice.seq)} class="notice" data-testid={testid}>
+            { notice.text.clone() }
+        </li>
+    }
 }
 
 fn pending_item(pending: &Pending, props: &MessageListProps) -> Html {

@@ -24,6 +24,7 @@ return {
     author: text(one(m, "message-author")),
     text: text(one(m, "message-text")),
   })),
+  history_resets: (list ? all(list, "history-reset") : []).map((n) => n.textContent.trim()),
   rooms: all(document, "room").map((r) => ({
     name: r.getAttribute("data-room"),
     current: r.getAttribute("aria-current") === "true",
@@ -47,6 +48,8 @@ pub struct Page {
     pub status: Option<String>,
     /// `[data-testid=message]` elements inside `[data-testid=messages]`, in document order.
     pub messages: Vec<Message>,
+    /// Texts of the `[data-testid=history-reset]` notices inside `[data-testid=messages]`.
+    pub history_resets: Vec<String>,
     /// `[data-testid=room]` elements.
     pub rooms: Vec<Room>,
     /// Names in `[data-testid=presence-user]`.

@@ -2,12 +2,15 @@
 //! client ([`CHINWAG_DIST`]) from a temp SQLite file, on a free loopback port.
 //!
 //! It reports its address on its first stdout line. A [`Server`] is killed when dropped;
-//! [`Server::kill`] is a crash (SIGKILL) and [`Server::restart`] brings a new process up on the
-//! same address and database, which is what a browser's reconnect needs to find it again.
+//! [`Server::kill`] is a crash (SIGKILL) and [`Stopped::restart`] brings a new process up on the
+//! same address and database, which is what a browser's reconnect needs to find it again;
+//! [`Stopped::delete_database`] in between makes it come back with a new, empty history.
 
 use super::{WAIT, required_path, workspace_root};
 use serde_json::Value;
 use std::{
+    ffi::OsString,
+    io::ErrorKind,
     net::SocketAddr,
     path::{Path, PathBuf},
     process::Stdio,
@@ -136,6 +139,24 @@ pub struct Stopped {
 }
 
 impl Stopped {
+    /// Deletes the database with its WAL and shared-memory files, as if the server's disk
+    /// came back empty: the next [`Stopped::restart`] starts a new history. The database
+    /// itself must exist (the WAL files may not), so a wrong path cannot pass unnoticed.
+    pub fn delete_database(&self) {
+        std::fs::remove_file(&self.db)
+            .unwrap_or_else(|err| panic!("delete {}: {err}", self.db.display()));
+        for suffix in ["-wal", "-shm"] {
+            let mut path = OsString::from(self.db.as_os_str());
+            path.push(suffix);
+            let path = PathBuf::from(path);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(err) if err.kind() == ErrorKind::NotFound => {}
+                Err(err) => panic!("delete {}: {err}", path.display()),
+            }
+        }
+    }
+
     /// Starts a new server process on the same address and database.
     pub async fn restart(self) -> Server {
         let server = Server::spawn(&self.db, &self.addr.to_string(), &[]).await;
