@@ -5,8 +5,8 @@
 //!   `chinwag` (e.g. `-- --bind 0.0.0.0:8080`).
 //! - `cargo xtask test`: every check CI runs — formatting, clippy (native and wasm), the
 //!   native tests, the client's wasm tests in headless Chromium, and the browser end-to-end
-//!   suite against the release client and the real server. Installs Chromium and chromedriver
-//!   from Debian when missing.
+//!   suite against the release client and the real server. Installs Chromium, chromedriver,
+//!   redis-server and nginx from Debian when missing (the cluster tests run the last two).
 //! - `cargo xtask frontend`: only build the browser client into `dist/`.
 //! - `cargo xtask cluster [--nodes N] [--port P] [--check]`: a local cluster — Redis, N
 //!   nodes (default 3) and nginx round-robin in front on P (default 8090) — until Ctrl-C.
@@ -113,6 +113,7 @@ fn test_everything(root: &Path) -> Result<()> {
     ])?;
     // The backend's cluster tests start their own redis-server on a free port.
     tools::ensure_redis()?;
+    tools::ensure_nginx()?;
     cargo(&["test", "--workspace", "--exclude", E2E_PACKAGE])?;
 
     // The browser half: client logic in headless Chromium, then the whole app end to end.

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod failover;
+mod front;
 mod order;
 mod outage;
 mod presence;
