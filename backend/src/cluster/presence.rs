@@ -61,15 +61,15 @@ end
 return held
 ";
 
-/// KEYS: room set, name set. ARGV: node, name, now, channel, `user_left` payload.
-/// Publishes it if no other node still holds the name.
+/// KEYS: room set, name set. ARGV as for [`ARRIVE`] (the lease end and key lifetime unused),
+/// with the `user_left` payload. Publishes it if no other node still holds the name.
 const DEPART: &str = r"
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
 local rest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 if #rest == 0 then
   if redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
-    redis.call('PUBLISH', ARGV[4], ARGV[5])
+    redis.call('PUBLISH', ARGV[6], ARGV[7])
   end
   return 1
 end
@@ -212,29 +212,28 @@ impl PresenceTask {
     async fn apply(&self, room: &RoomName, change: PresenceChange) {
         let now = now_ms();
         for event in change.events(room) {
-            let result = match &event {
-                ServerMsg::UserJoined { username, .. } => {
-                    self.arrive(room, username, &event, now).await
-                }
-                ServerMsg::UserLeft { username, .. } => {
-                    self.depart(room, username, &event, now).await
-                }
-                _ => Ok(()),
+            let (script, name) = match &event {
+                ServerMsg::UserJoined { username, .. } => (&*ARRIVE_SCRIPT, username),
+                ServerMsg::UserLeft { username, .. } => (&*DEPART_SCRIPT, username),
+                _ => continue,
             };
-            if let Err(err) = result {
+            if let Err(err) = self.change_lease(script, room, name, &event, now).await {
                 tracing::debug!(%room, error = %err, "presence change not recorded");
             }
         }
     }
 
-    async fn arrive(
+    /// Runs the arrival or departure script for `name`, which announces `event` if the
+    /// change is one for the whole cluster.
+    async fn change_lease(
         &self,
+        script: &Script,
         room: &RoomName,
         name: &Username,
         event: &ServerMsg,
         now: u64,
     ) -> Result<(), StoreError> {
-        let mut invocation = ARRIVE_SCRIPT.prepare_invoke();
+        let mut invocation = script.prepare_invoke();
         invocation
             .key(room_key(room))
             .key(holders_key(room, name))
@@ -243,28 +242,6 @@ impl PresenceTask {
             .arg(now + lease_ms())
             .arg(now)
             .arg(2 * lease_ms())
-            .arg(CHANNEL)
-            .arg(payload(room, event));
-        self.link
-            .call(|mut conn| async move { invocation.invoke_async::<i64>(&mut conn).await })
-            .await
-            .map(drop)
-    }
-
-    async fn depart(
-        &self,
-        room: &RoomName,
-        name: &Username,
-        event: &ServerMsg,
-        now: u64,
-    ) -> Result<(), StoreError> {
-        let mut invocation = DEPART_SCRIPT.prepare_invoke();
-        invocation
-            .key(room_key(room))
-            .key(holders_key(room, name))
-            .arg(&*self.node)
-            .arg(name.as_str())
-            .arg(now)
             .arg(CHANNEL)
             .arg(payload(room, event));
         self.link
