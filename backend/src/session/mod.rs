@@ -253,13 +253,13 @@ impl Session {
 
     /// Serves the connection until it ends, then sends the close frame.
     pub async fn run(mut self, mut frames: AggregatedMessageStream, initial: JoinRequest) {
-        tracing::debug!(peer = ?self.peer, "session open");
+        tracing::debug!(session = self.id, peer = ?self.peer, "session open");
         let ending = self.serve(&mut frames, initial).await;
         match &ending {
             Ending::PeerGone | Ending::PeerClosed(_) | Ending::Shutdown => {
-                tracing::debug!(?ending, "session closed");
+                tracing::debug!(session = self.id, ?ending, "session closed");
             }
-            _ => tracing::info!(peer = ?self.peer, ?ending, "closing session"),
+            _ => tracing::info!(session = self.id, peer = ?self.peer, ?ending, "closing session"),
         }
         if let Some(reason) = ending.metric_reason() {
             let label = crate::metrics::ReasonLabel { reason };
@@ -293,11 +293,17 @@ impl Session {
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         heartbeat.reset();
         let (shutdown, overflowed) = (self.shutdown.clone(), self.overflowed.clone());
+        // Made once, not per turn of the loop: a fresh `cancelled()` future locks the token
+        // and registers a waiter every time, which showed up in profiles as a real share of
+        // the per-frame cost.
+        let shutdown = shutdown.cancelled();
+        let overflowed = overflowed.cancelled();
+        tokio::pin!(shutdown, overflowed);
         loop {
             let step = tokio::select! {
                 biased;
-                () = shutdown.cancelled() => Err(Ending::Shutdown),
-                () = overflowed.cancelled() => Err(Ending::SlowConsumer),
+                () = &mut shutdown => Err(Ending::Shutdown),
+                () = &mut overflowed => Err(Ending::SlowConsumer),
                 incoming = frames.recv() => self.on_incoming(incoming).await,
                 Some(frame) = self.outbox.next() => self.on_frame(&frame).await,
                 _ = heartbeat.tick() => self.on_heartbeat().await,
@@ -352,7 +358,7 @@ impl Session {
         self.hub.metrics().rate_limited.inc();
         if !self.rate_logged {
             self.rate_logged = true;
-            tracing::warn!(peer = ?self.peer, "rate limit reached; refusing frames");
+            tracing::warn!(session = self.id, peer = ?self.peer, "rate limit reached; refusing frames");
         }
         let sent = match message {
             AggregatedMessage::Text(text) => inbound::decode(text).ok(),
@@ -453,7 +459,7 @@ impl Session {
             if self.hub.name(room, self.id, username).is_err() {
                 // Claimed by someone else between the check and here; the registry refused,
                 // so the room's rule still holds. This connection stays nameless there.
-                tracing::debug!(%room, "name claimed concurrently");
+                tracing::debug!(session = self.id, %room, "name claimed concurrently");
             }
         }
         Ok(())
@@ -487,7 +493,7 @@ impl Session {
                 self.send_record(&record).await
             }
             Err(err) => {
-                tracing::warn!(error = %err, "append failed");
+                tracing::warn!(session = self.id, error = %err, "append failed");
                 let frame = ErrorFrame {
                     code: ErrorCode::Unavailable,
                     detail: "the message could not be confirmed; retry with the same client_id \
@@ -564,7 +570,7 @@ impl Session {
             Ok(head) => head,
             Err(err) => {
                 self.hub.leave(&room, self.id);
-                tracing::warn!(error = %err, "join failed");
+                tracing::warn!(session = self.id, error = %err, "join failed");
                 return self.send_unavailable(&room).await;
             }
         };
@@ -600,7 +606,7 @@ impl Session {
         let users = match self.hub.users(&room).await {
             Ok(users) => users,
             Err(err) => {
-                tracing::warn!(error = %err, "presence unavailable");
+                tracing::warn!(session = self.id, error = %err, "presence unavailable");
                 Vec::new()
             }
         };
@@ -646,7 +652,7 @@ impl Session {
 
     /// Tells the client that `room`'s history was replaced and now has `epoch`.
     async fn send_reset(&mut self, room: &RoomName, epoch: &Epoch) -> Step {
-        tracing::info!(%room, %epoch, "history epoch changed; client told to reset");
+        tracing::info!(session = self.id, %room, %epoch, "history epoch changed; client told to reset");
         let reset = ServerMsg::HistoryReset {
             room: room.clone(),
             epoch: epoch.to_string(),
@@ -695,14 +701,29 @@ impl Session {
 
     /// Delivers a frame fan-out queued, keeping each room's ids gapless and unrepeated.
     async fn on_frame(&mut self, frame: &Frame) -> Step {
-        let Some(cursor) = self.cursors.get(&frame.room) else {
+        let Some(cursor) = self.cursors.get_mut(&frame.room) else {
             return Ok(()); // queued before this connection left the room
         };
         let Some(id) = frame.id else {
             return self.send_text(frame.text.clone()).await;
         };
+        let same_history = match &frame.epoch {
+            None => true,
+            Some(epoch) if Epoch::ptr_eq(epoch, &cursor.epoch) => true,
+            Some(epoch) if **epoch == *cursor.epoch => {
+                // Share the frames' copy from now on, so the check above is a pointer compare.
+                cursor.epoch = Epoch::clone(epoch);
+                true
+            }
+            Some(_) => false,
+        };
+        // The common case, one hash lookup and no copies: the next id of the same history.
+        if same_history && id == cursor.last + 1 {
+            cursor.last = id;
+            return self.send_text(frame.text.clone()).await;
+        }
         let mut last = cursor.last;
-        if let Some(epoch) = frame.epoch.as_ref().filter(|epoch| **epoch != cursor.epoch) {
+        if let Some(epoch) = frame.epoch.as_ref().filter(|_| !same_history) {
             // The store lost its history under us and started again at id 1.
             let epoch = Epoch::clone(epoch);
             self.send_reset(&frame.room, &epoch).await?;
@@ -748,7 +769,7 @@ impl Session {
     }
 
     async fn send_error(&mut self, frame: ErrorFrame) -> Step {
-        tracing::debug!(code = %frame.code, detail = %frame.detail, "refused a client frame");
+        tracing::debug!(session = self.id, code = %frame.code, detail = %frame.detail, "refused a client frame");
         let label = crate::metrics::CodeLabel {
             code: frame.code.as_str(),
         };
