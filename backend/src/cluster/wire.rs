@@ -48,6 +48,7 @@ pub fn decode(
                 id: Some(id),
                 epoch: Some(epoch_of(epoch)),
                 text: ByteString::from(json),
+                record: None,
             }))
         }
         "E" => Ok(Arc::new(Frame {
@@ -55,6 +56,7 @@ pub fn decode(
             id: None,
             epoch: None,
             text: ByteString::from(rest),
+            record: None,
         })),
         _ => Err(Malformed("unknown kind")),
     }
@@ -81,6 +83,7 @@ mod tests {
             id: None,
             epoch: None,
             text: ByteString::from("{\"type\":\"typing\"}\nsecond line"),
+            record: None,
         };
         let frame = decode(&event_payload(&event), |epoch| Epoch::from(epoch)).unwrap();
         assert_eq!(frame.room, event.room);

@@ -27,6 +27,9 @@ pub struct Frame {
     pub epoch: Option<Epoch>,
     /// The JSON text sent on the socket.
     pub text: ByteString,
+    /// The stored record, for chat frames made where it is at hand (the embedded store);
+    /// frames from other nodes carry only the text.
+    pub record: Option<Arc<ChatRecord>>,
 }
 
 impl Frame {
@@ -37,6 +40,7 @@ impl Frame {
             id: Some(record.id),
             epoch: Some(Arc::clone(epoch)),
             text: encode(&ServerMsg::Chat(record.clone())),
+            record: Some(Arc::new(record.clone())),
         })
     }
 
@@ -47,6 +51,7 @@ impl Frame {
             id: None,
             epoch: None,
             text: encode(message),
+            record: None,
         })
     }
 }

@@ -6,6 +6,7 @@
 //! typing events are ephemeral: they go straight to fan-out and are never stored.
 
 pub mod presence;
+pub mod recent;
 pub mod rooms;
 pub mod waiters;
 
@@ -146,13 +147,38 @@ impl Hub {
         self.fanout.publish(Frame::event(room, &event));
     }
 
-    /// One page of `room`'s history.
+    /// One page of `room`'s history: from memory when it is recent, else from the store.
     pub async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError> {
+        if let Page::After { after, limit } = page
+            && let Some((epoch, records)) = self.rooms.recent().records(room, after, limit)
+            && (self.store.broadcasts_every_change() || self.store.epoch(room).await? == epoch)
+        {
+            return Ok(records);
+        }
         self.store.page(room, page).await
+    }
+
+    /// The already-encoded chat frames of `room` with ids in (`after`, `upto`], at most
+    /// `limit`, if they are all recent enough to be held in memory.
+    pub fn recent_frames(
+        &self,
+        room: &RoomName,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> Option<(Epoch, Vec<Arc<Frame>>)> {
+        self.rooms.recent().frames(room, after, upto, limit)
     }
 
     /// The newest id of `room` and its history's epoch.
     pub async fn head(&self, room: &RoomName) -> Result<RoomHead, StoreError> {
+        // What was last broadcast is the head for a session that registered first (see
+        // `hub::recent`), when nothing else can change the store.
+        if self.store.broadcasts_every_change()
+            && let Some(head) = self.rooms.recent().head(room)
+        {
+            return Ok(head);
+        }
         self.store.head(room).await
     }
 

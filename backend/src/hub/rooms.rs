@@ -10,7 +10,7 @@
 //! [`NameTaken`]. The check and the claim happen under one lock, so two connections cannot
 //! both take a free name.
 
-use super::waiters::Waiters;
+use super::{recent::Recent, waiters::Waiters};
 use crate::{fanout::Frame, session::outbox::OutboxSender};
 use chinwag_shared::{ClientToken, RoomName, Username};
 use std::{
@@ -83,6 +83,7 @@ pub struct PresenceChange {
 pub struct Rooms {
     rooms: Mutex<HashMap<RoomName, Room>>,
     waiters: Waiters,
+    recent: Recent,
 }
 
 impl Rooms {
@@ -97,6 +98,8 @@ impl Rooms {
     /// Offers `frame` to every member of its room. Members whose outbox is full are told to
     /// close (they resume from the store when they reconnect); nobody is waited for.
     pub fn deliver(&self, frame: &Arc<Frame>) {
+        // Into the tail first: a session registering after the loop below finds it there.
+        self.recent.push(frame);
         {
             let rooms = self.lock();
             if let Some(room) = rooms.get(&frame.room) {
@@ -108,6 +111,11 @@ impl Rooms {
         if let Some(id) = frame.id {
             self.waiters.published(&frame.room, id);
         }
+    }
+
+    /// The newest frames of busy rooms.
+    pub fn recent(&self) -> &Recent {
+        &self.recent
     }
 
     /// Long-poll waiters of this process.

@@ -677,6 +677,12 @@ impl Session {
             if cursor >= upto {
                 return Ok(());
             }
+            if let Some(more) = self.catch_up_from_memory(room, cursor, upto).await? {
+                if more {
+                    continue;
+                }
+                return Ok(());
+            }
             let page = Page::After {
                 after: cursor,
                 limit: MAX_HISTORY_PAGE,
@@ -697,6 +703,36 @@ impl Session {
                 return Ok(());
             }
         }
+    }
+
+    /// Sends what the hub holds in memory after `after` (up to `upto`) as the frames that were
+    /// broadcast, with no store read and no encoding. `None` when memory does not hold all of
+    /// it (or holds another epoch): then the store must answer. `Some(more)` otherwise, `more`
+    /// when a whole page went out and there may be further records.
+    async fn catch_up_from_memory(
+        &mut self,
+        room: &RoomName,
+        after: u64,
+        upto: u64,
+    ) -> Result<Option<bool>, Ending> {
+        let Some((epoch, frames)) = self.hub.recent_frames(room, after, upto, MAX_HISTORY_PAGE)
+        else {
+            return Ok(None);
+        };
+        if self
+            .cursors
+            .get(room)
+            .is_none_or(|cursor| *cursor.epoch != *epoch)
+        {
+            return Ok(None);
+        }
+        for frame in &frames {
+            self.send_text(frame.text.clone()).await?;
+            if let (Some(cursor), Some(id)) = (self.cursors.get_mut(room), frame.id) {
+                cursor.last = id;
+            }
+        }
+        Ok(Some(frames.len() == MAX_HISTORY_PAGE))
     }
 
     /// Delivers a frame fan-out queued, keeping each room's ids gapless and unrepeated.

@@ -110,6 +110,7 @@ mod tests {
             id: None,
             epoch: None,
             text: "x".repeat(len).into(),
+            record: None,
         })
     }
 

@@ -119,6 +119,13 @@ pub trait Store: Send + Sync + 'static {
         Ok(self.head(room).await?.epoch)
     }
 
+    /// Whether every change to the log goes through this process's fan-out, so the newest
+    /// record broadcast *is* the head. True for a store this process owns; false for a
+    /// shared one that can lose its data underneath (Redis), where the head must be asked.
+    fn broadcasts_every_change(&self) -> bool {
+        false
+    }
+
     /// Whether the store can take writes right now (for the readiness probe).
     fn ready(&self) -> bool {
         true

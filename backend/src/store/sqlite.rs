@@ -182,6 +182,10 @@ impl Store for SqliteStore {
         Ok(Arc::clone(&self.epoch))
     }
 
+    fn broadcasts_every_change(&self) -> bool {
+        true // one writer, in this process, publishing every commit
+    }
+
     async fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached("SELECT name, last_id FROM rooms ORDER BY name")?;
