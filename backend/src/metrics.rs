@@ -45,6 +45,8 @@ pub struct Metrics {
     pub store_append_seconds: Histogram,
     /// Long-poll requests waiting now.
     pub long_polls_waiting: Gauge,
+    /// 1 while the store answers (the readiness probe's view), else 0; set at each scrape.
+    pub store_ready: Gauge,
 }
 
 impl Default for Metrics {
@@ -62,12 +64,18 @@ impl Default for Metrics {
                 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5,
             ]),
             long_polls_waiting: Gauge::default(),
+            store_ready: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
             "long_polls_waiting",
             "Long-poll requests waiting for a message now",
             metrics.long_polls_waiting.clone(),
+        );
+        registry.register(
+            "store_ready",
+            "1 while the store (SQLite, or Redis on a cluster) answers, else 0",
+            metrics.store_ready.clone(),
         );
         registry.register(
             "connections_open",

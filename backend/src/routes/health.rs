@@ -34,7 +34,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// Every metric in the OpenMetrics text format, which Prometheus scrapes.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let metrics = state.hub.metrics();
+    metrics.store_ready.set(i64::from(state.hub.ready()));
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-        .body(state.hub.metrics().render())
+        .body(metrics.render())
 }

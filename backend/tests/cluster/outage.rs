@@ -38,6 +38,11 @@ async fn a_frozen_redis_gets_unavailable_and_the_cluster_recovers_by_itself() {
     assert_eq!(refusal["client_id"], "during-1");
     let (status, body) = a.get_text("/readyz").await;
     assert_eq!(status, 503, "{body}");
+    let (_, metrics) = a.get_text("/metrics").await;
+    assert!(
+        metrics.lines().any(|line| line == "chinwag_store_ready 0"),
+        "{metrics}"
+    );
     let (status, _) = a
         .post_json(
             "/api/rooms/o/messages",
@@ -49,6 +54,8 @@ async fn a_frozen_redis_gets_unavailable_and_the_cluster_recovers_by_itself() {
 
     redis.resume();
     until_ready(&a, 200).await;
+    let (_, metrics) = a.get_text("/metrics").await;
+    assert!(metrics.lines().any(|line| line == "chinwag_store_ready 1"));
     // The client retries what was refused, with the same client_id.
     client
         .send_json(json!({"type":"send","room":"o","message":"during","client_id":"during-1"}))
