@@ -59,7 +59,7 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TargetKind {
-    /// The Chinwag server (`--server`, or `--target` + `--pid`).
+    /// The Chinwag server (`--server`, or `--target` + `--pid`: one node or several).
     Chinwag,
     /// A minimal tokio-tungstenite relay over a bounded tokio broadcast channel.
     BareRelay,
@@ -87,11 +87,17 @@ pub struct TargetArgs {
     pub server: Option<PathBuf>,
     /// An already running target on loopback instead of starting one:
     /// `ws://127.0.0.1:PORT` (chinwag, bare-relay) or `tcp://127.0.0.1:PORT` (raw-tcp).
-    #[arg(long, requires = "pid")]
-    pub target: Option<String>,
-    /// The pid of the `--target` server, for its memory and CPU.
-    #[arg(long, requires = "target")]
-    pub pid: Option<u32>,
+    /// Repeat it (or give a comma list) for the nodes of one cluster: connections are dealt
+    /// to them in turn, senders included.
+    #[arg(long, requires = "pid", value_delimiter = ',')]
+    pub target: Vec<String>,
+    /// The pid of each `--target` server, in the same order, for memory and CPU (summed).
+    #[arg(long, requires = "target", value_delimiter = ',')]
+    pub pid: Vec<u32>,
+    /// A process the `--target` servers depend on, e.g. their `redis-server` (repeatable):
+    /// its CPU is reported apart as backing CPU, and a step fails if it dies.
+    #[arg(long, requires = "target", value_delimiter = ',')]
+    pub backing_pid: Vec<u32>,
     /// Targets to measure, comma separated; each step runs against each in turn.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub target_kind: Vec<TargetKind>,
@@ -312,5 +318,44 @@ mod tests {
         assert!(
             Cli::try_parse_from(["chinwag-bench", "idle", "--target", "ws://127.0.0.1:1"]).is_err()
         );
+    }
+
+    #[test]
+    fn several_targets_come_repeated_or_as_a_comma_list() {
+        let target = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let Command::Broadcast(args) = cli.command else {
+                panic!("not broadcast");
+            };
+            args.target
+        };
+        let repeated = target(&[
+            "chinwag-bench",
+            "broadcast",
+            "--target",
+            "ws://127.0.0.1:1",
+            "--target",
+            "ws://127.0.0.1:2",
+            "--pid",
+            "10",
+            "--pid",
+            "11",
+        ]);
+        let listed = target(&[
+            "chinwag-bench",
+            "broadcast",
+            "--target",
+            "ws://127.0.0.1:1,ws://127.0.0.1:2",
+            "--pid",
+            "10,11",
+            "--backing-pid",
+            "12",
+        ]);
+        assert_eq!(repeated.target, ["ws://127.0.0.1:1", "ws://127.0.0.1:2"]);
+        assert_eq!(repeated.pid, [10, 11]);
+        assert_eq!(listed.target, repeated.target);
+        assert_eq!(listed.pid, repeated.pid);
+        assert_eq!(listed.backing_pid, [12]);
+        assert!(target(&["chinwag-bench", "broadcast"]).target.is_empty());
     }
 }

@@ -3,8 +3,9 @@
 //! The issue asks for the server on one core and the load on the other, so neither steals the
 //! other's CPU and "server CPU per frame" means what it says. There is no safe affinity call in
 //! std, so `taskset` (util-linux) does it: once for this process before the runtime starts
-//! (threads inherit the mask), and as a wrapper around every server started. Every report
-//! says whether pinning was applied.
+//! (threads inherit the mask), and as a wrapper around every server started. Servers started
+//! by someone else (`--target`) count as pinned when their own CPU masks, as the kernel
+//! reports them, leave out every load CPU. Every report says whether pinning was applied.
 
 use crate::cli::Pin;
 use std::process::{Command, Stdio};
@@ -35,6 +36,19 @@ impl Pinning {
         self.server_cpus.is_some()
     }
 
+    /// Whether this process is pinned and none of `pids` (servers it did not start) may run on
+    /// its CPUs.
+    pub fn apart_from_load(&self, pids: impl IntoIterator<Item = u32>) -> bool {
+        let Some(load) = &self.load_cpus else {
+            return false;
+        };
+        let load = parse_cpu_list(load);
+        pids.into_iter().all(|pid| {
+            let allowed = allowed_cpus(&pid.to_string());
+            !allowed.is_empty() && allowed.iter().all(|cpu| !load.contains(cpu))
+        })
+    }
+
     /// One line for the report.
     pub fn describe(&self) -> String {
         match (&self.server_cpus, &self.load_cpus, &self.reason) {
@@ -51,7 +65,7 @@ pub fn apply(pin: Pin) -> Pinning {
     if pin == Pin::Off {
         return Pinning::off("--pin off");
     }
-    let allowed = allowed_cpus();
+    let allowed = allowed_cpus("self");
     let [server, load @ ..] = allowed.as_slice() else {
         return Pinning::off("cannot read the allowed CPUs");
     };
@@ -85,9 +99,10 @@ pub fn apply(pin: Pin) -> Pinning {
     }
 }
 
-/// The CPUs this process may run on, from `Cpus_allowed_list` in `/proc/self/status`.
-fn allowed_cpus() -> Vec<usize> {
-    std::fs::read_to_string("/proc/self/status")
+/// The CPUs a process (`self` or a pid) may run on, from `Cpus_allowed_list` in
+/// `/proc/<process>/status`; empty when it cannot be read.
+fn allowed_cpus(process: &str) -> Vec<usize> {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
         .and_then(|status| {
             status

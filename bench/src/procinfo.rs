@@ -2,7 +2,8 @@
 //!
 //! Read from `/proc/<pid>/status` (`VmRSS`) and `/proc/<pid>/stat` (`utime` + `stime`, every
 //! thread of the process, in clock ticks). Works for a server this tool started and for one
-//! given by `--pid`. Linux only, like the rest of the measurement.
+//! given by `--pid`; a target of several nodes is measured as the sum of its processes.
+//! Linux only, like the rest of the measurement.
 
 use anyhow::{Context, Result, bail};
 use std::{
@@ -11,10 +12,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// The server CPU used over a window of wall time (a measured phase of a step).
-#[derive(Debug, Clone, Copy)]
+/// The CPU some processes (a server's nodes, say) used over a window of wall time (a
+/// measured phase of a step).
+#[derive(Debug, Clone)]
 pub struct CpuWindow {
-    pid: u32,
+    pids: Vec<u32>,
     cpu: Duration,
     wall: Instant,
 }
@@ -22,7 +24,7 @@ pub struct CpuWindow {
 /// CPU used and wall time passed over a [`CpuWindow`].
 #[derive(Debug, Clone, Copy)]
 pub struct CpuUse {
-    /// User + system time of every server thread.
+    /// User + system time of every thread of the processes.
     pub cpu: Duration,
     /// Wall time of the window.
     pub wall: Duration,
@@ -41,18 +43,18 @@ impl CpuUse {
 }
 
 impl CpuWindow {
-    /// Opens a window now.
-    pub fn start(pid: u32) -> Result<Self> {
+    /// Opens a window now over `pids`.
+    pub fn start(pids: &[u32]) -> Result<Self> {
         Ok(Self {
-            pid,
-            cpu: cpu_time(pid)?,
+            pids: pids.to_vec(),
+            cpu: total_cpu_time(pids)?,
             wall: Instant::now(),
         })
     }
 
     /// Closes it.
     pub fn finish(self) -> Result<CpuUse> {
-        let cpu = cpu_time(self.pid)?.saturating_sub(self.cpu);
+        let cpu = total_cpu_time(&self.pids)?.saturating_sub(self.cpu);
         Ok(CpuUse {
             cpu,
             wall: self.wall.elapsed(),
@@ -60,10 +62,17 @@ impl CpuWindow {
     }
 }
 
-/// CPU over one measured phase: the server's, this load generator's, and everyone else's.
-#[derive(Debug, Clone, Copy)]
+/// [`cpu_time`] summed over `pids`.
+fn total_cpu_time(pids: &[u32]) -> Result<Duration> {
+    pids.iter().map(|&pid| cpu_time(pid)).sum()
+}
+
+/// CPU over one measured phase: the server's, its backing processes', this load
+/// generator's, and everyone else's.
+#[derive(Debug, Clone)]
 pub struct PhaseCpu {
     server: CpuWindow,
+    backing: Option<CpuWindow>,
     load: CpuWindow,
     machine_busy: Duration,
 }
@@ -71,20 +80,28 @@ pub struct PhaseCpu {
 /// What [`PhaseCpu`] measured.
 #[derive(Debug, Clone, Copy)]
 pub struct PhaseCpuUse {
-    /// The server process.
+    /// The server process(es): every node of the target.
     pub server: CpuUse,
+    /// What the nodes depend on (their Redis), when given.
+    pub backing: Option<CpuUse>,
     /// This process.
     pub load: CpuUse,
-    /// Every other process, in cores (machine busy time less softirq, server and load).
+    /// Every other process, in cores (machine busy time less softirq, server, backing and
+    /// load).
     pub others: f64,
 }
 
 impl PhaseCpu {
-    /// Starts measuring the server `pid`, this process and the machine.
-    pub fn start(pid: u32) -> Result<Self> {
+    /// Starts measuring the server `pids`, the `backing` ones, this process and the machine.
+    pub fn start(pids: &[u32], backing: &[u32]) -> Result<Self> {
         Ok(Self {
-            server: CpuWindow::start(pid)?,
-            load: CpuWindow::start(std::process::id())?,
+            server: CpuWindow::start(pids)?,
+            backing: if backing.is_empty() {
+                None
+            } else {
+                Some(CpuWindow::start(backing)?)
+            },
+            load: CpuWindow::start(&[std::process::id()])?,
             machine_busy: machine_busy()?,
         })
     }
@@ -92,11 +109,16 @@ impl PhaseCpu {
     /// Stops measuring.
     pub fn finish(self) -> Result<PhaseCpuUse> {
         let server = self.server.finish()?;
+        let backing = self.backing.map(CpuWindow::finish).transpose()?;
         let load = self.load.finish()?;
         let busy = machine_busy()?.saturating_sub(self.machine_busy);
-        let others = busy.saturating_sub(server.cpu).saturating_sub(load.cpu);
+        let others = busy
+            .saturating_sub(server.cpu)
+            .saturating_sub(backing.map_or(Duration::ZERO, |b| b.cpu))
+            .saturating_sub(load.cpu);
         Ok(PhaseCpuUse {
             server,
+            backing,
             load,
             others: others.as_secs_f64() / server.wall.as_secs_f64().max(1e-9),
         })
@@ -162,6 +184,11 @@ fn parse_listen_overflows(netstat: &str) -> Option<u64> {
         .zip(values)
         .find(|(name, _)| *name == "ListenOverflows")
         .and_then(|(_, value)| value.parse().ok())
+}
+
+/// Resident set size of `pids` together, in KiB.
+pub fn total_rss_kib(pids: &[u32]) -> Result<u64> {
+    pids.iter().map(|&pid| rss_kib(pid)).sum()
 }
 
 /// Resident set size of `pid`, in KiB.

@@ -1,14 +1,16 @@
 //! The target under test: start it (Chinwag or a baseline, pinned), find its port and pid,
-//! check it is still up, stop it.
+//! check it is still up, stop it; or observe servers already running, one or several.
 //!
 //! A started Chinwag gets a fresh temporary SQLite file and limits raised out of the way of a
 //! load test (`--rate-per-sec`, `--rate-burst`, `--max-connections-per-ip`,
 //! `--max-connections` all at 1,000,000). A baseline is this same binary's `serve-baseline`.
 //! Either prints `... listening on SCHEME://ADDR` to stdout; stderr goes to a log file whose
 //! tail is quoted if the server dies. A target given by `--target`/`--pid` is only observed,
-//! never started or stopped. Every target is on loopback.
+//! never started or stopped; it may be several nodes of one cluster (one address and pid
+//! each), whose connections [`Target::connector`] deals out in turn, plus `--backing-pid`
+//! processes such as their Redis. Every target is on loopback.
 
-use crate::{cli::TargetArgs, cli::TargetKind, pinning::Pinning, procinfo};
+use crate::{cli::TargetArgs, cli::TargetKind, client::Connector, pinning::Pinning, procinfo};
 use anyhow::{Context, Result, bail};
 use std::{
     io::{BufRead, BufReader},
@@ -44,8 +46,16 @@ pub struct Launcher {
     server: Option<PathBuf>,
     server_args: Vec<String>,
     server_log: String,
-    external: Option<(SocketAddr, u32)>,
+    external: Option<External>,
     kinds: Vec<TargetKind>,
+}
+
+/// Servers started by someone else: the nodes (address and pid each) and what they rely on.
+#[derive(Debug, Clone)]
+struct External {
+    addrs: Vec<SocketAddr>,
+    pids: Vec<u32>,
+    backing: Vec<u32>,
 }
 
 impl Launcher {
@@ -62,17 +72,33 @@ impl Launcher {
             seen.push(*kind);
             new
         });
-        let external = match (&args.target, args.pid) {
-            (Some(url), Some(pid)) => {
-                if args.target_kind.len() > 1 {
-                    bail!("--target is one server: give at most one --target-kind");
-                }
-                kinds.truncate(1);
-                let addr = loopback_addr(url)?;
-                procinfo::check_pid(pid).context("--pid")?;
-                Some((addr, pid))
+        let external = if args.target.is_empty() {
+            None
+        } else {
+            if args.target_kind.len() > 1 {
+                bail!("--target is one system under test: give at most one --target-kind");
             }
-            _ => None,
+            if args.pid.len() != args.target.len() {
+                bail!(
+                    "{} --target address(es) but {} --pid(s): give one pid per address, in order",
+                    args.target.len(),
+                    args.pid.len()
+                );
+            }
+            kinds.truncate(1);
+            let addrs = args
+                .target
+                .iter()
+                .map(|url| loopback_addr(url))
+                .collect::<Result<Vec<_>>>()?;
+            for &pid in args.pid.iter().chain(&args.backing_pid) {
+                procinfo::check_pid(pid).with_context(|| format!("--pid/--backing-pid {pid}"))?;
+            }
+            Some(External {
+                addrs,
+                pids: args.pid.clone(),
+                backing: args.backing_pid.clone(),
+            })
         };
         Ok(Self {
             pinning,
@@ -89,17 +115,20 @@ impl Launcher {
         &self.kinds
     }
 
-    /// A running target of `kind`: the `--target` one, or a freshly started server.
+    /// A running target of `kind`: the `--target` one(s), or a freshly started server.
     pub fn start(&self, kind: TargetKind) -> Result<Target> {
-        if let Some((addr, pid)) = self.external {
-            procinfo::check_pid(pid).context("the --target server")?;
-            return Ok(Target {
+        if let Some(external) = &self.external {
+            let mut target = Target {
                 kind,
-                addr,
-                pid,
+                addrs: external.addrs.clone(),
+                pids: external.pids.clone(),
+                backing: external.backing.clone(),
                 pinned: false,
                 process: None,
-            });
+            };
+            target.check_alive()?;
+            target.pinned = self.pinning.apart_from_load(target.all_pids());
+            return Ok(target);
         }
         let dir = scratch_dir()?;
         let mut command = self.pinned_command(&self.program(kind)?);
@@ -124,8 +153,9 @@ impl Launcher {
         let addr = process.wait_for_address()?;
         Ok(Target {
             kind,
-            addr,
-            pid: process.child.id(),
+            addrs: vec![addr],
+            pids: vec![process.child.id()],
+            backing: Vec::new(),
             pinned: self.pinning.applied(),
             process: Some(process),
         })
@@ -164,27 +194,53 @@ impl Launcher {
     }
 }
 
-/// A running target.
+/// A running target: one server, or the nodes of one cluster given by `--target`.
 #[derive(Debug)]
 pub struct Target {
     /// What it is.
     pub kind: TargetKind,
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// Its pid, for memory and CPU.
-    pub pid: u32,
+    /// Where it listens: one address per node, never empty.
+    pub addrs: Vec<SocketAddr>,
+    /// The nodes' pids, for memory and CPU (summed over nodes).
+    pub pids: Vec<u32>,
+    /// Processes the nodes depend on (`--backing-pid`), for their CPU.
+    pub backing: Vec<u32>,
     /// Whether it runs pinned apart from the load.
     pub pinned: bool,
     process: Option<Process>,
 }
 
 impl Target {
-    /// Fails if a server this tool started has exited.
-    pub fn check_alive(&mut self) -> Result<()> {
-        match &mut self.process {
-            Some(process) => process.check_alive(),
-            None => procinfo::check_pid(self.pid).context("the --target server is gone"),
+    /// Opens connection number `i` of a step: to node `i mod nodes`, so a crowd numbered from
+    /// 0 is spread evenly, and so are its first S members (the senders).
+    pub fn connector(&self, i: usize) -> Connector {
+        Connector {
+            kind: self.kind,
+            addr: self.addrs[i % self.addrs.len()],
         }
+    }
+
+    /// How many nodes serve the target.
+    pub fn nodes(&self) -> usize {
+        self.addrs.len()
+    }
+
+    /// The nodes' pids, then the backing ones.
+    fn all_pids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.pids.iter().chain(&self.backing).copied()
+    }
+
+    /// Fails if a server this tool started has exited, or any `--target` node or backing
+    /// process is gone.
+    pub fn check_alive(&mut self) -> Result<()> {
+        if let Some(process) = &mut self.process {
+            return process.check_alive();
+        }
+        for pid in self.all_pids() {
+            procinfo::check_pid(pid)
+                .with_context(|| format!("the --target process {pid} is gone"))?;
+        }
+        Ok(())
     }
 
     /// Stops a started server with SIGTERM and checks it exited cleanly (Chinwag must exit 0);
@@ -372,6 +428,42 @@ mod tests {
             Some(addr)
         );
         assert_eq!(parse_listening_line("something else"), None);
+    }
+
+    #[test]
+    fn connections_are_dealt_to_the_nodes_in_turn() {
+        let me = std::process::id();
+        let args = TargetArgs {
+            server: None,
+            target: vec![
+                "ws://127.0.0.1:1".into(),
+                "ws://127.0.0.1:2".into(),
+                "ws://127.0.0.1:3".into(),
+            ],
+            pid: vec![me; 3],
+            backing_pid: vec![me],
+            target_kind: Vec::new(),
+            server_args: Vec::new(),
+            server_log: "warn".into(),
+        };
+        let unpinned = Pinning {
+            server_cpus: None,
+            load_cpus: None,
+            reason: None,
+        };
+        let launcher = Launcher::new(&args, unpinned.clone(), &[TargetKind::Chinwag]).unwrap();
+        assert_eq!(launcher.kinds(), [TargetKind::Chinwag]);
+        let target = launcher.start(TargetKind::Chinwag).unwrap();
+        assert_eq!(target.nodes(), 3);
+        assert!(!target.pinned);
+        let ports: Vec<u16> = (0..7).map(|i| target.connector(i).addr.port()).collect();
+        assert_eq!(ports, [1, 2, 3, 1, 2, 3, 1]);
+
+        let one_pid_short = TargetArgs {
+            pid: vec![me; 2],
+            ..args
+        };
+        assert!(Launcher::new(&one_pid_short, unpinned, &[TargetKind::Chinwag]).is_err());
     }
 
     #[test]

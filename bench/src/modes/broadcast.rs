@@ -7,10 +7,12 @@
 //! senders included, times every message it receives; a message not received by every client
 //! within the drain time is lost and fails the step. A ramp repeats this for each client count
 //! and each target kind, and reports the largest count whose p95 stays under the limit.
+//! Against several nodes (`--target` repeated), client i, sender or not, connects to node
+//! i mod nodes: senders and receivers are both spread evenly, so most deliveries cross nodes.
 
 use crate::{
     cli::{BroadcastArgs, TargetKind},
-    client::{Connector, FrameWriter, JoinSpec},
+    client::{FrameWriter, JoinSpec},
     modes::{Bench, check_fd_limit, crowd, tally},
     payload::{Epoch, Stamp},
     plot, procinfo, progress,
@@ -143,7 +145,7 @@ pub async fn step(target: &Target, plan: &Plan) -> Result<StepReport> {
         per_sender * (plan.senders * plan.clients) as u64,
         &format!("{} deliveries", target.kind.name()),
     );
-    let cpu = procinfo::PhaseCpu::start(target.pid)?;
+    let cpu = procinfo::PhaseCpu::start(&target.pids, &target.backing)?;
     let start_ns = receivers.tally.epoch.nanos() + u64::try_from(SETTLE.as_nanos())?;
     let (writers, lag) = send_all(writers, per_sender, plan, &receivers, &bar).await?;
     let sent = tally::Tally::get(&receivers.tally.sent);
@@ -187,26 +189,27 @@ struct Room {
 }
 
 /// Connects the senders (named, so Chinwag lists them in presence), then the receivers
-/// (nameless, so their joins broadcast nothing).
+/// (nameless, so their joins broadcast nothing); client i goes to node i mod nodes.
 async fn join_room(target: &Target, plan: &Plan) -> Result<Room> {
-    let connector = Connector {
-        kind: target.kind,
-        addr: target.addr,
-    };
-    let join = |username: Option<String>| JoinSpec {
-        room: plan.room.clone(),
-        username,
-        ..JoinSpec::default()
+    let join = |i: usize, username: Option<String>| {
+        let spec = JoinSpec {
+            room: plan.room.clone(),
+            username,
+            ..JoinSpec::default()
+        };
+        (target.connector(i), spec)
     };
     let sender_specs = (0..plan.senders)
-        .map(|i| join(Some(format!("s{i}"))))
+        .map(|i| join(i, Some(format!("s{i}"))))
         .collect();
-    let receiver_specs = (plan.senders..plan.clients).map(|_| join(None)).collect();
+    let receiver_specs = (plan.senders..plan.clients)
+        .map(|i| join(i, None))
+        .collect();
     let concurrency = plan.connect_concurrency;
     let (mut clients, senders_took) =
-        crowd::connect_all(connector, sender_specs, concurrency, "senders").await?;
+        crowd::connect_all(sender_specs, concurrency, "senders").await?;
     let (receivers, receivers_took) =
-        crowd::connect_all(connector, receiver_specs, concurrency, "receivers").await?;
+        crowd::connect_all(receiver_specs, concurrency, "receivers").await?;
     clients.extend(receivers);
     Ok(Room {
         clients,

@@ -25,23 +25,23 @@ pub struct Joined {
     pub reader: FrameReader,
 }
 
-/// Connects one client per spec, `concurrency` at a time, in order; returns them and how
-/// long it took.
+/// Connects one client per spec, each through its own connector (a target of several nodes
+/// deals them out), `concurrency` at a time, in order; returns them and how long it took.
 pub async fn connect_all(
-    connector: Connector,
-    specs: Vec<JoinSpec>,
+    specs: Vec<(Connector, JoinSpec)>,
     concurrency: usize,
     label: &str,
 ) -> Result<(Vec<Joined>, Duration)> {
     let started = Instant::now();
     let bar = progress::bar(specs.len() as u64, label);
-    let mut joins =
-        futures_util::stream::iter(specs.into_iter().enumerate().map(|(i, spec)| async move {
+    let mut joins = futures_util::stream::iter(specs.into_iter().enumerate().map(
+        |(i, (connector, spec))| async move {
             connect_one(connector, &spec)
                 .await
-                .with_context(|| format!("connection {i}"))
-        }))
-        .buffered(concurrency.max(1));
+                .with_context(|| format!("connection {i} (to {})", connector.addr))
+        },
+    ))
+    .buffered(concurrency.max(1));
     let mut joined = Vec::new();
     while let Some(next) = joins.next().await {
         joined.push(next?);

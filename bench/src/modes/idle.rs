@@ -3,11 +3,12 @@
 //! Each step starts a fresh target, reads its RSS, opens N connections that each join one
 //! room and then only answer pings, holds them, and reads the RSS again: (after − before) / N
 //! is the memory per idle connection. It then closes them all and reads the RSS once more, to
-//! show whether the server gives the memory back (a session not released would stay).
+//! show whether the server gives the memory back (a session not released would stay). Against
+//! several nodes the connections are dealt to them in turn and the RSS is their sum.
 
 use crate::{
     cli::IdleArgs,
-    client::{Connector, JoinSpec},
+    client::JoinSpec,
     modes::{Bench, check_fd_limit, crowd, tally},
     payload::Epoch,
     procinfo, progress,
@@ -44,22 +45,21 @@ pub async fn run(args: &IdleArgs, mut bench: Bench) -> Result<bool> {
 
 /// One idle step against a running target.
 pub async fn step(target: &Target, args: &IdleArgs) -> Result<StepReport> {
-    let connector = Connector {
-        kind: target.kind,
-        addr: target.addr,
-    };
     let room = format!("idle-{}", std::process::id());
-    let before = procinfo::rss_kib(target.pid)?;
+    let before = procinfo::total_rss_kib(&target.pids)?;
     let specs = (0..args.clients)
-        .map(|_| JoinSpec {
-            room: room.clone(),
-            ..JoinSpec::default()
+        .map(|i| {
+            let spec = JoinSpec {
+                room: room.clone(),
+                ..JoinSpec::default()
+            };
+            (target.connector(i), spec)
         })
         .collect();
     let overflows = procinfo::OverflowWindow::start();
-    let setup_cpu = procinfo::CpuWindow::start(target.pid)?;
+    let setup_cpu = procinfo::CpuWindow::start(&target.pids)?;
     let (clients, connect_took) =
-        crowd::connect_all(connector, specs, args.connect_concurrency, "connecting").await?;
+        crowd::connect_all(specs, args.connect_concurrency, "connecting").await?;
     let setup_cpu = setup_cpu.finish()?;
     let overflows = overflows.finish();
 
@@ -70,11 +70,11 @@ pub async fn step(target: &Target, args: &IdleArgs) -> Result<StepReport> {
         writers.push(joined.writer);
     }
     tokio::time::sleep(args.hold).await;
-    let after = procinfo::rss_kib(target.pid)?;
+    let after = procinfo::total_rss_kib(&target.pids)?;
     let tally = receivers.stop().await;
     drop(writers);
     tokio::time::sleep(AFTER_CLOSE).await;
-    let after_close = procinfo::rss_kib(target.pid)?;
+    let after_close = procinfo::total_rss_kib(&target.pids)?;
 
     let mut report = StepReport::new(Mode::Idle, target.kind, false, args.clients);
     report.duration_s = args.hold.as_secs_f64();

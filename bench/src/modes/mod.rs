@@ -82,10 +82,12 @@ impl Bench {
         let outcome = step(&target).await;
         let alive = target.check_alive();
         let pinned = target.pinned;
+        let nodes = (target.nodes() > 1).then(|| target.nodes());
         let stopped = tokio::task::spawn_blocking(move || target.stop()).await?;
         match (outcome, alive.and(stopped)) {
             (Ok(mut report), Ok(())) => {
                 report.pinned = pinned;
+                report.nodes = nodes;
                 Ok(report)
             }
             (Ok(_), Err(server)) => Err(server.context(format!("{} failed", kind.name()))),
@@ -102,7 +104,7 @@ impl Bench {
             .unwrap_or_default();
         progress::note(&format!(
             "  {} {} clients: {}{latency}, lost {}, errors {}",
-            step.target_name(),
+            step.target_label(),
             step.clients,
             if step.passed { "passed" } else { "FAILED" },
             step.lost,

@@ -25,8 +25,9 @@ const ALL: [TargetKind; 3] = [
 pub async fn run(args: &SmokeArgs, pinning: Pinning, json: bool) -> Result<bool> {
     let target = TargetArgs {
         server: args.server.clone(),
-        target: None,
-        pid: None,
+        target: Vec::new(),
+        pid: Vec::new(),
+        backing_pid: Vec::new(),
         target_kind: Vec::new(),
         server_args: Vec::new(),
         server_log: "warn".into(),

@@ -5,11 +5,12 @@
 //! also carries the `client_id`), for a baseline it is the relayed frame. A sender may have
 //! `window` messages without their echo; each echo frees a slot. The step reports messages
 //! accepted per second, deliveries per second (to senders and to any extra receivers), the
-//! latency of every delivery, server CPU per message and per frame, and loss.
+//! latency of every delivery, server CPU per message and per frame, and loss. Against several
+//! nodes, connection i (senders first) goes to node i mod nodes.
 
 use crate::{
     cli::ThroughputArgs,
-    client::{Connector, FrameWriter, JoinSpec},
+    client::{FrameWriter, JoinSpec},
     modes::{Bench, broadcast, check_fd_limit, crowd, tally},
     payload::{Epoch, Stamp},
     procinfo, progress,
@@ -66,7 +67,7 @@ pub async fn step(target: &Target, args: &ThroughputArgs) -> Result<StepReport> 
     let last_echo_ns = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + args.duration;
     let start_ns = receivers.tally.epoch.nanos();
-    let cpu = procinfo::PhaseCpu::start(target.pid)?;
+    let cpu = procinfo::PhaseCpu::start(&target.pids, &target.backing)?;
     let mut sending = JoinSet::new();
     let mut quiet_writers = Vec::new();
     for (i, joined) in clients.into_iter().enumerate() {
@@ -128,26 +129,24 @@ pub async fn step(target: &Target, args: &ThroughputArgs) -> Result<StepReport> 
     Ok(report)
 }
 
-/// The senders (named `t0`, `t1`, ...) then the receivers, all in `room`.
+/// The senders (named `t0`, `t1`, ...) then the receivers, all in `room`; connection i goes
+/// to node i mod nodes.
 async fn join_room(
     target: &Target,
     args: &ThroughputArgs,
     room: &str,
 ) -> Result<(Vec<crowd::Joined>, Duration)> {
-    let connector = Connector {
-        kind: target.kind,
-        addr: target.addr,
-    };
-    let join = |username: Option<String>| JoinSpec {
-        room: room.to_owned(),
-        username,
-        ..JoinSpec::default()
-    };
-    let specs = (0..args.senders)
-        .map(|i| join(Some(format!("t{i}"))))
-        .chain((0..args.receivers).map(|_| join(None)))
+    let specs = (0..args.senders + args.receivers)
+        .map(|i| {
+            let spec = JoinSpec {
+                room: room.to_owned(),
+                username: (i < args.senders).then(|| format!("t{i}")),
+                ..JoinSpec::default()
+            };
+            (target.connector(i), spec)
+        })
         .collect();
-    crowd::connect_all(connector, specs, CONNECT_CONCURRENCY, "connecting").await
+    crowd::connect_all(specs, CONNECT_CONCURRENCY, "connecting").await
 }
 
 /// Waits for every sender to pass the deadline, moving a progress bar over the sending time.

@@ -37,6 +37,9 @@ pub struct StepReport {
     pub target: Option<TargetKind>,
     /// Whether the server ran pinned to its own CPU.
     pub pinned: bool,
+    /// Nodes the connections were spread over, when more than one (`--target` repeated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<usize>,
     /// Connections in the step.
     pub clients: usize,
     /// Sending connections.
@@ -91,13 +94,17 @@ pub struct StepReport {
     /// That CPU as a share of one core.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_cpu_share: Option<f64>,
+    /// CPU of the `--backing-pid` processes (the nodes' Redis) over the same phase, as a share
+    /// of one core; not included in the server figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backing_cpu_share: Option<f64>,
     /// This load generator's CPU over the same phase, as a share of one core: near
     /// `1.0` (with one load core) means the generator, not the server, set the pace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load_cpu_share: Option<f64>,
     /// CPU used by every other process on the machine over the same phase, in cores
-    /// (busy time from `/proc/stat`, less softirq, less server and generator): anything well
-    /// above zero means the figures were disturbed.
+    /// (busy time from `/proc/stat`, less softirq, less server, backing and generator):
+    /// anything well above zero means the figures were disturbed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other_cpu_share: Option<f64>,
     /// Server CPU per delivered frame, in microseconds.
@@ -176,6 +183,7 @@ impl StepReport {
     pub fn set_cpu(&mut self, usage: &PhaseCpuUse, frames: u64, messages: u64) {
         self.server_cpu_s = Some(usage.server.cpu.as_secs_f64());
         self.server_cpu_share = Some(usage.server.share());
+        self.backing_cpu_share = usage.backing.map(|b| b.share());
         self.load_cpu_share = Some(usage.load.share());
         self.other_cpu_share = Some(usage.others);
         self.server_cpu_us_per_frame = usage.server.micros_per(frames);
@@ -191,6 +199,14 @@ impl StepReport {
     /// The target's name for tables.
     pub fn target_name(&self) -> &'static str {
         self.target.map_or("?", TargetKind::name)
+    }
+
+    /// The target's name, with its node count when there were several (`chinwag ×3`).
+    pub fn target_label(&self) -> String {
+        match self.nodes {
+            Some(nodes) => format!("{} ×{nodes}", self.target_name()),
+            None => self.target_name().into(),
+        }
     }
 }
 

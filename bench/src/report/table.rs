@@ -64,6 +64,7 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
                 "err",
                 "cpu µs/frame",
                 "cpu",
+                "backing",
                 "load cpu",
                 "others",
                 "lag ms",
@@ -71,7 +72,7 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
             ],
             |s| {
                 let mut row = vec![
-                    s.target_name().into(),
+                    s.target_label(),
                     s.clients.to_string(),
                     num(s.rate_per_s, 0),
                 ];
@@ -81,6 +82,7 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
                 row.extend([
                     num(s.server_cpu_us_per_frame, 2),
                     pct(s.server_cpu_share),
+                    pct(s.backing_cpu_share),
                     pct(s.load_cpu_share),
                     pct(s.other_cpu_share),
                 ]);
@@ -106,6 +108,7 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
                 "cpu µs/msg",
                 "cpu µs/frame",
                 "cpu",
+                "backing",
                 "load cpu",
                 "others",
                 "verdict",
@@ -113,7 +116,7 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
             |s| {
                 let senders = s.senders.unwrap_or(0);
                 let mut row = vec![
-                    s.target_name().into(),
+                    s.target_label(),
                     senders.to_string(),
                     s.window.map_or("-".into(), |w| w.to_string()),
                     s.clients.saturating_sub(senders).to_string(),
@@ -126,6 +129,7 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
                     num(s.server_cpu_us_per_message, 2),
                     num(s.server_cpu_us_per_frame, 2),
                     pct(s.server_cpu_share),
+                    pct(s.backing_cpu_share),
                     pct(s.load_cpu_share),
                     pct(s.other_cpu_share),
                     verdict(s),
@@ -148,7 +152,7 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
             ],
             |s| {
                 vec![
-                    s.target_name().into(),
+                    s.target_label(),
                     s.clients.to_string(),
                     s.rss_before_kib.map_or("-".into(), |v| v.to_string()),
                     s.rss_after_kib.map_or("-".into(), |v| v.to_string()),
@@ -180,7 +184,7 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
             ],
             |s| {
                 vec![
-                    s.target_name().into(),
+                    s.target_label(),
                     s.clients.to_string(),
                     s.missed.map_or("-".into(), |v| v.to_string()),
                     num(s.outage_ms, 0),

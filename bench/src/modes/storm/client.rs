@@ -67,8 +67,6 @@ impl Seen {
 pub struct Crowd {
     /// The run's clock.
     pub epoch: Epoch,
-    /// Where to connect.
-    pub connector: Connector,
     /// The room.
     pub room: String,
     /// Clients joined the first time.
@@ -81,16 +79,18 @@ pub struct Crowd {
     pub errors: Errors,
 }
 
-/// One storm client: join, read, drop on cue, reconnect with `after=`, read until told to stop.
+/// One storm client: join, read, drop on cue, reconnect with `after=` (to the same node),
+/// read until told to stop.
 pub async fn client(
     crowd: &Crowd,
+    connector: Connector,
     seen: &Seen,
     mut phases: watch::Receiver<Phase>,
     setup: &Semaphore,
 ) {
     let first = {
         let _slot = setup.acquire().await;
-        connect(crowd, seen, 0, None).await
+        connect(crowd, connector, seen, 0, None).await
     };
     let Ok(mut conn) = first.map_err(|err| crowd.errors.record(format!("{err:#}"))) else {
         return;
@@ -116,7 +116,15 @@ pub async fn client(
     };
     let mut attempt = 0;
     let mut conn = loop {
-        match connect(crowd, seen, seen.last.load(Relaxed), Some(target)).await {
+        match connect(
+            crowd,
+            connector,
+            seen,
+            seen.last.load(Relaxed),
+            Some(target),
+        )
+        .await
+        {
             Ok(conn) => break conn,
             Err(err) if attempt + 1 < RECONNECT_ATTEMPTS => {
                 attempt += 1;
@@ -133,6 +141,7 @@ pub async fn client(
 /// then holds `catch_up_to`.
 async fn connect(
     crowd: &Crowd,
+    connector: Connector,
     seen: &Seen,
     after: u64,
     catch_up_to: Option<u64>,
@@ -143,7 +152,7 @@ async fn connect(
         username: None,
         abortive: true,
     };
-    let (writer, mut reader) = crowd.connector.connect(&spec).await?;
+    let (writer, mut reader) = connector.connect(&spec).await?;
     let replay = reader.wait_ready(|frame| {
         if let Some(id) = chat_id(frame) {
             seen.on_chat(id);

@@ -10,14 +10,15 @@
 //! connection is `joined` and it holds every id up to the poster's last id at the reconnect
 //! signal; the step reports the time from that signal until the last client is caught up, and
 //! each client's time as a distribution. Live posting goes on throughout, then stops, and every
-//! client must end up with exactly the ids 1..=last, each once.
+//! client must end up with exactly the ids 1..=last, each once. Against several nodes the
+//! poster is connection 0 and client i is connection i + 1, dealt to the nodes in turn; a
+//! client reconnects to the node it left.
 
 mod client;
 mod poster;
 
 use crate::{
     cli::{StormArgs, TargetKind},
-    client::Connector,
     modes::{Bench, check_fd_limit, tally::Errors},
     payload::Epoch,
     procinfo, progress,
@@ -78,23 +79,19 @@ pub async fn run(args: &StormArgs, mut bench: Bench) -> Result<bool> {
 pub async fn step(target: &Target, args: &StormArgs) -> Result<StepReport> {
     let crowd = Arc::new(Crowd {
         epoch: Epoch::now(),
-        connector: Connector {
-            kind: target.kind,
-            addr: target.addr,
-        },
         room: format!("storm-{}", std::process::id()),
         joined: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
         retries: Errors::default(),
         errors: Errors::default(),
     });
-    let poster = Poster::start(&crowd, args.rate).await?;
+    let poster = Poster::start(&crowd, target.connector(0), args.rate).await?;
     poster.burst(args.history).await?;
-    let clients = join_all(&crowd, args).await?;
+    let clients = join_all(&crowd, target, args).await?;
 
     poster.set_live(true);
     tokio::time::sleep(args.warmup).await;
-    let cpu = procinfo::PhaseCpu::start(target.pid)?;
+    let cpu = procinfo::PhaseCpu::start(&target.pids, &target.backing)?;
     let overflows = procinfo::OverflowWindow::start();
     let storm = drop_and_resume(&crowd, &clients, &poster, args).await?;
     let overflows = overflows.finish();
@@ -142,16 +139,18 @@ struct Clients {
 }
 
 /// Starts every client and waits until all have joined with `after=0`.
-async fn join_all(crowd: &Arc<Crowd>, args: &StormArgs) -> Result<Clients> {
+async fn join_all(crowd: &Arc<Crowd>, target: &Target, args: &StormArgs) -> Result<Clients> {
     let (phase, phases) = watch::channel(Phase::Live);
     let setup = Arc::new(Semaphore::new(args.connect_concurrency.max(1)));
     let mut tasks = JoinSet::new();
     let mut seen = Vec::with_capacity(args.clients);
-    for _ in 0..args.clients {
+    for i in 0..args.clients {
         let state = Arc::new(Seen::default());
         seen.push(Arc::clone(&state));
         let (crowd, phases, setup) = (Arc::clone(crowd), phases.clone(), Arc::clone(&setup));
-        tasks.spawn(async move { client::client(&crowd, &state, phases, &setup).await });
+        // The poster is connection 0.
+        let connector = target.connector(i + 1);
+        tasks.spawn(async move { client::client(&crowd, connector, &state, phases, &setup).await });
     }
     let bar = progress::bar(args.clients as u64, "storm: joining");
     let all = args.clients as u64;

@@ -5,7 +5,10 @@
 //! controller knows the id every client must reach.
 
 use super::client::Crowd;
-use crate::{client::FrameWriter, client::JoinSpec, client::chat_id, payload::Stamp};
+use crate::{
+    client::{Connector, FrameWriter, JoinSpec, chat_id},
+    payload::Stamp,
+};
 use anyhow::{Context, Result};
 use std::sync::{
     Arc,
@@ -32,14 +35,15 @@ pub struct Poster {
 }
 
 impl Poster {
-    /// Connects the poster to `crowd`'s room; it posts at `rate` once switched live.
-    pub async fn start(crowd: &Arc<Crowd>, rate: f64) -> Result<Self> {
+    /// Connects the poster to `crowd`'s room through `connector`; it posts at `rate` once
+    /// switched live.
+    pub async fn start(crowd: &Arc<Crowd>, connector: Connector, rate: f64) -> Result<Self> {
         let spec = JoinSpec {
             room: crowd.room.clone(),
             username: Some("poster".into()),
             ..JoinSpec::default()
         };
-        let (mut writer, mut reader) = crowd.connector.connect(&spec).await?;
+        let (mut writer, mut reader) = connector.connect(&spec).await?;
         reader.wait_ready(|_| {}).await?;
         let confirmed = Arc::new(AtomicU64::new(0));
         let mut tasks = JoinSet::new();
