@@ -156,14 +156,12 @@ impl Subscriber {
             return;
         };
         let delivered = &self.delivered;
-        let decoded = wire::decode(payload, |epoch| {
+        let decoded = wire::decode(payload, |room, epoch| {
             // Share one allocation per room's epoch across all its frames.
-            delivered
-                .values()
-                .map(|(known, _)| known)
-                .find(|known| &***known == epoch)
-                .cloned()
-                .unwrap_or_else(|| Epoch::from(epoch))
+            match delivered.get(room) {
+                Some((known, _)) if &**known == epoch => Arc::clone(known),
+                _ => Epoch::from(epoch),
+            }
         });
         match decoded {
             Ok(frame) => self.deliver(&frame),

@@ -29,11 +29,11 @@ pub fn event_payload(frame: &Frame) -> String {
 #[error("malformed fan-out payload: {0}")]
 pub struct Malformed(&'static str);
 
-/// Decodes a payload into the frame to deliver. `epoch_of` returns a shared copy of an epoch
-/// equal to the given text (so every frame of a room shares one allocation).
+/// Decodes a payload into the frame to deliver. `epoch_of(room, text)` returns a shared copy
+/// of an epoch equal to `text` (so every frame of a room shares one allocation).
 pub fn decode(
     payload: &str,
-    epoch_of: impl FnOnce(&str) -> Epoch,
+    epoch_of: impl FnOnce(&RoomName, &str) -> Epoch,
 ) -> Result<Arc<Frame>, Malformed> {
     let (kind, rest) = payload.split_once('\n').ok_or(Malformed("no kind"))?;
     let (room, rest) = rest.split_once('\n').ok_or(Malformed("no room"))?;
@@ -43,10 +43,11 @@ pub fn decode(
             let (id, rest) = rest.split_once('\n').ok_or(Malformed("no id"))?;
             let (epoch, json) = rest.split_once('\n').ok_or(Malformed("no epoch"))?;
             let id = id.parse().map_err(|_| Malformed("bad id"))?;
+            let epoch = epoch_of(&room, epoch);
             Ok(Arc::new(Frame {
                 room,
                 id: Some(id),
-                epoch: Some(epoch_of(epoch)),
+                epoch: Some(epoch),
                 text: ByteString::from(json),
                 record: None,
             }))
@@ -70,7 +71,7 @@ mod tests {
     fn chat_payloads_keep_their_json_verbatim() {
         let json = r#"{"type":"chat","room":"general","id":7,"ts":1}"#;
         let payload = format!("C\ngeneral\n7\nr123\n{json}");
-        let frame = decode(&payload, |epoch| Epoch::from(epoch)).unwrap();
+        let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
         assert_eq!(frame.id, Some(7));
         assert_eq!(frame.epoch.as_deref(), Some("r123"));
         assert_eq!(&*frame.text, json);
@@ -85,7 +86,7 @@ mod tests {
             text: ByteString::from("{\"type\":\"typing\"}\nsecond line"),
             record: None,
         };
-        let frame = decode(&event_payload(&event), |epoch| Epoch::from(epoch)).unwrap();
+        let frame = decode(&event_payload(&event), |_, epoch| Epoch::from(epoch)).unwrap();
         assert_eq!(frame.room, event.room);
         assert_eq!(frame.text, event.text);
         assert_eq!(frame.id, None);
@@ -101,7 +102,7 @@ mod tests {
             "E\nBad Room\n{}",
         ] {
             assert!(
-                decode(payload, |epoch| Epoch::from(epoch)).is_err(),
+                decode(payload, |_, epoch| Epoch::from(epoch)).is_err(),
                 "{payload:?}"
             );
         }
