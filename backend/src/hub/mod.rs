@@ -74,7 +74,7 @@ impl Hub {
         username: Option<Username>,
         token: Option<ClientToken>,
     ) -> Result<(), NameTaken> {
-        let (_, change) = self.rooms.join(room, session, outbox, username, token)?;
+        let change = self.rooms.join(room, session, outbox, username, token)?;
         self.presence.changed(room, change);
         Ok(())
     }

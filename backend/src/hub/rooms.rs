@@ -14,7 +14,7 @@ use super::{recent::Recent, waiters::Waiters};
 use crate::{fanout::Frame, session::outbox::OutboxSender};
 use chinwag_shared::{ClientToken, RoomName, Username};
 use std::{
-    collections::{BTreeSet, HashMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex, MutexGuard},
 };
 
@@ -32,17 +32,24 @@ struct Member {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NameTaken;
 
+/// Who holds a name in a room: how many connections, and the client token they share (the
+/// name rule admits a second holder only with the first one's token, so they all agree).
+struct Hold {
+    connections: usize,
+    token: Option<ClientToken>,
+}
+
 #[derive(Default)]
 struct Room {
     members: HashMap<SessionId, Member>,
+    /// The members' names, kept beside them so presence and the name rule cost a lookup, not
+    /// a pass over every member (a join into a room of 10,000 would otherwise be O(room)).
+    names: BTreeMap<Username, Hold>,
 }
 
 impl Room {
     fn name_count(&self, name: &Username) -> usize {
-        self.members
-            .values()
-            .filter(|member| member.username.as_ref() == Some(name))
-            .count()
+        self.names.get(name).map_or(0, |hold| hold.connections)
     }
 
     /// Whether `name` is held by a member other than `session` that is not the same client.
@@ -52,20 +59,42 @@ impl Room {
         session: SessionId,
         token: Option<&ClientToken>,
     ) -> bool {
-        self.members.iter().any(|(id, member)| {
-            *id != session
-                && member.username.as_ref() == Some(name)
-                && (token.is_none() || member.token.as_ref() != token)
-        })
+        let Some(hold) = self.names.get(name) else {
+            return false;
+        };
+        let own = self
+            .members
+            .get(&session)
+            .is_some_and(|member| member.username.as_ref() == Some(name));
+        let others = hold.connections - usize::from(own);
+        others > 0 && (token.is_none() || hold.token.as_ref() != token)
+    }
+
+    fn hold(&mut self, name: &Username, token: Option<&ClientToken>) {
+        self.names
+            .entry(name.clone())
+            .or_insert_with(|| Hold {
+                connections: 0,
+                token: token.cloned(),
+            })
+            .connections += 1;
+    }
+
+    /// Drops one connection's hold on `name`; whether that was the last one.
+    fn release(&mut self, name: &Username) -> bool {
+        let Some(hold) = self.names.get_mut(name) else {
+            return false;
+        };
+        hold.connections = hold.connections.saturating_sub(1);
+        if hold.connections == 0 {
+            self.names.remove(name);
+            return true;
+        }
+        false
     }
 
     fn users(&self) -> Vec<Username> {
-        let names: BTreeSet<&Username> = self
-            .members
-            .values()
-            .filter_map(|member| member.username.as_ref())
-            .collect();
-        names.into_iter().cloned().collect()
+        self.names.keys().cloned().collect()
     }
 }
 
@@ -131,7 +160,7 @@ impl Rooms {
         outbox: OutboxSender,
         username: Option<Username>,
         token: Option<ClientToken>,
-    ) -> Result<(Vec<Username>, PresenceChange), NameTaken> {
+    ) -> Result<PresenceChange, NameTaken> {
         let mut rooms = self.lock();
         let entry = rooms.entry(room.clone()).or_default();
         if let Some(name) = &username
@@ -146,6 +175,9 @@ impl Rooms {
             .as_ref()
             .filter(|name| entry.name_count(name) == 0)
             .cloned();
+        if let Some(name) = &username {
+            entry.hold(name, token.as_ref());
+        }
         entry.members.insert(
             session,
             Member {
@@ -154,11 +186,10 @@ impl Rooms {
                 token,
             },
         );
-        let change = PresenceChange {
+        Ok(PresenceChange {
             arrived,
             departed: None,
-        };
-        Ok((entry.users(), change))
+        })
     }
 
     /// Whether `name` in `room` belongs to another live client than `session` (with `token`).
@@ -184,7 +215,7 @@ impl Rooms {
             .members
             .remove(&session)
             .and_then(|member| member.username)
-            .filter(|name| entry.name_count(name) == 0);
+            .filter(|name| entry.release(name));
         if entry.members.is_empty() {
             rooms.remove(room);
         }
@@ -213,6 +244,7 @@ impl Rooms {
         match entry.members.get_mut(&session) {
             Some(member) if member.username.is_none() => {
                 member.username = Some(username.clone());
+                entry.hold(username, token.as_ref());
                 Ok(PresenceChange {
                     arrived: is_new_name.then(|| username.clone()),
                     departed: None,
@@ -251,5 +283,74 @@ impl Rooms {
     /// Number of (room, session) memberships; for tests and metrics.
     pub fn membership_count(&self) -> usize {
         self.lock().values().map(|room| room.members.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::outbox::Outbox;
+
+    fn name(text: &str) -> Username {
+        Username::parse(text).unwrap()
+    }
+
+    fn token(text: &str) -> Option<ClientToken> {
+        Some(ClientToken::parse(text).unwrap())
+    }
+
+    #[test]
+    fn a_name_is_shared_by_one_client_only_and_freed_by_its_last_connection() {
+        let rooms = Rooms::default();
+        let room = RoomName::default_room();
+        let outbox = Outbox::new(8, 1_000);
+        let join = |session, who: &str, tok: &str| {
+            rooms.join(&room, session, outbox.sender(), Some(name(who)), token(tok))
+        };
+        let first = join(1, "ada", "t1").unwrap();
+        assert_eq!(first.arrived, Some(name("ada")));
+        let second_tab = join(2, "ada", "t1").unwrap();
+        assert_eq!(
+            second_tab.arrived, None,
+            "the same browser is not a new arrival"
+        );
+        assert_eq!(
+            join(3, "ada", "t2"),
+            Err(NameTaken),
+            "another browser is refused"
+        );
+        assert!(
+            rooms.name_taken(&room, 4, &name("ada"), None),
+            "so is one with no token"
+        );
+        assert!(!rooms.name_taken(&room, 1, &name("ada"), token("t1").as_ref()));
+        assert_eq!(rooms.users(&room), [name("ada")]);
+
+        assert_eq!(rooms.leave(&room, 1).departed, None, "a tab is still open");
+        assert_eq!(rooms.leave(&room, 2).departed, Some(name("ada")));
+        assert!(join(3, "ada", "t2").is_ok(), "free again");
+    }
+
+    #[test]
+    fn naming_a_nameless_member_follows_the_same_rule() {
+        let rooms = Rooms::default();
+        let room = RoomName::default_room();
+        let outbox = Outbox::new(8, 1_000);
+        rooms
+            .join(&room, 1, outbox.sender(), Some(name("bob")), token("b"))
+            .unwrap();
+        rooms
+            .join(&room, 2, outbox.sender(), None, token("c"))
+            .unwrap();
+        assert_eq!(
+            rooms.users(&room),
+            [name("bob")],
+            "the nameless are not listed"
+        );
+        assert_eq!(rooms.name(&room, 2, &name("bob")), Err(NameTaken));
+        let named = rooms.name(&room, 2, &name("cy")).unwrap();
+        assert_eq!(named.arrived, Some(name("cy")));
+        assert_eq!(rooms.users(&room), [name("bob"), name("cy")]);
+        assert_eq!(rooms.leave(&room, 2).departed, Some(name("cy")));
     }
 }
