@@ -168,6 +168,27 @@ fn protocol_close(err: &ProtocolError) -> (CloseCode, &'static str) {
     }
 }
 
+/// Whether a stream error means the connection went away (reset, or EOF inside a frame)
+/// rather than that the client broke a rule. actix reports both as I/O errors.
+fn peer_vanished(err: &ProtocolError) -> bool {
+    use std::io::ErrorKind;
+    let ProtocolError::Io(io) = err else {
+        return false;
+    };
+    let cut_short = io
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<actix_web::error::PayloadError>())
+        .is_some_and(|payload| matches!(payload, actix_web::error::PayloadError::Incomplete(_)));
+    cut_short
+        || matches!(
+            io.kind(),
+            ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe
+                | ErrorKind::UnexpectedEof
+        )
+}
+
 type Step = Result<(), Ending>;
 
 /// One connection's state.
@@ -320,8 +341,12 @@ impl Session {
     ) -> Step {
         let message = match incoming {
             Some(Ok(message)) => message,
-            Some(Err(err)) => return Err(Ending::Protocol(err)),
+            // A reset or a half-sent frame at EOF: the peer vanished, it broke no rule. Dropped
+            // connections are everyday life for a chat server (phones, tunnels, reconnect
+            // storms), so they are not logged as incidents or counted as protocol closes.
+            Some(Err(err)) if peer_vanished(&err) => return Err(Ending::PeerGone),
             None => return Err(Ending::PeerGone),
+            Some(Err(err)) => return Err(Ending::Protocol(err)),
         };
         self.last_heard = Instant::now();
         // Pings count too: each costs the server a pong, so a ping flood is a flood.
