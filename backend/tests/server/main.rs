@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod epoch;
+mod forwarded;
 mod handshake;
 mod history;
 mod hostile;
