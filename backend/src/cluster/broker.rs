@@ -23,7 +23,14 @@ use crate::{
 };
 use chinwag_shared::RoomName;
 use futures_util::StreamExt;
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -91,16 +98,26 @@ pub struct Subscriber {
     store: Arc<dyn Store>,
     /// Per room, the epoch and id of the newest record delivered here.
     delivered: HashMap<RoomName, (Epoch, u64)>,
+    /// Whether the subscription is up; the node is not ready without it, since its clients
+    /// would miss what other nodes publish.
+    subscribed: Arc<AtomicBool>,
 }
 
 impl Subscriber {
-    /// A subscriber delivering into `rooms`, reading missed records from `store`.
-    pub fn new(link: Link, rooms: Arc<Rooms>, store: Arc<dyn Store>) -> Self {
+    /// A subscriber delivering into `rooms`, reading missed records from `store`, and
+    /// keeping `subscribed` true while its subscription is up.
+    pub fn new(
+        link: Link,
+        rooms: Arc<Rooms>,
+        store: Arc<dyn Store>,
+        subscribed: Arc<AtomicBool>,
+    ) -> Self {
         Self {
             link,
             rooms,
             store,
             delivered: HashMap::new(),
+            subscribed,
         }
     }
 
@@ -108,7 +125,9 @@ impl Subscriber {
     pub async fn run(mut self, stop: CancellationToken) {
         let mut delay = Duration::from_millis(50);
         loop {
-            match self.listen(&stop, &mut delay).await {
+            let ended = self.listen(&stop, &mut delay).await;
+            self.subscribed.store(false, Ordering::Relaxed);
+            match ended {
                 Ok(()) => return,
                 Err(err) => tracing::warn!(error = %err, "fan-out subscription lost; retrying"),
             }
@@ -138,6 +157,7 @@ impl Subscriber {
         tracing::info!("subscribed to fan-out");
         *delay = Duration::from_millis(50);
         self.catch_up_rooms().await;
+        self.subscribed.store(true, Ordering::Relaxed);
         let mut messages = pubsub.into_on_message();
         loop {
             tokio::select! {

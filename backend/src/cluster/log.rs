@@ -22,7 +22,13 @@ use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg, Username};
 use redis::Script;
 use serde::Serialize;
-use std::{sync::LazyLock, time::Duration};
+use std::{
+    sync::{
+        Arc, LazyLock,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 /// How long a `client_id` stays a guarantee against duplicates. Each key holds a copy of its
 /// record (~400 B), so this window, not the history length, bounds that memory: an hour at
@@ -98,14 +104,18 @@ fn client_id_key(room: &RoomName, client_id: Option<&ClientId>) -> String {
 pub struct RedisStore {
     link: Link,
     max_len: u64,
+    /// Whether this node's fan-out subscription is up (see [`super::Subscriber`]).
+    subscribed: Arc<AtomicBool>,
 }
 
 impl RedisStore {
-    /// A store on `link` keeping about `max_len` records per room.
-    pub fn new(link: Link, max_len: u64) -> Self {
+    /// A store on `link` keeping about `max_len` records per room, ready while `link`
+    /// answers and `subscribed` holds.
+    pub fn new(link: Link, max_len: u64, subscribed: Arc<AtomicBool>) -> Self {
         Self {
             link,
             max_len: max_len.max(1),
+            subscribed,
         }
     }
 }
@@ -285,7 +295,7 @@ impl Store for RedisStore {
     }
 
     fn ready(&self) -> bool {
-        self.link.is_ready()
+        self.link.is_ready() && self.subscribed.load(Ordering::Relaxed)
     }
 
     async fn close(&self) {

@@ -31,7 +31,10 @@ use crate::{
     metrics::Metrics,
     store::{Store, StoreError},
 };
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, atomic::AtomicBool},
+    time::Duration,
+};
 use tokio_util::sync::CancellationToken;
 
 /// What a node needs to know to join a cluster.
@@ -56,7 +59,12 @@ pub fn redis_hub(
 ) -> Result<Arc<Hub>, StoreError> {
     let link = Link::new(&config.url, config.timeout)?;
     let rooms = Arc::new(Rooms::default());
-    let store: Arc<dyn Store> = Arc::new(RedisStore::new(link.clone(), config.history_max_len));
+    let subscribed = Arc::new(AtomicBool::new(false));
+    let store: Arc<dyn Store> = Arc::new(RedisStore::new(
+        link.clone(),
+        config.history_max_len,
+        Arc::clone(&subscribed),
+    ));
     let fanout = Arc::new(RedisFanout::start(link.clone(), stop.clone()));
     let presence = Arc::new(RedisPresence::start(
         link.clone(),
@@ -64,7 +72,12 @@ pub fn redis_hub(
         Arc::clone(&config.node),
         stop.clone(),
     ));
-    let subscriber = Subscriber::new(link.clone(), Arc::clone(&rooms), Arc::clone(&store));
+    let subscriber = Subscriber::new(
+        link.clone(),
+        Arc::clone(&rooms),
+        Arc::clone(&store),
+        subscribed,
+    );
     tokio::spawn(subscriber.run(stop.clone()));
     tokio::spawn(link.keep_checking(stop.clone()));
     tracing::info!(redis = %redact(&config.url), node = %config.node, "redis engine");

@@ -2,8 +2,8 @@
 //!
 //! - `GET /livez` (and `/healthz`, its older name): 200 while the process serves HTTP. A
 //!   failing liveness probe means "restart me".
-//! - `GET /readyz`: 200 while the node can take messages (its store answers); 503 while it
-//!   cannot (Redis unreachable) or is shutting down. A failing readiness probe means "send
+//! - `GET /readyz`: 200 while the node can take messages (its store answers and, on a
+//!   cluster, its fan-out subscription is up); 503 while it cannot or is shutting down. A failing readiness probe means "send
 //!   new clients elsewhere"; connected clients stay.
 //! - `GET /metrics`: Prometheus text.
 

@@ -44,5 +44,19 @@ pub async fn node(redis: &Redis, name: &str, extra: &[&str]) -> Node {
     flags.extend_from_slice(&support::NO_RATE_LIMIT);
     flags.extend_from_slice(extra);
     let server = Server::start_with(dir.path(), &flags).await;
-    Node { server, _dir: dir }
+    let node = Node { server, _dir: dir };
+    until_ready(&node, 200).await;
+    node
+}
+
+/// Polls `/readyz` until it answers `status` (bounded). A node is ready once Redis answers
+/// and its fan-out subscription is up; before that, events other nodes publish miss it.
+pub async fn until_ready(node: &Node, status: u16) {
+    for _ in 0..200 {
+        if node.get_text("/readyz").await.0 == status {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("/readyz never answered {status}");
 }

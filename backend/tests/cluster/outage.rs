@@ -2,20 +2,8 @@
 //! confirmation) and the node says it is not ready; afterwards everything recovers by itself.
 //! If Redis comes back empty, clients are told their history is gone instead of seeing a gap.
 
-use crate::{node, redis::Redis, support::Client};
+use crate::{node, redis::Redis, support::Client, until_ready};
 use serde_json::json;
-use std::time::Duration;
-
-/// Polls `/readyz` until it answers `status` (bounded).
-async fn until_ready(node: &crate::Node, status: u16) {
-    for _ in 0..200 {
-        if node.get_text("/readyz").await.0 == status {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("/readyz never answered {status}");
-}
 
 #[tokio::test]
 async fn a_frozen_redis_gets_unavailable_and_the_cluster_recovers_by_itself() {

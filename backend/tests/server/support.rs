@@ -218,8 +218,10 @@ impl Client {
 
     /// The next JSON text frame (pings and pongs skipped).
     pub async fn recv(&mut self) -> Value {
+        // One deadline across skipped pings, so a stream of pings cannot stretch the wait.
+        let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let message = tokio::time::timeout(WAIT, self.ws.next())
+            let message = tokio::time::timeout_at(deadline, self.ws.next())
                 .await
                 .expect("a frame arrived in time")
                 .expect("the socket is still open")
@@ -278,12 +280,18 @@ impl Client {
     /// The next `user_joined` / `user_left` event about `username`, skipping others (a joiner
     /// also receives its own arrival, like every member of the room).
     pub async fn recv_user_event(&mut self, kind: &str, username: &str) -> Value {
-        loop {
-            let event = self.recv_type(kind).await;
-            if event["username"] == username {
-                return event;
+        // One deadline for the whole wait: pings and other frames arrive meanwhile, and must
+        // not keep a wait for an event that never comes alive forever.
+        tokio::time::timeout(WAIT, async {
+            loop {
+                let event = self.recv_type(kind).await;
+                if event["username"] == username {
+                    return event;
+                }
             }
-        }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{kind} for {username} arrived in time"))
     }
 
     /// Sends a chat message and waits for its confirmation (the echoed record).

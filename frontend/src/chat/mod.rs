@@ -12,6 +12,10 @@
 //! replaced answers `history_reset` and replays the new one), and every unconfirmed send is
 //! re-sent with its `client_id`, which the server stores once however often it arrives.
 //!
+//! Refused for now: a send the server answered with `unavailable` or `rate_limited` waits out
+//! its own backoff (the reducer keeps its time) and goes again with the same `client_id` when
+//! one timer, armed for the earliest such time, fires; a reconnect does not send it early.
+//!
 //! Transports: a WebSocket by default; after two sockets in a row fail to open, long-polling
 //! ([`transport`]). `?transport=websocket|longpoll|poll` in the page's URL forces one.
 
@@ -56,7 +60,7 @@ pub struct ChatHandle {
     pub load_older: Callback<()>,
     /// Re-send a refused message.
     pub retry: Callback<ClientId>,
-    /// Drop a refused message.
+    /// Drop a refused or waiting message.
     pub discard: Callback<ClientId>,
     /// Ask for permission to show desktop notifications.
     pub enable_notifications: Callback<()>,
@@ -81,6 +85,12 @@ pub fn use_chat(me: Username) -> ChatHandle {
         use_effect_with((), move |()| {
             controller.start();
             move || controller.stop()
+        });
+    }
+    {
+        let controller = Rc::clone(&controller);
+        use_effect_with(state.next_resend(), move |at| {
+            controller.schedule_resend(*at)
         });
     }
     {
@@ -120,6 +130,8 @@ struct Controller {
     url_room: RefCell<Option<RoomName>>,
     retry_timer: RefCell<Option<Timeout>>,
     attempts: Cell<u32>,
+    /// Fires when the earliest send refused for now is due again.
+    resend_timer: RefCell<Option<Timeout>>,
     last_typing_sent: Cell<f64>,
     next_client_id: Cell<u64>,
     listeners: RefCell<Vec<EventListener>>,
@@ -146,6 +158,7 @@ impl Controller {
             url_room: RefCell::default(),
             retry_timer: RefCell::default(),
             attempts: Cell::new(0),
+            resend_timer: RefCell::default(),
             last_typing_sent: Cell::new(0.0),
             next_client_id: Cell::new(0),
             listeners: RefCell::default(),
@@ -171,6 +184,7 @@ impl Controller {
         self.listeners.borrow_mut().clear();
         self.ticker.borrow_mut().take();
         self.retry_timer.borrow_mut().take();
+        self.resend_timer.borrow_mut().take();
         self.conn.borrow_mut().take();
     }
 
@@ -372,6 +386,38 @@ impl Controller {
         }));
     }
 
+    /// Arms the timer for `at` (ms since the epoch), the earliest re-send the state holds,
+    /// replacing the previous one; `None` disarms it.
+    fn schedule_resend(self: &Rc<Self>, at: Option<f64>) {
+        let timer = at.map(|at| {
+            // Saturating float → int conversion: a past time fires at once.
+            let delay = (at - js_sys::Date::now()).ceil().max(0.0) as u32;
+            let weak = Rc::downgrade(self);
+            Timeout::new(delay, move || with(&weak, |this| this.resend_due()))
+        });
+        *self.resend_timer.borrow_mut() = timer;
+    }
+
+    /// Sends every message whose wait is over. One that cannot go now (no open connection)
+    /// still stops waiting, so the next open sends it with the rest.
+    fn resend_due(self: &Rc<Self>) {
+        let state = self.latest.borrow().clone();
+        let due: Vec<ClientId> = state
+            .due_resends(js_sys::Date::now())
+            .map(|pending| {
+                self.send(&send_msg(pending));
+                pending.client_id.clone()
+            })
+            .collect();
+        if due.is_empty() {
+            // The timer fired a little before the time: wait out the rest.
+            self.schedule_resend(state.next_resend());
+        } else {
+            // The new state's next time re-arms the timer (see `use_chat`).
+            self.dispatch.dispatch(ChatAction::Resent(due));
+        }
+    }
+
     fn send(&self, msg: &ClientMsg) -> bool {
         self.conn
             .borrow()
@@ -389,6 +435,8 @@ impl Controller {
             room,
             text,
             failed: None,
+            refusals: 0,
+            resend_at: None,
         };
         // Queued first: if the socket is down, the pending message shows and goes on reconnect.
         self.send(&send_msg(&pending));

@@ -4,14 +4,19 @@
 //! keyed by id: a record that arrives twice (a replay overlapping live delivery, a retry's
 //! answer) lands on the same key, and an action shares the unchanged parts of every log
 //! instead of copying them. The outbox (sends not yet confirmed) lives here too, so a pending
-//! message is shown, re-sent after a reconnect and removed when its record arrives.
+//! message is shown, re-sent after a reconnect and removed when its record arrives. A send
+//! the server refused for now (`unavailable`, `rate_limited`) stays pending with the time of
+//! its next try, backing off per message; one refused for good waits for the person.
 //!
 //! Ids mean something only within one history epoch: each room remembers the epoch its ids
 //! belong to, resumes with it, and forgets its shown history when the server says the
 //! history was replaced (`history_reset`), keeping the outbox, whose sends are stored afresh.
 
-use super::transport::TransportKind;
-use chinwag_shared::{ChatRecord, ClientId, ClientMsg, RoomName, RoomSummary, ServerMsg, Username};
+use super::{backoff, transport::TransportKind};
+use chinwag_shared::{
+    ChatRecord, ClientId, ClientMsg, ErrorCode, ErrorFrame, RoomName, RoomSummary, ServerMsg,
+    Username,
+};
 use imbl::{OrdMap, Vector};
 use std::{collections::BTreeMap, rc::Rc};
 use yew::Reducible;
@@ -73,7 +78,7 @@ pub enum NoticeKind {
 }
 
 /// A message sent but not yet confirmed by its stored record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
     /// Its idempotency key: a re-send with it is stored once.
     pub client_id: ClientId,
@@ -81,8 +86,14 @@ pub struct Pending {
     pub room: RoomName,
     /// The text.
     pub text: String,
-    /// Why the server refused it, if it did; refused messages are not re-sent.
+    /// Why the server refused it for good, if it did; such messages are not re-sent.
     pub failed: Option<String>,
+    /// How often the server refused it for now (`unavailable`, `rate_limited`); each refusal
+    /// doubles the wait before the next try.
+    pub refusals: u32,
+    /// When it goes again after such a refusal (ms since the epoch). Until then it waits for
+    /// its own timer, also across reconnects, so a burst of sends does not repeat the burst.
+    pub resend_at: Option<f64>,
 }
 
 /// One joined room, as this client knows it.
@@ -212,7 +223,9 @@ pub enum ChatAction {
     Queue(Pending),
     /// Put a refused message back in the queue.
     Retry(ClientId),
-    /// Forget a refused message.
+    /// These messages waiting out a refusal for now went again (or go on the next open).
+    Resent(Vec<ClientId>),
+    /// Forget a refused or waiting message.
     Discard(ClientId),
     /// The tab was hidden or shown.
     PageVisibility {
@@ -257,11 +270,28 @@ impl ChatState {
         self.rooms.get(&self.current)
     }
 
-    /// Sends that should go (again) to the server: queued and not refused.
+    /// Sends that should go (again) on a new connection: queued, not refused for good, and
+    /// not waiting out a refusal for now (their timer sends those, see [`Self::due_resends`]).
     pub fn resendable(&self) -> impl Iterator<Item = &Pending> {
         self.outbox
             .iter()
+            .filter(|pending| pending.failed.is_none() && pending.resend_at.is_none())
+    }
+
+    /// Sends refused for now whose wait is over at `now` (ms since the epoch).
+    pub fn due_resends(&self, now: f64) -> impl Iterator<Item = &Pending> {
+        self.outbox.iter().filter(move |pending| {
+            pending.failed.is_none() && pending.resend_at.is_some_and(|at| at <= now)
+        })
+    }
+
+    /// The earliest time a send refused for now goes again, if any waits.
+    pub fn next_resend(&self) -> Option<f64> {
+        self.outbox
+            .iter()
             .filter(|pending| pending.failed.is_none())
+            .filter_map(|pending| pending.resend_at)
+            .reduce(f64::min)
     }
 
     /// Unread messages across rooms, for the tab title.
@@ -291,6 +321,13 @@ impl ChatState {
                 for pending in self.outbox.iter_mut() {
                     if pending.client_id == client_id {
                         pending.failed = None;
+                    }
+                }
+            }
+            ChatAction::Resent(client_ids) => {
+                for pending in self.outbox.iter_mut() {
+                    if client_ids.contains(&pending.client_id) {
+                        pending.resend_at = None;
                     }
                 }
             }
@@ -348,16 +385,48 @@ impl ChatState {
                     view.typing.insert(username, now + TYPING_SHOWN_MS);
                 }
             }
-            ServerMsg::Error(error) => {
-                let refused = error.client_id.as_deref().and_then(|id| {
-                    self.outbox
-                        .iter_mut()
-                        .find(|pending| pending.client_id.as_str() == id)
-                });
-                match refused {
-                    Some(pending) => pending.failed = Some(error.detail),
-                    None => self.banner = Some(error.detail),
-                }
+            ServerMsg::Error(error) => self.on_error(error, now),
+        }
+    }
+
+    /// A refused send waits and goes again by itself if the refusal is for now, and is marked
+    /// failed otherwise; any other error is shown in the banner.
+    fn on_error(&mut self, error: ErrorFrame, now: f64) {
+        let refused = error.client_id.as_deref().and_then(|id| {
+            self.outbox
+                .iter()
+                .position(|pending| pending.client_id.as_str() == id)
+        });
+        let Some(index) = refused else {
+            self.banner = Some(error.detail);
+            return;
+        };
+        if !is_transient(error.code) {
+            let pending = &mut self.outbox[index];
+            pending.failed = Some(error.detail);
+            pending.resend_at = None;
+            return;
+        }
+        let pending = &mut self.outbox[index];
+        let attempt = pending.refusals;
+        let delay = backoff::resend_delay_ms(attempt, jitter(&pending.client_id, attempt));
+        pending.refusals = attempt.saturating_add(1);
+        let room = pending.room.clone();
+        // A room's messages go again in the order they were written: none becomes due before
+        // an earlier one of the same room, whatever each one's own jittered delay says.
+        let at = self
+            .outbox
+            .iter()
+            .take(index)
+            .filter(|earlier| earlier.room == room)
+            .filter_map(|earlier| earlier.resend_at)
+            .fold(now + f64::from(delay), f64::max);
+        self.outbox[index].resend_at = Some(at);
+        for later in self.outbox.iter_mut().skip(index + 1) {
+            if later.room == room
+                && let Some(later_at) = later.resend_at.as_mut()
+            {
+                *later_at = later_at.max(at);
             }
         }
     }
@@ -500,6 +569,28 @@ impl ChatState {
     }
 }
 
+/// Whether a refused send may simply go again later with its `client_id` (docs/protocol.md,
+/// "Sender confirmation"): the store did not answer, or the connection was over its rate limit.
+fn is_transient(code: ErrorCode) -> bool {
+    matches!(code, ErrorCode::Unavailable | ErrorCode::RateLimited)
+}
+
+/// The jitter of a re-send's wait, in [0, 1), drawn from the message's `client_id` (which holds
+/// 32 random bits) and the attempt: spread across messages and clients like a random draw,
+/// while the reducer stays pure. FNV-1a, then a 64-bit finalizer (MurmurHash3's) so that ids
+/// differing only in their last characters still land far apart.
+fn jitter(client_id: &ClientId, attempt: u32) -> f64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in client_id.as_str().bytes().chain(attempt.to_le_bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash = (hash ^ (hash >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash = (hash ^ (hash >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^= hash >> 33;
+    // The top 53 bits fit an f64 exactly.
+    (hash >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// `None` for the empty epoch of a server that predates epochs.
 fn non_empty(epoch: String) -> Option<String> {
     (!epoch.is_empty()).then_some(epoch)
@@ -600,6 +691,8 @@ mod tests {
                 room: room("general"),
                 text: "hi".into(),
                 failed: None,
+                refusals: 0,
+                resend_at: None,
             }));
         }
         state.apply(chat(record("general", 1, "me", Some("c1"))));
@@ -621,6 +714,124 @@ mod tests {
         );
         state.apply(ChatAction::Retry(ClientId::parse("c2").unwrap()));
         assert_eq!(state.resendable().count(), 1);
+    }
+
+    fn refusal(code: ErrorCode, client_id: &str, now: f64) -> ChatAction {
+        ChatAction::Server {
+            msg: ServerMsg::Error(ErrorFrame {
+                code,
+                detail: format!("refused: {code}"),
+                room: Some("general".into()),
+                client_id: Some(client_id.into()),
+            }),
+            now,
+        }
+    }
+
+    fn client_ids<'a>(pending: impl Iterator<Item = &'a Pending>) -> Vec<&'a str> {
+        pending.map(|p| p.client_id.as_str()).collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn refused_messages_of_a_room_go_again_in_the_order_they_were_written() {
+        let mut state = state();
+        for id in ["c1", "c2", "c3"] {
+            state.apply(queue(id, "general"));
+        }
+        // Each refusal draws its own jittered delay; whatever they are, none of a room's
+        // messages may become due before one written earlier.
+        for id in ["c1", "c2", "c3"] {
+            state.apply(refusal(ErrorCode::RateLimited, id, 0.0));
+        }
+        state.apply(refusal(ErrorCode::RateLimited, "c1", 1.0)); // c1 again: a longer wait
+        let at: Vec<f64> = state.outbox.iter().map(|p| p.resend_at.unwrap()).collect();
+        assert!(at[0] <= at[1] && at[1] <= at[2], "{at:?}");
+        let first_due = state.next_resend().unwrap();
+        assert_eq!(
+            client_ids(state.due_resends(first_due)).first(),
+            Some(&"c1")
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_refusal_for_now_keeps_the_message_pending_and_due_again_after_its_delay() {
+        for code in [ErrorCode::Unavailable, ErrorCode::RateLimited] {
+            let mut state = state();
+            state.apply(queue("c1", "general"));
+            state.apply(refusal(code, "c1", 10_000.0));
+            let pending = &state.outbox[0];
+            assert_eq!(pending.failed, None, "{code} is not a failure");
+            let at = state.next_resend().unwrap();
+            assert!(
+                (10_500.0..=11_000.0).contains(&at),
+                "{code}: first wait 0.5–1 s, got {at}"
+            );
+            assert_eq!(
+                state.resendable().count(),
+                0,
+                "{code}: a reconnect does not cut the wait short"
+            );
+            assert!(client_ids(state.due_resends(at - 1.0)).is_empty());
+            assert_eq!(client_ids(state.due_resends(at)), ["c1"]);
+
+            state.apply(ChatAction::Resent(vec![ClientId::parse("c1").unwrap()]));
+            assert_eq!(state.next_resend(), None);
+            assert_eq!(
+                client_ids(state.resendable()),
+                ["c1"],
+                "{code}: in flight again"
+            );
+
+            state.apply(refusal(code, "c1", 20_000.0));
+            let again = state.next_resend().unwrap();
+            assert!(
+                (21_000.0..=22_000.0).contains(&again),
+                "{code}: the second wait doubles, got {again}"
+            );
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_refusal_for_good_marks_the_message_failed_even_while_it_waits() {
+        for code in [
+            ErrorCode::MessageTooLong,
+            ErrorCode::InvalidMessage,
+            ErrorCode::EmptyMessage,
+            ErrorCode::UsernameTaken,
+        ] {
+            let mut state = state();
+            state.apply(queue("c1", "general"));
+            state.apply(refusal(ErrorCode::Unavailable, "c1", 0.0));
+            state.apply(refusal(code, "c1", 0.0));
+            assert_eq!(
+                state.outbox[0].failed.as_deref(),
+                Some(format!("refused: {code}").as_str())
+            );
+            assert_eq!(state.next_resend(), None, "{code} schedules nothing");
+            assert!(client_ids(state.due_resends(f64::INFINITY)).is_empty());
+            assert_eq!(state.resendable().count(), 0);
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_confirmation_ends_the_wait_and_other_messages_keep_their_own() {
+        let mut state = state();
+        state.apply(queue("c1", "general"));
+        state.apply(queue("c2", "general"));
+        state.apply(refusal(ErrorCode::RateLimited, "c1", 0.0));
+        state.apply(refusal(ErrorCode::RateLimited, "c2", 0.0));
+        state.apply(refusal(ErrorCode::RateLimited, "c2", 0.0));
+        assert_eq!(state.outbox[1].refusals, 2, "backoff is per message");
+        state.apply(chat(record("general", 1, "me", Some("c1"))));
+        assert_eq!(client_ids(state.outbox.iter()), ["c2"]);
+        let at = state.next_resend().unwrap();
+        assert!(
+            (1_000.0..=2_000.0).contains(&at),
+            "only c2's own (second) wait is left, got {at}"
+        );
+        state.apply(chat(record("general", 2, "me", Some("c2"))));
+        assert_eq!(state.next_resend(), None);
+        assert!(state.outbox.is_empty());
     }
 
     #[wasm_bindgen_test]
@@ -718,6 +929,8 @@ mod tests {
             room: room(room_name),
             text: format!("pending {client_id}"),
             failed: None,
+            refusals: 0,
+            resend_at: None,
         })
     }
 

@@ -1,9 +1,11 @@
-//! One message: sender, text, local time, and whether it is stored, pending or refused.
+//! One message: sender, text, local time, and whether it is stored, pending, waiting to be
+//! re-sent by itself, or refused.
 //!
 //! The text is a text node, never parsed as HTML, so `<script>` in a message shows literally.
 
 use crate::testid;
 use chinwag_shared::Username;
+use gloo::timers::callback::Interval;
 use yew::prelude::*;
 
 /// Where a message stands.
@@ -18,6 +20,14 @@ pub enum Delivery {
     },
     /// Sent or queued, not yet confirmed.
     Pending,
+    /// Refused for now (the server was unavailable or the sender over its rate limit); it goes
+    /// again by itself at `at`.
+    Retrying {
+        /// When it goes again (ms since the epoch).
+        at: f64,
+        /// Forget it instead.
+        discard: Callback<()>,
+    },
     /// Refused by the server, with its reason.
     Failed {
         /// The server's explanation.
@@ -52,14 +62,21 @@ pub fn Message(props: &MessageProps) -> Html {
             None,
             html! { <span class="meta">{ "sending…" }</span> },
         ),
+        // Still pending to the end-to-end tests: nothing is asked of the person.
+        Delivery::Retrying { .. } => (
+            "pending",
+            None,
+            html! { <span class="meta">{ "not sent yet" }</span> },
+        ),
         Delivery::Failed { .. } => (
             "failed",
             None,
             html! { <span class="meta">{ "not sent" }</span> },
         ),
     };
+    let retrying = matches!(props.delivery, Delivery::Retrying { .. });
     html! {
-        <li class={classes!("message", state, props.mine.then_some("mine"))}
+        <li class={classes!("message", state, retrying.then_some("retrying"), props.mine.then_some("mine"))}
             data-testid={testid::MESSAGE} data-state={state} data-id={id}>
             <div class="message-head">
                 <span class="author" data-testid={testid::MESSAGE_AUTHOR}>{ props.author.as_str() }</span>
@@ -73,8 +90,44 @@ pub fn Message(props: &MessageProps) -> Html {
                     <button class="link" onclick={discard.reform(|_: MouseEvent| ())}>{ "Discard" }</button>
                 </p>
             }
+            if let Delivery::Retrying { at, discard } = &props.delivery {
+                <p class="retry-wait">
+                    <RetryCountdown at={*at} />
+                    <button class="link" onclick={discard.reform(|_: MouseEvent| ())}>{ "Discard" }</button>
+                </p>
+            }
         </li>
     }
+}
+
+#[derive(Properties, PartialEq)]
+struct RetryCountdownProps {
+    /// When the message goes again (ms since the epoch).
+    at: f64,
+}
+
+/// "Retrying in 3 s", counting down each second, then "Retrying…". Not a live region: a
+/// screen reader would read out every second.
+#[component]
+fn RetryCountdown(props: &RetryCountdownProps) -> Html {
+    let now = use_state(js_sys::Date::now);
+    {
+        let now = now.setter();
+        use_effect_with(props.at, move |_| {
+            now.set(js_sys::Date::now());
+            let tick = Interval::new(1_000, move || now.set(js_sys::Date::now()));
+            move || drop(tick)
+        });
+    }
+    // Saturating float → int conversion (a past time is 0); whole seconds also keep float
+    // formatting out of the binary.
+    let seconds = ((props.at - *now) / 1_000.0).ceil() as u32;
+    let text = if seconds > 0 {
+        format!("Retrying in {seconds} s")
+    } else {
+        "Retrying…".to_owned()
+    };
+    html! { <span>{ text }</span> }
 }
 
 /// `<time>` in the reader's locale and timezone.

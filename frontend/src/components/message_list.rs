@@ -38,7 +38,7 @@ pub struct MessageListProps {
     pub on_load_older: Callback<()>,
     /// Re-send a refused message.
     pub on_retry: Callback<ClientId>,
-    /// Drop a refused message.
+    /// Drop a refused or waiting message.
     pub on_discard: Callback<ClientId>,
 }
 
@@ -150,18 +150,20 @@ fn notice_item(notice: &Notice) -> Html {
 }
 
 fn pending_item(pending: &Pending, props: &MessageListProps) -> Html {
-    let delivery = match &pending.failed {
-        None => Delivery::Pending,
-        Some(reason) => {
+    let id = pending.client_id.clone();
+    let discard = props.on_discard.reform(move |()| id.clone());
+    let delivery = match (&pending.failed, pending.resend_at) {
+        (Some(reason), _) => {
             let id = pending.client_id.clone();
-            let (retry, discard) = (props.on_retry.clone(), props.on_discard.clone());
-            let id2 = id.clone();
+            let retry = props.on_retry.clone();
             Delivery::Failed {
                 reason: reason.clone(),
                 retry: Callback::from(move |()| retry.emit(id.clone())),
-                discard: Callback::from(move |()| discard.emit(id2.clone())),
+                discard,
             }
         }
+        (None, Some(at)) => Delivery::Retrying { at, discard },
+        (None, None) => Delivery::Pending,
     };
     html! {
         <Message key={format!("pending-{}", pending.client_id)} author={props.me.clone()}
