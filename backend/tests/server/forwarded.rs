@@ -1,33 +1,13 @@
 //! Behind a load balancer: `X-Forwarded-For` names the client for per-address limits, but
 //! only on requests that come from a proxy the server was told to trust.
 
-use crate::support::{Server, WAIT};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
+use crate::{raw, support::Server};
+use tokio::net::TcpStream;
 
-/// Opens `/socket` as a client forwarded from `forwarded_for`; returns the status and the
-/// connection, which stays open (and holds its slot) while the caller keeps it.
+/// Opens `/socket` as a client forwarded from `forwarded_for`; the connection holds its slot
+/// while the caller keeps it.
 async fn upgrade_as(server: &Server, forwarded_for: &str) -> (u16, TcpStream) {
-    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-    let request = format!(
-        "GET /socket HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         X-Forwarded-For: {forwarded_for}\r\n\r\n",
-        server.addr
-    );
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut status_line = [0u8; 12];
-    tokio::time::timeout(WAIT, tcp.read_exact(&mut status_line))
-        .await
-        .expect("answered in time")
-        .unwrap();
-    let status = std::str::from_utf8(&status_line[9..12])
-        .unwrap()
-        .parse()
-        .unwrap();
-    (status, tcp)
+    raw::upgrade(server, "", &format!("X-Forwarded-For: {forwarded_for}\r\n")).await
 }
 
 #[tokio::test]

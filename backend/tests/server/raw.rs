@@ -26,6 +26,12 @@ pub enum Received {
 
 /// Sends an upgrade request with `extra` header lines and returns the response's status.
 pub async fn handshake_status(server: &Server, query: &str, extra: &str) -> u16 {
+    upgrade(server, query, extra).await.0
+}
+
+/// Sends an upgrade request for `/socket{query}` with `extra` header lines; returns the status
+/// and the connection, which holds its slot for as long as the caller keeps it.
+pub async fn upgrade(server: &Server, query: &str, extra: &str) -> (u16, TcpStream) {
     let mut tcp = TcpStream::connect(server.addr).await.unwrap();
     let request = format!(
         "GET /socket{query} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
@@ -39,10 +45,11 @@ pub async fn handshake_status(server: &Server, query: &str, extra: &str) -> u16 
         .await
         .expect("answered in time")
         .unwrap();
-    std::str::from_utf8(&status_line[9..12])
+    let status = std::str::from_utf8(&status_line[9..12])
         .unwrap()
         .parse()
-        .unwrap()
+        .unwrap();
+    (status, tcp)
 }
 
 pub struct RawClient {
