@@ -75,6 +75,13 @@ impl ErrorCode {
         ErrorCode::HistoryReset,
     ];
 
+    /// Whether a send refused with this code was refused *for now*: the same message (same
+    /// `client_id`) may simply be sent again later, and will be stored at most once. Every
+    /// other refusal is final for that message as written.
+    pub fn is_transient(self) -> bool {
+        matches!(self, ErrorCode::Unavailable | ErrorCode::RateLimited)
+    }
+
     /// The wire string, e.g. `"bad_json"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -110,6 +117,15 @@ impl fmt::Display for ErrorCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_store_outage_and_the_rate_limit_refuse_for_now() {
+        let transient: Vec<ErrorCode> = ErrorCode::ALL
+            .into_iter()
+            .filter(|code| code.is_transient())
+            .collect();
+        assert_eq!(transient, [ErrorCode::Unavailable, ErrorCode::RateLimited]);
+    }
 
     #[test]
     fn serde_and_as_str_agree_for_every_code() {

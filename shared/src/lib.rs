@@ -28,5 +28,5 @@ pub use client_msg::{ClientMsg, Envelope, Request, SeedMsg};
 pub use error_code::ErrorCode;
 pub use limits::*;
 pub use names::{ClientId, ClientToken, Field, MessageText, RoomName, Username, ValidationError};
-pub use record::{ChatRecord, RoomSummary};
+pub use record::{ChatRecord, EPOCH_HEADER, RoomSummary};
 pub use server_msg::{ApiError, ErrorFrame, ServerMsg};

@@ -24,6 +24,10 @@ pub struct ChatRecord {
     pub client_id: Option<ClientId>,
 }
 
+/// The HTTP response header naming the history epoch a page of records belongs to (see
+/// `ServerMsg::Joined::epoch`); a 409 `history_reset` carries the room's new one there.
+pub const EPOCH_HEADER: &str = "Chinwag-Epoch";
+
 /// A room and the id of its newest message, as listed by `GET /api/rooms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomSummary {

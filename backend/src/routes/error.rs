@@ -14,8 +14,7 @@ pub struct ApiFailure {
     epoch: Option<String>,
 }
 
-/// Response header naming the history epoch a page of records belongs to.
-pub const EPOCH_HEADER: &str = "chinwag-epoch";
+pub use chinwag_shared::EPOCH_HEADER;
 
 impl ApiFailure {
     /// 400 with `code`.

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 /// The response header naming the history epoch of a page's ids.
-const EPOCH_HEADER: &str = "Chinwag-Epoch";
+use chinwag_shared::EPOCH_HEADER;
 
 /// HTTP 409 Conflict: how the server refuses a history request of a replaced epoch.
 const CONFLICT: u16 = 409;

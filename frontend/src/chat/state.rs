@@ -14,8 +14,7 @@
 
 use super::{backoff, transport::TransportKind};
 use chinwag_shared::{
-    ChatRecord, ClientId, ClientMsg, ErrorCode, ErrorFrame, RoomName, RoomSummary, ServerMsg,
-    Username,
+    ChatRecord, ClientId, ClientMsg, ErrorFrame, RoomName, RoomSummary, ServerMsg, Username,
 };
 use imbl::{OrdMap, Vector};
 use std::{collections::BTreeMap, rc::Rc};
@@ -401,7 +400,7 @@ impl ChatState {
             self.banner = Some(error.detail);
             return;
         };
-        if !is_transient(error.code) {
+        if !error.code.is_transient() {
             let pending = &mut self.outbox[index];
             pending.failed = Some(error.detail);
             pending.resend_at = None;
@@ -571,10 +570,6 @@ impl ChatState {
 
 /// Whether a refused send may simply go again later with its `client_id` (docs/protocol.md,
 /// "Sender confirmation"): the store did not answer, or the connection was over its rate limit.
-fn is_transient(code: ErrorCode) -> bool {
-    matches!(code, ErrorCode::Unavailable | ErrorCode::RateLimited)
-}
-
 /// The jitter of a re-send's wait, in [0, 1), drawn from the message's `client_id` (which holds
 /// 32 random bits) and the attempt: spread across messages and clients like a random draw,
 /// while the reducer stays pure. FNV-1a, then a 64-bit finalizer (MurmurHash3's) so that ids
@@ -609,6 +604,7 @@ impl Reducible for ChatState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chinwag_shared::ErrorCode;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn name(raw: &str) -> Username {
