@@ -81,6 +81,7 @@ pub async fn serve(
         }),
     );
     let app_state = state.clone();
+    let peer_patience = Duration::from_secs(config.idle_timeout_secs.max(1));
     let mut http = actix_web::HttpServer::new(move || {
         App::new()
             .wrap(
@@ -97,6 +98,7 @@ pub async fn serve(
             .configure(routes::configure)
             .configure(|cfg| serve_frontend(cfg, static_dir.clone()))
     })
+    .on_connect(move |connection, _| abort_unread_after(connection, peer_patience))
     .disable_signals()
     .client_request_timeout(Duration::from_secs(config.handshake_timeout_secs.max(1)))
     .shutdown_timeout(config.shutdown_timeout_secs);
@@ -121,6 +123,22 @@ fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Hub>, Stor
     let presence = Arc::new(LocalPresence::new(Arc::clone(&rooms), Arc::clone(&fanout)));
     tracing::info!(db = %config.db.display(), "store open");
     Ok(Arc::new(Hub::new(rooms, store, fanout, presence, metrics)))
+}
+
+/// Tells the kernel to abort a connection whose peer has left sent data unacknowledged, or
+/// kept its receive window shut, for `patience` (`TCP_USER_TIMEOUT`).
+///
+/// A client that stops reading is closed as a slow consumer, but the bytes already written to
+/// its socket stay queued, and actix would go on trying to flush them for ever, keeping the
+/// connection, its descriptor and up to a few MB of kernel buffers alive outside every cap.
+/// The kernel's own timer ends that without a duplicate descriptor or a task per socket.
+fn abort_unread_after(connection: &dyn std::any::Any, patience: Duration) {
+    let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() else {
+        return;
+    };
+    if let Err(err) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(patience)) {
+        tracing::debug!(error = %err, "cannot set TCP_USER_TIMEOUT");
+    }
 }
 
 /// Waits for `shutdown`, closes every session with 1001, then stops the HTTP server.

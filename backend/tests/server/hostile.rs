@@ -287,6 +287,59 @@ async fn a_client_that_never_reads_is_closed_as_a_slow_consumer_and_others_get_e
     );
 }
 
+/// Whether the kernel still has the server's end of the connection from `client_port`.
+fn server_end_exists(server_port: u16, client_port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let port_of = |address: &str| {
+        address
+            .rsplit(':')
+            .next()
+            .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+    };
+    table.lines().skip(1).any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.len() > 2
+            && port_of(fields[1]) == Some(server_port)
+            && port_of(fields[2]) == Some(client_port)
+    })
+}
+
+#[tokio::test]
+async fn the_kernel_drops_a_peer_that_never_reads_once_its_session_is_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut flags = NO_RATE_LIMIT.to_vec();
+    flags.extend(["--outbox-frames", "64", "--outbox-bytes", "65536"]);
+    flags.extend(["--idle-timeout-secs", "2", "--heartbeat-secs", "1"]);
+    let server = Server::start_with(dir.path(), &flags).await;
+    let stalled = RawClient::open_with_small_buffer(&server, "?room=sink&username=stalled").await;
+    let (mut watcher, _) = Client::join(&server.ws_url("?room=sink")).await;
+    let (mut poster, _) = Client::join(&server.ws_url("?room=other")).await;
+    let text = "x".repeat(4_000);
+    // Far more than the stalled client's buffers hold, until its session is closed for it.
+    let mut sent = 0;
+    let stalled_gone = async { watcher.recv_user_event("user_left", "stalled").await };
+    tokio::pin!(stalled_gone);
+    loop {
+        tokio::select! {
+            _ = &mut stalled_gone => break,
+            _ = poster.post("sink", "poster", &text) => sent += 1,
+        }
+        assert!(sent < 5_000, "the stalled client was never closed");
+    }
+    // Its session is over, but bytes are still queued on a socket nobody reads. The kernel
+    // gives up on it after the idle timeout (TCP_USER_TIMEOUT); without that the server's
+    // end would stay for as long as the peer keeps its window shut.
+    let client_port = stalled.local_port();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while server_end_exists(server.addr.port(), client_port) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server still holds the never-reader's socket"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_ping_flood_counts_against_the_rate_and_is_closed_with_1008() {
     let dir = tempfile::tempdir().unwrap();

@@ -65,6 +65,11 @@ impl RawClient {
 
     /// Like [`RawClient::open`], with a tiny receive buffer: what the client does not read
     /// backs up into the server quickly instead of into this kernel's buffers.
+    /// The client end's port, to find the server's end of this connection in `/proc/net/tcp`.
+    pub fn local_port(&self) -> u16 {
+        self.tcp.local_addr().unwrap().port()
+    }
+
     pub async fn open_with_small_buffer(server: &Server, query: &str) -> RawClient {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         socket.set_recv_buffer_size(4096).unwrap();
