@@ -6,11 +6,31 @@ use crate::{node, redis::Redis, support::Client};
 use std::{collections::BTreeSet, net::TcpListener, path::Path, process::Stdio, time::Duration};
 use tokio::process::{Child, Command};
 
-/// nginx running `deploy/nginx.conf` in the foreground from a temporary prefix.
+/// nginx running `deploy/nginx.conf` in the foreground from a temporary prefix; stopped
+/// (workers and all) when dropped.
 struct Front {
-    _child: Child,
+    child: Child,
     port: u16,
     _prefix: tempfile::TempDir,
+}
+
+impl Drop for Front {
+    fn drop(&mut self) {
+        // SIGTERM, not the SIGKILL of `kill_on_drop`: a killed master leaves its worker
+        // processes running, orphaned; a terminated one stops them first.
+        let Some(pid) = self.child.id() else {
+            return;
+        };
+        let _gone = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_)) | Err(_)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Front {
@@ -50,7 +70,7 @@ impl Front {
             .spawn()
             .unwrap();
         let front = Front {
-            _child: child,
+            child,
             port,
             _prefix: prefix,
         };
