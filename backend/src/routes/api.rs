@@ -151,11 +151,7 @@ pub async fn post_message(
     body: web::Json<PostBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    state
-        .post_limits
-        .check(state.trusted_proxies.client_ip(&request))?;
-    let room = RoomName::parse(&room)?;
-    let username = Username::parse(&body.username)?;
+    let (room, username) = poster(&request, &state, &room, &body.username)?;
     let text = MessageText::parse(&body.message)?;
     let client_id = body.client_id.as_deref().map(ClientId::parse).transpose()?;
     let token = body.token.as_deref().map(ClientToken::parse).transpose()?;
@@ -186,11 +182,7 @@ pub async fn typing(
     body: web::Json<TypingBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    state
-        .post_limits
-        .check(state.trusted_proxies.client_ip(&request))?;
-    let room = RoomName::parse(&room)?;
-    let username = Username::parse(&body.username)?;
+    let (room, username) = poster(&request, &state, &room, &body.username)?;
     let token = body.token.as_deref().map(ClientToken::parse).transpose()?;
     refuse_held_name(&state, &room, &username, token.as_ref())?;
     state.hub.typing(&room, &username);
@@ -204,6 +196,20 @@ pub async fn presence(
 ) -> Result<HttpResponse, ApiFailure> {
     let room = RoomName::parse(&room)?;
     Ok(HttpResponse::Ok().json(state.hub.users(&room).await?))
+}
+
+/// What every HTTP post starts with: the rate limit of the client's address, then the room
+/// and the poster's name, validated.
+fn poster(
+    request: &HttpRequest,
+    state: &AppState,
+    room: &str,
+    username: &str,
+) -> Result<(RoomName, Username), ApiFailure> {
+    state
+        .post_limits
+        .check(state.trusted_proxies.client_ip(request))?;
+    Ok((RoomName::parse(room)?, Username::parse(username)?))
 }
 
 /// A name held in the room by a live connection of another client is refused (409).
