@@ -23,19 +23,7 @@ const MAX_BATCH: usize = 64;
 
 /// Accepts connections until the listener fails.
 pub async fn serve(listener: TcpListener, capacity: usize) -> Result<()> {
-    let (tx, _) = broadcast::channel::<Utf8Bytes>(capacity.max(1));
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        // Subscribed before the handshake, so nothing sent after the client's ready frame is
-        // missed.
-        let rx = tx.subscribe();
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            // A client that leaves or misbehaves ends only its own task.
-            let _ = relay(stream, tx, rx).await;
-        });
-    }
+    super::accept_all::<Utf8Bytes, _, _>(listener, capacity, relay).await
 }
 
 /// One connection: relay its frames out, write everyone's frames to it.

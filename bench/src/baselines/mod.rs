@@ -13,7 +13,31 @@ pub mod raw_tcp;
 
 use crate::cli::{ServeBaselineArgs, TargetKind};
 use anyhow::{Result, bail};
-use std::io::Write;
+use std::{future::Future, io::Write};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::broadcast,
+};
+
+/// Accepts connections until the listener fails. Each gets a task running `relay` with the
+/// shared sender and a receiver subscribed before its handshake, so nothing sent after the
+/// client's ready frame is missed; a client that leaves or misbehaves ends only its own task.
+async fn accept_all<T, F, Fut>(listener: TcpListener, capacity: usize, relay: F) -> Result<()>
+where
+    T: Clone + Send + 'static,
+    F: Fn(TcpStream, broadcast::Sender<T>, broadcast::Receiver<T>) -> Fut,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    let (tx, _) = broadcast::channel::<T>(capacity.max(1));
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let connection = relay(stream, tx.clone(), tx.subscribe());
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+}
 
 /// Runs the baseline `args.kind` until the process is killed.
 pub fn serve(args: &ServeBaselineArgs) -> Result<()> {

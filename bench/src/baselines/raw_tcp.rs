@@ -20,16 +20,7 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Accepts connections until the listener fails.
 pub async fn serve(listener: TcpListener, capacity: usize) -> Result<()> {
-    let (tx, _) = broadcast::channel::<Bytes>(capacity.max(1));
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        let rx = tx.subscribe();
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let _ = relay(stream, tx, rx).await;
-        });
-    }
+    super::accept_all::<Bytes, _, _>(listener, capacity, relay).await
 }
 
 /// One connection: its lines out to everyone, everyone's lines in to it. Ends when either
