@@ -212,7 +212,7 @@ enum Expected {
 }
 
 /// Not an object, or `type` not a string: `bad_message`. An unknown string `type`:
-/// `unknown_type`. No `type`: the seed shape, other fields ignored. A known `type`: exactly its
+/// `unknown_type`. No `type`: the seed shape, a `send`'s fields honoured, others ignored. A known `type`: exactly its
 /// fields, of the right JSON types, optional ones absent or null.
 fn expected(value: &Value) -> Expected {
     let Value::Object(fields) = value else {
@@ -229,12 +229,14 @@ fn expected(value: &Value) -> Expected {
     result.map_or(Expected::Refused(ErrorCode::BadMessage), Expected::Message)
 }
 
+/// The seed shape is a `send` without `type`: a `send`'s fields mean what they mean there, and
+/// any other field is ignored.
 fn seed_message(fields: &Map<String, Value>) -> Option<ClientMsg> {
     Some(ClientMsg::Send {
-        room: None,
+        room: optional_string(fields, "room")?,
         username: Some(required_string(fields, "username")?),
         message: required_string(fields, "message")?,
-        client_id: None,
+        client_id: optional_string(fields, "client_id")?,
     })
 }
 
@@ -705,31 +707,59 @@ proptest! {
         }
     }
 
-    /// Property 3: the seed lecture's `{"username","message"}` is a send to `general`, whatever
-    /// else the object holds (docs/protocol.md: other fields, `room` included, are ignored).
+    /// Property 3: the seed lecture's `{"username","message"}` is a `send`, whatever else the
+    /// object holds: the untagged and the tagged form of the same fields get the same answer,
+    /// decoded, validated or refused with the same code (docs/protocol.md, "Untagged seed
+    /// shape"); fields that are not a `send`'s are ignored.
     #[test]
-    fn the_seed_shape_is_a_send_to_general(
+    fn the_untagged_and_tagged_forms_of_a_send_are_handled_identically(
+        // Present and not null: a username is what makes an untagged object the seed shape
+        // (a `send` may omit it; the seed shape may not).
+        username in prop_oneof![
+            4 => valid_username().prop_map(Value::String),
+            1 => field_value().prop_filter("not null", |value| !value.is_null()),
+        ],
+        message in prop_oneof![4 => valid_message().prop_map(Value::String), 1 => field_value()],
+        room in prop::option::of(field_value()),
+        client_id in prop::option::of(field_value()),
+        extra in prop::option::of((select(vec!["extra", "type_", "after", "token"]), field_value())),
+    ) {
+        let mut fields = json!({"username": username, "message": message});
+        for (key, value) in [("room", room), ("client_id", client_id)] {
+            if let Some(value) = value {
+                fields[key] = value;
+            }
+        }
+        let mut untagged = fields.clone();
+        if let Some((key, value)) = extra {
+            untagged[key] = value;
+        }
+        let mut tagged = fields;
+        tagged["type"] = json!("send");
+        let (from_untagged, from_tagged) = (run(&untagged.to_string()), run(&tagged.to_string()));
+        match (&from_untagged, &from_tagged) {
+            (Outcome::Decoded(a, va), Outcome::Decoded(b, vb)) => {
+                prop_assert_eq!(a, b);
+                prop_assert_eq!(va, vb);
+            }
+            (Outcome::Refused(a), Outcome::Refused(b)) => prop_assert_eq!(a, b),
+            _ => prop_assert!(false, "{} gave {:?} but {} gave {:?}",
+                untagged, from_untagged, tagged, from_tagged),
+        }
+    }
+
+    /// Property 3b: without `room`, the seed shape goes to `general`.
+    #[test]
+    fn the_seed_shape_without_a_room_is_a_send_to_general(
         username in valid_username(),
         message in valid_message(),
-        extra in prop::option::of((select(vec!["room", "client_id", "extra"]), field_value())),
     ) {
-        let mut frame = json!({"username": username, "message": message});
-        if let Some((key, value)) = extra {
-            frame[key] = value;
-        }
-        let text = frame.to_string();
-        let Outcome::Decoded(decoded, validated) = run(&text) else {
+        let text = json!({"username": username, "message": message}).to_string();
+        let Outcome::Decoded(_, validated) = run(&text) else {
             return Err(TestCaseError::fail(format!("{text} was refused")));
         };
-        prop_assert_eq!(decoded, ClientMsg::Send {
-            room: None,
-            username: Some(username),
-            message,
-            client_id: None,
-        });
-        let request = validated.unwrap();
-        let Request::Send { room, client_id, .. } = request else {
-            return Err(TestCaseError::fail("not a send"));
+        let Ok(Request::Send { room, client_id, .. }) = validated else {
+            return Err(TestCaseError::fail("not a valid send"));
         };
         prop_assert_eq!(room.as_str(), DEFAULT_ROOM);
         prop_assert_eq!(client_id, None);

@@ -2,8 +2,11 @@
 //!
 //! Frames are JSON objects tagged by `"type"` ([`ClientMsg`]). One untagged shape is accepted
 //! too: the seed lecture's `{"username": ..., "message": ...}` ([`SeedMsg`]), a chat message to
-//! [`crate::DEFAULT_ROOM`]. Fields arrive as raw strings so that a server can say precisely which
-//! one is wrong; [`ClientMsg::validate`] turns them into a [`Request`] of validated values.
+//! [`crate::DEFAULT_ROOM`]. It is exactly a `send`: the `send` fields it may carry (`room`,
+//! `client_id`) are honoured and validated like a `send`'s, so a snippet grown by one field
+//! behaves as it reads; any other field is ignored, as the lecture's page may add its own. Fields
+//! arrive as raw strings so that a server can say precisely which one is wrong;
+//! [`ClientMsg::validate`] turns them into a [`Request`] of validated values.
 
 use crate::{ClientId, ClientToken, MessageText, RoomName, Username, ValidationError};
 use serde::{Deserialize, Serialize};
@@ -60,22 +63,30 @@ pub enum ClientMsg {
     },
 }
 
-/// The seed lecture's message: `{"username": ..., "message": ...}` with no `type`.
+/// The seed lecture's message: `{"username": ..., "message": ...}` with no `type`, plus the
+/// optional fields of a `send`. Unknown fields are ignored (no `deny_unknown_fields`): the
+/// lecture's snippet is the compatibility floor, and pages built on it may add their own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedMsg {
     /// Who posts it.
     pub username: String,
     /// The text.
     pub message: String,
+    /// Target room, as in a `send`; [`crate::DEFAULT_ROOM`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    /// Idempotency key, as in a `send`: a retry with the same id stores nothing new.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 impl From<SeedMsg> for ClientMsg {
     fn from(seed: SeedMsg) -> Self {
         ClientMsg::Send {
-            room: None,
+            room: seed.room,
             username: Some(seed.username),
             message: seed.message,
-            client_id: None,
+            client_id: seed.client_id,
         }
     }
 }
@@ -223,6 +234,31 @@ mod tests {
                 text: MessageText::parse("hi").unwrap(),
                 client_id: None,
             }
+        );
+    }
+
+    #[test]
+    fn the_seed_shape_honours_the_send_fields_it_carries() {
+        let seed: SeedMsg = serde_json::from_str(
+            r#"{"username":"alice","message":"hi","room":"random","client_id":"x","extra":1}"#,
+        )
+        .unwrap();
+        let Request::Send {
+            room, client_id, ..
+        } = ClientMsg::from(seed).validate().unwrap()
+        else {
+            panic!("the seed shape is a send");
+        };
+        assert_eq!(room.as_str(), "random");
+        assert_eq!(client_id, Some(ClientId::parse("x").unwrap()));
+        let bad: SeedMsg =
+            serde_json::from_str(r#"{"username":"a","message":"b","room":"Not A Room"}"#).unwrap();
+        assert_eq!(
+            ClientMsg::from(bad).validate().unwrap_err().code(),
+            ErrorCode::InvalidRoom
+        );
+        assert!(
+            serde_json::from_str::<SeedMsg>(r#"{"username":"a","message":"b","room":5}"#).is_err()
         );
     }
 

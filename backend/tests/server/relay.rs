@@ -45,6 +45,70 @@ async fn seed_shaped_message_reaches_every_client_as_a_stored_record() {
 }
 
 #[tokio::test]
+async fn the_seed_shape_with_a_room_posts_to_that_room_and_not_to_general() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir).await;
+    let (mut seed, _) = Client::join(&server.ws_url("")).await;
+    let (mut in_random, _) = Client::join(&server.ws_url("?room=random")).await;
+    seed.send_text(r#"{"username":"alice","message":"over here","room":"random"}"#)
+        .await;
+    let chat = in_random.recv_type("chat").await;
+    assert_eq!(chat["room"], "random");
+    assert_eq!(chat["message"], "over here");
+    // The sender is not a member of `random`, so it gets the record as its confirmation;
+    // `general`, where it is a member, got nothing.
+    assert_eq!(seed.recv_type("chat").await, chat);
+    let (status, general) = server.get_json("/api/rooms/general/messages").await;
+    assert_eq!((status, general), (200, json!([])));
+}
+
+#[tokio::test]
+async fn a_retried_seed_shape_with_a_client_id_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir).await;
+    let (mut seed, _) = Client::join(&server.ws_url("")).await;
+    let frame = r#"{"username":"alice","message":"once","client_id":"x"}"#;
+    seed.send_text(frame).await;
+    let first = seed.recv_type("chat").await;
+    seed.send_text(frame).await;
+    let again = seed.recv_type("chat").await;
+    assert_eq!(
+        again, first,
+        "the retry answers with the record stored the first time"
+    );
+    assert_eq!(first["client_id"], "x");
+    let (_, stored) = server.get_json("/api/rooms/general/messages").await;
+    assert_eq!(stored.as_array().map(Vec::len), Some(1), "{stored}");
+}
+
+#[tokio::test]
+async fn the_seed_shape_gets_the_same_error_frames_as_a_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir).await;
+    let (mut seed, _) = Client::join(&server.ws_url("")).await;
+    let cases = [
+        (r#""room":"Not A Room""#, "invalid_room"),
+        (r#""client_id":"""#, "invalid_client_id"),
+        (r#""room":5"#, "bad_message"),
+    ];
+    for (field, code) in cases {
+        let mut answers = Vec::new();
+        for tag in ["", r#""type":"send","#] {
+            seed.send_text(&format!(
+                r#"{{{tag}"username":"alice","message":"hi",{field}}}"#
+            ))
+            .await;
+            let error = seed.recv_type("error").await;
+            assert_eq!(error["code"], code, "{field} with {tag:?}: {error}");
+            answers.push(error);
+        }
+        for key in ["code", "room", "client_id"] {
+            assert_eq!(answers[0][key], answers[1][key], "{key} for {field}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn both_clients_can_talk_and_ids_increase_strictly() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir).await;
