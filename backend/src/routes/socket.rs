@@ -1,13 +1,16 @@
 //! `GET /socket`: the WebSocket endpoint.
 //!
 //! Validates the query (`room`, `after`, `username`) before upgrading, so a bad one is a plain
-//! 400 rather than a socket that opens only to fail. Then it upgrades with actix-ws, caps frame
-//! and message size, and hands the connection to a [`Session`] task; the 101 goes back at once.
+//! 400 rather than a socket that opens only to fail. A connection without `after` asks for
+//! live messages from the moment it opens: the room's head is read *before* the 101 goes out,
+//! and the session delivers everything stored after it, so a message sent right after the
+//! client's `onopen` is never lost to the time the session takes to join. Then it upgrades with
+//! actix-ws, caps frame and message size, and hands the connection to a [`Session`] task.
 
 use super::{AppState, error::ApiFailure};
 use crate::{
     admission::{Permit, Refusal},
-    session::{JoinRequest, Session},
+    session::{JoinRequest, LiveFrom, Session},
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chinwag_shared::{ClientToken, ErrorCode, MAX_FRAME_BYTES, RoomName, Username};
@@ -34,6 +37,7 @@ impl SocketQuery {
             username: self.username.as_deref().map(Username::parse).transpose()?,
             token: self.token.as_deref().map(ClientToken::parse).transpose()?,
             epoch: self.epoch,
+            live_from: LiveFrom::Join,
         })
     }
 }
@@ -46,8 +50,17 @@ pub async fn socket(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
     state.allowed_origins.check(&request)?;
-    let initial = query.into_inner().initial_join()?;
+    let mut initial = query.into_inner().initial_join()?;
     let permit = admit(&request, &state)?;
+    if initial.after.is_none() {
+        initial.live_from = match state.hub.head(&initial.room).await {
+            Ok(head) => LiveFrom::Head(head),
+            Err(err) => {
+                tracing::warn!(error = %err, room = %initial.room, "room head unreadable at upgrade");
+                LiveFrom::Unknown
+            }
+        };
+    }
     let client = state.trusted_proxies.client_ip(&request);
     let (response, ws, stream) = actix_ws::handle(&request, body)?;
     let frames = stream

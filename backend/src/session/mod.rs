@@ -6,9 +6,12 @@
 //! close, shutdown, overflow or idle timeout, each with its own close code ([`Ending`]).
 //!
 //! Ordering: the session keeps a cursor per joined room — the newest id it has sent. A join
-//! registers with the hub *before* reading the store, so every record is either replayed from
+//! reads the room's head (or takes the client's `after`), *then* registers with the hub, then
+//! reads the store past its cursor, so every record past the cursor is either replayed from
 //! the store or arrives through the outbox; the cursor drops whatever was already sent and a
-//! jump in ids is filled from the store. Hence no gap and no duplicate, even mid-replay.
+//! jump in ids is filled from the store. Hence no gap and no duplicate, even mid-replay. "Live
+//! from now" is a cursor at the head read when "now" began ([`LiveFrom`]): before the 101 for
+//! the connection's own join, so nothing stored after `onopen` fired is missed.
 //! Leaving rooms happens in `Drop`, so every exit path — including a dropped TCP connection —
 //! releases the session at once.
 
@@ -20,7 +23,7 @@ use crate::{
     admission::Permit,
     fanout::{Frame, encode},
     hub::{Hub, rooms::SessionId},
-    store::{Appended, Epoch, NewMessage, Page, StoreError},
+    store::{Appended, Epoch, NewMessage, Page, RoomHead, StoreError},
 };
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
@@ -74,6 +77,24 @@ pub struct JoinRequest {
     pub token: Option<ClientToken>,
     /// The history epoch `after` belongs to, if the client knows it.
     pub epoch: Option<String>,
+    /// Where "live from now" starts when `after` is `None`.
+    pub live_from: LiveFrom,
+}
+
+/// Where a join without `after` ("live messages only") starts: at the room's head as read at
+/// the moment the client's "now" began. Every message stored after that head is delivered,
+/// through the store if it was published before the session registered with the room, else
+/// through the outbox. Reading the head only after registering would lose the messages
+/// published in between (delivered, then dropped by the cursor as "already sent").
+#[derive(Debug, Clone)]
+pub enum LiveFrom {
+    /// Read when the session handles the join: for a `join` frame, after the server read it.
+    Join,
+    /// Read before the 101 went out, so "now" is the moment the client's `onopen` fired.
+    Head(RoomHead),
+    /// The read before the 101 failed: the join fails as `unavailable`, like a failed read
+    /// on join, and the client learns it instead of silently missing what came in between.
+    Unknown,
 }
 
 /// How far a joined room has been sent to this client, and in which history.
@@ -436,6 +457,7 @@ impl Session {
                     username,
                     token,
                     epoch,
+                    live_from: LiveFrom::Join,
                 };
                 self.join(request).await
             }
@@ -552,6 +574,7 @@ impl Session {
             username,
             token,
             epoch,
+            live_from,
         } = request;
         if self.token.is_none() {
             self.token = token;
@@ -576,8 +599,20 @@ impl Session {
             frame.room = Some(room.to_string());
             return self.send_error(frame).await;
         }
-        // Register first, then read the store: every record is then either in what we read or
-        // still to come through the outbox (see the module doc).
+        // Read the head *before* registering: every record past it is then either read by
+        // the catch-up below or still to come through the outbox (see the module doc).
+        let head = match (after, live_from) {
+            (None, LiveFrom::Head(head)) => Ok(head),
+            (None, LiveFrom::Unknown) => Err(None),
+            (Some(_), _) | (None, LiveFrom::Join) => self.hub.head(&room).await.map_err(Some),
+        };
+        let head = match head {
+            Ok(head) => head,
+            Err(err) => {
+                tracing::warn!(session = self.id, error = ?err, "join failed");
+                return self.send_unavailable(&room).await;
+            }
+        };
         let joined = self.hub.join(
             &room,
             self.id,
@@ -591,14 +626,6 @@ impl Session {
             (Err(_), Some(name)) => return self.send_error(name_taken(&room, &name)).await,
             (Err(_), None) => return Ok(()),
         }
-        let head = match self.hub.head(&room).await {
-            Ok(head) => head,
-            Err(err) => {
-                self.hub.leave(&room, self.id);
-                tracing::warn!(session = self.id, error = %err, "join failed");
-                return self.send_unavailable(&room).await;
-            }
-        };
         let mut after = after;
         if is_stale(epoch.as_deref(), &head.epoch) {
             // The client's ids belong to a history this store no longer has.

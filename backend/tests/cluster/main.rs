@@ -8,6 +8,7 @@
 
 mod failover;
 mod front;
+mod live_from_open;
 mod order;
 mod outage;
 mod presence;

@@ -12,6 +12,7 @@ mod handshake;
 mod history;
 mod hostile;
 mod idempotency;
+mod live_from_open;
 mod metrics;
 mod polling;
 mod presence;

@@ -332,3 +332,76 @@ pub fn chat_ids(frames: &[Value]) -> Vec<u64> {
         .map(|frame| frame["id"].as_u64().expect("chat id is a u64"))
         .collect()
 }
+
+/// How the message of a "connect, then someone else sends" round is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendVia {
+    /// A `send` frame from a client that is already connected.
+    Socket,
+    /// `POST /api/rooms/{room}/messages`.
+    Http,
+}
+
+/// Runs `rounds` back-to-back rounds of: a client opens a socket on `listen` with no `after`
+/// (the seed page's "live messages only"), and the moment its handshake completes someone else
+/// sends a message through `send`. Returns how many listeners never received that message:
+/// "live from now" means every message stored after `onopen` fired. Each round uses a fresh
+/// room, so the join's first store read is a cold one, as on a freshly started server.
+pub async fn missed_after_open(
+    listen: &Server,
+    send: &Server,
+    via: SendVia,
+    rounds: usize,
+) -> usize {
+    let mut sender = match via {
+        SendVia::Socket => Some(
+            Client::join(&send.ws_url("?room=lobby&username=sender"))
+                .await
+                .0,
+        ),
+        SendVia::Http => None,
+    };
+    // Rooms are fresh in every call too, so that a test may run several on one store.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut missed = 0;
+    for round in 0..rounds {
+        let room = format!("open-{}-{call}-{round}", via_label(via));
+        let mut listener = Client::connect(&listen.ws_url(&format!("?room={room}"))).await;
+        let text = format!("sent right after open {round}");
+        match sender.as_mut() {
+            Some(socket) => {
+                socket.post(&room, "sender", &text).await;
+            }
+            None => {
+                let body = serde_json::json!({"username": "sender", "message": text});
+                let (status, _) = send
+                    .post_json(&format!("/api/rooms/{room}/messages"), body, &[])
+                    .await;
+                assert_eq!(status, 201, "the post was stored");
+            }
+        }
+        // The message is confirmed, so it is stored: it must reach the listener. Waiting
+        // for it with a short bound keeps a miss from costing the whole suite's patience.
+        let arrived = tokio::time::timeout(Duration::from_secs(3), async {
+            loop {
+                let frame = listener.recv().await;
+                if frame["type"] == "chat" && frame["message"] == text.as_str() {
+                    return;
+                }
+            }
+        })
+        .await;
+        if arrived.is_err() {
+            missed += 1;
+        }
+    }
+    missed
+}
+
+fn via_label(via: SendVia) -> &'static str {
+    match via {
+        SendVia::Socket => "ws",
+        SendVia::Http => "http",
+    }
+}
