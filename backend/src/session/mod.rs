@@ -370,11 +370,10 @@ impl Session {
             Some(Err(err)) => return Err(Ending::Protocol(err)),
         };
         self.last_heard = Instant::now();
-        // Pings count too: each costs the server a pong, so a ping flood is a flood.
-        if matches!(
-            message,
-            AggregatedMessage::Text(_) | AggregatedMessage::Binary(_) | AggregatedMessage::Ping(_)
-        ) {
+        // Every frame counts, control frames too: a ping costs the server a pong, and an
+        // unrequested pong (RFC 6455 §5.5.3 allows them) still costs a wake-up; a flood of
+        // either is a flood. The pong answering each heartbeat is one token per interval.
+        if !matches!(message, AggregatedMessage::Close(_)) {
             match self.rate.check(self.last_heard) {
                 Verdict::Allow => {}
                 Verdict::Refuse => return self.refuse_over_rate(&message).await,

@@ -2,7 +2,7 @@
 //! by a liveness check — after the abuse, two fresh clients still chat.
 
 use crate::{
-    raw::{BINARY, CONTINUATION, FIN, PING, RawClient, TEXT, handshake_status},
+    raw::{BINARY, CONTINUATION, FIN, PING, PONG, RawClient, TEXT, handshake_status},
     support::{Client, NO_RATE_LIMIT, Server, WAIT},
 };
 use serde_json::json;
@@ -358,6 +358,31 @@ async fn a_ping_flood_counts_against_the_rate_and_is_closed_with_1008() {
     let mut flooder = RawClient::open(&server, "").await;
     for _ in 0..200 {
         flooder.send_frame(FIN | PING, b"are you there", true).await;
+    }
+    assert_eq!(flooder.close_code().await, 1008);
+    two_fresh_clients_still_chat(&server).await;
+}
+
+#[tokio::test]
+async fn an_unrequested_pong_flood_counts_against_the_rate_and_is_closed_with_1008() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        &[
+            "--rate-per-sec",
+            "5",
+            "--rate-burst",
+            "10",
+            "--rate-abuse-allowance",
+            "20",
+        ],
+    )
+    .await;
+    let mut flooder = RawClient::open(&server, "").await;
+    // RFC 6455 §5.5.3 allows unsolicited pongs, but each still costs the server a wake-up:
+    // a flood of them used a whole core and was never closed.
+    for _ in 0..200 {
+        flooder.send_frame(FIN | PONG, b"unasked", true).await;
     }
     assert_eq!(flooder.close_code().await, 1008);
     two_fresh_clients_still_chat(&server).await;

@@ -12,6 +12,7 @@ pub const TEXT: u8 = 0x1;
 pub const BINARY: u8 = 0x2;
 pub const CONTINUATION: u8 = 0x0;
 pub const PING: u8 = 0x9;
+pub const PONG: u8 = 0xA;
 pub const FIN: u8 = 0x80;
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
