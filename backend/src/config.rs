@@ -93,6 +93,12 @@ pub struct Config {
     #[arg(long, env = "CHINWAG_WORKERS", default_value_t = 0)]
     pub workers: usize,
 
+    /// Bytes of recent messages held in memory, over all rooms, so that resumes and
+    /// long-polls of the last few seconds skip the store. One room holds at most a sixteenth;
+    /// the rooms published to least recently are forgotten first. 64 MiB by default.
+    #[arg(long, env = "CHINWAG_RECENT_TAIL_BYTES", default_value_t = crate::hub::recent::DEFAULT_BUDGET_BYTES)]
+    pub recent_tail_bytes: usize,
+
     /// Seconds a graceful shutdown waits for connections to finish before dropping them.
     #[arg(long, env = "CHINWAG_SHUTDOWN_TIMEOUT_SECS", default_value_t = 5)]
     pub shutdown_timeout_secs: u64,

@@ -47,6 +47,10 @@ pub struct Metrics {
     pub long_polls_waiting: Gauge,
     /// 1 while the store answers (the readiness probe's view), else 0; set at each scrape.
     pub store_ready: Gauge,
+    /// Rooms the long-poll waiter table holds; set at each scrape.
+    pub long_poll_rooms: Gauge,
+    /// Bytes held by the in-memory tails of recent messages; set at each scrape.
+    pub recent_tail_bytes: Gauge,
 }
 
 impl Default for Metrics {
@@ -65,8 +69,20 @@ impl Default for Metrics {
             ]),
             long_polls_waiting: Gauge::default(),
             store_ready: Gauge::default(),
+            long_poll_rooms: Gauge::default(),
+            recent_tail_bytes: Gauge::default(),
             registry: Registry::default(),
         };
+        registry.register(
+            "long_poll_rooms",
+            "Rooms somebody long-polls now (entries of the waiter table)",
+            metrics.long_poll_rooms.clone(),
+        );
+        registry.register(
+            "recent_tail_bytes",
+            "Bytes of recent messages held in memory for resumes (bounded by --recent-tail-bytes)",
+            metrics.recent_tail_bytes.clone(),
+        );
         registry.register(
             "long_polls_waiting",
             "Long-poll requests waiting for a message now",

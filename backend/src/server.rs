@@ -47,6 +47,7 @@ pub async fn serve(
                 node: Arc::from(node.as_str()),
                 history_max_len: config.history_max_len,
                 timeout: Duration::from_millis(config.redis_timeout_ms.max(1)),
+                recent_tail_bytes: config.recent_tail_bytes,
             };
             cluster::redis_hub(&cluster, metrics, &engine_stop)?
         }
@@ -117,7 +118,7 @@ pub async fn serve(
 
 /// The single-node engine: SQLite log, in-process fan-out, local presence.
 fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Hub>, StoreError> {
-    let rooms = Arc::new(Rooms::default());
+    let rooms = Arc::new(Rooms::new(config.recent_tail_bytes));
     let fanout: Arc<dyn Fanout> = Arc::new(LocalFanout::new(Arc::clone(&rooms)));
     let store = Arc::new(SqliteStore::open(&config.db, Arc::clone(&fanout))?);
     let presence = Arc::new(LocalPresence::new(Arc::clone(&rooms), Arc::clone(&fanout)));

@@ -48,6 +48,8 @@ pub struct ClusterConfig {
     pub history_max_len: u64,
     /// Deadline of each Redis command.
     pub timeout: Duration,
+    /// Byte budget of the recent tails kept in memory (`--recent-tail-bytes`).
+    pub recent_tail_bytes: usize,
 }
 
 /// A hub on the Redis engine. Its background tasks (subscriber, event publisher, presence,
@@ -58,7 +60,7 @@ pub fn redis_hub(
     stop: &CancellationToken,
 ) -> Result<Arc<Hub>, StoreError> {
     let link = Link::new(&config.url, config.timeout)?;
-    let rooms = Arc::new(Rooms::default());
+    let rooms = Arc::new(Rooms::new(config.recent_tail_bytes));
     let subscribed = Arc::new(AtomicBool::new(false));
     let store: Arc<dyn Store> = Arc::new(RedisStore::new(
         link.clone(),

@@ -116,8 +116,18 @@ impl Hub {
 
     /// A receiver of the newest id published in `room`, for long-polling: subscribe first,
     /// then read the store, then wait for the value to pass what was read.
-    pub fn watch(&self, room: &RoomName) -> tokio::sync::watch::Receiver<u64> {
+    pub fn watch(&self, room: &RoomName) -> waiters::Waiter {
         self.rooms.waiters().subscribe(room)
+    }
+
+    /// Rooms the long-poll waiter table holds now (rooms somebody waits on).
+    pub fn long_poll_rooms(&self) -> usize {
+        self.rooms.waiters().rooms_watched()
+    }
+
+    /// Bytes the in-memory tails of recent messages hold now.
+    pub fn recent_bytes(&self) -> usize {
+        self.rooms.recent().bytes()
     }
 
     /// Whether `session` receives `room`'s frames.

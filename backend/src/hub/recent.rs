@@ -12,6 +12,12 @@
 //! the session or already here when the session looks (the same argument as for the store;
 //! see `session`). A tail only ever holds consecutive ids of one epoch; a gap or a new epoch
 //! starts it afresh.
+//!
+//! Bounds: by count ([`FRAMES_PER_ROOM`] frames in each of [`ROOMS`] rooms) and by bytes. A
+//! count alone is not a bound: 256 messages of 4,000 emoji in each of 64 rooms held 783 MB. So
+//! every entry is charged what it holds (the frame's text and the record's strings), a room's
+//! tail drops its oldest frames past a sixteenth of the budget, and the whole stays within
+//! the budget (`--recent-tail-bytes`) by forgetting the stalest rooms first.
 
 use crate::{
     fanout::Frame,
@@ -29,15 +35,44 @@ pub const FRAMES_PER_ROOM: usize = 256;
 /// Rooms kept; past it, the room published to least recently is forgotten.
 pub const ROOMS: usize = 256;
 
+/// The default byte budget of all tails together (`--recent-tail-bytes`).
+pub const DEFAULT_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+
+/// What an entry costs beyond its strings: the frame, the record, their `Arc`s and the
+/// queue slot, rounded up.
+const ENTRY_OVERHEAD_BYTES: usize = 256;
+
+/// The bytes an entry holds: the encoded frame and the record's strings.
+fn cost(frame: &Frame, record: &ChatRecord) -> usize {
+    ENTRY_OVERHEAD_BYTES
+        + frame.text.len()
+        + record.message.len()
+        + record.username.as_str().len()
+        + record.room.as_str().len()
+        + record.client_id.as_ref().map_or(0, |id| id.as_str().len())
+}
+
 /// One room's newest frames: consecutive ids, oldest first.
 struct Tail {
     epoch: Epoch,
     frames: VecDeque<(Arc<Frame>, Arc<ChatRecord>)>,
+    /// What `frames` hold, by [`cost`].
+    bytes: usize,
     /// When it was last published to, in pushes since start (for eviction).
     touched: u64,
 }
 
 impl Tail {
+    /// Drops the oldest entry; what it cost.
+    fn pop_oldest(&mut self) -> usize {
+        let freed = self
+            .frames
+            .pop_front()
+            .map_or(0, |(frame, record)| cost(&frame, &record));
+        self.bytes -= freed;
+        freed
+    }
+
     fn last_id(&self) -> Option<u64> {
         self.frames.back().and_then(|(frame, _)| frame.id)
     }
@@ -70,17 +105,46 @@ impl Tail {
 }
 
 /// The tails of the busiest rooms.
-#[derive(Default)]
 pub struct Recent {
-    tails: Mutex<HashMap<RoomName, Tail>>,
+    held: Mutex<Held>,
     pushes: std::sync::atomic::AtomicU64,
+    /// Bytes all tails may hold together.
+    budget: usize,
+}
+
+/// The tails and what they hold, under one lock.
+#[derive(Default)]
+struct Held {
+    tails: HashMap<RoomName, Tail>,
+    /// The sum of the tails' `bytes`.
+    bytes: usize,
+}
+
+impl Default for Recent {
+    fn default() -> Self {
+        Self::new(DEFAULT_BUDGET_BYTES)
+    }
 }
 
 impl Recent {
-    fn lock(&self) -> MutexGuard<'_, HashMap<RoomName, Tail>> {
-        self.tails
+    /// Tails that hold at most `budget` bytes together.
+    pub fn new(budget: usize) -> Self {
+        Self {
+            held: Mutex::default(),
+            pushes: std::sync::atomic::AtomicU64::new(0),
+            budget,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Held> {
+        self.held
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What all tails hold now, in bytes.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     /// Appends a chat frame (others are ignored) to its room's tail.
@@ -95,31 +159,45 @@ impl Recent {
         let touched = self
             .pushes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut tails = self.lock();
-        if !tails.contains_key(&frame.room) && tails.len() >= ROOMS {
-            evict_stalest(&mut tails);
+        let entry_bytes = cost(frame, &record);
+        let room_budget = self.budget / 16;
+        let mut held = self.lock();
+        if !held.tails.contains_key(&frame.room) && held.tails.len() >= ROOMS {
+            held.evict_stalest();
         }
+        let Held { tails, bytes } = &mut *held;
         let tail = tails.entry(frame.room.clone()).or_insert_with(|| Tail {
             epoch: Arc::clone(epoch),
             frames: VecDeque::new(),
+            bytes: 0,
             touched,
         });
         let follows = tail.epoch == *epoch && tail.last_id().is_none_or(|last| id == last + 1);
         if !follows {
+            *bytes -= tail.bytes;
             tail.frames.clear();
+            tail.bytes = 0;
             tail.epoch = Arc::clone(epoch);
         }
         if tail.frames.len() == FRAMES_PER_ROOM {
-            tail.frames.pop_front();
+            *bytes -= tail.pop_oldest();
+        }
+        while !tail.frames.is_empty() && tail.bytes + entry_bytes > room_budget {
+            *bytes -= tail.pop_oldest();
         }
         tail.frames.push_back((Arc::clone(frame), record));
+        tail.bytes += entry_bytes;
+        *bytes += entry_bytes;
         tail.touched = touched;
+        while held.bytes > self.budget && held.tails.len() > 1 {
+            held.evict_stalest();
+        }
     }
 
     /// The room's newest id and epoch, if a tail is held for it.
     pub fn head(&self, room: &RoomName) -> Option<RoomHead> {
-        let tails = self.lock();
-        let tail = tails.get(room)?;
+        let held = self.lock();
+        let tail = held.tails.get(room)?;
         Some(RoomHead {
             last_id: tail.last_id()?,
             epoch: Arc::clone(&tail.epoch),
@@ -135,8 +213,8 @@ impl Recent {
         upto: u64,
         limit: usize,
     ) -> Option<(Epoch, Vec<Arc<Frame>>)> {
-        let tails = self.lock();
-        let tail = tails.get(room)?;
+        let held = self.lock();
+        let tail = held.tails.get(room)?;
         let frames = tail
             .range(after, upto, limit)?
             .map(|(frame, _)| Arc::clone(frame))
@@ -152,8 +230,8 @@ impl Recent {
         after: u64,
         limit: usize,
     ) -> Option<(Epoch, Vec<ChatRecord>)> {
-        let tails = self.lock();
-        let tail = tails.get(room)?;
+        let held = self.lock();
+        let tail = held.tails.get(room)?;
         let records = tail
             .range(after, u64::MAX, limit)?
             .map(|(_, record)| ChatRecord::clone(record))
@@ -174,13 +252,17 @@ fn record_of(frame: &Frame) -> Option<Arc<ChatRecord>> {
     }
 }
 
-fn evict_stalest(tails: &mut HashMap<RoomName, Tail>) {
-    let stalest = tails
-        .iter()
-        .min_by_key(|(_, tail)| tail.touched)
-        .map(|(room, _)| room.clone());
-    if let Some(room) = stalest {
-        tails.remove(&room);
+impl Held {
+    /// Forgets the room published to least recently.
+    fn evict_stalest(&mut self) {
+        let stalest = self
+            .tails
+            .iter()
+            .min_by_key(|(_, tail)| tail.touched)
+            .map(|(room, _)| room.clone());
+        if let Some(tail) = stalest.and_then(|room| self.tails.remove(&room)) {
+            self.bytes -= tail.bytes;
+        }
     }
 }
 
@@ -250,6 +332,68 @@ mod tests {
         assert_eq!((&*epoch, ids(&frames)), ("new", vec![1]));
     }
 
+    fn heavy_chat(room: &str, id: u64, epoch: &Epoch) -> Arc<Frame> {
+        let record = ChatRecord {
+            id,
+            room: RoomName::parse(room).unwrap(),
+            username: Username::parse("u").unwrap(),
+            message: "😀".repeat(chinwag_shared::MAX_MESSAGE_CHARS),
+            ts: id,
+            client_id: None,
+        };
+        Frame::chat(&record, epoch)
+    }
+
+    #[test]
+    fn heavy_messages_are_held_within_the_byte_budget() {
+        let budget = 4 * 1024 * 1024;
+        let recent = Recent::new(budget);
+        let epoch: Epoch = "e".into();
+        // The measured case at a smaller scale: by count alone, 24 rooms of 40 of the longest
+        // messages would hold 24 × 40 × ~32 KB ≈ 30 MB.
+        for n in 0..24 {
+            for id in 1..=40 {
+                recent.push(&heavy_chat(&format!("room{n}"), id, &epoch));
+            }
+            assert!(recent.bytes() <= budget, "{} > {budget}", recent.bytes());
+        }
+        let held = recent.lock();
+        let summed: usize = held.tails.values().map(|tail| tail.bytes).sum();
+        assert_eq!(
+            held.bytes, summed,
+            "the running total is the sum of the tails"
+        );
+        for tail in held.tails.values() {
+            assert!(tail.bytes <= budget / 16, "one room holds {}", tail.bytes);
+        }
+        drop(held);
+        let newest = RoomName::parse("room23").unwrap();
+        let (_, frames) = recent.frames(&newest, 39, u64::MAX, 10).unwrap();
+        assert_eq!(ids(&frames), [40], "the newest room's newest frame is held");
+    }
+
+    #[test]
+    fn forgetting_a_room_or_restarting_a_tail_gives_its_bytes_back() {
+        let recent = Recent::default();
+        let (old, new): (Epoch, Epoch) = ("old".into(), "new".into());
+        for id in 1..=10 {
+            recent.push(&chat("r", id, &old));
+        }
+        let ten = recent.bytes();
+        assert!(ten > 0);
+        recent.push(&chat("r", 1, &new));
+        assert!(
+            recent.bytes() < ten / 5,
+            "the old epoch's frames are no longer charged"
+        );
+        for n in 0..=ROOMS {
+            recent.push(&chat(&format!("room{n}"), 1, &old));
+        }
+        let held = recent.lock();
+        let summed: usize = held.tails.values().map(|tail| tail.bytes).sum();
+        assert_eq!(held.bytes, summed);
+    }
+
     #[test]
     fn memory_stays_bounded() {
         let recent = Recent::default();
@@ -264,7 +408,7 @@ mod tests {
         for n in 0..=ROOMS {
             recent.push(&chat(&format!("room{n}"), 1, &epoch));
         }
-        assert_eq!(recent.lock().len(), ROOMS);
+        assert_eq!(recent.lock().tails.len(), ROOMS);
         assert!(recent.head(&room).is_none(), "the stalest room went first");
     }
 }

@@ -116,6 +116,15 @@ pub struct Rooms {
 }
 
 impl Rooms {
+    /// An empty registry whose recent tails hold at most `recent_bytes`.
+    pub fn new(recent_bytes: usize) -> Self {
+        Self {
+            rooms: Mutex::default(),
+            waiters: Waiters::default(),
+            recent: Recent::new(recent_bytes),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<RoomName, Room>> {
         // A panic while holding this lock cannot leave a map half-updated in a way that
         // matters more than losing the whole server, so recover the data and carry on.

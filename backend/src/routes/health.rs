@@ -36,6 +36,13 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let metrics = state.hub.metrics();
     metrics.store_ready.set(i64::from(state.hub.ready()));
+    let gauge = |value: usize| i64::try_from(value).unwrap_or(i64::MAX);
+    metrics
+        .long_poll_rooms
+        .set(gauge(state.hub.long_poll_rooms()));
+    metrics
+        .recent_tail_bytes
+        .set(gauge(state.hub.recent_bytes()));
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(metrics.render())

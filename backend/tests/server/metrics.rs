@@ -1,13 +1,6 @@
 //! `/metrics`: Prometheus text that moves with real traffic.
 
-use crate::support::{Client, Server};
-
-/// The value of the sample line `name` (exact, labels included).
-fn sample(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
-}
+use crate::support::{Client, Server, sample};
 
 #[tokio::test]
 async fn metrics_count_connections_messages_errors_and_store_latency() {

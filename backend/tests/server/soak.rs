@@ -18,7 +18,7 @@
 
 use crate::{
     raw::{RawClient, Received},
-    support::{Client, Server, WAIT},
+    support::{Client, Server, WAIT, memory_kib},
 };
 use futures_util::{SinkExt, StreamExt, stream::SplitSink, stream::SplitStream};
 use serde_json::{Value, json};
@@ -628,16 +628,6 @@ async fn drain(raw: &mut RawClient) -> (u64, Received) {
         }
     }
     panic!("a never-ending stream for a client that never read");
-}
-
-/// A field of `/proc/<pid>/status` in KiB (`VmRSS`, `VmHWM`).
-fn memory_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().strip_suffix("kB")?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
 
 async fn room_last_id(server: &Server) -> u64 {
