@@ -70,6 +70,21 @@ pub struct Config {
     #[arg(long, env = "CHINWAG_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
     pub max_connections_per_ip: usize,
 
+    /// Plain HTTP requests one client address may have in flight at once; more get 429.
+    /// A browser keeps at most six; a crowd behind one NAT needs more.
+    #[arg(long, env = "CHINWAG_MAX_REQUESTS_PER_IP", default_value_t = 64)]
+    pub max_requests_per_ip: usize,
+
+    /// Long-polls one client address may hold at once; more get 429. Each also counts as a
+    /// connection against `--max-connections` and `--max-connections-per-ip`.
+    #[arg(long, env = "CHINWAG_MAX_LONG_POLLS_PER_IP", default_value_t = 32)]
+    pub max_long_polls_per_ip: usize,
+
+    /// Seconds a request with a body (a POST) has to arrive whole and be answered; slower
+    /// ones get 408 and their connection is closed, so a trickled body cannot hold it.
+    #[arg(long, env = "CHINWAG_BODY_TIMEOUT_SECS", default_value_t = 10)]
+    pub body_timeout_secs: u64,
+
     /// Connections the kernel queues while they wait to be accepted. A burst of reconnects
     /// beyond it costs each dropped client a one-second retry (the OS caps it at somaxconn).
     #[arg(long, env = "CHINWAG_LISTEN_BACKLOG", default_value_t = 4096)]

@@ -12,7 +12,12 @@ use crate::{
     fanout::{Fanout, local::LocalFanout},
     hub::{Hub, presence::LocalPresence, rooms::Rooms},
     metrics::Metrics,
-    routes::{self, AppState, client_ip::TrustedProxies, origin::AllowedOrigins},
+    routes::{
+        self, AppState,
+        client_ip::TrustedProxies,
+        origin::AllowedOrigins,
+        request_limit::{RequestLimits, count_connection},
+    },
     store::{StoreError, sqlite::SqliteStore},
 };
 use actix_web::{App, HttpResponse, web};
@@ -62,7 +67,21 @@ pub async fn serve(
         allowed_origins: AllowedOrigins(config.allowed_origins.clone()),
         post_limits: routes::post_limit::PostLimits::new(config.session_limits()),
         trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
+        request_limits: RequestLimits::new(
+            config.max_requests_per_ip,
+            config.max_long_polls_per_ip,
+            Duration::from_secs(config.body_timeout_secs.max(1)),
+        ),
     });
+    // Every TCP connection of an address is either a socket or long-poll (capped per
+    // address) or a plain request (capped in flight), so together they bound its connections.
+    let tcp_connections = Arc::new(Admission::new(
+        usize::MAX,
+        config
+            .max_connections_per_ip
+            .saturating_add(config.max_requests_per_ip),
+    ));
+    let trusted = config.trusted_proxies.clone();
     let static_dir = config
         .static_dir
         .is_dir()
@@ -95,11 +114,22 @@ pub async fn serve(
             .wrap(actix_web::middleware::from_fn(
                 routes::origin::guard_unsafe_methods,
             ))
+            .wrap(actix_web::middleware::from_fn(
+                routes::request_limit::limit_requests,
+            ))
             .app_data(app_state.clone())
             .configure(routes::configure)
             .configure(|cfg| serve_frontend(cfg, static_dir.clone()))
     })
-    .on_connect(move |connection, _| abort_unread_after(connection, peer_patience))
+    .on_connect(move |connection, data| {
+        abort_unread_after(connection, peer_patience);
+        let peer = connection
+            .downcast_ref::<actix_web::rt::net::TcpStream>()
+            .and_then(|tcp| tcp.peer_addr().ok())
+            .map(|peer| peer.ip());
+        count_connection(&tcp_connections, &trusted, peer, data);
+    })
+    .max_connections(connections_per_worker(&config))
     .disable_signals()
     .client_request_timeout(Duration::from_secs(config.handshake_timeout_secs.max(1)))
     .shutdown_timeout(config.shutdown_timeout_secs);
@@ -140,6 +170,41 @@ fn abort_unread_after(connection: &dyn std::any::Any, patience: Duration) {
     if let Err(err) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(patience)) {
         tracing::debug!(error = %err, "cannot set TCP_USER_TIMEOUT");
     }
+}
+
+/// Descriptors kept out of the connection budget: SQLite readers and writer, Redis links,
+/// the listener, the runtime's own, and room to spare.
+const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// How many connections each HTTP worker accepts before it stops accepting: what the
+/// descriptor limit allows (raised to its hard ceiling first), shared among the workers.
+///
+/// Past it the listener pauses and new connections wait in the kernel's backlog, instead of
+/// `accept` failing, new sockets timing out and the store's reads failing for want of a
+/// descriptor (under `ulimit -n 1200`, 1,300 re-polling clients did all three).
+fn connections_per_worker(config: &Config) -> usize {
+    let workers = match config.workers {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        workers => workers,
+    };
+    let descriptors = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot read the descriptor limit; assuming 1024");
+            1024
+        }
+    };
+    let budget = usize::try_from(descriptors.saturating_sub(RESERVED_DESCRIPTORS).max(64))
+        .unwrap_or(usize::MAX);
+    if budget < config.max_connections {
+        tracing::warn!(
+            descriptors,
+            max_connections = config.max_connections,
+            "the descriptor limit allows fewer connections than --max-connections; \
+             accepting pauses at {budget} (raise `ulimit -n` to lift it)"
+        );
+    }
+    (budget / workers).max(1)
 }
 
 /// Waits for `shutdown`, closes every session with 1001, then stops the HTTP server.

@@ -17,7 +17,9 @@
 //! loses its data, the next access mints a new one and ids start again at 1.
 
 use super::{link::Link, wire::CHANNEL};
-use crate::store::{Appended, Epoch, NewMessage, Page, RoomHead, Store, StoreError};
+use crate::store::{
+    Appended, Epoch, NewMessage, PAGE_BYTES, Page, RoomHead, Store, StoreError, record_bytes,
+};
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg, Username};
 use redis::Script;
@@ -109,6 +111,49 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
+    /// Up to `count` records of `room` past `bound` (exclusive) in the direction of `page`:
+    /// ascending for `After`, descending for `Before`.
+    async fn read_chunk(
+        &self,
+        room: &RoomName,
+        page: Page,
+        bound: u64,
+        count: usize,
+    ) -> Result<Vec<ChatRecord>, StoreError> {
+        let (command, start, end) = match page {
+            Page::After { .. } => {
+                let start = if bound == 0 {
+                    "-".to_owned()
+                } else {
+                    format!("({bound}-0")
+                };
+                ("XRANGE", start, "+".to_owned())
+            }
+            Page::Before { .. } => {
+                let end = if bound == u64::MAX {
+                    "+".to_owned()
+                } else {
+                    format!("({bound}-0")
+                };
+                ("XREVRANGE", end, "-".to_owned())
+            }
+        };
+        let mut query = redis::cmd(command);
+        query
+            .arg(log_key(room))
+            .arg(start)
+            .arg(end)
+            .arg("COUNT")
+            .arg(count);
+        let entries = self
+            .link
+            .read(|mut conn| {
+                let query = &query;
+                async move { query.query_async(&mut conn).await }
+            })
+            .await?;
+        parse_entries(entries)
+    }
     /// A store on `link` keeping about `max_len` records per room, ready while `link`
     /// answers and `subscribed` holds.
     pub fn new(link: Link, max_len: u64, subscribed: Arc<AtomicBool>) -> Self {
@@ -203,35 +248,30 @@ impl Store for RedisStore {
     }
 
     async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError> {
-        let key = log_key(room);
-        let (command, start, end, limit) = match page {
-            Page::After { after, limit } => {
-                let start = if after == 0 {
-                    "-".to_owned()
-                } else {
-                    format!("({after}-0")
-                };
-                ("XRANGE", start, "+".to_owned(), limit)
-            }
-            Page::Before { before, limit } => {
-                let end = if before == u64::MAX {
-                    "+".to_owned()
-                } else {
-                    format!("({before}-0")
-                };
-                ("XREVRANGE", end, "-".to_owned(), limit)
-            }
+        // Read in small chunks and stop at the byte budget: Redis has no "up to N bytes", and a
+        // whole page of heavy messages is 8 MB held while a slow client reads it.
+        const CHUNK: usize = 64;
+        let (mut records, mut bytes) = (Vec::new(), 0);
+        let (limit, mut bound) = match page {
+            Page::After { after, limit } => (limit, after),
+            Page::Before { before, limit } => (limit, before),
         };
-        let mut query = redis::cmd(command);
-        query.arg(key).arg(start).arg(end).arg("COUNT").arg(limit);
-        let entries = self
-            .link
-            .read(|mut conn| {
-                let query = &query;
-                async move { query.query_async(&mut conn).await }
-            })
-            .await?;
-        let mut records = parse_entries(entries)?;
+        while records.len() < limit && bytes < PAGE_BYTES {
+            let count = CHUNK.min(limit - records.len());
+            let chunk = self.read_chunk(room, page, bound, count).await?;
+            let exhausted = chunk.len() < count;
+            for record in chunk {
+                if bytes >= PAGE_BYTES {
+                    break;
+                }
+                bytes += record_bytes(&record);
+                bound = record.id;
+                records.push(record);
+            }
+            if exhausted {
+                break;
+            }
+        }
         if matches!(page, Page::Before { .. }) {
             records.reverse();
         }

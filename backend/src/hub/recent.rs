@@ -234,8 +234,8 @@ impl Recent {
         let tail = held.tails.get(room)?;
         let records = tail
             .range(after, u64::MAX, limit)?
-            .map(|(_, record)| ChatRecord::clone(record))
-            .collect();
+            .map(|(_, record)| Ok::<_, std::convert::Infallible>(ChatRecord::clone(record)));
+        let Ok(records) = crate::store::take_page(records, limit);
         Some((Arc::clone(&tail.epoch), records))
     }
 }

@@ -3,9 +3,12 @@
 //! - `GET /api/rooms`: every room with its newest id.
 //! - `GET /api/rooms/{room}/messages`: pages of the same chat records the socket carries,
 //!   always ascending. `after=N` pages forward (resume, polling); `before=N` pages back;
-//!   neither returns the newest page; `limit` defaults to 100, clamped to 500. With
+//!   neither returns the newest page; `limit` defaults to 100, clamped to 500, and a page
+//!   also stops at about 1 MiB (`store::PAGE_BYTES`), saying where to go on in a
+//!   `Link: <…>; rel="next"` header. With
 //!   `after=N&wait=S` (S ≤ 30) it is a long-poll: held until a record with id > N exists or S
-//!   seconds pass (then `[]`), waiting on the hub's per-room signal. Every page carries the
+//!   seconds pass (then `[]`), waiting on the hub's per-room signal. A waiting long-poll holds
+//!   a connection slot and a long-poll slot of its address (see `request_limit`). Every page carries the
 //!   room's history epoch in `Chinwag-Epoch`; a request naming another `epoch=E` gets 409
 //!   `history_reset` (its `after` belongs to a history that is gone).
 //! - `POST /api/rooms/{room}/messages`: store and broadcast like a socket `send`.
@@ -14,12 +17,17 @@
 use super::{
     AppState,
     error::{ApiFailure, EPOCH_HEADER},
+    request_limit::refusal,
 };
-use crate::store::{Appended, NewMessage, Page};
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use crate::store::{Appended, NewMessage, Page, page_is_cut};
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
 use chinwag_shared::{
-    ClientId, ClientToken, DEFAULT_HISTORY_PAGE, ErrorCode, MAX_HISTORY_PAGE, MessageText,
-    RoomName, Username,
+    ChatRecord, ClientId, ClientToken, DEFAULT_HISTORY_PAGE, ErrorCode, MAX_HISTORY_PAGE,
+    MessageText, RoomName, Username,
 };
 use serde::Deserialize;
 use std::time::Duration;
@@ -68,6 +76,7 @@ impl HistoryQuery {
 
 /// `GET /api/rooms/{room}/messages`.
 pub async fn messages(
+    request: HttpRequest,
     room: web::Path<String>,
     query: web::Query<HistoryQuery>,
     state: web::Data<AppState>,
@@ -85,6 +94,18 @@ pub async fn messages(
     let records = match (query.wait, page) {
         (None, _) => state.hub.page(&room, page).await?,
         (Some(wait), Page::After { after, limit }) if wait <= MAX_WAIT_SECS => {
+            // A held long-poll is a connection like a socket: it takes a slot of the same
+            // caps, and one of the address's long-poll slots, for as long as it waits.
+            let address = state.trusted_proxies.client_ip(&request);
+            let _slot = state
+                .admission
+                .admit(address)
+                .map_err(|refused| refusal(refused, "connections"))?;
+            let _long_poll = state
+                .request_limits
+                .long_polls
+                .admit(address)
+                .map_err(|refused| refusal(refused, "long-polls"))?;
             long_poll(&state, &room, after, limit, Duration::from_secs(wait)).await?
         }
         (Some(_), Page::After { .. }) => {
@@ -96,9 +117,30 @@ pub async fn messages(
             return Err(ApiFailure::bad_request(ErrorCode::BadQuery, detail));
         }
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((EPOCH_HEADER, &*epoch))
-        .json(records))
+    let mut response = HttpResponse::Ok();
+    response.insert_header((EPOCH_HEADER, &*epoch));
+    if let Some(next) = next_page(&room, page, &records) {
+        response.insert_header((header::LINK, next));
+    }
+    Ok(response.json(records))
+}
+
+/// The `Link: <…>; rel="next"` of a page that stopped before the end of what was asked (full
+/// by count, or by [`crate::store::PAGE_BYTES`]): where the reader goes on.
+fn next_page(room: &RoomName, page: Page, records: &[ChatRecord]) -> Option<String> {
+    let limit = match page {
+        Page::After { limit, .. } | Page::Before { limit, .. } => limit,
+    };
+    if !page_is_cut(records, limit) {
+        return None;
+    }
+    let query = match page {
+        Page::After { .. } => format!("after={}", records.last()?.id),
+        Page::Before { .. } => format!("before={}", records.first()?.id),
+    };
+    Some(format!(
+        "</api/rooms/{room}/messages?{query}&limit={limit}>; rel=\"next\""
+    ))
 }
 
 /// Answers with the records after `after` as soon as there are any, or `[]` after `wait`.

@@ -114,7 +114,17 @@ pub fn query_config() -> web::QueryConfig {
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(chinwag_shared::MAX_FRAME_BYTES)
-        .error_handler(|err, _request| {
-            ApiFailure::bad_request(ErrorCode::BadMessage, err.to_string()).into()
+        .error_handler(|err, _request| match err {
+            actix_web::error::JsonPayloadError::Payload(payload)
+                if super::request_limit::is_body_timeout(&payload) =>
+            {
+                ApiFailure::with_status(
+                    actix_web::http::StatusCode::REQUEST_TIMEOUT,
+                    ErrorCode::BadMessage,
+                    "the request body did not arrive in time",
+                )
+                .into()
+            }
+            err => ApiFailure::bad_request(ErrorCode::BadMessage, err.to_string()).into(),
         })
 }

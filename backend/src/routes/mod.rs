@@ -9,6 +9,7 @@ pub mod error;
 pub mod health;
 pub mod origin;
 pub mod post_limit;
+pub mod request_limit;
 pub mod security;
 pub mod socket;
 
@@ -36,6 +37,8 @@ pub struct AppState {
     pub post_limits: post_limit::PostLimits,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: client_ip::TrustedProxies,
+    /// Per-address caps of plain HTTP: requests in flight, long-polls, body deadline.
+    pub request_limits: Arc<request_limit::RequestLimits>,
 }
 
 /// Registers every route.

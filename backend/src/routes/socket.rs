@@ -7,13 +7,13 @@
 //! client's `onopen` is never lost to the time the session takes to join. Then it upgrades with
 //! actix-ws, caps frame and message size, and hands the connection to a [`Session`] task.
 
-use super::{AppState, error::ApiFailure};
+use super::{AppState, error::ApiFailure, request_limit::refusal};
 use crate::{
-    admission::{Permit, Refusal},
+    admission::Permit,
     session::{JoinRequest, LiveFrom, Session},
 };
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use chinwag_shared::{ClientToken, ErrorCode, MAX_FRAME_BYTES, RoomName, Username};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chinwag_shared::{ClientToken, MAX_FRAME_BYTES, RoomName, Username};
 use serde::Deserialize;
 
 /// Query string of `/socket`.
@@ -87,19 +87,8 @@ pub async fn socket(
 /// Takes a connection slot for the request's peer, or says why not (503 / 429).
 fn admit(request: &HttpRequest, state: &AppState) -> Result<Permit, ApiFailure> {
     let address = state.trusted_proxies.client_ip(request);
-    state.admission.admit(address).map_err(|refusal| {
-        tracing::warn!(peer = %address, ?refusal, "refused a connection");
-        match refusal {
-            Refusal::ServerFull { max } => ApiFailure::with_status(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::TooManyConnections,
-                format!("the server holds its maximum of {max} connections; retry later"),
-            ),
-            Refusal::AddressFull { max } => ApiFailure::with_status(
-                StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::TooManyConnections,
-                format!("this address holds its maximum of {max} connections"),
-            ),
-        }
+    state.admission.admit(address).map_err(|refused| {
+        tracing::warn!(peer = %address, ?refused, "refused a connection");
+        refusal(refused, "connections")
     })
 }

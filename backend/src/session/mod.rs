@@ -23,7 +23,7 @@ use crate::{
     admission::Permit,
     fanout::{Frame, encode},
     hub::{Hub, rooms::SessionId},
-    store::{Appended, Epoch, NewMessage, Page, RoomHead, StoreError},
+    store::{Appended, Epoch, NewMessage, Page, RoomHead, StoreError, page_is_cut},
 };
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
@@ -743,7 +743,7 @@ impl Session {
                 .page(room, page)
                 .await
                 .map_err(Ending::StoreFailed)?;
-            let full_page = records.len() == MAX_HISTORY_PAGE;
+            let full_page = page_is_cut(&records, MAX_HISTORY_PAGE);
             for record in records.iter().take_while(|record| record.id <= upto) {
                 self.send_record(record).await?;
                 if let Some(cursor) = self.cursors.get_mut(room) {

@@ -58,7 +58,49 @@ pub struct RoomHead {
     pub epoch: Epoch,
 }
 
-/// Which slice of a room's log to read. Pages are always returned in ascending id order.
+/// Bytes of records one page holds, roughly: a store stops adding records once a page has
+/// this much (always returning at least one). Counts alone are no bound: 500 messages of
+/// 4,000 emoji are 8 MB, and a page is held in memory while a slow client reads it.
+pub const PAGE_BYTES: usize = 1024 * 1024;
+
+/// What a record weighs against [`PAGE_BYTES`]: its strings and the JSON around them, about
+/// the size of its `chat` frame.
+pub fn record_bytes(record: &ChatRecord) -> usize {
+    const JSON_FRAME_BYTES: usize = 96;
+    JSON_FRAME_BYTES
+        + record.message.len()
+        + record.username.as_str().len()
+        + record.room.as_str().len()
+        + record.client_id.as_ref().map_or(0, |id| id.as_str().len())
+}
+
+/// Takes records in the order given until they weigh [`PAGE_BYTES`] or `limit` are taken;
+/// the first is always taken, so a page always moves a reader on.
+pub fn take_page<E>(
+    records: impl IntoIterator<Item = Result<ChatRecord, E>>,
+    limit: usize,
+) -> Result<Vec<ChatRecord>, E> {
+    let mut page = Vec::new();
+    let mut bytes = 0;
+    for record in records.into_iter().take(limit) {
+        if bytes >= PAGE_BYTES {
+            break;
+        }
+        let record = record?;
+        bytes += record_bytes(&record);
+        page.push(record);
+    }
+    Ok(page)
+}
+
+/// Whether a page read with `limit` may have stopped before the end of what was asked: it
+/// is full by count or by bytes. A reader that gets such a page asks again from its edge.
+pub fn page_is_cut(records: &[ChatRecord], limit: usize) -> bool {
+    records.len() >= limit || records.iter().map(record_bytes).sum::<usize>() >= PAGE_BYTES
+}
+
+/// Which slice of a room's log to read. Pages are always returned in ascending id order, and
+/// hold at most `limit` records and about [`PAGE_BYTES`] (see [`take_page`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     /// The first `limit` records with id > `after`.
@@ -108,7 +150,8 @@ pub trait Store: Send + Sync + 'static {
     /// to fan-out before returning.
     async fn append(&self, message: NewMessage) -> Result<Appended, StoreError>;
 
-    /// Reads one page of `room`'s log, ascending.
+    /// Reads one page of `room`'s log, ascending, bounded by count and by [`PAGE_BYTES`]: a
+    /// `Before` page keeps the records nearest its bound.
     async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError>;
 
     /// `room`'s newest id and its history's epoch.

@@ -237,9 +237,9 @@ fn read_page(
         params![room.as_str(), to_i64(bound), to_i64(limit as u64)],
         StoredRow::from_row,
     )?;
-    let mut records = rows
-        .map(|row| row?.into_record(room))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Rows are decoded one at a time and reading stops at the byte budget, so a page of
+    // heavy messages never sits in memory whole.
+    let mut records = super::take_page(rows.map(|row| row?.into_record(room)), limit)?;
     if matches!(page, Page::Before { .. }) {
         records.reverse();
     }

@@ -11,6 +11,7 @@ mod forwarded;
 mod handshake;
 mod history;
 mod hostile;
+mod http_bounds;
 mod idempotency;
 mod live_from_open;
 mod memory_bounds;

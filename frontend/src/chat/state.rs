@@ -198,7 +198,8 @@ pub enum ChatAction {
         /// When it arrived.
         now: f64,
     },
-    /// A page of history arrived over HTTP (`page_size` is what was asked for).
+    /// A page of history arrived over HTTP (`page_size` is what was asked for; the server may
+    /// send fewer before the start, when the page reaches its byte budget).
     HistoryLoaded {
         /// The room.
         room: RoomName,
@@ -526,7 +527,10 @@ impl ChatState {
         {
             return;
         }
-        let reached_start = records.len() < page_size || records.first().is_some_and(|r| r.id <= 1);
+        // Not `records.len() < page_size`: the server may stop a page short at its byte
+        // budget. Ids start at 1, so only an empty page or one that reaches 1 is the start.
+        let _ = page_size;
+        let reached_start = records.first().is_none_or(|r| r.id <= 1);
         let extends_back = records
             .first()
             .is_some_and(|first| view.oldest_id().is_none_or(|oldest| first.id < oldest));
