@@ -5,7 +5,9 @@
 //! commits them in one transaction — group commit with no added latency when idle. Only after
 //! the commit does it publish the new records to fan-out, in id order, and answer the callers.
 //! Reads use a small pool of read-only connections on tokio's blocking pool; WAL lets them run
-//! beside the writer.
+//! beside the writer. The pool is bounded: at most [`READERS`] reads run at once (the rest wait
+//! their turn, asynchronously) and at most that many connections stay open. Unbounded, 200
+//! concurrent requests left 200 reader connections (402 descriptors) open for good.
 //!
 //! Durability: `synchronous = NORMAL` in WAL mode survives a crash or SIGKILL of the process (a
 //! committed transaction is in the OS's hands); a power cut may lose the newest transactions.
@@ -56,6 +58,10 @@ enum WriteJob {
     Close(oneshot::Sender<()>),
 }
 
+/// Reads that run at once, and reader connections kept open. Reads are short (an indexed
+/// range of at most a page), so a few connections keep both cores busy.
+pub const READERS: usize = 8;
+
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
     path: PathBuf,
@@ -63,6 +69,8 @@ pub struct SqliteStore {
     epoch: Epoch,
     writes: mpsc::Sender<WriteJob>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// One permit per read running, [`READERS`] in all.
+    reading: Arc<tokio::sync::Semaphore>,
 }
 
 impl SqliteStore {
@@ -93,6 +101,7 @@ impl SqliteStore {
             epoch,
             writes,
             readers: Arc::default(),
+            reading: Arc::new(tokio::sync::Semaphore::new(READERS)),
         })
     }
 
@@ -104,7 +113,15 @@ impl SqliteStore {
     {
         let pool = Arc::clone(&self.readers);
         let path = self.path.clone();
+        // Waiting here (not on a blocking thread) keeps both the running reads and the open
+        // connections at READERS: a connection is only opened when none is idle, and one is
+        // idle whenever a permit is free.
+        let permit = Arc::clone(&self.reading)
+            .acquire_owned()
+            .await
+            .map_err(|_closed| StoreError::Closed)?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let pooled = pool.lock().map_or(None, |mut idle| idle.pop());
             let conn = match pooled {
                 Some(conn) => conn,
@@ -434,4 +451,50 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
         ts,
         client_id: message.client_id.clone(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Fan-out that drops everything: these tests only read.
+    struct Nowhere;
+
+    impl Fanout for Nowhere {
+        fn publish(&self, _frame: Arc<Frame>) {}
+    }
+
+    #[tokio::test]
+    async fn many_concurrent_reads_use_at_most_the_pooled_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Arc::new(SqliteStore::open(&dir.path().join("t.db"), Arc::new(Nowhere)).unwrap());
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut reads = tokio::task::JoinSet::new();
+        for _ in 0..64 {
+            let (store, running, most) =
+                (Arc::clone(&store), Arc::clone(&running), Arc::clone(&most));
+            reads.spawn(async move {
+                store
+                    .read(move |_conn| {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        // A slow read, so that many overlap.
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await
+            });
+        }
+        while let Some(read) = reads.join_next().await {
+            read.unwrap().unwrap();
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!(most > 1, "reads ran side by side ({most})");
+        assert!(most <= READERS, "{most} reads ran at once");
+        let open = store.readers.lock().unwrap().len();
+        assert!(open <= READERS, "{open} reader connections stay open");
+    }
 }
