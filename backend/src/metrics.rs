@@ -47,6 +47,10 @@ pub struct Metrics {
     pub long_polls_waiting: Gauge,
     /// 1 while the store answers (the readiness probe's view), else 0; set at each scrape.
     pub store_ready: Gauge,
+    /// Posts let through to create a room.
+    pub rooms_created: Counter,
+    /// Posts refused because they would create a room over the poster's budget.
+    pub new_rooms_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -65,6 +69,8 @@ impl Default for Metrics {
             ]),
             long_polls_waiting: Gauge::default(),
             store_ready: Gauge::default(),
+            rooms_created: Counter::default(),
+            new_rooms_refused: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -116,6 +122,16 @@ impl Default for Metrics {
             "store_append_seconds",
             "Time to store a message durably and publish it",
             metrics.store_append_seconds.clone(),
+        );
+        registry.register(
+            "rooms_created",
+            "Posts let through to create a room (the room's first message)",
+            metrics.rooms_created.clone(),
+        );
+        registry.register(
+            "new_rooms_refused",
+            "Posts refused with too_many_new_rooms: they would create a room over budget",
+            metrics.new_rooms_refused.clone(),
         );
         Self {
             registry,

@@ -48,7 +48,7 @@ pub async fn serve(
                 history_max_len: config.history_max_len,
                 timeout: Duration::from_millis(config.redis_timeout_ms.max(1)),
             };
-            cluster::redis_hub(&cluster, metrics, &engine_stop)?
+            cluster::redis_hub(&cluster, config.new_room_limits(), metrics, &engine_stop)?
         }
         None => embedded_hub(&config, metrics)?,
     };
@@ -122,7 +122,10 @@ fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Hub>, Stor
     let store = Arc::new(SqliteStore::open(&config.db, Arc::clone(&fanout))?);
     let presence = Arc::new(LocalPresence::new(Arc::clone(&rooms), Arc::clone(&fanout)));
     tracing::info!(db = %config.db.display(), "store open");
-    Ok(Arc::new(Hub::new(rooms, store, fanout, presence, metrics)))
+    let new_rooms = config.new_room_limits();
+    Ok(Arc::new(Hub::new(
+        rooms, store, fanout, presence, metrics, new_rooms,
+    )))
 }
 
 /// Tells the kernel to abort a connection whose peer has left sent data unacknowledged, or
