@@ -3,7 +3,7 @@
 //! Every limit and timer the server enforces lives here with its default and the reason for
 //! it; `docs/operations.md` lists them for operators. `chinwag --help` prints the same.
 
-use crate::session::SessionLimits;
+use crate::{hub::new_rooms::NewRoomLimits, session::SessionLimits};
 use clap::Parser;
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -60,6 +60,24 @@ pub struct Config {
     /// Refused frames (net of the refill) after which a flooding client is closed with 1008.
     #[arg(long, env = "CHINWAG_RATE_ABUSE_ALLOWANCE", default_value_t = 100)]
     pub rate_abuse_allowance: u32,
+
+    /// New rooms one client address may create per minute, sustained. A room is created by
+    /// its first message (joining is free); a post that would create one over this budget is
+    /// refused with `too_many_new_rooms` (HTTP 429), and posts to existing rooms never count.
+    /// One every ten seconds is beyond anyone opening rooms by hand; a flood made 3,700 a
+    /// second from one address before this existed.
+    #[arg(long, env = "CHINWAG_NEW_ROOMS_PER_MINUTE", default_value_t = 6)]
+    pub new_rooms_per_minute: u32,
+
+    /// New rooms one address may create at once before the per-minute rate applies: room
+    /// for a class or office behind one NAT address to open its rooms in a morning.
+    #[arg(long, env = "CHINWAG_NEW_ROOMS_BURST", default_value_t = 20)]
+    pub new_rooms_burst: u32,
+
+    /// New rooms one WebSocket connection may create in its life, so one connection cannot
+    /// spend the budget of everyone behind its address.
+    #[arg(long, env = "CHINWAG_NEW_ROOMS_PER_CONNECTION", default_value_t = 10)]
+    pub new_rooms_per_connection: u32,
 
     /// WebSocket connections the server holds at most; more get 503.
     #[arg(long, env = "CHINWAG_MAX_CONNECTIONS", default_value_t = 20_000)]
@@ -158,6 +176,15 @@ impl Config {
                 .map_or(0, |since| since.subsec_nanos());
             format!("node-{:x}-{:x}", std::process::id(), nanos)
         })
+    }
+
+    /// The budget of new rooms per address and per connection.
+    pub fn new_room_limits(&self) -> NewRoomLimits {
+        NewRoomLimits {
+            per_minute: self.new_rooms_per_minute,
+            burst: self.new_rooms_burst,
+            per_connection: self.new_rooms_per_connection,
+        }
     }
 
     /// The per-connection part of the configuration.

@@ -12,7 +12,8 @@
 //!   history API, probes and metrics.
 //! - [`session`]: one connection's loop: decodes client frames, enforces per-connection limits,
 //!   delivers its outbox in id order, pings, and closes with a reason.
-//! - [`hub`]: the API sessions call: join/leave/post/typing; local membership and presence.
+//! - [`hub`]: the API sessions call: join/leave/post/typing; local membership and presence;
+//!   the new-room budget every transport shares.
 //! - [`store`]: the durable log behind a trait; [`store::sqlite`] is the embedded default.
 //! - [`fanout`]: delivery of encoded frames to a room's members behind a trait;
 //!   [`fanout::local`] is in-process.

@@ -51,6 +51,10 @@ pub struct Metrics {
     pub long_poll_rooms: Gauge,
     /// Bytes held by the in-memory tails of recent messages; set at each scrape.
     pub recent_tail_bytes: Gauge,
+    /// Posts let through to create a room.
+    pub rooms_created: Counter,
+    /// Posts refused because they would create a room over the poster's budget.
+    pub new_rooms_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -71,6 +75,8 @@ impl Default for Metrics {
             store_ready: Gauge::default(),
             long_poll_rooms: Gauge::default(),
             recent_tail_bytes: Gauge::default(),
+            rooms_created: Counter::default(),
+            new_rooms_refused: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -132,6 +138,16 @@ impl Default for Metrics {
             "store_append_seconds",
             "Time to store a message durably and publish it",
             metrics.store_append_seconds.clone(),
+        );
+        registry.register(
+            "rooms_created",
+            "Posts let through to create a room (the room's first message)",
+            metrics.rooms_created.clone(),
+        );
+        registry.register(
+            "new_rooms_refused",
+            "Posts refused with too_many_new_rooms: they would create a room over budget",
+            metrics.new_rooms_refused.clone(),
         );
         Self {
             registry,

@@ -54,7 +54,7 @@ pub async fn serve(
                 timeout: Duration::from_millis(config.redis_timeout_ms.max(1)),
                 recent_tail_bytes: config.recent_tail_bytes,
             };
-            cluster::redis_hub(&cluster, metrics, &engine_stop)?
+            cluster::redis_hub(&cluster, config.new_room_limits(), metrics, &engine_stop)?
         }
         None => embedded_hub(&config, metrics)?,
     };
@@ -153,7 +153,10 @@ fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Hub>, Stor
     let store = Arc::new(SqliteStore::open(&config.db, Arc::clone(&fanout))?);
     let presence = Arc::new(LocalPresence::new(Arc::clone(&rooms), Arc::clone(&fanout)));
     tracing::info!(db = %config.db.display(), "store open");
-    Ok(Arc::new(Hub::new(rooms, store, fanout, presence, metrics)))
+    let new_rooms = config.new_room_limits();
+    Ok(Arc::new(Hub::new(
+        rooms, store, fanout, presence, metrics, new_rooms,
+    )))
 }
 
 /// Tells the kernel to abort a connection whose peer has left sent data unacknowledged, or

@@ -23,7 +23,6 @@ use crate::{
     storage,
 };
 use chinwag_shared::Username;
-use std::collections::BTreeMap;
 use yew::prelude::*;
 
 /// The root component.
@@ -86,8 +85,8 @@ fn ChatScreen(props: &ChatScreenProps) -> Html {
                 </button>
                 { notification_button(&chat) }
             </header>
-            <RoomList rooms={room_entries(state)} current={state.current.clone()}
-                on_open={chat.open_room.clone()} />
+            <RoomList rooms={joined_rooms(state)} busiest={busiest_rooms(state)}
+                current={state.current.clone()} on_open={chat.open_room.clone()} />
             <main class="chat" aria-label={format!("#{}", state.current)}>
                 if let Some(banner) = &state.banner {
                     <p class="banner" role="alert">{ banner }</p>
@@ -106,19 +105,28 @@ fn ChatScreen(props: &ChatScreenProps) -> Html {
     }
 }
 
-/// The server's rooms and the joined ones, by name, with unread counts.
-fn room_entries(state: &ChatState) -> Vec<RoomEntry> {
-    let mut rooms: BTreeMap<_, u32> = state
+/// The joined rooms, by name, with unread counts.
+fn joined_rooms(state: &ChatState) -> Vec<RoomEntry> {
+    state
+        .rooms
+        .iter()
+        .map(|(name, view)| RoomEntry {
+            name: name.clone(),
+            unread: view.unread,
+        })
+        .collect()
+}
+
+/// The server's busiest rooms that are not joined, busiest first.
+fn busiest_rooms(state: &ChatState) -> Vec<RoomEntry> {
+    state
         .directory
         .iter()
-        .map(|summary| (summary.room.clone(), 0))
-        .collect();
-    for (name, view) in state.rooms.iter() {
-        rooms.insert(name.clone(), view.unread);
-    }
-    rooms
-        .into_iter()
-        .map(|(name, unread)| RoomEntry { name, unread })
+        .filter(|summary| !state.rooms.contains_key(&summary.room))
+        .map(|summary| RoomEntry {
+            name: summary.room.clone(),
+            unread: 0,
+        })
         .collect()
 }
 

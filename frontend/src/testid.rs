@@ -6,6 +6,7 @@ pub const USERNAME_INPUT: &str = "username-input";
 pub const USERNAME_SUBMIT: &str = "username-submit";
 pub const USERNAME_ERROR: &str = "username-error";
 pub const ROOM_LIST: &str = "room-list";
+pub const BUSIEST_ROOMS: &str = "busiest-rooms";
 pub const ROOM: &str = "room";
 pub const ROOM_INPUT: &str = "room-input";
 pub const UNREAD: &str = "unread";

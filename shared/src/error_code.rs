@@ -49,11 +49,15 @@ pub enum ErrorCode {
     /// The `epoch` a history request named is not the room's: its history was replaced, so
     /// `after` means nothing here (HTTP 409). Start again from `after=0` under the new epoch.
     HistoryReset,
+    /// The send would create a room (its first message), and this address or connection has
+    /// created as many rooms as the server allows for now (HTTP 429). Nothing was stored;
+    /// posting to rooms that already exist is unaffected.
+    TooManyNewRooms,
 }
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::BadJson,
         ErrorCode::BadMessage,
         ErrorCode::UnknownType,
@@ -73,6 +77,7 @@ impl ErrorCode {
         ErrorCode::TooManyConnections,
         ErrorCode::ForbiddenOrigin,
         ErrorCode::HistoryReset,
+        ErrorCode::TooManyNewRooms,
     ];
 
     /// Whether a send refused with this code was refused *for now*: the same message (same
@@ -104,6 +109,7 @@ impl ErrorCode {
             ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::ForbiddenOrigin => "forbidden_origin",
             ErrorCode::HistoryReset => "history_reset",
+            ErrorCode::TooManyNewRooms => "too_many_new_rooms",
         }
     }
 }

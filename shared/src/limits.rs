@@ -28,3 +28,10 @@ pub const DEFAULT_HISTORY_PAGE: usize = 100;
 
 /// Most records one history page returns; a larger `limit` is clamped to this.
 pub const MAX_HISTORY_PAGE: usize = 500;
+
+/// Rooms per page of `GET /api/rooms` when the request names no `limit`.
+pub const DEFAULT_ROOMS_PAGE: usize = 50;
+
+/// Most rooms one page of `GET /api/rooms` returns; a larger `limit` is clamped to this. A
+/// page is at most ~15 KB of JSON, however many rooms exist.
+pub const MAX_ROOMS_PAGE: usize = 200;

@@ -8,6 +8,10 @@
 //! - `chinwag:cid:{room}:{client_id}`: the record stored under that `client_id`, kept an hour
 //!   ([`DEDUPE_FOR`]), which makes retries idempotent.
 //!
+//! and one sorted set of every room with a message, `chinwag:rooms:busiest`, scored by its
+//! newest id, which `GET /api/rooms` pages through busiest first. A room exists once `seq`
+//! does: reading a head mints an epoch but creates no room.
+//!
 //! An append is one Lua script, so Redis runs it atomically: check the `client_id`, increment
 //! `seq`, add the stream entry, and publish the record to every node (see [`super::wire`]).
 //! Ids are therefore strictly increasing and gapless per room whatever node appends, and
@@ -18,7 +22,8 @@
 
 use super::{link::Link, wire::CHANNEL};
 use crate::store::{
-    Appended, Epoch, NewMessage, PAGE_BYTES, Page, RoomHead, Store, StoreError, record_bytes,
+    Appended, Epoch, NewMessage, PAGE_BYTES, Page, RoomCursor, RoomHead, Store, StoreError,
+    record_bytes,
 };
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg, Username};
@@ -48,7 +53,7 @@ if not epoch then
 end
 ";
 
-/// KEYS: room hash, log stream, client-id key, rooms set.
+/// KEYS: room hash, log stream, client-id key, rooms by size.
 /// ARGV: record JSON up to `"id":`, stream max length, dedupe seconds, channel, room,
 /// whether there is a client id ("1"/"0").
 const APPEND: &str = r#"
@@ -69,7 +74,7 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], id .. '-0', 'r', json)
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[3], json, 'EX', ARGV[3])
 end
-redis.call('SADD', KEYS[4], ARGV[5])
+redis.call('ZADD', KEYS[4], id, ARGV[5])
 redis.call('PUBLISH', ARGV[4], 'C\n' .. ARGV[5] .. '\n' .. id .. '\n' .. epoch .. '\n' .. json)
 return {1, epoch, json}
 "#;
@@ -79,13 +84,34 @@ const HEAD_TAIL: &str = r"
 return {redis.call('HGET', KEYS[1], 'seq') or '0', epoch}
 ";
 
+/// KEYS: rooms by size. ARGV: limit, the cursor's last id ('' for the first page), the
+/// cursor's room. Returns `[room, last_id, ...]`, busiest first, ties by name descending (the
+/// set's own order). After a cursor whose room still has its score, the page starts just past
+/// it: exact. If that room moved (it got messages) or is gone, it starts past every room
+/// busier than the cursor's score, so rooms tied with it may repeat, but none is passed over.
+const ROOMS_PAGE: &str = r"
+local start = 0
+if ARGV[2] ~= '' then
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[3])
+  if score and tonumber(score) == tonumber(ARGV[2]) then
+    start = redis.call('ZREVRANK', KEYS[1], ARGV[3]) + 1
+  else
+    start = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[2], '+inf')
+  end
+end
+return redis.call('ZREVRANGE', KEYS[1], start, start + tonumber(ARGV[1]) - 1, 'WITHSCORES')
+";
+
+static ROOMS_PAGE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ROOMS_PAGE));
+
 static APPEND_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(&format!("{APPEND}{ENSURE_EPOCH}{APPEND_TAIL}")));
 static HEAD_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(&format!("{ENSURE_EPOCH}{HEAD_TAIL}")));
 
-/// The set of every room ever written.
-const ROOMS_KEY: &str = "chinwag:rooms";
+/// Every room with a message, scored by its newest id. (Servers before the room list was paged
+/// kept an unscored set at `chinwag:rooms`; it is no longer read, and may be deleted.)
+const ROOMS_KEY: &str = "chinwag:rooms:busiest";
 
 fn room_key(room: &RoomName) -> String {
     format!("chinwag:room:{room}")
@@ -295,43 +321,48 @@ impl Store for RedisStore {
         })
     }
 
-    async fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
-        let mut members = redis::cmd("SMEMBERS");
-        members.arg(ROOMS_KEY);
-        let names: Vec<String> = self
+    async fn has_room(&self, room: &RoomName) -> Result<bool, StoreError> {
+        let mut exists = redis::cmd("HEXISTS");
+        exists.arg(room_key(room)).arg("seq");
+        self.link
+            .read(|mut conn| {
+                let exists = &exists;
+                async move { exists.query_async(&mut conn).await }
+            })
+            .await
+    }
+
+    async fn rooms(
+        &self,
+        after: Option<&RoomCursor>,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new()); // ZREVRANGE 0 -1 would mean "everything"
+        }
+        let mut invocation = ROOMS_PAGE_SCRIPT.prepare_invoke();
+        invocation.key(ROOMS_KEY).arg(limit);
+        match after {
+            Some(cursor) => invocation.arg(cursor.last_id).arg(cursor.room.as_str()),
+            None => invocation.arg("").arg(""),
+        };
+        let page: Vec<(String, String)> = self
             .link
             .read(|mut conn| {
-                let members = &members;
-                async move { members.query_async(&mut conn).await }
+                let invocation = &invocation;
+                async move { invocation.invoke_async(&mut conn).await }
             })
             .await?;
-        let mut rooms: Vec<RoomName> = names
-            .iter()
-            .filter_map(|name| RoomName::parse(name).ok())
-            .collect();
-        rooms.sort();
-        if rooms.is_empty() {
-            return Ok(Vec::new()); // an empty pipeline is an error in Redis's eyes
-        }
-        let mut pipe = redis::pipe();
-        for room in &rooms {
-            pipe.hget(room_key(room), "seq");
-        }
-        let last_ids: Vec<Option<u64>> = self
-            .link
-            .read(|mut conn| {
-                let pipe = &pipe;
-                async move { pipe.query_async(&mut conn).await }
+        page.into_iter()
+            .map(|(room, last_id)| {
+                let corrupt =
+                    || StoreError::Corrupt(format!("room list entry {room:?} {last_id:?}"));
+                Ok(RoomSummary {
+                    room: RoomName::parse(&room).map_err(|_| corrupt())?,
+                    last_id: last_id.parse().map_err(|_| corrupt())?,
+                })
             })
-            .await?;
-        Ok(rooms
-            .into_iter()
-            .zip(last_ids)
-            .map(|(room, last_id)| RoomSummary {
-                room,
-                last_id: last_id.unwrap_or(0),
-            })
-            .collect())
+            .collect()
     }
 
     fn ready(&self) -> bool {

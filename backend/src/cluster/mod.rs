@@ -27,7 +27,7 @@ pub use log::RedisStore;
 pub use presence::RedisPresence;
 
 use crate::{
-    hub::{Hub, rooms::Rooms},
+    hub::{Hub, new_rooms::NewRoomLimits, rooms::Rooms},
     metrics::Metrics,
     store::{Store, StoreError},
 };
@@ -52,10 +52,12 @@ pub struct ClusterConfig {
     pub recent_tail_bytes: usize,
 }
 
-/// A hub on the Redis engine. Its background tasks (subscriber, event publisher, presence,
+/// A hub on the Redis engine, letting posters create rooms within `new_rooms` (per node: each
+/// node keeps its own budgets). Its background tasks (subscriber, event publisher, presence,
 /// readiness ping) run on the current runtime until `stop` is cancelled.
 pub fn redis_hub(
     config: &ClusterConfig,
+    new_rooms: NewRoomLimits,
     metrics: Arc<Metrics>,
     stop: &CancellationToken,
 ) -> Result<Arc<Hub>, StoreError> {
@@ -83,7 +85,9 @@ pub fn redis_hub(
     tokio::spawn(subscriber.run(stop.clone()));
     tokio::spawn(link.keep_checking(stop.clone()));
     tracing::info!(redis = %redact(&config.url), node = %config.node, "redis engine");
-    Ok(Arc::new(Hub::new(rooms, store, fanout, presence, metrics)))
+    Ok(Arc::new(Hub::new(
+        rooms, store, fanout, presence, metrics, new_rooms,
+    )))
 }
 
 /// The URL without a password, for logs.

@@ -4,7 +4,11 @@
 //! ([`Store`]) and fan-out ([`Fanout`]). Posting goes hub → store → fan-out: the store assigns
 //! the id and publishes after commit, so a broadcast never precedes durability. Presence and
 //! typing events are ephemeral: they go straight to fan-out and are never stored.
+//!
+//! The hub is also where posting is judged, so every transport gets the same rule: a post
+//! that would create a room (its first message) spends the poster's [`new_rooms`] budget.
 
+pub mod new_rooms;
 pub mod presence;
 pub mod recent;
 pub mod rooms;
@@ -14,15 +18,39 @@ use crate::{
     fanout::{Fanout, Frame},
     metrics::Metrics,
     session::outbox::OutboxSender,
-    store::{Appended, Epoch, NewMessage, Page, RoomHead, Store, StoreError},
+    store::{Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError},
 };
 use chinwag_shared::{ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username};
+use new_rooms::{ConnectionRooms, KnownRooms, NewRoomBudget, NewRoomLimits, NewRoomRefusal};
 use presence::Presence;
 use rooms::{NameTaken, Rooms, SessionId};
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    net::IpAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
+
+/// Who is posting, for the budgets a post may spend.
+#[derive(Debug)]
+pub struct Poster<'a> {
+    /// The client's address (behind a trusted proxy, the one it forwarded).
+    pub address: IpAddr,
+    /// The connection's own allowance, for a socket; HTTP posts have none.
+    pub connection: Option<&'a mut ConnectionRooms>,
+}
+
+/// Why a post was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    /// The store failed; the message may be retried with the same `client_id`.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The post would have created a room over the poster's budget; nothing was stored.
+    #[error(transparent)]
+    TooManyNewRooms(#[from] NewRoomRefusal),
+}
 
 /// Shared by every session and handler of a server.
 pub struct Hub {
@@ -32,16 +60,20 @@ pub struct Hub {
     presence: Arc<dyn Presence>,
     metrics: Arc<Metrics>,
     next_session: AtomicU64,
+    new_rooms: NewRoomBudget,
+    known_rooms: KnownRooms,
 }
 
 impl Hub {
-    /// A hub over the given registry, store, fan-out and presence: one engine.
+    /// A hub over the given registry, store, fan-out and presence (one engine), letting
+    /// posters create rooms within `new_rooms`.
     pub fn new(
         rooms: Arc<Rooms>,
         store: Arc<dyn Store>,
         fanout: Arc<dyn Fanout>,
         presence: Arc<dyn Presence>,
         metrics: Arc<Metrics>,
+        new_rooms: NewRoomLimits,
     ) -> Self {
         Self {
             rooms,
@@ -50,6 +82,8 @@ impl Hub {
             presence,
             metrics,
             next_session: AtomicU64::new(1),
+            new_rooms: NewRoomBudget::new(new_rooms),
+            known_rooms: KnownRooms::default(),
         }
     }
 
@@ -135,17 +169,50 @@ impl Hub {
         self.rooms.is_member(room, session)
     }
 
-    /// Stores a message; the store publishes it to the room when it is new.
-    pub async fn post(&self, message: NewMessage) -> Result<Appended, StoreError> {
+    /// Stores a message; the store publishes it to the room when it is new. A message that
+    /// would create its room first spends `poster`'s new-room budget, and is refused when it
+    /// is spent. The budget is spent before the append, so a failed append still counts.
+    pub async fn post(
+        &self,
+        message: NewMessage,
+        poster: Poster<'_>,
+    ) -> Result<Appended, PostError> {
+        self.admit_room(&message.room, poster).await?;
         let started = std::time::Instant::now();
         let appended = self.store.append(message).await;
         self.metrics
             .store_append_seconds
             .observe(started.elapsed().as_secs_f64());
-        if let Ok(Appended::Stored(_)) = &appended {
+        if let Ok(Appended::Stored(record)) = &appended {
             self.metrics.messages_in.inc();
+            self.known_rooms.insert(&record.room);
         }
-        appended
+        Ok(appended?)
+    }
+
+    /// Lets a post into `room` through: free if the room exists, else within `poster`'s
+    /// budget. Known rooms cost no store read, so posting to a busy room stays as cheap as
+    /// it was before the budget.
+    async fn admit_room(&self, room: &RoomName, poster: Poster<'_>) -> Result<(), PostError> {
+        if self.known_rooms.contains(room) {
+            return Ok(());
+        }
+        if self.store.has_room(room).await? {
+            self.known_rooms.insert(room);
+            return Ok(());
+        }
+        let now = std::time::Instant::now();
+        match self.new_rooms.spend(poster.address, poster.connection, now) {
+            Ok(()) => {
+                self.metrics.rooms_created.inc();
+                Ok(())
+            }
+            Err(refusal) => {
+                self.metrics.new_rooms_refused.inc();
+                tracing::debug!(address = %poster.address, %room, %refusal, "new room refused");
+                Err(refusal.into())
+            }
+        }
     }
 
     /// Relays a typing notice to `room`; it is not stored.
@@ -202,9 +269,13 @@ impl Hub {
         self.store.ready()
     }
 
-    /// Every room with its newest id.
-    pub async fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
-        self.store.rooms().await
+    /// Up to `limit` rooms, busiest (most messages) first, from after `cursor`.
+    pub async fn rooms(
+        &self,
+        after: Option<&RoomCursor>,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, StoreError> {
+        self.store.rooms(after, limit).await
     }
 
     /// Finishes pending writes; called once on shutdown after the sessions have closed.

@@ -1,6 +1,9 @@
 //! The HTTP API: history, polling and long-polling, posting, typing and presence.
 //!
-//! - `GET /api/rooms`: every room with its newest id.
+//! - `GET /api/rooms`: a page of rooms with their newest ids, busiest (most messages) first;
+//!   `limit` defaults to 50, clamped to 200; a `Link: <…>; rel="next"` header names the next
+//!   page's URL (its opaque `cursor`) when there is one. The body stays the plain array it
+//!   always was.
 //! - `GET /api/rooms/{room}/messages`: pages of the same chat records the socket carries,
 //!   always ascending. `after=N` pages forward (resume, polling); `before=N` pages back;
 //!   neither returns the newest page; `limit` defaults to 100, clamped to 500, and a page
@@ -11,7 +14,8 @@
 //!   a connection slot and a long-poll slot of its address (see `request_limit`). Every page carries the
 //!   room's history epoch in `Chinwag-Epoch`; a request naming another `epoch=E` gets 409
 //!   `history_reset` (its `after` belongs to a history that is gone).
-//! - `POST /api/rooms/{room}/messages`: store and broadcast like a socket `send`.
+//! - `POST /api/rooms/{room}/messages`: store and broadcast like a socket `send`, within the
+//!   same new-room budget (429 `too_many_new_rooms`).
 //! - `POST /api/rooms/{room}/typing`, `GET /api/rooms/{room}/presence`: the ephemeral parts.
 
 use super::{
@@ -19,15 +23,21 @@ use super::{
     error::{ApiFailure, EPOCH_HEADER},
     request_limit::refusal,
 };
-use crate::store::{Appended, NewMessage, Page, page_is_cut};
+use crate::{
+    hub::Poster,
+    store::{Appended, NewMessage, Page, RoomCursor, page_is_cut},
+};
 use actix_web::{
     HttpRequest, HttpResponse,
-    http::{StatusCode, header},
+    http::{
+        StatusCode,
+        header::{self, LINK},
+    },
     web,
 };
 use chinwag_shared::{
-    ChatRecord, ClientId, ClientToken, DEFAULT_HISTORY_PAGE, ErrorCode, MAX_HISTORY_PAGE,
-    MessageText, RoomName, Username,
+    ChatRecord, ClientId, ClientToken, DEFAULT_HISTORY_PAGE, DEFAULT_ROOMS_PAGE, ErrorCode,
+    MAX_HISTORY_PAGE, MAX_ROOMS_PAGE, MessageText, RoomName, Username,
 };
 use serde::Deserialize;
 use std::time::Duration;
@@ -204,7 +214,11 @@ pub async fn post_message(
         text,
         client_id,
     };
-    Ok(match state.hub.post(message).await? {
+    let poster = Poster {
+        address: state.trusted_proxies.client_ip(&request),
+        connection: None,
+    };
+    Ok(match state.hub.post(message, poster).await? {
         Appended::Stored(record) => HttpResponse::Created().json(record),
         Appended::Duplicate(record) => HttpResponse::Ok().json(record),
     })
@@ -271,9 +285,63 @@ fn refuse_held_name(
     Ok(())
 }
 
-/// `GET /api/rooms`.
-pub async fn rooms(state: web::Data<AppState>) -> Result<HttpResponse, ApiFailure> {
-    Ok(HttpResponse::Ok().json(state.hub.rooms().await?))
+/// Query string of `GET /api/rooms`.
+#[derive(Debug, Deserialize)]
+pub struct RoomsQuery {
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+impl RoomsQuery {
+    fn limit(&self) -> Result<usize, ApiFailure> {
+        match self.limit {
+            Some(0) => Err(ApiFailure::bad_request(
+                ErrorCode::BadQuery,
+                "limit must be at least 1",
+            )),
+            Some(limit) => Ok(limit.min(MAX_ROOMS_PAGE)),
+            None => Ok(DEFAULT_ROOMS_PAGE),
+        }
+    }
+
+    fn cursor(&self) -> Result<Option<RoomCursor>, ApiFailure> {
+        self.cursor
+            .as_deref()
+            .map(|raw| {
+                RoomCursor::parse(raw).ok_or_else(|| {
+                    ApiFailure::bad_request(
+                        ErrorCode::BadQuery,
+                        "cursor is not one this server gave; take it from the Link header",
+                    )
+                })
+            })
+            .transpose()
+    }
+}
+
+/// `GET /api/rooms`: one page of rooms, busiest first, and a `Link` to the next page unless
+/// this is the last. A page is bounded whatever the number of rooms, so neither the query nor
+/// the response grows with the spam a flood once left behind.
+pub async fn rooms(
+    query: web::Query<RoomsQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let limit = query.limit()?;
+    let after = query.cursor()?;
+    // One more than asked says whether a next page exists, so the last page has no Link.
+    let mut rooms = state.hub.rooms(after.as_ref(), limit + 1).await?;
+    let more = rooms.len() > limit;
+    rooms.truncate(limit);
+    let mut response = HttpResponse::Ok();
+    if more && let Some(last) = rooms.last() {
+        // Cursor characters (digits, `.`, room-name characters) need no escaping in a URL.
+        let next = format!(
+            "</api/rooms?limit={limit}&cursor={}>; rel=\"next\"",
+            RoomCursor::after(last)
+        );
+        response.insert_header((LINK, next));
+    }
+    Ok(response.json(rooms))
 }
 
 /// Counts one long-poll in `chinwag_long_polls_waiting` for as long as it lives, so the gauge

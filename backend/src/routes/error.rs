@@ -1,6 +1,6 @@
 //! HTTP API errors: a status code plus an [`ApiError`] JSON body with a stable `code`.
 
-use crate::store::StoreError;
+use crate::{hub::PostError, store::StoreError};
 use actix_web::{HttpResponse, ResponseError, http::StatusCode, web};
 use chinwag_shared::{ApiError, ErrorCode, ValidationError};
 use std::fmt;
@@ -79,6 +79,19 @@ impl From<StoreError> for ApiFailure {
                 detail: "storage is unavailable; try again shortly".to_owned(),
             },
             epoch: None,
+        }
+    }
+}
+
+impl From<PostError> for ApiFailure {
+    fn from(err: PostError) -> Self {
+        match err {
+            PostError::Store(err) => err.into(),
+            PostError::TooManyNewRooms(refusal) => Self::with_status(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyNewRooms,
+                refusal.to_string(),
+            ),
         }
     }
 }

@@ -8,12 +8,11 @@
 use super::error::ApiFailure;
 use crate::session::{
     SessionLimits,
-    rate_limit::{RateLimit, Verdict},
+    rate_limit::{PerAddress, RateLimit, Verdict},
 };
 use actix_web::http::StatusCode;
 use chinwag_shared::ErrorCode;
 use std::{
-    collections::HashMap,
     net::IpAddr,
     sync::Mutex,
     time::{Duration, Instant},
@@ -28,7 +27,7 @@ const IDLE_FOR: Duration = Duration::from_secs(60);
 /// Buckets by client address.
 pub struct PostLimits {
     limits: SessionLimits,
-    buckets: Mutex<HashMap<IpAddr, (RateLimit, Instant)>>,
+    buckets: Mutex<PerAddress<RateLimit>>,
 }
 
 impl PostLimits {
@@ -36,7 +35,7 @@ impl PostLimits {
     pub fn new(limits: SessionLimits) -> Self {
         Self {
             limits,
-            buckets: Mutex::default(),
+            buckets: Mutex::new(PerAddress::new(SWEEP_ABOVE, IDLE_FOR)),
         }
     }
 
@@ -47,20 +46,15 @@ impl PostLimits {
             .buckets
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if buckets.len() > SWEEP_ABOVE {
-            buckets.retain(|_, (_, seen)| now.duration_since(*seen) < IDLE_FOR);
-        }
         let limits = &self.limits;
-        let (bucket, seen) = buckets.entry(address).or_insert_with(|| {
-            let bucket = RateLimit::new(
+        let bucket = buckets.entry(address, now, || {
+            RateLimit::new(
                 limits.rate_per_sec,
                 limits.rate_burst,
                 limits.rate_abuse_allowance,
                 now,
-            );
-            (bucket, now)
+            )
         });
-        *seen = now;
         match bucket.check(now) {
             Verdict::Allow => Ok(()),
             Verdict::Refuse | Verdict::Abuse => Err(ApiFailure::with_status(

@@ -22,7 +22,7 @@ pub mod rate_limit;
 use crate::{
     admission::Permit,
     fanout::{Frame, encode},
-    hub::{Hub, rooms::SessionId},
+    hub::{Hub, PostError, Poster, new_rooms::ConnectionRooms, rooms::SessionId},
     store::{Appended, Epoch, NewMessage, Page, RoomHead, StoreError, page_is_cut},
 };
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
@@ -35,7 +35,7 @@ use outbox::Outbox;
 use rate_limit::{RateLimit, Verdict};
 use std::{
     collections::HashMap,
-    net::SocketAddr,
+    net::{IpAddr, Ipv6Addr, SocketAddr},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -231,6 +231,10 @@ pub struct Session {
     rate: RateLimit,
     /// Whether a rate-limit refusal was logged already: policy decisions are logged once.
     rate_logged: bool,
+    /// The rooms this connection has created, for the hub's new-room budget.
+    new_rooms: ConnectionRooms,
+    /// Whether a new-room refusal was logged already.
+    new_rooms_logged: bool,
     /// This connection's slot; freed as the session ends, before its close frame goes out,
     /// so a client that saw the close can count on the slot being free.
     permit: Option<Permit>,
@@ -277,6 +281,8 @@ impl Session {
                 Instant::now(),
             ),
             rate_logged: false,
+            new_rooms: ConnectionRooms::default(),
+            new_rooms_logged: false,
             permit: Some(permit),
             hub,
             ws,
@@ -532,13 +538,34 @@ impl Session {
             text,
             client_id: client_id.clone(),
         };
-        match self.hub.post(message).await {
+        let poster = Poster {
+            // Always known for a socket (the upgrade sets it); unspecified is one shared
+            // budget for the impossible rest.
+            address: self
+                .peer
+                .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| peer.ip()),
+            connection: Some(&mut self.new_rooms),
+        };
+        match self.hub.post(message, poster).await {
             // A member's confirmation arrives through its outbox, in order with everyone else's.
             Ok(Appended::Stored(_)) if self.cursors.contains_key(&room) => Ok(()),
             Ok(Appended::Stored(record) | Appended::Duplicate(record)) => {
                 self.send_record(&record).await
             }
-            Err(err) => {
+            Err(PostError::TooManyNewRooms(refusal)) => {
+                if !self.new_rooms_logged {
+                    self.new_rooms_logged = true;
+                    tracing::warn!(session = self.id, peer = ?self.peer, %refusal, "new-room budget spent; refusing new rooms");
+                }
+                let frame = ErrorFrame {
+                    code: ErrorCode::TooManyNewRooms,
+                    detail: refusal.to_string(),
+                    room: Some(room.to_string()),
+                    client_id: client_id.map(|id| id.to_string()),
+                };
+                self.send_error(frame).await
+            }
+            Err(PostError::Store(err)) => {
                 tracing::warn!(session = self.id, error = %err, "append failed");
                 let frame = ErrorFrame {
                     code: ErrorCode::Unavailable,

@@ -5,8 +5,17 @@
 //! dropped silently. Refusals draw on their own bucket (size `abuse_allowance`, refilled at
 //! `per_sec`): a client that is refused faster than it is allowed to send, for long enough
 //! to empty it, is abusing the server and is closed with 1008. Pure: time is passed in.
+//!
+//! [`TokenBucket`] is the bucket alone, for other budgets (the hub's new-room budget counts
+//! rooms per minute with it), and [`PerAddress`] keeps one limiter per client address for
+//! limits that outlive a connection (HTTP posts, new rooms), bounded however many addresses
+//! come and go.
 
-use std::time::Instant;
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    time::{Duration, Instant},
+};
 
 /// What to do with one incoming frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,17 +28,18 @@ pub enum Verdict {
     Abuse,
 }
 
-/// A refilling bucket of fractional tokens.
+/// A refilling bucket of fractional tokens: `capacity` at most, `per_sec` back per second.
 #[derive(Debug, Clone)]
-struct Bucket {
+pub struct TokenBucket {
     capacity: f64,
     tokens: f64,
     per_sec: f64,
     refilled_at: Instant,
 }
 
-impl Bucket {
-    fn full(capacity: f64, per_sec: f64, now: Instant) -> Self {
+impl TokenBucket {
+    /// A bucket holding `capacity` tokens at `now`, refilling at `per_sec`.
+    pub fn full(capacity: f64, per_sec: f64, now: Instant) -> Self {
         Self {
             capacity,
             tokens: capacity,
@@ -38,7 +48,18 @@ impl Bucket {
         }
     }
 
-    fn take(&mut self, now: Instant) -> bool {
+    /// How long an empty bucket takes to fill up again; after that long unused, a bucket is
+    /// as good as a fresh one, so a table of buckets may forget it.
+    pub fn refill_time(&self) -> Duration {
+        if self.per_sec > 0.0 {
+            Duration::try_from_secs_f64(self.capacity / self.per_sec).unwrap_or(Duration::MAX)
+        } else {
+            Duration::MAX
+        }
+    }
+
+    /// Takes one token at `now`, if there is one.
+    pub fn take(&mut self, now: Instant) -> bool {
         let elapsed = now
             .saturating_duration_since(self.refilled_at)
             .as_secs_f64();
@@ -56,8 +77,8 @@ impl Bucket {
 /// One connection's limiter.
 #[derive(Debug, Clone)]
 pub struct RateLimit {
-    messages: Bucket,
-    refusals: Bucket,
+    messages: TokenBucket,
+    refusals: TokenBucket,
 }
 
 impl RateLimit {
@@ -66,8 +87,8 @@ impl RateLimit {
     pub fn new(per_sec: u32, burst: u32, abuse_allowance: u32, now: Instant) -> Self {
         let per_sec = f64::from(per_sec.max(1));
         Self {
-            messages: Bucket::full(f64::from(burst.max(1)), per_sec, now),
-            refusals: Bucket::full(f64::from(abuse_allowance.max(1)), per_sec, now),
+            messages: TokenBucket::full(f64::from(burst.max(1)), per_sec, now),
+            refusals: TokenBucket::full(f64::from(abuse_allowance.max(1)), per_sec, now),
         }
     }
 
@@ -80,6 +101,50 @@ impl RateLimit {
         } else {
             Verdict::Abuse
         }
+    }
+}
+
+/// One limiter per client address. Addresses idle for `idle_for` are forgotten once more
+/// than `sweep_above` are held, so the table stays bounded; an `idle_for` at least the
+/// limiter's refill time makes forgetting harmless (a forgotten limiter was full again).
+#[derive(Debug)]
+pub struct PerAddress<T> {
+    entries: HashMap<IpAddr, (T, Instant)>,
+    sweep_above: usize,
+    idle_for: Duration,
+}
+
+impl<T> PerAddress<T> {
+    /// An empty table that sweeps past `sweep_above` addresses, forgetting those idle for
+    /// `idle_for`.
+    pub fn new(sweep_above: usize, idle_for: Duration) -> Self {
+        Self {
+            entries: HashMap::new(),
+            sweep_above,
+            idle_for,
+        }
+    }
+
+    /// The limiter of `address` as seen at `now`, made by `make` if it has none.
+    pub fn entry(&mut self, address: IpAddr, now: Instant, make: impl FnOnce() -> T) -> &mut T {
+        if self.entries.len() > self.sweep_above {
+            let idle_for = self.idle_for;
+            self.entries
+                .retain(|_, (_, seen)| now.saturating_duration_since(*seen) < idle_for);
+        }
+        let (limiter, seen) = self.entries.entry(address).or_insert_with(|| (make(), now));
+        *seen = now;
+        limiter
+    }
+
+    /// Addresses held now.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no address is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 
@@ -138,5 +203,41 @@ mod tests {
             verdicts.push(limit.check(start + Duration::from_millis(ms)));
         }
         assert!(verdicts.contains(&Verdict::Abuse));
+    }
+
+    #[test]
+    fn a_bucket_unused_for_its_refill_time_is_full_again() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket::full(3.0, 0.5, start);
+        assert_eq!(bucket.refill_time(), Duration::from_secs(6));
+        assert!((0..3).all(|_| bucket.take(start)));
+        assert!(!bucket.take(start), "empty after three");
+        let later = start + bucket.refill_time();
+        assert_eq!((0..4).filter(|_| bucket.take(later)).count(), 3);
+    }
+
+    #[test]
+    fn idle_addresses_are_forgotten_once_the_table_is_full_and_busy_ones_are_kept() {
+        let start = Instant::now();
+        let mut table = PerAddress::new(2, Duration::from_secs(60));
+        let address = |n: u8| IpAddr::from([10, 0, 0, n]);
+        *table.entry(address(1), start, || 0) += 1;
+        *table.entry(address(2), start, || 0) += 1;
+        let later = start + Duration::from_secs(30);
+        *table.entry(address(3), later, || 0) += 1;
+        assert_eq!(table.len(), 3, "no sweep until the table holds more than 2");
+        let much_later = start + Duration::from_secs(61);
+        *table.entry(address(3), much_later, || 0) += 1;
+        assert_eq!(table.len(), 1, "1 and 2 were idle for a minute; 3 was not");
+        assert_eq!(
+            *table.entry(address(3), much_later, || 0),
+            2,
+            "3 kept its count"
+        );
+        assert_eq!(
+            *table.entry(address(1), much_later, || 0),
+            0,
+            "1 starts afresh"
+        );
     }
 }

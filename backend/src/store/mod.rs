@@ -119,6 +119,44 @@ pub enum Page {
     },
 }
 
+/// Where a page of the room list ends, so the next can start after it. Rooms are listed
+/// busiest first: by `last_id` descending (the number of messages, as ids have no holes),
+/// then by name descending, the order a Redis sorted set keeps ties in. On the wire (the
+/// `cursor` query parameter) it reads `{last_id}.{room}`; a dot is never part of a room
+/// name, so the split is unambiguous.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomCursor {
+    /// The last listed room's newest id.
+    pub last_id: u64,
+    /// The last listed room.
+    pub room: RoomName,
+}
+
+impl RoomCursor {
+    /// The cursor after `summary`.
+    pub fn after(summary: &RoomSummary) -> Self {
+        Self {
+            last_id: summary.last_id,
+            room: summary.room.clone(),
+        }
+    }
+
+    /// Reads the wire form; `None` if it is not one.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (last_id, room) = raw.split_once('.')?;
+        Some(Self {
+            last_id: last_id.parse().ok()?,
+            room: RoomName::parse(room).ok()?,
+        })
+    }
+}
+
+impl std::fmt::Display for RoomCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.last_id, self.room)
+    }
+}
+
 /// Why the store could not do what was asked. Clients see all of these as `unavailable`.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -174,9 +212,44 @@ pub trait Store: Send + Sync + 'static {
         true
     }
 
-    /// Every room with its newest id, by name.
-    async fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError>;
+    /// Whether `room` exists: whether a message was ever stored in it. Joining, reading a
+    /// head or a page create nothing.
+    async fn has_room(&self, room: &RoomName) -> Result<bool, StoreError>;
+
+    /// Up to `limit` rooms with their newest ids, busiest first (see [`RoomCursor`]), from
+    /// just after `after` (from the start without one).
+    async fn rooms(
+        &self,
+        after: Option<&RoomCursor>,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, StoreError>;
 
     /// Finishes every accepted write and refuses new ones. Idempotent.
     async fn close(&self);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_room_cursor_reads_back_what_it_writes_and_nothing_else() {
+        let cursor = RoomCursor {
+            last_id: 42,
+            room: RoomName::parse("rust-talk_2").unwrap(),
+        };
+        assert_eq!(cursor.to_string(), "42.rust-talk_2");
+        assert_eq!(RoomCursor::parse("42.rust-talk_2"), Some(cursor));
+        for bad in [
+            "",
+            "42",
+            ".general",
+            "x.general",
+            "-1.general",
+            "4.Not A Room",
+            "4.",
+        ] {
+            assert_eq!(RoomCursor::parse(bad), None, "{bad:?}");
+        }
+    }
 }

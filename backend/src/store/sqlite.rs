@@ -12,11 +12,13 @@
 //! Durability: `synchronous = NORMAL` in WAL mode survives a crash or SIGKILL of the process (a
 //! committed transaction is in the OS's hands); a power cut may lose the newest transactions.
 
-use super::{Appended, Epoch, NewMessage, Page, RoomHead, Store, StoreError};
+use super::{Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError};
 use crate::fanout::{Fanout, Frame};
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, Username};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Row, params, params_from_iter, types::Value,
+};
 use std::{
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
@@ -45,6 +47,9 @@ CREATE TABLE IF NOT EXISTS messages (
     client_id TEXT,
     PRIMARY KEY (room, id)
 ) WITHOUT ROWID;
+-- The room list, busiest first (see `RoomCursor`): one page is an index range scan, however
+-- many rooms there are.
+CREATE INDEX IF NOT EXISTS rooms_by_size ON rooms (last_id DESC, name DESC);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id
     ON messages (room, client_id) WHERE client_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (
@@ -203,10 +208,46 @@ impl Store for SqliteStore {
         true // one writer, in this process, publishing every commit
     }
 
-    async fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached("SELECT name, last_id FROM rooms ORDER BY name")?;
-            let rows = stmt.query_map([], |row| {
+    async fn has_room(&self, room: &RoomName) -> Result<bool, StoreError> {
+        let room = room.clone();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT 1 FROM rooms WHERE name = ?1")?
+                .exists([room.as_str()])?)
+        })
+        .await
+    }
+
+    async fn rooms(
+        &self,
+        after: Option<&RoomCursor>,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, StoreError> {
+        let after = after.cloned();
+        let limit = to_i64(limit as u64);
+        self.read(move |conn| {
+            // A row-value comparison keeps the cursor's condition one range of the index.
+            let (mut stmt, bound) = match &after {
+                None => (
+                    conn.prepare_cached(
+                        "SELECT name, last_id FROM rooms
+                         ORDER BY last_id DESC, name DESC LIMIT ?1",
+                    )?,
+                    vec![Value::Integer(limit)],
+                ),
+                Some(cursor) => (
+                    conn.prepare_cached(
+                        "SELECT name, last_id FROM rooms WHERE (last_id, name) < (?2, ?3)
+                         ORDER BY last_id DESC, name DESC LIMIT ?1",
+                    )?,
+                    vec![
+                        Value::Integer(limit),
+                        Value::Integer(to_i64(cursor.last_id)),
+                        Value::Text(cursor.room.to_string()),
+                    ],
+                ),
+            };
+            let rows = stmt.query_map(params_from_iter(bound), |row| {
                 Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
             })?;
             let mut rooms = Vec::new();

@@ -13,6 +13,7 @@ mod order;
 mod outage;
 mod presence;
 mod redis;
+mod rooms;
 #[allow(
     dead_code,
     reason = "shared with the single-node suite; not every helper is used here"

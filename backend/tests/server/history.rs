@@ -59,7 +59,7 @@ async fn pages_forward_with_after_and_back_with_before_always_ascending() {
 }
 
 #[tokio::test]
-async fn rooms_are_listed_with_their_last_id() {
+async fn rooms_are_listed_with_their_last_id_busiest_first() {
     let dir = tempfile::tempdir().unwrap();
     let server = server_with_messages(&dir, "beta", 3).await;
     let (mut client, _) = Client::join(&server.ws_url("?room=alpha")).await;
@@ -69,7 +69,7 @@ async fn rooms_are_listed_with_their_last_id() {
     assert_eq!(status, 200);
     assert_eq!(
         rooms,
-        json!([{"room": "alpha", "last_id": 1}, {"room": "beta", "last_id": 3}])
+        json!([{"room": "beta", "last_id": 3}, {"room": "alpha", "last_id": 1}])
     );
     let (status, empty) = server.get_json("/api/rooms/nobody-here/messages").await;
     assert_eq!((status, empty), (200, json!([])));

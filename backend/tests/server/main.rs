@@ -22,6 +22,7 @@ mod raw;
 mod relay;
 mod restart;
 mod resume;
+mod rooms;
 mod security;
 mod soak;
 mod support;

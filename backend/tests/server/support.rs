@@ -26,8 +26,20 @@ use tokio_tungstenite::{
 /// Longest any single wait in a test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// Flags that lift the per-connection rate limit, for tests that post in bulk.
-pub const NO_RATE_LIMIT: [&str; 4] = ["--rate-per-sec", "1000000", "--rate-burst", "1000000"];
+/// Flags that lift the per-connection rate limit and the new-room budget, for tests that post
+/// in bulk or into a fresh room per round.
+pub const NO_RATE_LIMIT: [&str; 10] = [
+    "--rate-per-sec",
+    "1000000",
+    "--rate-burst",
+    "1000000",
+    "--new-rooms-per-minute",
+    "1000000",
+    "--new-rooms-burst",
+    "1000000",
+    "--new-rooms-per-connection",
+    "1000000",
+];
 
 /// A running `chinwag` process.
 pub struct Server {

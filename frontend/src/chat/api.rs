@@ -1,4 +1,4 @@
-//! The HTTP side: room list, history pages, and the AJAX transport's requests (polling,
+//! The HTTP side: the busiest rooms, history pages, and the AJAX transport's requests (polling,
 //! long-polling, posting, typing, presence), as JSON from the backend's API.
 //!
 //! History pages come with the epoch their ids belong to (the `Chinwag-Epoch` header), and a
@@ -61,9 +61,10 @@ async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
     response.json().await.map_err(|err| err.to_string())
 }
 
-/// Every room the server knows, with its newest id.
-pub async fn rooms() -> Result<Vec<RoomSummary>, String> {
-    get_json("/api/rooms").await
+/// The server's `limit` busiest rooms (the first page of its room list), with their newest
+/// ids.
+pub async fn busiest_rooms(limit: usize) -> Result<Vec<RoomSummary>, String> {
+    get_json(&format!("/api/rooms?limit={limit}")).await
 }
 
 /// Up to `limit` records of `room` with ids below `before`, ascending.

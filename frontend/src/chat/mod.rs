@@ -33,7 +33,7 @@ use gloo::{
     events::EventListener,
     timers::callback::{Interval, Timeout},
 };
-use state::{ChatAction, ChatState, HISTORY_PAGE, Pending, Status};
+use state::{BUSIEST_ROOMS, ChatAction, ChatState, HISTORY_PAGE, Pending, Status};
 use std::{
     cell::{Cell, RefCell},
     rc::{Rc, Weak},
@@ -518,7 +518,7 @@ impl Controller {
     fn refresh_directory(&self) {
         let dispatch = self.dispatch.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            if let Ok(rooms) = api::rooms().await {
+            if let Ok(rooms) = api::busiest_rooms(BUSIEST_ROOMS).await {
                 dispatch.dispatch(ChatAction::RoomsListed(rooms));
             }
         });

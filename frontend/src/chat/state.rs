@@ -26,6 +26,11 @@ pub const TYPING_SHOWN_MS: f64 = 5_000.0;
 /// Records per history page the client asks for.
 pub const HISTORY_PAGE: usize = 50;
 
+/// Rooms of the server's busiest the sidebar offers besides the joined ones. The server may
+/// hold any number of rooms (a flood once left 99,801, and rendering them all took 13 s), so
+/// the app asks for one short page and keeps no more than this of whatever comes back.
+pub const BUSIEST_ROOMS: usize = 10;
+
 /// The connection's state, as the status badge shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -171,7 +176,7 @@ pub struct ChatState {
     pub current: RoomName,
     /// Joined rooms.
     pub rooms: OrdMap<RoomName, RoomView>,
-    /// Every room the server knows, for the sidebar.
+    /// The server's busiest rooms, busiest first: at most [`BUSIEST_ROOMS`], for the sidebar.
     pub directory: Vec<RoomSummary>,
     /// The connection.
     pub status: Status,
@@ -211,7 +216,7 @@ pub enum ChatAction {
         /// epoch than the room's is dropped: it answers a question about a history that is gone.
         epoch: Option<String>,
     },
-    /// The server's room list arrived.
+    /// A page of the server's room list arrived, busiest first.
     RoomsListed(Vec<RoomSummary>),
     /// The connection changed state.
     Status(Status),
@@ -309,7 +314,11 @@ impl ChatState {
                 page_size,
                 epoch,
             } => self.on_history(&room, records, page_size, epoch.as_deref()),
-            ChatAction::RoomsListed(rooms) => self.directory = rooms,
+            ChatAction::RoomsListed(mut rooms) => {
+                // A server from before the list was paged answers with every room it has.
+                rooms.truncate(BUSIEST_ROOMS);
+                self.directory = rooms;
+            }
             ChatAction::Status(status) => self.status = status,
             ChatAction::Transport(kind) => self.transport = kind,
             ChatAction::OpenRoom(room) => {
@@ -628,6 +637,19 @@ mod tests {
             ts: 1_700_000_000_000,
             client_id: client_id.map(|id| ClientId::parse(id).unwrap()),
         }
+    }
+
+    #[wasm_bindgen_test]
+    fn the_directory_keeps_only_the_busiest_few_of_a_long_list() {
+        let mut state = ChatState::new(name("ada"), Vec::new(), None);
+        let flood: Vec<RoomSummary> = (0..1_000u64)
+            .map(|n| RoomSummary {
+                room: room(&format!("r{n}")),
+                last_id: 1_000 - n,
+            })
+            .collect();
+        state.apply(ChatAction::RoomsListed(flood.clone()));
+        assert_eq!(state.directory, flood[..BUSIEST_ROOMS]);
     }
 
     fn chat(record: ChatRecord) -> ChatAction {

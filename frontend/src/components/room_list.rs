@@ -1,4 +1,5 @@
-//! The rooms sidebar: switch rooms, see unread counts, join or create one by name.
+//! The rooms sidebar: the joined rooms (switch, see unread counts), a short list of the
+//! server's busiest others to join, and a field to join or create one by name.
 
 use crate::testid;
 use chinwag_shared::RoomName;
@@ -17,8 +18,10 @@ pub struct RoomEntry {
 /// Props of [`RoomList`].
 #[derive(Properties, PartialEq)]
 pub struct RoomListProps {
-    /// Rooms to list, in order.
+    /// Joined rooms, in order.
     pub rooms: Vec<RoomEntry>,
+    /// Busy rooms not joined, busiest first; a short list, never the server's every room.
+    pub busiest: Vec<RoomEntry>,
     /// The room on screen.
     pub current: RoomName,
     /// Open (joining if needed) a room.
@@ -57,6 +60,12 @@ pub fn RoomList(props: &RoomListProps) -> Html {
             <ul data-testid={testid::ROOM_LIST}>
                 { for props.rooms.iter().map(|entry| room_item(entry, &props.current, &props.on_open)) }
             </ul>
+            if !props.busiest.is_empty() {
+                <h3 id="busiest-rooms">{ "Busiest" }</h3>
+                <ul data-testid={testid::BUSIEST_ROOMS} aria-labelledby="busiest-rooms">
+                    { for props.busiest.iter().map(|entry| room_item(entry, &props.current, &props.on_open)) }
+                </ul>
+            }
             <form class="room-form" {onsubmit}>
                 <input data-testid={testid::ROOM_INPUT} value={(*draft).clone()} {oninput}
                     placeholder="Join a room…" aria-label="Join or create a room by name"
