@@ -13,6 +13,7 @@ mod history;
 mod hostile;
 mod idempotency;
 mod live_from_open;
+mod look_alikes;
 mod metrics;
 mod polling;
 mod presence;
