@@ -63,7 +63,7 @@ fn stacked_and_leading_combining_marks_are_refused_in_usernames() {
         Username::parse(&zalgo),
         Err(ValidationError::TooManyMarks {
             field: Field::Username,
-            on: Some('á')
+            on: Some('a')
         })
     );
     let smear = "x\u{301}\u{300}".repeat(MAX_NAME_MARKS / 2 + 1);
