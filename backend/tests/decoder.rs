@@ -308,8 +308,23 @@ fn valid_room() -> impl Strategy<Value = String> {
     "[a-z0-9][a-z0-9_-]{0,47}"
 }
 
+/// Letters of one script, with ASCII digits and `_.-` (and inner spaces), which go with any:
+/// a username must be written in one script, and Hangul's letters include the fillers
+/// (U+115F, U+1160, U+3164, U+FFA0), which draw nothing and are refused.
 fn valid_username() -> impl Strategy<Value = String> {
-    r"[\pL\pN_.-]([\pL\pN _.-]{0,30}[\pL\pN_.-])?"
+    let one_script = |letters: &str| {
+        let first = format!("[{letters}0-9_.-]");
+        let inner = format!("[{letters}0-9 _.-]");
+        proptest::string::string_regex(&format!("{first}({inner}{{0,30}}{first})?")).unwrap()
+    };
+    prop_oneof![
+        one_script(r"\p{Latin}&&\pL"),
+        one_script(r"\p{Cyrillic}&&\pL"),
+        one_script(r"\p{Greek}&&\pL"),
+        one_script(r"\p{Arabic}&&\pL"),
+        one_script(r"\p{Han}&&\pL"),
+        one_script(r"\p{Hangul}&&\pL&&[^\x{115F}\x{1160}\x{3164}\x{FFA0}]"),
+    ]
 }
 
 /// Any character but a control character. Mapped, not filtered: a filter rejecting one
@@ -325,20 +340,63 @@ fn non_control_char() -> impl Strategy<Value = char> {
     })
 }
 
-/// Any character that is neither control nor whitespace.
+/// Default_Ignorable_Code_Point (DerivedCoreProperties.txt) and the braille blank: characters
+/// that draw nothing, so a message of only these counts as empty.
+const INVISIBLE: &[(char, char)] = &[
+    ('\u{AD}', '\u{AD}'),
+    ('\u{34F}', '\u{34F}'),
+    ('\u{61C}', '\u{61C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{206F}'),
+    ('\u{2800}', '\u{2800}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF0}', '\u{FFF8}'),
+    ('\u{1BCA0}', '\u{1BCA3}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0000}', '\u{E0FFF}'),
+];
+
+/// Any character that is neither control, whitespace nor invisible.
 fn visible_char() -> impl Strategy<Value = char> {
-    non_control_char().prop_map(|ch| if ch.is_whitespace() { '~' } else { ch })
+    non_control_char().prop_map(|ch| {
+        let invisible = INVISIBLE.iter().any(|&(lo, hi)| (lo..=hi).contains(&ch));
+        if ch.is_whitespace() || invisible {
+            '~'
+        } else {
+            ch
+        }
+    })
+}
+
+/// Any character a message may hold anywhere: not control, and not a bidi embedding,
+/// override or isolate (or their closers), which a message must pair up.
+fn message_char() -> impl Strategy<Value = char> {
+    non_control_char().prop_map(|ch| {
+        if matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+            '~'
+        } else {
+            ch
+        }
+    })
 }
 
 fn valid_client_id() -> impl Strategy<Value = String> {
     prop::collection::vec(non_control_char(), 1..=MAX_CLIENT_ID_CHARS).prop_map(chars_to_string)
 }
 
-/// 1..=4000 characters, at least one not whitespace, no control characters but `\n\r\t`.
+/// 1..=4000 characters, at least one visible, no control characters but `\n\r\t`, no bidi
+/// embeddings, overrides or isolates.
 fn valid_message() -> impl Strategy<Value = String> {
     let visible = visible_char();
     let any_allowed = prop_oneof![
-        8 => non_control_char(),
+        8 => message_char(),
         1 => select(vec!['\n', '\r', '\t', ' ']),
     ];
     let rest = prop_oneof![

@@ -79,7 +79,7 @@ fn ChatScreen(props: &ChatScreenProps) -> Html {
                 <h1>{ "Chinwag" }</h1>
                 <span class="room-title">{ "#" }{ state.current.as_str() }</span>
                 <StatusBadge status={state.status} transport={state.transport} />
-                <span class="me" title="Your name">{ props.me.as_str() }</span>
+                <bdi class="me" title="Your name">{ props.me.as_str() }</bdi>
                 <button class="link" onclick={props.on_change_name.reform(|_: MouseEvent| ())}>
                     { "Change name" }
                 </button>

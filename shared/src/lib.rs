@@ -8,15 +8,19 @@
 //! - [`record`]: [`ChatRecord`], a stored message with its per-room `id` and server `ts`; the
 //!   same JSON object appears on the socket and in the HTTP history API.
 //! - [`names`]: [`Username`], [`RoomName`], [`ClientId`], [`MessageText`] — validated newtypes,
-//!   the only way to hold one.
+//!   the only way to hold one — and [`NameKey`], what the "name is held" rule compares.
+//!   `appearance` holds the Unicode rules they apply against invisible, reordered, stacked
+//!   and look-alike text.
 //! - [`limits`]: every protocol limit as a named constant, shared by server checks and UI counters.
 //! - [`error_code`]: [`ErrorCode`], the stable `code` strings of error frames.
 //!
 //! The promises (ids strictly increasing per room, resume with `after`, idempotent `client_id`)
-//! are written down in `docs/protocol.md`. This crate depends on serde alone, so it builds for
+//! are written down in `docs/protocol.md`. This crate depends on serde and two no_std
+//! unicode-rs table crates (UTS #39 security data, normalization) alone, so it builds for
 //! `wasm32-unknown-unknown` as well as native targets.
 #![deny(missing_docs)]
 
+mod appearance;
 pub mod client_msg;
 pub mod error_code;
 pub mod limits;
@@ -27,6 +31,8 @@ pub mod server_msg;
 pub use client_msg::{ClientMsg, Envelope, Request, SeedMsg};
 pub use error_code::ErrorCode;
 pub use limits::*;
-pub use names::{ClientId, ClientToken, Field, MessageText, RoomName, Username, ValidationError};
+pub use names::{
+    ClientId, ClientToken, Field, MessageText, NameKey, RoomName, Username, ValidationError,
+};
 pub use record::{ChatRecord, EPOCH_HEADER, RoomSummary};
 pub use server_msg::{ApiError, ErrorFrame, ServerMsg};

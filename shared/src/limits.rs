@@ -14,6 +14,15 @@ pub const MAX_MESSAGE_CHARS: usize = 4_000;
 /// Longest username, in characters.
 pub const MAX_USERNAME_CHARS: usize = 32;
 
+/// Most combining marks one character of a username may carry beyond its precomposed form
+/// (`ễ` as one code point carries none; typed as `e` and two marks, two). More only stack into
+/// the line above.
+pub const MAX_NAME_MARKS_PER_CHAR: usize = 2;
+
+/// Most combining marks in one username, counted the same way: a long Tamil or Hindi name,
+/// whose vowel signs and viramas are marks, uses about eight.
+pub const MAX_NAME_MARKS: usize = 12;
+
 /// Longest room name, in characters.
 pub const MAX_ROOM_CHARS: usize = 48;
 

@@ -4,20 +4,28 @@
 //! rules below; the server parses at the edge and passes only these inward. They are backed by
 //! `Arc<str>`: a room name rides on every broadcast frame, and cloning it is a refcount bump.
 //!
-//! Rules (also in `docs/protocol.md`):
-//! - username: 1–32 characters; letters, digits, space, `_`, `-`, `.`; no space at either end.
+//! Rules (also in `docs/protocol.md`; the Unicode ones live in [`crate::appearance`]):
+//! - username: 1–32 characters; letters, digits, combining marks, space, `_`, `-`, `.`; no
+//!   space at either end; no invisible characters (the Hangul fillers are letters that draw
+//!   nothing); at most [`MAX_NAME_MARKS_PER_CHAR`] marks on a character and
+//!   [`MAX_NAME_MARKS`] in all; one script (digits and `_-. ` go with any). Two names are one
+//!   person's when their [`NameKey`]s are equal: case and look-alike letters make no new name.
 //! - room: 1–48 characters of `a-z`, `0-9`, `-`, `_`, starting with a letter or digit. Room
 //!   names appear in URLs (`/api/rooms/{room}/messages`), hence the narrow alphabet.
 //! - client id and client token: 1–64 characters, no control characters; otherwise the
 //!   client's own business.
-//! - message: 1–4,000 characters, not only whitespace, no control characters but line
-//!   breaks and tabs.
+//! - message: 1–4,000 characters, not only blank ones (whitespace, invisible characters, the
+//!   braille blank), no control characters but line breaks and tabs, and every bidi
+//!   embedding, override or isolate closed on its own line.
 
 use crate::{
-    ErrorCode, MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS, MAX_ROOM_CHARS, MAX_USERNAME_CHARS,
+    ErrorCode, MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_MARKS, MAX_NAME_MARKS_PER_CHAR,
+    MAX_ROOM_CHARS, MAX_USERNAME_CHARS,
+    appearance::{self, MarkExcess},
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::{borrow::Borrow, fmt, sync::Arc};
+use unicode_normalization::char::is_combining_mark;
 
 /// Which kind of value failed validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +54,7 @@ impl Field {
 /// Why a string is not a valid value of its [`Field`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ValidationError {
-    /// The value is empty (for a message: only whitespace).
+    /// The value is empty (for a message: nothing but blank characters).
     Empty {
         /// The field that was empty.
         field: Field,
@@ -72,6 +80,29 @@ pub enum ValidationError {
         /// The field with surrounding whitespace.
         field: Field,
     },
+    /// The value mixes writing systems, as a Cyrillic `а` among Latin letters does.
+    MixedScripts {
+        /// The field that mixes scripts.
+        field: Field,
+        /// The first character with no script in common with those before it.
+        ch: char,
+    },
+    /// The value stacks combining marks: more than [`MAX_NAME_MARKS_PER_CHAR`] on one
+    /// character, or more than [`MAX_NAME_MARKS`] in all.
+    TooManyMarks {
+        /// The field with too many marks.
+        field: Field,
+        /// The character carrying too many, if one does (else there are too many overall).
+        on: Option<char>,
+    },
+    /// A bidi embedding, override or isolate is not closed on its line, or a closer has
+    /// nothing to close: left open, it reverses the text after it.
+    UnpairedBidi {
+        /// The field with the unpaired control.
+        field: Field,
+        /// The first unpaired control.
+        ch: char,
+    },
 }
 
 impl ValidationError {
@@ -81,7 +112,10 @@ impl ValidationError {
             ValidationError::Empty { field }
             | ValidationError::TooLong { field, .. }
             | ValidationError::BadChar { field, .. }
-            | ValidationError::SurroundingSpace { field } => *field,
+            | ValidationError::SurroundingSpace { field }
+            | ValidationError::MixedScripts { field, .. }
+            | ValidationError::TooManyMarks { field, .. }
+            | ValidationError::UnpairedBidi { field, .. } => *field,
         }
     }
 
@@ -89,8 +123,8 @@ impl ValidationError {
     pub fn code(&self) -> ErrorCode {
         match (self.field(), self) {
             (Field::Message, ValidationError::TooLong { .. }) => ErrorCode::MessageTooLong,
-            (Field::Message, ValidationError::BadChar { .. }) => ErrorCode::InvalidMessage,
-            (Field::Message, _) => ErrorCode::EmptyMessage,
+            (Field::Message, ValidationError::Empty { .. }) => ErrorCode::EmptyMessage,
+            (Field::Message, _) => ErrorCode::InvalidMessage,
             (Field::Username, _) => ErrorCode::InvalidUsername,
             (Field::Room, _) => ErrorCode::InvalidRoom,
             (Field::ClientId, _) => ErrorCode::InvalidClientId,
@@ -113,11 +147,44 @@ impl fmt::Display for ValidationError {
             ValidationError::SurroundingSpace { field } => {
                 write!(f, "{} may not start or end with whitespace", field.label())
             }
+            ValidationError::MixedScripts { field, ch } => write!(
+                f,
+                "{} mixes writing systems: {} shares no script with the letters before it",
+                field.label(),
+                CodePoint(*ch)
+            ),
+            ValidationError::TooManyMarks { field, on } => {
+                write!(f, "{} has too many combining marks", field.label())?;
+                match on {
+                    Some(ch) => write!(
+                        f,
+                        " on {} (at most {MAX_NAME_MARKS_PER_CHAR})",
+                        CodePoint(*ch)
+                    ),
+                    None => write!(f, " (at most {MAX_NAME_MARKS} in all)"),
+                }
+            }
+            ValidationError::UnpairedBidi { field, ch } => write!(
+                f,
+                "{} has {} without its closing partner on the same line",
+                field.label(),
+                CodePoint(*ch)
+            ),
         }
     }
 }
 
 impl std::error::Error for ValidationError {}
+
+/// Shows a character by number as well as by itself: the characters these errors are about
+/// look like others or like nothing.
+struct CodePoint(char);
+
+impl fmt::Display for CodePoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "U+{:04X} {:?}", u32::from(self.0), self.0)
+    }
+}
 
 /// Checks length bounds and that every character passes `allowed`.
 fn check(
@@ -201,11 +268,32 @@ macro_rules! validated_string {
 
 fn validate_username(value: &str) -> Result<(), ValidationError> {
     let field = Field::Username;
+    // Marks are allowed so decomposed accents and Indic vowel signs and viramas spell names;
+    // `check_marks` below keeps them from stacking. Default-ignorables are refused although
+    // some are letters (U+3164 HANGUL FILLER is Lo): a name must be seen to be told apart.
     check(field, value, MAX_USERNAME_CHARS, |c| {
-        c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.')
+        (c.is_alphanumeric() || is_combining_mark(c) || matches!(c, ' ' | '_' | '-' | '.'))
+            && !appearance::is_default_ignorable(c)
     })?;
     if value.starts_with(' ') || value.ends_with(' ') {
         return Err(ValidationError::SurroundingSpace { field });
+    }
+    match appearance::check_marks(value) {
+        Ok(()) => {}
+        Err(MarkExcess::NoBase) => {
+            let ch = value.chars().next().unwrap_or(' ');
+            return Err(ValidationError::BadChar { field, ch });
+        }
+        Err(MarkExcess::Stacked(on)) => {
+            let on = Some(on);
+            return Err(ValidationError::TooManyMarks { field, on });
+        }
+        Err(MarkExcess::TooMany) => {
+            return Err(ValidationError::TooManyMarks { field, on: None });
+        }
+    }
+    if let Some(ch) = appearance::first_script_clash(value) {
+        return Err(ValidationError::MixedScripts { field, ch });
     }
     Ok(())
 }
@@ -230,16 +318,21 @@ fn validate_client_id(value: &str) -> Result<(), ValidationError> {
 }
 
 fn validate_message(value: &str) -> Result<(), ValidationError> {
-    if value.trim().is_empty() {
-        return Err(ValidationError::Empty {
-            field: Field::Message,
-        });
+    let field = Field::Message;
+    if value.chars().all(appearance::is_blank) {
+        return Err(ValidationError::Empty { field });
     }
     // Line breaks (Shift+Enter; CRLF from some clients) and tabs are part of chat; other
     // control characters only garble other people's screens.
-    check(Field::Message, value, MAX_MESSAGE_CHARS, |c| {
+    check(field, value, MAX_MESSAGE_CHARS, |c| {
         !c.is_control() || matches!(c, '\n' | '\r' | '\t')
-    })
+    })?;
+    // Refused rather than stripped: the text is stored and echoed exactly as sent, so a
+    // client's retry with the same `client_id` still matches, and its sender learns why.
+    if let Some(ch) = appearance::first_unpaired_bidi(value) {
+        return Err(ValidationError::UnpairedBidi { field, ch });
+    }
+    Ok(())
 }
 
 validated_string!(
@@ -269,6 +362,31 @@ validated_string!(
     validate_message
 );
 
+/// What the "name is held" rule compares: a [`Username`] lowercased, then reduced to its
+/// UTS #39 confusable skeleton. Names a reader cannot tell apart (`Alice`, `alice`, `аlice`
+/// with a Cyrillic `а`) have equal keys, so one of them held in a room holds them all.
+///
+/// A key is for comparing and indexing only, never for showing: a skeleton may hold
+/// characters no one would type (`Иван` becomes `ᴎʙaʜ`). Keys
+/// depend on the Unicode data of the `unicode-security` release built in, so anything that
+/// stores them must recompute them when that changes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NameKey(Box<str>);
+
+impl NameKey {
+    /// The key's text, for indexing outside this process.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Username {
+    /// The key the "name is held" rule compares this name by; see [`NameKey`].
+    pub fn hold_key(&self) -> NameKey {
+        NameKey(appearance::hold_skeleton(&self.0).into_boxed_str())
+    }
+}
+
 impl RoomName {
     /// The room a client is in when it names none: [`crate::DEFAULT_ROOM`].
     pub fn default_room() -> Self {
@@ -277,83 +395,4 @@ impl RoomName {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn usernames_follow_the_documented_rules() {
-        assert!(Username::parse("alice").is_ok());
-        assert!(Username::parse("Zoë O.Neil-2").is_ok());
-        assert_eq!(
-            Username::parse("").unwrap_err().code(),
-            ErrorCode::InvalidUsername
-        );
-        assert!(matches!(
-            Username::parse(" alice"),
-            Err(ValidationError::SurroundingSpace { .. })
-        ));
-        assert!(matches!(
-            Username::parse("a<b"),
-            Err(ValidationError::BadChar { ch: '<', .. })
-        ));
-        let long = "x".repeat(MAX_USERNAME_CHARS + 1);
-        assert!(matches!(
-            Username::parse(&long),
-            Err(ValidationError::TooLong {
-                len: 33,
-                max: 32,
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn room_names_are_url_safe_lowercase() {
-        assert!(RoomName::parse("general").is_ok());
-        assert!(RoomName::parse("rust-2024_q3").is_ok());
-        for bad in ["", "General", "a b", "-lead", "x/y", "ünï"] {
-            let err = RoomName::parse(bad).unwrap_err();
-            assert_eq!(
-                err.code(),
-                ErrorCode::InvalidRoom,
-                "{bad:?} should be refused"
-            );
-        }
-    }
-
-    #[test]
-    fn message_length_counts_characters_not_bytes() {
-        let at_limit = "é".repeat(MAX_MESSAGE_CHARS);
-        assert!(MessageText::parse(&at_limit).is_ok());
-        let over = "é".repeat(MAX_MESSAGE_CHARS + 1);
-        assert_eq!(
-            MessageText::parse(&over).unwrap_err().code(),
-            ErrorCode::MessageTooLong
-        );
-        assert_eq!(
-            MessageText::parse(" \n\t").unwrap_err().code(),
-            ErrorCode::EmptyMessage
-        );
-        assert!(MessageText::parse("two\nlines").is_ok());
-        assert!(MessageText::parse("crlf\r\nlines").is_ok());
-        assert_eq!(
-            MessageText::parse("bell\u{7}").unwrap_err().code(),
-            ErrorCode::InvalidMessage
-        );
-    }
-
-    #[test]
-    fn client_ids_refuse_control_characters_and_length() {
-        assert!(ClientId::parse("3f2a-17").is_ok());
-        assert!(ClientId::parse("a\u{0}b").is_err());
-        assert!(ClientId::parse(&"c".repeat(65)).is_err());
-        assert!(ClientId::parse(&"c".repeat(64)).is_ok());
-    }
-
-    #[test]
-    fn deserializing_validates() {
-        let ok: RoomName = serde_json::from_str("\"lobby\"").unwrap();
-        assert_eq!(ok.as_str(), "lobby");
-        assert!(serde_json::from_str::<RoomName>("\"Lobby\"").is_err());
-    }
-}
+mod tests;

@@ -7,12 +7,13 @@
 //!
 //! Names: a username may be held by several live connections of a room only if they all
 //! present the same client token (the same browser); anyone else is refused with
-//! [`NameTaken`]. The check and the claim happen under one lock, so two connections cannot
-//! both take a free name.
+//! [`NameTaken`]. Names are compared by [`Username::hold_key`], so `Alice`, `alice` and an
+//! all-Cyrillic `аӏісе` are one name: holding one holds them all. The check and the claim
+//! happen under one lock, so two connections cannot both take a free name.
 
 use super::{recent::Recent, waiters::Waiters};
 use crate::{fanout::Frame, session::outbox::OutboxSender};
-use chinwag_shared::{ClientToken, RoomName, Username};
+use chinwag_shared::{ClientToken, NameKey, RoomName, Username};
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex, MutexGuard},
@@ -37,19 +38,25 @@ pub struct NameTaken;
 struct Hold {
     connections: usize,
     token: Option<ClientToken>,
+    /// The name as its first holder typed it: what presence lists, and what arrives and
+    /// departs, even if a later tab of the same browser spells it `ALICE`.
+    shown: Username,
 }
 
 #[derive(Default)]
 struct Room {
     members: HashMap<SessionId, Member>,
-    /// The members' names, kept beside them so presence and the name rule cost a lookup, not
-    /// a pass over every member (a join into a room of 10,000 would otherwise be O(room)).
-    names: BTreeMap<Username, Hold>,
+    /// The members' names by hold key, kept beside them so presence and the name rule cost a
+    /// lookup, not a pass over every member (a join into a room of 10,000 would otherwise be
+    /// O(room)).
+    names: BTreeMap<NameKey, Hold>,
 }
 
 impl Room {
     fn name_count(&self, name: &Username) -> usize {
-        self.names.get(name).map_or(0, |hold| hold.connections)
+        self.names
+            .get(&name.hold_key())
+            .map_or(0, |hold| hold.connections)
     }
 
     /// Whether `name` is held by a member other than `session` that is not the same client.
@@ -59,42 +66,47 @@ impl Room {
         session: SessionId,
         token: Option<&ClientToken>,
     ) -> bool {
-        let Some(hold) = self.names.get(name) else {
+        let key = name.hold_key();
+        let Some(hold) = self.names.get(&key) else {
             return false;
         };
-        let own = self
-            .members
-            .get(&session)
-            .is_some_and(|member| member.username.as_ref() == Some(name));
+        let own = self.members.get(&session).is_some_and(|member| {
+            member
+                .username
+                .as_ref()
+                .is_some_and(|held| held.hold_key() == key)
+        });
         let others = hold.connections - usize::from(own);
         others > 0 && (token.is_none() || hold.token.as_ref() != token)
     }
 
     fn hold(&mut self, name: &Username, token: Option<&ClientToken>) {
         self.names
-            .entry(name.clone())
+            .entry(name.hold_key())
             .or_insert_with(|| Hold {
                 connections: 0,
                 token: token.cloned(),
+                shown: name.clone(),
             })
             .connections += 1;
     }
 
-    /// Drops one connection's hold on `name`; whether that was the last one.
-    fn release(&mut self, name: &Username) -> bool {
-        let Some(hold) = self.names.get_mut(name) else {
-            return false;
-        };
+    /// Drops one connection's hold on `name`; the name as shown if that was the last one.
+    fn release(&mut self, name: &Username) -> Option<Username> {
+        let key = name.hold_key();
+        let hold = self.names.get_mut(&key)?;
         hold.connections = hold.connections.saturating_sub(1);
         if hold.connections == 0 {
-            self.names.remove(name);
-            return true;
+            return self.names.remove(&key).map(|hold| hold.shown);
         }
-        false
+        None
     }
 
+    /// Each held name once, as shown, sorted.
     fn users(&self) -> Vec<Username> {
-        self.names.keys().cloned().collect()
+        let mut users: Vec<Username> = self.names.values().map(|hold| hold.shown.clone()).collect();
+        users.sort();
+        users
     }
 }
 
@@ -224,7 +236,7 @@ impl Rooms {
             .members
             .remove(&session)
             .and_then(|member| member.username)
-            .filter(|name| entry.release(name));
+            .and_then(|name| entry.release(&name));
         if entry.members.is_empty() {
             rooms.remove(room);
         }
@@ -341,6 +353,36 @@ mod tests {
     }
 
     #[test]
+    fn a_held_name_holds_its_case_and_look_alike_spellings_and_is_shown_as_first_typed() {
+        let rooms = Rooms::default();
+        let room = RoomName::default_room();
+        let outbox = Outbox::new(8, 1_000);
+        let join = |session, who: &str, tok: &str| {
+            rooms.join(&room, session, outbox.sender(), Some(name(who)), token(tok))
+        };
+        join(1, "Alice", "t1").unwrap();
+        for (session, spelling) in [
+            (2, "alice"),
+            (3, "ALICE"),
+            (4, "\u{430}\u{4CF}\u{456}\u{441}\u{435}"),
+        ] {
+            assert_eq!(join(session, spelling, "t2"), Err(NameTaken), "{spelling}");
+            assert!(rooms.name_taken(&room, session, &name(spelling), None));
+        }
+        assert!(join(5, "alicia", "t2").is_ok(), "a different name is free");
+
+        let second_tab = join(6, "alice", "t1").unwrap();
+        assert_eq!(second_tab.arrived, None, "the same browser, respelled");
+        assert_eq!(rooms.users(&room), [name("Alice"), name("alicia")]);
+        assert_eq!(rooms.leave(&room, 1).departed, None, "a tab is still open");
+        assert_eq!(
+            rooms.leave(&room, 6).departed,
+            Some(name("Alice")),
+            "the departure names whom the arrival named"
+        );
+    }
+
+    #[test]
     fn naming_a_nameless_member_follows_the_same_rule() {
         let rooms = Rooms::default();
         let room = RoomName::default_room();
@@ -357,6 +399,7 @@ mod tests {
             "the nameless are not listed"
         );
         assert_eq!(rooms.name(&room, 2, &name("bob")), Err(NameTaken));
+        assert_eq!(rooms.name(&room, 2, &name("BOB")), Err(NameTaken));
         let named = rooms.name(&room, 2, &name("cy")).unwrap();
         assert_eq!(named.arrived, Some(name("cy")));
         assert_eq!(rooms.users(&room), [name("bob"), name("cy")]);

@@ -279,7 +279,10 @@ fn refuse_held_name(
         return Err(ApiFailure::with_status(
             StatusCode::CONFLICT,
             ErrorCode::UsernameTaken,
-            format!("{username} is in #{room} from another browser; pick another name"),
+            format!(
+                "{username}, or a name that looks like it, is in #{room} from another \
+                 browser; pick another name"
+            ),
         ));
     }
     Ok(())

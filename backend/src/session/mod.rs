@@ -250,7 +250,10 @@ fn is_stale(epoch: Option<&str>, current: &Epoch) -> bool {
 fn name_taken(room: &RoomName, name: &Username) -> ErrorFrame {
     ErrorFrame {
         code: ErrorCode::UsernameTaken,
-        detail: format!("{name} is already in #{room} from another browser; pick another name"),
+        detail: format!(
+            "{name}, or a name that looks like it, is already in #{room} from another \
+             browser; pick another name"
+        ),
         room: Some(room.to_string()),
         client_id: None,
     }

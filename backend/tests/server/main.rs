@@ -14,6 +14,7 @@ mod hostile;
 mod http_bounds;
 mod idempotency;
 mod live_from_open;
+mod look_alikes;
 mod memory_bounds;
 mod metrics;
 mod polling;

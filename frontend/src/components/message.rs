@@ -2,6 +2,9 @@
 //! re-sent by itself, or refused.
 //!
 //! The text is a text node, never parsed as HTML, so `<script>` in a message shows literally.
+//! The author is a `<bdi>` and the text a `dir="auto"` paragraph: each takes its direction
+//! from its own first strong letter, so an Arabic name cannot pull the time beside it into
+//! right-to-left order, and no bidi control in either reaches past its own element.
 
 use crate::testid;
 use chinwag_shared::Username;
@@ -79,10 +82,10 @@ pub fn Message(props: &MessageProps) -> Html {
         <li class={classes!("message", state, retrying.then_some("retrying"), props.mine.then_some("mine"))}
             data-testid={testid::MESSAGE} data-state={state} data-id={id}>
             <div class="message-head">
-                <span class="author" data-testid={testid::MESSAGE_AUTHOR}>{ props.author.as_str() }</span>
+                <bdi class="author" data-testid={testid::MESSAGE_AUTHOR}>{ props.author.as_str() }</bdi>
                 { meta }
             </div>
-            <p class="text" data-testid={testid::MESSAGE_TEXT}>{ props.text.clone() }</p>
+            <p class="text" dir="auto" data-testid={testid::MESSAGE_TEXT}>{ props.text.clone() }</p>
             if let Delivery::Failed { reason, retry, discard } = &props.delivery {
                 <p class="failure" role="alert">
                     { reason.clone() }

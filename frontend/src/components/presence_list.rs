@@ -1,4 +1,7 @@
 //! Who is in the current room.
+//!
+//! Each name is a `<bdi>`, so a right-to-left name keeps its own direction without reordering
+//! the "(you)" beside it.
 
 use crate::testid;
 use chinwag_shared::Username;
@@ -23,7 +26,7 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
                 { for props.users.iter().map(|user| html! {
                     <li key={user.as_str()}>
                         <span class="dot" aria-hidden="true"></span>
-                        <span data-testid={testid::PRESENCE_USER}>{ user.as_str() }</span>
+                        <bdi data-testid={testid::PRESENCE_USER}>{ user.as_str() }</bdi>
                         if *user == props.me { <span class="you">{ "(you)" }</span> }
                     </li>
                 }) }

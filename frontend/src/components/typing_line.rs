@@ -1,4 +1,7 @@
 //! "alice is typing…" under the message list.
+//!
+//! Names are `<bdi>` elements rather than part of one string: inside a single text run, a
+//! right-to-left name would carry " is typing…" into its own direction.
 
 use crate::testid;
 use chinwag_shared::Username;
@@ -14,11 +17,12 @@ pub struct TypingLineProps {
 /// One line naming who is typing; empty (but keeping its height) when nobody is.
 #[component]
 pub fn TypingLine(props: &TypingLineProps) -> Html {
-    let text = match props.names.as_slice() {
-        [] => String::new(),
-        [one] => format!("{one} is typing…"),
-        [one, two] => format!("{one} and {two} are typing…"),
-        _ => "Several people are typing…".to_owned(),
+    let name = |name: &Username| html! { <bdi>{ name.as_str() }</bdi> };
+    let line = match props.names.as_slice() {
+        [] => html! {},
+        [one] => html! { <>{ name(one) }{ " is typing…" }</> },
+        [one, two] => html! { <>{ name(one) }{ " and " }{ name(two) }{ " are typing…" }</> },
+        _ => html! { "Several people are typing…" },
     };
-    html! { <p class="typing" data-testid={testid::TYPING}>{ text }</p> }
+    html! { <p class="typing" data-testid={testid::TYPING}>{ line }</p> }
 }
