@@ -126,6 +126,19 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Warning lines per client address and minute for each kind of refusal it causes
+    /// (cross-site origin, connection caps, socket rate); the rest are counted and summed up
+    /// in one line when the minute is over, so a client repeating a refused request cannot
+    /// flood the log.
+    #[arg(long, env = "CHINWAG_LOG_WARNINGS_PER_PEER", default_value_t = 5)]
+    pub log_warnings_per_peer: u32,
+
+    /// Client addresses whose warnings are counted one by one; beyond it (a crowd of
+    /// addresses within one minute) new addresses share one budget. Bounds the table at
+    /// about 100 bytes per address.
+    #[arg(long, env = "CHINWAG_LOG_PEERS_TRACKED", default_value_t = 4096)]
+    pub log_peers_tracked: usize,
 }
 
 impl Config {

@@ -11,6 +11,7 @@ use crate::{
     config::Config,
     fanout::{Fanout, local::LocalFanout},
     hub::{Hub, presence::LocalPresence, rooms::Rooms},
+    logs::PeerWarnings,
     metrics::Metrics,
     routes::{self, AppState, client_ip::TrustedProxies, origin::AllowedOrigins},
     store::{StoreError, sqlite::SqliteStore},
@@ -61,6 +62,10 @@ pub async fn serve(
         allowed_origins: AllowedOrigins(config.allowed_origins.clone()),
         post_limits: routes::post_limit::PostLimits::new(config.session_limits()),
         trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
+        peer_warnings: Arc::new(PeerWarnings::new(
+            config.log_warnings_per_peer,
+            config.log_peers_tracked,
+        )),
     });
     let static_dir = config
         .static_dir
@@ -81,6 +86,7 @@ pub async fn serve(
         }),
     );
     let app_state = state.clone();
+    let peer_warnings = Arc::clone(&state.peer_warnings);
     let peer_patience = Duration::from_secs(config.idle_timeout_secs.max(1));
     let mut http = actix_web::HttpServer::new(move || {
         App::new()
@@ -111,6 +117,7 @@ pub async fn serve(
     stopper.abort();
     engine_stop.cancel();
     hub.close().await;
+    peer_warnings.flush();
     tracing::info!("stopped");
     Ok(served?)
 }

@@ -12,7 +12,7 @@ pub mod post_limit;
 pub mod security;
 pub mod socket;
 
-use crate::{admission::Admission, hub::Hub, session::SessionLimits};
+use crate::{admission::Admission, hub::Hub, logs::PeerWarnings, session::SessionLimits};
 use actix_web::web;
 use origin::AllowedOrigins;
 use std::sync::Arc;
@@ -36,6 +36,8 @@ pub struct AppState {
     pub post_limits: post_limit::PostLimits,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: client_ip::TrustedProxies,
+    /// Budgets of warning lines per client address; sessions share it.
+    pub peer_warnings: Arc<PeerWarnings>,
 }
 
 /// Registers every route.

@@ -4,9 +4,12 @@
 //! another site cannot forge it. A request is allowed when it has no `Origin` (non-browser
 //! clients: bots, the terminal client), when its origin is the request's own host (the app
 //! and the seed page served by this server), or when the origin is configured with
-//! `--allowed-origin`. Everything else gets 403 `forbidden_origin`.
+//! `--allowed-origin`. Everything else gets 403 `forbidden_origin`, whose body never quotes
+//! the header (a reflected header is a free amplifier); the log line clips it ([`Clipped`])
+//! and is budgeted per client address ([`Warning::ForbiddenOrigin`]).
 
-use super::error::ApiFailure;
+use super::{AppState, error::ApiFailure};
+use crate::logs::{Clipped, Warning};
 use actix_web::{
     HttpRequest,
     body::MessageBody,
@@ -22,10 +25,11 @@ pub struct AllowedOrigins(pub Vec<String>);
 
 impl AllowedOrigins {
     /// Checks `request`'s `Origin`.
-    pub fn check(&self, request: &HttpRequest) -> Result<(), ApiFailure> {
+    pub fn check(&self, request: &HttpRequest, state: &AppState) -> Result<(), ApiFailure> {
         let Some(origin) = request.headers().get(header::ORIGIN) else {
             return Ok(());
         };
+        let raw = origin.as_bytes();
         let origin = origin.to_str().unwrap_or_default();
         let own_host = request
             .headers()
@@ -38,10 +42,15 @@ impl AllowedOrigins {
         if same_host || self.0.iter().any(|allowed| allowed == origin) {
             return Ok(());
         }
-        tracing::warn!(%origin, peer = ?request.peer_addr(), "refused a cross-site request");
+        let client = state.trusted_proxies.client_ip(request);
+        if state.peer_warnings.admit(client, Warning::ForbiddenOrigin) {
+            let origin = Clipped::bytes(raw);
+            tracing::warn!(%origin, peer = %client, "refused a cross-site request");
+        }
         Err(ApiFailure::forbidden(
             ErrorCode::ForbiddenOrigin,
-            format!("origin {origin:?} may not use this server; see --allowed-origin"),
+            "this page's origin may not use this server; its operator can allow it with \
+             --allowed-origin",
         ))
     }
 }
@@ -55,11 +64,13 @@ pub async fn guard_unsafe_methods(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
-        let allowed = request
-            .app_data::<actix_web::web::Data<super::AppState>>()
-            .map(|state| state.allowed_origins.clone())
-            .unwrap_or_default();
-        allowed.check(request.request())?;
+        // The app always registers its state; were it missing, refuse rather than skip.
+        let Some(state) = request.app_data::<actix_web::web::Data<AppState>>() else {
+            return Err(
+                ApiFailure::forbidden(ErrorCode::ForbiddenOrigin, "no origin policy").into(),
+            );
+        };
+        state.allowed_origins.check(request.request(), state)?;
     }
     next.call(request).await
 }

@@ -13,6 +13,7 @@ mod history;
 mod hostile;
 mod idempotency;
 mod live_from_open;
+mod log_flood;
 mod metrics;
 mod polling;
 mod presence;
