@@ -3,7 +3,7 @@
 //! Every limit and timer the server enforces lives here with its default and the reason for
 //! it; `docs/operations.md` lists them for operators. `chinwag --help` prints the same.
 
-use crate::session::SessionLimits;
+use crate::{routes::origin::Origin, session::SessionLimits};
 use clap::Parser;
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -80,14 +80,23 @@ pub struct Config {
     #[arg(long, env = "CHINWAG_HANDSHAKE_TIMEOUT_SECS", default_value_t = 5)]
     pub handshake_timeout_secs: u64,
 
-    /// An origin (e.g. `https://chat.example.com`) whose pages may open sockets and send
-    /// state-changing requests, besides the server's own host. Repeat for more.
+    /// The origin people open the app at (`https://chat.example.com`): scheme, host and
+    /// port, compared exactly with the `Origin` of every socket upgrade and state-changing
+    /// browser request. Unset, a server bound to loopback accepts only pages at its own
+    /// loopback address (development); one bound elsewhere refuses browsers' pages not listed
+    /// in --allowed-origin, since it cannot tell its own pages from a DNS-rebinding one.
+    #[arg(long, env = "CHINWAG_PUBLIC_ORIGIN")]
+    pub public_origin: Option<Origin>,
+
+    /// Another origin (e.g. `http://127.0.0.1:8081`, `trunk serve`) whose pages may open
+    /// sockets and send state-changing requests, compared exactly like --public-origin.
+    /// Repeat for more.
     #[arg(
         long = "allowed-origin",
         env = "CHINWAG_ALLOWED_ORIGINS",
         value_delimiter = ','
     )]
-    pub allowed_origins: Vec<String>,
+    pub allowed_origins: Vec<Origin>,
 
     /// HTTP worker threads; 0 means one per CPU core.
     #[arg(long, env = "CHINWAG_WORKERS", default_value_t = 0)]

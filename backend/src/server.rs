@@ -13,7 +13,7 @@ use crate::{
     hub::{Hub, presence::LocalPresence, rooms::Rooms},
     logs::PeerWarnings,
     metrics::Metrics,
-    routes::{self, AppState, client_ip::TrustedProxies, origin::AllowedOrigins},
+    routes::{self, AppState, client_ip::TrustedProxies, origin::OriginPolicy},
     store::{StoreError, sqlite::SqliteStore},
 };
 use actix_web::{App, HttpResponse, web};
@@ -53,13 +53,20 @@ pub async fn serve(
         }
         None => embedded_hub(&config, metrics)?,
     };
+    let bound = listener.local_addr()?;
+    let origin_policy = OriginPolicy::new(
+        config.public_origin.clone(),
+        config.allowed_origins.clone(),
+        bound,
+    );
+    origin_policy.describe(bound);
     let state = web::Data::new(AppState {
         hub: Arc::clone(&hub),
         limits: config.session_limits(),
         shutdown: CancellationToken::new(),
         sessions: TaskTracker::new(),
         admission: Admission::new(config.max_connections, config.max_connections_per_ip),
-        allowed_origins: AllowedOrigins(config.allowed_origins.clone()),
+        origin_policy,
         post_limits: routes::post_limit::PostLimits::new(config.session_limits()),
         trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
         peer_warnings: Arc::new(PeerWarnings::new(

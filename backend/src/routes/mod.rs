@@ -14,7 +14,7 @@ pub mod socket;
 
 use crate::{admission::Admission, hub::Hub, logs::PeerWarnings, session::SessionLimits};
 use actix_web::web;
-use origin::AllowedOrigins;
+use origin::OriginPolicy;
 use std::sync::Arc;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -30,8 +30,8 @@ pub struct AppState {
     pub sessions: TaskTracker,
     /// Connection caps, total and per address.
     pub admission: Admission,
-    /// Origins allowed besides the server's own host.
-    pub allowed_origins: AllowedOrigins,
+    /// Which browser pages may open sockets and change state.
+    pub origin_policy: OriginPolicy,
     /// Rate limits of HTTP posts, per address.
     pub post_limits: post_limit::PostLimits,
     /// Proxies whose `X-Forwarded-For` names the client.

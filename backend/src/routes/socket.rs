@@ -51,7 +51,7 @@ pub async fn socket(
     query: web::Query<SocketQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    state.allowed_origins.check(&request, &state)?;
+    super::origin::check(&request, &state)?;
     let mut initial = query.into_inner().initial_join()?;
     let permit = admit(&request, &state)?;
     if initial.after.is_none() {

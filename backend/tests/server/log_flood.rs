@@ -4,11 +4,7 @@
 //! The server runs with stderr on a pipe, as under systemd or a container runtime, so these
 //! tests also see what such a log file receives: no ANSI colour codes.
 
-use crate::support::{Server, WAIT};
-use tokio::{
-    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
-    net::TcpStream,
-};
+use crate::{raw, support::Server};
 
 /// Requests in the flood: the number measured in the issue.
 const REQUESTS: usize = 2_000;
@@ -25,37 +21,6 @@ fn huge_origin() -> String {
     format!("https://{}.example", "flood-".repeat(20_000))
 }
 
-/// Sends one request on a fresh connection and returns the status and the body.
-async fn send(server: &Server, head: &str, body: &str) -> (u16, String) {
-    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-    tcp.write_all(head.as_bytes()).await.unwrap();
-    tcp.write_all(body.as_bytes()).await.unwrap();
-    let mut reader = BufReader::new(tcp);
-    let mut status_line = String::new();
-    tokio::time::timeout(WAIT, reader.read_line(&mut status_line))
-        .await
-        .expect("answered in time")
-        .unwrap();
-    let status = status_line[9..12].parse().unwrap();
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).await.unwrap();
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = value.trim().parse().unwrap();
-        }
-    }
-    let mut body = vec![0u8; length];
-    tokio::time::timeout(WAIT, reader.read_exact(&mut body))
-        .await
-        .expect("body in time")
-        .unwrap();
-    (status, String::from_utf8(body).unwrap())
-}
-
 /// A cross-site socket upgrade or message post carrying `origin`.
 async fn cross_site_request(server: &Server, origin: &str, upgrade: bool) -> (u16, String) {
     let host = server.addr;
@@ -65,7 +30,7 @@ async fn cross_site_request(server: &Server, origin: &str, upgrade: bool) -> (u1
              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
              Origin: {origin}\r\n\r\n"
         );
-        send(server, &head, "").await
+        raw::exchange(server, &head, "").await
     } else {
         let body = r#"{"username":"mallory","message":"hi"}"#;
         let head = format!(
@@ -73,7 +38,7 @@ async fn cross_site_request(server: &Server, origin: &str, upgrade: bool) -> (u1
              Content-Type: application/json\r\nContent-Length: {}\r\nOrigin: {origin}\r\n\r\n",
             body.len()
         );
-        send(server, &head, body).await
+        raw::exchange(server, &head, body).await
     }
 }
 
@@ -91,7 +56,7 @@ fn left_out_in(log: &str) -> usize {
 #[tokio::test]
 async fn a_flood_of_huge_refused_origins_adds_a_few_clipped_lines_and_one_count() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, stderr) = Server::start_capturing_stderr(dir.path(), &[]).await;
+    let (server, stderr) = Server::start_capturing_stderr(dir.path(), "127.0.0.1:0", &[]).await;
     let origin = huge_origin();
     let mut workers = tokio::task::JoinSet::new();
     let server = std::sync::Arc::new(server);
@@ -147,7 +112,7 @@ async fn a_flood_of_huge_refused_origins_adds_a_few_clipped_lines_and_one_count(
 #[tokio::test]
 async fn a_log_on_a_pipe_carries_no_colour_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, stderr) = Server::start_capturing_stderr(dir.path(), &[]).await;
+    let (server, stderr) = Server::start_capturing_stderr(dir.path(), "127.0.0.1:0", &[]).await;
     // One warning for sure: a cross-site request.
     let (status, _) = cross_site_request(&server, "https://evil.example", true).await;
     assert_eq!(status, 403);

@@ -15,6 +15,7 @@ mod idempotency;
 mod live_from_open;
 mod log_flood;
 mod metrics;
+mod origins;
 mod polling;
 mod presence;
 mod raw;

@@ -43,25 +43,29 @@ impl Server {
 
     /// Starts a server on `dir/chinwag.db` with extra flags.
     pub async fn start_with(dir: &Path, extra: &[&str]) -> Server {
-        Self::spawn(dir, extra, Stdio::inherit()).await
+        Self::spawn(dir, "127.0.0.1:0", extra, Stdio::inherit()).await
     }
 
-    /// Like [`Server::start_with`], with stderr on a pipe that a [`StderrTap`] reads: its
-    /// size and content, as an operator's log file would see them.
+    /// Like [`Server::start_with`] but listening on `bind`, with stderr on a pipe that a
+    /// [`StderrTap`] reads: its size and content, as an operator's log file would see them.
     #[allow(
         dead_code,
         reason = "used by the log tests only; the cluster suite shares this file"
     )]
-    pub async fn start_capturing_stderr(dir: &Path, extra: &[&str]) -> (Server, StderrTap) {
-        let mut server = Self::spawn(dir, extra, Stdio::piped()).await;
+    pub async fn start_capturing_stderr(
+        dir: &Path,
+        bind: &str,
+        extra: &[&str],
+    ) -> (Server, StderrTap) {
+        let mut server = Self::spawn(dir, bind, extra, Stdio::piped()).await;
         let stderr = server.child.stderr.take().expect("stderr is piped");
         (server, StderrTap::read(stderr))
     }
 
-    async fn spawn(dir: &Path, extra: &[&str], stderr: Stdio) -> Server {
+    async fn spawn(dir: &Path, bind: &str, extra: &[&str], stderr: Stdio) -> Server {
         let db = dir.join("chinwag.db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_chinwag"))
-            .args(["--bind", "127.0.0.1:0", "--static-dir"])
+            .args(["--bind", bind, "--static-dir"])
             .arg(dir.join("no-frontend"))
             .arg("--db")
             .arg(&db)
@@ -259,6 +263,20 @@ impl Client {
     /// Connects without waiting for anything.
     pub async fn connect(url: &str) -> Client {
         let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connected in time")
+            .expect("websocket handshake");
+        Client { ws }
+    }
+
+    /// Connects as a page at `origin` would: with an `Origin` header.
+    #[allow(dead_code, reason = "used by the origin tests only")]
+    pub async fn connect_from(url: &str, origin: &str) -> Client {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().expect("a websocket URL");
+        let origin = origin.parse().expect("a header value");
+        request.headers_mut().insert("origin", origin);
+        let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
             .await
             .expect("connected in time")
             .expect("websocket handshake");
