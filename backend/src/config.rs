@@ -3,7 +3,7 @@
 //! Every limit and timer the server enforces lives here with its default and the reason for
 //! it; `docs/operations.md` lists them for operators. `chinwag --help` prints the same.
 
-use crate::{hub::new_rooms::NewRoomLimits, session::SessionLimits};
+use crate::{hub::new_rooms::NewRoomLimits, routes::origin::Origin, session::SessionLimits};
 use clap::Parser;
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -113,14 +113,23 @@ pub struct Config {
     #[arg(long, env = "CHINWAG_HANDSHAKE_TIMEOUT_SECS", default_value_t = 5)]
     pub handshake_timeout_secs: u64,
 
-    /// An origin (e.g. `https://chat.example.com`) whose pages may open sockets and send
-    /// state-changing requests, besides the server's own host. Repeat for more.
+    /// The origin people open the app at (`https://chat.example.com`): scheme, host and
+    /// port, compared exactly with the `Origin` of every socket upgrade and state-changing
+    /// browser request. Unset, a server bound to loopback accepts only pages at its own
+    /// loopback address (development); one bound elsewhere refuses browsers' pages not listed
+    /// in --allowed-origin, since it cannot tell its own pages from a DNS-rebinding one.
+    #[arg(long, env = "CHINWAG_PUBLIC_ORIGIN")]
+    pub public_origin: Option<Origin>,
+
+    /// Another origin (e.g. `http://127.0.0.1:8081`, `trunk serve`) whose pages may open
+    /// sockets and send state-changing requests, compared exactly like --public-origin.
+    /// Repeat for more.
     #[arg(
         long = "allowed-origin",
         env = "CHINWAG_ALLOWED_ORIGINS",
         value_delimiter = ','
     )]
-    pub allowed_origins: Vec<String>,
+    pub allowed_origins: Vec<Origin>,
 
     /// HTTP worker threads; 0 means one per CPU core.
     #[arg(long, env = "CHINWAG_WORKERS", default_value_t = 0)]
@@ -165,6 +174,19 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Warning lines per client address and minute for each kind of refusal it causes
+    /// (cross-site origin, connection caps, socket rate); the rest are counted and summed up
+    /// in one line when the minute is over, so a client repeating a refused request cannot
+    /// flood the log.
+    #[arg(long, env = "CHINWAG_LOG_WARNINGS_PER_PEER", default_value_t = 5)]
+    pub log_warnings_per_peer: u32,
+
+    /// Client addresses whose warnings are counted one by one; beyond it (a crowd of
+    /// addresses within one minute) new addresses share one budget. Bounds the table at
+    /// about 100 bytes per address.
+    #[arg(long, env = "CHINWAG_LOG_PEERS_TRACKED", default_value_t = 4096)]
+    pub log_peers_tracked: usize,
 }
 
 impl Config {

@@ -19,7 +19,8 @@
 //!   [`fanout::local`] is in-process.
 //! - [`cluster`]: the Redis engine (log, fan-out and presence for many nodes) behind the
 //!   same traits, chosen by `--redis`.
-//! - [`admission`]: connection caps; [`metrics`]: what `/metrics` reports.
+//! - [`admission`]: connection caps; [`metrics`]: what `/metrics` reports; [`logs`]: what
+//!   clients may put into the log (values clipped, repeated warnings per address budgeted).
 //! - [`config`] and [`server`]: flags, wiring and graceful shutdown.
 //!
 //! The wire protocol itself lives in the `chinwag-shared` crate; `docs/protocol.md` documents it.
@@ -29,6 +30,7 @@ pub mod cluster;
 pub mod config;
 pub mod fanout;
 pub mod hub;
+pub mod logs;
 pub mod metrics;
 pub mod routes;
 pub mod server;

@@ -8,7 +8,10 @@ use anyhow::Context;
 use chinwag_backend::{Config, serve};
 use clap::Parser;
 use socket2::{Domain, Protocol, Socket, Type};
-use std::{io::Write, net::SocketAddr};
+use std::{
+    io::{IsTerminal, Write},
+    net::SocketAddr,
+};
 use tracing_subscriber::EnvFilter;
 
 #[actix_web::main]
@@ -19,6 +22,9 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal: in a file or a journal they are noise
+        // that every grep and log shipper has to strip.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let listener = listen(config.bind, config.listen_backlog)
         .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -11,11 +11,12 @@ use crate::{
     config::Config,
     fanout::{Fanout, local::LocalFanout},
     hub::{Hub, presence::LocalPresence, rooms::Rooms},
+    logs::PeerWarnings,
     metrics::Metrics,
     routes::{
         self, AppState,
         client_ip::TrustedProxies,
-        origin::AllowedOrigins,
+        origin::OriginPolicy,
         request_limit::{RequestLimits, count_connection},
     },
     store::{StoreError, sqlite::SqliteStore},
@@ -58,13 +59,20 @@ pub async fn serve(
         }
         None => embedded_hub(&config, metrics)?,
     };
+    let bound = listener.local_addr()?;
+    let origin_policy = OriginPolicy::new(
+        config.public_origin.clone(),
+        config.allowed_origins.clone(),
+        bound,
+    );
+    origin_policy.describe(bound);
     let state = web::Data::new(AppState {
         hub: Arc::clone(&hub),
         limits: config.session_limits(),
         shutdown: CancellationToken::new(),
         sessions: TaskTracker::new(),
         admission: Admission::new(config.max_connections, config.max_connections_per_ip),
-        allowed_origins: AllowedOrigins(config.allowed_origins.clone()),
+        origin_policy,
         post_limits: routes::post_limit::PostLimits::new(config.session_limits()),
         trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
         request_limits: RequestLimits::new(
@@ -72,6 +80,10 @@ pub async fn serve(
             config.max_long_polls_per_ip,
             Duration::from_secs(config.body_timeout_secs.max(1)),
         ),
+        peer_warnings: Arc::new(PeerWarnings::new(
+            config.log_warnings_per_peer,
+            config.log_peers_tracked,
+        )),
     });
     // Every TCP connection of an address is either a socket or long-poll (capped per
     // address) or a plain request (capped in flight), so together they bound its connections.
@@ -101,6 +113,7 @@ pub async fn serve(
         }),
     );
     let app_state = state.clone();
+    let peer_warnings = Arc::clone(&state.peer_warnings);
     let peer_patience = Duration::from_secs(config.idle_timeout_secs.max(1));
     let mut http = actix_web::HttpServer::new(move || {
         App::new()
@@ -142,6 +155,7 @@ pub async fn serve(
     stopper.abort();
     engine_stop.cancel();
     hub.close().await;
+    peer_warnings.flush();
     tracing::info!("stopped");
     Ok(served?)
 }

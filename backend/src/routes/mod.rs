@@ -13,9 +13,9 @@ pub mod request_limit;
 pub mod security;
 pub mod socket;
 
-use crate::{admission::Admission, hub::Hub, session::SessionLimits};
+use crate::{admission::Admission, hub::Hub, logs::PeerWarnings, session::SessionLimits};
 use actix_web::web;
-use origin::AllowedOrigins;
+use origin::OriginPolicy;
 use std::sync::Arc;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -31,14 +31,16 @@ pub struct AppState {
     pub sessions: TaskTracker,
     /// Connection caps, total and per address.
     pub admission: Admission,
-    /// Origins allowed besides the server's own host.
-    pub allowed_origins: AllowedOrigins,
+    /// Which browser pages may open sockets and change state.
+    pub origin_policy: OriginPolicy,
     /// Rate limits of HTTP posts, per address.
     pub post_limits: post_limit::PostLimits,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: client_ip::TrustedProxies,
     /// Per-address caps of plain HTTP: requests in flight, long-polls, body deadline.
     pub request_limits: Arc<request_limit::RequestLimits>,
+    /// Budgets of warning lines per client address; sessions share it.
+    pub peer_warnings: Arc<PeerWarnings>,
 }
 
 /// Registers every route.

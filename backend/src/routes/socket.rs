@@ -10,11 +10,13 @@
 use super::{AppState, error::ApiFailure, request_limit::refusal};
 use crate::{
     admission::Permit,
+    logs::{Clipped, Warning},
     session::{JoinRequest, LiveFrom, Session},
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use chinwag_shared::{ClientToken, MAX_FRAME_BYTES, RoomName, Username};
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// Query string of `/socket`.
 #[derive(Debug, Deserialize)]
@@ -49,14 +51,15 @@ pub async fn socket(
     query: web::Query<SocketQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    state.allowed_origins.check(&request)?;
+    super::origin::check(&request, &state)?;
     let mut initial = query.into_inner().initial_join()?;
     let permit = admit(&request, &state)?;
     if initial.after.is_none() {
         initial.live_from = match state.hub.head(&initial.room).await {
             Ok(head) => LiveFrom::Head(head),
             Err(err) => {
-                tracing::warn!(error = %err, room = %initial.room, "room head unreadable at upgrade");
+                let room = Clipped::new(initial.room.as_str());
+                tracing::warn!(error = %err, %room, "room head unreadable at upgrade");
                 LiveFrom::Unknown
             }
         };
@@ -77,6 +80,7 @@ pub async fn socket(
         state.limits,
         state.shutdown.clone(),
         permit,
+        Arc::clone(&state.peer_warnings),
     );
     // No `tracing` span around the session: entering one on every poll cost ~5 % of the
     // per-frame CPU; the session's events name it (`session = id`) instead.
@@ -88,7 +92,12 @@ pub async fn socket(
 fn admit(request: &HttpRequest, state: &AppState) -> Result<Permit, ApiFailure> {
     let address = state.trusted_proxies.client_ip(request);
     state.admission.admit(address).map_err(|refused| {
-        tracing::warn!(peer = %address, ?refused, "refused a connection");
+        if state
+            .peer_warnings
+            .admit(address, Warning::ConnectionRefused)
+        {
+            tracing::warn!(peer = %address, ?refused, "refused a connection");
+        }
         refusal(refused, "connections")
     })
 }

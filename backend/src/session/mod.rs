@@ -23,6 +23,7 @@ use crate::{
     admission::Permit,
     fanout::{Frame, encode},
     hub::{Hub, PostError, Poster, new_rooms::ConnectionRooms, rooms::SessionId},
+    logs::{Clipped, PeerWarnings, Warning},
     store::{Appended, Epoch, NewMessage, Page, RoomHead, StoreError, page_is_cut},
 };
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
@@ -35,7 +36,7 @@ use outbox::Outbox;
 use rate_limit::{RateLimit, Verdict};
 use std::{
     collections::HashMap,
-    net::{IpAddr, Ipv6Addr, SocketAddr},
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -229,12 +230,15 @@ pub struct Session {
     shutdown: CancellationToken,
     overflowed: CancellationToken,
     rate: RateLimit,
-    /// Whether a rate-limit refusal was logged already: policy decisions are logged once.
+    /// Whether this connection's rate-limit refusals were judged for the log already: each
+    /// connection asks once, and `peer_warnings` budgets the asking per address.
     rate_logged: bool,
     /// The rooms this connection has created, for the hub's new-room budget.
     new_rooms: ConnectionRooms,
     /// Whether a new-room refusal was logged already.
     new_rooms_logged: bool,
+    /// Warning budgets per client address, shared by every session and route.
+    peer_warnings: Arc<PeerWarnings>,
     /// This connection's slot; freed as the session ends, before its close frame goes out,
     /// so a client that saw the close can count on the slot being free.
     permit: Option<Permit>,
@@ -268,6 +272,7 @@ impl Session {
         limits: SessionLimits,
         shutdown: CancellationToken,
         permit: Permit,
+        peer_warnings: Arc<PeerWarnings>,
     ) -> Self {
         let outbox = Outbox::new(limits.outbox_frames, limits.outbox_bytes);
         hub.metrics().connections_open.inc();
@@ -286,6 +291,7 @@ impl Session {
             rate_logged: false,
             new_rooms: ConnectionRooms::default(),
             new_rooms_logged: false,
+            peer_warnings,
             permit: Some(permit),
             hub,
             ws,
@@ -412,7 +418,12 @@ impl Session {
         self.hub.metrics().rate_limited.inc();
         if !self.rate_logged {
             self.rate_logged = true;
-            tracing::warn!(session = self.id, peer = ?self.peer, "rate limit reached; refusing frames");
+            let address = self
+                .peer
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |peer| peer.ip());
+            if self.peer_warnings.admit(address, Warning::RateLimited) {
+                tracing::warn!(session = self.id, peer = ?self.peer, "rate limit reached; refusing frames");
+            }
         }
         let sent = match message {
             AggregatedMessage::Text(text) => inbound::decode(text).ok(),
@@ -514,6 +525,7 @@ impl Session {
             if self.hub.name(room, self.id, username).is_err() {
                 // Claimed by someone else between the check and here; the registry refused,
                 // so the room's rule still holds. This connection stays nameless there.
+                let room = Clipped::new(room.as_str());
                 tracing::debug!(session = self.id, %room, "name claimed concurrently");
             }
         }
@@ -733,7 +745,8 @@ impl Session {
 
     /// Tells the client that `room`'s history was replaced and now has `epoch`.
     async fn send_reset(&mut self, room: &RoomName, epoch: &Epoch) -> Step {
-        tracing::info!(session = self.id, %room, %epoch, "history epoch changed; client told to reset");
+        let room_name = Clipped::new(room.as_str());
+        tracing::info!(session = self.id, room = %room_name, %epoch, "history epoch changed; client told to reset");
         let reset = ServerMsg::HistoryReset {
             room: room.clone(),
             epoch: epoch.to_string(),
@@ -886,7 +899,9 @@ impl Session {
     }
 
     async fn send_error(&mut self, frame: ErrorFrame) -> Step {
-        tracing::debug!(session = self.id, code = %frame.code, detail = %frame.detail, "refused a client frame");
+        // Details quote input (serde names the unknown variant it was sent, in full).
+        let detail = Clipped::new(&frame.detail);
+        tracing::debug!(session = self.id, code = %frame.code, %detail, "refused a client frame");
         let label = crate::metrics::CodeLabel {
             code: frame.code.as_str(),
         };

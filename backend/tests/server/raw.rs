@@ -4,7 +4,7 @@
 use crate::support::{Server, WAIT};
 use serde_json::Value;
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
+    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
 };
 
@@ -51,6 +51,38 @@ pub async fn upgrade(server: &Server, query: &str, extra: &str) -> (u16, TcpStre
         .parse()
         .unwrap();
     (status, tcp)
+}
+
+/// Sends one HTTP request (`head` ends with the blank line) on a fresh connection; returns
+/// the response's status and body (read by its `Content-Length`).
+pub async fn exchange(server: &Server, head: &str, body: &str) -> (u16, String) {
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(body.as_bytes()).await.unwrap();
+    let mut reader = BufReader::new(tcp);
+    let mut status_line = String::new();
+    tokio::time::timeout(WAIT, reader.read_line(&mut status_line))
+        .await
+        .expect("answered in time")
+        .unwrap();
+    let status = status_line[9..12].parse().unwrap();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0u8; length];
+    tokio::time::timeout(WAIT, reader.read_exact(&mut body))
+        .await
+        .expect("body in time")
+        .unwrap();
+    (status, String::from_utf8(body).unwrap())
 }
 
 pub struct RawClient {

@@ -55,16 +55,36 @@ impl Server {
 
     /// Starts a server on `dir/chinwag.db` with extra flags.
     pub async fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        Self::spawn(dir, "127.0.0.1:0", extra, Stdio::inherit()).await
+    }
+
+    /// Like [`Server::start_with`] but listening on `bind`, with stderr on a pipe that a
+    /// [`StderrTap`] reads: its size and content, as an operator's log file would see them.
+    #[allow(
+        dead_code,
+        reason = "used by the log tests only; the cluster suite shares this file"
+    )]
+    pub async fn start_capturing_stderr(
+        dir: &Path,
+        bind: &str,
+        extra: &[&str],
+    ) -> (Server, StderrTap) {
+        let mut server = Self::spawn(dir, bind, extra, Stdio::piped()).await;
+        let stderr = server.child.stderr.take().expect("stderr is piped");
+        (server, StderrTap::read(stderr))
+    }
+
+    async fn spawn(dir: &Path, bind: &str, extra: &[&str], stderr: Stdio) -> Server {
         let db = dir.join("chinwag.db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_chinwag"))
-            .args(["--bind", "127.0.0.1:0", "--static-dir"])
+            .args(["--bind", bind, "--static-dir"])
             .arg(dir.join("no-frontend"))
             .arg("--db")
             .arg(&db)
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .expect("spawn chinwag");
@@ -193,6 +213,59 @@ pub fn http_agent() -> ureq::Agent {
         .into()
 }
 
+/// What a server wrote to stderr over its whole life.
+#[allow(dead_code, reason = "used by the log tests only")]
+pub struct Captured {
+    /// Every byte written.
+    pub bytes: usize,
+    /// ESC (0x1b) bytes among them: ANSI colour codes, which do not belong in a log file.
+    pub escapes: usize,
+    /// The first [`StderrTap::KEPT_BYTES`] bytes, as text.
+    pub text: String,
+}
+
+/// Drains a server's stderr as it is written (a full pipe would stall the server), counting
+/// it and keeping its beginning.
+#[allow(dead_code, reason = "used by the log tests only")]
+pub struct StderrTap {
+    reader: tokio::task::JoinHandle<Captured>,
+}
+
+#[allow(dead_code, reason = "used by the log tests only")]
+impl StderrTap {
+    /// Bytes of text kept for assertions on content; the rest is only counted.
+    pub const KEPT_BYTES: usize = 1024 * 1024;
+
+    fn read(mut stderr: tokio::process::ChildStderr) -> Self {
+        use tokio::io::AsyncReadExt;
+        let reader = tokio::spawn(async move {
+            let (mut bytes, mut escapes, mut kept) = (0, 0, Vec::new());
+            let mut buffer = vec![0u8; 64 * 1024];
+            while let Ok(read @ 1..) = stderr.read(&mut buffer).await {
+                let chunk = &buffer[..read];
+                bytes += read;
+                escapes += chunk.iter().filter(|&&byte| byte == 0x1b).count();
+                let room = Self::KEPT_BYTES.saturating_sub(kept.len());
+                kept.extend_from_slice(&chunk[..read.min(room)]);
+            }
+            Captured {
+                bytes,
+                escapes,
+                text: String::from_utf8_lossy(&kept).into_owned(),
+            }
+        });
+        StderrTap { reader }
+    }
+
+    /// Everything the server wrote, once it has exited (stderr at EOF).
+    pub async fn finish(self) -> Captured {
+        tokio::time::timeout(WAIT, self.reader)
+            .await
+            .expect("stderr reached EOF in time")
+            .expect("stderr reader")
+    }
+}
+
 /// A WebSocket client speaking JSON text frames.
 pub struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -202,6 +275,20 @@ impl Client {
     /// Connects without waiting for anything.
     pub async fn connect(url: &str) -> Client {
         let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connected in time")
+            .expect("websocket handshake");
+        Client { ws }
+    }
+
+    /// Connects as a page at `origin` would: with an `Origin` header.
+    #[allow(dead_code, reason = "used by the origin tests only")]
+    pub async fn connect_from(url: &str, origin: &str) -> Client {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().expect("a websocket URL");
+        let origin = origin.parse().expect("a header value");
+        request.headers_mut().insert("origin", origin);
+        let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
             .await
             .expect("connected in time")
             .expect("websocket handshake");
