@@ -10,7 +10,7 @@ use chinwag_backend::{
     fanout::{Fanout, Frame},
     hub::rooms::Rooms,
     session::{inbound::decode, outbox::Outbox},
-    store::{NewMessage, Store, sqlite::SqliteStore},
+    store::{Author, NewMessage, Store, sqlite::SqliteStore},
 };
 use chinwag_shared::{ChatRecord, MessageText, RoomName, ServerMsg, Username};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -98,9 +98,11 @@ impl Fanout for Nowhere {
 }
 
 fn message(n: u64) -> NewMessage {
+    let username = Username::parse("alice").unwrap();
     NewMessage {
         room: RoomName::parse("bench").unwrap(),
-        username: Username::parse("alice").unwrap(),
+        author: Author::name(&username),
+        username,
         text: MessageText::parse(&format!("message number {n}")).unwrap(),
         client_id: None,
     }

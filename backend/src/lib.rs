@@ -11,10 +11,12 @@
 //! - [`routes`]: HTTP handlers — `/socket` upgrades and spawns a [`session::Session`]; the
 //!   history API, probes and metrics.
 //! - [`session`]: one connection's loop: decodes client frames, enforces per-connection limits,
-//!   delivers its outbox in id order, pings, and closes with a reason.
+//!   delivers its outbox in id order (its own sends in its own copy, with their `client_id`,
+//!   which no one else is shown), pings, and closes with a reason.
 //! - [`hub`]: the API sessions call: join/leave/post/typing; local membership and presence;
 //!   the new-room budget every transport shares.
-//! - [`store`]: the durable log behind a trait; [`store::sqlite`] is the embedded default.
+//! - [`store`]: the durable log behind a trait; [`store::sqlite`] is the embedded default. A
+//!   retried `client_id` is a duplicate only from its [`store::Author`].
 //! - [`fanout`]: delivery of encoded frames to a room's members behind a trait;
 //!   [`fanout::local`] is in-process.
 //! - [`cluster`]: the Redis engine (log, fan-out and presence for many nodes) behind the

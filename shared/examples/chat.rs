@@ -22,12 +22,7 @@
 
 use chinwag_shared::{ClientMsg, DEFAULT_ROOM, MessageText, RoomName, ServerMsg, Username};
 use futures_util::{SinkExt, StreamExt};
-use std::{
-    error::Error,
-    io::Write,
-    process::ExitCode,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{error::Error, io::Write, process::ExitCode, time::Duration};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_tungstenite::{
     connect_async,
@@ -206,7 +201,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     };
     let (mut sink, mut frames) = socket.split();
     let mut input = BufReader::new(tokio::io::stdin()).lines();
-    let mut chat = Chat::new(args.name, args.room);
+    let mut chat = Chat::new(args.name, args.room)?;
     let mut closing: Option<Closing> = None;
     let mut deadline = tokio::time::Instant::now();
 
@@ -309,25 +304,23 @@ struct Chat {
     home: RoomName,
     /// Rooms in the order they were joined; the last is where lines are posted.
     rooms: Vec<RoomName>,
-    /// The server deduplicates by `(room, client_id)` across all users and all time, so the
-    /// pid alone would collide with an earlier run or another machine; the start time makes a
-    /// clash practically impossible.
+    /// 64 random bits per run, then a counter. The server deduplicates per room and author
+    /// (here: our name), so the ids only need to differ from our own earlier runs'; but they
+    /// are shown to nobody else, and no one should be able to guess them either: ids made
+    /// from the pid and start time were, and let someone post first under our next one.
     id_prefix: String,
     sent: u64,
 }
 
 impl Chat {
-    fn new(name: Username, home: RoomName) -> Self {
-        let started = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_millis());
-        Self {
+    fn new(name: Username, home: RoomName) -> Result<Self, getrandom::Error> {
+        Ok(Self {
             name,
             rooms: vec![home.clone()],
             home,
-            id_prefix: format!("cli-{:x}-{started:x}", std::process::id()),
+            id_prefix: format!("cli-{:016x}", getrandom::u64()?),
             sent: 0,
-        }
+        })
     }
 
     fn current_room(&self) -> &RoomName {

@@ -24,6 +24,9 @@ pub enum ErrorCode {
     InvalidRoom,
     /// A `client_id` is empty, too long or holds control characters.
     InvalidClientId,
+    /// This author already stored another message (other text or another name) under this
+    /// `client_id` in this room; nothing was stored. Final: send it again with a fresh id.
+    ClientIdReused,
     /// The message text is blank.
     EmptyMessage,
     /// The message text is longer than [`crate::MAX_MESSAGE_CHARS`].
@@ -57,7 +60,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::BadJson,
         ErrorCode::BadMessage,
         ErrorCode::UnknownType,
@@ -65,6 +68,7 @@ impl ErrorCode {
         ErrorCode::InvalidUsername,
         ErrorCode::InvalidRoom,
         ErrorCode::InvalidClientId,
+        ErrorCode::ClientIdReused,
         ErrorCode::EmptyMessage,
         ErrorCode::MessageTooLong,
         ErrorCode::InvalidMessage,
@@ -97,6 +101,7 @@ impl ErrorCode {
             ErrorCode::InvalidUsername => "invalid_username",
             ErrorCode::InvalidRoom => "invalid_room",
             ErrorCode::InvalidClientId => "invalid_client_id",
+            ErrorCode::ClientIdReused => "client_id_reused",
             ErrorCode::EmptyMessage => "empty_message",
             ErrorCode::MessageTooLong => "message_too_long",
             ErrorCode::InvalidMessage => "invalid_message",

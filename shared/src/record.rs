@@ -20,6 +20,9 @@ pub struct ChatRecord {
     /// Server time when it was stored, in Unix milliseconds.
     pub ts: u64,
     /// The sender's own id for this message, when it gave one; retries carry the same id.
+    /// Only ever in the sender's own confirmation (and the answer to its retries): the frames
+    /// other members receive, replays and history pages leave it out, so one client's ids
+    /// are never shown to another (issue 12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientId>,
 }

@@ -5,15 +5,19 @@
 //! - `chinwag:room:{room}`: a hash with `seq` (the newest id) and `epoch`;
 //! - `chinwag:log:{room}`: a stream whose entry ids are `{id}-0`, holding the record's JSON,
 //!   trimmed to about `--history-max-len` entries (`MAXLEN ~`);
-//! - `chinwag:cid:{room}:{client_id}`: the record stored under that `client_id`, kept an hour
-//!   ([`DEDUPE_FOR`]), which makes retries idempotent.
+//! - `chinwag:cid:{room}:{author}:{client_id}`: the record its author stored under that
+//!   `client_id` ([`Author::key`], one `:` inside, so the key splits one way), kept an hour
+//!   ([`DEDUPE_FOR`]), which makes that author's retries idempotent.
 //!
 //! and one sorted set of every room with a message, `chinwag:rooms:busiest`, scored by its
 //! newest id, which `GET /api/rooms` pages through busiest first. A room exists once `seq`
 //! does: reading a head mints an epoch but creates no room.
 //!
-//! An append is one Lua script, so Redis runs it atomically: check the `client_id`, increment
-//! `seq`, add the stream entry, and publish the record to every node (see [`super::wire`]).
+//! An append is one Lua script, so Redis runs it atomically: check the author's `client_id`,
+//! increment `seq`, add the stream entry, and publish the record to every node (see
+//! [`super::wire`]). The JSON it stores and publishes has no `client_id`: that is the author's
+//! alone, added back only to the author's answer. Whether a hit is a retry or a reuse for
+//! other text is decided here, after the script ([`Appended::retry_of`]).
 //! Ids are therefore strictly increasing and gapless per room whatever node appends, and
 //! pub/sub carries them in id order. A message is confirmed only after the script returned.
 //!
@@ -22,8 +26,8 @@
 
 use super::{link::Link, wire::CHANNEL};
 use crate::store::{
-    Appended, Epoch, NewMessage, PAGE_BYTES, Page, RoomCursor, RoomHead, Store, StoreError,
-    record_bytes,
+    Appended, Author, Epoch, NewMessage, PAGE_BYTES, Page, RoomCursor, RoomHead, Store, StoreError,
+    public, record_bytes,
 };
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg, Username};
@@ -121,9 +125,9 @@ fn log_key(room: &RoomName) -> String {
     format!("chinwag:log:{room}")
 }
 
-fn client_id_key(room: &RoomName, client_id: Option<&ClientId>) -> String {
+fn client_id_key(room: &RoomName, author: &Author, client_id: Option<&ClientId>) -> String {
     format!(
-        "chinwag:cid:{room}:{}",
+        "chinwag:cid:{room}:{author}:{}",
         client_id.map_or("", ClientId::as_str)
     )
 }
@@ -191,15 +195,14 @@ impl RedisStore {
     }
 }
 
-/// A chat frame's JSON without its id and timestamp, which the append script adds.
+/// A chat frame's JSON without its id and timestamp, which the append script adds. No
+/// `client_id`: this is what every node's members and the history see.
 #[derive(Serialize)]
 struct ChatHead<'a> {
     r#type: &'static str,
     room: &'a RoomName,
     username: &'a Username,
     message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_id: Option<&'a ClientId>,
 }
 
 /// `{"type":"chat",...,"id":` — the script appends `7,"ts":…}`.
@@ -209,7 +212,6 @@ fn record_prefix(message: &NewMessage) -> Result<String, StoreError> {
         room: &message.room,
         username: &message.username,
         message: message.text.as_str(),
-        client_id: message.client_id.as_ref(),
     };
     let mut json =
         serde_json::to_string(&head).map_err(|err| StoreError::Corrupt(err.to_string()))?;
@@ -218,10 +220,11 @@ fn record_prefix(message: &NewMessage) -> Result<String, StoreError> {
     Ok(json)
 }
 
-/// A stored chat frame's JSON back to its record.
+/// A stored chat frame's JSON back to its record, without a `client_id` (entries written
+/// before ids were kept to their authors still hold one).
 fn parse_record(json: &str) -> Result<ChatRecord, StoreError> {
     match serde_json::from_str::<ServerMsg>(json) {
-        Ok(ServerMsg::Chat(record)) => Ok(record),
+        Ok(ServerMsg::Chat(record)) => Ok(public(record)),
         Ok(_) => Err(StoreError::Corrupt(
             "a log entry is not a chat record".into(),
         )),
@@ -249,7 +252,11 @@ impl Store for RedisStore {
         invocation
             .key(room_key(room))
             .key(log_key(room))
-            .key(client_id_key(room, message.client_id.as_ref()))
+            .key(client_id_key(
+                room,
+                &message.author,
+                message.client_id.as_ref(),
+            ))
             .key(ROOMS_KEY)
             .arg(prefix)
             .arg(self.max_len)
@@ -267,9 +274,12 @@ impl Store for RedisStore {
             .await?;
         let record = parse_record(&json)?;
         Ok(if stored == 1 {
-            Appended::Stored(record)
+            Appended::Stored(ChatRecord {
+                client_id: message.client_id,
+                ..record
+            })
         } else {
-            Appended::Duplicate(record)
+            Appended::retry_of(&message, record)
         })
     }
 
@@ -379,14 +389,20 @@ mod tests {
     use super::*;
     use chinwag_shared::MessageText;
 
-    #[test]
-    fn the_script_completes_the_prefix_into_a_chat_frame() {
-        let message = NewMessage {
+    fn message() -> NewMessage {
+        let username = Username::parse("ada").unwrap();
+        NewMessage {
             room: RoomName::parse("general").unwrap(),
-            username: Username::parse("ada").unwrap(),
+            author: Author::name(&username),
+            username,
             text: MessageText::parse("hi \"there\"\n").unwrap(),
             client_id: Some(ClientId::parse("c-1").unwrap()),
-        };
+        }
+    }
+
+    #[test]
+    fn the_script_completes_the_prefix_into_a_chat_frame_without_the_client_id() {
+        let message = message();
         // What the append script does with the prefix.
         let json = format!(
             "{}{}{}",
@@ -398,6 +414,23 @@ mod tests {
         assert_eq!(record.id, 42);
         assert_eq!(record.ts, 1_700_000_000_123);
         assert_eq!(record.message, "hi \"there\"\n");
-        assert_eq!(record.client_id, message.client_id);
+        assert_eq!(record.client_id, None);
+        assert!(!json.contains("c-1"), "{json}");
+    }
+
+    #[test]
+    fn client_id_keys_are_per_author() {
+        let message = message();
+        let room = &message.room;
+        let client_id = message.client_id.as_ref();
+        let bob = Author::name(&Username::parse("bob").unwrap());
+        assert_eq!(
+            client_id_key(room, &message.author, client_id),
+            "chinwag:cid:general:name:ada:c-1"
+        );
+        assert_ne!(
+            client_id_key(room, &message.author, client_id),
+            client_id_key(room, &bob, client_id)
+        );
     }
 }

@@ -33,14 +33,17 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// The chat frame of a stored record of history `epoch`.
+    /// The chat frame of a stored record of history `epoch`, as every member receives it:
+    /// without the author's `client_id`, which only the author's own confirmation carries
+    /// (see `session::confirm`).
     pub fn chat(record: &ChatRecord, epoch: &Epoch) -> Arc<Frame> {
+        let record = crate::store::public(record.clone());
         Arc::new(Frame {
             room: record.room.clone(),
             id: Some(record.id),
             epoch: Some(Arc::clone(epoch)),
             text: encode(&ServerMsg::Chat(record.clone())),
-            record: Some(Arc::new(record.clone())),
+            record: Some(Arc::new(record)),
         })
     }
 

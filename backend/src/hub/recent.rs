@@ -247,7 +247,9 @@ fn record_of(frame: &Frame) -> Option<Arc<ChatRecord>> {
         return Some(Arc::clone(record));
     }
     match serde_json::from_str::<ServerMsg>(&frame.text) {
-        Ok(ServerMsg::Chat(record)) => Some(Arc::new(record)),
+        // A node of an older version may still publish its author's `client_id`; a page
+        // built from this tail must not show it.
+        Ok(ServerMsg::Chat(record)) => Some(Arc::new(crate::store::public(record))),
         _ => None,
     }
 }

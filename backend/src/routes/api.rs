@@ -25,7 +25,7 @@ use super::{
 };
 use crate::{
     hub::Poster,
-    store::{Appended, NewMessage, Page, RoomCursor, page_is_cut},
+    store::{Appended, Author, NewMessage, Page, RoomCursor, page_is_cut},
 };
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -196,7 +196,8 @@ pub struct PostBody {
 }
 
 /// `POST /api/rooms/{room}/messages`: 201 with the stored record, or 200 with the record
-/// stored earlier under the same `client_id`.
+/// this author stored earlier under the same `client_id` (the author is the token if the
+/// body has one, else the username); 409 `client_id_reused` if that was another message.
 pub async fn post_message(
     request: HttpRequest,
     room: web::Path<String>,
@@ -209,6 +210,7 @@ pub async fn post_message(
     let token = body.token.as_deref().map(ClientToken::parse).transpose()?;
     refuse_held_name(&state, &room, &username, token.as_ref())?;
     let message = NewMessage {
+        author: Author::of(token.as_ref(), &username),
         room,
         username,
         text,
@@ -221,8 +223,19 @@ pub async fn post_message(
     Ok(match state.hub.post(message, poster).await? {
         Appended::Stored(record) => HttpResponse::Created().json(record),
         Appended::Duplicate(record) => HttpResponse::Ok().json(record),
+        Appended::Reused => {
+            return Err(ApiFailure::with_status(
+                StatusCode::CONFLICT,
+                ErrorCode::ClientIdReused,
+                REUSED_DETAIL,
+            ));
+        }
     })
 }
+
+/// Why a `client_id_reused` refusal happened, for people reading it.
+const REUSED_DETAIL: &str = "this client_id already names another message of yours in \
+                                 this room; send the new one with a fresh client_id";
 
 /// Body of `POST /api/rooms/{room}/typing`.
 #[derive(Debug, Deserialize)]

@@ -14,7 +14,11 @@
 //! the connection's own join, so nothing stored after `onopen` fired is missed.
 //! Leaving rooms happens in `Drop`, so every exit path — including a dropped TCP connection —
 //! releases the session at once.
+//!
+//! A member's own send is confirmed in that order too, by the room's record, but in its own
+//! copy carrying the `client_id` that the shared frame leaves out ([`confirm`]).
 
+pub mod confirm;
 pub mod inbound;
 pub mod outbox;
 pub mod rate_limit;
@@ -24,7 +28,7 @@ use crate::{
     fanout::{Frame, encode},
     hub::{Hub, PostError, Poster, new_rooms::ConnectionRooms, rooms::SessionId},
     logs::{Clipped, PeerWarnings, Warning},
-    store::{Appended, Epoch, NewMessage, Page, RoomHead, StoreError, page_is_cut},
+    store::{Appended, Author, Epoch, NewMessage, Page, RoomHead, StoreError, page_is_cut},
 };
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
@@ -32,6 +36,7 @@ use chinwag_shared::{
     ChatRecord, ClientId, ClientToken, ErrorCode, ErrorFrame, MAX_HISTORY_PAGE, MessageText,
     Request, RoomName, ServerMsg, Username,
 };
+use confirm::Confirmations;
 use outbox::Outbox;
 use rate_limit::{RateLimit, Verdict};
 use std::{
@@ -222,6 +227,8 @@ pub struct Session {
     outbox: Outbox,
     /// Joined rooms → how far each has been sent.
     cursors: HashMap<RoomName, Cursor>,
+    /// This client's stored sends whose records have yet to come through their rooms.
+    confirmations: Confirmations,
     username: Option<Username>,
     /// The client's "same browser" token (see `hub::rooms`).
     token: Option<ClientToken>,
@@ -296,6 +303,7 @@ impl Session {
             hub,
             ws,
             cursors: HashMap::new(),
+            confirmations: Confirmations::default(),
             username: None,
             token: None,
             limits,
@@ -548,6 +556,7 @@ impl Session {
             }
         };
         let message = NewMessage {
+            author: Author::of(self.token.as_ref(), &username),
             room: room.clone(),
             username,
             text,
@@ -562,10 +571,26 @@ impl Session {
             connection: Some(&mut self.new_rooms),
         };
         match self.hub.post(message, poster).await {
-            // A member's confirmation arrives through its outbox, in order with everyone else's.
-            Ok(Appended::Stored(_)) if self.cursors.contains_key(&room) => Ok(()),
+            // A member's confirmation arrives through its outbox, in order with everyone
+            // else's: this session's copy of that record, with the client_id, is sent in the
+            // shared frame's place. Nothing of the outbox is read before this is noted.
+            Ok(Appended::Stored(record)) if self.cursors.contains_key(&room) => {
+                self.confirmations.owe(record);
+                Ok(())
+            }
             Ok(Appended::Stored(record) | Appended::Duplicate(record)) => {
                 self.send_record(&record).await
+            }
+            Ok(Appended::Reused) => {
+                let frame = ErrorFrame {
+                    code: ErrorCode::ClientIdReused,
+                    detail: "this client_id already names another message of yours in this \
+                             room; send the new one with a fresh client_id"
+                        .to_owned(),
+                    room: Some(room.to_string()),
+                    client_id: client_id.map(|id| id.to_string()),
+                };
+                self.send_error(frame).await
             }
             Err(PostError::TooManyNewRooms(refusal)) => {
                 if !self.new_rooms_logged {
@@ -735,7 +760,7 @@ impl Session {
                     break;
                 };
                 for record in records.iter().filter(|record| record.id <= cursor.last) {
-                    self.send_record(record).await?;
+                    self.send_stored(record).await?;
                 }
                 from = last;
             }
@@ -758,6 +783,7 @@ impl Session {
         if self.cursors.remove(&room).is_some() {
             self.hub.leave(&room, self.id);
         }
+        self.confirmations.forget(&room);
         self.send_msg(&ServerMsg::Left { room }).await
     }
 
@@ -788,7 +814,7 @@ impl Session {
                 .map_err(Ending::StoreFailed)?;
             let full_page = page_is_cut(&records, MAX_HISTORY_PAGE);
             for record in records.iter().take_while(|record| record.id <= upto) {
-                self.send_record(record).await?;
+                self.send_stored(record).await?;
                 if let Some(cursor) = self.cursors.get_mut(room) {
                     cursor.last = record.id;
                 }
@@ -821,8 +847,11 @@ impl Session {
             return Ok(None);
         }
         for frame in &frames {
-            self.send_text(frame.text.clone()).await?;
-            if let (Some(cursor), Some(id)) = (self.cursors.get_mut(room), frame.id) {
+            let Some(id) = frame.id else {
+                continue; // the tail holds chat frames only
+            };
+            self.send_chat(room, id, &frame.text).await?;
+            if let Some(cursor) = self.cursors.get_mut(room) {
                 cursor.last = id;
             }
         }
@@ -850,13 +879,16 @@ impl Session {
         // The common case, one hash lookup and no copies: the next id of the same history.
         if same_history && id == cursor.last + 1 {
             cursor.last = id;
-            return self.send_text(frame.text.clone()).await;
+            return self.send_chat(&frame.room, id, &frame.text).await;
         }
         let mut last = cursor.last;
         if let Some(epoch) = frame.epoch.as_ref().filter(|_| !same_history) {
             // The store lost its history under us and started again at id 1.
+            // What this client was owed belongs to the old history; it re-sends what is still
+            // unconfirmed (protocol: `history_reset`) and is answered directly.
             let epoch = Epoch::clone(epoch);
             self.send_reset(&frame.room, &epoch).await?;
+            self.confirmations.forget(&frame.room);
             self.cursors
                 .insert(frame.room.clone(), Cursor { last: 0, epoch });
             last = 0;
@@ -867,7 +899,7 @@ impl Session {
         if id > last + 1 {
             self.catch_up(&frame.room, id - 1).await?;
         }
-        self.send_text(frame.text.clone()).await?;
+        self.send_chat(&frame.room, id, &frame.text).await?;
         if let Some(cursor) = self.cursors.get_mut(&frame.room) {
             cursor.last = id;
         }
@@ -887,6 +919,24 @@ impl Session {
 
     async fn send_record(&mut self, record: &ChatRecord) -> Step {
         self.send_msg(&ServerMsg::Chat(record.clone())).await
+    }
+
+    /// Sends `room`'s chat frame `id` as it was broadcast (`shared`), or this client's own
+    /// copy if it is the confirmation of its send.
+    async fn send_chat(&mut self, room: &RoomName, id: u64, shared: &ByteString) -> Step {
+        match self.confirmations.take(room, id) {
+            Some(own) => self.send_record(&own).await,
+            None => self.send_text(shared.clone()).await,
+        }
+    }
+
+    /// Sends a record read from the store, or this client's own copy if it is the
+    /// confirmation of its send.
+    async fn send_stored(&mut self, record: &ChatRecord) -> Step {
+        match self.confirmations.take(&record.room, record.id) {
+            Some(own) => self.send_record(&own).await,
+            None => self.send_record(record).await,
+        }
     }
 
     async fn send_unavailable(&mut self, room: &RoomName) -> Step {

@@ -1,13 +1,19 @@
 //! The store: the durable, ordered log of every room's messages.
 //!
 //! The hub appends through [`Store::append`]; sessions and the HTTP API read pages of it. A
-//! store assigns ids (1, 2, 3, … per room, no holes), makes a retried `client_id` idempotent,
-//! and — once a record is durable — hands it to fan-out, in id order per room. That order is
-//! the contract live delivery relies on: store before broadcast, so anything a client saw
-//! survives a restart. [`sqlite::SqliteStore`] is the embedded default;
+//! store assigns ids (1, 2, 3, … per room, no holes), makes a retried `client_id` idempotent
+//! per [`Author`], and — once a record is durable — hands it to fan-out, in id order per room.
+//! That order is the contract live delivery relies on: store before broadcast, so anything a
+//! client saw survives a restart. [`sqlite::SqliteStore`] is the embedded default;
 //! [`crate::cluster::RedisStore`] is the multi-node engine.
+//!
+//! A `client_id` is its author's business: what a store publishes and what its pages return
+//! never carry one ([`public`]). Only [`Appended`], the answer to the author, does.
 
+pub mod author;
 pub mod sqlite;
+
+pub use author::Author;
 
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, ClientId, MessageText, RoomName, RoomSummary, Username};
@@ -21,26 +27,49 @@ pub struct NewMessage {
     pub username: Username,
     /// Text.
     pub text: MessageText,
-    /// Idempotency key, if the client gave one.
+    /// Idempotency key, if the client gave one; it belongs to `author`.
     pub client_id: Option<ClientId>,
+    /// Whose `client_id` it is: a retry is a duplicate only from the same author.
+    pub author: Author,
 }
 
-/// What an append did.
+/// What an append did. The records here are the author's answer, so they carry its
+/// `client_id`; what fan-out and pages carry never does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Appended {
     /// The message was new: stored under a fresh id and handed to fan-out.
     Stored(ChatRecord),
-    /// Its `client_id` was already stored in this room: nothing new was written; this is the
-    /// record stored the first time.
+    /// The same author already stored this message under this `client_id` in this room:
+    /// nothing new was written; this is the record stored the first time.
     Duplicate(ChatRecord),
+    /// The same author already stored *another* message (other text or another name) under
+    /// this `client_id` in this room: nothing was written. The earlier record is not handed
+    /// back, since confirming it would tell the client a message it never sent was its own.
+    Reused,
 }
 
 impl Appended {
-    /// The stored record, fresh or earlier.
-    pub fn record(&self) -> &ChatRecord {
-        match self {
-            Appended::Stored(record) | Appended::Duplicate(record) => record,
+    /// The answer to `message` when its author's `client_id` already holds `earlier`: a
+    /// duplicate if it is the same message (the author's retry), [`Appended::Reused`] if not.
+    /// Both engines decide through here.
+    pub fn retry_of(message: &NewMessage, earlier: ChatRecord) -> Self {
+        if earlier.username == message.username && earlier.message == message.text.as_str() {
+            Appended::Duplicate(ChatRecord {
+                client_id: message.client_id.clone(),
+                ..earlier
+            })
+        } else {
+            Appended::Reused
         }
+    }
+}
+
+/// `record` as everyone but its author sees it: without the `client_id`. Every record a store
+/// publishes or returns in a page goes through here.
+pub fn public(record: ChatRecord) -> ChatRecord {
+    ChatRecord {
+        client_id: None,
+        ..record
     }
 }
 
@@ -184,12 +213,12 @@ pub enum StoreError {
 /// The durable log behind the hub.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Stores `message` (or finds its earlier copy by `client_id`) and, if new, hands the record
-    /// to fan-out before returning.
+    /// Stores `message` (or finds its author's earlier copy by `client_id`) and, if new, hands
+    /// the record, without its `client_id`, to fan-out before returning.
     async fn append(&self, message: NewMessage) -> Result<Appended, StoreError>;
 
-    /// Reads one page of `room`'s log, ascending, bounded by count and by [`PAGE_BYTES`]: a
-    /// `Before` page keeps the records nearest its bound.
+    /// Reads one page of `room`'s log, ascending, without `client_id`s, bounded by count and by
+    /// [`PAGE_BYTES`]: a `Before` page keeps the records nearest its bound.
     async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError>;
 
     /// `room`'s newest id and its history's epoch.
@@ -251,5 +280,56 @@ mod tests {
         ] {
             assert_eq!(RoomCursor::parse(bad), None, "{bad:?}");
         }
+    }
+    fn message(username: &str, text: &str) -> NewMessage {
+        let username = Username::parse(username).unwrap();
+        NewMessage {
+            room: RoomName::parse("r").unwrap(),
+            author: Author::name(&username),
+            username,
+            text: MessageText::parse(text).unwrap(),
+            client_id: Some(ClientId::parse("c-1").unwrap()),
+        }
+    }
+
+    fn stored(username: &str, text: &str) -> ChatRecord {
+        ChatRecord {
+            id: 4,
+            room: RoomName::parse("r").unwrap(),
+            username: Username::parse(username).unwrap(),
+            message: text.to_owned(),
+            ts: 1,
+            client_id: None,
+        }
+    }
+
+    #[test]
+    fn the_same_message_again_is_a_duplicate_answered_with_the_authors_client_id() {
+        let retry = message("ada", "hi");
+        let mut expected = stored("ada", "hi");
+        expected.client_id = retry.client_id.clone();
+        assert_eq!(
+            Appended::retry_of(&retry, stored("ada", "hi")),
+            Appended::Duplicate(expected)
+        );
+    }
+
+    #[test]
+    fn other_text_or_another_name_under_the_same_id_is_refused_as_reused() {
+        assert_eq!(
+            Appended::retry_of(&message("ada", "hi"), stored("ada", "bye")),
+            Appended::Reused
+        );
+        assert_eq!(
+            Appended::retry_of(&message("ada", "hi"), stored("bob", "hi")),
+            Appended::Reused
+        );
+    }
+
+    #[test]
+    fn the_public_copy_of_a_record_has_no_client_id() {
+        let mut record = stored("ada", "hi");
+        record.client_id = Some(ClientId::parse("c-1").unwrap());
+        assert_eq!(public(record), stored("ada", "hi"));
     }
 }

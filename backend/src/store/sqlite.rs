@@ -11,6 +11,11 @@
 //!
 //! Durability: `synchronous = NORMAL` in WAL mode survives a crash or SIGKILL of the process (a
 //! committed transaction is in the OS's hands); a power cut may lose the newest transactions.
+//!
+//! Schema changes are `MIGRATIONS`, applied in order on open and counted in SQLite's
+//! `user_version`, so a database file written by any earlier version opens and keeps working.
+//! A `client_id` is unique per room *and author* (see [`super::author`]); rows from before
+//! authors were recorded have none, and count as their username's.
 
 use super::{Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError};
 use crate::fanout::{Fanout, Frame};
@@ -50,13 +55,28 @@ CREATE TABLE IF NOT EXISTS messages (
 -- The room list, busiest first (see `RoomCursor`): one page is an index range scan, however
 -- many rooms there are.
 CREATE INDEX IF NOT EXISTS rooms_by_size ON rooms (last_id DESC, name DESC);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id
-    ON messages (room, client_id) WHERE client_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 ";
+
+/// Changes to [`SCHEMA`] (the first version's tables, kept as they were so old files and new
+/// ones take the same path), in order: the database's `user_version` counts how many have
+/// run. Files from before migrations existed are at 0 and have what the first one makes.
+const MIGRATIONS: &[&str] = &[
+    // 1. A client_id is stored once per room. (Part of the first schema: a no-op on its files.)
+    "CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id
+         ON messages (room, client_id) WHERE client_id IS NOT NULL;",
+    // 2. A client_id belongs to its author (issue 12): Mallory's use of Vic's id no longer
+    //    makes Vic's send a "duplicate". `author` is `Author::key`, set when there is a
+    //    client_id; old rows keep NULL. The unique index leads with (room, client_id), so the
+    //    dedupe lookup stays one index probe, and NULL authors never collide.
+    "ALTER TABLE messages ADD COLUMN author TEXT;
+     DROP INDEX IF EXISTS messages_client_id;
+     CREATE UNIQUE INDEX messages_author_client_id
+         ON messages (room, client_id, author) WHERE client_id IS NOT NULL;",
+];
 
 enum WriteJob {
     Append(NewMessage, oneshot::Sender<Result<Appended, StoreError>>),
@@ -82,11 +102,12 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and starts the writer thread, which
     /// publishes committed records to `fanout`.
     pub fn open(path: &Path, fanout: Arc<dyn Fanout>) -> Result<Self, StoreError> {
-        let writer = Connection::open(path)?;
+        let mut writer = Connection::open(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "synchronous", "NORMAL")?;
         writer.busy_timeout(std::time::Duration::from_secs(5))?;
         writer.execute_batch(SCHEMA)?;
+        migrate(&mut writer)?;
         let epoch = database_epoch(&writer)?;
         let (writes, queue) = mpsc::channel(WRITE_QUEUE);
         let writer_epoch = Arc::clone(&epoch);
@@ -141,6 +162,21 @@ impl SqliteStore {
         .await
         .map_err(|err| StoreError::TaskFailed(err.to_string()))?
     }
+}
+
+/// Runs the [`MIGRATIONS`] this file has not had yet, each in its own transaction with the
+/// version it brings, so a crash mid-way leaves the file at a version it fully has.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let done: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let done = usize::try_from(done).unwrap_or(0);
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "sqlite schema migrated");
+    }
+    Ok(())
 }
 
 /// The database's epoch, minted the first time this file is opened. A fresh file (the old
@@ -278,13 +314,13 @@ fn read_page(
 ) -> Result<Vec<ChatRecord>, StoreError> {
     let (sql, bound, limit) = match page {
         Page::After { after, limit } => (
-            "SELECT id, username, message, ts, client_id FROM messages
+            "SELECT id, username, message, ts FROM messages
              WHERE room = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3",
             after,
             limit,
         ),
         Page::Before { before, limit } => (
-            "SELECT id, username, message, ts, client_id FROM messages
+            "SELECT id, username, message, ts FROM messages
              WHERE room = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
             before,
             limit,
@@ -304,13 +340,13 @@ fn read_page(
     Ok(records)
 }
 
-/// A message row as SQLite holds it, before re-validation.
+/// A message row as SQLite holds it, before re-validation. Its `client_id` is never read
+/// back: a record leaves the store as everyone but its author sees it.
 struct StoredRow {
     id: i64,
     username: String,
     message: String,
     ts: i64,
-    client_id: Option<String>,
 }
 
 impl StoredRow {
@@ -320,7 +356,6 @@ impl StoredRow {
             username: row.get(1)?,
             message: row.get(2)?,
             ts: row.get(3)?,
-            client_id: row.get(4)?,
         })
     }
 
@@ -331,11 +366,7 @@ impl StoredRow {
             username: parse_stored(&self.username, Username::parse)?,
             message: self.message,
             ts: to_u64(self.ts),
-            client_id: self
-                .client_id
-                .as_deref()
-                .map(|id| parse_stored(id, ClientId::parse))
-                .transpose()?,
+            client_id: None,
         })
     }
 }
@@ -451,18 +482,28 @@ impl Writer {
 
 fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Appended, StoreError> {
     if let Some(client_id) = &message.client_id {
+        // A row from before authors were recorded (NULL) is taken as its username's: that
+        // is as close as the old data allows, and `retry_of` refuses anything but the same
+        // name and text. The author's own row wins if both exist.
         let earlier = conn
             .prepare_cached(
-                "SELECT id, username, message, ts, client_id FROM messages
-                 WHERE room = ?1 AND client_id = ?2",
+                "SELECT id, username, message, ts FROM messages
+                 WHERE room = ?1 AND client_id = ?2
+                   AND (author = ?3 OR (author IS NULL AND username = ?4))
+                 ORDER BY author IS NULL LIMIT 1",
             )?
             .query_row(
-                params![message.room.as_str(), client_id.as_str()],
+                params![
+                    message.room.as_str(),
+                    client_id.as_str(),
+                    message.author.key(),
+                    message.username.as_str()
+                ],
                 StoredRow::from_row,
             )
             .optional()?;
         if let Some(row) = earlier {
-            return Ok(Appended::Duplicate(row.into_record(&message.room)?));
+            return Ok(Appended::retry_of(message, row.into_record(&message.room)?));
         }
     }
     let id: i64 = conn
@@ -473,8 +514,8 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
         )?
         .query_row([message.room.as_str()], |row| row.get(0))?;
     conn.prepare_cached(
-        "INSERT INTO messages (room, id, username, message, ts, client_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO messages (room, id, username, message, ts, client_id, author)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         message.room.as_str(),
@@ -483,6 +524,7 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
         message.text.as_str(),
         to_i64(ts),
         message.client_id.as_ref().map(ClientId::as_str),
+        message.client_id.as_ref().map(|_| message.author.key()),
     ])?;
     Ok(Appended::Stored(ChatRecord {
         id: to_u64(id),
@@ -497,20 +539,89 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Author;
+    use chinwag_shared::MessageText;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// Fan-out that drops everything: these tests only read.
-    struct Nowhere;
+    struct NoFanout;
 
-    impl Fanout for Nowhere {
+    impl Fanout for NoFanout {
         fn publish(&self, _frame: Arc<Frame>) {}
+    }
+
+    fn message(username: &str, text: &str, client_id: &str) -> NewMessage {
+        let username = Username::parse(username).unwrap();
+        NewMessage {
+            room: RoomName::parse("r").unwrap(),
+            author: Author::name(&username),
+            username,
+            text: MessageText::parse(text).unwrap(),
+            client_id: Some(ClientId::parse(client_id).unwrap()),
+        }
+    }
+
+    /// A database as the version before authors wrote it (its schema, `user_version` 0), with
+    /// one row that has a client_id.
+    fn write_old_database(path: &Path) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO rooms (name, last_id) VALUES ('r', 1);
+             INSERT INTO messages (room, id, username, message, ts, client_id)
+             VALUES ('r', 1, 'ada', 'old', 1700000000000, 'c-1');",
+        )
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_old_database_migrates_and_its_rows_still_answer_their_authors_retries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        write_old_database(&path);
+        let store = SqliteStore::open(&path, Arc::new(NoFanout)).unwrap();
+
+        let retry = store.append(message("ada", "old", "c-1")).await.unwrap();
+        let Appended::Duplicate(record) = retry else {
+            panic!("the old row answers its author's retry: {retry:?}");
+        };
+        assert_eq!((record.id, record.client_id.unwrap().as_str()), (1, "c-1"));
+        assert_eq!(
+            store.append(message("ada", "new", "c-1")).await.unwrap(),
+            Appended::Reused
+        );
+        let someone_else = store.append(message("bob", "mine", "c-1")).await.unwrap();
+        assert!(
+            matches!(&someone_else, Appended::Stored(record) if record.id == 2),
+            "another author's id is another message: {someone_else:?}"
+        );
+        let room = RoomName::parse("r").unwrap();
+        let page = store
+            .page(
+                &room,
+                Page::After {
+                    after: 0,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        let seen: Vec<_> = page.iter().map(|r| (r.id, r.client_id.clone())).collect();
+        assert_eq!(seen, [(1, None), (2, None)], "pages carry no client_id");
+        store.close().await;
+
+        // Opening it again runs nothing twice.
+        let store = SqliteStore::open(&path, Arc::new(NoFanout)).unwrap();
+        let again = store.append(message("bob", "mine", "c-1")).await.unwrap();
+        assert!(matches!(again, Appended::Duplicate(record) if record.id == 2));
+        store.close().await;
     }
 
     #[tokio::test]
     async fn many_concurrent_reads_use_at_most_the_pooled_connections() {
         let dir = tempfile::tempdir().unwrap();
         let store =
-            Arc::new(SqliteStore::open(&dir.path().join("t.db"), Arc::new(Nowhere)).unwrap());
+            Arc::new(SqliteStore::open(&dir.path().join("t.db"), Arc::new(NoFanout)).unwrap());
         let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let mut reads = tokio::task::JoinSet::new();
         for _ in 0..64 {

@@ -6,6 +6,7 @@
 //! must be on PATH; `cargo xtask test` installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod authorship;
 mod failover;
 mod front;
 mod live_from_open;

@@ -6,15 +6,23 @@ use serde_json::{Value, json};
 
 const PER_CLIENT: usize = 15;
 
-/// Reads chat frames until `count` have arrived; returns (id, client_id) in arrival order.
-async fn chats(client: &mut Client, count: usize) -> Vec<(u64, String)> {
+/// Reads chat frames until `count` have arrived; returns (id, text) in arrival order. Each
+/// text is the `client_id` it was sent with, and only the sender's own confirmations (texts
+/// starting with `own`) may carry that id.
+async fn chats(client: &mut Client, count: usize, own: &str) -> Vec<(u64, String)> {
     let mut seen = Vec::with_capacity(count);
     while seen.len() < count {
         let frame = client.recv().await;
         assert_ne!(frame["type"], "error", "{frame}");
         if frame["type"] == "chat" {
-            let client_id = frame["client_id"].as_str().unwrap_or_default().to_owned();
-            seen.push((frame["id"].as_u64().unwrap(), client_id));
+            let text = frame["message"].as_str().unwrap().to_owned();
+            if let Some(client_id) = frame.get("client_id") {
+                assert!(
+                    client_id == text.as_str() && text.starts_with(own),
+                    "{frame}"
+                );
+            }
+            seen.push((frame["id"].as_u64().unwrap(), text));
         }
     }
     seen
@@ -38,14 +46,14 @@ async fn every_client_on_every_node_sees_the_same_ids_in_the_same_order() {
     for (c, client) in clients.iter_mut().enumerate() {
         for m in 0..PER_CLIENT {
             client
-                .send_json(json!({"type":"send","room":"order","message":format!("m{m}"),"client_id":format!("c{c}-{m}")}))
+                .send_json(json!({"type":"send","room":"order","message":format!("c{c}-{m}"),"client_id":format!("c{c}-{m}")}))
                 .await;
         }
     }
     let total = clients.len() * PER_CLIENT;
     let mut sequences = Vec::new();
-    for client in &mut clients {
-        sequences.push(chats(client, total).await);
+    for (c, client) in clients.iter_mut().enumerate() {
+        sequences.push(chats(client, total, &format!("c{c}-")).await);
     }
     let ids: Vec<u64> = sequences[0].iter().map(|(id, _)| *id).collect();
     assert_eq!(
@@ -63,7 +71,7 @@ async fn every_client_on_every_node_sees_the_same_ids_in_the_same_order() {
     for c in 0..clients.len() {
         let own: Vec<&String> = sequences[0]
             .iter()
-            .map(|(_, client_id)| client_id)
+            .map(|(_, text)| text)
             .filter(|id| id.starts_with(&format!("c{c}-")))
             .collect();
         let expected: Vec<String> = (0..PER_CLIENT).map(|m| format!("c{c}-{m}")).collect();

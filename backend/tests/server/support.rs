@@ -408,6 +408,13 @@ impl Client {
         }
     }
 
+    /// Closes the socket and waits for the server's answering close, by which time the
+    /// server has taken the connection out of every room (its name is free again).
+    pub async fn close(&mut self) {
+        self.send_raw(Message::Close(None)).await;
+        self.recv_close().await;
+    }
+
     /// Waits for the server's close frame.
     pub async fn recv_close(&mut self) -> Option<CloseFrame> {
         loop {
@@ -520,4 +527,128 @@ pub fn sample(text: &str, name: &str) -> f64 {
     text.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
+}
+
+/// How the people of a test identify themselves: with a client token each, as the browser
+/// does, or by username alone, as the terminal client does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// `&token=<name>-token` on the socket URL and in HTTP bodies.
+    Token,
+    /// No token: the username is all the server knows.
+    NameOnly,
+}
+
+impl Identity {
+    /// The query parameters naming `who` on a socket URL.
+    pub fn query(self, who: &str) -> String {
+        match self {
+            Identity::Token => format!("username={who}&token={who}-token"),
+            Identity::NameOnly => format!("username={who}"),
+        }
+    }
+
+    /// `who`'s token in an HTTP body (`null` without one).
+    pub fn token(self, who: &str) -> Value {
+        match self {
+            Identity::Token => Value::from(format!("{who}-token")),
+            Identity::NameOnly => Value::Null,
+        }
+    }
+}
+
+/// Issue 12's attack: Mallory learns (or guesses) Vic's next `client_id` and posts "I quit.
+/// Bye all." with it first. Then Vic sends with that id. Vic's message must be stored and Vic
+/// confirmed with Vic's own record: no record of Mallory's may reach Vic carrying the id.
+/// Mallory may be refused or get a record of her own. Vic is on `vic_at`, Mallory on
+/// `mallory_at` (another node of a cluster, or the same server). Returns Vic's confirmation.
+pub async fn someone_else_uses_the_client_id_first(
+    vic_at: &Server,
+    mallory_at: &Server,
+    room: &str,
+    identity: Identity,
+    mallory_via: SendVia,
+) -> Value {
+    const HERS: &str = "I quit. Bye all.";
+    const HIS: &str = "see you at three";
+    let client_id = format!("cli-{room}-7");
+    let vic_url = vic_at.ws_url(&format!("?room={room}&{}", identity.query("vic")));
+    let (mut vic, _) = Client::join(&vic_url).await;
+    let hers = serde_json::json!({"room": room, "message": HERS, "client_id": client_id});
+    let mallory_answer = match mallory_via {
+        SendVia::Socket => {
+            let url = mallory_at.ws_url(&format!("?room={room}&{}", identity.query("mallory")));
+            let (mut mallory, _) = Client::join(&url).await;
+            let mut send = hers.clone();
+            send["type"] = "send".into();
+            mallory.send_json(send).await;
+            loop {
+                let frame = mallory.recv().await;
+                if frame["type"] == "error" || frame["message"] == HERS {
+                    break frame;
+                }
+            }
+        }
+        SendVia::Http => {
+            let mut body = hers.clone();
+            body["username"] = "mallory".into();
+            body["token"] = identity.token("mallory");
+            let path = format!("/api/rooms/{room}/messages");
+            let (status, answer) = mallory_at.post_json(&path, body, &[]).await;
+            assert!(status == 201 || status == 409, "{status} {answer}");
+            answer
+        }
+    };
+    let mallory_stored = mallory_answer["message"] == HERS;
+    assert!(
+        mallory_stored || mallory_answer["code"] == "client_id_reused",
+        "Mallory got her own record or a refusal, nothing else: {mallory_answer}"
+    );
+    if mallory_stored {
+        assert_eq!(mallory_answer["username"], "mallory", "{mallory_answer}");
+    }
+
+    vic.send_json(serde_json::json!({
+        "type": "send", "room": room, "message": HIS, "client_id": client_id
+    }))
+    .await;
+    let confirmation = loop {
+        let frame = vic.recv().await;
+        assert_ne!(frame["type"], "error", "Vic's send was refused: {frame}");
+        if frame["type"] == "chat" && frame["client_id"] == client_id.as_str() {
+            break frame;
+        }
+    };
+    assert_eq!(
+        (
+            confirmation["username"].as_str(),
+            confirmation["message"].as_str()
+        ),
+        (Some("vic"), Some(HIS)),
+        "Vic is confirmed with Vic's own record: {confirmation}"
+    );
+
+    let path = format!("/api/rooms/{room}/messages?after=0");
+    let (_, history) = vic_at.get_json(&path).await;
+    let stored: Vec<(&Value, &Value)> = history
+        .as_array()
+        .expect("a page of records")
+        .iter()
+        .map(|record| (&record["id"], &record["message"]))
+        .collect();
+    let his = (&confirmation["id"], &Value::from(HIS));
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|record| record.1 == his.1)
+            .collect::<Vec<_>>(),
+        [&his],
+        "Vic's message is stored once, under the id Vic was told"
+    );
+    assert_eq!(
+        stored.len(),
+        1 + usize::from(mallory_stored),
+        "nothing else is stored: {history}"
+    );
+    confirmation
 }

@@ -4,7 +4,8 @@
 //! keyed by id: a record that arrives twice (a replay overlapping live delivery, a retry's
 //! answer) lands on the same key, and an action shares the unchanged parts of every log
 //! instead of copying them. The outbox (sends not yet confirmed) lives here too, so a pending
-//! message is shown, re-sent after a reconnect and removed when its record arrives. A send
+//! message is shown, re-sent after a reconnect and removed when its own confirmation arrives
+//! (its record, carrying its `client_id`, which only its author is ever sent). A send
 //! the server refused for now (`unavailable`, `rate_limited`) stays pending with the time of
 //! its next try, backing off per message; one refused for good waits for the person.
 //!
@@ -98,6 +99,20 @@ pub struct Pending {
     /// When it goes again after such a refusal (ms since the epoch). Until then it waits for
     /// its own timer, also across reconnects, so a burst of sends does not repeat the burst.
     pub resend_at: Option<f64>,
+}
+
+impl Pending {
+    /// Whether `record` is this message's own confirmation: the record stored for it, sent
+    /// back to its author (`me`) with its `client_id`. The server gives a `client_id` to
+    /// nobody but its author (issue 12); checking the name and text as well means that even
+    /// a server that did (an older one) cannot make someone else's record resolve this
+    /// message, which would show it as sent when it never was.
+    pub fn is_confirmed_by(&self, record: &ChatRecord, me: &Username) -> bool {
+        record.client_id.as_ref() == Some(&self.client_id)
+            && record.room == self.room
+            && record.username == *me
+            && record.message == self.text
+    }
 }
 
 /// One joined room, as this client knows it.
@@ -441,11 +456,9 @@ impl ChatState {
     }
 
     fn on_chat(&mut self, record: ChatRecord) {
-        if let Some(client_id) = &record.client_id {
-            self.outbox.retain(|pending| {
-                !(pending.client_id == *client_id && pending.room == record.room)
-            });
-        }
+        let me = &self.me;
+        self.outbox
+            .retain(|pending| !pending.is_confirmed_by(&record, me));
         if let Some(summary) = self.directory.iter_mut().find(|s| s.room == record.room) {
             summary.last_id = summary.last_id.max(record.id);
         }
@@ -652,6 +665,14 @@ mod tests {
         assert_eq!(state.directory, flood[..BUSIEST_ROOMS]);
     }
 
+    /// The record confirming `queue(client_id, room)`: the author's own copy, with the id.
+    fn confirmation(room_name: &str, id: u64, client_id: &str) -> ChatRecord {
+        ChatRecord {
+            message: format!("pending {client_id}"),
+            ..record(room_name, id, "me", Some(client_id))
+        }
+    }
+
     fn chat(record: ChatRecord) -> ChatAction {
         ChatAction::Server {
             msg: ServerMsg::Chat(record),
@@ -708,16 +729,9 @@ mod tests {
     fn a_confirmed_send_leaves_the_outbox_and_a_refused_one_stays_marked() {
         let mut state = state();
         for id in ["c1", "c2"] {
-            state.apply(ChatAction::Queue(Pending {
-                client_id: ClientId::parse(id).unwrap(),
-                room: room("general"),
-                text: "hi".into(),
-                failed: None,
-                refusals: 0,
-                resend_at: None,
-            }));
+            state.apply(queue(id, "general"));
         }
-        state.apply(chat(record("general", 1, "me", Some("c1"))));
+        state.apply(chat(confirmation("general", 1, "c1")));
         state.apply(ChatAction::Server {
             msg: ServerMsg::Error(chinwag_shared::ErrorFrame {
                 code: chinwag_shared::ErrorCode::MessageTooLong,
@@ -836,6 +850,42 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
+    fn only_the_messages_own_confirmation_resolves_it() {
+        let mut state = state();
+        state.apply(queue("c1", "general"));
+        let own = confirmation("general", 4, "c1");
+        let not_mine = [
+            // Someone else's record under my id (issue 12: an older server sent these).
+            ChatRecord {
+                username: name("mallory"),
+                message: "I quit. Bye all.".into(),
+                ..own.clone()
+            },
+            // My name and id, other text: not what this message says.
+            ChatRecord {
+                message: "something else".into(),
+                ..own.clone()
+            },
+            // The same id in another room is another message.
+            ChatRecord {
+                room: room("rust"),
+                ..own.clone()
+            },
+            // A replay of my message: no client_id, so not a confirmation.
+            ChatRecord {
+                client_id: None,
+                ..own.clone()
+            },
+        ];
+        for record in not_mine {
+            state.apply(chat(record.clone()));
+            assert_eq!(client_ids(state.outbox.iter()), ["c1"], "{record:?}");
+        }
+        state.apply(chat(own));
+        assert!(state.outbox.is_empty());
+    }
+
+    #[wasm_bindgen_test]
     fn a_confirmation_ends_the_wait_and_other_messages_keep_their_own() {
         let mut state = state();
         state.apply(queue("c1", "general"));
@@ -844,14 +894,14 @@ mod tests {
         state.apply(refusal(ErrorCode::RateLimited, "c2", 0.0));
         state.apply(refusal(ErrorCode::RateLimited, "c2", 0.0));
         assert_eq!(state.outbox[1].refusals, 2, "backoff is per message");
-        state.apply(chat(record("general", 1, "me", Some("c1"))));
+        state.apply(chat(confirmation("general", 1, "c1")));
         assert_eq!(client_ids(state.outbox.iter()), ["c2"]);
         let at = state.next_resend().unwrap();
         assert!(
             (1_000.0..=2_000.0).contains(&at),
             "only c2's own (second) wait is left, got {at}"
         );
-        state.apply(chat(record("general", 2, "me", Some("c2"))));
+        state.apply(chat(confirmation("general", 2, "c2")));
         assert_eq!(state.next_resend(), None);
         assert!(state.outbox.is_empty());
     }
@@ -1040,7 +1090,7 @@ mod tests {
         let rust = state.rooms.get(&room("rust")).unwrap();
         assert_eq!(rust.messages.len(), 1, "other rooms keep their history");
 
-        state.apply(chat(record("general", 1, "me", Some("c1"))));
+        state.apply(chat(confirmation("general", 1, "c1")));
         let view = state.rooms.get(&room("general")).unwrap();
         assert_eq!(view.messages.keys().copied().collect::<Vec<_>>(), [1]);
         assert_eq!(view.messages.get(&1).unwrap().username, name("me"));
