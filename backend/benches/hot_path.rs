@@ -2,6 +2,9 @@
 //! once and handing it to every member, and appending to the SQLite store one at a time
 //! versus in a group commit.
 //!
+//! The `frame_guard` groups compare actix-ws decoding client bytes with and without the
+//! oversized-frame guard in front (`routes::frame_guard`).
+//!
 //! `cargo bench -p chinwag-backend --bench hot_path`. Figures and their reading are in
 //! `docs/benchmarks.md`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -142,5 +145,115 @@ fn appending(c: &mut Criterion) {
     runtime.block_on(store.close());
 }
 
-criterion_group!(benches, decoding, broadcasting, appending);
+/// Client bytes: `frames` masked text frames of `payload` bytes of text each, cut into
+/// `chunk`-byte reads the way a socket hands them over (headers straddle the cuts).
+fn client_chunks(frames: usize, payload: usize, chunk: usize) -> Vec<actix_web::web::Bytes> {
+    const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+    let text = vec![b'a'; payload];
+    let mut bytes = Vec::new();
+    for _ in 0..frames {
+        bytes.push(0x81);
+        match payload {
+            0..=125 => bytes.push(0x80 | u8::try_from(payload).unwrap()),
+            126..=65_535 => {
+                bytes.push(0x80 | 126);
+                bytes.extend(u16::try_from(payload).unwrap().to_be_bytes());
+            }
+            _ => {
+                bytes.push(0x80 | 127);
+                bytes.extend(u64::try_from(payload).unwrap().to_be_bytes());
+            }
+        }
+        bytes.extend(KEY);
+        bytes.extend(text.iter().zip(KEY.iter().cycle()).map(|(b, k)| b ^ k));
+    }
+    bytes
+        .chunks(chunk)
+        .map(actix_web::web::Bytes::copy_from_slice)
+        .collect()
+}
+
+/// Decodes `chunks` with actix-ws, as the socket route does, with or without the frame guard
+/// in front; returns how many messages came out.
+fn decode_messages(chunks: Vec<actix_web::web::Bytes>, guarded: bool) -> usize {
+    use actix_web::{FromRequest, dev, error::PayloadError, http::header, test::TestRequest, web};
+    use chinwag_backend::routes::frame_guard;
+    use chinwag_shared::MAX_FRAME_BYTES;
+    use futures_util::Stream;
+    use std::{pin::Pin, task::Poll};
+
+    let request = TestRequest::default()
+        .insert_header((header::UPGRADE, "websocket"))
+        .insert_header((header::CONNECTION, "upgrade"))
+        .insert_header((header::SEC_WEBSOCKET_VERSION, "13"))
+        .insert_header((header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ=="))
+        .to_http_request();
+    let body: Pin<Box<dyn Stream<Item = Result<web::Bytes, PayloadError>>>> =
+        Box::pin(futures_util::stream::iter(chunks.into_iter().map(Ok)));
+    let mut body = web::Payload::from_request(&request, &mut dev::Payload::from(body))
+        .into_inner()
+        .unwrap();
+    if guarded {
+        body = frame_guard::guard(&request, body, MAX_FRAME_BYTES).unwrap();
+    }
+    let (_response, _session, stream) = actix_ws::handle(&request, body).unwrap();
+    let mut stream = stream.max_frame_size(MAX_FRAME_BYTES);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut messages = 0;
+    loop {
+        match Pin::new(&mut stream).poll_next(&mut cx) {
+            Poll::Ready(Some(Ok(message))) => {
+                black_box(message);
+                messages += 1;
+            }
+            Poll::Ready(None) => return messages,
+            other => panic!("a valid stream yields messages, then ends: {other:?}"),
+        }
+    }
+}
+
+/// The frame guard in front of actix-ws's frame decoder, against the decoder alone. The guard
+/// reads only headers (a few bytes per frame) and skips payloads by counting, so a stream of
+/// frames within the limit should cost the same either way.
+fn frame_guarding(c: &mut Criterion) {
+    use chinwag_backend::routes::frame_guard::HeaderReader;
+    use chinwag_shared::MAX_FRAME_BYTES;
+    use criterion::Throughput;
+
+    let workloads = [
+        // Chat traffic: ~140-byte sends, cut at an Ethernet MSS so headers straddle reads.
+        ("chat_64x140B_1448B_reads", client_chunks(64, 140, 1_448)),
+        // The largest frames allowed, in 16 KiB reads: the guard skips each payload at once.
+        (
+            "max_4x64KiB_16KiB_reads",
+            client_chunks(4, MAX_FRAME_BYTES, 16 * 1024),
+        ),
+    ];
+    for (name, chunks) in workloads {
+        let mut group = c.benchmark_group(format!("frame_guard/{name}"));
+        let total: usize = chunks.iter().map(|chunk| chunk.len()).sum();
+        group.throughput(Throughput::Bytes(u64::try_from(total).unwrap()));
+        for (variant, guarded) in [("actix_ws_alone", false), ("guard_then_actix_ws", true)] {
+            group.bench_function(variant, |b| {
+                b.iter_batched(
+                    || chunks.clone(),
+                    |chunks| decode_messages(chunks, guarded),
+                    BatchSize::SmallInput,
+                )
+            });
+        }
+        // The guard's own work, without the decoder: one header read per frame.
+        group.bench_function("header_reader_only", |b| {
+            b.iter(|| {
+                let mut reader = HeaderReader::new(MAX_FRAME_BYTES);
+                for chunk in &chunks {
+                    reader.read(black_box(chunk)).unwrap();
+                }
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, decoding, broadcasting, appending, frame_guarding);
 criterion_main!(benches);

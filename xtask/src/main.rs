@@ -5,8 +5,12 @@
 //!   `chinwag` (e.g. `-- --bind 0.0.0.0:8080`).
 //! - `cargo xtask test`: every check CI runs — formatting, clippy (native and wasm), the
 //!   native tests, the client's wasm tests in headless Chromium, and the browser end-to-end
-//!   suite against the release client and the real server. Installs Chromium, chromedriver,
+//!   suite against the release client and the real server (and the `dev` loop through
+//!   trunk). Installs Chromium, chromedriver, a colour emoji font (for the screenshots),
 //!   redis-server and nginx from Debian when missing (the cluster tests run the last two).
+//! - `cargo xtask dev [--port P] [--server-port B] [--release]`: the client's live-reload
+//!   loop, `trunk serve` on P (default 8081) in front of a debug server on B (default 8080)
+//!   that allows the dev page's origin, until Ctrl-C stops both. See `dev.rs`.
 //! - `cargo xtask frontend`: only build the browser client into `dist/`.
 //! - `cargo xtask cluster [--nodes N] [--port P] [--check]`: a local cluster — Redis, N
 //!   nodes (default 3) and nginx round-robin in front on P (default 8090) — until Ctrl-C.
@@ -17,6 +21,7 @@
 //! a second run costs seconds.
 
 mod cluster;
+mod dev;
 mod tools;
 
 use anyhow::{Context, Result, bail};
@@ -33,11 +38,13 @@ fn main() -> Result<()> {
     match task.as_str() {
         "run" => run_chinwag(&root, &rest),
         "test" => test_everything(&root),
+        "dev" => dev::dev(&root, &rest),
         "frontend" => build_frontend(&root),
         "cluster" => cluster::cluster(&root, &rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [-- chinwag flags] | test | frontend \
+                "usage: cargo xtask <run [-- chinwag flags] | test \
+                 | dev [--port P] [--server-port B] [--release] | frontend \
                  | cluster [--nodes N] [--port P] [--check]>"
             );
             bail!("unknown task {task:?}")
@@ -118,6 +125,7 @@ fn test_everything(root: &Path) -> Result<()> {
 
     // The browser half: client logic in headless Chromium, then the whole app end to end.
     tools::ensure_browser()?;
+    tools::ensure_emoji_font()?;
     build_frontend(root)?;
     let mut wasm_tests = Command::new("cargo");
     wasm_tests
@@ -139,6 +147,8 @@ fn test_everything(root: &Path) -> Result<()> {
         .env("CHINWAG_BIN", root.join("target/debug/chinwag"))
         .env("CHINWAG_DIST", root.join("dist"))
         .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        // The dev-loop test runs `xtask dev`: this very binary.
+        .env("CHINWAG_XTASK", std::env::current_exe()?)
         .args(["test", "-p", E2E_PACKAGE]);
     run(&mut e2e)?;
     eprintln!("xtask: all checks passed");

@@ -4,7 +4,7 @@
 //! the wasm32 target from rustup, trunk 0.21 (0.22 needs a newer rustc) and wasm-bindgen-cli
 //! from crates.io, and wasm-opt from the npm package `binaryen` (Debian's is too old). Each
 //! step asks the installed tool for its version first and only installs on a mismatch.
-//! Chromium, Redis and nginx come from Debian, and only when missing.
+//! Chromium, a colour emoji font, Redis and nginx come from Debian, and only when missing.
 
 use crate::run;
 use anyhow::{Context, Result, bail};
@@ -104,6 +104,18 @@ pub fn ensure_browser() -> Result<()> {
         return Ok(());
     }
     apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Debian's colour emoji font, which `fonts-noto-color-emoji` installs.
+const EMOJI_FONT: &str = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf";
+
+/// Installs Debian's colour emoji font unless it is there: without it Chromium draws emoji
+/// as empty boxes, and the end-to-end suite's screenshots (`target/screenshots/`) show them so.
+pub fn ensure_emoji_font() -> Result<()> {
+    if Path::new(EMOJI_FONT).exists() {
+        return Ok(());
+    }
+    apt_install(&["--no-install-recommends", "fonts-noto-color-emoji"])
 }
 
 /// Installs Debian's Redis unless `redis-server` is on `PATH`.

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod client_ip;
 pub mod error;
+pub mod frame_guard;
 pub mod health;
 pub mod origin;
 pub mod post_limit;

@@ -7,7 +7,7 @@
 //! client's `onopen` is never lost to the time the session takes to join. Then it upgrades with
 //! actix-ws, caps frame and message size, and hands the connection to a [`Session`] task.
 
-use super::{AppState, error::ApiFailure, request_limit::refusal};
+use super::{AppState, error::ApiFailure, frame_guard, request_limit::refusal};
 use crate::{
     admission::Permit,
     logs::{Clipped, Warning},
@@ -65,6 +65,9 @@ pub async fn socket(
         };
     }
     let client = state.trusted_proxies.client_ip(&request);
+    // actix-http checks a frame's size only once its whole payload is in; refuse it from the
+    // header instead (see `frame_guard`).
+    let body = frame_guard::guard(&request, body, MAX_FRAME_BYTES)?;
     let (response, ws, stream) = actix_ws::handle(&request, body)?;
     let frames = stream
         .max_frame_size(MAX_FRAME_BYTES)

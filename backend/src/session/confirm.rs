@@ -24,13 +24,15 @@ pub struct Confirmations {
 
 impl Confirmations {
     /// Notes that `record` (the author's copy, with its `client_id`) is owed when its id
-    /// comes through the room. A session's sends are answered one at a time, so ids arrive
-    /// here ascending per room.
+    /// comes through the room. Kept in id order: new sends come ascending, but the answer to a
+    /// retry (a record stored earlier, not yet delivered here) may be older than one owed.
+    /// Owing the same id twice (a retry of a retry) keeps one.
     pub fn owe(&mut self, record: ChatRecord) {
-        self.owed
-            .entry(record.room.clone())
-            .or_default()
-            .push_back(record);
+        let queue = self.owed.entry(record.room.clone()).or_default();
+        match queue.binary_search_by_key(&record.id, |owed| owed.id) {
+            Ok(_) => {}
+            Err(at) => queue.insert(at, record),
+        }
     }
 
     /// The author's copy to send instead of the shared frame of `room`'s record `id`, if it
@@ -117,6 +119,18 @@ mod tests {
         owed.owe(own("r", 5));
         assert_eq!(owed.take(&room("r"), 5), Some(own("r", 5)));
         assert!(owed.is_empty(), "3 can no longer come: {owed:?}");
+    }
+
+    #[test]
+    fn an_older_retry_answer_owed_after_a_newer_send_still_goes_in_its_place() {
+        let mut owed = Confirmations::default();
+        owed.owe(own("r", 9));
+        owed.owe(own("r", 4));
+        owed.owe(own("r", 4));
+        assert_eq!(owed.len(), 2, "the same id is owed once");
+        assert_eq!(owed.take(&room("r"), 4), Some(own("r", 4)));
+        assert_eq!(owed.take(&room("r"), 9), Some(own("r", 9)));
+        assert!(owed.is_empty());
     }
 
     #[test]

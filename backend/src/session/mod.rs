@@ -578,6 +578,18 @@ impl Session {
                 self.confirmations.owe(record);
                 Ok(())
             }
+            // A retry whose record has not reached this connection yet (stored through the
+            // connection that dropped, still on its way here): answered in its place too, so
+            // the client is not shown the id twice, once without its client_id.
+            Ok(Appended::Duplicate(record))
+                if self
+                    .cursors
+                    .get(&room)
+                    .is_some_and(|cursor| record.id > cursor.last) =>
+            {
+                self.confirmations.owe(record);
+                Ok(())
+            }
             Ok(Appended::Stored(record) | Appended::Duplicate(record)) => {
                 self.send_record(&record).await
             }

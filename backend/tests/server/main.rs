@@ -8,6 +8,7 @@
 mod bad_input;
 mod epoch;
 mod forwarded;
+mod frame_header;
 mod handshake;
 mod history;
 mod hostile;

@@ -4,12 +4,13 @@
 //! They test the UI contract (the `data-testid` hooks read in `support/browser.rs`) and what a
 //! user sees across the whole system: relay between browsers, rendering as text, history after
 //! a reload, reconnect after a crash (also one that lost the database), the seed lecture's
-//! page, rooms. Every test starts its own
+//! page, rooms, and the trunk dev loop (`dev_loop.rs`). Every test starts its own
 //! server and chromedriver, waits by polling the DOM with a bound, and never sleeps to
 //! synchronise. Prerequisites: `cargo xtask test` builds them (see [`support`]).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod chat;
+mod dev_loop;
 mod history;
 mod history_reset;
 mod presence;

@@ -1,0 +1,318 @@
+//! `cargo xtask dev [--port P] [--server-port B] [--release]`: the browser client's edit and
+//! reload loop, `trunk serve` in front of a debug `chinwag`, until Ctrl-C.
+//!
+//! trunk serves the client on P (default 8081) with live reload and proxies `/socket` and
+//! `/api` to the server on B (default 8080). Its proxy passes the page's `Origin`
+//! (`http://127.0.0.1:P`) through but sets `Host` to the server's, so to the server every
+//! request from the page is cross-site and its origin check refuses it (403). This task starts
+//! the server with exactly the dev page's origins allowed (`--allowed-origin`, for
+//! `127.0.0.1:P` and `localhost:P`); the server's default stays strict. Stripping `Origin` in
+//! trunk's proxy would also work, but would let any site's page chat through it.
+//!
+//! trunk reads `target/dev/P/Trunk.toml`: the root `Trunk.toml` with the proxies pointed at B
+//! and its paths made absolute. Its build goes to `target/dev/P/dist`, leaving `dist/` (the
+//! release client that `cargo xtask run` and the browser tests serve) alone.
+//!
+//! As in `cluster.rs`, the children run in process groups of their own, so a terminal's
+//! Ctrl-C reaches only xtask, which then stops trunk's whole group with SIGINT (trunk and any
+//! build it is running, as a terminal would) and the server with SIGTERM (a graceful
+//! shutdown), killing what outlives [`STOP_TIMEOUT`]. The same happens when either child
+//! exits early or xtask fails. Only a SIGKILL of xtask leaves them running.
+
+use crate::{describe, run, tools};
+use anyhow::{Context, Result, bail, ensure};
+use nix::{
+    sys::signal::{Signal, killpg},
+    unistd::Pid,
+};
+use std::{
+    ffi::OsString,
+    fs,
+    net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
+    os::unix::process::CommandExt,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+/// The client's port in `Trunk.toml`, which the README names.
+const DEFAULT_PORT: u16 = 8081;
+/// The server's port in `Trunk.toml`'s proxies, and the server's default `--bind`.
+const DEFAULT_SERVER_PORT: u16 = 8080;
+/// How long the server may take to listen (it opens, and may create, its database first).
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a child may take to exit after its signal before it is killed: more than the
+/// server's default graceful-shutdown timeout of 5 s.
+const STOP_TIMEOUT: Duration = Duration::from_secs(8);
+/// How often readiness, Ctrl-C and child exits are polled.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Runs the dev loop until Ctrl-C, or until trunk or the server exits (an error).
+pub fn dev(root: &Path, args: &[String]) -> Result<()> {
+    let options = Options::parse(args)?;
+    let path = tools::ensure_frontend_toolchain(root)?;
+    let mut server = Command::new("cargo");
+    server
+        .current_dir(root)
+        .args(["build", "-p", "chinwag-backend"]);
+    run(server.args(["--bin", "chinwag"]))?;
+    for port in [options.port, options.server_port] {
+        TcpListener::bind(loopback(port))
+            .with_context(|| format!("port {port} is taken; see `cargo xtask dev --help`"))?;
+    }
+    let dir = root.join("target/dev").join(options.port.to_string());
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let config = write_trunk_config(root, &dir, options.server_port)?;
+
+    // Dropping `children` stops them, on success, error or panic alike.
+    let mut children = Children::new()?;
+    children.start_server(root, &options)?;
+    children.start_trunk(root, &path, &config, &dir.join("dist"), &options)?;
+    let port = options.port;
+    eprintln!(
+        "\nxtask: trunk is building the client; then open http://127.0.0.1:{port}/ (it \
+         rebuilds and reloads on every change). Ctrl-C stops trunk and the server.\n"
+    );
+    children.supervise()
+}
+
+/// What `cargo xtask dev` was asked for.
+struct Options {
+    /// trunk's port: the page's origin is `http://127.0.0.1:{port}`.
+    port: u16,
+    /// The server's port, which trunk proxies to.
+    server_port: u16,
+    /// Whether trunk also runs wasm-opt (`--release`), as `cargo xtask run` does; both modes
+    /// compile in `index.html`'s `wasm-release` profile.
+    release: bool,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Self> {
+        let mut options = Options {
+            port: DEFAULT_PORT,
+            server_port: DEFAULT_SERVER_PORT,
+            release: false,
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| -> Result<u16> {
+                let text = args
+                    .next()
+                    .with_context(|| format!("{name} needs a port number"))?;
+                text.parse().with_context(|| format!("{name} {text:?}"))
+            };
+            match arg.as_str() {
+                "--port" => options.port = value("--port")?,
+                "--server-port" => options.server_port = value("--server-port")?,
+                "--release" => options.release = true,
+                _ => bail!(
+                    "unknown flag {arg:?}; dev takes --port P (trunk, default {DEFAULT_PORT}), \
+                     --server-port B (chinwag, default {DEFAULT_SERVER_PORT}), --release"
+                ),
+            }
+        }
+        ensure!(
+            options.port != options.server_port,
+            "--port and --server-port must differ"
+        );
+        Ok(options)
+    }
+
+    /// The origins the dev page has: trunk listens on 127.0.0.1, which `localhost` also names.
+    fn page_origins(&self) -> [String; 2] {
+        let port = self.port;
+        [
+            format!("http://127.0.0.1:{port}"),
+            format!("http://localhost:{port}"),
+        ]
+    }
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+/// Writes `dir/Trunk.toml`: the root one with its proxies aimed at `server_port` and its
+/// relative `target` made absolute (trunk resolves paths against the config's folder).
+fn write_trunk_config(root: &Path, dir: &Path, server_port: u16) -> Result<PathBuf> {
+    let original = fs::read_to_string(root.join("Trunk.toml")).context("read Trunk.toml")?;
+    let default_backend = format!("127.0.0.1:{DEFAULT_SERVER_PORT}/");
+    let index = root.join("index.html");
+    let index = index
+        .to_str()
+        .context("the workspace is not at a UTF-8 path")?;
+    let rewrites = [
+        (default_backend.clone(), format!("127.0.0.1:{server_port}/")),
+        (
+            "target = \"index.html\"".to_owned(),
+            format!("target = {index:?}"),
+        ),
+    ];
+    let mut config = original;
+    for (from, to) in rewrites {
+        // A silent miss would serve a client proxying to the wrong place.
+        ensure!(
+            config.contains(&from),
+            "Trunk.toml no longer contains {from:?}; update xtask/src/dev.rs to match"
+        );
+        config = config.replace(&from, &to);
+    }
+    let path = dir.join("Trunk.toml");
+    fs::write(&path, config).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// The two children, in start order; they stop in the reverse.
+struct Children {
+    running: Vec<Supervised>,
+    /// Set by Ctrl-C (or SIGTERM, SIGHUP).
+    stop: Arc<AtomicBool>,
+}
+
+/// A child in a process group of its own, and the signal that asks that group to stop.
+struct Supervised {
+    name: &'static str,
+    child: Child,
+    stop_with: Signal,
+}
+
+impl Children {
+    fn new() -> Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+            .context("cannot catch Ctrl-C")?;
+        Ok(Children {
+            running: Vec::new(),
+            stop,
+        })
+    }
+
+    /// Starts the debug server on `--server-port` with the dev page's origins allowed, and
+    /// waits until it listens. Its database is the default, `./chinwag.db` in the workspace
+    /// root (or `CHINWAG_DB`), as with `cargo run -p chinwag-backend`.
+    fn start_server(&mut self, root: &Path, options: &Options) -> Result<()> {
+        let mut server = Command::new(root.join("target/debug/chinwag"));
+        server.current_dir(root);
+        server.args(["--bind", &loopback(options.server_port).to_string()]);
+        for origin in options.page_origins() {
+            server.args(["--allowed-origin", &origin]);
+        }
+        self.launch("chinwag", server, Signal::SIGTERM)?;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while TcpStream::connect(loopback(options.server_port)).is_err() {
+            self.fail_if_any_exited()?;
+            ensure!(!self.stopping(), "interrupted while starting the server");
+            let late = Instant::now() > deadline;
+            ensure!(!late, "the server did not listen in {READY_TIMEOUT:?}");
+            thread::sleep(POLL);
+        }
+        Ok(())
+    }
+
+    /// Starts `trunk serve` with the generated config; it builds first, then listens.
+    fn start_trunk(
+        &mut self,
+        root: &Path,
+        path: &OsString,
+        config: &Path,
+        dist: &Path,
+        options: &Options,
+    ) -> Result<()> {
+        let mut trunk = Command::new("trunk");
+        trunk.current_dir(root).env("PATH", path);
+        trunk.arg("--config").arg(config);
+        trunk.args(["serve", "--offline", "--port", &options.port.to_string()]);
+        trunk.arg("--dist").arg(dist);
+        if options.release {
+            trunk.arg("--release");
+        }
+        self.launch("trunk", trunk, Signal::SIGINT)
+    }
+
+    /// Spawns `command` in a process group of its own, its output on xtask's.
+    fn launch(
+        &mut self,
+        name: &'static str,
+        mut command: Command,
+        stop_with: Signal,
+    ) -> Result<()> {
+        eprintln!("xtask: $ {}", describe(&command));
+        let child = (command.stdin(Stdio::null()).process_group(0))
+            .spawn()
+            .with_context(|| format!("cannot start {name}"))?;
+        self.running.push(Supervised {
+            name,
+            child,
+            stop_with,
+        });
+        Ok(())
+    }
+
+    /// Waits for Ctrl-C or for a child to exit, whichever is first; the latter is an error.
+    fn supervise(&mut self) -> Result<()> {
+        while !self.stopping() {
+            self.fail_if_any_exited()?;
+            thread::sleep(POLL);
+        }
+        eprintln!("xtask: stopping trunk and the server");
+        Ok(())
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn fail_if_any_exited(&mut self) -> Result<()> {
+        for Supervised { name, child, .. } in &mut self.running {
+            if let Some(status) = child.try_wait()? {
+                bail!("{name} exited ({status})");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for supervised in self.running.iter_mut().rev() {
+            supervised.stop();
+        }
+    }
+}
+
+impl Supervised {
+    /// Signals the child's whole group, waits up to [`STOP_TIMEOUT`], then kills the group.
+    fn stop(&mut self) {
+        // The group is signalled only while its leader is unreaped, so its id cannot have
+        // been reused by an unrelated process by then.
+        let Ok(pid) = i32::try_from(self.child.id()) else {
+            return;
+        };
+        let group = Pid::from_raw(pid);
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
+        // An error means the group is already gone, which is the aim.
+        let _ = killpg(group, self.stop_with);
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while matches!(self.child.try_wait(), Ok(None)) {
+            if Instant::now() > deadline {
+                eprintln!(
+                    "xtask: {} ignored {}; killing it",
+                    self.name, self.stop_with
+                );
+                let _ = killpg(group, Signal::SIGKILL);
+                let _ = self.child.wait();
+                return;
+            }
+            thread::sleep(POLL);
+        }
+    }
+}
