@@ -47,6 +47,10 @@ pub struct Metrics {
     pub long_polls_waiting: Gauge,
     /// 1 while the store answers (the readiness probe's view), else 0; set at each scrape.
     pub store_ready: Gauge,
+    /// Redis engine: 1 if Redis keeps an append-only file, 0 if not (a Redis restart loses
+    /// confirmed messages), -1 while unknown (not checked yet, Redis refused to say, or the
+    /// node runs on SQLite).
+    pub redis_aof_enabled: Gauge,
 }
 
 impl Default for Metrics {
@@ -65,8 +69,10 @@ impl Default for Metrics {
             ]),
             long_polls_waiting: Gauge::default(),
             store_ready: Gauge::default(),
+            redis_aof_enabled: Gauge::default(),
             registry: Registry::default(),
         };
+        metrics.redis_aof_enabled.set(-1);
         registry.register(
             "long_polls_waiting",
             "Long-poll requests waiting for a message now",
@@ -76,6 +82,11 @@ impl Default for Metrics {
             "store_ready",
             "1 while the store (SQLite, or Redis on a cluster) answers, else 0",
             metrics.store_ready.clone(),
+        );
+        registry.register(
+            "redis_aof_enabled",
+            "1 if the Redis under a cluster node keeps an append-only file, 0 if not, -1 unknown",
+            metrics.redis_aof_enabled.clone(),
         );
         registry.register(
             "connections_open",

@@ -7,8 +7,10 @@
 //! Reads use a small pool of read-only connections on tokio's blocking pool; WAL lets them run
 //! beside the writer.
 //!
-//! Durability: `synchronous = NORMAL` in WAL mode survives a crash or SIGKILL of the process (a
-//! committed transaction is in the OS's hands); a power cut may lose the newest transactions.
+//!
+//! Durability is [`SyncMode`]: by default (`Full`) each commit waits for the WAL to be fsynced,
+//! so a caller is answered only once its message would survive a power cut. One commit, and so
+//! one sync, serves the whole batch; that is what keeps the sync's cost off throughput.
 
 use super::{Appended, Epoch, NewMessage, Page, RoomHead, Store, StoreError};
 use crate::fanout::{Fanout, Frame};
@@ -28,6 +30,46 @@ pub const MAX_BATCH: usize = 512;
 
 /// Appends waiting for the writer; senders wait (backpressure) when it is full.
 const WRITE_QUEUE: usize = 4_096;
+
+/// How far a commit is synced before the writer answers its callers: SQLite's
+/// `PRAGMA synchronous` on the write connection (the database is always in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    /// `synchronous = FULL`: the WAL is fsynced at every commit, so every confirmed message
+    /// survives a process crash, an OS crash and a power cut. The default.
+    #[default]
+    Full,
+    /// `synchronous = NORMAL`: the WAL is written at every commit but fsynced only at
+    /// checkpoints. Confirmed messages survive a process crash (SIGKILL); an OS crash or a
+    /// power cut may lose those committed since the last checkpoint's sync.
+    Normal,
+}
+
+impl SyncMode {
+    /// The value of SQLite's `PRAGMA synchronous` for this mode.
+    fn pragma_level(self) -> i64 {
+        match self {
+            Self::Normal => 1,
+            Self::Full => 2,
+        }
+    }
+
+    /// The mode whose `PRAGMA synchronous` value is `level`; `None` for OFF (0) and EXTRA (3),
+    /// which Chinwag never sets.
+    fn from_pragma_level(level: i64) -> Option<Self> {
+        [Self::Normal, Self::Full]
+            .into_iter()
+            .find(|mode| mode.pragma_level() == level)
+    }
+
+    /// The name used by `--sqlite-sync` and in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Normal => "normal",
+        }
+    }
+}
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS rooms (
@@ -63,15 +105,17 @@ pub struct SqliteStore {
     epoch: Epoch,
     writes: mpsc::Sender<WriteJob>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// The write connection's `synchronous` level, as read back from SQLite after setting it.
+    sync: SyncMode,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and starts the writer thread, which
-    /// publishes committed records to `fanout`.
-    pub fn open(path: &Path, fanout: Arc<dyn Fanout>) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the database at `path`, commits with `sync`, and starts the
+    /// writer thread, which publishes committed records to `fanout`.
+    pub fn open(path: &Path, sync: SyncMode, fanout: Arc<dyn Fanout>) -> Result<Self, StoreError> {
         let writer = Connection::open(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
-        writer.pragma_update(None, "synchronous", "NORMAL")?;
+        let sync = set_sync_mode(&writer, sync)?;
         writer.busy_timeout(std::time::Duration::from_secs(5))?;
         writer.execute_batch(SCHEMA)?;
         let epoch = database_epoch(&writer)?;
@@ -93,7 +137,14 @@ impl SqliteStore {
             epoch,
             writes,
             readers: Arc::default(),
+            sync,
         })
+    }
+
+    /// How far each commit is synced: what SQLite reported back after [`SqliteStore::open`]
+    /// set it, not merely what was asked for.
+    pub fn sync_mode(&self) -> SyncMode {
+        self.sync
     }
 
     /// Runs `read` on a pooled read-only connection, off the async workers.
@@ -134,6 +185,24 @@ fn database_epoch(conn: &Connection) -> Result<Epoch, StoreError> {
             row.get(0)
         })?;
     Ok(Epoch::from(epoch))
+}
+
+/// Sets `synchronous` on the write connection and reads it back: SQLite ignores a value it
+/// does not know without an error, so only the read-back proves the promise holds.
+fn set_sync_mode(conn: &Connection, wanted: SyncMode) -> Result<SyncMode, StoreError> {
+    conn.pragma_update(None, "synchronous", wanted.pragma_level())?;
+    let level: i64 = conn.pragma_query_value(None, "synchronous", |row| row.get(0))?;
+    match SyncMode::from_pragma_level(level) {
+        Some(applied) if applied == wanted => Ok(applied),
+        _ => Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(format!(
+                "PRAGMA synchronous is {level} after setting it to {} ({})",
+                wanted.pragma_level(),
+                wanted.name()
+            )),
+        ))),
+    }
 }
 
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {
@@ -356,7 +425,9 @@ impl Writer {
         tracing::debug!("sqlite writer stopped");
     }
 
-    /// Commits `batch` in one transaction, then publishes and answers in order.
+    /// Commits `batch` in one transaction, then publishes and answers in order. One commit is
+    /// one WAL sync under [`SyncMode::Full`], however many appends the batch holds, so callers
+    /// who arrive while a sync runs share the next one.
     fn commit_batch(&mut self, batch: &mut Vec<(NewMessage, Reply)>) {
         if batch.is_empty() {
             return;
@@ -434,4 +505,63 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
         ts,
         client_id: message.client_id.clone(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use chinwag_shared::MessageText;
+
+    /// Fan-out that goes nowhere: these tests look at the store alone.
+    struct Nowhere;
+
+    impl Fanout for Nowhere {
+        fn publish(&self, _frame: Arc<Frame>) {}
+    }
+
+    fn message(text: &str) -> NewMessage {
+        NewMessage {
+            room: RoomName::parse("durable").unwrap(),
+            username: Username::parse("alice").unwrap(),
+            text: MessageText::parse(text).unwrap(),
+            client_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn each_sync_mode_is_what_sqlite_reports_on_the_write_connection() {
+        for mode in [SyncMode::Full, SyncMode::Normal] {
+            let dir = tempfile::tempdir().unwrap();
+            let store =
+                SqliteStore::open(&dir.path().join("t.db"), mode, Arc::new(Nowhere)).unwrap();
+            assert_eq!(store.sync_mode(), mode);
+            let appended = store.append(message("kept")).await.unwrap();
+            assert!(matches!(appended, Appended::Stored(record) if record.id == 1));
+            store.close().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn reopening_with_the_other_mode_takes_the_new_one() {
+        // `synchronous` belongs to the connection, not the file: nothing sticks from last time.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let first = SqliteStore::open(&path, SyncMode::Normal, Arc::new(Nowhere)).unwrap();
+        first.close().await;
+        let second = SqliteStore::open(&path, SyncMode::Full, Arc::new(Nowhere)).unwrap();
+        assert_eq!(second.sync_mode(), SyncMode::Full);
+        second.close().await;
+    }
+
+    #[test]
+    fn pragma_levels_round_trip_and_off_is_never_a_mode() {
+        for mode in [SyncMode::Full, SyncMode::Normal] {
+            assert_eq!(SyncMode::from_pragma_level(mode.pragma_level()), Some(mode));
+        }
+        assert_eq!(SyncMode::from_pragma_level(0), None);
+        assert_eq!(SyncMode::from_pragma_level(3), None);
+        assert_eq!(SyncMode::default(), SyncMode::Full);
+    }
 }
