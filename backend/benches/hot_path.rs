@@ -1,6 +1,6 @@
 //! Micro-benchmarks of the relay's hot path: decoding a client frame, encoding a broadcast
 //! once and handing it to every member, and appending to the SQLite store one at a time
-//! versus in a group commit.
+//! versus in a group commit, with the WAL fsynced at each commit (`full`) or not (`normal`).
 //!
 //! The `frame_guard` groups compare actix-ws decoding client bytes with and without the
 //! oversized-frame guard in front (`routes::frame_guard`).
@@ -13,7 +13,10 @@ use chinwag_backend::{
     fanout::{Fanout, Frame},
     hub::rooms::Rooms,
     session::{inbound::decode, outbox::Outbox},
-    store::{Author, NewMessage, Store, sqlite::SqliteStore},
+    store::{
+        Author, NewMessage, Store,
+        sqlite::{SqliteStore, SyncMode},
+    },
 };
 use chinwag_shared::{ChatRecord, MessageText, RoomName, ServerMsg, Username};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -116,33 +119,39 @@ fn appending(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("bench.db"), Arc::new(Nowhere)).unwrap();
     let mut group = c.benchmark_group("store_append");
-    let mut n = 0;
-    // One writer waiting for each commit: a commit (WAL write) per message.
-    group.bench_function("single", |b| {
-        b.iter(|| {
-            n += 1;
-            runtime.block_on(store.append(message(n))).unwrap()
-        })
-    });
-    // 64 appends in flight: the writer commits whatever has queued in one transaction.
-    group.bench_function("batched_64", |b| {
-        b.iter(|| {
-            runtime.block_on(async {
-                let appends = (0..64).map(|_| {
-                    n += 1;
-                    store.append(message(n))
-                });
-                for appended in futures_util::future::join_all(appends).await {
-                    appended.unwrap();
-                }
+    // Both durability modes, each on its own file: `normal` writes the WAL at each commit,
+    // `full` (the default) also fsyncs it.
+    for mode in [SyncMode::Normal, SyncMode::Full] {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::open(&dir.path().join("bench.db"), mode, Arc::new(Nowhere)).unwrap();
+        let mut n = 0;
+        // One writer waiting for each commit: a commit (WAL write, plus its sync under `full`)
+        // per message.
+        group.bench_function(format!("single/{}", mode.name()), |b| {
+            b.iter(|| {
+                n += 1;
+                runtime.block_on(store.append(message(n))).unwrap()
             })
-        })
-    });
+        });
+        // 64 appends in flight: the writer commits whatever has queued in one transaction.
+        group.bench_function(format!("batched_64/{}", mode.name()), |b| {
+            b.iter(|| {
+                runtime.block_on(async {
+                    let appends = (0..64).map(|_| {
+                        n += 1;
+                        store.append(message(n))
+                    });
+                    for appended in futures_util::future::join_all(appends).await {
+                        appended.unwrap();
+                    }
+                })
+            })
+        });
+        runtime.block_on(store.close());
+    }
     group.finish();
-    runtime.block_on(store.close());
 }
 
 /// Client bytes: `frames` masked text frames of `payload` bytes of text each, cut into

@@ -3,8 +3,11 @@
 //! Every limit and timer the server enforces lives here with its default and the reason for
 //! it; `docs/operations.md` lists them for operators. `chinwag --help` prints the same.
 
-use crate::{hub::new_rooms::NewRoomLimits, routes::origin::Origin, session::SessionLimits};
-use clap::Parser;
+use crate::{
+    hub::new_rooms::NewRoomLimits, routes::origin::Origin, session::SessionLimits,
+    store::sqlite::SyncMode,
+};
+use clap::{Parser, ValueEnum, builder::PossibleValue};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 /// Chinwag: a real-time chat relay.
@@ -18,6 +21,18 @@ pub struct Config {
     /// SQLite database file; created, with its schema, on first start.
     #[arg(long, env = "CHINWAG_DB", default_value = "./chinwag.db")]
     pub db: PathBuf,
+
+    /// When a message sent to the SQLite engine is confirmed: `full` waits for the WAL to be
+    /// fsynced, so every confirmed message survives a power cut; `normal` only for the write,
+    /// so it survives a crash of the server process but an OS crash or power cut may lose the
+    /// messages committed since the last checkpoint. Unused with `--redis`.
+    #[arg(
+        long,
+        env = "CHINWAG_SQLITE_SYNC",
+        value_enum,
+        default_value_t = SyncMode::Full
+    )]
+    pub sqlite_sync: SyncMode,
 
     /// Directory of the built browser client (`trunk build` output), served at `/`.
     #[arg(long, env = "CHINWAG_STATIC_DIR", default_value = "./dist")]
@@ -147,6 +162,15 @@ pub struct Config {
     /// Run as one node of a cluster on this Redis (`redis://HOST:PORT`): Redis becomes the
     /// message log, the fan-out between nodes and the presence list. Without it the node is
     /// self-contained (SQLite at `--db`, in-process fan-out).
+    ///
+    /// A message is confirmed once Redis has run its append, so what a confirmation survives
+    /// is Redis's persistence setting. AOF with `appendfsync always`: everything, power cuts
+    /// included. `everysec`: a Redis crash, but an OS crash or power cut of the Redis host
+    /// loses the last second or two. `no`: a Redis crash, but an OS crash or power cut loses
+    /// what the kernel had not yet written back (up to ~30 s on Linux). AOF off: a Redis
+    /// restart loses every message since the last RDB snapshot, all of them without one; the
+    /// node warns at start and `chinwag_redis_aof_enabled` reads 0. Confirmations never wait
+    /// for replicas, so a failover may lose the newest messages.
     #[arg(long, env = "CHINWAG_REDIS")]
     pub redis: Option<String>,
 
@@ -189,6 +213,24 @@ pub struct Config {
     pub log_peers_tracked: usize,
 }
 
+/// `--sqlite-sync`'s values. The mode itself belongs to the store; only its spelling on the
+/// command line lives here.
+impl ValueEnum for SyncMode {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Full, Self::Normal]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            Self::Full => "confirm after the WAL is fsynced: survives power cuts (default)",
+            Self::Normal => {
+                "confirm after the WAL write: survives a process crash, not a power cut"
+            }
+        };
+        Some(PossibleValue::new(self.name()).help(help))
+    }
+}
+
 impl Config {
     /// This node's id: `--node-id`, or one made from the clock and the process id.
     pub fn node_id(&self) -> String {
@@ -221,5 +263,30 @@ impl Config {
             rate_burst: self.rate_burst,
             rate_abuse_allowance: self.rate_abuse_allowance,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        Config::try_parse_from(std::iter::once("chinwag").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn sqlite_confirms_after_the_fsync_unless_told_otherwise() {
+        assert_eq!(parse(&[]).sqlite_sync, SyncMode::Full);
+        assert_eq!(
+            parse(&["--sqlite-sync", "normal"]).sqlite_sync,
+            SyncMode::Normal
+        );
+        assert_eq!(
+            parse(&["--sqlite-sync", "full"]).sqlite_sync,
+            SyncMode::Full
+        );
+        assert!(Config::try_parse_from(["chinwag", "--sqlite-sync", "off"]).is_err());
     }
 }

@@ -55,6 +55,10 @@ pub struct Metrics {
     pub rooms_created: Counter,
     /// Posts refused because they would create a room over the poster's budget.
     pub new_rooms_refused: Counter,
+    /// Redis engine: 1 if Redis keeps an append-only file, 0 if not (a Redis restart loses
+    /// confirmed messages), -1 while unknown (not checked yet, Redis refused to say, or the
+    /// node runs on SQLite).
+    pub redis_aof_enabled: Gauge,
 }
 
 impl Default for Metrics {
@@ -77,8 +81,10 @@ impl Default for Metrics {
             recent_tail_bytes: Gauge::default(),
             rooms_created: Counter::default(),
             new_rooms_refused: Counter::default(),
+            redis_aof_enabled: Gauge::default(),
             registry: Registry::default(),
         };
+        metrics.redis_aof_enabled.set(-1);
         registry.register(
             "long_poll_rooms",
             "Rooms somebody long-polls now (entries of the waiter table)",
@@ -98,6 +104,11 @@ impl Default for Metrics {
             "store_ready",
             "1 while the store (SQLite, or Redis on a cluster) answers, else 0",
             metrics.store_ready.clone(),
+        );
+        registry.register(
+            "redis_aof_enabled",
+            "1 if the Redis under a cluster node keeps an append-only file, 0 if not, -1 unknown",
+            metrics.redis_aof_enabled.clone(),
         );
         registry.register(
             "connections_open",

@@ -164,9 +164,17 @@ pub async fn serve(
 fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Hub>, StoreError> {
     let rooms = Arc::new(Rooms::new(config.recent_tail_bytes));
     let fanout: Arc<dyn Fanout> = Arc::new(LocalFanout::new(Arc::clone(&rooms)));
-    let store = Arc::new(SqliteStore::open(&config.db, Arc::clone(&fanout))?);
+    let store = Arc::new(SqliteStore::open(
+        &config.db,
+        config.sqlite_sync,
+        Arc::clone(&fanout),
+    )?);
     let presence = Arc::new(LocalPresence::new(Arc::clone(&rooms), Arc::clone(&fanout)));
-    tracing::info!(db = %config.db.display(), "store open");
+    tracing::info!(
+        db = %config.db.display(),
+        sqlite_sync = store.sync_mode().name(),
+        "store open"
+    );
     let new_rooms = config.new_room_limits();
     Ok(Arc::new(Hub::new(
         rooms, store, fanout, presence, metrics, new_rooms,

@@ -101,6 +101,19 @@ impl Link {
         self.settle(result)
     }
 
+    /// Runs one read-only command with the deadline but leaves the readiness flag alone: for
+    /// questions a healthy Redis may refuse (a managed Redis that disables `CONFIG`), whose
+    /// refusal must not mark the node unready.
+    pub async fn ask<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        self.attempt(command(self.conn.clone()))
+            .await
+            .map_err(|failure| self.describe(failure))
+    }
+
     async fn attempt<T>(
         &self,
         command: impl Future<Output = redis::RedisResult<T>>,
@@ -114,12 +127,7 @@ impl Link {
 
     /// Turns an outcome into the store's terms and keeps the readiness flag in step.
     fn settle<T>(&self, result: Result<T, Failure>) -> Result<T, StoreError> {
-        let result = result.map_err(|failure| match failure {
-            Failure::Refused(err) => StoreError::Redis(err.to_string()),
-            Failure::TimedOut => {
-                StoreError::Redis(format!("no answer within {} ms", self.timeout.as_millis()))
-            }
-        });
+        let result = result.map_err(|failure| self.describe(failure));
         let was_ready = self.ready.swap(result.is_ok(), Ordering::Relaxed);
         match (&result, was_ready) {
             (Err(err), true) => tracing::warn!(error = %err, "redis unavailable; node not ready"),
@@ -127,6 +135,15 @@ impl Link {
             _ => {}
         }
         result
+    }
+
+    fn describe(&self, failure: Failure) -> StoreError {
+        match failure {
+            Failure::Refused(err) => StoreError::Redis(err.to_string()),
+            Failure::TimedOut => {
+                StoreError::Redis(format!("no answer within {} ms", self.timeout.as_millis()))
+            }
+        }
     }
 
     /// Pings Redis every second until `stop`, so readiness follows Redis even when idle.

@@ -13,11 +13,13 @@
 //!
 //! [`link`] holds the connection, the per-command deadline and the readiness flag: while Redis
 //! is unreachable, sends are answered `unavailable` (never confirmed), `/readyz` says 503, and
-//! the node reconnects by itself. `docs/architecture.md` has the whole picture.
+//! the node reconnects by itself. [`persistence`] reads whether Redis keeps what it confirms
+//! (its AOF) and warns when it does not. `docs/architecture.md` has the whole picture.
 
 pub mod broker;
 pub mod link;
 pub mod log;
+pub mod persistence;
 pub mod presence;
 pub mod wire;
 
@@ -83,6 +85,11 @@ pub fn redis_hub(
         subscribed,
     );
     tokio::spawn(subscriber.run(stop.clone()));
+    tokio::spawn(persistence::watch(
+        link.clone(),
+        Arc::clone(&metrics),
+        stop.clone(),
+    ));
     tokio::spawn(link.keep_checking(stop.clone()));
     tracing::info!(redis = %redact(&config.url), node = %config.node, "redis engine");
     Ok(Arc::new(Hub::new(

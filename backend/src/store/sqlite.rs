@@ -9,8 +9,10 @@
 //! their turn, asynchronously) and at most that many connections stay open. Unbounded, 200
 //! concurrent requests left 200 reader connections (402 descriptors) open for good.
 //!
-//! Durability: `synchronous = NORMAL` in WAL mode survives a crash or SIGKILL of the process (a
-//! committed transaction is in the OS's hands); a power cut may lose the newest transactions.
+//!
+//! Durability is [`SyncMode`]: by default (`Full`) each commit waits for the WAL to be fsynced,
+//! so a caller is answered only once its message would survive a power cut. One commit, and so
+//! one sync, serves the whole batch; that is what keeps the sync's cost off throughput.
 //!
 //! Schema changes are `MIGRATIONS`, applied in order on open and counted in SQLite's
 //! `user_version`, so a database file written by any earlier version opens and keeps working.
@@ -37,6 +39,46 @@ pub const MAX_BATCH: usize = 512;
 
 /// Appends waiting for the writer; senders wait (backpressure) when it is full.
 const WRITE_QUEUE: usize = 4_096;
+
+/// How far a commit is synced before the writer answers its callers: SQLite's
+/// `PRAGMA synchronous` on the write connection (the database is always in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    /// `synchronous = FULL`: the WAL is fsynced at every commit, so every confirmed message
+    /// survives a process crash, an OS crash and a power cut. The default.
+    #[default]
+    Full,
+    /// `synchronous = NORMAL`: the WAL is written at every commit but fsynced only at
+    /// checkpoints. Confirmed messages survive a process crash (SIGKILL); an OS crash or a
+    /// power cut may lose those committed since the last checkpoint's sync.
+    Normal,
+}
+
+impl SyncMode {
+    /// The value of SQLite's `PRAGMA synchronous` for this mode.
+    fn pragma_level(self) -> i64 {
+        match self {
+            Self::Normal => 1,
+            Self::Full => 2,
+        }
+    }
+
+    /// The mode whose `PRAGMA synchronous` value is `level`; `None` for OFF (0) and EXTRA (3),
+    /// which Chinwag never sets.
+    fn from_pragma_level(level: i64) -> Option<Self> {
+        [Self::Normal, Self::Full]
+            .into_iter()
+            .find(|mode| mode.pragma_level() == level)
+    }
+
+    /// The name used by `--sqlite-sync` and in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Normal => "normal",
+        }
+    }
+}
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS rooms (
@@ -96,15 +138,17 @@ pub struct SqliteStore {
     readers: Arc<Mutex<Vec<Connection>>>,
     /// One permit per read running, [`READERS`] in all.
     reading: Arc<tokio::sync::Semaphore>,
+    /// The write connection's `synchronous` level, as read back from SQLite after setting it.
+    sync: SyncMode,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and starts the writer thread, which
-    /// publishes committed records to `fanout`.
-    pub fn open(path: &Path, fanout: Arc<dyn Fanout>) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the database at `path`, commits with `sync`, and starts the
+    /// writer thread, which publishes committed records to `fanout`.
+    pub fn open(path: &Path, sync: SyncMode, fanout: Arc<dyn Fanout>) -> Result<Self, StoreError> {
         let mut writer = Connection::open(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
-        writer.pragma_update(None, "synchronous", "NORMAL")?;
+        let sync = set_sync_mode(&writer, sync)?;
         writer.busy_timeout(std::time::Duration::from_secs(5))?;
         writer.execute_batch(SCHEMA)?;
         migrate(&mut writer)?;
@@ -128,7 +172,14 @@ impl SqliteStore {
             writes,
             readers: Arc::default(),
             reading: Arc::new(tokio::sync::Semaphore::new(READERS)),
+            sync,
         })
+    }
+
+    /// How far each commit is synced: what SQLite reported back after [`SqliteStore::open`]
+    /// set it, not merely what was asked for.
+    pub fn sync_mode(&self) -> SyncMode {
+        self.sync
     }
 
     /// Runs `read` on a pooled read-only connection, off the async workers.
@@ -192,6 +243,24 @@ fn database_epoch(conn: &Connection) -> Result<Epoch, StoreError> {
             row.get(0)
         })?;
     Ok(Epoch::from(epoch))
+}
+
+/// Sets `synchronous` on the write connection and reads it back: SQLite ignores a value it
+/// does not know without an error, so only the read-back proves the promise holds.
+fn set_sync_mode(conn: &Connection, wanted: SyncMode) -> Result<SyncMode, StoreError> {
+    conn.pragma_update(None, "synchronous", wanted.pragma_level())?;
+    let level: i64 = conn.pragma_query_value(None, "synchronous", |row| row.get(0))?;
+    match SyncMode::from_pragma_level(level) {
+        Some(applied) if applied == wanted => Ok(applied),
+        _ => Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(format!(
+                "PRAGMA synchronous is {level} after setting it to {} ({})",
+                wanted.pragma_level(),
+                wanted.name()
+            )),
+        ))),
+    }
 }
 
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {
@@ -445,7 +514,9 @@ impl Writer {
         tracing::debug!("sqlite writer stopped");
     }
 
-    /// Commits `batch` in one transaction, then publishes and answers in order.
+    /// Commits `batch` in one transaction, then publishes and answers in order. One commit is
+    /// one WAL sync under [`SyncMode::Full`], however many appends the batch holds, so callers
+    /// who arrive while a sync runs share the next one.
     fn commit_batch(&mut self, batch: &mut Vec<(NewMessage, Reply)>) {
         if batch.is_empty() {
             return;
@@ -538,6 +609,8 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
     use crate::store::Author;
     use chinwag_shared::MessageText;
@@ -579,7 +652,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
         write_old_database(&path);
-        let store = SqliteStore::open(&path, Arc::new(NoFanout)).unwrap();
+        let store = SqliteStore::open(&path, SyncMode::Full, Arc::new(NoFanout)).unwrap();
 
         let retry = store.append(message("ada", "old", "c-1")).await.unwrap();
         let Appended::Duplicate(record) = retry else {
@@ -611,7 +684,7 @@ mod tests {
         store.close().await;
 
         // Opening it again runs nothing twice.
-        let store = SqliteStore::open(&path, Arc::new(NoFanout)).unwrap();
+        let store = SqliteStore::open(&path, SyncMode::Full, Arc::new(NoFanout)).unwrap();
         let again = store.append(message("bob", "mine", "c-1")).await.unwrap();
         assert!(matches!(again, Appended::Duplicate(record) if record.id == 2));
         store.close().await;
@@ -620,8 +693,14 @@ mod tests {
     #[tokio::test]
     async fn many_concurrent_reads_use_at_most_the_pooled_connections() {
         let dir = tempfile::tempdir().unwrap();
-        let store =
-            Arc::new(SqliteStore::open(&dir.path().join("t.db"), Arc::new(NoFanout)).unwrap());
+        let store = Arc::new(
+            SqliteStore::open(
+                &dir.path().join("t.db"),
+                SyncMode::Normal,
+                Arc::new(NoFanout),
+            )
+            .unwrap(),
+        );
         let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let mut reads = tokio::task::JoinSet::new();
         for _ in 0..64 {
@@ -648,5 +727,51 @@ mod tests {
         assert!(most <= READERS, "{most} reads ran at once");
         let open = store.readers.lock().unwrap().len();
         assert!(open <= READERS, "{open} reader connections stay open");
+    }
+
+    fn plain(text: &str) -> NewMessage {
+        let username = Username::parse("alice").unwrap();
+        NewMessage {
+            room: RoomName::parse("durable").unwrap(),
+            author: Author::name(&username),
+            username,
+            text: MessageText::parse(text).unwrap(),
+            client_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn each_sync_mode_is_what_sqlite_reports_on_the_write_connection() {
+        for mode in [SyncMode::Full, SyncMode::Normal] {
+            let dir = tempfile::tempdir().unwrap();
+            let store =
+                SqliteStore::open(&dir.path().join("t.db"), mode, Arc::new(NoFanout)).unwrap();
+            assert_eq!(store.sync_mode(), mode);
+            let appended = store.append(plain("kept")).await.unwrap();
+            assert!(matches!(appended, Appended::Stored(record) if record.id == 1));
+            store.close().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn reopening_with_the_other_mode_takes_the_new_one() {
+        // `synchronous` belongs to the connection, not the file: nothing sticks from last time.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let first = SqliteStore::open(&path, SyncMode::Normal, Arc::new(NoFanout)).unwrap();
+        first.close().await;
+        let second = SqliteStore::open(&path, SyncMode::Full, Arc::new(NoFanout)).unwrap();
+        assert_eq!(second.sync_mode(), SyncMode::Full);
+        second.close().await;
+    }
+
+    #[test]
+    fn pragma_levels_round_trip_and_off_is_never_a_mode() {
+        for mode in [SyncMode::Full, SyncMode::Normal] {
+            assert_eq!(SyncMode::from_pragma_level(mode.pragma_level()), Some(mode));
+        }
+        assert_eq!(SyncMode::from_pragma_level(0), None);
+        assert_eq!(SyncMode::from_pragma_level(3), None);
+        assert_eq!(SyncMode::default(), SyncMode::Full);
     }
 }

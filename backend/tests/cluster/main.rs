@@ -1,9 +1,9 @@
 //! Cluster tests: several real `chinwag` nodes on one real `redis-server`.
 //!
 //! Each test starts its own Redis on a free loopback port (no persistence: `--save ''
-//! --appendonly no`) and its own nodes with `--redis`, and stops them when it ends. Failures
-//! are real ones: SIGKILL of a node, SIGSTOP of Redis, Redis restarted empty. `redis-server`
-//! must be on PATH; `cargo xtask test` installs it.
+//! --appendonly no`, except one AOF Redis in `persistence`) and its own nodes with `--redis`,
+//! and stops them when it ends. Failures are real ones: SIGKILL of a node, SIGSTOP of Redis,
+//! Redis restarted empty. `redis-server` must be on PATH; `cargo xtask test` installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorship;
@@ -12,6 +12,7 @@ mod front;
 mod live_from_open;
 mod order;
 mod outage;
+mod persistence;
 mod presence;
 mod redis;
 mod rooms;
