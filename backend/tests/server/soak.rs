@@ -1,13 +1,18 @@
-//! Soak: forty clients, random abrupt disconnects, a client that never reads and a flooder,
-//! all at once against one server, followed by a strict audit.
+//! Soak: forty clients, random abrupt disconnects, a client that never reads, a flooder and
+//! three resource adversaries, all at once against one server, followed by a strict audit.
 //!
 //! Forty well-behaved clients share the room `soak`, and eight of them post 4,000-character
 //! messages with unique `client_id`s. A chaos task drops random clients' TCP connections without
 //! a close frame. Each one reconnects with `after=<last id>` and re-sends its unconfirmed
 //! messages unchanged. One client never reads and must be closed as a slow consumer (1013). One
-//! floods and must get `rate_limited`, then 1008. Afterwards every well-behaved client must have
-//! seen exactly the ids 1..=N in order, history must hold every confirmed send exactly once, and
-//! the server's resident memory must stay under a fixed bound. Nothing is asserted on timing.
+//! floods and must get `rate_limited`, then 1008. Meanwhile, each from an address of its own
+//! (see [`adversaries`]): sixteen clients ask for the whole 4.8 MB history of a heavy room and
+//! never read it; a room flooder tries to create 200 rooms and must be refused
+//! `too_many_new_rooms` past its budget; a hoarder opens 800 long-polls and must be held to its
+//! address's caps. Afterwards every well-behaved client must have seen exactly the ids 1..=N in
+//! order, and history must hold every confirmed send exactly once. The server's resident memory
+//! and descriptors, sampled every 100 ms over the whole run ([`peaks`]), must stay under fixed
+//! bounds. Nothing is asserted on timing.
 //!
 //! Traffic runs about 4 s by default (longer only if the never-reader is not yet closed). Long
 //! mode, with the numbers printed:
@@ -16,10 +21,14 @@
 //! The actors are tasks on the test's current-thread runtime (the test binary's tokio has no
 //! multi-thread feature); the server is its own process, so both cores are used.
 
+mod adversaries;
+mod peaks;
+
 use crate::{
     raw::{RawClient, Received},
-    support::{Client, Server, WAIT, memory_kib},
+    support::{Client, Server, WAIT, descriptor_count, memory_kib, sample},
 };
+use adversaries::{HEAVY_MESSAGES, HEAVY_READERS, HEAVY_ROOM, RoomFlood};
 use futures_util::{SinkExt, StreamExt, stream::SplitSink, stream::SplitStream};
 use serde_json::{Value, json};
 use std::{
@@ -29,7 +38,7 @@ use std::{
 };
 use tokio::{
     net::TcpStream,
-    sync::{Notify, mpsc, watch},
+    sync::{Notify, mpsc, oneshot, watch},
     task::JoinHandle,
     time::{Instant, MissedTickBehavior},
 };
@@ -60,20 +69,68 @@ const SETTLE: Duration = Duration::from_secs(90);
 const MAX_EVENTS_PER_CLIENT: u64 = 10_000_000;
 const MAX_FLOOD_FRAMES: u64 = 50_000;
 const HISTORY_PAGE: usize = 500;
-/// Resident memory the server may use at the end, in KiB.
-const RSS_BOUND_KIB: u64 = 150 * 1024;
+/// Resident memory the server may reach at any moment of the run, in KiB: it peaked at
+/// 79–92 MiB (the crowd alone, without the adversaries, at 43–47); pages bounded by count
+/// alone would add 77 MB for the heavy room's readers.
+const RSS_BOUND_KIB: u64 = 128 * 1024;
 
-/// Generous for the crowd (connections, rate), tight for slow consumers (256 frames).
-const FLAGS: [&str; 8] = [
-    "--max-connections-per-ip",
-    "1000",
-    "--rate-per-sec",
-    "50",
-    "--rate-burst",
-    "100",
-    "--outbox-frames",
-    "256",
-];
+/// Per-address caps, at their defaults: the crowd holds about 45 connections from 127.0.0.1 at
+/// once (40 members, the never-reader, the flooder, a reconnect or two in flight), far within
+/// them, and each resource adversary comes from an address of its own and meets them as an
+/// attacker on a deployment would. Stated here because the descriptor bound counts with them.
+const CONNECTIONS_PER_IP: usize = 256;
+const REQUESTS_PER_IP: usize = 64;
+const LONG_POLLS_PER_IP: usize = 32;
+/// The new-room budget's defaults (per address: a burst, then a rate per minute), which the
+/// room flooder must run into.
+const NEW_ROOMS_BURST: u64 = 20;
+const NEW_ROOMS_PER_MINUTE: u64 = 6;
+
+/// Generous for the crowd's message rate (40/s per sender, and re-sends after a reconnect),
+/// tight for slow consumers (256 frames); every other bound as deployed.
+fn flags() -> Vec<String> {
+    [
+        ("--rate-per-sec", 50),
+        ("--rate-burst", 100),
+        ("--outbox-frames", 256),
+        ("--max-connections-per-ip", CONNECTIONS_PER_IP),
+        ("--max-requests-per-ip", REQUESTS_PER_IP),
+        ("--max-long-polls-per-ip", LONG_POLLS_PER_IP),
+        (
+            "--new-rooms-burst",
+            usize::try_from(NEW_ROOMS_BURST).unwrap(),
+        ),
+        (
+            "--new-rooms-per-minute",
+            usize::try_from(NEW_ROOMS_PER_MINUTE).unwrap(),
+        ),
+    ]
+    .into_iter()
+    .flat_map(|(flag, value)| [flag.to_owned(), value.to_string()])
+    .collect()
+}
+
+/// Descriptors the server may hold at its peak beyond those it had at start: what the caps
+/// let each party hold, plus slack.
+fn descriptor_allowance() -> usize {
+    // Each member's socket, and another while its reconnect overlaps the old one's close; the
+    // never-reader, the flooder, the heavy room's fillers, the probe and the test's requests.
+    let crowd = 2 * CLIENTS + 10;
+    // Fewer than any cap of their addresses, so each holds all it opened.
+    let heavy_readers = HEAVY_READERS;
+    let room_flooder = 2;
+    // The hoarder opens far more: its address's TCP cap is what bounds it.
+    let hoarder = CONNECTIONS_PER_IP + REQUESTS_PER_IP;
+    // SQLite opens its eight pooled readers lazily (a database and a WAL descriptor each),
+    // and an over-cap connection is held for a moment while it is answered 429.
+    let slack = 64;
+    crowd + heavy_readers + room_flooder + hoarder + slack
+}
+
+/// Rooms one address may have created by `elapsed` into its budget, rounding the refill up.
+fn new_room_budget(elapsed: Duration) -> u64 {
+    NEW_ROOMS_BURST + NEW_ROOMS_PER_MINUTE * elapsed.as_secs() / 60 + 1
+}
 
 /// Timing shared by every actor.
 #[derive(Debug, Clone, Copy)]
@@ -630,16 +687,16 @@ async fn drain(raw: &mut RawClient) -> (u64, Received) {
     panic!("a never-ending stream for a client that never read");
 }
 
-async fn room_last_id(server: &Server) -> u64 {
+async fn room_last_id(server: &Server, room: &str) -> u64 {
     let (status, rooms) = server.get_json("/api/rooms").await;
     assert_eq!(status, 200, "{rooms}");
     rooms
         .as_array()
         .expect("a list of rooms")
         .iter()
-        .find(|room| room["room"] == ROOM)
-        .and_then(|room| room["last_id"].as_u64())
-        .expect("the soak room is listed")
+        .find(|listed| listed["room"] == room)
+        .and_then(|listed| listed["last_id"].as_u64())
+        .unwrap_or_else(|| panic!("{room} is listed"))
 }
 
 /// Every stored record of the room, paged forward with `after=`.
@@ -742,6 +799,12 @@ struct Crowd {
     final_id: watch::Sender<Option<u64>>,
     chaos: JoinHandle<u64>,
     flooder: JoinHandle<Flood>,
+    /// The resource adversaries (see [`adversaries`]).
+    heavy_readers: JoinHandle<usize>,
+    room_flooder: JoinHandle<RoomFlood>,
+    hoarder: JoinHandle<usize>,
+    /// Fires once the hoarder has written all its long-polls.
+    hoard_opened: Option<oneshot::Receiver<()>>,
 }
 
 /// What the crowd did once the traffic stopped and nothing more could be stored.
@@ -750,6 +813,9 @@ struct Quiesced {
     confirmed: HashMap<String, u64>,
     flood: Flood,
     drops: u64,
+    heavy_readers: usize,
+    room_flood: RoomFlood,
+    polls_hoarded: usize,
 }
 
 impl Crowd {
@@ -775,6 +841,19 @@ impl Crowd {
         let chaos = chaos(drop_switches, traffic_rx, plan.traffic_max_end, max_drops);
         let flood_url = server.ws_url("?room=flood&username=flooder");
         let flood_at = plan.started + (plan.traffic_min_end - plan.started) / 4;
+        let (opened, hoard_opened) = oneshot::channel();
+        let hoard = adversaries::hoard_long_polls(
+            server.addr,
+            ROOM,
+            opened,
+            traffic.subscribe(),
+            plan.traffic_max_end,
+        );
+        let heavy_readers = adversaries::read_heavy_history_unread(
+            server.addr,
+            traffic.subscribe(),
+            plan.traffic_max_end,
+        );
         Crowd {
             clients,
             reports,
@@ -782,7 +861,39 @@ impl Crowd {
             final_id,
             chaos: tokio::spawn(chaos),
             flooder: tokio::spawn(flood(flood_url, flood_at)),
+            heavy_readers: tokio::spawn(heavy_readers),
+            room_flooder: tokio::spawn(adversaries::flood_rooms(server.addr)),
+            hoarder: tokio::spawn(hoard),
+            hoard_opened: Some(hoard_opened),
         }
+    }
+
+    /// The long-polls the server holds once the hoarder has written all of its own: waits
+    /// until the count reaches the address's cap (or [`WAIT`] passes), then reads it.
+    async fn long_polls_held(&mut self, server: &Server, plan: Plan) -> f64 {
+        let opened = self.hoard_opened.take().expect("asked once");
+        tokio::time::timeout_at(plan.traffic_max_end, opened)
+            .await
+            .expect("the hoarder opened its long-polls during the traffic")
+            .expect("the hoarder reported");
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "a small count is exact in an f64"
+        )]
+        let cap = LONG_POLLS_PER_IP as f64;
+        let deadline = Instant::now() + WAIT;
+        // The server takes the requests in as it gets to them; a reading at most every 50 ms
+        // for at most WAIT.
+        for _ in 0..WAIT.as_millis() / 50 {
+            let (_, metrics) = server.get_text("/metrics").await;
+            let waiting = sample(&metrics, "chinwag_long_polls_waiting");
+            if waiting >= cap || Instant::now() >= deadline {
+                return waiting;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (_, metrics) = server.get_text("/metrics").await;
+        sample(&metrics, "chinwag_long_polls_waiting")
     }
 
     /// Stops the traffic and waits until nothing more can be stored: every sender holds a
@@ -805,6 +916,9 @@ impl Crowd {
             confirmed,
             flood,
             drops,
+            heavy_readers: (&mut self.heavy_readers).await.unwrap(),
+            room_flood: (&mut self.room_flooder).await.unwrap(),
+            polls_hoarded: (&mut self.hoarder).await.unwrap(),
         }
     }
 
@@ -820,10 +934,28 @@ impl Crowd {
 }
 
 #[tokio::test]
-async fn soak_many_clients_with_drops_a_never_reader_and_a_flooder_loses_nothing() {
+async fn soak_with_drops_slow_readers_floods_and_hoarders_loses_nothing_and_stays_bounded() {
     let traffic = traffic_duration();
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(dir.path(), &FLAGS).await;
+    let flags = flags();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let server = Server::start_with(dir.path(), &flags).await;
+    let descriptors_start = descriptor_count(server.pid());
+    let (stop_sampling, sampling) = watch::channel(false);
+    let whole_run = traffic + NEVER_READER_GRACE + SETTLE + Duration::from_secs(120);
+    let sampler = tokio::spawn(peaks::sample_peaks(
+        server.pid(),
+        sampling,
+        Instant::now() + whole_run,
+    ));
+    let filling = Instant::now();
+    adversaries::fill_heavy_room(|query| server.ws_url(query)).await;
+    let filled_in = filling.elapsed();
+    assert_eq!(
+        room_last_id(&server, HEAVY_ROOM).await,
+        HEAVY_MESSAGES,
+        "the heavy room is filled"
+    );
     // A socket carries at most every new send plus one re-send of each.
     let max_writes = usize::try_from(Plan::sends_per_sender(traffic) * 2).unwrap();
     let never_reader_left = Arc::new(Notify::new());
@@ -838,6 +970,7 @@ async fn soak_many_clients_with_drops_a_never_reader_and_a_flooder_loses_nothing
 
     let plan = Plan::starting_now(traffic);
     let mut crowd = Crowd::start(&server, plan, members);
+    let long_polls_held = crowd.long_polls_held(&server, plan).await;
     tokio::time::sleep_until(plan.traffic_min_end).await;
     // The traffic goes on until the never-reader's session is gone (its name leaves the room).
     let never_reader_gone =
@@ -849,8 +982,11 @@ async fn soak_many_clients_with_drops_a_never_reader_and_a_flooder_loses_nothing
         confirmed,
         flood,
         drops,
+        heavy_readers,
+        room_flood,
+        polls_hoarded,
     } = crowd.quiesce(plan).await;
-    let last_id = room_last_id(&server).await;
+    let last_id = room_last_id(&server, ROOM).await;
     let audits = crowd.settle(last_id).await;
     let settled = plan.started.elapsed();
 
@@ -859,7 +995,10 @@ async fn soak_many_clients_with_drops_a_never_reader_and_a_flooder_loses_nothing
     let present = probe.recv_type("presence").await["users"].clone();
     let (buffered, never_reader_end) = drain(&mut never_reader).await;
     let rss_end = memory_kib(server.pid(), "VmRSS");
-    let rss_peak = memory_kib(server.pid(), "VmHWM");
+    stop_sampling.send(true).unwrap();
+    let peaks = sampler.await.unwrap();
+    let rss_peak = memory_kib(server.pid(), "VmHWM").max(peaks.rss_kib);
+    let rooms_listed = rooms_listed(&server).await;
 
     let mut closes = BTreeMap::new();
     for (code, count) in audits.iter().flat_map(|audit| &audit.closes) {
@@ -891,8 +1030,22 @@ async fn soak_many_clients_with_drops_a_never_reader_and_a_flooder_loses_nothing
          then {never_reader_end:?}; in the room at the end: {present}"
     );
     eprintln!(
-        "soak: server VmRSS {rss_start} KiB at start, {rss_end} KiB at end; \
-         peak (VmHWM) {rss_peak} KiB"
+        "soak: heavy room filled with {HEAVY_MESSAGES} messages in {filled_in:?}; \
+         {heavy_readers} of its readers never read; the hoarder held {polls_hoarded} \
+         connections, of which the server kept {long_polls_held} long-polls waiting"
+    );
+    eprintln!(
+        "soak: room flooder tried {} rooms: {} created, {} refused too_many_new_rooms, \
+         other answers {:?}; {rooms_listed} rooms listed",
+        room_flood.attempts, room_flood.created, room_flood.refused, room_flood.other
+    );
+    eprintln!(
+        "soak: server VmRSS {rss_start} KiB at start, {rss_end} KiB at end, peak {rss_peak} KiB \
+         (bound {RSS_BOUND_KIB}); descriptors {descriptors_start} at start, peak {} (bound {}); \
+         {} samples",
+        peaks.descriptors,
+        descriptors_start + descriptor_allowance(),
+        peaks.samples
     );
 
     for audit in &audits {
@@ -918,19 +1071,97 @@ async fn soak_many_clients_with_drops_a_never_reader_and_a_flooder_loses_nothing
     // The server closed it as a slow consumer. If the test read it within the idle timeout
     // it finds the 1013 behind its backlog; in a long run it may not have, and then the server
     // cut the socket off (discarding the backlog and the close frame) rather than keep it.
+    // Members too slow for the room (the test's one thread serves forty of them) are closed
+    // 1013 as well and resume, and the heavy room's socket readers may be by now.
     let (_, metrics) = server.get_text("/metrics").await;
-    assert!(
-        metrics.contains("chinwag_server_closes_total{reason=\"slow_consumer\"} 1"),
-        "the server counted one slow-consumer close: {metrics}"
+    let slow_closes = sample(
+        &metrics,
+        "chinwag_server_closes_total{reason=\"slow_consumer\"}",
     );
-    let cut_off = metrics.contains("chinwag_peers_cut_off_total 1");
+    let crowd_slow = closes.get("1013").copied().unwrap_or(0);
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "small counts are exact in an f64"
+    )]
+    let (least, most) = (
+        f64::from(crowd_slow + 1),
+        f64::from(crowd_slow + 1) + (HEAVY_READERS / 2) as f64,
+    );
+    assert!(
+        (least..=most).contains(&slow_closes),
+        "the server counted the never-reader's and the crowd's {crowd_slow} slow-consumer \
+         closes (and perhaps the heavy room's readers'): {slow_closes}"
+    );
+    // The counter appears once it counts.
+    let cut_off = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("chinwag_peers_cut_off_total "))
+        .and_then(|count| count.parse::<f64>().ok())
+        .is_some_and(|count| count >= 1.0);
     assert!(
         matches!(never_reader_end, Received::Close(1013))
             || (cut_off && matches!(never_reader_end, Received::Eof)),
         "the never-reader was closed as a slow consumer, got {never_reader_end:?}"
     );
-    assert!(
-        rss_end < RSS_BOUND_KIB,
-        "server memory stays bounded: {rss_end} KiB at the end"
+    assert_resource_adversaries_held(
+        &room_flood,
+        rooms_listed,
+        plan.started.elapsed(),
+        long_polls_held,
     );
+    assert!(
+        rss_peak < RSS_BOUND_KIB,
+        "server memory stays bounded: {rss_peak} KiB at its peak"
+    );
+    assert!(
+        peaks.descriptors < descriptors_start + descriptor_allowance(),
+        "server descriptors stay bounded: {} at their peak, {descriptors_start} at start",
+        peaks.descriptors
+    );
+}
+
+/// The room flooder was refused past its budget and the hoarder's long-polls were capped.
+fn assert_resource_adversaries_held(
+    room_flood: &RoomFlood,
+    rooms_listed: usize,
+    elapsed: Duration,
+    long_polls_held: f64,
+) {
+    let budget = new_room_budget(elapsed);
+    assert!(
+        room_flood.refused > 0,
+        "the room flooder was refused too_many_new_rooms: {room_flood:?}"
+    );
+    assert!(
+        room_flood.created <= budget,
+        "the room flooder created at most its budget of {budget} rooms: {room_flood:?}"
+    );
+    assert!(
+        room_flood.other.is_empty(),
+        "every answer to the room flooder is about rooms: {room_flood:?}"
+    );
+    // The soak's room and the heavy room are the only others made.
+    assert_eq!(
+        u64::try_from(rooms_listed).unwrap(),
+        room_flood.created + 2,
+        "the room list holds the flooder's rooms and the test's two"
+    );
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "a small count is exact in an f64"
+    )]
+    let cap = LONG_POLLS_PER_IP as f64;
+    assert!(
+        (long_polls_held - cap).abs() < f64::EPSILON,
+        "the hoarder's address held its cap of {LONG_POLLS_PER_IP} long-polls: {long_polls_held}"
+    );
+}
+
+/// How many rooms `/api/rooms` lists, in one page of 200: far more than any budget allows.
+async fn rooms_listed(server: &Server) -> usize {
+    let (status, rooms) = server.get_json("/api/rooms?limit=200").await;
+    assert_eq!(status, 200, "{rooms}");
+    let rooms = rooms.as_array().expect("a list of rooms").len();
+    assert!(rooms < 200, "one page holds every room: {rooms}");
+    rooms
 }

@@ -522,6 +522,17 @@ pub fn memory_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
 
+/// Open descriptors of process `pid`: the entries of `/proc/<pid>/fd`.
+#[allow(
+    dead_code,
+    reason = "used by the soak only; the cluster suite shares this file"
+)]
+pub fn descriptor_count(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("proc fd")
+        .count()
+}
+
 /// The value of the `/metrics` sample line `name` (exact, labels included).
 pub fn sample(text: &str, name: &str) -> f64 {
     text.lines()
