@@ -556,9 +556,14 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
         // A row from before authors were recorded (NULL) is taken as its username's: that
         // is as close as the old data allows, and `retry_of` refuses anything but the same
         // name and text. The author's own row wins if both exist.
+        // INDEXED BY: without statistics the planner took the `OR` below as a reason to walk
+        // the room's whole primary key, one scan of the room per append (550 µs of CPU per
+        // message at 14,000 messages, against 24 µs). Named, the index is one probe, and
+        // SQLite refuses the statement rather than fall back to a scan.
         let earlier = conn
             .prepare_cached(
-                "SELECT id, username, message, ts FROM messages
+                "SELECT id, username, message, ts
+                 FROM messages INDEXED BY messages_author_client_id
                  WHERE room = ?1 AND client_id = ?2
                    AND (author = ?3 OR (author IS NULL AND username = ?4))
                  ORDER BY author IS NULL LIMIT 1",
