@@ -340,50 +340,35 @@ async fn the_kernel_drops_a_peer_that_never_reads_once_its_session_is_over() {
     }
 }
 
-#[tokio::test]
-async fn a_ping_flood_counts_against_the_rate_and_is_closed_with_1008() {
+/// Sends 200 `opcode` control frames carrying `payload` on one socket of a server with a low
+/// rate, and checks the socket is closed 1008 while fresh clients still chat.
+async fn control_flood_is_closed_with_1008(opcode: u8, payload: &[u8]) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
-        dir.path(),
-        &[
-            "--rate-per-sec",
-            "5",
-            "--rate-burst",
-            "10",
-            "--rate-abuse-allowance",
-            "20",
-        ],
-    )
-    .await;
+    let flags = [
+        "--rate-per-sec",
+        "5",
+        "--rate-burst",
+        "10",
+        "--rate-abuse-allowance",
+        "20",
+    ];
+    let server = Server::start_with(dir.path(), &flags).await;
     let mut flooder = RawClient::open(&server, "").await;
     for _ in 0..200 {
-        flooder.send_frame(FIN | PING, b"are you there", true).await;
+        flooder.send_frame(FIN | opcode, payload, true).await;
     }
     assert_eq!(flooder.close_code().await, 1008);
     two_fresh_clients_still_chat(&server).await;
 }
 
 #[tokio::test]
+async fn a_ping_flood_counts_against_the_rate_and_is_closed_with_1008() {
+    control_flood_is_closed_with_1008(PING, b"are you there").await;
+}
+
+#[tokio::test]
 async fn an_unrequested_pong_flood_counts_against_the_rate_and_is_closed_with_1008() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
-        dir.path(),
-        &[
-            "--rate-per-sec",
-            "5",
-            "--rate-burst",
-            "10",
-            "--rate-abuse-allowance",
-            "20",
-        ],
-    )
-    .await;
-    let mut flooder = RawClient::open(&server, "").await;
     // RFC 6455 §5.5.3 allows unsolicited pongs, but each still costs the server a wake-up:
     // a flood of them used a whole core and was never closed.
-    for _ in 0..200 {
-        flooder.send_frame(FIN | PONG, b"unasked", true).await;
-    }
-    assert_eq!(flooder.close_code().await, 1008);
-    two_fresh_clients_still_chat(&server).await;
+    control_flood_is_closed_with_1008(PONG, b"unasked").await;
 }

@@ -107,16 +107,7 @@ async fn a_join_frame_without_after_gets_what_is_sent_the_moment_its_arrival_sho
         sender.recv_user_event("user_joined", "l").await;
         let text = format!("after the join frame {round}");
         sender.post(&room, "s", &text).await;
-        let arrived = tokio::time::timeout(std::time::Duration::from_secs(3), async {
-            loop {
-                let frame = listener.recv().await;
-                if frame["type"] == "chat" && frame["message"] == text.as_str() {
-                    return;
-                }
-            }
-        })
-        .await;
-        if arrived.is_err() {
+        if !listener.chat_arrives(&text).await {
             missed += 1;
         }
         for client in [&mut listener, &mut sender] {

@@ -415,6 +415,21 @@ impl Client {
         self.recv_close().await;
     }
 
+    /// Whether a chat frame with `text` arrives within 3 s (skipping others): a short bound,
+    /// so that a miss does not cost the whole suite's patience.
+    pub async fn chat_arrives(&mut self, text: &str) -> bool {
+        tokio::time::timeout(Duration::from_secs(3), async {
+            loop {
+                let frame = self.recv().await;
+                if frame["type"] == "chat" && frame["message"] == text {
+                    return;
+                }
+            }
+        })
+        .await
+        .is_ok()
+    }
+
     /// Waits for the server's close frame.
     pub async fn recv_close(&mut self) -> Option<CloseFrame> {
         loop {
@@ -487,18 +502,8 @@ pub async fn missed_after_open(
                 assert_eq!(status, 201, "the post was stored");
             }
         }
-        // The message is confirmed, so it is stored: it must reach the listener. Waiting
-        // for it with a short bound keeps a miss from costing the whole suite's patience.
-        let arrived = tokio::time::timeout(Duration::from_secs(3), async {
-            loop {
-                let frame = listener.recv().await;
-                if frame["type"] == "chat" && frame["message"] == text.as_str() {
-                    return;
-                }
-            }
-        })
-        .await;
-        if arrived.is_err() {
+        // The message is confirmed, so it is stored: it must reach the listener.
+        if !listener.chat_arrives(&text).await {
             missed += 1;
         }
     }
