@@ -19,8 +19,8 @@
 //! limit). When the soft `ulimit -n` is too low the tool raises it to the hard limit with
 //! `prlimit`, or stops and says to run `ulimit -n 20000` first.
 //!
-//! The server listens with a backlog of 128 (`std::net::TcpListener::bind`), so connections
-//! are opened in batches of `--batch` (default 100), each batch once the gauge shows the
+//! The server's listen queue holds `--listen-backlog` connections (4,096 by default, capped by
+//! `net.core.somaxconn`), so connections are opened in batches of `--batch` (default 100), each batch once the gauge shows the
 //! previous one waiting. `--batch 0` opens them all at once; the kernel then drops handshakes
 //! that overflow the listen queue and each costs its client a 1 s SYN retransmit, which the
 //! tool shows as `ListenOverflows` (from `/proc/net/netstat`, for the whole network namespace).

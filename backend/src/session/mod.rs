@@ -12,8 +12,9 @@
 //! jump in ids is filled from the store. Hence no gap and no duplicate, even mid-replay. "Live
 //! from now" is a cursor at the head read when "now" began ([`LiveFrom`]): before the 101 for
 //! the connection's own join, so nothing stored after `onopen` fired is missed.
-//! Leaving rooms happens in `Drop`, so every exit path — including a dropped TCP connection —
-//! releases the session at once.
+//! [`Session::run`] leaves every room as the loop ends, before the close frame goes out, and
+//! `Drop` leaves them again for a session dropped mid-flight, so every exit path — including a
+//! dropped TCP connection — releases the session at once.
 //!
 //! A member's own send is confirmed in that order too, by the room's record, but in its own
 //! copy carrying the `client_id` that the shared frame leaves out ([`confirm`]).
@@ -988,6 +989,8 @@ impl Session {
     async fn write(&mut self, text: ByteString) -> Step {
         let write = self.ws.text(text);
         tokio::pin!(write);
+        // Poll the write once on its own first: almost always the channel has room and it is
+        // done, and only a write that must wait pays for registering the three wake-ups below.
         tokio::select! {
             biased;
             sent = &mut write => return sent.map_err(|_| Ending::PeerGone),
