@@ -594,8 +594,6 @@ impl ChatState {
     }
 }
 
-/// Whether a refused send may simply go again later with its `client_id` (docs/protocol.md,
-/// "Sender confirmation"): the store did not answer, or the connection was over its rate limit.
 /// The jitter of a re-send's wait, in [0, 1), drawn from the message's `client_id` (which holds
 /// 32 random bits) and the attempt: spread across messages and clients like a random draw,
 /// while the reducer stays pure. FNV-1a, then a 64-bit finalizer (MurmurHash3's) so that ids
