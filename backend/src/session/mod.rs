@@ -113,6 +113,17 @@ struct Cursor {
     epoch: Epoch,
 }
 
+/// What one step of a replay did: what [`Session::catch_up`] and re-joins loop on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replayed {
+    /// Memory does not hold the range (or holds another history): ask the store.
+    NotHeld,
+    /// Everything asked for has been sent.
+    Done,
+    /// A page went out, ending at this id; there may be more after it.
+    MoreAfter(u64),
+}
+
 /// Why a session ended; decides the close frame.
 #[derive(Debug)]
 pub enum Ending {
@@ -757,24 +768,12 @@ impl Session {
             self.send_reset(&room, &cursor.epoch).await?;
             after = Some(0);
         }
-        if let Some(after) = after.filter(|&after| after < cursor.last) {
-            let mut from = after;
-            while from < cursor.last {
-                let page = Page::After {
-                    after: from,
-                    limit: MAX_HISTORY_PAGE,
-                };
-                let records = self
-                    .hub
-                    .page(&room, page)
-                    .await
-                    .map_err(Ending::StoreFailed)?;
-                let Some(last) = records.last().map(|record| record.id) else {
-                    break;
-                };
-                for record in records.iter().filter(|record| record.id <= cursor.last) {
-                    self.send_stored(record).await?;
-                }
+        if let Some(mut from) = after.filter(|&after| after < cursor.last) {
+            // The cursor stays where it is: these records were sent once already.
+            while let Replayed::MoreAfter(last) = self
+                .replay_store_page(&room, from, cursor.last, false)
+                .await?
+            {
                 from = last;
             }
         }
@@ -810,65 +809,88 @@ impl Session {
             if cursor >= upto {
                 return Ok(());
             }
-            if let Some(more) = self.catch_up_from_memory(room, cursor, upto).await? {
-                if more {
-                    continue;
-                }
-                return Ok(());
-            }
-            let page = Page::After {
-                after: cursor,
-                limit: MAX_HISTORY_PAGE,
+            let replayed = match self.catch_up_from_memory(room, cursor, upto).await? {
+                Replayed::NotHeld => self.replay_store_page(room, cursor, upto, true).await?,
+                held => held,
             };
-            let records = self
-                .hub
-                .page(room, page)
-                .await
-                .map_err(Ending::StoreFailed)?;
-            let full_page = page_is_cut(&records, MAX_HISTORY_PAGE);
-            for record in records.iter().take_while(|record| record.id <= upto) {
-                self.send_stored(record).await?;
-                if let Some(cursor) = self.cursors.get_mut(room) {
-                    cursor.last = record.id;
-                }
-            }
-            if !full_page {
+            if replayed == Replayed::Done {
                 return Ok(());
             }
         }
     }
 
+    /// Sends one page of `room`'s stored records with ids in (`after`, `upto`]; with
+    /// `advance`, the cursor follows. The one paging loop step of replays, catch-ups and
+    /// re-joins.
+    async fn replay_store_page(
+        &mut self,
+        room: &RoomName,
+        after: u64,
+        upto: u64,
+        advance: bool,
+    ) -> Result<Replayed, Ending> {
+        let page = Page::After {
+            after,
+            limit: MAX_HISTORY_PAGE,
+        };
+        let records = self
+            .hub
+            .page(room, page)
+            .await
+            .map_err(Ending::StoreFailed)?;
+        let mut last = None;
+        for record in records.iter().take_while(|record| record.id <= upto) {
+            self.send_stored(record).await?;
+            last = Some(record.id);
+            if advance && let Some(cursor) = self.cursors.get_mut(room) {
+                cursor.last = record.id;
+            }
+        }
+        Ok(match last {
+            Some(last) if last < upto && page_is_cut(&records, MAX_HISTORY_PAGE) => {
+                Replayed::MoreAfter(last)
+            }
+            _ => Replayed::Done,
+        })
+    }
+
     /// Sends what the hub holds in memory after `after` (up to `upto`) as the frames that were
-    /// broadcast, with no store read and no encoding. `None` when memory does not hold all of
-    /// it (or holds another epoch): then the store must answer. `Some(more)` otherwise, `more`
-    /// when a whole page went out and there may be further records.
+    /// broadcast, with no store read and no encoding. [`Replayed::NotHeld`] when memory does
+    /// not hold all of it (or holds another epoch): then the store must answer.
     async fn catch_up_from_memory(
         &mut self,
         room: &RoomName,
         after: u64,
         upto: u64,
-    ) -> Result<Option<bool>, Ending> {
+    ) -> Result<Replayed, Ending> {
         let Some((epoch, frames)) = self.hub.recent_frames(room, after, upto, MAX_HISTORY_PAGE)
         else {
-            return Ok(None);
+            return Ok(Replayed::NotHeld);
         };
         if self
             .cursors
             .get(room)
             .is_none_or(|cursor| *cursor.epoch != *epoch)
         {
-            return Ok(None);
+            return Ok(Replayed::NotHeld);
         }
+        let mut last = None;
         for frame in &frames {
             let Some(id) = frame.id else {
                 continue; // the tail holds chat frames only
             };
             self.send_chat(room, id, &frame.text).await?;
+            last = Some(id);
             if let Some(cursor) = self.cursors.get_mut(room) {
                 cursor.last = id;
             }
         }
-        Ok(Some(frames.len() == MAX_HISTORY_PAGE))
+        Ok(match last {
+            Some(last) if frames.len() == MAX_HISTORY_PAGE && last < upto => {
+                Replayed::MoreAfter(last)
+            }
+            _ => Replayed::Done,
+        })
     }
 
     /// Delivers a frame fan-out queued, keeping each room's ids gapless and unrepeated.

@@ -159,3 +159,24 @@ async fn readers_that_never_read_pin_a_bounded_amount_of_memory() {
         "{HOARDERS} non-readers grew the server by {grown_mib} MiB"
     );
 }
+
+#[tokio::test]
+async fn a_replay_of_heavy_history_comes_in_byte_bounded_pages_with_no_gap_or_repeat() {
+    const COUNT: u64 = 150; // ~2.4 MB: three store pages
+    let dir = tempfile::tempdir().unwrap();
+    // A small tail (64 KiB for the room: the newest few messages), so the replay reads the
+    // store in byte-bounded pages before the tail answers the rest.
+    let mut flags = vec!["--recent-tail-bytes", "1048576"];
+    flags.extend_from_slice(&NO_RATE_LIMIT);
+    let server = Server::start_with(dir.path(), &flags).await;
+    fill_with_heavy_messages(&server, "heavy", 150).await;
+    let (mut reader, frames) = Client::join(&server.ws_url("?room=heavy&after=0")).await;
+    let every: Vec<u64> = (1..=COUNT).collect();
+    assert_eq!(crate::support::chat_ids(&frames), every, "the join's replay");
+    // A re-join asking again from 0 is sent the same records once more, then `joined`.
+    reader
+        .send_json(serde_json::json!({"type": "join", "room": "heavy", "after": 0}))
+        .await;
+    let again = reader.recv_through("joined").await;
+    assert_eq!(crate::support::chat_ids(&again), every, "the re-join's replay");
+}
