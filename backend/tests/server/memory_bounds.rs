@@ -172,11 +172,19 @@ async fn a_replay_of_heavy_history_comes_in_byte_bounded_pages_with_no_gap_or_re
     fill_with_heavy_messages(&server, "heavy", 150).await;
     let (mut reader, frames) = Client::join(&server.ws_url("?room=heavy&after=0")).await;
     let every: Vec<u64> = (1..=COUNT).collect();
-    assert_eq!(crate::support::chat_ids(&frames), every, "the join's replay");
+    assert_eq!(
+        crate::support::chat_ids(&frames),
+        every,
+        "the join's replay"
+    );
     // A re-join asking again from 0 is sent the same records once more, then `joined`.
     reader
         .send_json(serde_json::json!({"type": "join", "room": "heavy", "after": 0}))
         .await;
     let again = reader.recv_through("joined").await;
-    assert_eq!(crate::support::chat_ids(&again), every, "the re-join's replay");
+    assert_eq!(
+        crate::support::chat_ids(&again),
+        every,
+        "the re-join's replay"
+    );
 }
