@@ -10,9 +10,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chinwag_backend::{
-    fanout::{Fanout, Frame},
-    hub::rooms::Rooms,
-    session::{inbound::decode, outbox::Outbox},
+    delivery::{frame::Frame, outbox::Outbox, rooms::Rooms},
+    fanout::Fanout,
+    session::inbound::decode,
     store::{
         Author, NewMessage, Store,
         sqlite::{SqliteStore, SyncMode},

@@ -153,7 +153,7 @@ pub struct Config {
     /// Bytes of recent messages held in memory, over all rooms, so that resumes and
     /// long-polls of the last few seconds skip the store. One room holds at most a sixteenth;
     /// the rooms published to least recently are forgotten first. 64 MiB by default.
-    #[arg(long, env = "CHINWAG_RECENT_TAIL_BYTES", default_value_t = crate::hub::recent::DEFAULT_BUDGET_BYTES)]
+    #[arg(long, env = "CHINWAG_RECENT_TAIL_BYTES", default_value_t = crate::delivery::recent::DEFAULT_BUDGET_BYTES)]
     pub recent_tail_bytes: usize,
 
     /// Seconds a graceful shutdown waits for connections to finish before dropping them.

@@ -1,11 +1,11 @@
 //! Chinwag's relay server.
 //!
-//! Data flows one way, and the modules follow it:
+//! Data flows one way, and the modules follow it: each imports only those below it.
 //!
 //! ```text
-//! socket ──► session ──► hub ──► store ──► fan-out ──► sessions' outboxes ──► sockets
-//! (routes)   (one per     (rooms,  (durable   (frame encoded
-//!             connection)  presence) log, ids)  once, shared)
+//! socket ──► session ──► hub ──► store ──► fan-out ──► delivery ──► sockets
+//! (routes)   (one per     (the    (durable   (to every   (registry, frames,
+//!             connection)  API)    log, ids)  node)       outboxes, tails)
 //! ```
 //!
 //! - [`routes`]: HTTP handlers — `/socket` upgrades and spawns a [`session::Session`]; the
@@ -13,16 +13,19 @@
 //! - [`session`]: one connection's loop: decodes client frames, enforces per-connection limits,
 //!   delivers its outbox in id order (its own sends in its own copy, with their `client_id`,
 //!   which no one else is shown), pings, and closes with a reason.
-//! - [`hub`]: the API sessions call: join/leave/post/typing; local membership and presence;
-//!   the new-room budget every transport shares.
+//! - [`hub`]: the API sessions and handlers call: join/leave/post/typing; presence; the
+//!   new-room budget every transport shares.
+//! - [`cluster`]: the Redis engine (log, fan-out and presence for many nodes) behind the
+//!   same traits as the embedded one, chosen by `--redis`.
 //! - [`store`]: the durable log behind a trait; [`store::sqlite`] is the embedded default. A
 //!   retried `client_id` is a duplicate only from its [`store::Author`].
-//! - [`fanout`]: delivery of encoded frames to a room's members behind a trait;
-//!   [`fanout::local`] is in-process.
-//! - [`cluster`]: the Redis engine (log, fan-out and presence for many nodes) behind the
-//!   same traits, chosen by `--redis`.
-//! - [`admission`]: connection caps; [`metrics`]: what `/metrics` reports; [`logs`]: what
-//!   clients may put into the log (values clipped, repeated warnings per address budgeted).
+//! - [`fanout`]: the trait that carries frames to every node; [`fanout::local`] is in-process.
+//! - [`delivery`]: what every engine shares at the bottom: the encoded frame, the registry of
+//!   which session is in which room, outboxes, the recent tail and long-poll waiters.
+//! - [`history`]: epochs, heads and page sizes, the vocabulary of the log every layer speaks.
+//! - [`admission`]: connection caps; [`rate_limit`]: token buckets for sessions, HTTP and the
+//!   room budget; [`metrics`]: what `/metrics` reports; [`logs`]: what clients may put into
+//!   the log (values clipped, repeated warnings per address budgeted).
 //! - [`config`] and [`server`]: flags, wiring and graceful shutdown.
 //!
 //! The wire protocol itself lives in the `chinwag-shared` crate; `docs/protocol.md` documents it.
@@ -30,10 +33,13 @@
 pub mod admission;
 pub mod cluster;
 pub mod config;
+pub mod delivery;
 pub mod fanout;
+pub mod history;
 pub mod hub;
 pub mod logs;
 pub mod metrics;
+pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod session;

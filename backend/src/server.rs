@@ -9,8 +9,9 @@ use crate::{
     admission::Admission,
     cluster::{self, ClusterConfig},
     config::Config,
+    delivery::rooms::Rooms,
     fanout::{Fanout, local::LocalFanout},
-    hub::{Hub, presence::LocalPresence, rooms::Rooms},
+    hub::{Hub, presence::LocalPresence},
     logs::PeerWarnings,
     metrics::Metrics,
     routes::{

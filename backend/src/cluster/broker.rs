@@ -17,8 +17,8 @@ use super::{
     wire::{self, CHANNEL},
 };
 use crate::{
-    fanout::{Fanout, Frame},
-    hub::rooms::Rooms,
+    delivery::{frame::Frame, rooms::Rooms},
+    fanout::Fanout,
     store::{Epoch, Page, Store, StoreError},
 };
 use chinwag_shared::RoomName;

@@ -29,7 +29,8 @@ pub use log::RedisStore;
 pub use presence::RedisPresence;
 
 use crate::{
-    hub::{Hub, new_rooms::NewRoomLimits, rooms::Rooms},
+    delivery::rooms::Rooms,
+    hub::{Hub, new_rooms::NewRoomLimits},
     metrics::Metrics,
     store::{Store, StoreError},
 };

@@ -19,11 +19,11 @@
 
 use super::{link::Link, wire::CHANNEL};
 use crate::{
-    fanout::encode,
-    hub::{
-        presence::Presence,
+    delivery::{
+        frame::encode,
         rooms::{PresenceChange, Rooms},
     },
+    hub::presence::Presence,
     store::StoreError,
 };
 use async_trait::async_trait;

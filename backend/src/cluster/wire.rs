@@ -11,7 +11,7 @@
 //! The JSON is the exact text clients receive, so a node decodes only the header and passes
 //! the bytes on: each message is serialized once for the whole cluster.
 
-use crate::{fanout::Frame, store::Epoch};
+use crate::{delivery::frame::Frame, history::Epoch};
 use bytestring::ByteString;
 use chinwag_shared::RoomName;
 use std::sync::Arc;

@@ -4,8 +4,8 @@
 //! offers it to each member's bounded outbox. Called by the store's writer in commit order, so
 //! members see a room's ids ascending.
 
-use super::{Fanout, Frame};
-use crate::hub::rooms::Rooms;
+use super::Fanout;
+use crate::delivery::{frame::Frame, rooms::Rooms};
 use std::sync::Arc;
 
 /// Fan-out within one process.

@@ -1,6 +1,6 @@
 //! The hub: the one API sessions and HTTP handlers call.
 //!
-//! It ties together the local membership registry ([`rooms::Rooms`]), the durable log
+//! It ties together the local membership registry ([`crate::delivery::rooms::Rooms`]), the durable log
 //! ([`Store`]) and fan-out ([`Fanout`]). Posting goes hub → store → fan-out: the store assigns
 //! the id and publishes after commit, so a broadcast never precedes durability. Presence and
 //! typing events are ephemeral: they go straight to fan-out and are never stored.
@@ -10,20 +10,17 @@
 
 pub mod new_rooms;
 pub mod presence;
-pub mod recent;
-pub mod rooms;
-pub mod waiters;
 
+use crate::delivery::rooms::{NameTaken, Rooms, SessionId};
 use crate::{
-    fanout::{Fanout, Frame},
+    delivery::{frame::Frame, outbox::OutboxSender},
+    fanout::Fanout,
     metrics::Metrics,
-    session::outbox::OutboxSender,
     store::{Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError},
 };
 use chinwag_shared::{ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username};
 use new_rooms::{ConnectionRooms, KnownRooms, NewRoomBudget, NewRoomLimits, NewRoomRefusal};
 use presence::Presence;
-use rooms::{NameTaken, Rooms, SessionId};
 use std::{
     net::IpAddr,
     sync::{
@@ -150,7 +147,7 @@ impl Hub {
 
     /// A receiver of the newest id published in `room`, for long-polling: subscribe first,
     /// then read the store, then wait for the value to pass what was read.
-    pub fn watch(&self, room: &RoomName) -> waiters::Waiter {
+    pub fn watch(&self, room: &RoomName) -> crate::delivery::waiters::Waiter {
         self.rooms.waiters().subscribe(room)
     }
 
@@ -250,7 +247,7 @@ impl Hub {
     /// The newest id of `room` and its history's epoch.
     pub async fn head(&self, room: &RoomName) -> Result<RoomHead, StoreError> {
         // What was last broadcast is the head for a session that registered first (see
-        // `hub::recent`), when nothing else can change the store.
+        // `delivery::recent`), when nothing else can change the store.
         if self.store.broadcasts_every_change()
             && let Some(head) = self.rooms.recent().head(room)
         {

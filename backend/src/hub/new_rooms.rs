@@ -10,7 +10,7 @@
 //!
 //! Pure bookkeeping behind short `std` mutex sections: time is passed in, nothing awaits.
 
-use crate::session::rate_limit::{PerAddress, TokenBucket};
+use crate::rate_limit::{PerAddress, TokenBucket};
 use chinwag_shared::RoomName;
 use std::{
     collections::HashSet,

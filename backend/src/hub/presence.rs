@@ -6,11 +6,8 @@
 //! registry itself ([`LocalPresence`]); across nodes, [`crate::cluster::RedisPresence`] merges
 //! every node's names and announces only cluster-wide arrivals and departures.
 
-use super::rooms::{PresenceChange, Rooms};
-use crate::{
-    fanout::{Fanout, Frame},
-    store::StoreError,
-};
+use crate::delivery::rooms::{PresenceChange, Rooms};
+use crate::{delivery::frame::Frame, fanout::Fanout, store::StoreError};
 use async_trait::async_trait;
 use chinwag_shared::{RoomName, ServerMsg, Username};
 use std::sync::Arc;

@@ -128,9 +128,7 @@ pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(chinwag_shared::MAX_FRAME_BYTES)
         .error_handler(|err, _request| match err {
-            actix_web::error::JsonPayloadError::Payload(payload)
-                if super::request_limit::is_body_timeout(&payload) =>
-            {
+            actix_web::error::JsonPayloadError::Payload(payload) if is_body_timeout(&payload) => {
                 ApiFailure::with_status(
                     actix_web::http::StatusCode::REQUEST_TIMEOUT,
                     ErrorCode::BadMessage,
@@ -140,4 +138,10 @@ pub fn json_config() -> web::JsonConfig {
             }
             err => ApiFailure::bad_request(ErrorCode::BadMessage, err.to_string()).into(),
         })
+}
+
+/// Whether a body read failed because its deadline passed: `request_limit`'s deadline ends a
+/// slow body's stream with a `TimedOut` I/O error.
+fn is_body_timeout(err: &actix_web::error::PayloadError) -> bool {
+    matches!(err, actix_web::error::PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
 }

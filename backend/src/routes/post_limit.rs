@@ -6,9 +6,9 @@
 //! table stays bounded however many addresses come and go.
 
 use super::error::ApiFailure;
-use crate::session::{
-    SessionLimits,
+use crate::{
     rate_limit::{PerAddress, RateLimit, Verdict},
+    session::SessionLimits,
 };
 use actix_web::http::StatusCode;
 use chinwag_shared::ErrorCode;

@@ -12,7 +12,8 @@
 //!   counted here (everyone arrives through it); the forwarded address still meets the others.
 //! - **Requests in flight**, per address (the middleware [`limit_requests`]): past the cap, 429.
 //! - **Body deadline**: a request's body must arrive within the body timeout, else 408 and
-//!   the connection closes (its unread rest cannot be skipped).
+//!   the connection closes (its unread rest cannot be skipped). The body's stream ends in a
+//!   `TimedOut` error, which `error::json_config` answers with 408.
 //!
 //! Long-polls take a WebSocket-style permit as well (see `api::messages`), so they count
 //! against `--max-connections` and `--max-connections-per-ip` like the sockets they stand in
@@ -158,11 +159,6 @@ struct Deadline {
     payload: Payload,
     timer: Pin<Box<tokio::time::Sleep>>,
     expired: bool,
-}
-
-/// Whether a body read failed because its deadline passed (see [`Deadline`]).
-pub fn is_body_timeout(err: &PayloadError) -> bool {
-    matches!(err, PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
 }
 
 impl Stream for Deadline {

@@ -21,14 +21,17 @@
 
 pub mod confirm;
 pub mod inbound;
-pub mod outbox;
-pub mod rate_limit;
 
 use crate::{
     admission::Permit,
-    fanout::{Frame, encode},
-    hub::{Hub, PostError, Poster, new_rooms::ConnectionRooms, rooms::SessionId},
+    delivery::rooms::SessionId,
+    delivery::{
+        frame::{Frame, encode},
+        outbox::Outbox,
+    },
+    hub::{Hub, PostError, Poster, new_rooms::ConnectionRooms},
     logs::{Clipped, PeerWarnings, Warning},
+    rate_limit::{RateLimit, Verdict},
     store::{Appended, Author, Epoch, NewMessage, Page, RoomHead, StoreError, page_is_cut},
 };
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
@@ -38,8 +41,6 @@ use chinwag_shared::{
     Request, RoomName, ServerMsg, Username,
 };
 use confirm::Confirmations;
-use outbox::Outbox;
-use rate_limit::{RateLimit, Verdict};
 use std::{
     collections::HashMap,
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
@@ -242,7 +243,7 @@ pub struct Session {
     /// This client's stored sends whose records have yet to come through their rooms.
     confirmations: Confirmations,
     username: Option<Username>,
-    /// The client's "same browser" token (see `hub::rooms`).
+    /// The client's "same browser" token (see `delivery::rooms`).
     token: Option<ClientToken>,
     limits: SessionLimits,
     last_heard: Instant,

@@ -20,7 +20,7 @@
 //! authors were recorded have none, and count as their username's.
 
 use super::{Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError};
-use crate::fanout::{Fanout, Frame};
+use crate::{delivery::frame::Frame, fanout::Fanout};
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, Username};
 use rusqlite::{

@@ -11,8 +11,8 @@
 //! all-Cyrillic `аӏісе` are one name: holding one holds them all. The check and the claim
 //! happen under one lock, so two connections cannot both take a free name.
 
+use super::{frame::Frame, outbox::OutboxSender};
 use super::{recent::Recent, waiters::Waiters};
-use crate::{fanout::Frame, session::outbox::OutboxSender};
 use chinwag_shared::{ClientToken, NameKey, RoomName, Username};
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
@@ -310,7 +310,7 @@ impl Rooms {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::outbox::Outbox;
+    use crate::delivery::outbox::Outbox;
 
     fn name(text: &str) -> Username {
         Username::parse(text).unwrap()

@@ -7,7 +7,7 @@
 //! silently, and the memory one client can pin is at most the byte bound (the frames
 //! themselves are shared with every other receiver, so usually far less).
 
-use crate::fanout::Frame;
+use super::frame::Frame;
 use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},

@@ -20,8 +20,8 @@
 //! the budget (`--recent-tail-bytes`) by forgetting the stalest rooms first.
 
 use crate::{
-    fanout::Frame,
-    store::{Epoch, RoomHead},
+    delivery::frame::Frame,
+    history::{Epoch, RoomHead, take_page},
 };
 use chinwag_shared::{ChatRecord, RoomName, ServerMsg};
 use std::{
@@ -235,7 +235,7 @@ impl Recent {
         let records = tail
             .range(after, u64::MAX, limit)?
             .map(|(_, record)| Ok::<_, std::convert::Infallible>(ChatRecord::clone(record)));
-        let Ok(records) = crate::store::take_page(records, limit);
+        let Ok(records) = take_page(records, limit);
         Some((Arc::clone(&tail.epoch), records))
     }
 }
@@ -249,7 +249,7 @@ fn record_of(frame: &Frame) -> Option<Arc<ChatRecord>> {
     match serde_json::from_str::<ServerMsg>(&frame.text) {
         // A node of an older version may still publish its author's `client_id`; a page
         // built from this tail must not show it.
-        Ok(ServerMsg::Chat(record)) => Some(Arc::new(crate::store::public(record))),
+        Ok(ServerMsg::Chat(record)) => Some(Arc::new(crate::history::public(record))),
         _ => None,
     }
 }
