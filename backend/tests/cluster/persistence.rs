@@ -9,11 +9,6 @@ use crate::{
     redis::Redis,
     support::{Server, WAIT},
 };
-use std::{net::TcpListener, process::Stdio};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
 
 const GAUGE: &str = "chinwag_redis_aof_enabled";
 
@@ -62,49 +57,30 @@ async fn a_node_reads_aof_on_through_info_when_config_is_disabled() {
 /// A `redis-server` with the append-only file on, writing it to a temporary directory, and
 /// `CONFIG` renamed away. Killed when dropped.
 struct AofRedis {
-    _child: Child,
-    port: u16,
+    redis: Redis,
     _dir: tempfile::TempDir,
 }
 
 impl AofRedis {
     async fn start() -> AofRedis {
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "yes", "--dir"])
-            .arg(dir.path())
-            .args(["--rename-command", "CONFIG", ""])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("redis-server is on PATH (cargo xtask test installs it)");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        tokio::time::timeout(WAIT, async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if line.contains("Ready to accept connections") {
-                    return;
-                }
-            }
-            panic!("redis-server exited before it was ready");
-        })
-        .await
-        .expect("redis-server ready in time");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let path = dir.path().to_str().expect("a UTF-8 temp path").to_owned();
+        let extra = [
+            "--appendonly",
+            "yes",
+            "--dir",
+            &path,
+            "--rename-command",
+            "CONFIG",
+            "",
+        ];
         AofRedis {
-            _child: child,
-            port,
+            redis: Redis::start_with(&extra).await,
             _dir: dir,
         }
     }
 
     fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        self.redis.url()
     }
 }

@@ -17,18 +17,25 @@ pub struct Redis {
 impl Redis {
     /// Starts Redis on a free port and waits until it accepts connections.
     pub async fn start() -> Redis {
+        Self::start_with(&[]).await
+    }
+
+    /// Like [`Redis::start`], with `extra` arguments after the suite's defaults (a later
+    /// directive wins, so `extra` may override them).
+    pub async fn start_with(extra: &[&str]) -> Redis {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        Self::start_on(port).await
+        Self::start_on(port, extra).await
     }
 
-    async fn start_on(port: u16) -> Redis {
+    async fn start_on(port: u16, extra: &[&str]) -> Redis {
         let mut child = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
             .args(["--save", "", "--appendonly", "no", "--loglevel", "notice"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -80,6 +87,6 @@ impl Redis {
         let mut child = self.child;
         child.start_kill().unwrap();
         child.wait().await.unwrap();
-        Self::start_on(port).await
+        Self::start_on(port, &[]).await
     }
 }
