@@ -6,7 +6,7 @@
 use crate::{
     node,
     redis::Redis,
-    support::{Client, Identity, SendVia, someone_else_uses_the_client_id_first},
+    support::{Client, Identity, the_client_id_attack_every_way},
 };
 use serde_json::json;
 
@@ -15,15 +15,7 @@ async fn a_client_id_someone_else_used_first_on_another_node_still_confirms_the_
     let redis = Redis::start().await;
     let a = node(&redis, "a", &[]).await;
     let b = node(&redis, "b", &[]).await;
-    let cases = [
-        ("browser-ws", Identity::Token, SendVia::Socket),
-        ("browser-http", Identity::Token, SendVia::Http),
-        ("terminal-ws", Identity::NameOnly, SendVia::Socket),
-        ("terminal-http", Identity::NameOnly, SendVia::Http),
-    ];
-    for (room, identity, via) in cases {
-        someone_else_uses_the_client_id_first(&a, &b, room, identity, via).await;
-    }
+    the_client_id_attack_every_way(&a, &b).await;
 }
 
 #[tokio::test]

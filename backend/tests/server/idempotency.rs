@@ -3,7 +3,7 @@
 //! (never the author's confirmation), a reuse for different text is refused, and nobody but
 //! the author ever sees an id: not other members, not history pages, not replays.
 
-use crate::support::{Client, Identity, SendVia, Server, someone_else_uses_the_client_id_first};
+use crate::support::{Client, Identity, Server, the_client_id_attack_every_way};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -61,15 +61,7 @@ async fn the_same_client_id_in_another_room_is_another_message() {
 async fn a_client_id_someone_else_used_first_still_stores_and_confirms_the_authors_message() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir).await;
-    let cases = [
-        ("browser-ws", Identity::Token, SendVia::Socket),
-        ("browser-http", Identity::Token, SendVia::Http),
-        ("terminal-ws", Identity::NameOnly, SendVia::Socket),
-        ("terminal-http", Identity::NameOnly, SendVia::Http),
-    ];
-    for (room, identity, via) in cases {
-        someone_else_uses_the_client_id_first(&server, &server, room, identity, via).await;
-    }
+    the_client_id_attack_every_way(&server, &server).await;
 }
 
 #[tokio::test]

@@ -573,6 +573,20 @@ impl Identity {
     }
 }
 
+/// [`someone_else_uses_the_client_id_first`] for a browser (token) and a terminal client (name
+/// only), Mallory going over a socket and over HTTP, each in a room of its own.
+pub async fn the_client_id_attack_every_way(vic_at: &Server, mallory_at: &Server) {
+    let cases = [
+        ("browser-ws", Identity::Token, SendVia::Socket),
+        ("browser-http", Identity::Token, SendVia::Http),
+        ("terminal-ws", Identity::NameOnly, SendVia::Socket),
+        ("terminal-http", Identity::NameOnly, SendVia::Http),
+    ];
+    for (room, identity, via) in cases {
+        someone_else_uses_the_client_id_first(vic_at, mallory_at, room, identity, via).await;
+    }
+}
+
 /// Issue 12's attack: Mallory learns (or guesses) Vic's next `client_id` and posts "I quit.
 /// Bye all." with it first. Then Vic sends with that id. Vic's message must be stored and Vic
 /// confirmed with Vic's own record: no record of Mallory's may reach Vic carrying the id.
