@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Sockets the server process holds now. Only sockets: the store opens up to eight reader
 /// connections (two files each) as the long-polls read it, and those are bounded elsewhere.
-fn sockets(server: &Server) -> usize {
+fn open_sockets(server: &Server) -> usize {
     std::fs::read_dir(format!("/proc/{}/fd", server.pid()))
         .expect("the server's fd table")
         .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
@@ -116,7 +116,7 @@ async fn a_long_poll_hoarder_holds_a_bounded_number_of_descriptors() {
         "4",
     ];
     let server = Server::start_with(dir.path(), &flags).await;
-    let before = sockets(&server);
+    let before = open_sockets(&server);
     let mut sockets = Vec::new();
     for _ in 0..HOARDERS {
         let mut socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
@@ -131,7 +131,7 @@ async fn a_long_poll_hoarder_holds_a_bounded_number_of_descriptors() {
     // and closed by the server, so its descriptor goes; the hoarder keeps its sockets open.
     let mut held = usize::MAX;
     for _ in 0..200 {
-        held = sockets(&server).saturating_sub(before);
+        held = open_sockets(&server).saturating_sub(before);
         if held <= 10 {
             break;
         }
