@@ -56,13 +56,13 @@ impl RedisFanout {
 
 impl Fanout for RedisFanout {
     fn publish(&self, frame: Arc<Frame>) {
-        if frame.id.is_some() {
+        let Frame::Event(event) = &*frame else {
             // Chat records are published by the append script, never from here.
-            tracing::error!(room = %frame.room, "a chat frame reached the event publisher");
+            tracing::error!(room = %frame.room(), "a chat frame reached the event publisher");
             return;
-        }
-        if self.events.try_send(wire::event_payload(&frame)).is_err() {
-            tracing::debug!(room = %frame.room, "event queue full; event dropped");
+        };
+        if self.events.try_send(wire::event_payload(event)).is_err() {
+            tracing::debug!(room = %event.room, "event queue full; event dropped");
         }
     }
 }
@@ -190,15 +190,15 @@ impl Subscriber {
     }
 
     fn deliver(&mut self, frame: &Arc<Frame>) {
-        if let (Some(id), Some(epoch)) = (frame.id, &frame.epoch) {
-            if let Some((known, last)) = self.delivered.get(&frame.room)
-                && known == epoch
-                && *last >= id
+        if let Frame::Chat(chat) = &**frame {
+            if let Some((known, last)) = self.delivered.get(&chat.room)
+                && *known == chat.epoch
+                && *last >= chat.id
             {
                 return; // already handed over by a catch-up
             }
             self.delivered
-                .insert(frame.room.clone(), (Arc::clone(epoch), id));
+                .insert(chat.room.clone(), (Arc::clone(&chat.epoch), chat.id));
         }
         self.rooms.deliver(frame);
     }

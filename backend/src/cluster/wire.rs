@@ -11,7 +11,10 @@
 //! The JSON is the exact text clients receive, so a node decodes only the header and passes
 //! the bytes on: each message is serialized once for the whole cluster.
 
-use crate::{delivery::frame::Frame, history::Epoch};
+use crate::{
+    delivery::frame::{ChatFrame, EventFrame, Frame},
+    history::Epoch,
+};
 use bytestring::ByteString;
 use chinwag_shared::RoomName;
 use std::sync::Arc;
@@ -19,8 +22,8 @@ use std::sync::Arc;
 /// The channel every node publishes to and subscribes to.
 pub const CHANNEL: &str = "chinwag:fanout";
 
-/// An event payload for `frame` (which must not be a chat frame).
-pub fn event_payload(frame: &Frame) -> String {
+/// An event payload for `frame` (chat payloads are built by the append script).
+pub fn event_payload(frame: &EventFrame) -> String {
     format!("E\n{}\n{}", frame.room, frame.text)
 }
 
@@ -44,21 +47,18 @@ pub fn decode(
             let (epoch, json) = rest.split_once('\n').ok_or(Malformed("no epoch"))?;
             let id = id.parse().map_err(|_| Malformed("bad id"))?;
             let epoch = epoch_of(&room, epoch);
-            Ok(Arc::new(Frame {
+            Ok(Arc::new(Frame::Chat(ChatFrame {
                 room,
-                id: Some(id),
-                epoch: Some(epoch),
+                id,
+                epoch,
                 text: ByteString::from(json),
                 record: None,
-            }))
+            })))
         }
-        "E" => Ok(Arc::new(Frame {
+        "E" => Ok(Arc::new(Frame::Event(EventFrame {
             room,
-            id: None,
-            epoch: None,
             text: ByteString::from(rest),
-            record: None,
-        })),
+        }))),
         _ => Err(Malformed("unknown kind")),
     }
 }
@@ -72,24 +72,22 @@ mod tests {
         let json = r#"{"type":"chat","room":"general","id":7,"ts":1}"#;
         let payload = format!("C\ngeneral\n7\nr123\n{json}");
         let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
-        assert_eq!(frame.id, Some(7));
-        assert_eq!(frame.epoch.as_deref(), Some("r123"));
-        assert_eq!(&*frame.text, json);
+        let chat = frame.as_chat().unwrap();
+        assert_eq!(chat.id, 7);
+        assert_eq!(&*chat.epoch, "r123");
+        assert_eq!(&*chat.text, json);
     }
 
     #[test]
     fn event_payloads_round_trip() {
-        let event = Frame {
+        let event = EventFrame {
             room: RoomName::parse("rust").unwrap(),
-            id: None,
-            epoch: None,
             text: ByteString::from("{\"type\":\"typing\"}\nsecond line"),
-            record: None,
         };
         let frame = decode(&event_payload(&event), |_, epoch| Epoch::from(epoch)).unwrap();
-        assert_eq!(frame.room, event.room);
-        assert_eq!(frame.text, event.text);
-        assert_eq!(frame.id, None);
+        assert_eq!(frame.room(), &event.room);
+        assert_eq!(frame.text(), &event.text);
+        assert_eq!(frame.id(), None);
     }
 
     #[test]

@@ -1,8 +1,15 @@
-//! A [`Frame`]: one server message serialized once, with the room (and, for chat, the id and
-//! its epoch) kept beside the bytes, so sessions route and de-duplicate without parsing. It
-//! travels as `Arc<Frame>`: each receiver costs a refcount bump, never a copy or a re-encode.
-//! The store makes chat frames after commit; the hub makes event frames; fan-out and the
-//! registry carry them to outboxes.
+//! A [`Frame`]: one server message serialized once, with what routing needs kept beside the
+//! bytes, so sessions route and de-duplicate without parsing. It travels as `Arc<Frame>`: each
+//! receiver costs a refcount bump, never a copy or a re-encode.
+//!
+//! A frame is one of two things, and the type says which: a [`ChatFrame`] is a stored record,
+//! which always has its id and the epoch that id belongs to (so a session can place it in the
+//! room's history); an [`EventFrame`] is ephemeral (presence, typing) and has neither. There
+//! is no chat frame without an epoch to handle, and no event with an id.
+//!
+//! The store makes chat frames after commit (the Redis engine's subscriber makes them from
+//! what another node published); the hub makes event frames; fan-out and the registry carry
+//! them to outboxes.
 
 use crate::history::{Epoch, public};
 use bytestring::ByteString;
@@ -11,18 +18,36 @@ use std::sync::Arc;
 
 /// One server message, encoded once, addressed to a room.
 #[derive(Debug)]
-pub struct Frame {
+pub enum Frame {
+    /// A stored chat record.
+    Chat(ChatFrame),
+    /// An ephemeral event: presence or typing, never stored.
+    Event(EventFrame),
+}
+
+/// A stored chat record as every member of its room receives it.
+#[derive(Debug)]
+pub struct ChatFrame {
     /// The room whose members receive it.
     pub room: RoomName,
-    /// The chat record's id; `None` for ephemeral events (presence, typing).
-    pub id: Option<u64>,
-    /// The history epoch the id belongs to; `None` for ephemeral events.
-    pub epoch: Option<Epoch>,
+    /// The record's id within `epoch`.
+    pub id: u64,
+    /// The history the id belongs to.
+    pub epoch: Epoch,
     /// The JSON text sent on the socket.
     pub text: ByteString,
-    /// The stored record, for chat frames made where it is at hand (the embedded store);
-    /// frames from other nodes carry only the text.
+    /// The stored record, where it is at hand (the embedded store); frames relayed from other
+    /// nodes carry only the text.
     pub record: Option<Arc<ChatRecord>>,
+}
+
+/// An ephemeral event for a room's members.
+#[derive(Debug)]
+pub struct EventFrame {
+    /// The room whose members receive it.
+    pub room: RoomName,
+    /// The JSON text sent on the socket.
+    pub text: ByteString,
 }
 
 impl Frame {
@@ -31,24 +56,50 @@ impl Frame {
     /// (see `session::confirm`).
     pub fn chat(record: &ChatRecord, epoch: &Epoch) -> Arc<Frame> {
         let record = public(record.clone());
-        Arc::new(Frame {
+        Arc::new(Frame::Chat(ChatFrame {
             room: record.room.clone(),
-            id: Some(record.id),
-            epoch: Some(Arc::clone(epoch)),
+            id: record.id,
+            epoch: Arc::clone(epoch),
             text: encode(&ServerMsg::Chat(record.clone())),
             record: Some(Arc::new(record)),
-        })
+        }))
     }
 
     /// An ephemeral event for `room`'s members.
     pub fn event(room: &RoomName, message: &ServerMsg) -> Arc<Frame> {
-        Arc::new(Frame {
+        Arc::new(Frame::Event(EventFrame {
             room: room.clone(),
-            id: None,
-            epoch: None,
             text: encode(message),
-            record: None,
-        })
+        }))
+    }
+
+    /// The room whose members receive it.
+    pub fn room(&self) -> &RoomName {
+        match self {
+            Frame::Chat(chat) => &chat.room,
+            Frame::Event(event) => &event.room,
+        }
+    }
+
+    /// The JSON text sent on the socket.
+    pub fn text(&self) -> &ByteString {
+        match self {
+            Frame::Chat(chat) => &chat.text,
+            Frame::Event(event) => &event.text,
+        }
+    }
+
+    /// The chat record this frame carries, if it is one.
+    pub fn as_chat(&self) -> Option<&ChatFrame> {
+        match self {
+            Frame::Chat(chat) => Some(chat),
+            Frame::Event(_) => None,
+        }
+    }
+
+    /// The chat record's id, if this is a chat frame.
+    pub fn id(&self) -> Option<u64> {
+        self.as_chat().map(|chat| chat.id)
     }
 }
 
@@ -59,4 +110,51 @@ pub fn encode(message: &ServerMsg) -> ByteString {
     #[expect(clippy::expect_used, reason = "protocol types always serialize")]
     let text = serde_json::to_string(message).expect("protocol types always serialize");
     ByteString::from(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chinwag_shared::{ClientId, Username};
+
+    fn record(id: u64) -> ChatRecord {
+        ChatRecord {
+            id,
+            room: RoomName::parse("general").unwrap(),
+            username: Username::parse("ada").unwrap(),
+            message: "hi".to_owned(),
+            ts: 1,
+            client_id: Some(ClientId::parse("c1").unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_chat_frame_carries_its_id_and_epoch_and_leaves_the_client_id_out() {
+        let epoch: Epoch = "e1".into();
+        let frame = Frame::chat(&record(7), &epoch);
+        let chat = frame.as_chat().unwrap();
+        assert_eq!((chat.id, &*chat.epoch), (7, "e1"));
+        assert!(
+            Arc::ptr_eq(&chat.epoch, &epoch),
+            "the epoch is shared, not copied"
+        );
+        assert_eq!(frame.id(), Some(7));
+        assert_eq!(frame.room().as_str(), "general");
+        assert!(!frame.text().contains("client_id"), "{}", frame.text());
+        assert_eq!(chat.record.as_ref().unwrap().client_id, None);
+    }
+
+    #[test]
+    fn an_event_frame_has_no_id() {
+        let room = RoomName::parse("general").unwrap();
+        let typing = ServerMsg::Typing {
+            room: room.clone(),
+            username: Username::parse("ada").unwrap(),
+        };
+        let frame = Frame::event(&room, &typing);
+        assert!(frame.as_chat().is_none());
+        assert_eq!(frame.id(), None);
+        assert_eq!(frame.room(), &room);
+        assert_eq!(frame.text(), &encode(&typing));
+    }
 }

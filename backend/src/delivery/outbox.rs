@@ -27,7 +27,7 @@ pub struct OutboxSender {
 impl OutboxSender {
     /// Queues `frame` if both bounds allow; otherwise marks the session as too slow.
     pub fn offer(&self, frame: &Arc<Frame>) {
-        let len = frame.text.len();
+        let len = frame.text().len();
         let before = self.queued_bytes.fetch_add(len, Ordering::Relaxed);
         if before + len > self.max_bytes {
             self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
@@ -79,7 +79,7 @@ impl Outbox {
         let frame = self.frames.recv().await?;
         self.sender
             .queued_bytes
-            .fetch_sub(frame.text.len(), Ordering::Relaxed);
+            .fetch_sub(frame.text().len(), Ordering::Relaxed);
         Some(frame)
     }
 
@@ -102,16 +102,14 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::delivery::frame::EventFrame;
     use chinwag_shared::RoomName;
 
     fn frame(len: usize) -> Arc<Frame> {
-        Arc::new(Frame {
+        Arc::new(Frame::Event(EventFrame {
             room: RoomName::default_room(),
-            id: None,
-            epoch: None,
             text: "x".repeat(len).into(),
-            record: None,
-        })
+        }))
     }
 
     #[tokio::test]

@@ -20,7 +20,7 @@
 //! the budget (`--recent-tail-bytes`) by forgetting the stalest rooms first.
 
 use crate::{
-    delivery::frame::Frame,
+    delivery::frame::{ChatFrame, Frame},
     history::{Epoch, RoomHead, take_page},
 };
 use chinwag_shared::{ChatRecord, RoomName, ServerMsg};
@@ -45,7 +45,7 @@ const ENTRY_OVERHEAD_BYTES: usize = 256;
 /// The bytes an entry holds: the encoded frame and the record's strings.
 fn cost(frame: &Frame, record: &ChatRecord) -> usize {
     ENTRY_OVERHEAD_BYTES
-        + frame.text.len()
+        + frame.text().len()
         + record.message.len()
         + record.username.as_str().len()
         + record.room.as_str().len()
@@ -74,11 +74,11 @@ impl Tail {
     }
 
     fn last_id(&self) -> Option<u64> {
-        self.frames.back().and_then(|(frame, _)| frame.id)
+        self.frames.back().and_then(|(frame, _)| frame.id())
     }
 
     fn first_id(&self) -> Option<u64> {
-        self.frames.front().and_then(|(frame, _)| frame.id)
+        self.frames.front().and_then(|(frame, _)| frame.id())
     }
 
     /// The entries with ids in (`after`, `upto`], at most `limit`, if this tail holds all of
@@ -98,7 +98,7 @@ impl Tail {
             self.frames
                 .iter()
                 .skip(skip)
-                .take_while(move |(frame, _)| frame.id.is_some_and(|id| id <= upto))
+                .take_while(move |(frame, _)| frame.id().is_some_and(|id| id <= upto))
                 .take(limit),
         )
     }
@@ -149,11 +149,12 @@ impl Recent {
 
     /// Appends a chat frame (others are ignored) to its room's tail.
     pub fn push(&self, frame: &Arc<Frame>) {
-        let (Some(id), Some(epoch)) = (frame.id, &frame.epoch) else {
+        let Frame::Chat(chat) = &**frame else {
             return;
         };
-        let Some(record) = record_of(frame) else {
-            tracing::warn!(room = %frame.room, id, "a chat frame without a readable record");
+        let (id, epoch) = (chat.id, &chat.epoch);
+        let Some(record) = record_of(chat) else {
+            tracing::warn!(room = %chat.room, id, "a chat frame without a readable record");
             return;
         };
         let touched = self
@@ -162,11 +163,11 @@ impl Recent {
         let entry_bytes = cost(frame, &record);
         let room_budget = self.budget / 16;
         let mut held = self.lock();
-        if !held.tails.contains_key(&frame.room) && held.tails.len() >= ROOMS {
+        if !held.tails.contains_key(&chat.room) && held.tails.len() >= ROOMS {
             held.evict_stalest();
         }
         let Held { tails, bytes } = &mut *held;
-        let tail = tails.entry(frame.room.clone()).or_insert_with(|| Tail {
+        let tail = tails.entry(chat.room.clone()).or_insert_with(|| Tail {
             epoch: Arc::clone(epoch),
             frames: VecDeque::new(),
             bytes: 0,
@@ -242,7 +243,7 @@ impl Recent {
 
 /// The record a chat frame carries: the store's, or (for frames from other nodes) parsed
 /// once from the text.
-fn record_of(frame: &Frame) -> Option<Arc<ChatRecord>> {
+fn record_of(frame: &ChatFrame) -> Option<Arc<ChatRecord>> {
     if let Some(record) = &frame.record {
         return Some(Arc::clone(record));
     }
@@ -286,7 +287,7 @@ mod tests {
     }
 
     fn ids(frames: &[Arc<Frame>]) -> Vec<u64> {
-        frames.iter().map(|frame| frame.id.unwrap()).collect()
+        frames.iter().map(|frame| frame.id().unwrap()).collect()
     }
 
     #[test]

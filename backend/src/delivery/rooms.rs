@@ -152,14 +152,14 @@ impl Rooms {
         self.recent.push(frame);
         {
             let rooms = self.lock();
-            if let Some(room) = rooms.get(&frame.room) {
+            if let Some(room) = rooms.get(frame.room()) {
                 for member in room.members.values() {
                     member.outbox.offer(frame);
                 }
             }
         }
-        if let Some(id) = frame.id {
-            self.waiters.published(&frame.room, id);
+        if let Frame::Chat(chat) = &**frame {
+            self.waiters.published(&chat.room, chat.id);
         }
     }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 /// Delivers frames to every member of their room, wherever the member is connected.
 pub trait Fanout: Send + Sync + 'static {
-    /// Hands `frame` to every member of `frame.room`. Never blocks and never waits on a client:
+    /// Hands `frame` to every member of its room. Never blocks and never waits on a client:
     /// a member whose queue is full is told to close instead. Chat frames of one room must be
     /// published in id order.
     fn publish(&self, frame: Arc<Frame>);

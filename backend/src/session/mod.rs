@@ -877,10 +877,10 @@ impl Session {
         }
         let mut last = None;
         for frame in &frames {
-            let Some(id) = frame.id else {
+            let Some(id) = frame.id() else {
                 continue; // the tail holds chat frames only
             };
-            self.send_chat(room, id, &frame.text).await?;
+            self.send_chat(room, id, frame.text()).await?;
             last = Some(id);
             if let Some(cursor) = self.cursors.get_mut(room) {
                 cursor.last = id;
@@ -896,21 +896,22 @@ impl Session {
 
     /// Delivers a frame fan-out queued, keeping each room's ids gapless and unrepeated.
     async fn on_frame(&mut self, frame: &Frame) -> Step {
-        let Some(cursor) = self.cursors.get_mut(&frame.room) else {
+        let Some(cursor) = self.cursors.get_mut(frame.room()) else {
             return Ok(()); // queued before this connection left the room
         };
-        let Some(id) = frame.id else {
-            return self.send_text(frame.text.clone()).await;
+        let frame = match frame {
+            Frame::Event(event) => return self.send_text(event.text.clone()).await,
+            Frame::Chat(chat) => chat,
         };
-        let same_history = match &frame.epoch {
-            None => true,
-            Some(epoch) if Epoch::ptr_eq(epoch, &cursor.epoch) => true,
-            Some(epoch) if **epoch == *cursor.epoch => {
-                // Share the frames' copy from now on, so the check above is a pointer compare.
-                cursor.epoch = Epoch::clone(epoch);
-                true
-            }
-            Some(_) => false,
+        let id = frame.id;
+        let same_history = if Epoch::ptr_eq(&frame.epoch, &cursor.epoch) {
+            true
+        } else if *frame.epoch == *cursor.epoch {
+            // Share the frames' copy from now on, so the check above is a pointer compare.
+            cursor.epoch = Epoch::clone(&frame.epoch);
+            true
+        } else {
+            false
         };
         // The common case, one hash lookup and no copies: the next id of the same history.
         if same_history && id == cursor.last + 1 {
@@ -918,11 +919,11 @@ impl Session {
             return self.send_chat(&frame.room, id, &frame.text).await;
         }
         let mut last = cursor.last;
-        if let Some(epoch) = frame.epoch.as_ref().filter(|_| !same_history) {
+        if !same_history {
             // The store lost its history under us and started again at id 1.
             // What this client was owed belongs to the old history; it re-sends what is still
             // unconfirmed (protocol: `history_reset`) and is answered directly.
-            let epoch = Epoch::clone(epoch);
+            let epoch = Epoch::clone(&frame.epoch);
             self.send_reset(&frame.room, &epoch).await?;
             self.confirmations.forget(&frame.room);
             self.cursors
