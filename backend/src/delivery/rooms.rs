@@ -59,23 +59,26 @@ impl Room {
             .map_or(0, |hold| hold.connections)
     }
 
-    /// Whether `name` is held by a member other than `session` that is not the same client.
+    /// Whether `name` is held by a member other than `session` (`None`: a request of no
+    /// connection, such as an HTTP post) that is not the same client.
     fn taken_by_another(
         &self,
         name: &Username,
-        session: SessionId,
+        session: Option<SessionId>,
         token: Option<&ClientToken>,
     ) -> bool {
         let key = name.hold_key();
         let Some(hold) = self.names.get(&key) else {
             return false;
         };
-        let own = self.members.get(&session).is_some_and(|member| {
-            member
-                .username
-                .as_ref()
-                .is_some_and(|held| held.hold_key() == key)
-        });
+        let own = session
+            .and_then(|session| self.members.get(&session))
+            .is_some_and(|member| {
+                member
+                    .username
+                    .as_ref()
+                    .is_some_and(|held| held.hold_key() == key)
+            });
         let others = hold.connections - usize::from(own);
         others > 0 && (token.is_none() || hold.token.as_ref() != token)
     }
@@ -185,7 +188,7 @@ impl Rooms {
         let mut rooms = self.lock();
         let entry = rooms.entry(room.clone()).or_default();
         if let Some(name) = &username
-            && entry.taken_by_another(name, session, token.as_ref())
+            && entry.taken_by_another(name, Some(session), token.as_ref())
         {
             if entry.members.is_empty() {
                 rooms.remove(room);
@@ -213,14 +216,16 @@ impl Rooms {
         })
     }
 
-    /// Whether `name` in `room` belongs to another live client than `session` (with `token`).
+    /// Whether `name` in `room` belongs to another live client than `session` (with `token`);
+    /// `None` asks for a request of no connection (an HTTP post), whom every holder is another.
     pub fn name_taken(
         &self,
         room: &RoomName,
-        session: SessionId,
+        session: impl Into<Option<SessionId>>,
         name: &Username,
         token: Option<&ClientToken>,
     ) -> bool {
+        let session = session.into();
         self.lock()
             .get(room)
             .is_some_and(|entry| entry.taken_by_another(name, session, token))
@@ -258,7 +263,7 @@ impl Rooms {
             return Ok(PresenceChange::default());
         };
         let token = entry.members.get(&session).and_then(|m| m.token.clone());
-        if entry.taken_by_another(username, session, token.as_ref()) {
+        if entry.taken_by_another(username, Some(session), token.as_ref()) {
             return Err(NameTaken);
         }
         let is_new_name = entry.name_count(username) == 0;
@@ -350,6 +355,24 @@ mod tests {
         assert_eq!(rooms.leave(&room, 1).departed, None, "a tab is still open");
         assert_eq!(rooms.leave(&room, 2).departed, Some(name("ada")));
         assert!(join(3, "ada", "t2").is_ok(), "free again");
+    }
+
+    #[test]
+    fn a_request_of_no_connection_is_refused_a_held_name_unless_it_is_the_same_client() {
+        let rooms = Rooms::default();
+        let room = RoomName::default_room();
+        let outbox = Outbox::new(8, 1_000);
+        assert!(!rooms.name_taken(&room, None, &name("ada"), None), "free");
+        rooms
+            .join(&room, 1, outbox.sender(), Some(name("ada")), token("t1"))
+            .unwrap();
+        assert!(rooms.name_taken(&room, None, &name("ada"), None));
+        assert!(rooms.name_taken(&room, None, &name("ada"), token("t2").as_ref()));
+        assert!(!rooms.name_taken(&room, None, &name("ada"), token("t1").as_ref()));
+        assert!(
+            !rooms.name_taken(&room, Some(1), &name("ada"), None),
+            "the holder itself"
+        );
     }
 
     #[test]

@@ -111,10 +111,12 @@ impl Hub {
     }
 
     /// Whether `name` in `room` belongs to another live client than `session` (with `token`).
+    /// HTTP requests have no session: `None`, and every live holder is another client unless
+    /// it presents the same token.
     pub fn name_taken(
         &self,
         room: &RoomName,
-        session: SessionId,
+        session: Option<SessionId>,
         name: &Username,
         token: Option<&ClientToken>,
     ) -> bool {

@@ -45,9 +45,6 @@ use std::time::Duration;
 /// The longest a long-poll may be held, in seconds.
 pub const MAX_WAIT_SECS: u64 = 30;
 
-/// HTTP clients have no session; this id is never given to a connection.
-const NO_SESSION: u64 = 0;
-
 /// Query string of the messages endpoint.
 #[derive(Debug, Deserialize)]
 pub struct HistoryQuery {
@@ -288,7 +285,7 @@ fn refuse_held_name(
     username: &Username,
     token: Option<&ClientToken>,
 ) -> Result<(), ApiFailure> {
-    if state.hub.name_taken(room, NO_SESSION, username, token) {
+    if state.hub.name_taken(room, None, username, token) {
         return Err(ApiFailure::with_status(
             StatusCode::CONFLICT,
             ErrorCode::UsernameTaken,

@@ -520,7 +520,7 @@ impl Session {
         self.adopt_username(&speaker)?;
         if self
             .hub
-            .name_taken(room, self.id, &speaker, self.token.as_ref())
+            .name_taken(room, Some(self.id), &speaker, self.token.as_ref())
         {
             return Err(name_taken(room, &speaker));
         }
@@ -537,7 +537,7 @@ impl Session {
         if let Some(room) = self
             .cursors
             .keys()
-            .find(|room| self.hub.name_taken(room, self.id, username, token))
+            .find(|room| self.hub.name_taken(room, Some(self.id), username, token))
         {
             return Err(name_taken(room, username));
         }
