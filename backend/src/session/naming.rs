@@ -1,0 +1,74 @@
+//! Naming: who speaks for a connection, and the name it shows in presence.
+//!
+//! A connection may name itself when it connects, in a `join`, or in each `send` and `typing`
+//! frame. The first name it uses becomes its presence name in every room it is in; a frame
+//! may still speak under another. Either way the room's rule holds: a name (compared by its
+//! look-alike key) belongs to one client at a time, and another client (another token) is
+//! refused with `username_taken`. The registry in `delivery::rooms` enforces the rule under
+//! its lock; this file turns its answers into the error frames a client sees.
+
+use super::{Session, inbound};
+use crate::logs::Clipped;
+use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, Username};
+
+/// The error frame for a name another client holds in `room`.
+pub(super) fn name_taken(room: &RoomName, name: &Username) -> ErrorFrame {
+    ErrorFrame {
+        code: ErrorCode::UsernameTaken,
+        detail: format!(
+            "{name}, or a name that looks like it, is already in #{room} from another \
+             browser; pick another name"
+        ),
+        room: Some(room.to_string()),
+        client_id: None,
+    }
+}
+
+impl Session {
+    /// Who speaks in `room` for a send or typing notice: the frame's username, else the
+    /// connection's. Refused when there is none, or when another client holds the name there.
+    pub(super) fn speaker(
+        &mut self,
+        room: &RoomName,
+        named: Option<Username>,
+    ) -> Result<Username, ErrorFrame> {
+        let Some(speaker) = named.or_else(|| self.username.clone()) else {
+            let detail = "name a username in the frame or when connecting".to_owned();
+            return Err(inbound::error(ErrorCode::UsernameRequired, detail));
+        };
+        self.adopt_username(&speaker)?;
+        if self
+            .hub
+            .name_taken(room, Some(self.id), &speaker, self.token.as_ref())
+        {
+            return Err(name_taken(room, &speaker));
+        }
+        Ok(speaker)
+    }
+
+    /// The first name a connection uses becomes its presence name in every room it is in,
+    /// unless another client holds that name in one of them.
+    pub(super) fn adopt_username(&mut self, username: &Username) -> Result<(), ErrorFrame> {
+        if self.username.is_some() {
+            return Ok(());
+        }
+        let token = self.token.as_ref();
+        if let Some(room) = self
+            .cursors
+            .keys()
+            .find(|room| self.hub.name_taken(room, Some(self.id), username, token))
+        {
+            return Err(name_taken(room, username));
+        }
+        self.username = Some(username.clone());
+        for room in self.cursors.keys() {
+            if self.hub.name(room, self.id, username).is_err() {
+                // Claimed by someone else between the check and here; the registry refused,
+                // so the room's rule still holds. This connection stays nameless there.
+                let room = Clipped::new(room.as_str());
+                tracing::debug!(session = self.id, %room, "name claimed concurrently");
+            }
+        }
+        Ok(())
+    }
+}

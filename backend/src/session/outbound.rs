@@ -1,0 +1,100 @@
+//! Outbound: every byte a session sends its client goes through here.
+//!
+//! Frames fan-out shared are sent as they were encoded, once for every receiver; only what is
+//! this client's own (its confirmation with the `client_id`, an error, `joined`) is encoded
+//! here. A write waits while the peer's socket is full, but never for ever: the wait is raced
+//! against overflow, shutdown and the idle timeout, so a peer that stopped reading cannot pin
+//! its session (and its rooms' memory) beyond the bounds the outbox promises.
+
+use super::{Ending, Session, Step, inbound};
+use crate::{delivery::frame::encode, logs::Clipped};
+use bytestring::ByteString;
+use chinwag_shared::{ChatRecord, ErrorCode, ErrorFrame, RoomName, ServerMsg};
+
+impl Session {
+    /// Sends a record this session holds (a store page, the author's own copy).
+    pub(super) async fn send_record(&mut self, record: &ChatRecord) -> Step {
+        self.send_msg(&ServerMsg::Chat(record.clone())).await
+    }
+
+    /// Sends `room`'s chat frame `id` as it was broadcast (`shared`), or this client's own
+    /// copy if it is the confirmation of its send.
+    pub(super) async fn send_chat(
+        &mut self,
+        room: &RoomName,
+        id: u64,
+        shared: &ByteString,
+    ) -> Step {
+        match self.confirmations.take(room, id) {
+            Some(own) => self.send_record(&own).await,
+            None => self.send_text(shared.clone()).await,
+        }
+    }
+
+    /// Sends a record read from the store, or this client's own copy if it is the
+    /// confirmation of its send.
+    pub(super) async fn send_stored(&mut self, record: &ChatRecord) -> Step {
+        match self.confirmations.take(&record.room, record.id) {
+            Some(own) => self.send_record(&own).await,
+            None => self.send_record(record).await,
+        }
+    }
+
+    /// Tells the client the store could not answer for `room`; it may try again.
+    pub(super) async fn send_unavailable(&mut self, room: &RoomName) -> Step {
+        let mut frame = inbound::error(
+            ErrorCode::Unavailable,
+            "storage is unavailable; try again shortly".to_owned(),
+        );
+        frame.room = Some(room.to_string());
+        self.send_error(frame).await
+    }
+
+    /// Refuses something the client sent, counted by its code.
+    pub(super) async fn send_error(&mut self, frame: ErrorFrame) -> Step {
+        // Details quote input (serde names the unknown variant it was sent, in full).
+        let detail = Clipped::new(&frame.detail);
+        tracing::debug!(session = self.id, code = %frame.code, %detail, "refused a client frame");
+        let label = crate::metrics::CodeLabel {
+            code: frame.code.as_str(),
+        };
+        self.hub.metrics().error_frames.get_or_create(&label).inc();
+        self.send_msg(&ServerMsg::Error(frame)).await
+    }
+
+    /// Encodes and sends a message for this client alone.
+    pub(super) async fn send_msg(&mut self, message: &ServerMsg) -> Step {
+        self.send_text(encode(message)).await
+    }
+
+    /// Hands `text` to the socket. Usually immediate; when the peer has stopped reading, the
+    /// write waits — but only until the outbox overflows, the server shuts down or the idle
+    /// timeout passes, so a stalled peer cannot pin its session forever.
+    pub(super) async fn send_text(&mut self, text: ByteString) -> Step {
+        self.write(text).await?;
+        self.hub.metrics().frames_delivered.inc();
+        Ok(())
+    }
+
+    /// The write behind [`Self::send_text`], raced against the reasons to stop waiting.
+    async fn write(&mut self, text: ByteString) -> Step {
+        let write = self.ws.text(text);
+        tokio::pin!(write);
+        // Poll the write once on its own first: almost always the channel has room and it is
+        // done, and only a write that must wait pays for registering the three wake-ups below.
+        // `ready(())` is the arm that makes this a poll-once: `biased` tries the write first,
+        // and if it is pending the always-ready arm ends the select instead of waiting.
+        tokio::select! {
+            biased;
+            sent = &mut write => return sent.map_err(|_| Ending::PeerGone),
+            () = std::future::ready(()) => {}
+        }
+        tokio::select! {
+            biased;
+            sent = &mut write => sent.map_err(|_| Ending::PeerGone),
+            () = self.shutdown.cancelled() => Err(Ending::Shutdown),
+            () = self.overflowed.cancelled() => Err(Ending::SlowConsumer),
+            () = tokio::time::sleep(self.limits.idle_timeout) => Err(Ending::SlowConsumer),
+        }
+    }
+}
