@@ -1,15 +1,11 @@
-//! A [`Frame`]: one server message serialized once, with what routing needs kept beside the
-//! bytes, so sessions route and de-duplicate without parsing. It travels as `Arc<Frame>`: each
-//! receiver costs a refcount bump, never a copy or a re-encode.
+//! A [`Frame`]: one server message serialized once, its room beside the bytes, shared as
+//! `Arc<Frame>` so each receiver costs a refcount bump, never a copy or a re-encode.
 //!
-//! A frame is one of two things, and the type says which: a [`ChatFrame`] is a stored record,
-//! which always has its id and the epoch that id belongs to (so a session can place it in the
-//! room's history); an [`EventFrame`] is ephemeral (presence, typing) and has neither. There
-//! is no chat frame without an epoch to handle, and no event with an id.
-//!
-//! The store makes chat frames after commit (the Redis engine's subscriber makes them from
-//! what another node published); the hub makes event frames; fan-out and the registry carry
-//! them to outboxes.
+//! The type says what it is: a [`ChatFrame`] is a stored record and always has its id and
+//! epoch, so sessions place it in the room's history without parsing; an [`EventFrame`]
+//! (presence, typing) has neither. The store makes chat frames after commit (the Redis
+//! subscriber, from what a node published), the hub makes events; fan-out and the registry
+//! carry both to outboxes.
 
 use crate::history::{Epoch, public};
 use bytestring::ByteString;

@@ -1,17 +1,12 @@
-//! The cursor rule: how a session keeps each room's chat records gapless and unrepeated.
+//! The cursor rule: how a session keeps each room's records gapless and unrepeated.
 //!
-//! A session learns a room's records from two places that overlap: replays (the store or the
-//! recent tail, read past the cursor) and live frames (fan-out, through the outbox). A join
-//! registers with the room *before* it replays, so every record past the cursor comes from at
-//! least one of them, and some from both. The [`Cursor`] is what makes the union exact: it is
-//! the newest id sent to the client and the epoch that id belongs to, and every live frame is
-//! judged against it ([`Cursor::admit`]): the next id is sent, an id at or below it is dropped
-//! (a replay sent it), an id further ahead means the ids in between must be filled first,
-//! and an id of another epoch means the store lost its history, so the client is told
-//! `history_reset` and the same rules start again from 0. Joins place the cursor
-//! ([`Cursor::start`], [`Cursor::rejoin`]) with the same rules for a client's `after`/`epoch`.
-//!
-//! Pure: it decides, the session acts (`session::replay`). No I/O, no clock, no hub.
+//! Records reach a session twice over: replays (tail or store, read past the cursor) and live
+//! frames (the outbox). A join registers *before* it replays, so every record past the
+//! cursor comes by at least one way, some by both. The [`Cursor`] (newest id sent, and its
+//! epoch) makes the union exact: [`Cursor::admit`] sends the next id, skips one already sent,
+//! asks for a gap to be filled first, and on another epoch starts again from 0 after a
+//! `history_reset`. [`Cursor::start`] and [`Cursor::rejoin`] place it for a client's
+//! `after`/`epoch`. Pure: it decides, `session/replay.rs` acts; no I/O, clock or hub.
 
 use crate::history::{Epoch, RoomHead};
 

@@ -1,20 +1,13 @@
 //! A session: one WebSocket connection, from upgrade to close.
 //!
-//! [`Session::run`] is one `select!` loop over five sources: the client's frames, the outbox
-//! (frames fan-out queued for this connection), a heartbeat tick, server shutdown, and outbox
-//! overflow. Each arm calls a named method; the loop ends on EOF, a protocol error, a client
-//! close, shutdown, overflow or idle timeout, each with its own close code. [`Session::run`]
-//! leaves every room as the loop ends, before the close frame goes out, and `Drop` leaves them
-//! again for a session dropped mid-flight, so every exit path (a dropped TCP connection too)
-//! releases the session at once.
-//!
-//! This file holds the loop and the dispatch of what the client sent; each concept it calls
-//! on has its own file:
-//! - [`inbound`]: the only JSON parser of client frames; `outbound.rs`: every write.
-//! - [`cursor`]: the pure rule behind "no gap, no duplicate"; `replay.rs`: joins, replays and
-//!   live frames, acting on it; [`confirm`]: a client's own sends, confirmed in room order.
-//! - `naming.rs`: who speaks, and the name rule; `post.rs`: sends and typing notices.
-//! - `ending.rs`: why a session ended ([`Ending`]), and the close code that tells the client.
+//! [`Session::run`] is one `select!` loop over the client's frames, the outbox, a heartbeat,
+//! shutdown and outbox overflow; each arm calls a named method, and every way out is an
+//! [`Ending`] with its close code. `run` leaves every room before the close frame goes out
+//! (`Drop` again, for a session dropped mid-flight). This file is the loop and the dispatch;
+//! each concept has its file: [`inbound`] (the only JSON parser), `outbound.rs` (writes),
+//! [`cursor`] (the pure "no gap, no duplicate" rule) and `replay.rs` (joins, paging, live
+//! frames), [`confirm`] (own sends in room order), `naming.rs` (who speaks), `post.rs`
+//! (sends, typing) and `ending.rs` (close codes).
 
 pub mod confirm;
 pub mod cursor;

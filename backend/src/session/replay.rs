@@ -1,17 +1,12 @@
-//! Joins and replay: how a session gets a room's history to its client with no gap and no
-//! duplicate, whichever way the records come.
+//! Joins and replay: getting a room's history to the client with no gap and no duplicate.
 //!
-//! A join reads the room's head (or takes the client's `after`), *then* registers with the
-//! hub, then replays the records past its cursor. Every record past the cursor is therefore
-//! either replayed or arrives through the outbox, and [`super::cursor`] drops what was sent
-//! twice and asks for what was skipped. "Live from now" is a cursor at the head read when
-//! "now" began ([`LiveFrom`]): before the 101 for the connection's own join, so nothing stored
-//! after `onopen` fired is missed. Reading the head after registering would lose what was
-//! published in between (delivered, then dropped by the cursor as "already sent").
-//!
-//! Replays page: from the recent tail while it holds the range (the frames as broadcast, no
-//! store read, no encoding), else from the store, one page ([`MAX_HISTORY_PAGE`]) at a time
-//! through one loop ([`Session::replay`]), so a large gap never sits in memory at once.
+//! A join reads the head (or takes the client's `after`), *then* registers with the hub, then
+//! replays past its cursor, so every later record is replayed or arrives through the outbox;
+//! [`super::cursor`] drops what comes twice and asks for what was skipped. "Live from now"
+//! is a cursor at the head read when "now" began ([`LiveFrom`]): before the 101, so nothing
+//! stored after `onopen` fired is missed. Replays go through one paging loop
+//! ([`Session::replay`]): the recent tail while it holds the range (frames as broadcast, no
+//! store read or encoding), else the store, a page ([`MAX_HISTORY_PAGE`]) at a time.
 
 use super::{
     Ending, Session, Step,
