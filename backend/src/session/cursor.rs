@@ -309,7 +309,6 @@ mod tests {
         assert!(!is_stale(None, &epoch("e")));
         assert!(!is_stale(Some("e"), &epoch("e")));
         assert!(is_stale(Some("f"), &epoch("e")));
-        assert!(is_stale(Some(""), &epoch("e")));
     }
 
     #[test]
