@@ -19,7 +19,7 @@ use super::{
 use crate::{
     delivery::{frame::Frame, rooms::Rooms},
     fanout::Fanout,
-    store::{Epoch, Page, Store, StoreError},
+    store::{Epoch, Page, RedisError, Store},
 };
 use chinwag_shared::RoomName;
 use futures_util::StreamExt;
@@ -144,16 +144,15 @@ impl Subscriber {
         &mut self,
         stop: &CancellationToken,
         delay: &mut Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RedisError> {
         let timeout = self.link.timeout();
+        let timed_out = |_elapsed| RedisError::TimedOut { after: timeout };
         let mut pubsub = tokio::time::timeout(timeout, self.link.client().get_async_pubsub())
             .await
-            .map_err(|_| StoreError::Redis("connect timed out".into()))?
-            .map_err(|err| StoreError::Redis(err.to_string()))?;
+            .map_err(timed_out)??;
         tokio::time::timeout(timeout, pubsub.subscribe(CHANNEL))
             .await
-            .map_err(|_| StoreError::Redis("subscribe timed out".into()))?
-            .map_err(|err| StoreError::Redis(err.to_string()))?;
+            .map_err(timed_out)??;
         tracing::info!("subscribed to fan-out");
         *delay = Duration::from_millis(50);
         self.catch_up_rooms().await;
@@ -164,7 +163,7 @@ impl Subscriber {
                 () = stop.cancelled() => return Ok(()),
                 message = messages.next() => match message {
                     Some(message) => self.on_payload(message.get_payload_bytes()),
-                    None => return Err(StoreError::Redis("subscription closed".into())),
+                    None => return Err(RedisError::SubscriptionClosed),
                 },
             }
         }

@@ -26,8 +26,8 @@
 
 use super::{link::Link, wire::CHANNEL};
 use crate::store::{
-    Appended, Author, Epoch, NewMessage, PAGE_BYTES, Page, RoomCursor, RoomHead, Store, StoreError,
-    public, record_bytes,
+    Appended, Author, Corrupt, Epoch, NewMessage, PAGE_BYTES, Page, RoomCursor, RoomHead, Store,
+    StoreError, public, record_bytes,
 };
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg, Username};
@@ -213,8 +213,10 @@ fn record_prefix(message: &NewMessage) -> Result<String, StoreError> {
         username: &message.username,
         message: message.text.as_str(),
     };
-    let mut json =
-        serde_json::to_string(&head).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+    // serde_json fails only on maps with non-string keys or failing Serialize impls; the head
+    // has neither.
+    #[expect(clippy::expect_used, reason = "the chat head always serializes")]
+    let mut json = serde_json::to_string(&head).expect("the chat head always serializes");
     json.pop(); // the closing brace
     json.push_str(",\"id\":");
     Ok(json)
@@ -225,10 +227,8 @@ fn record_prefix(message: &NewMessage) -> Result<String, StoreError> {
 fn parse_record(json: &str) -> Result<ChatRecord, StoreError> {
     match serde_json::from_str::<ServerMsg>(json) {
         Ok(ServerMsg::Chat(record)) => Ok(public(record)),
-        Ok(_) => Err(StoreError::Corrupt(
-            "a log entry is not a chat record".into(),
-        )),
-        Err(err) => Err(StoreError::Corrupt(format!("log entry: {err}"))),
+        Ok(_) => Err(Corrupt::NotChat.into()),
+        Err(err) => Err(Corrupt::Entry(err).into()),
     }
 }
 
@@ -238,7 +238,7 @@ fn parse_entries(entries: Vec<(String, Vec<String>)>) -> Result<Vec<ChatRecord>,
         .into_iter()
         .map(|(_, fields)| match fields.as_slice() {
             [name, json] if name == "r" => parse_record(json),
-            _ => Err(StoreError::Corrupt("a log entry has no record".into())),
+            _ => Err(Corrupt::NoRecord.into()),
         })
         .collect()
 }
@@ -334,12 +334,14 @@ impl Store for RedisStore {
     async fn has_room(&self, room: &RoomName) -> Result<bool, StoreError> {
         let mut exists = redis::cmd("HEXISTS");
         exists.arg(room_key(room)).arg("seq");
-        self.link
+        let exists = self
+            .link
             .read(|mut conn| {
                 let exists = &exists;
                 async move { exists.query_async(&mut conn).await }
             })
-            .await
+            .await?;
+        Ok(exists)
     }
 
     async fn rooms(
@@ -365,8 +367,10 @@ impl Store for RedisStore {
             .await?;
         page.into_iter()
             .map(|(room, last_id)| {
-                let corrupt =
-                    || StoreError::Corrupt(format!("room list entry {room:?} {last_id:?}"));
+                let corrupt = || Corrupt::RoomListEntry {
+                    room: room.clone(),
+                    last_id: last_id.clone(),
+                };
                 Ok(RoomSummary {
                     room: RoomName::parse(&room).map_err(|_| corrupt())?,
                     last_id: last_id.parse().map_err(|_| corrupt())?,

@@ -23,8 +23,8 @@ use crate::{
         frame::encode,
         rooms::{PresenceChange, Rooms},
     },
-    hub::presence::Presence,
-    store::StoreError,
+    hub::presence::{Presence, PresenceError},
+    store::RedisError,
 };
 use async_trait::async_trait;
 use chinwag_shared::{RoomName, ServerMsg, Username};
@@ -161,7 +161,7 @@ impl Presence for RedisPresence {
         }
     }
 
-    async fn users(&self, room: &RoomName) -> Result<Vec<Username>, StoreError> {
+    async fn users(&self, room: &RoomName) -> Result<Vec<Username>, PresenceError> {
         let mut query = redis::cmd("ZRANGEBYSCORE");
         query.arg(room_key(room)).arg(now_ms()).arg("+inf");
         let names: Vec<String> = self
@@ -232,7 +232,7 @@ impl PresenceTask {
         name: &Username,
         event: &ServerMsg,
         now: u64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RedisError> {
         let mut invocation = script.prepare_invoke();
         invocation
             .key(room_key(room))

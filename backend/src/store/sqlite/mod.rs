@@ -12,6 +12,7 @@
 //! A `client_id` is unique per room *and author* (see [`super::author`]); rows from before
 //! authors were recorded have none, and count as their username's.
 
+mod error;
 mod queries;
 mod readers;
 mod schema;
@@ -21,6 +22,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use error::SqliteError;
 pub use readers::READERS;
 pub use sync_mode::SyncMode;
 pub use writer::MAX_BATCH;

@@ -5,7 +5,7 @@
 //! yields [`StoreError::Corrupt`], never an invalid name inside the server. Records leave
 //! without their `client_id`, as everyone but the author sees them.
 
-use crate::store::{Page, RoomCursor, StoreError, take_page};
+use crate::store::{Corrupt, Page, RoomCursor, StoreError, take_page};
 use chinwag_shared::{ChatRecord, RoomName, RoomSummary, Username};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 
@@ -137,7 +137,13 @@ fn parse_stored<T>(
     raw: &str,
     parse: fn(&str) -> Result<T, chinwag_shared::ValidationError>,
 ) -> Result<T, StoreError> {
-    parse(raw).map_err(|err| StoreError::Corrupt(format!("{raw:?}: {err}")))
+    parse(raw).map_err(|reason| {
+        Corrupt::Value {
+            raw: raw.to_owned(),
+            reason,
+        }
+        .into()
+    })
 }
 
 // SQLite integers are i64; ids, timestamps and limits are never negative and stay far below

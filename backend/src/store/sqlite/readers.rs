@@ -6,6 +6,7 @@
 //! for the next. Unbounded, 200 concurrent requests left 200 reader connections (402
 //! descriptors) open for good.
 
+use super::SqliteError;
 use crate::store::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use std::{
@@ -66,7 +67,7 @@ impl ReaderPool {
             result
         })
         .await
-        .map_err(|err| StoreError::TaskFailed(err.to_string()))?
+        .map_err(SqliteError::ReadTask)?
     }
 
     /// Connections open and idle right now.

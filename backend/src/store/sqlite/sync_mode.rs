@@ -5,6 +5,7 @@
 //! write connection at every open and reads it back: SQLite ignores a value it does not know
 //! without an error, and only the read-back proves the promise made to callers holds.
 
+use super::SqliteError;
 use crate::store::StoreError;
 use rusqlite::Connection;
 
@@ -24,7 +25,7 @@ pub enum SyncMode {
 
 impl SyncMode {
     /// The value of SQLite's `PRAGMA synchronous` for this mode.
-    fn pragma_level(self) -> i64 {
+    pub(super) fn pragma_level(self) -> i64 {
         match self {
             Self::Normal => 1,
             Self::Full => 2,
@@ -55,14 +56,7 @@ pub(super) fn set_sync_mode(conn: &Connection, wanted: SyncMode) -> Result<SyncM
     let level: i64 = conn.pragma_query_value(None, "synchronous", |row| row.get(0))?;
     match SyncMode::from_pragma_level(level) {
         Some(applied) if applied == wanted => Ok(applied),
-        _ => Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
-            Some(format!(
-                "PRAGMA synchronous is {level} after setting it to {} ({})",
-                wanted.pragma_level(),
-                wanted.name()
-            )),
-        ))),
+        _ => Err(SqliteError::SyncNotApplied { wanted, level }.into()),
     }
 }
 

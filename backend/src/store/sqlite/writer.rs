@@ -7,6 +7,7 @@
 //! answered as a whole, and nothing of it is published. The store's `append` and `close` only
 //! queue [`WriteJob`]s for it.
 
+use super::SqliteError;
 use super::queries::{StoredRow, to_i64, to_u64};
 use crate::{
     delivery::frame::Frame,
@@ -58,7 +59,7 @@ pub(super) fn start(
             }
             .run(queue)
         })
-        .map_err(|err| StoreError::TaskFailed(format!("spawn writer: {err}")))?;
+        .map_err(SqliteError::SpawnWriter)?;
     Ok(writes)
 }
 
@@ -120,9 +121,15 @@ impl Writer {
                 }
             }
             Err(err) => {
-                tracing::error!(error = %err, batch = batch.len(), "append batch failed");
+                let size = batch.len();
+                tracing::error!(error = %err, batch = size, "append batch failed");
+                let cause = Arc::new(err);
                 for (_, reply) in batch.drain(..) {
-                    let _caller_gone = reply.send(Err(StoreError::WriteFailed(err.to_string())));
+                    let failed = SqliteError::BatchFailed {
+                        batch: size,
+                        cause: Arc::clone(&cause),
+                    };
+                    let _caller_gone = reply.send(Err(failed.into()));
                 }
             }
         }
