@@ -3,9 +3,10 @@
 //! Every node subscribes to one channel ([`CHANNEL`]) and delivers what arrives to its own
 //! sessions through the local registry. Chat records are published by the append script
 //! itself, inside the same atomic step that assigned their ids, so the channel carries each
-//! room's records in id order. Ephemeral events (presence, typing) go through
-//! [`RedisFanout::publish`], which queues them for a publisher task; they are never stored and
-//! may be dropped under pressure.
+//! room's records in id order. Presence events are published by the presence scripts
+//! ([`super::presence`]). Other ephemeral events (typing) go through [`RedisFanout::publish`],
+//! which queues them for a publisher task; they are never stored and may be dropped under
+//! pressure. Every payload is built and read by [`super::wire`].
 //!
 //! Pub/sub is at-most-once: while a node is not subscribed (Redis restarting, the connection
 //! lost) it misses messages. After every (re)subscribe the [`Subscriber`] therefore hands each
@@ -61,7 +62,11 @@ impl Fanout for RedisFanout {
             tracing::error!(room = %frame.room, "a chat frame reached the event publisher");
             return;
         }
-        if self.events.try_send(wire::event_payload(&frame)).is_err() {
+        if self
+            .events
+            .try_send(wire::event_payload(&frame.room, &frame.text))
+            .is_err()
+        {
             tracing::debug!(room = %frame.room, "event queue full; event dropped");
         }
     }

@@ -1,10 +1,13 @@
 //! The node's connection to Redis: one multiplexed connection for commands, a deadline on
 //! each, and the readiness flag they keep up to date.
 //!
-//! Every command goes through [`Link::call`]: it fails after `timeout` instead of hanging
-//! while Redis is stopped or unreachable, and it marks the node not ready on failure and ready
-//! on success. The connection manager reconnects by itself (with backoff) after Redis comes
-//! back; a background ping keeps the flag honest when there is no traffic.
+//! Every command goes through [`Link::call`] (writes, never retried), [`Link::read`] (safe to
+//! repeat: retried once after a lost connection) or [`Link::ask`] (a question whose refusal
+//! says nothing about health). Each fails with a [`RedisError`] after `timeout` instead of
+//! hanging while Redis is stopped or unreachable; `call` and `read` mark the node not ready on
+//! failure and ready on success. The connection manager reconnects by itself (with backoff)
+//! after Redis comes back; a background ping keeps the flag honest when there is no traffic.
+//! Pub/sub takes a connection of its own from [`Link::client`].
 
 use crate::store::RedisError;
 use redis::{Client, aio::ConnectionManager, aio::ConnectionManagerConfig};

@@ -8,7 +8,9 @@
 //! [`crate::cluster::RedisStore`] is the multi-node engine.
 //!
 //! A `client_id` is its author's business: what a store publishes and what its pages return
-//! never carry one ([`public`]). Only [`Appended`], the answer to the author, does.
+//! never carry one ([`public`]). Only [`Appended`], the answer to the author, does. A store
+//! that fails says why in a [`StoreError`] (one kind per engine); every caller answers the
+//! client `unavailable`.
 
 pub mod author;
 mod error;
