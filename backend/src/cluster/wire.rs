@@ -15,7 +15,7 @@
 //! only inside the append script, so the node hands it [`ChatTemplate`] and
 //! [`chat_payload_pieces`] (text with holes where those go), and a presence script publishes
 //! the [`event_payload`] it is given. A field added to [`ChatRecord`] reaches every copy
-//! through serde, or stops the build here ([`StoredChat`]).
+//! through serde, or stops the build here (`StoredChat`).
 
 use crate::{delivery::frame::Frame, history::Epoch};
 use bytestring::ByteString;

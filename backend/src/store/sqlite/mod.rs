@@ -1,9 +1,9 @@
 //! The embedded store: one SQLite file in WAL mode.
 //!
-//! [`SqliteStore`] ties together the parts, one per file: [`writer`] (the single writer thread
-//! that owns the write connection and group-commits, publishing only after commit), [`readers`]
-//! (a bounded pool of read-only connections on tokio's blocking pool), [`queries`] (the reads
-//! themselves), [`schema`] (tables, migrations and the file's epoch) and [`sync_mode`].
+//! [`SqliteStore`] ties together the parts, one per file: `writer` (the single writer thread
+//! that owns the write connection and group-commits, publishing only after commit), `readers`
+//! (a pool of at most [`READERS`] read-only connections on tokio's blocking pool), `queries`
+//! (the reads themselves), `schema` (tables, migrations and the file's epoch) and `sync_mode`.
 //!
 //! Durability is [`SyncMode`]: by default (`Full`) each commit waits for the WAL to be fsynced,
 //! so a caller is answered only once its message would survive a power cut. One commit, and so
