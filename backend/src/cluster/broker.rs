@@ -3,9 +3,10 @@
 //! Every node subscribes to one channel ([`CHANNEL`]) and delivers what arrives to its own
 //! sessions through the local registry. Chat records are published by the append script
 //! itself, inside the same atomic step that assigned their ids, so the channel carries each
-//! room's records in id order. Ephemeral events (presence, typing) go through
-//! [`RedisFanout::publish`], which queues them for a publisher task; they are never stored and
-//! may be dropped under pressure.
+//! room's records in id order. Presence events are published by the presence scripts
+//! ([`super::presence`]). Other ephemeral events (typing) go through [`RedisFanout::publish`],
+//! which queues them for a publisher task; they are never stored and may be dropped under
+//! pressure. Every payload is built and read by [`super::wire`].
 //!
 //! Pub/sub is at-most-once: while a node is not subscribed (Redis restarting, the connection
 //! lost) it misses messages. After every (re)subscribe the [`Subscriber`] therefore hands each
@@ -19,7 +20,7 @@ use super::{
 use crate::{
     delivery::{frame::Frame, rooms::Rooms},
     fanout::Fanout,
-    store::{Epoch, Page, Store, StoreError},
+    store::{Epoch, Page, RedisError, Store},
 };
 use chinwag_shared::RoomName;
 use futures_util::StreamExt;
@@ -61,7 +62,11 @@ impl Fanout for RedisFanout {
             tracing::error!(room = %frame.room(), "a chat frame reached the event publisher");
             return;
         };
-        if self.events.try_send(wire::event_payload(event)).is_err() {
+        if self
+            .events
+            .try_send(wire::event_payload(&event.room, &event.text))
+            .is_err()
+        {
             tracing::debug!(room = %event.room, "event queue full; event dropped");
         }
     }
@@ -144,16 +149,15 @@ impl Subscriber {
         &mut self,
         stop: &CancellationToken,
         delay: &mut Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RedisError> {
         let timeout = self.link.timeout();
+        let timed_out = |_elapsed| RedisError::TimedOut { after: timeout };
         let mut pubsub = tokio::time::timeout(timeout, self.link.client().get_async_pubsub())
             .await
-            .map_err(|_| StoreError::Redis("connect timed out".into()))?
-            .map_err(|err| StoreError::Redis(err.to_string()))?;
+            .map_err(timed_out)??;
         tokio::time::timeout(timeout, pubsub.subscribe(CHANNEL))
             .await
-            .map_err(|_| StoreError::Redis("subscribe timed out".into()))?
-            .map_err(|err| StoreError::Redis(err.to_string()))?;
+            .map_err(timed_out)??;
         tracing::info!("subscribed to fan-out");
         *delay = Duration::from_millis(50);
         self.catch_up_rooms().await;
@@ -164,7 +168,7 @@ impl Subscriber {
                 () = stop.cancelled() => return Ok(()),
                 message = messages.next() => match message {
                     Some(message) => self.on_payload(message.get_payload_bytes()),
-                    None => return Err(StoreError::Redis("subscription closed".into())),
+                    None => return Err(RedisError::SubscriptionClosed),
                 },
             }
         }

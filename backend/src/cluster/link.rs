@@ -1,12 +1,15 @@
 //! The node's connection to Redis: one multiplexed connection for commands, a deadline on
 //! each, and the readiness flag they keep up to date.
 //!
-//! Every command goes through [`Link::call`]: it fails after `timeout` instead of hanging
-//! while Redis is stopped or unreachable, and it marks the node not ready on failure and ready
-//! on success. The connection manager reconnects by itself (with backoff) after Redis comes
-//! back; a background ping keeps the flag honest when there is no traffic.
+//! Every command goes through [`Link::call`] (writes, never retried), [`Link::read`] (safe to
+//! repeat: retried once after a lost connection) or [`Link::ask`] (a question whose refusal
+//! says nothing about health). Each fails with a [`RedisError`] after `timeout` instead of
+//! hanging while Redis is stopped or unreachable; `call` and `read` mark the node not ready on
+//! failure and ready on success. The connection manager reconnects by itself (with backoff)
+//! after Redis comes back; a background ping keeps the flag honest when there is no traffic.
+//! Pub/sub takes a connection of its own from [`Link::client`].
 
-use crate::store::StoreError;
+use crate::store::RedisError;
 use redis::{Client, aio::ConnectionManager, aio::ConnectionManagerConfig};
 use std::{
     future::Future,
@@ -20,14 +23,6 @@ use std::{
 /// How often the node pings Redis when nothing else talks to it.
 const PING_EVERY: Duration = Duration::from_secs(1);
 
-/// Why one attempt failed.
-enum Failure {
-    /// Redis (or the connection to it) answered with an error.
-    Refused(redis::RedisError),
-    /// No answer within the deadline.
-    TimedOut,
-}
-
 /// A node's handle on Redis; cheap to clone.
 #[derive(Clone)]
 pub struct Link {
@@ -40,16 +35,15 @@ pub struct Link {
 impl Link {
     /// A link to the Redis at `url`; connects lazily, so a node starts even while Redis is
     /// down (and reports not ready until it is up).
-    pub fn new(url: &str, timeout: Duration) -> Result<Self, StoreError> {
-        let client = Client::open(url).map_err(|err| StoreError::Redis(err.to_string()))?;
+    pub fn new(url: &str, timeout: Duration) -> Result<Self, RedisError> {
+        let client = Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout))
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_secs(2))
             .set_number_of_retries(2);
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
-            .map_err(|err| StoreError::Redis(err.to_string()))?;
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
         Ok(Self {
             client,
             conn,
@@ -76,7 +70,7 @@ impl Link {
     /// Runs one command (or script, or pipeline) built by `command` on the shared connection,
     /// with the deadline. Never retried: for writes, whether a lost answer means "not done"
     /// is unknowable, so the caller reports failure and the client retries (idempotently).
-    pub async fn call<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
+    pub async fn call<T, F, Fut>(&self, command: F) -> Result<T, RedisError>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
@@ -88,14 +82,14 @@ impl Link {
     /// Like [`Link::call`] for commands that are safe to repeat (reads, and writes that only
     /// ever set the same value): one retry when the connection was lost under the first try,
     /// which is what the first command after a Redis restart meets.
-    pub async fn read<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
+    pub async fn read<T, F, Fut>(&self, command: F) -> Result<T, RedisError>
     where
         F: Fn(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let mut result = self.attempt(command(self.conn.clone())).await;
         let lost = |err: &redis::RedisError| err.is_io_error() || err.is_connection_dropped();
-        if matches!(&result, Err(Failure::Refused(err)) if lost(err)) {
+        if matches!(&result, Err(RedisError::Refused(err)) if lost(err)) {
             result = self.attempt(command(self.conn.clone())).await;
         }
         self.settle(result)
@@ -104,30 +98,28 @@ impl Link {
     /// Runs one read-only command with the deadline but leaves the readiness flag alone: for
     /// questions a healthy Redis may refuse (a managed Redis that disables `CONFIG`), whose
     /// refusal must not mark the node unready.
-    pub async fn ask<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
+    pub async fn ask<T, F, Fut>(&self, command: F) -> Result<T, RedisError>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        self.attempt(command(self.conn.clone()))
-            .await
-            .map_err(|failure| self.describe(failure))
+        self.attempt(command(self.conn.clone())).await
     }
 
     async fn attempt<T>(
         &self,
         command: impl Future<Output = redis::RedisResult<T>>,
-    ) -> Result<T, Failure> {
+    ) -> Result<T, RedisError> {
         match tokio::time::timeout(self.timeout, command).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(Failure::Refused(err)),
-            Err(_) => Err(Failure::TimedOut),
+            Ok(answer) => Ok(answer?),
+            Err(_elapsed) => Err(RedisError::TimedOut {
+                after: self.timeout,
+            }),
         }
     }
 
-    /// Turns an outcome into the store's terms and keeps the readiness flag in step.
-    fn settle<T>(&self, result: Result<T, Failure>) -> Result<T, StoreError> {
-        let result = result.map_err(|failure| self.describe(failure));
+    /// Keeps the readiness flag in step with an outcome, logging each change of it.
+    fn settle<T>(&self, result: Result<T, RedisError>) -> Result<T, RedisError> {
         let was_ready = self.ready.swap(result.is_ok(), Ordering::Relaxed);
         match (&result, was_ready) {
             (Err(err), true) => tracing::warn!(error = %err, "redis unavailable; node not ready"),
@@ -135,15 +127,6 @@ impl Link {
             _ => {}
         }
         result
-    }
-
-    fn describe(&self, failure: Failure) -> StoreError {
-        match failure {
-            Failure::Refused(err) => StoreError::Redis(err.to_string()),
-            Failure::TimedOut => {
-                StoreError::Redis(format!("no answer within {} ms", self.timeout.as_millis()))
-            }
-        }
     }
 
     /// Pings Redis every second until `stop`, so readiness follows Redis even when idle.

@@ -14,8 +14,11 @@
 //! does: reading a head mints an epoch but creates no room.
 //!
 //! An append is one Lua script, so Redis runs it atomically: check the author's `client_id`,
-//! increment `seq`, add the stream entry, and publish the record to every node (see
-//! [`super::wire`]). The JSON it stores and publishes has no `client_id`: that is the author's
+//! mint the room's epoch if it has none, increment `seq`, add the stream entry, remember the
+//! `client_id`, add the room to the room list, and publish the record to every node. The node
+//! hands the script the record's JSON and the payload's header as text with holes
+//! ([`super::wire`]); the script fills in only the id, Redis's clock and the epoch, so it
+//! writes no JSON of its own. The JSON it stores and publishes has no `client_id`: that is the author's
 //! alone, added back only to the author's answer. Whether a hit is a retry or a reuse for
 //! other text is decided here, after the script ([`Appended::retry_of`]).
 //! Ids are therefore strictly increasing and gapless per room whatever node appends, and
@@ -24,15 +27,17 @@
 //! The epoch is minted from Redis's clock the first time a room is read or written. If Redis
 //! loses its data, the next access mints a new one and ids start again at 1.
 
-use super::{link::Link, wire::CHANNEL};
+use super::{
+    link::Link,
+    wire::{self, CHANNEL, ChatTemplate},
+};
 use crate::store::{
-    Appended, Author, Epoch, NewMessage, PAGE_BYTES, Page, RoomCursor, RoomHead, Store, StoreError,
-    public, record_bytes,
+    Appended, Author, Corrupt, Epoch, NewMessage, PAGE_BYTES, Page, RoomCursor, RoomHead, Store,
+    StoreError, public, record_bytes,
 };
 use async_trait::async_trait;
-use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg, Username};
+use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg};
 use redis::Script;
-use serde::Serialize;
 use std::{
     sync::{
         Arc, LazyLock,
@@ -58,10 +63,13 @@ end
 ";
 
 /// KEYS: room hash, log stream, client-id key, rooms by size.
-/// ARGV: record JSON up to `"id":`, stream max length, dedupe seconds, channel, room,
-/// whether there is a client id ("1"/"0").
+/// ARGV: the record's [`ChatTemplate`] (1 before the id, 2 before the timestamp, 3 after it);
+/// the payload's [`wire::chat_payload_pieces`] (4 before the id, 5 before the epoch, 6 before
+/// the record); 7 stream max length, 8 dedupe seconds, 9 channel, 10 room, 11 whether there
+/// is a client id ("1"/"0"). The script only puts numbers and the epoch into the holes: every
+/// byte of JSON and header around them comes from [`wire`].
 const APPEND: &str = r#"
-if ARGV[6] == '1' then
+if ARGV[11] == '1' then
   local earlier = redis.call('GET', KEYS[3])
   if earlier then
     return {0, redis.call('HGET', KEYS[1], 'epoch') or '', earlier}
@@ -73,13 +81,13 @@ const APPEND_TAIL: &str = r#"
 local id = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local now = redis.call('TIME')
 local ts = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
-local json = ARGV[1] .. id .. ',"ts":' .. ts .. '}'
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], id .. '-0', 'r', json)
-if ARGV[6] == '1' then
-  redis.call('SET', KEYS[3], json, 'EX', ARGV[3])
+local json = ARGV[1] .. id .. ARGV[2] .. ts .. ARGV[3]
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', 'r', json)
+if ARGV[11] == '1' then
+  redis.call('SET', KEYS[3], json, 'EX', ARGV[8])
 end
-redis.call('ZADD', KEYS[4], id, ARGV[5])
-redis.call('PUBLISH', ARGV[4], 'C\n' .. ARGV[5] .. '\n' .. id .. '\n' .. epoch .. '\n' .. json)
+redis.call('ZADD', KEYS[4], id, ARGV[10])
+redis.call('PUBLISH', ARGV[9], ARGV[4] .. id .. ARGV[5] .. epoch .. ARGV[6] .. json)
 return {1, epoch, json}
 "#;
 
@@ -195,29 +203,17 @@ impl RedisStore {
     }
 }
 
-/// A chat frame's JSON without its id and timestamp, which the append script adds. No
-/// `client_id`: this is what every node's members and the history see.
-#[derive(Serialize)]
-struct ChatHead<'a> {
-    r#type: &'static str,
-    room: &'a RoomName,
-    username: &'a Username,
-    message: &'a str,
-}
-
-/// `{"type":"chat",...,"id":` — the script appends `7,"ts":…}`.
-fn record_prefix(message: &NewMessage) -> Result<String, StoreError> {
-    let head = ChatHead {
-        r#type: "chat",
-        room: &message.room,
-        username: &message.username,
-        message: message.text.as_str(),
-    };
-    let mut json =
-        serde_json::to_string(&head).map_err(|err| StoreError::Corrupt(err.to_string()))?;
-    json.pop(); // the closing brace
-    json.push_str(",\"id\":");
-    Ok(json)
+/// `message` as a record before the append script numbers and stamps it, without its
+/// `client_id`: what every node's members and the history see.
+fn unnumbered(message: &NewMessage) -> ChatRecord {
+    ChatRecord {
+        id: 0,
+        room: message.room.clone(),
+        username: message.username.clone(),
+        message: message.text.as_str().to_owned(),
+        ts: 0,
+        client_id: None,
+    }
 }
 
 /// A stored chat frame's JSON back to its record, without a `client_id` (entries written
@@ -225,10 +221,8 @@ fn record_prefix(message: &NewMessage) -> Result<String, StoreError> {
 fn parse_record(json: &str) -> Result<ChatRecord, StoreError> {
     match serde_json::from_str::<ServerMsg>(json) {
         Ok(ServerMsg::Chat(record)) => Ok(public(record)),
-        Ok(_) => Err(StoreError::Corrupt(
-            "a log entry is not a chat record".into(),
-        )),
-        Err(err) => Err(StoreError::Corrupt(format!("log entry: {err}"))),
+        Ok(_) => Err(Corrupt::NotChat.into()),
+        Err(err) => Err(Corrupt::Entry(err).into()),
     }
 }
 
@@ -238,7 +232,7 @@ fn parse_entries(entries: Vec<(String, Vec<String>)>) -> Result<Vec<ChatRecord>,
         .into_iter()
         .map(|(_, fields)| match fields.as_slice() {
             [name, json] if name == "r" => parse_record(json),
-            _ => Err(StoreError::Corrupt("a log entry has no record".into())),
+            _ => Err(Corrupt::NoRecord.into()),
         })
         .collect()
 }
@@ -246,8 +240,10 @@ fn parse_entries(entries: Vec<(String, Vec<String>)>) -> Result<Vec<ChatRecord>,
 #[async_trait]
 impl Store for RedisStore {
     async fn append(&self, message: NewMessage) -> Result<Appended, StoreError> {
-        let prefix = record_prefix(&message)?;
         let room = &message.room;
+        let template = ChatTemplate::new(&unnumbered(&message));
+        let [payload_before_id, payload_before_epoch, payload_before_json] =
+            wire::chat_payload_pieces(room);
         let mut invocation = APPEND_SCRIPT.prepare_invoke();
         invocation
             .key(room_key(room))
@@ -258,7 +254,12 @@ impl Store for RedisStore {
                 message.client_id.as_ref(),
             ))
             .key(ROOMS_KEY)
-            .arg(prefix)
+            .arg(template.before_id)
+            .arg(template.before_ts)
+            .arg(template.after_ts)
+            .arg(payload_before_id)
+            .arg(payload_before_epoch)
+            .arg(payload_before_json)
             .arg(self.max_len)
             .arg(DEDUPE_FOR.as_secs())
             .arg(CHANNEL)
@@ -334,12 +335,14 @@ impl Store for RedisStore {
     async fn has_room(&self, room: &RoomName) -> Result<bool, StoreError> {
         let mut exists = redis::cmd("HEXISTS");
         exists.arg(room_key(room)).arg("seq");
-        self.link
+        let exists = self
+            .link
             .read(|mut conn| {
                 let exists = &exists;
                 async move { exists.query_async(&mut conn).await }
             })
-            .await
+            .await?;
+        Ok(exists)
     }
 
     async fn rooms(
@@ -365,8 +368,10 @@ impl Store for RedisStore {
             .await?;
         page.into_iter()
             .map(|(room, last_id)| {
-                let corrupt =
-                    || StoreError::Corrupt(format!("room list entry {room:?} {last_id:?}"));
+                let corrupt = || Corrupt::RoomListEntry {
+                    room: room.clone(),
+                    last_id: last_id.clone(),
+                };
                 Ok(RoomSummary {
                     room: RoomName::parse(&room).map_err(|_| corrupt())?,
                     last_id: last_id.parse().map_err(|_| corrupt())?,
@@ -387,7 +392,7 @@ impl Store for RedisStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chinwag_shared::MessageText;
+    use chinwag_shared::{MessageText, Username};
 
     fn message() -> NewMessage {
         let username = Username::parse("ada").unwrap();
@@ -401,15 +406,11 @@ mod tests {
     }
 
     #[test]
-    fn the_script_completes_the_prefix_into_a_chat_frame_without_the_client_id() {
+    fn the_script_completes_the_template_into_a_chat_frame_without_the_client_id() {
         let message = message();
-        // What the append script does with the prefix.
-        let json = format!(
-            "{}{}{}",
-            record_prefix(&message).unwrap(),
-            42,
-            ",\"ts\":1700000000123}"
-        );
+        let template = ChatTemplate::new(&unnumbered(&message));
+        // What the append script does with the template.
+        let json = template.fill(42, 1_700_000_000_123);
         let record = parse_record(&json).unwrap();
         assert_eq!(record.id, 42);
         assert_eq!(record.ts, 1_700_000_000_123);

@@ -14,7 +14,9 @@
 //! [`link`] holds the connection, the per-command deadline and the readiness flag: while Redis
 //! is unreachable, sends are answered `unavailable` (never confirmed), `/readyz` says 503, and
 //! the node reconnects by itself. [`persistence`] reads whether Redis keeps what it confirms
-//! (its AOF) and warns when it does not. `docs/architecture.md` has the whole picture.
+//! (its AOF) and warns when it does not. [`wire`] is the one builder of what goes through
+//! Redis: the pub/sub payloads and the chat JSON the scripts store. `docs/architecture.md` has
+//! the whole picture.
 
 pub mod broker;
 pub mod link;

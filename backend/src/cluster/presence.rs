@@ -11,20 +11,26 @@
 //! scripts, so "was anyone else holding this name?" and the change are one atomic step, and
 //! `user_joined` / `user_left` go out once for the cluster, not once per node. A node that dies
 //! stops renewing; within [`LEASE`] its names lapse, and the next sweep (any node with members
-//! in the room runs one every [`RENEW_EVERY`]) removes them and announces who left.
+//! in the room runs one every [`RENEW_EVERY`]) removes them and announces who left. Every
+//! `user_joined` / `user_left` a script publishes is built by the node ([`super::wire`]) and
+//! passed in; that is why a sweep first reads the lapsed names, then has its script check
+//! each again before removing and announcing it.
 //!
 //! Scores are the nodes' wall clocks, so nodes must keep their clocks in step (NTP), as any
 //! lease scheme needs. Changes go through one task per node in the order they happened; the
 //! caller never waits for Redis.
 
-use super::{link::Link, wire::CHANNEL};
+use super::{
+    link::Link,
+    wire::{self, CHANNEL},
+};
 use crate::{
     delivery::{
         frame::encode,
         rooms::{PresenceChange, Rooms},
     },
-    hub::presence::Presence,
-    store::StoreError,
+    hub::presence::{Presence, PresenceError},
+    store::RedisError,
 };
 use async_trait::async_trait;
 use chinwag_shared::{RoomName, ServerMsg, Username};
@@ -77,25 +83,29 @@ redis.call('ZADD', KEYS[1], rest[2], ARGV[2])
 return 0
 ";
 
-/// KEYS: room set. ARGV: now, name-set key prefix, channel, room.
-/// Removes names whose every lease lapsed and announces each as gone.
-const SWEEP: &str = r#"
-local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
-for _, name in ipairs(lapsed) do
-  local holders = ARGV[2] .. name
-  redis.call('ZREMRANGEBYSCORE', holders, '-inf', '(' .. ARGV[1])
-  local rest = redis.call('ZRANGE', holders, -1, -1, 'WITHSCORES')
-  if #rest == 0 then
-    redis.call('ZREM', KEYS[1], name)
-    local event = '{"type":"user_left","room":' .. cjson.encode(ARGV[4])
-      .. ',"username":' .. cjson.encode(name) .. '}'
-    redis.call('PUBLISH', ARGV[3], 'E\n' .. ARGV[4] .. '\n' .. event)
-  else
-    redis.call('ZADD', KEYS[1], rest[2], name)
+/// KEYS: room set, then each candidate's name set. ARGV: now, channel, then each candidate's
+/// name and `user_left` payload, in the order of KEYS. The candidates are the names the node
+/// read as lapsed; the script checks each again, so a name renewed since is left alone.
+/// Removes those whose every lease lapsed and publishes their payloads.
+const SWEEP: &str = r"
+local swept = 0
+for i = 2, #KEYS do
+  local name = ARGV[2 * i - 1]
+  local lease = redis.call('ZSCORE', KEYS[1], name)
+  if lease and tonumber(lease) < tonumber(ARGV[1]) then
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[1])
+    local rest = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
+    if #rest == 0 then
+      redis.call('ZREM', KEYS[1], name)
+      redis.call('PUBLISH', ARGV[2], ARGV[2 * i])
+      swept = swept + 1
+    else
+      redis.call('ZADD', KEYS[1], rest[2], name)
+    end
   end
 end
-return #lapsed
-"#;
+return swept
+";
 
 static ARRIVE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ARRIVE));
 static DEPART_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(DEPART));
@@ -105,12 +115,8 @@ fn room_key(room: &RoomName) -> String {
     format!("chinwag:presence:{room}")
 }
 
-fn holders_prefix(room: &RoomName) -> String {
-    format!("chinwag:presence:{room}:")
-}
-
 fn holders_key(room: &RoomName, name: &Username) -> String {
-    format!("{}{name}", holders_prefix(room))
+    format!("chinwag:presence:{room}:{name}")
 }
 
 fn now_ms() -> u64 {
@@ -161,7 +167,7 @@ impl Presence for RedisPresence {
         }
     }
 
-    async fn users(&self, room: &RoomName) -> Result<Vec<Username>, StoreError> {
+    async fn users(&self, room: &RoomName) -> Result<Vec<Username>, PresenceError> {
         let mut query = redis::cmd("ZRANGEBYSCORE");
         query.arg(room_key(room)).arg(now_ms()).arg("+inf");
         let names: Vec<String> = self
@@ -232,7 +238,7 @@ impl PresenceTask {
         name: &Username,
         event: &ServerMsg,
         now: u64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RedisError> {
         let mut invocation = script.prepare_invoke();
         invocation
             .key(room_key(room))
@@ -243,7 +249,7 @@ impl PresenceTask {
             .arg(now)
             .arg(2 * lease_ms())
             .arg(CHANNEL)
-            .arg(payload(room, event));
+            .arg(wire::event_payload(room, &encode(event)));
         self.link
             .call(|mut conn| async move { invocation.invoke_async::<i64>(&mut conn).await })
             .await
@@ -283,25 +289,52 @@ impl PresenceTask {
             return;
         }
         for (room, _) in &snapshot {
-            let mut sweep = SWEEP_SCRIPT.prepare_invoke();
-            sweep
-                .key(room_key(room))
-                .arg(now)
-                .arg(holders_prefix(room))
-                .arg(CHANNEL)
-                .arg(room.as_str());
-            let swept = self
-                .link
-                .call(|mut conn| async move { sweep.invoke_async::<i64>(&mut conn).await })
-                .await;
-            if let Err(err) = swept {
+            if let Err(err) = self.sweep(room, now).await {
                 tracing::debug!(%room, error = %err, "presence sweep failed");
             }
         }
     }
-}
 
-/// The fan-out payload of a presence event for `room`.
-fn payload(room: &RoomName, event: &ServerMsg) -> String {
-    format!("E\n{room}\n{}", encode(event))
+    /// Removes the names in `room` whose every lease lapsed before `now`, announcing each
+    /// as gone. Two steps, so that the node builds every `user_left` itself: read the
+    /// lapsed names, then let the script check each again and remove and announce it in one
+    /// atomic step. A name that lapses between the two is swept next time.
+    async fn sweep(&self, room: &RoomName, now: u64) -> Result<(), RedisError> {
+        let mut lapsed = redis::cmd("ZRANGEBYSCORE");
+        lapsed
+            .arg(room_key(room))
+            .arg("-inf")
+            .arg(format!("({now}"));
+        let names: Vec<String> = self
+            .link
+            .read(|mut conn| {
+                let lapsed = &lapsed;
+                async move { lapsed.query_async(&mut conn).await }
+            })
+            .await?;
+        // Only this engine writes these sets, with validated names; anything else is left be.
+        let names: Vec<Username> = names
+            .iter()
+            .filter_map(|name| Username::parse(name).ok())
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let mut sweep = SWEEP_SCRIPT.prepare_invoke();
+        sweep.key(room_key(room)).arg(now).arg(CHANNEL);
+        for name in &names {
+            let left = ServerMsg::UserLeft {
+                room: room.clone(),
+                username: name.clone(),
+            };
+            sweep
+                .key(holders_key(room, name))
+                .arg(name.as_str())
+                .arg(wire::event_payload(room, &encode(&left)));
+        }
+        self.link
+            .call(|mut conn| async move { sweep.invoke_async::<i64>(&mut conn).await })
+            .await
+            .map(drop)
+    }
 }

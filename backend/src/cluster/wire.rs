@@ -1,4 +1,5 @@
-//! What nodes tell each other through Redis pub/sub, on one channel.
+//! The Redis engine's data format, built only here: what nodes tell each other through pub/sub
+//! on one channel, and the chat JSON the append script stores and publishes.
 //!
 //! Two kinds of payload, fields separated by `\n` (room names, ids and epochs never contain
 //! one, and the JSON is always the last field):
@@ -9,22 +10,125 @@
 //! ```
 //!
 //! The JSON is the exact text clients receive, so a node decodes only the header and passes
-//! the bytes on: each message is serialized once for the whole cluster.
+//! the bytes on: each message is serialized once for the whole cluster. The Lua scripts never
+//! build JSON or headers themselves: a chat record's id and timestamp, and its epoch, exist
+//! only inside the append script, so the node hands it [`ChatTemplate`] and
+//! [`chat_payload_pieces`] (text with holes where those go), and a presence script publishes
+//! the [`event_payload`] it is given. A field added to [`ChatRecord`] reaches every copy
+//! through serde, or stops the build here (`StoredChat`).
 
 use crate::{
     delivery::frame::{ChatFrame, EventFrame, Frame},
     history::Epoch,
 };
 use bytestring::ByteString;
-use chinwag_shared::RoomName;
+use chinwag_shared::{ChatRecord, RoomName, Username};
+use serde::Serialize;
 use std::sync::Arc;
 
 /// The channel every node publishes to and subscribes to.
 pub const CHANNEL: &str = "chinwag:fanout";
 
-/// An event payload for `frame` (chat payloads are built by the append script).
-pub fn event_payload(frame: &EventFrame) -> String {
-    format!("E\n{}\n{}", frame.room, frame.text)
+/// The payload of an event for `room` whose frame JSON is `json` (never a chat frame).
+pub fn event_payload(room: &RoomName, json: &str) -> String {
+    format!("E\n{room}\n{json}")
+}
+
+/// The payload of a chat record of `room`, cut where the append script puts the id, the
+/// epoch and the record's JSON, in that order: `C\n{room}\n` + id + `\n` + epoch + `\n` +
+/// JSON.
+pub fn chat_payload_pieces(room: &RoomName) -> [String; 3] {
+    [format!("C\n{room}\n"), "\n".to_owned(), "\n".to_owned()]
+}
+
+/// A chat frame as the Redis engine stores and publishes it: the fields of
+/// [`ChatRecord`], tagged `"type":"chat"`, in the order Redis entries have always had (id
+/// and timestamp last), and never the `client_id`, which is its author's alone.
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "chat")]
+struct StoredChat<'a> {
+    room: &'a RoomName,
+    username: &'a Username,
+    message: &'a str,
+    id: u64,
+    ts: u64,
+}
+
+impl<'a> StoredChat<'a> {
+    /// `record`'s stored form, with `id` and `ts` in place of its own.
+    fn of(record: &'a ChatRecord, id: u64, ts: u64) -> Self {
+        // Exhaustive on purpose: a new field of ChatRecord stops the build here until the
+        // stored form says what it does with it.
+        let ChatRecord {
+            id: _,
+            room,
+            username,
+            message,
+            ts: _,
+            client_id: _,
+        } = record;
+        Self {
+            room,
+            username,
+            message,
+            id,
+            ts,
+        }
+    }
+
+    fn to_json(&self) -> String {
+        // serde_json fails only on maps with non-string keys or failing Serialize impls; this
+        // struct has neither.
+        #[expect(clippy::expect_used, reason = "a stored chat always serializes")]
+        serde_json::to_string(self).expect("a stored chat always serializes")
+    }
+}
+
+/// A chat frame's JSON with two holes, where the append script puts the id it assigns and
+/// Redis's clock: `{before_id}{id}{before_ts}{ts}{after_ts}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatTemplate {
+    /// Everything before the id.
+    pub before_id: String,
+    /// Between the id and the timestamp.
+    pub before_ts: String,
+    /// After the timestamp.
+    pub after_ts: String,
+}
+
+impl ChatTemplate {
+    /// The template of `record`'s stored form (its own id, timestamp and `client_id` are
+    /// ignored). Made by serializing it twice, with id 0 and ts 0 and with id 1 and ts 2:
+    /// the two texts are the same length and differ in exactly those two digits, which are
+    /// the holes. No field name or JSON syntax is written by hand.
+    pub fn new(record: &ChatRecord) -> Self {
+        let blank = StoredChat::of(record, 0, 0).to_json();
+        let marked = StoredChat::of(record, 1, 2).to_json();
+        let holes: Vec<(usize, u8)> = blank
+            .bytes()
+            .zip(marked.bytes())
+            .enumerate()
+            .filter(|(_, (blank, marked))| blank != marked)
+            .map(|(at, (_, marked))| (at, marked))
+            .collect();
+        let [(id_at, b'1'), (ts_at, b'2')] = holes[..] else {
+            // StoredChat writes `id` before `ts`, as numbers: one digit each here.
+            unreachable!("a stored chat has its id, then its ts, as numbers: {holes:?}");
+        };
+        Self {
+            before_id: blank[..id_at].to_owned(),
+            before_ts: blank[id_at + 1..ts_at].to_owned(),
+            after_ts: blank[ts_at + 1..].to_owned(),
+        }
+    }
+
+    /// The JSON with `id` and `ts` in the holes: what the append script makes.
+    pub fn fill(&self, id: u64, ts: u64) -> String {
+        format!(
+            "{}{id}{}{ts}{}",
+            self.before_id, self.before_ts, self.after_ts
+        )
+    }
 }
 
 /// Why a payload was not understood (a node of another version, or a stray publisher).
@@ -32,12 +136,31 @@ pub fn event_payload(frame: &EventFrame) -> String {
 #[error("malformed fan-out payload: {0}")]
 pub struct Malformed(&'static str);
 
-/// Decodes a payload into the frame to deliver. `epoch_of(room, text)` returns a shared copy
-/// of an epoch equal to `text` (so every frame of a room shares one allocation).
-pub fn decode(
-    payload: &str,
-    epoch_of: impl FnOnce(&RoomName, &str) -> Epoch,
-) -> Result<Arc<Frame>, Malformed> {
+/// A payload's fields, read but not yet delivered: the JSON is borrowed from the payload.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Payload<'a> {
+    /// `C`: a stored chat record.
+    Chat {
+        /// Its room.
+        room: RoomName,
+        /// Its id.
+        id: u64,
+        /// The history its id belongs to.
+        epoch: &'a str,
+        /// The chat frame's JSON, as clients receive it.
+        json: &'a str,
+    },
+    /// `E`: an event, never stored.
+    Event {
+        /// Its room.
+        room: RoomName,
+        /// The event frame's JSON, as clients receive it.
+        json: &'a str,
+    },
+}
+
+/// Reads a payload's header; the JSON after it is left as it is.
+pub fn parse(payload: &str) -> Result<Payload<'_>, Malformed> {
     let (kind, rest) = payload.split_once('\n').ok_or(Malformed("no kind"))?;
     let (room, rest) = rest.split_once('\n').ok_or(Malformed("no room"))?;
     let room = RoomName::parse(room).map_err(|_| Malformed("bad room"))?;
@@ -46,26 +169,51 @@ pub fn decode(
             let (id, rest) = rest.split_once('\n').ok_or(Malformed("no id"))?;
             let (epoch, json) = rest.split_once('\n').ok_or(Malformed("no epoch"))?;
             let id = id.parse().map_err(|_| Malformed("bad id"))?;
+            Ok(Payload::Chat {
+                room,
+                id,
+                epoch,
+                json,
+            })
+        }
+        "E" => Ok(Payload::Event { room, json: rest }),
+        _ => Err(Malformed("unknown kind")),
+    }
+}
+
+/// Decodes a payload into the frame to deliver. `epoch_of(room, text)` returns a shared copy
+/// of an epoch equal to `text` (so every frame of a room shares one allocation).
+pub fn decode(
+    payload: &str,
+    epoch_of: impl FnOnce(&RoomName, &str) -> Epoch,
+) -> Result<Arc<Frame>, Malformed> {
+    Ok(match parse(payload)? {
+        Payload::Chat {
+            room,
+            id,
+            epoch,
+            json,
+        } => {
             let epoch = epoch_of(&room, epoch);
-            Ok(Arc::new(Frame::Chat(ChatFrame {
+            Arc::new(Frame::Chat(ChatFrame {
                 room,
                 id,
                 epoch,
                 text: ByteString::from(json),
                 record: None,
-            })))
+            }))
         }
-        "E" => Ok(Arc::new(Frame::Event(EventFrame {
+        Payload::Event { room, json } => Arc::new(Frame::Event(EventFrame {
             room,
-            text: ByteString::from(rest),
-        }))),
-        _ => Err(Malformed("unknown kind")),
-    }
+            text: ByteString::from(json),
+        })),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chinwag_shared::ServerMsg;
 
     #[test]
     fn chat_payloads_keep_their_json_verbatim() {
@@ -84,10 +232,69 @@ mod tests {
             room: RoomName::parse("rust").unwrap(),
             text: ByteString::from("{\"type\":\"typing\"}\nsecond line"),
         };
-        let frame = decode(&event_payload(&event), |_, epoch| Epoch::from(epoch)).unwrap();
+        let payload = event_payload(&event.room, &event.text);
+        let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
         assert_eq!(frame.room(), &event.room);
         assert_eq!(frame.text(), &event.text);
         assert_eq!(frame.id(), None);
+    }
+
+    fn record(message: &str) -> ChatRecord {
+        ChatRecord {
+            id: 99,
+            room: RoomName::parse("general").unwrap(),
+            username: Username::parse("Zoë the 2nd").unwrap(),
+            message: message.to_owned(),
+            ts: 5,
+            client_id: Some(chinwag_shared::ClientId::parse("c-1").unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_filled_template_is_the_stored_form_byte_for_byte() {
+        let record = ChatRecord {
+            username: Username::parse("ada").unwrap(),
+            ..record("hi")
+        };
+        assert_eq!(
+            ChatTemplate::new(&record).fill(7, 1_700_000_000_123),
+            r#"{"type":"chat","room":"general","username":"ada","message":"hi","id":7,"ts":1700000000123}"#,
+            "the bytes Redis entries have always held"
+        );
+    }
+
+    #[test]
+    fn a_filled_template_decodes_as_the_public_record_whatever_the_text_holds() {
+        for text in [
+            "",
+            "0",
+            "1 2 10 20",
+            "\"id\":0,\"ts\":0}",
+            "quote \" slash / \\ 💬\n",
+        ] {
+            let record = record(text);
+            let json = ChatTemplate::new(&record).fill(42, 1_700_000_000_123);
+            let decoded: ServerMsg = serde_json::from_str(&json).unwrap();
+            let expected = ChatRecord {
+                id: 42,
+                ts: 1_700_000_000_123,
+                ..crate::history::public(record)
+            };
+            assert_eq!(decoded, ServerMsg::Chat(expected), "{json}");
+            assert!(!json.contains("c-1"), "no client_id: {json}");
+        }
+    }
+
+    #[test]
+    fn a_chat_payload_filled_as_the_script_does_decodes_to_its_parts() {
+        let room = RoomName::parse("general").unwrap();
+        let json = ChatTemplate::new(&record("hi\nthere")).fill(3, 9);
+        let [before_id, before_epoch, before_json] = chat_payload_pieces(&room);
+        let payload = format!("{before_id}3{before_epoch}r17{before_json}{json}");
+        let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
+        let chat = frame.as_chat().expect("a chat frame");
+        assert_eq!((&chat.room, chat.id, &*chat.epoch), (&room, 3, "r17"));
+        assert_eq!(&*chat.text, json);
     }
 
     #[test]

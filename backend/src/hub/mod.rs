@@ -20,7 +20,7 @@ use crate::{
 };
 use chinwag_shared::{ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username};
 use new_rooms::{ConnectionRooms, KnownRooms, NewRoomBudget, NewRoomLimits, NewRoomRefusal};
-use presence::Presence;
+use presence::{Presence, PresenceError};
 use std::{
     net::IpAddr,
     sync::{
@@ -143,7 +143,7 @@ impl Hub {
     }
 
     /// Who is in `room` right now, on every node.
-    pub async fn users(&self, room: &RoomName) -> Result<Vec<Username>, StoreError> {
+    pub async fn users(&self, room: &RoomName) -> Result<Vec<Username>, PresenceError> {
         self.presence.users(room).await
     }
 

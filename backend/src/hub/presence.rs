@@ -7,10 +7,18 @@
 //! every node's names and announces only cluster-wide arrivals and departures.
 
 use crate::delivery::rooms::{PresenceChange, Rooms};
-use crate::{delivery::frame::Frame, fanout::Fanout, store::StoreError};
+use crate::{delivery::frame::Frame, fanout::Fanout, store::RedisError};
 use async_trait::async_trait;
 use chinwag_shared::{RoomName, ServerMsg, Username};
 use std::sync::Arc;
+
+/// Why a room's presence could not be read. Clients see it as `unavailable`.
+#[derive(Debug, thiserror::Error)]
+pub enum PresenceError {
+    /// The cluster's presence is kept in Redis, which failed.
+    #[error("redis: {0}")]
+    Redis(#[from] RedisError),
+}
 
 /// Room presence for clients.
 #[async_trait]
@@ -20,7 +28,7 @@ pub trait Presence: Send + Sync + 'static {
     fn changed(&self, room: &RoomName, change: PresenceChange);
 
     /// Everyone in `room`: each name once, sorted.
-    async fn users(&self, room: &RoomName) -> Result<Vec<Username>, StoreError>;
+    async fn users(&self, room: &RoomName) -> Result<Vec<Username>, PresenceError>;
 }
 
 /// Single-node presence: this process's members are everyone.
@@ -44,7 +52,7 @@ impl Presence for LocalPresence {
         }
     }
 
-    async fn users(&self, room: &RoomName) -> Result<Vec<Username>, StoreError> {
+    async fn users(&self, room: &RoomName) -> Result<Vec<Username>, PresenceError> {
         Ok(self.rooms.users(room))
     }
 }

@@ -1,6 +1,9 @@
 //! HTTP API errors: a status code plus an [`ApiError`] JSON body with a stable `code`.
 
-use crate::{hub::PostError, store::StoreError};
+use crate::{
+    hub::{PostError, presence::PresenceError},
+    store::StoreError,
+};
 use actix_web::{HttpResponse, ResponseError, http::StatusCode, web};
 use chinwag_shared::{ApiError, ErrorCode, ValidationError};
 use std::fmt;
@@ -72,14 +75,25 @@ impl From<ValidationError> for ApiFailure {
 impl From<StoreError> for ApiFailure {
     fn from(err: StoreError) -> Self {
         tracing::warn!(error = %err, "store failed during an API request");
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            body: ApiError {
-                code: ErrorCode::Unavailable,
-                detail: "storage is unavailable; try again shortly".to_owned(),
-            },
-            epoch: None,
-        }
+        Self::unavailable()
+    }
+}
+
+impl From<PresenceError> for ApiFailure {
+    fn from(err: PresenceError) -> Self {
+        tracing::warn!(error = %err, "presence failed during an API request");
+        Self::unavailable()
+    }
+}
+
+impl ApiFailure {
+    /// 503 `unavailable`: the store or presence failed; the request may be retried.
+    fn unavailable() -> Self {
+        Self::with_status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "storage is unavailable; try again shortly",
+        )
     }
 }
 

@@ -8,15 +8,19 @@
 //! [`crate::cluster::RedisStore`] is the multi-node engine.
 //!
 //! A `client_id` is its author's business: what a store publishes and what its pages return
-//! never carry one ([`public`]). Only [`Appended`], the answer to the author, does.
+//! never carry one ([`public`]). Only [`Appended`], the answer to the author, does. A store
+//! that fails says why in a [`StoreError`] (one kind per engine); every caller answers the
+//! client `unavailable`.
 
 pub mod author;
+mod error;
 pub mod sqlite;
 
 pub use crate::history::{
     Epoch, PAGE_BYTES, RoomHead, page_is_cut, public, record_bytes, take_page,
 };
 pub use author::Author;
+pub use error::{Corrupt, RedisError, StoreError};
 
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, ClientId, MessageText, RoomName, RoomSummary, Username};
@@ -123,30 +127,6 @@ impl std::fmt::Display for RoomCursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}", self.last_id, self.room)
     }
-}
-
-/// Why the store could not do what was asked. Clients see all of these as `unavailable`.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite refused (disk full, I/O error, corrupt file).
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// Redis refused, timed out or is unreachable; the write may or may not have happened, so
-    /// it is never confirmed (a retry with the same `client_id` stores it at most once).
-    #[error("redis: {0}")]
-    Redis(String),
-    /// The store was shut down; no more writes are taken.
-    #[error("the store is shut down")]
-    Closed,
-    /// A stored row no longer passes validation (the file was edited by hand?).
-    #[error("stored row is invalid: {0}")]
-    Corrupt(String),
-    /// A batch of appends failed as a whole; none of it was stored.
-    #[error("write failed: {0}")]
-    WriteFailed(String),
-    /// A blocking store task panicked or was cancelled.
-    #[error("store task failed: {0}")]
-    TaskFailed(String),
 }
 
 /// The durable log behind the hub.

@@ -22,6 +22,7 @@ mod rooms;
 )]
 #[path = "../server/support.rs"]
 mod support;
+mod wire;
 
 use redis::Redis;
 use support::Server;

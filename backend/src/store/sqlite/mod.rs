@@ -1,0 +1,139 @@
+//! The embedded store: one SQLite file in WAL mode.
+//!
+//! [`SqliteStore`] ties together the parts, one per file: `writer` (the single writer thread
+//! that owns the write connection and group-commits, publishing only after commit), `readers`
+//! (a pool of at most [`READERS`] read-only connections on tokio's blocking pool), `queries`
+//! (the reads themselves), `schema` (tables, migrations and the file's epoch) and `sync_mode`.
+//!
+//! Durability is [`SyncMode`]: by default (`Full`) each commit waits for the WAL to be fsynced,
+//! so a caller is answered only once its message would survive a power cut. One commit, and so
+//! one sync, serves the whole batch; that is what keeps the sync's cost off throughput.
+//!
+//! A `client_id` is unique per room *and author* (see [`super::author`]); rows from before
+//! authors were recorded have none, and count as their username's.
+
+mod error;
+mod queries;
+mod readers;
+mod schema;
+mod sync_mode;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::SqliteError;
+pub use readers::READERS;
+pub use sync_mode::SyncMode;
+pub use writer::MAX_BATCH;
+
+use super::{Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError};
+use crate::fanout::Fanout;
+use async_trait::async_trait;
+use chinwag_shared::{ChatRecord, RoomName, RoomSummary};
+use readers::ReaderPool;
+use rusqlite::Connection;
+use std::{path::Path, sync::Arc};
+use tokio::sync::{mpsc, oneshot};
+use writer::WriteJob;
+
+/// SQLite-backed [`Store`].
+pub struct SqliteStore {
+    /// One epoch for every room: the database file's, made when the file was created.
+    epoch: Epoch,
+    writes: mpsc::Sender<WriteJob>,
+    readers: ReaderPool,
+    /// The write connection's `synchronous` level, as read back from SQLite after setting it.
+    sync: SyncMode,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, commits with `sync`, and starts the
+    /// writer thread, which publishes committed records to `fanout`.
+    pub fn open(path: &Path, sync: SyncMode, fanout: Arc<dyn Fanout>) -> Result<Self, StoreError> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let sync = sync_mode::set_sync_mode(&conn, sync)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(schema::SCHEMA)?;
+        schema::migrate(&mut conn)?;
+        let epoch = schema::database_epoch(&conn)?;
+        let writes = writer::start(conn, fanout, Arc::clone(&epoch))?;
+        Ok(Self {
+            epoch,
+            writes,
+            readers: ReaderPool::new(path),
+            sync,
+        })
+    }
+
+    /// How far each commit is synced: what SQLite reported back after [`SqliteStore::open`]
+    /// set it, not merely what was asked for.
+    pub fn sync_mode(&self) -> SyncMode {
+        self.sync
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn append(&self, message: NewMessage) -> Result<Appended, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(WriteJob::Append(message, reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError> {
+        let room = room.clone();
+        self.readers
+            .read(move |conn| queries::read_page(conn, &room, page))
+            .await
+    }
+
+    async fn head(&self, room: &RoomName) -> Result<RoomHead, StoreError> {
+        let room = room.clone();
+        let last_id = self
+            .readers
+            .read(move |conn| queries::last_id(conn, &room))
+            .await?;
+        Ok(RoomHead {
+            last_id,
+            epoch: Arc::clone(&self.epoch),
+        })
+    }
+
+    async fn epoch(&self, _room: &RoomName) -> Result<Epoch, StoreError> {
+        Ok(Arc::clone(&self.epoch))
+    }
+
+    fn broadcasts_every_change(&self) -> bool {
+        true // one writer, in this process, publishing every commit
+    }
+
+    async fn has_room(&self, room: &RoomName) -> Result<bool, StoreError> {
+        let room = room.clone();
+        self.readers
+            .read(move |conn| queries::room_exists(conn, &room))
+            .await
+    }
+
+    async fn rooms(
+        &self,
+        after: Option<&RoomCursor>,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, StoreError> {
+        let after = after.cloned();
+        self.readers
+            .read(move |conn| queries::rooms_page(conn, after.as_ref(), limit))
+            .await
+    }
+
+    async fn close(&self) {
+        let (done, finished) = oneshot::channel();
+        if self.writes.send(WriteJob::Close(done)).await.is_ok() {
+            let _already_stopped = finished.await;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The reads: a page of a room's log, a room's newest id, the room list. Each is one indexed
+//! range or probe, run by the reader pool ([`super::readers`]) on a read-only connection.
+//!
+//! Every row is validated again on the way out ([`parse_stored`]): a file edited by hand
+//! yields [`StoreError::Corrupt`], never an invalid name inside the server. Records leave
+//! without their `client_id`, as everyone but the author sees them.
+
+use crate::store::{Corrupt, Page, RoomCursor, StoreError, take_page};
+use chinwag_shared::{ChatRecord, RoomName, RoomSummary, Username};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
+
+/// One page of `room`'s log, ascending, bounded by count and by the page byte budget.
+pub(super) fn read_page(
+    conn: &Connection,
+    room: &RoomName,
+    page: Page,
+) -> Result<Vec<ChatRecord>, StoreError> {
+    let (sql, bound, limit) = match page {
+        Page::After { after, limit } => (
+            "SELECT id, username, message, ts FROM messages
+             WHERE room = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3",
+            after,
+            limit,
+        ),
+        Page::Before { before, limit } => (
+            "SELECT id, username, message, ts FROM messages
+             WHERE room = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+            before,
+            limit,
+        ),
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(
+        params![room.as_str(), to_i64(bound), to_i64(limit as u64)],
+        StoredRow::from_row,
+    )?;
+    // Rows are decoded one at a time and reading stops at the byte budget, so a page of
+    // heavy messages never sits in memory whole.
+    let mut records = take_page(rows.map(|row| row?.into_record(room)), limit)?;
+    if matches!(page, Page::Before { .. }) {
+        records.reverse();
+    }
+    Ok(records)
+}
+
+/// `room`'s newest id; 0 if it has no messages.
+pub(super) fn last_id(conn: &Connection, room: &RoomName) -> Result<u64, StoreError> {
+    let last: Option<i64> = conn
+        .prepare_cached("SELECT last_id FROM rooms WHERE name = ?1")?
+        .query_row([room.as_str()], |row| row.get(0))
+        .optional()?;
+    Ok(last.map_or(0, to_u64))
+}
+
+/// Whether a message was ever stored in `room`.
+pub(super) fn room_exists(conn: &Connection, room: &RoomName) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM rooms WHERE name = ?1")?
+        .exists([room.as_str()])?)
+}
+
+/// Up to `limit` rooms, busiest first, from just after `after` (see [`RoomCursor`]).
+pub(super) fn rooms_page(
+    conn: &Connection,
+    after: Option<&RoomCursor>,
+    limit: usize,
+) -> Result<Vec<RoomSummary>, StoreError> {
+    let limit = to_i64(limit as u64);
+    // A row-value comparison keeps the cursor's condition one range of the index.
+    let (mut stmt, bound) = match after {
+        None => (
+            conn.prepare_cached(
+                "SELECT name, last_id FROM rooms
+                 ORDER BY last_id DESC, name DESC LIMIT ?1",
+            )?,
+            vec![Value::Integer(limit)],
+        ),
+        Some(cursor) => (
+            conn.prepare_cached(
+                "SELECT name, last_id FROM rooms WHERE (last_id, name) < (?2, ?3)
+                 ORDER BY last_id DESC, name DESC LIMIT ?1",
+            )?,
+            vec![
+                Value::Integer(limit),
+                Value::Integer(to_i64(cursor.last_id)),
+                Value::Text(cursor.room.to_string()),
+            ],
+        ),
+    };
+    let rows = stmt.query_map(params_from_iter(bound), |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+    })?;
+    let mut rooms = Vec::new();
+    for row in rows {
+        let (name, last_id) = row?;
+        rooms.push(RoomSummary {
+            room: parse_stored(&name, RoomName::parse)?,
+            last_id: to_u64(last_id),
+        });
+    }
+    Ok(rooms)
+}
+
+/// A message row as SQLite holds it, before re-validation. Its `client_id` is never read
+/// back: a record leaves the store as everyone but its author sees it.
+pub(super) struct StoredRow {
+    id: i64,
+    username: String,
+    message: String,
+    ts: i64,
+}
+
+impl StoredRow {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            username: row.get(1)?,
+            message: row.get(2)?,
+            ts: row.get(3)?,
+        })
+    }
+
+    pub(super) fn into_record(self, room: &RoomName) -> Result<ChatRecord, StoreError> {
+        Ok(ChatRecord {
+            id: to_u64(self.id),
+            room: room.clone(),
+            username: parse_stored(&self.username, Username::parse)?,
+            message: self.message,
+            ts: to_u64(self.ts),
+            client_id: None,
+        })
+    }
+}
+
+/// `raw` as read back from a row, validated again by `parse`.
+fn parse_stored<T>(
+    raw: &str,
+    parse: fn(&str) -> Result<T, chinwag_shared::ValidationError>,
+) -> Result<T, StoreError> {
+    parse(raw).map_err(|reason| {
+        Corrupt::Value {
+            raw: raw.to_owned(),
+            reason,
+        }
+        .into()
+    })
+}
+
+// SQLite integers are i64; ids, timestamps and limits are never negative and stay far below
+// i64::MAX, so these conversions saturate instead of wrapping on corrupt data.
+pub(super) fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+pub(super) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,88 @@
+//! The database's tables, the migrations that bring an older file up to date, and the epoch
+//! minted into each new file.
+//!
+//! [`SqliteStore::open`](super::SqliteStore::open) runs [`SCHEMA`] and then [`migrate`] on the
+//! write connection before anything else touches the file. Invariant: a file's `user_version`
+//! counts exactly the [`MIGRATIONS`] it has had, so a file written by any earlier version
+//! opens, migrates once, and keeps working.
+
+use crate::store::{Epoch, StoreError};
+use rusqlite::Connection;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The first version's tables, each created only if missing.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS rooms (
+    name    TEXT PRIMARY KEY,
+    last_id INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+    room      TEXT    NOT NULL,
+    id        INTEGER NOT NULL,
+    username  TEXT    NOT NULL,
+    message   TEXT    NOT NULL,
+    ts        INTEGER NOT NULL,
+    client_id TEXT,
+    PRIMARY KEY (room, id)
+) WITHOUT ROWID;
+-- The room list, busiest first (see `RoomCursor`): one page is an index range scan, however
+-- many rooms there are.
+CREATE INDEX IF NOT EXISTS rooms_by_size ON rooms (last_id DESC, name DESC);
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+";
+
+/// Changes to [`SCHEMA`] (the first version's tables, kept as they were so old files and new
+/// ones take the same path), in order: the database's `user_version` counts how many have
+/// run. Files from before migrations existed are at 0 and have what the first one makes.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1. A client_id is stored once per room. (Part of the first schema: a no-op on its files.)
+    "CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id
+         ON messages (room, client_id) WHERE client_id IS NOT NULL;",
+    // 2. A client_id belongs to its author (issue 12): Mallory's use of Vic's id no longer
+    //    makes Vic's send a "duplicate". `author` is `Author::key`, set when there is a
+    //    client_id; old rows keep NULL. The unique index leads with (room, client_id), so the
+    //    dedupe lookup stays one index probe, and NULL authors never collide.
+    "ALTER TABLE messages ADD COLUMN author TEXT;
+     DROP INDEX IF EXISTS messages_client_id;
+     CREATE UNIQUE INDEX messages_author_client_id
+         ON messages (room, client_id, author) WHERE client_id IS NOT NULL;",
+];
+
+/// Runs the [`MIGRATIONS`] this file has not had yet, each in its own transaction with the
+/// version it brings, so a crash mid-way leaves the file at a version it fully has.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let done: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let done = usize::try_from(done).unwrap_or(0);
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "sqlite schema migrated");
+    }
+    Ok(())
+}
+
+/// The database's epoch, minted the first time this file is opened. A fresh file (the old
+/// one deleted or swapped) gets a new one, which is how clients learn their ids are stale.
+pub(super) fn database_epoch(conn: &Connection) -> Result<Epoch, StoreError> {
+    let minted = format!("sqlite-{:x}", now_nanos());
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('epoch', ?1) ON CONFLICT (key) DO NOTHING",
+        [minted],
+    )?;
+    let epoch: String =
+        conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |row| {
+            row.get(0)
+        })?;
+    Ok(Epoch::from(epoch))
+}
+
+fn now_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos())
+}
