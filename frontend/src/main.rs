@@ -12,7 +12,9 @@ mod components;
 mod storage;
 mod testid;
 
-// The unit tests of the pure parts run in headless Chromium (see frontend/webdriver.json).
+// The unit tests of the pure parts run twice: natively under `cargo test` (each is marked
+// `#[wasm_bindgen_test(unsupported = test)]`), and in headless Chromium under
+// `cargo test --target wasm32-unknown-unknown` (see frontend/webdriver.json).
 #[cfg(test)]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 

@@ -650,7 +650,7 @@ mod tests {
         }
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn the_directory_keeps_only_the_busiest_few_of_a_long_list() {
         let mut state = ChatState::new(name("ada"), Vec::new(), None);
         let flood: Vec<RoomSummary> = (0..1_000u64)
@@ -682,7 +682,7 @@ mod tests {
         ChatState::new(name("me"), vec![room("general"), room("rust")], None)
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_record_delivered_twice_is_listed_once() {
         let mut state = state();
         state.apply(chat(record("general", 1, "bob", None)));
@@ -699,7 +699,7 @@ mod tests {
         assert_eq!(state.current_room().unwrap().last_seen, Some(2));
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn history_and_live_messages_merge_in_id_order() {
         let mut state = state();
         state.apply(chat(record("general", 7, "bob", None)));
@@ -723,7 +723,7 @@ mod tests {
         assert_eq!(view.oldest_id(), Some(3));
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_confirmed_send_leaves_the_outbox_and_a_refused_one_stays_marked() {
         let mut state = state();
         for id in ["c1", "c2"] {
@@ -766,7 +766,7 @@ mod tests {
         pending.map(|p| p.client_id.as_str()).collect()
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn refused_messages_of_a_room_go_again_in_the_order_they_were_written() {
         let mut state = state();
         for id in ["c1", "c2", "c3"] {
@@ -787,7 +787,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_refusal_for_now_keeps_the_message_pending_and_due_again_after_its_delay() {
         for code in [ErrorCode::Unavailable, ErrorCode::RateLimited] {
             let mut state = state();
@@ -825,7 +825,7 @@ mod tests {
         }
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_refusal_for_good_marks_the_message_failed_even_while_it_waits() {
         for code in [
             ErrorCode::MessageTooLong,
@@ -847,7 +847,7 @@ mod tests {
         }
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn only_the_messages_own_confirmation_resolves_it() {
         let mut state = state();
         state.apply(queue("c1", "general"));
@@ -883,7 +883,7 @@ mod tests {
         assert!(state.outbox.is_empty());
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_confirmation_ends_the_wait_and_other_messages_keep_their_own() {
         let mut state = state();
         state.apply(queue("c1", "general"));
@@ -904,7 +904,7 @@ mod tests {
         assert!(state.outbox.is_empty());
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn unread_counts_other_rooms_and_hidden_tabs_but_not_own_messages() {
         let mut state = state();
         state.apply(chat(record("rust", 1, "bob", None)));
@@ -920,7 +920,7 @@ mod tests {
         assert_eq!(state.total_unread(), 0);
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn presence_events_keep_a_sorted_list_and_leave_notices_for_others() {
         let mut state = state();
         let event = |msg| ChatAction::Server { msg, now: 0.0 };
@@ -946,7 +946,7 @@ mod tests {
         assert_eq!(notices, ["ann joined", "ann left"]);
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn typing_notices_expire_and_end_when_the_typist_sends() {
         let mut state = state();
         let typing = |who: &str, now| ChatAction::Server {
@@ -1008,7 +1008,7 @@ mod tests {
         view.notices.iter().map(|notice| notice.kind).collect()
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_shorter_log_on_rejoin_from_a_server_without_epochs_resets_the_room() {
         let mut state = state();
         state.apply(chat(record("general", 9, "bob", None)));
@@ -1023,7 +1023,7 @@ mod tests {
         assert_eq!(notice_kinds(view), [NoticeKind::HistoryReset]);
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_history_reset_forgets_the_rooms_history_but_keeps_pending_sends() {
         let mut state = state();
         state.apply(joined("general", 0, "epoch-a"));
@@ -1099,7 +1099,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_resume_join_after_a_reset_carries_the_new_epoch() {
         let mut state = state();
         let general = room("general");
@@ -1145,7 +1145,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_joined_under_a_new_epoch_without_a_reset_frame_still_resets() {
         let mut state = state();
         state.apply(joined("general", 0, "epoch-a"));
@@ -1158,7 +1158,7 @@ mod tests {
         assert!(!view.loaded);
     }
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_history_page_of_another_epoch_is_dropped() {
         let mut state = state();
         state.apply(joined("general", 0, "epoch-b"));
