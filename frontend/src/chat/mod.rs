@@ -430,14 +430,7 @@ impl Controller {
             return;
         };
         let room = self.latest.borrow().current.clone();
-        let pending = Pending {
-            client_id,
-            room,
-            text,
-            failed: None,
-            refusals: 0,
-            resend_at: None,
-        };
+        let pending = Pending::new(client_id, room, text);
         // Queued first: if the socket is down, the pending message shows and goes on reconnect.
         self.send(&send_msg(&pending));
         self.dispatch.dispatch(ChatAction::Queue(pending));

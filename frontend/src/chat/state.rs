@@ -91,17 +91,63 @@ pub struct Pending {
     pub room: RoomName,
     /// The text.
     pub text: String,
-    /// Why the server refused it for good, if it did; such messages are not re-sent.
-    pub failed: Option<String>,
+    /// Where it stands: in flight, waiting out a refusal for now, or refused for good.
+    pub state: SendState,
     /// How often the server refused it for now (`unavailable`, `rate_limited`); each refusal
-    /// doubles the wait before the next try.
+    /// doubles the wait before the next try. Kept through every state, so a message that
+    /// went again and is refused again waits twice as long.
     pub refusals: u32,
-    /// When it goes again after such a refusal (ms since the epoch). Until then it waits for
-    /// its own timer, also across reconnects, so a burst of sends does not repeat the burst.
-    pub resend_at: Option<f64>,
+}
+
+/// Where an unconfirmed send stands. Each state is one of the view's
+/// [`Delivery`](crate::components::message::Delivery)s, whose callbacks it leaves out:
+///
+/// ```text
+/// Sending            ── refused for now ───────▶ Retrying { at }
+/// Retrying { at }    ── its timer (`Resent`) ──▶ Sending
+/// Sending, Retrying  ── refused for good ──────▶ Failed { reason }
+/// Failed { reason }  ── the person (`Retry`) ──▶ Sending
+/// ```
+///
+/// Its own record, in any state, takes it out of the outbox; so does `Discard`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendState {
+    /// Sent, or to be sent on the next open; awaiting its record. A new connection sends it
+    /// again.
+    Sending,
+    /// Refused for now: it goes again at `at` (ms since the epoch) by its own timer, also
+    /// across reconnects, so a burst of sends does not repeat the burst.
+    Retrying {
+        /// When it goes again (ms since the epoch).
+        at: f64,
+    },
+    /// Refused for good with the server's `reason`; it is not re-sent until the person asks.
+    Failed {
+        /// The server's explanation.
+        reason: String,
+    },
 }
 
 impl Pending {
+    /// A new message for `room`, about to be sent for the first time.
+    pub fn new(client_id: ClientId, room: RoomName, text: String) -> Self {
+        Self {
+            client_id,
+            room,
+            text,
+            state: SendState::Sending,
+            refusals: 0,
+        }
+    }
+
+    /// When it goes again, if it waits out a refusal for now.
+    pub fn resend_at(&self) -> Option<f64> {
+        match self.state {
+            SendState::Retrying { at } => Some(at),
+            SendState::Sending | SendState::Failed { .. } => None,
+        }
+    }
+
     /// Whether `record` is this message's own confirmation: the record stored for it, sent
     /// back to its author (`me`) with its `client_id`. The server gives a `client_id` to
     /// nobody but its author (issue 12); checking the name and text as well means that even
@@ -295,22 +341,21 @@ impl ChatState {
     pub fn resendable(&self) -> impl Iterator<Item = &Pending> {
         self.outbox
             .iter()
-            .filter(|pending| pending.failed.is_none() && pending.resend_at.is_none())
+            .filter(|pending| pending.state == SendState::Sending)
     }
 
     /// Sends refused for now whose wait is over at `now` (ms since the epoch).
     pub fn due_resends(&self, now: f64) -> impl Iterator<Item = &Pending> {
-        self.outbox.iter().filter(move |pending| {
-            pending.failed.is_none() && pending.resend_at.is_some_and(|at| at <= now)
-        })
+        self.outbox
+            .iter()
+            .filter(move |pending| pending.resend_at().is_some_and(|at| at <= now))
     }
 
     /// The earliest time a send refused for now goes again, if any waits.
     pub fn next_resend(&self) -> Option<f64> {
         self.outbox
             .iter()
-            .filter(|pending| pending.failed.is_none())
-            .filter_map(|pending| pending.resend_at)
+            .filter_map(Pending::resend_at)
             .reduce(f64::min)
     }
 
@@ -343,15 +388,19 @@ impl ChatState {
             ChatAction::Queue(pending) => self.outbox.push_back(pending),
             ChatAction::Retry(client_id) => {
                 for pending in self.outbox.iter_mut() {
-                    if pending.client_id == client_id {
-                        pending.failed = None;
+                    if pending.client_id == client_id
+                        && matches!(pending.state, SendState::Failed { .. })
+                    {
+                        pending.state = SendState::Sending;
                     }
                 }
             }
             ChatAction::Resent(client_ids) => {
                 for pending in self.outbox.iter_mut() {
-                    if client_ids.contains(&pending.client_id) {
-                        pending.resend_at = None;
+                    if client_ids.contains(&pending.client_id)
+                        && matches!(pending.state, SendState::Retrying { .. })
+                    {
+                        pending.state = SendState::Sending;
                     }
                 }
             }
@@ -414,7 +463,9 @@ impl ChatState {
     }
 
     /// A refused send waits and goes again by itself if the refusal is for now, and is marked
-    /// failed otherwise; any other error is shown in the banner.
+    /// failed otherwise; any other error is shown in the banner. A refusal for now of a
+    /// message already refused for good (two answers to one message, sent twice over HTTP)
+    /// changes nothing: the person decides what happens to it.
     fn on_error(&mut self, error: ErrorFrame, now: f64) {
         let refused = error.client_id.as_deref().and_then(|id| {
             self.outbox
@@ -426,12 +477,15 @@ impl ChatState {
             return;
         };
         if !error.code.is_transient() {
-            let pending = &mut self.outbox[index];
-            pending.failed = Some(error.detail);
-            pending.resend_at = None;
+            self.outbox[index].state = SendState::Failed {
+                reason: error.detail,
+            };
             return;
         }
         let pending = &mut self.outbox[index];
+        if matches!(pending.state, SendState::Failed { .. }) {
+            return;
+        }
         let attempt = pending.refusals;
         let delay = backoff::resend_delay_ms(attempt, jitter(&pending.client_id, attempt));
         pending.refusals = attempt.saturating_add(1);
@@ -443,12 +497,12 @@ impl ChatState {
             .iter()
             .take(index)
             .filter(|earlier| earlier.room == room)
-            .filter_map(|earlier| earlier.resend_at)
+            .filter_map(Pending::resend_at)
             .fold(now + f64::from(delay), f64::max);
-        self.outbox[index].resend_at = Some(at);
+        self.outbox[index].state = SendState::Retrying { at };
         for later in self.outbox.iter_mut().skip(index + 1) {
             if later.room == room
-                && let Some(later_at) = later.resend_at.as_mut()
+                && let SendState::Retrying { at: later_at } = &mut later.state
             {
                 *later_at = later_at.max(at);
             }
@@ -740,7 +794,12 @@ mod tests {
             now: 0.0,
         });
         assert_eq!(state.outbox.len(), 1);
-        assert_eq!(state.outbox[0].failed.as_deref(), Some("too long"));
+        assert_eq!(
+            state.outbox[0].state,
+            SendState::Failed {
+                reason: "too long".into()
+            }
+        );
         assert_eq!(
             state.resendable().count(),
             0,
@@ -778,7 +837,11 @@ mod tests {
             state.apply(refusal(ErrorCode::RateLimited, id, 0.0));
         }
         state.apply(refusal(ErrorCode::RateLimited, "c1", 1.0)); // c1 again: a longer wait
-        let at: Vec<f64> = state.outbox.iter().map(|p| p.resend_at.unwrap()).collect();
+        let at: Vec<f64> = state
+            .outbox
+            .iter()
+            .map(|p| p.resend_at().unwrap())
+            .collect();
         assert!(at[0] <= at[1] && at[1] <= at[2], "{at:?}");
         let first_due = state.next_resend().unwrap();
         assert_eq!(
@@ -794,7 +857,10 @@ mod tests {
             state.apply(queue("c1", "general"));
             state.apply(refusal(code, "c1", 10_000.0));
             let pending = &state.outbox[0];
-            assert_eq!(pending.failed, None, "{code} is not a failure");
+            assert!(
+                matches!(pending.state, SendState::Retrying { .. }),
+                "{code} is not a failure: {pending:?}"
+            );
             let at = state.next_resend().unwrap();
             assert!(
                 (10_500.0..=11_000.0).contains(&at),
@@ -838,13 +904,52 @@ mod tests {
             state.apply(refusal(ErrorCode::Unavailable, "c1", 0.0));
             state.apply(refusal(code, "c1", 0.0));
             assert_eq!(
-                state.outbox[0].failed.as_deref(),
-                Some(format!("refused: {code}").as_str())
+                state.outbox[0].state,
+                SendState::Failed {
+                    reason: format!("refused: {code}")
+                }
             );
             assert_eq!(state.next_resend(), None, "{code} schedules nothing");
             assert!(client_ids(state.due_resends(f64::INFINITY)).is_empty());
             assert_eq!(state.resendable().count(), 0);
         }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_message_refused_for_good_waits_for_the_person_whatever_else_arrives() {
+        let mut state = state();
+        state.apply(queue("c1", "general"));
+        state.apply(refusal(ErrorCode::MessageTooLong, "c1", 0.0));
+        let failed = state.outbox[0].clone();
+        // A second answer to the same message (sent twice over HTTP), and a stray timer.
+        state.apply(refusal(ErrorCode::RateLimited, "c1", 0.0));
+        state.apply(ChatAction::Resent(vec![ClientId::parse("c1").unwrap()]));
+        assert_eq!(state.outbox[0], failed);
+        assert_eq!(state.next_resend(), None);
+        assert_eq!(state.resendable().count(), 0);
+
+        state.apply(ChatAction::Retry(ClientId::parse("c1").unwrap()));
+        assert_eq!(state.outbox[0].state, SendState::Sending);
+        assert_eq!(client_ids(state.resendable()), ["c1"]);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn retry_and_resent_touch_only_the_states_they_leave() {
+        let mut state = state();
+        state.apply(queue("c1", "general"));
+        state.apply(queue("c2", "general"));
+        state.apply(refusal(ErrorCode::Unavailable, "c2", 0.0));
+        let waiting = state.outbox[1].clone();
+        let both = || ["c1", "c2"].map(|id| ClientId::parse(id).unwrap());
+        for id in both() {
+            state.apply(ChatAction::Retry(id));
+        }
+        assert_eq!(state.outbox[0].state, SendState::Sending);
+        assert_eq!(state.outbox[1], waiting, "Retry is for failed messages");
+        state.apply(ChatAction::Resent(both().to_vec()));
+        assert_eq!(state.outbox[0].state, SendState::Sending);
+        assert_eq!(state.outbox[1].state, SendState::Sending);
+        assert_eq!(state.outbox[1].refusals, 1, "the count outlives the wait");
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -994,14 +1099,11 @@ mod tests {
     }
 
     fn queue(client_id: &str, room_name: &str) -> ChatAction {
-        ChatAction::Queue(Pending {
-            client_id: ClientId::parse(client_id).unwrap(),
-            room: room(room_name),
-            text: format!("pending {client_id}"),
-            failed: None,
-            refusals: 0,
-            resend_at: None,
-        })
+        ChatAction::Queue(Pending::new(
+            ClientId::parse(client_id).unwrap(),
+            room(room_name),
+            format!("pending {client_id}"),
+        ))
     }
 
     fn notice_kinds(view: &RoomView) -> Vec<NoticeKind> {
