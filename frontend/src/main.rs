@@ -1,8 +1,10 @@
 //! Chinwag's browser client: a Yew app compiled to WebAssembly by trunk.
 //!
 //! - [`app`]: the screens and their layout.
-//! - [`chat`]: the engine — `use_chat`, the WebSocket [`chat::connection`], the pure reducer
-//!   [`chat::state`], reconnect [`chat::backoff`] and the HTTP [`chat::api`].
+//! - [`chat`]: the engine — `use_chat` and its controller, the transports
+//!   ([`chat::transport`]: WebSocket, long-polling, polling), the pure reducer [`chat::state`],
+//!   the pure reconnect policy [`chat::reconnect`] on [`chat::backoff`], and the HTTP
+//!   [`chat::api`].
 //! - [`components`]: views, props in and callbacks out.
 //! - [`storage`]: what the browser remembers; [`testid`]: hooks for end-to-end tests.
 

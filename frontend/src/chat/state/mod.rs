@@ -9,7 +9,7 @@
 //! - [`outbox`]: sends not yet confirmed, each a [`SendState`], with per-message backoff;
 //! - [`presence`]: who is here and who is typing.
 //!
-//! The controller (in [`super`]) reads the state to decide what to send; the
+//! The controller (`chat/controller/`) reads the state to decide what to send; the
 //! components only show it.
 
 mod history;
