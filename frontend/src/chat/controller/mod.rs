@@ -16,6 +16,8 @@
 //!
 //! Invariant: every closure the controller hands out holds a `Weak` to it, and every timer,
 //! listener and transport it starts is a field here, so `stop` (or dropping it) ends them all.
+//! Only one-off HTTP requests (history pages, the directory) are not owned: each runs to its
+//! end and then dispatches once.
 
 mod browser;
 mod link;
