@@ -1,8 +1,10 @@
 //! Chinwag's browser client: a Yew app compiled to WebAssembly by trunk.
 //!
 //! - [`app`]: the screens and their layout.
-//! - [`chat`]: the engine — `use_chat`, the WebSocket [`chat::connection`], the pure reducer
-//!   [`chat::state`], reconnect [`chat::backoff`] and the HTTP [`chat::api`].
+//! - [`chat`]: the engine — `use_chat` and its controller, the transports
+//!   ([`chat::transport`]: WebSocket, long-polling, polling), the pure reducer [`chat::state`],
+//!   the pure reconnect policy [`chat::reconnect`] on [`chat::backoff`], and the HTTP
+//!   [`chat::api`].
 //! - [`components`]: views, props in and callbacks out.
 //! - [`storage`]: what the browser remembers; [`testid`]: hooks for end-to-end tests.
 
@@ -12,7 +14,9 @@ mod components;
 mod storage;
 mod testid;
 
-// The unit tests of the pure parts run in headless Chromium (see frontend/webdriver.json).
+// The unit tests of the pure parts run twice: natively under `cargo test` (each is marked
+// `#[wasm_bindgen_test(unsupported = test)]`), and in headless Chromium under
+// `cargo test --target wasm32-unknown-unknown` (see frontend/webdriver.json).
 #[cfg(test)]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 

@@ -113,7 +113,7 @@ mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[wasm_bindgen_test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn transport_names_round_trip_and_unknown_ones_are_refused() {
         for kind in [
             TransportKind::WebSocket,

@@ -11,7 +11,9 @@ use chinwag_shared::Username;
 use gloo::timers::callback::Interval;
 use yew::prelude::*;
 
-/// Where a message stands.
+/// Where a message stands. The last three are a pending send's
+/// [`SendState`](crate::chat::state::SendState)s (`Sending` shows as `Pending`), each with
+/// the callbacks its buttons need.
 #[derive(Clone, PartialEq)]
 pub enum Delivery {
     /// Stored by the server under this id at this time (Unix ms).

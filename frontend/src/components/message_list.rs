@@ -7,7 +7,7 @@
 
 use super::message::{Delivery, Message};
 use crate::{
-    chat::state::{Notice, NoticeKind, Pending},
+    chat::state::{Notice, NoticeKind, Pending, SendState},
     testid,
 };
 use chinwag_shared::{ChatRecord, ClientId, RoomName, Username};
@@ -152,8 +152,8 @@ fn notice_item(notice: &Notice) -> Html {
 fn pending_item(pending: &Pending, props: &MessageListProps) -> Html {
     let id = pending.client_id.clone();
     let discard = props.on_discard.reform(move |()| id.clone());
-    let delivery = match (&pending.failed, pending.resend_at) {
-        (Some(reason), _) => {
+    let delivery = match &pending.state {
+        SendState::Failed { reason } => {
             let id = pending.client_id.clone();
             let retry = props.on_retry.clone();
             Delivery::Failed {
@@ -162,8 +162,8 @@ fn pending_item(pending: &Pending, props: &MessageListProps) -> Html {
                 discard,
             }
         }
-        (None, Some(at)) => Delivery::Retrying { at, discard },
-        (None, None) => Delivery::Pending,
+        SendState::Retrying { at } => Delivery::Retrying { at: *at, discard },
+        SendState::Sending => Delivery::Pending,
     };
     html! {
         <Message key={format!("pending-{}", pending.client_id)} author={props.me.clone()}

@@ -1,0 +1,107 @@
+//! The controller: the live parts of one chat, and the only code that turns browser events
+//! into [`ChatAction`]s and state into frames.
+//!
+//! [`use_chat`](super::use_chat) builds one [`Controller`] per chat screen, starts it in an
+//! effect and stops it in that effect's destructor. It reads the latest [`ChatState`] to decide
+//! what to send, and changes the state only by dispatching actions to the pure reducer. Each
+//! concept has its own file, and each keeps its live parts in a field of its own:
+//!
+//! - [`link`]: opening the transport, resuming rooms and pending sends on open, and
+//!   reconnecting as the pure [`Reconnect`](super::reconnect::Reconnect) policy decides;
+//! - [`sends`]: new messages, their `client_id`s, and re-sends of refused ones on a timer;
+//! - [`rooms`]: opening rooms and loading history pages and the room directory over HTTP;
+//! - [`typing`]: throttled typing notices out, expiring ones in;
+//! - [`browser`]: `online`/`offline`/`visibilitychange` listeners, `?transport=`, and
+//!   desktop notifications.
+//!
+//! Invariant: every closure the controller hands out holds a `Weak` to it, and every timer,
+//! listener and transport it starts is a field here, so `stop` (or dropping it) ends them all.
+//! Only one-off HTTP requests (history pages, the directory) are not owned: each runs to its
+//! end and then dispatches once.
+
+mod browser;
+mod link;
+mod rooms;
+mod sends;
+mod typing;
+
+pub use browser::notifications_allowed;
+pub(super) use browser::request_notification_permission;
+
+use super::state::{ChatAction, ChatState};
+use crate::storage;
+use chinwag_shared::{ClientId, ClientMsg, ClientToken, Username};
+use std::{
+    cell::RefCell,
+    rc::{Rc, Weak},
+};
+use yew::prelude::*;
+
+/// The live parts of a chat: transport, timers, listeners.
+pub(super) struct Controller {
+    me: Username,
+    token: Option<ClientToken>,
+    dispatch: UseReducerDispatcher<ChatState>,
+    /// The state as of the last render, to read what to send.
+    latest: Rc<RefCell<UseReducerHandle<ChatState>>>,
+    link: link::Link,
+    sends: sends::Sends,
+    typing: typing::Typing,
+    browser: browser::Browser,
+}
+
+impl Controller {
+    /// A controller for `me`, not yet started.
+    pub(super) fn new(
+        me: Username,
+        dispatch: UseReducerDispatcher<ChatState>,
+        latest: Rc<RefCell<UseReducerHandle<ChatState>>>,
+    ) -> Self {
+        Self {
+            me,
+            token: storage::client_token(),
+            dispatch,
+            latest,
+            link: link::Link::new(browser::forced_transport()),
+            sends: sends::Sends::default(),
+            typing: typing::Typing::default(),
+            browser: browser::Browser::default(),
+        }
+    }
+
+    /// Listens to the browser, loads the room directory and opens the first connection.
+    pub(super) fn start(self: &Rc<Self>) {
+        self.dispatch
+            .dispatch(ChatAction::Transport(self.link.kind()));
+        self.listen_to_the_browser();
+        self.watch_typing();
+        self.refresh_directory();
+        self.connect();
+    }
+
+    /// Ends everything the controller started: listeners, timers and the transport.
+    pub(super) fn stop(&self) {
+        self.browser.stop();
+        self.typing.stop();
+        self.link.stop_retrying();
+        self.sends.stop();
+        self.link.close();
+    }
+
+    /// Sends `msg` over the current transport; `false` if it could not go now.
+    fn send(&self, msg: &ClientMsg) -> bool {
+        self.link.send(msg)
+    }
+
+    /// Forgets a refused or waiting message.
+    pub(super) fn discard(self: &Rc<Self>, client_id: ClientId) {
+        self.dispatch.dispatch(ChatAction::Discard(client_id));
+    }
+}
+
+/// Runs `f` on the controller if it still exists.
+fn with(weak: &Weak<Controller>, f: impl FnOnce(&Rc<Controller>)) {
+    if let Some(this) = weak.upgrade() {
+        f(&this);
+    }
+}

@@ -1,0 +1,109 @@
+//! History and its epochs: `joined`, `history_reset`, and pages loaded over HTTP.
+//!
+//! Ids mean something only within one history epoch. Each room remembers the epoch its ids
+//! belong to and resumes with it ([`RoomView::resume_join`](super::RoomView::resume_join)). When
+//! the server says the history was replaced (`history_reset`), or a `joined` shows it without
+//! saying so, the room forgets what it shows and leaves a notice; the outbox stays, and its
+//! sends are stored afresh. A page of another epoch than the room's is dropped. Pages extend a
+//! log backwards and say whether anything older may exist.
+
+use super::{ChatState, HISTORY_RESET_NOTICE, Notice, NoticeKind};
+use chinwag_shared::{ChatRecord, RoomName};
+use std::rc::Rc;
+
+/// Records per history page the client asks for.
+pub const HISTORY_PAGE: usize = 50;
+
+impl ChatState {
+    /// The server joined `room`, whose newest id is `last_id` under `epoch` (empty from a
+    /// server without epochs). A replay of what was missed came before it.
+    pub(super) fn on_joined(&mut self, room: &RoomName, last_id: u64, epoch: String) {
+        let Some(view) = self.rooms.get(room) else {
+            return;
+        };
+        if view.join_resets(last_id, &epoch) {
+            // Start over rather than show two different messages under one id. No replay
+            // came, so the page before `last_id` is loaded over HTTP (`loaded` stays false).
+            self.reset_room(room, non_empty(epoch.clone()));
+        }
+        let Some(view) = self.rooms.get_mut(room) else {
+            return;
+        };
+        view.last_seen = Some(view.last_seen.unwrap_or(0).max(last_id));
+        if !epoch.is_empty() {
+            view.epoch = Some(epoch);
+        }
+    }
+
+    /// The server replaced `room`'s history; its replay from the start follows, so the new
+    /// history arrives whole and there is nothing older to load.
+    pub(super) fn on_history_reset(&mut self, room: &RoomName, epoch: String) {
+        if !self.rooms.contains_key(room) {
+            return;
+        }
+        self.reset_room(room, non_empty(epoch));
+        if let Some(view) = self.rooms.get_mut(room) {
+            view.last_seen = Some(0);
+            view.loaded = true;
+        }
+    }
+
+    /// Forgets what `room` shows of its old history and leaves a notice saying so. The outbox
+    /// stays: its sends are re-sent and stored in the new history.
+    fn reset_room(&mut self, room: &RoomName, epoch: Option<String>) {
+        let seq = self.notice_seq;
+        let Some(view) = self.rooms.get_mut(room) else {
+            return;
+        };
+        view.forget_history(epoch);
+        view.notices.push_back(Notice {
+            after_id: 0,
+            seq,
+            kind: NoticeKind::HistoryReset,
+            text: HISTORY_RESET_NOTICE.to_owned(),
+        });
+        self.notice_seq += 1;
+        if *room == self.current {
+            self.hidden_unread = 0;
+        }
+    }
+
+    /// A page of `room`'s history arrived; one of another epoch than the room's is dropped.
+    pub(super) fn on_history(
+        &mut self,
+        room: &RoomName,
+        records: Vec<ChatRecord>,
+        page_size: usize,
+        epoch: Option<&str>,
+    ) {
+        let Some(view) = self.rooms.get_mut(room) else {
+            return;
+        };
+        if let (Some(page), Some(known)) = (epoch, view.epoch.as_deref())
+            && !page.is_empty()
+            && page != known
+        {
+            return;
+        }
+        // Not `records.len() < page_size`: the server may stop a page short at its byte
+        // budget. Ids start at 1, so only an empty page or one that reaches 1 is the start.
+        let _ = page_size;
+        let reached_start = records.first().is_none_or(|r| r.id <= 1);
+        let extends_back = records
+            .first()
+            .is_some_and(|first| view.oldest_id().is_none_or(|oldest| first.id < oldest));
+        if extends_back || !view.loaded {
+            view.has_older = !reached_start;
+        }
+        for record in records {
+            view.last_seen = Some(view.last_seen.unwrap_or(0).max(record.id));
+            view.messages.insert(record.id, Rc::new(record));
+        }
+        view.loaded = true;
+    }
+}
+
+/// `None` for the empty epoch of a server that predates epochs.
+fn non_empty(epoch: String) -> Option<String> {
+    (!epoch.is_empty()).then_some(epoch)
+}

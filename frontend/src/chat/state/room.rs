@@ -1,0 +1,132 @@
+//! One joined room as this client knows it: its log, where a reconnect resumes it, who is
+//! here and typing, its notices and unread count, and how a live record lands in it.
+//!
+//! The log is a persistent map keyed by id, so a record that arrives twice (a replay
+//! overlapping live delivery, a retry's answer) lands on the same key, and a reducer action
+//! shares the unchanged parts of every log instead of copying them. Paging and epochs, which
+//! decide when a log is forgotten, are in [`super::history`].
+
+use super::ChatState;
+use chinwag_shared::{ChatRecord, ClientMsg, RoomName, Username};
+use imbl::{OrdMap, Vector};
+use std::{collections::BTreeMap, rc::Rc};
+
+/// The text of the notice a history reset leaves in its room.
+pub const HISTORY_RESET_NOTICE: &str = "The server's history for this room was reset.";
+
+/// A line such as "bob joined", placed after the message that was newest when it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// Shown after the message with this id (0: before all).
+    pub after_id: u64,
+    /// Arrival order among notices.
+    pub seq: u64,
+    /// What happened.
+    pub kind: NoticeKind,
+    /// The text.
+    pub text: String,
+}
+
+/// What a [`Notice`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// Someone came or went.
+    Presence,
+    /// The server replaced the room's history; what was shown before is gone.
+    HistoryReset,
+}
+/// One joined room, as this client knows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RoomView {
+    /// Stored messages by id.
+    pub messages: OrdMap<u64, Rc<ChatRecord>>,
+    /// The newest id received: where a reconnect resumes. `None` until the first join.
+    pub last_seen: Option<u64>,
+    /// The history epoch `last_seen` belongs to, from the last `joined` or `history_reset`;
+    /// `None` until then, and from servers that predate epochs.
+    pub epoch: Option<String>,
+    /// Whether the newest history page has been loaded.
+    pub loaded: bool,
+    /// Whether older messages than the oldest shown may exist.
+    pub has_older: bool,
+    /// Who is here.
+    pub presence: Vec<Username>,
+    /// Who is typing, with when their notice expires (ms since the epoch).
+    pub typing: BTreeMap<Username, f64>,
+    /// Join and leave lines.
+    pub notices: Vector<Notice>,
+    /// Messages from others not yet seen in this room.
+    pub unread: u32,
+}
+
+impl RoomView {
+    /// The smallest id shown, for "load older".
+    pub fn oldest_id(&self) -> Option<u64> {
+        self.messages.get_min().map(|(id, _)| *id)
+    }
+
+    pub(super) fn newest_id(&self) -> u64 {
+        self.messages.get_max().map_or(0, |(id, _)| *id)
+    }
+
+    /// The `join` that picks this room up again after a reconnect: from the newest id seen,
+    /// under the epoch that id belongs to.
+    pub fn resume_join(&self, room: &RoomName) -> ClientMsg {
+        ClientMsg::Join {
+            room: room.to_string(),
+            after: self.last_seen,
+            username: None,
+            token: None,
+            epoch: self.last_seen.and(self.epoch.clone()),
+        }
+    }
+
+    /// Whether a `joined` saying `last_id` under `epoch` shows that the server's history is not
+    /// the one shown here, though no `history_reset` said so: a server without epochs whose
+    /// log is now shorter than what was seen, or an epoch that changed.
+    pub fn join_resets(&self, last_id: u64, epoch: &str) -> bool {
+        let epoch_changed = !epoch.is_empty() && self.epoch.as_deref().is_some_and(|e| e != epoch);
+        epoch_changed || self.last_seen.is_some_and(|seen| last_id < seen)
+    }
+
+    /// Forgets the shown history (messages, notices, unread, paging) for a new `epoch`,
+    /// keeping presence and typing, which are not history.
+    pub(super) fn forget_history(&mut self, epoch: Option<String>) {
+        self.messages = OrdMap::new();
+        self.notices = Vector::new();
+        self.unread = 0;
+        self.last_seen = None;
+        self.loaded = false;
+        self.has_older = false;
+        self.epoch = epoch;
+    }
+}
+
+impl ChatState {
+    /// A live or replayed record: listed once under its id, resolving its own pending send,
+    /// and counted unread if someone else wrote it where this person is not looking.
+    pub(super) fn on_chat(&mut self, record: ChatRecord) {
+        self.confirm_sent(&record);
+        if let Some(summary) = self.directory.iter_mut().find(|s| s.room == record.room) {
+            summary.last_id = summary.last_id.max(record.id);
+        }
+        let (is_current, page_hidden, mine) = (
+            record.room == self.current,
+            self.page_hidden,
+            record.username == self.me,
+        );
+        let Some(view) = self.rooms.get_mut(&record.room) else {
+            return;
+        };
+        view.typing.remove(&record.username);
+        view.last_seen = Some(view.last_seen.unwrap_or(0).max(record.id));
+        let is_new = view.messages.insert(record.id, Rc::new(record)).is_none();
+        if is_new && !mine {
+            if !is_current {
+                view.unread += 1;
+            } else if page_hidden {
+                self.hidden_unread += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Who is here and who is typing.
+
+use super::*;
+use crate::chat::state::presence::TYPING_SHOWN_MS;
+
+#[wasm_bindgen_test(unsupported = test)]
+fn presence_events_keep_a_sorted_list_and_leave_notices_for_others() {
+    let mut state = state();
+    let event = |msg| ChatAction::Server { msg, now: 0.0 };
+    state.apply(event(ServerMsg::Presence {
+        room: room("general"),
+        users: vec![name("me")],
+    }));
+    state.apply(event(ServerMsg::UserJoined {
+        room: room("general"),
+        username: name("me"),
+    }));
+    state.apply(event(ServerMsg::UserJoined {
+        room: room("general"),
+        username: name("ann"),
+    }));
+    state.apply(event(ServerMsg::UserLeft {
+        room: room("general"),
+        username: name("ann"),
+    }));
+    let view = state.current_room().unwrap();
+    assert_eq!(view.presence, [name("me")]);
+    let notices: Vec<&str> = view.notices.iter().map(|n| n.text.as_str()).collect();
+    assert_eq!(notices, ["ann joined", "ann left"]);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn typing_notices_expire_and_end_when_the_typist_sends() {
+    let mut state = state();
+    let typing = |who: &str, now| ChatAction::Server {
+        msg: ServerMsg::Typing {
+            room: room("general"),
+            username: name(who),
+        },
+        now,
+    };
+    state.apply(typing("ann", 1_000.0));
+    state.apply(typing("bob", 4_000.0));
+    state.apply(typing("me", 4_000.0));
+    state.apply(ChatAction::ExpireTyping {
+        now: 1_000.0 + TYPING_SHOWN_MS,
+    });
+    let typists: Vec<_> = state
+        .current_room()
+        .unwrap()
+        .typing
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(typists, [name("bob")]);
+    state.apply(chat(record("general", 1, "bob", None)));
+    assert!(state.current_room().unwrap().typing.is_empty());
+}
