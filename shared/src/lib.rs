@@ -11,6 +11,7 @@
 //!   the only way to hold one — and [`NameKey`], what the "name is held" rule compares.
 //!   `appearance` holds the Unicode rules they apply against invisible, reordered, stacked
 //!   and look-alike text.
+//! - [`epoch`]: [`Epoch`], the opaque name of a room's history that its ids are counted in.
 //! - [`limits`]: every protocol limit as a named constant, shared by server checks and UI counters.
 //! - [`error_code`]: [`ErrorCode`], the stable `code` strings of error frames.
 //!
@@ -22,6 +23,7 @@
 
 mod appearance;
 pub mod client_msg;
+pub mod epoch;
 pub mod error_code;
 pub mod limits;
 pub mod names;
@@ -29,6 +31,7 @@ pub mod record;
 pub mod server_msg;
 
 pub use client_msg::{ClientMsg, Envelope, Request, SeedMsg};
+pub use epoch::Epoch;
 pub use error_code::ErrorCode;
 pub use limits::*;
 pub use names::{
