@@ -20,8 +20,9 @@ pub fn public(record: ChatRecord) -> ChatRecord {
 
 /// Names one history of a room. Ids are only comparable within an epoch: when a store loses
 /// its data (a Redis that came back empty, a deleted SQLite file) ids start again at 1 under
-/// a new epoch, and clients holding the old one are told to forget what they have.
-pub type Epoch = std::sync::Arc<str>;
+/// a new epoch, and clients holding the old one are told to forget what they have. The wire's
+/// own type: the server, its requests and its clients carry the same `Epoch`.
+pub use chinwag_shared::Epoch;
 
 /// Where a room's log stands.
 #[derive(Debug, Clone, PartialEq, Eq)]

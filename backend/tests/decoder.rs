@@ -17,7 +17,7 @@
 
 use chinwag_backend::session::inbound::{decode, rejection};
 use chinwag_shared::{
-    ClientMsg, DEFAULT_ROOM, ErrorCode, ErrorFrame, MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS,
+    ClientMsg, DEFAULT_ROOM, Epoch, ErrorCode, ErrorFrame, MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS,
     MAX_ROOM_CHARS, MAX_USERNAME_CHARS, Request,
 };
 use proptest::prelude::*;
@@ -266,7 +266,7 @@ fn tagged_message(kind: &str, fields: &Map<String, Value>) -> Option<ClientMsg> 
             },
             username: optional_string(fields, "username")?,
             token: optional_string(fields, "token")?,
-            epoch: optional_string(fields, "epoch")?,
+            epoch: optional_string(fields, "epoch")?.map(Epoch::from),
         },
         "leave" => ClientMsg::Leave {
             room: required_string(fields, "room")?,
@@ -435,7 +435,7 @@ fn valid_client_msg() -> impl Strategy<Value = ClientMsg> {
                 after,
                 username,
                 token,
-                epoch,
+                epoch: epoch.map(Epoch::from),
             }),
         valid_room().prop_map(|room| ClientMsg::Leave { room }),
         (valid_room(), prop::option::of(valid_username()))

@@ -8,7 +8,7 @@
 //! arrive as raw strings so that a server can say precisely which one is wrong;
 //! [`ClientMsg::validate`] turns them into a [`Request`] of validated values.
 
-use crate::{ClientId, ClientToken, MessageText, RoomName, Username, ValidationError};
+use crate::{ClientId, ClientToken, Epoch, MessageText, RoomName, Username, ValidationError};
 use serde::{Deserialize, Serialize};
 
 /// A message from client to server, as it appears on the wire.
@@ -46,7 +46,7 @@ pub enum ClientMsg {
         /// When the server's differs, the history was replaced; it answers `history_reset` and
         /// replays from the start.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        epoch: Option<String>,
+        epoch: Option<Epoch>,
     },
     /// Stop receiving a room's messages.
     Leave {
@@ -134,7 +134,7 @@ pub enum Request {
         /// The client's token.
         token: Option<ClientToken>,
         /// The epoch `after` belongs to; compared, never stored.
-        epoch: Option<String>,
+        epoch: Option<Epoch>,
     },
     /// Leave `room`.
     Leave {

@@ -107,6 +107,12 @@ pub mod optional {
     use super::Epoch;
     use serde::{Deserialize, Deserializer};
 
+    /// Whether the field is left out when written: `None`, or an empty epoch (which old
+    /// servers meant as none).
+    pub fn is_none_or_empty(epoch: &Option<Epoch>) -> bool {
+        epoch.as_ref().is_none_or(|epoch| epoch.is_empty())
+    }
+
     /// Reads `null`, a missing field (with `#[serde(default)]`) or `""` as `None`.
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
@@ -149,5 +155,34 @@ mod tests {
         assert_eq!(epoch, other);
         assert_ne!(epoch, Epoch::from("f"));
         assert!(epoch == "e");
+    }
+
+    #[test]
+    fn a_joined_frame_without_an_epoch_or_with_an_empty_one_reads_as_none() {
+        use crate::ServerMsg;
+        let epoch_of = |json: &str| match serde_json::from_str(json).unwrap() {
+            ServerMsg::Joined { epoch, .. } => epoch,
+            other => panic!("{other:?}"),
+        };
+        let bare = r#"{"type":"joined","room":"general","last_id":3"#;
+        assert_eq!(epoch_of(&format!("{bare}}}")), None);
+        assert_eq!(epoch_of(&format!(r#"{bare},"epoch":""}}"#)), None);
+        assert_eq!(
+            epoch_of(&format!(r#"{bare},"epoch":"e1"}}"#)),
+            Some(Epoch::from("e1"))
+        );
+        let joined = |epoch| ServerMsg::Joined {
+            room: crate::RoomName::default_room(),
+            last_id: 3,
+            epoch,
+        };
+        assert_eq!(
+            serde_json::to_string(&joined(None)).unwrap(),
+            format!("{bare}}}")
+        );
+        assert_eq!(
+            serde_json::to_string(&joined(Some(Epoch::from("e1")))).unwrap(),
+            format!(r#"{bare},"epoch":"e1"}}"#)
+        );
     }
 }

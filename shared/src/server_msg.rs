@@ -4,7 +4,7 @@
 //! flattened into the object, so `{"type":"chat","id":7,"room":"general",...}` is the same
 //! record the history API returns, plus the tag.
 
-use crate::{ChatRecord, ErrorCode, RoomName, Username};
+use crate::{ChatRecord, Epoch, ErrorCode, RoomName, Username};
 use serde::{Deserialize, Serialize};
 
 /// A message from server to client.
@@ -20,9 +20,14 @@ pub enum ServerMsg {
         /// The newest id sent so far for this room on this connection (0 if none).
         last_id: u64,
         /// Names this room's history: ids are only comparable within one epoch. Keep it and
-        /// send it back with `after` when resuming. Empty from servers that predate epochs.
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        epoch: String,
+        /// send it back with `after` when resuming. None from servers that predate epochs
+        /// (which left it out or sent `""`).
+        #[serde(
+            default,
+            skip_serializing_if = "crate::epoch::optional::is_none_or_empty",
+            deserialize_with = "crate::epoch::optional::deserialize"
+        )]
+        epoch: Option<Epoch>,
     },
     /// The room's history was replaced (the server's database came back empty or was swapped):
     /// ids start again from 1 under `epoch`. Forget what is shown for `room`; what follows is
@@ -31,7 +36,7 @@ pub enum ServerMsg {
         /// The room.
         room: RoomName,
         /// The new epoch.
-        epoch: String,
+        epoch: Epoch,
     },
     /// A leave is complete: no more messages of `room` will arrive.
     Left {

@@ -183,7 +183,7 @@ impl Subscriber {
         let decoded = wire::decode(payload, |room, epoch| {
             // Share one allocation per room's epoch across all its frames.
             match delivered.get(room) {
-                Some((known, _)) if &**known == epoch => Arc::clone(known),
+                Some((known, _)) if &**known == epoch => Epoch::clone(known),
                 _ => Epoch::from(epoch),
             }
         });
@@ -202,7 +202,7 @@ impl Subscriber {
                 return; // already handed over by a catch-up
             }
             self.delivered
-                .insert(chat.room.clone(), (Arc::clone(&chat.epoch), chat.id));
+                .insert(chat.room.clone(), (Epoch::clone(&chat.epoch), chat.id));
         }
         self.rooms.deliver(frame);
     }

@@ -55,7 +55,7 @@ impl Frame {
         Arc::new(Frame::Chat(ChatFrame {
             room: record.room.clone(),
             id: record.id,
-            epoch: Arc::clone(epoch),
+            epoch: Epoch::clone(epoch),
             text: encode(&ServerMsg::Chat(record.clone())),
             record: Some(Arc::new(record)),
         }))
@@ -131,7 +131,7 @@ mod tests {
         let chat = frame.as_chat().unwrap();
         assert_eq!((chat.id, &*chat.epoch), (7, "e1"));
         assert!(
-            Arc::ptr_eq(&chat.epoch, &epoch),
+            Epoch::ptr_eq(&chat.epoch, &epoch),
             "the epoch is shared, not copied"
         );
         assert_eq!(frame.id(), Some(7));

@@ -168,7 +168,7 @@ impl Recent {
         }
         let Held { tails, bytes } = &mut *held;
         let tail = tails.entry(chat.room.clone()).or_insert_with(|| Tail {
-            epoch: Arc::clone(epoch),
+            epoch: Epoch::clone(epoch),
             frames: VecDeque::new(),
             bytes: 0,
             touched,
@@ -178,7 +178,7 @@ impl Recent {
             *bytes -= tail.bytes;
             tail.frames.clear();
             tail.bytes = 0;
-            tail.epoch = Arc::clone(epoch);
+            tail.epoch = Epoch::clone(epoch);
         }
         if tail.frames.len() == FRAMES_PER_ROOM {
             *bytes -= tail.pop_oldest();
@@ -201,7 +201,7 @@ impl Recent {
         let tail = held.tails.get(room)?;
         Some(RoomHead {
             last_id: tail.last_id()?,
-            epoch: Arc::clone(&tail.epoch),
+            epoch: Epoch::clone(&tail.epoch),
         })
     }
 
@@ -220,7 +220,7 @@ impl Recent {
             .range(after, upto, limit)?
             .map(|(frame, _)| Arc::clone(frame))
             .collect();
-        Some((Arc::clone(&tail.epoch), frames))
+        Some((Epoch::clone(&tail.epoch), frames))
     }
 
     /// The records of `room` after `after`, at most `limit`, with their epoch, if the tail
@@ -237,7 +237,7 @@ impl Recent {
             .range(after, u64::MAX, limit)?
             .map(|(_, record)| Ok::<_, std::convert::Infallible>(ChatRecord::clone(record)));
         let Ok(records) = take_page(records, limit);
-        Some((Arc::clone(&tail.epoch), records))
+        Some((Epoch::clone(&tail.epoch), records))
     }
 }
 

@@ -36,7 +36,7 @@ use actix_web::{
     web,
 };
 use chinwag_shared::{
-    ChatRecord, ClientId, ClientToken, DEFAULT_HISTORY_PAGE, DEFAULT_ROOMS_PAGE, ErrorCode,
+    ChatRecord, ClientId, ClientToken, DEFAULT_HISTORY_PAGE, DEFAULT_ROOMS_PAGE, Epoch, ErrorCode,
     MAX_HISTORY_PAGE, MAX_ROOMS_PAGE, MessageText, RoomName, Username,
 };
 use serde::Deserialize;
@@ -52,7 +52,7 @@ pub struct HistoryQuery {
     before: Option<u64>,
     limit: Option<usize>,
     wait: Option<u64>,
-    epoch: Option<String>,
+    epoch: Option<Epoch>,
 }
 
 impl HistoryQuery {
@@ -91,11 +91,7 @@ pub async fn messages(
     let room = RoomName::parse(&room)?;
     let page = query.page()?;
     let epoch = state.hub.epoch(&room).await?;
-    if query
-        .epoch
-        .as_deref()
-        .is_some_and(|theirs| theirs != &*epoch)
-    {
+    if query.epoch.as_ref().is_some_and(|theirs| *theirs != epoch) {
         return Err(ApiFailure::history_reset(&epoch));
     }
     let records = match (query.wait, page) {

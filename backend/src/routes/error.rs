@@ -5,7 +5,7 @@ use crate::{
     store::StoreError,
 };
 use actix_web::{HttpResponse, ResponseError, http::StatusCode, web};
-use chinwag_shared::{ApiError, ErrorCode, ValidationError};
+use chinwag_shared::{ApiError, Epoch, ErrorCode, ValidationError};
 use std::fmt;
 
 /// An error an API handler returns.
@@ -14,7 +14,7 @@ pub struct ApiFailure {
     status: StatusCode,
     body: ApiError,
     /// The room's current history epoch, for `history_reset` answers.
-    epoch: Option<String>,
+    epoch: Option<Epoch>,
 }
 
 pub use chinwag_shared::EPOCH_HEADER;
@@ -54,14 +54,14 @@ impl ApiFailure {
 
 impl ApiFailure {
     /// 409 `history_reset`: the client's `epoch` is not `current`.
-    pub fn history_reset(current: &str) -> Self {
+    pub fn history_reset(current: &Epoch) -> Self {
         let mut failure = Self::with_status(
             StatusCode::CONFLICT,
             ErrorCode::HistoryReset,
             "this room's history was replaced; start again from after=0 under the epoch \
              in the Chinwag-Epoch header",
         );
-        failure.epoch = Some(current.to_owned());
+        failure.epoch = Some(Epoch::clone(current));
         failure
     }
 }

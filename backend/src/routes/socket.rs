@@ -14,7 +14,7 @@ use crate::{
     session::{JoinRequest, LiveFrom, Session},
 };
 use actix_web::{HttpRequest, HttpResponse, web};
-use chinwag_shared::{ClientToken, MAX_FRAME_BYTES, RoomName, Username};
+use chinwag_shared::{ClientToken, Epoch, MAX_FRAME_BYTES, RoomName, Username};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -25,7 +25,7 @@ pub struct SocketQuery {
     after: Option<u64>,
     username: Option<String>,
     token: Option<String>,
-    epoch: Option<String>,
+    epoch: Option<Epoch>,
 }
 
 impl SocketQuery {

@@ -68,8 +68,8 @@ pub struct Rejoin {
 
 /// Whether a client's `epoch` names another history than `current`. A client that names none
 /// (the seed page, older clients) is taken at its word.
-pub fn is_stale(epoch: Option<&str>, current: &Epoch) -> bool {
-    epoch.is_some_and(|epoch| epoch != &**current)
+pub fn is_stale(epoch: Option<&Epoch>, current: &Epoch) -> bool {
+    epoch.is_some_and(|epoch| !epoch.ptr_eq(current) && epoch != current)
 }
 
 impl Cursor {
@@ -78,7 +78,7 @@ impl Cursor {
     /// another history starts from 0 of this one. A client that saw more than the store holds
     /// (and named no epoch) restarts from what is here: `joined.last_id` below its `after`
     /// tells it so.
-    pub fn start(head: RoomHead, after: Option<u64>, epoch: Option<&str>) -> Start {
+    pub fn start(head: RoomHead, after: Option<u64>, epoch: Option<&Epoch>) -> Start {
         let reset = is_stale(epoch, &head.epoch);
         let after = if reset { Some(0) } else { after };
         let last = after.map_or(head.last_id, |after| after.min(head.last_id));
@@ -93,7 +93,7 @@ impl Cursor {
 
     /// What a repeated join (asking for the ids after `after` of history `epoch`) needs sent
     /// again. A client of another history gets this history from the start.
-    pub fn rejoin(&self, after: Option<u64>, epoch: Option<&str>) -> Rejoin {
+    pub fn rejoin(&self, after: Option<u64>, epoch: Option<&Epoch>) -> Rejoin {
         let reset = is_stale(epoch, &self.epoch);
         let after = if reset { Some(0) } else { after };
         Rejoin {
@@ -165,7 +165,6 @@ impl Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     fn epoch(name: &str) -> Epoch {
         Epoch::from(name)
@@ -234,7 +233,7 @@ mod tests {
         let new = epoch("new");
         assert_eq!(cursor.admit(1, &new), Admit::Reset(Order::Send));
         assert_eq!(cursor.last(), 1);
-        assert!(Arc::ptr_eq(cursor.epoch(), &new));
+        assert!(Epoch::ptr_eq(cursor.epoch(), &new));
         assert_eq!(
             cursor.admit(2, &new),
             Admit::Deliver(Order::Send),
@@ -267,9 +266,9 @@ mod tests {
     fn an_equal_epoch_in_another_allocation_is_the_same_history_and_is_shared_from_then_on() {
         let mut cursor = at(2, "e");
         let copy = epoch("e");
-        assert!(!Arc::ptr_eq(cursor.epoch(), &copy));
+        assert!(!Epoch::ptr_eq(cursor.epoch(), &copy));
         assert_eq!(cursor.admit(3, &copy), Admit::Deliver(Order::Send));
-        assert!(Arc::ptr_eq(cursor.epoch(), &copy));
+        assert!(Epoch::ptr_eq(cursor.epoch(), &copy));
     }
 
     #[test]
@@ -282,7 +281,7 @@ mod tests {
 
     #[test]
     fn a_join_with_after_starts_there_to_replay_the_rest() {
-        let start = Cursor::start(head(12, "e"), Some(5), Some("e"));
+        let start = Cursor::start(head(12, "e"), Some(5), Some(&epoch("e")));
         assert!(!start.reset);
         assert_eq!(start.cursor.last(), 5);
     }
@@ -297,7 +296,7 @@ mod tests {
     #[test]
     fn a_join_naming_another_epoch_resets_and_replays_from_zero() {
         for after in [None, Some(3), Some(30)] {
-            let start = Cursor::start(head(12, "new"), after, Some("old"));
+            let start = Cursor::start(head(12, "new"), after, Some(&epoch("old")));
             assert!(start.reset, "after {after:?}");
             assert_eq!(start.cursor.last(), 0, "after {after:?}");
             assert!(start.cursor.is_in("new"));
@@ -307,14 +306,14 @@ mod tests {
     #[test]
     fn a_client_naming_no_epoch_is_taken_at_its_word() {
         assert!(!is_stale(None, &epoch("e")));
-        assert!(!is_stale(Some("e"), &epoch("e")));
-        assert!(is_stale(Some("f"), &epoch("e")));
+        assert!(!is_stale(Some(&epoch("e")), &epoch("e")));
+        assert!(is_stale(Some(&epoch("f")), &epoch("e")));
     }
 
     #[test]
     fn a_rejoin_resends_only_what_lies_below_the_cursor() {
         let cursor = at(10, "e");
-        let rejoin = |after| cursor.rejoin(after, Some("e"));
+        let rejoin = |after| cursor.rejoin(after, Some(&epoch("e")));
         assert_eq!(rejoin(Some(4)).resend_after, Some(4));
         assert_eq!(
             rejoin(Some(10)).resend_after,
@@ -329,7 +328,7 @@ mod tests {
     #[test]
     fn a_rejoin_naming_another_epoch_resets_and_resends_everything_sent() {
         let cursor = at(10, "e");
-        let rejoin = cursor.rejoin(None, Some("old"));
+        let rejoin = cursor.rejoin(None, Some(&epoch("old")));
         assert_eq!(
             rejoin,
             Rejoin {
@@ -338,7 +337,7 @@ mod tests {
             }
         );
         assert_eq!(cursor.last(), 10, "a rejoin never moves the cursor");
-        let empty = at(0, "e").rejoin(None, Some("old"));
+        let empty = at(0, "e").rejoin(None, Some(&epoch("old")));
         assert_eq!(empty.resend_after, None, "nothing was sent to resend");
     }
 }

@@ -34,7 +34,7 @@ pub struct JoinRequest {
     /// The client's token, if it gave one.
     pub token: Option<ClientToken>,
     /// The history epoch `after` belongs to, if the client knows it.
-    pub epoch: Option<String>,
+    pub epoch: Option<Epoch>,
     /// Where "live from now" starts when `after` is `None`.
     pub live_from: LiveFrom,
 }
@@ -149,7 +149,7 @@ impl Session {
             (Err(_), Some(name)) => return self.send_error(name_taken(&room, &name)).await,
             (Err(_), None) => return Ok(()),
         }
-        let start = Cursor::start(head, after, epoch.as_deref());
+        let start = Cursor::start(head, after, epoch.as_ref());
         if start.reset {
             // The client's ids belong to a history this store no longer has.
             self.send_reset(&room, start.cursor.epoch()).await?;
@@ -167,7 +167,7 @@ impl Session {
         let joined = ServerMsg::Joined {
             room: room.clone(),
             last_id: cursor.last(),
-            epoch: cursor.epoch().to_string(),
+            epoch: Some(Epoch::clone(cursor.epoch())),
         };
         self.send_msg(&joined).await?;
         let users = match self.hub.users(&room).await {
@@ -185,10 +185,10 @@ impl Session {
         &mut self,
         room: RoomName,
         after: Option<u64>,
-        epoch: Option<String>,
+        epoch: Option<Epoch>,
         cursor: Cursor,
     ) -> Step {
-        let rejoin = cursor.rejoin(after, epoch.as_deref());
+        let rejoin = cursor.rejoin(after, epoch.as_ref());
         if rejoin.reset {
             self.send_reset(&room, cursor.epoch()).await?;
         }
@@ -205,7 +205,7 @@ impl Session {
         tracing::info!(session = self.id, room = %room_name, %epoch, "history epoch changed; client told to reset");
         let reset = ServerMsg::HistoryReset {
             room: room.clone(),
-            epoch: epoch.to_string(),
+            epoch: Epoch::clone(epoch),
         };
         self.send_msg(&reset).await
     }

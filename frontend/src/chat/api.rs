@@ -6,8 +6,8 @@
 //! [`HistoryError::Reset`] rather than as a failure.
 
 use chinwag_shared::{
-    ApiError, ChatRecord, ClientId, ClientToken, ErrorCode, ErrorFrame, MessageText, RoomName,
-    RoomSummary, Username,
+    ApiError, ChatRecord, ClientId, ClientToken, Epoch, ErrorCode, ErrorFrame, MessageText,
+    RoomName, RoomSummary, Username,
 };
 use gloo::net::http::{Request, Response};
 use serde::de::DeserializeOwned;
@@ -25,17 +25,17 @@ pub struct HistoryPage {
     /// Records, ascending.
     pub records: Vec<ChatRecord>,
     /// The epoch their ids belong to; `None` from servers that predate epochs.
-    pub epoch: Option<String>,
+    pub epoch: Option<Epoch>,
 }
 
 /// Why a history request brought no page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HistoryError {
-    /// The epoch asked about is gone: the room's history was replaced, and `epoch` (empty if
-    /// the server did not say) is the current one. Ask again from `after=0`.
+    /// The epoch asked about is gone: the room's history was replaced, and `epoch` (if the
+    /// server said) is the current one. Ask again from `after=0`.
     Reset {
         /// The room's current epoch.
-        epoch: String,
+        epoch: Option<Epoch>,
     },
     /// The request failed (network, server error, bad body); the text says how.
     Failed(String),
@@ -85,11 +85,11 @@ pub async fn messages_after(
     room: &RoomName,
     after: u64,
     wait: Option<u32>,
-    epoch: Option<&str>,
+    epoch: Option<&Epoch>,
 ) -> Result<HistoryPage, HistoryError> {
     let wait = wait.map(|secs| format!("&wait={secs}")).unwrap_or_default();
     let epoch = epoch
-        .map(|epoch| format!("&epoch={}", js_sys::encode_uri_component(epoch)))
+        .map(|epoch| format!("&epoch={}", js_sys::encode_uri_component(epoch.as_str())))
         .unwrap_or_default();
     get_history(&format!(
         "/api/rooms/{room}/messages?after={after}&limit=500{wait}{epoch}"
@@ -113,9 +113,7 @@ async fn get_history(url: &str) -> Result<HistoryPage, HistoryError> {
         && let Ok(error) = response.json::<ApiError>().await
         && error.code == ErrorCode::HistoryReset
     {
-        return Err(HistoryError::Reset {
-            epoch: epoch.unwrap_or_default(),
-        });
+        return Err(HistoryError::Reset { epoch });
     }
     if !response.ok() {
         return Err(failed(format!("{url}: HTTP {}", response.status())));
@@ -128,11 +126,8 @@ async fn get_history(url: &str) -> Result<HistoryPage, HistoryError> {
 }
 
 /// The `Chinwag-Epoch` header, unless absent or empty.
-fn epoch_of(response: &Response) -> Option<String> {
-    response
-        .headers()
-        .get(EPOCH_HEADER)
-        .filter(|epoch| !epoch.is_empty())
+fn epoch_of(response: &Response) -> Option<Epoch> {
+    Epoch::from_wire(response.headers().get(EPOCH_HEADER))
 }
 
 /// Who is in `room` over WebSockets.

@@ -19,7 +19,7 @@ use super::{
     connection::ConnEvent,
 };
 use chinwag_shared::{
-    ClientId, ClientMsg, ClientToken, MessageText, RoomName, ServerMsg, Username,
+    ClientId, ClientMsg, ClientToken, Epoch, MessageText, RoomName, ServerMsg, Username,
 };
 use gloo_timers::future::TimeoutFuture;
 use std::{
@@ -118,7 +118,7 @@ impl HttpTransport {
         });
     }
 
-    fn follow(&self, room: RoomName, after: Option<u64>, epoch: Option<String>) {
+    fn follow(&self, room: RoomName, after: Option<u64>, epoch: Option<Epoch>) {
         let alive = Rc::new(Cell::new(true));
         if let Some(previous) = self
             .followers
@@ -158,11 +158,11 @@ struct Cursor {
     /// The newest id reported.
     after: u64,
     /// The epoch `after` belongs to, once known.
-    epoch: Option<String>,
+    epoch: Option<Epoch>,
 }
 
 impl Follower {
-    async fn run(self, after: Option<u64>, epoch: Option<String>) {
+    async fn run(self, after: Option<u64>, epoch: Option<Epoch>) {
         // Like a socket join: replay what is missed (or start at the newest), then "joined".
         let mut cursor = match after {
             Some(after) => Cursor { after, epoch },
@@ -180,7 +180,7 @@ impl Follower {
         self.emit(ServerMsg::Joined {
             room: self.room.clone(),
             last_id: cursor.after,
-            epoch: cursor.epoch.clone().unwrap_or_default(),
+            epoch: cursor.epoch.clone(),
         });
         loop {
             self.refresh_presence().await;
@@ -207,7 +207,7 @@ impl Follower {
                 return false;
             }
             let result =
-                api::messages_after(&self.room, cursor.after, wait, cursor.epoch.as_deref()).await;
+                api::messages_after(&self.room, cursor.after, wait, cursor.epoch.as_ref()).await;
             if !self.alive.get() {
                 return false;
             }
@@ -221,14 +221,13 @@ impl Follower {
                 Err(HistoryError::Reset { epoch }) if !reset => {
                     reset = true;
                     wait = None;
+                    // A server that names no epoch resets to none: the reducer reads an empty
+                    // epoch as that.
                     self.emit(ServerMsg::HistoryReset {
                         room: self.room.clone(),
-                        epoch: epoch.clone(),
+                        epoch: epoch.clone().unwrap_or_else(|| Epoch::from("")),
                     });
-                    *cursor = Cursor {
-                        after: 0,
-                        epoch: (!epoch.is_empty()).then_some(epoch),
-                    };
+                    *cursor = Cursor { after: 0, epoch };
                 }
                 Err(err) => {
                     self.fail(err.to_string());

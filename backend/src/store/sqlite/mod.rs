@@ -58,7 +58,7 @@ impl SqliteStore {
         conn.execute_batch(schema::SCHEMA)?;
         schema::migrate(&mut conn)?;
         let epoch = schema::database_epoch(&conn)?;
-        let writes = writer::start(conn, fanout, Arc::clone(&epoch))?;
+        let writes = writer::start(conn, fanout, Epoch::clone(&epoch))?;
         Ok(Self {
             epoch,
             writes,
@@ -100,12 +100,12 @@ impl Store for SqliteStore {
             .await?;
         Ok(RoomHead {
             last_id,
-            epoch: Arc::clone(&self.epoch),
+            epoch: Epoch::clone(&self.epoch),
         })
     }
 
     async fn epoch(&self, _room: &RoomName) -> Result<Epoch, StoreError> {
-        Ok(Arc::clone(&self.epoch))
+        Ok(Epoch::clone(&self.epoch))
     }
 
     fn broadcasts_every_change(&self) -> bool {

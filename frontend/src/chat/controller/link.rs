@@ -130,7 +130,10 @@ impl Controller {
         {
             url.push_str(&format!("&after={after}"));
             if let Some(epoch) = &view.epoch {
-                url.push_str(&format!("&epoch={}", js_sys::encode_uri_component(epoch)));
+                url.push_str(&format!(
+                    "&epoch={}",
+                    js_sys::encode_uri_component(epoch.as_str())
+                ));
             }
         }
         if let Some(token) = &self.token {
@@ -175,12 +178,10 @@ impl Controller {
                 epoch,
             } => {
                 // A join that resets the room (see `RoomView::join_resets`) brought no replay.
-                let loaded = self
-                    .latest
-                    .borrow()
-                    .rooms
-                    .get(room)
-                    .is_some_and(|view| view.loaded && !view.join_resets(*last_id, epoch));
+                let loaded =
+                    self.latest.borrow().rooms.get(room).is_some_and(|view| {
+                        view.loaded && !view.join_resets(*last_id, epoch.as_ref())
+                    });
                 if !loaded {
                     self.load_page(room.clone(), last_id + 1);
                 }

@@ -8,7 +8,7 @@
 //! log backwards and say whether anything older may exist.
 
 use super::{ChatState, HISTORY_RESET_NOTICE, Notice, NoticeKind};
-use chinwag_shared::{ChatRecord, RoomName};
+use chinwag_shared::{ChatRecord, Epoch, RoomName};
 use std::rc::Rc;
 
 /// Records per history page the client asks for.
@@ -17,31 +17,32 @@ pub const HISTORY_PAGE: usize = 50;
 impl ChatState {
     /// The server joined `room`, whose newest id is `last_id` under `epoch` (empty from a
     /// server without epochs). A replay of what was missed came before it.
-    pub(super) fn on_joined(&mut self, room: &RoomName, last_id: u64, epoch: String) {
+    pub(super) fn on_joined(&mut self, room: &RoomName, last_id: u64, epoch: Option<Epoch>) {
         let Some(view) = self.rooms.get(room) else {
             return;
         };
-        if view.join_resets(last_id, &epoch) {
+        if view.join_resets(last_id, epoch.as_ref()) {
             // Start over rather than show two different messages under one id. No replay
             // came, so the page before `last_id` is loaded over HTTP (`loaded` stays false).
-            self.reset_room(room, non_empty(epoch.clone()));
+            self.reset_room(room, epoch.clone());
         }
         let Some(view) = self.rooms.get_mut(room) else {
             return;
         };
         view.last_seen = Some(view.last_seen.unwrap_or(0).max(last_id));
-        if !epoch.is_empty() {
-            view.epoch = Some(epoch);
+        if epoch.is_some() {
+            view.epoch = epoch;
         }
     }
 
     /// The server replaced `room`'s history; its replay from the start follows, so the new
     /// history arrives whole and there is nothing older to load.
-    pub(super) fn on_history_reset(&mut self, room: &RoomName, epoch: String) {
+    pub(super) fn on_history_reset(&mut self, room: &RoomName, epoch: Epoch) {
         if !self.rooms.contains_key(room) {
             return;
         }
-        self.reset_room(room, non_empty(epoch));
+        // An empty epoch is the HTTP transport's word for "the server named none".
+        self.reset_room(room, Some(epoch).filter(|epoch| !epoch.is_empty()));
         if let Some(view) = self.rooms.get_mut(room) {
             view.last_seen = Some(0);
             view.loaded = true;
@@ -50,7 +51,7 @@ impl ChatState {
 
     /// Forgets what `room` shows of its old history and leaves a notice saying so. The outbox
     /// stays: its sends are re-sent and stored in the new history.
-    fn reset_room(&mut self, room: &RoomName, epoch: Option<String>) {
+    fn reset_room(&mut self, room: &RoomName, epoch: Option<Epoch>) {
         let seq = self.notice_seq;
         let Some(view) = self.rooms.get_mut(room) else {
             return;
@@ -74,12 +75,12 @@ impl ChatState {
         room: &RoomName,
         records: Vec<ChatRecord>,
         page_size: usize,
-        epoch: Option<&str>,
+        epoch: Option<&Epoch>,
     ) {
         let Some(view) = self.rooms.get_mut(room) else {
             return;
         };
-        if let (Some(page), Some(known)) = (epoch, view.epoch.as_deref())
+        if let (Some(page), Some(known)) = (epoch, view.epoch.as_ref())
             && !page.is_empty()
             && page != known
         {
@@ -101,9 +102,4 @@ impl ChatState {
         }
         view.loaded = true;
     }
-}
-
-/// `None` for the empty epoch of a server that predates epochs.
-fn non_empty(epoch: String) -> Option<String> {
-    (!epoch.is_empty()).then_some(epoch)
 }

@@ -24,7 +24,7 @@ pub use outbox::{Pending, SendState};
 pub use room::{HISTORY_RESET_NOTICE, Notice, NoticeKind, RoomView};
 
 use super::transport::TransportKind;
-use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg, Username};
+use chinwag_shared::{ChatRecord, ClientId, Epoch, RoomName, RoomSummary, ServerMsg, Username};
 use imbl::{OrdMap, Vector};
 use std::rc::Rc;
 use yew::Reducible;
@@ -107,7 +107,7 @@ pub enum ChatAction {
         page_size: usize,
         /// The epoch the page's ids belong to, if the server named one. A page of another
         /// epoch than the room's is dropped: it answers a question about a history that is gone.
-        epoch: Option<String>,
+        epoch: Option<Epoch>,
     },
     /// A page of the server's room list arrived, busiest first.
     RoomsListed(Vec<RoomSummary>),
@@ -182,7 +182,7 @@ impl ChatState {
                 records,
                 page_size,
                 epoch,
-            } => self.on_history(&room, records, page_size, epoch.as_deref()),
+            } => self.on_history(&room, records, page_size, epoch.as_ref()),
             ChatAction::RoomsListed(mut rooms) => {
                 // A server from before the list was paged answers with every room it has.
                 rooms.truncate(BUSIEST_ROOMS);

@@ -7,7 +7,7 @@
 //! decide when a log is forgotten, are in [`super::history`].
 
 use super::ChatState;
-use chinwag_shared::{ChatRecord, ClientMsg, RoomName, Username};
+use chinwag_shared::{ChatRecord, ClientMsg, Epoch, RoomName, Username};
 use imbl::{OrdMap, Vector};
 use std::{collections::BTreeMap, rc::Rc};
 
@@ -44,7 +44,7 @@ pub struct RoomView {
     pub last_seen: Option<u64>,
     /// The history epoch `last_seen` belongs to, from the last `joined` or `history_reset`;
     /// `None` until then, and from servers that predate epochs.
-    pub epoch: Option<String>,
+    pub epoch: Option<Epoch>,
     /// Whether the newest history page has been loaded.
     pub loaded: bool,
     /// Whether older messages than the oldest shown may exist.
@@ -84,14 +84,15 @@ impl RoomView {
     /// Whether a `joined` saying `last_id` under `epoch` shows that the server's history is not
     /// the one shown here, though no `history_reset` said so: a server without epochs whose
     /// log is now shorter than what was seen, or an epoch that changed.
-    pub fn join_resets(&self, last_id: u64, epoch: &str) -> bool {
-        let epoch_changed = !epoch.is_empty() && self.epoch.as_deref().is_some_and(|e| e != epoch);
+    pub fn join_resets(&self, last_id: u64, epoch: Option<&Epoch>) -> bool {
+        let epoch_changed =
+            epoch.is_some_and(|epoch| self.epoch.as_ref().is_some_and(|e| e != epoch));
         epoch_changed || self.last_seen.is_some_and(|seen| last_id < seen)
     }
 
     /// Forgets the shown history (messages, notices, unread, paging) for a new `epoch`,
     /// keeping presence and typing, which are not history.
-    pub(super) fn forget_history(&mut self, epoch: Option<String>) {
+    pub(super) fn forget_history(&mut self, epoch: Option<Epoch>) {
         self.messages = OrdMap::new();
         self.notices = Vector::new();
         self.unread = 0;

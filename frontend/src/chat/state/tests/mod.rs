@@ -73,7 +73,8 @@ pub(super) fn joined(room_name: &str, last_id: u64, epoch: &str) -> ChatAction {
     server(ServerMsg::Joined {
         room: room(room_name),
         last_id,
-        epoch: epoch.into(),
+        // "" stands for a server that predates epochs, as on the wire.
+        epoch: chinwag_shared::Epoch::from_wire(Some(epoch.to_owned())),
     })
 }
 
