@@ -1,9 +1,14 @@
 //! Test harness: the real `chinwag` binary on a free loopback port with its own SQLite file,
 //! and WebSocket/HTTP clients whose every wait is bounded by [`WAIT`].
 //!
-//! Servers start with `--bind 127.0.0.1:0` and report their port on stdout. A [`Server`] is
-//! killed when dropped, so a failing test leaves nothing running.
+//! Servers start with `--bind 127.0.0.1:0` and report their port on stdout, which
+//! `chinwag-testkit`'s launcher waits for. A [`Server`] is killed when dropped, so a failing
+//! test leaves nothing running.
 
+use chinwag_testkit::{
+    launch::{self, LISTENING_ON, Running},
+    procfs,
+};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::{
@@ -13,11 +18,7 @@ use std::{
     time::Duration,
 };
 use tempfile::TempDir;
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    net::TcpStream,
-    process::{Child, Command},
-};
+use tokio::net::TcpStream;
 use tokio_tungstenite::{
     MaybeTlsStream, WebSocketStream,
     tungstenite::{Message, protocol::CloseFrame},
@@ -43,7 +44,7 @@ pub const NO_RATE_LIMIT: [&str; 10] = [
 
 /// A running `chinwag` process.
 pub struct Server {
-    child: Child,
+    running: Running,
     pub addr: SocketAddr,
 }
 
@@ -70,50 +71,33 @@ impl Server {
         extra: &[&str],
     ) -> (Server, StderrTap) {
         let mut server = Self::spawn(dir, bind, extra, Stdio::piped()).await;
-        let stderr = server.child.stderr.take().expect("stderr is piped");
+        let stderr = server.running.take_stderr().expect("stderr is piped");
         (server, StderrTap::read(stderr))
     }
 
     async fn spawn(dir: &Path, bind: &str, extra: &[&str], stderr: Stdio) -> Server {
+        let binary = Path::new(env!("CARGO_BIN_EXE_chinwag"));
         let db = dir.join("chinwag.db");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chinwag"))
-            .args(["--bind", bind, "--static-dir"])
-            .arg(dir.join("no-frontend"))
-            .arg("--db")
-            .arg(&db)
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn chinwag");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(WAIT, lines.next_line())
+        let mut command = launch::chinwag_command(binary, bind, &db, &dir.join("no-frontend"));
+        command.args(extra).stderr(stderr);
+        let running = Running::start(command, LISTENING_ON, WAIT)
             .await
-            .expect("server announced its address in time")
-            .expect("read stdout")
-            .expect("server printed a line");
-        let addr = line
-            .strip_prefix("chinwag listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .parse()
-            .expect("address parses");
-        Server { child, addr }
+            .expect("server announced its address in time");
+        let addr = running.addr;
+        Server { running, addr }
     }
 
     /// The server's process id (for reading its memory use from /proc).
     pub fn pid(&self) -> u32 {
-        self.child.id().expect("server still running")
+        self.running.pid()
     }
 
     pub fn ws_url(&self, query: &str) -> String {
-        format!("ws://{}/socket{query}", self.addr)
+        self.running.ws_url(query)
     }
 
     pub fn http_url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.running.http_url(path)
     }
 
     /// `GET path`, returning the status and the body parsed as JSON.
@@ -179,28 +163,17 @@ impl Server {
         .expect("http task")
     }
 
-    fn signal(&self, signal: &str) {
-        let pid = self.child.id().expect("server still running").to_string();
-        let status = std::process::Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill {signal} {pid} failed");
-    }
-
     /// Sends SIGTERM and waits for the process to exit.
     pub async fn terminate(mut self) -> ExitStatus {
-        self.signal("-TERM");
-        tokio::time::timeout(WAIT, self.child.wait())
+        self.running
+            .terminate(WAIT)
             .await
             .expect("server exited in time after SIGTERM")
-            .expect("wait for server")
     }
 
     /// Sends SIGKILL and waits for the process to be gone: a crash, nothing flushed.
     pub async fn kill(mut self) {
-        self.signal("-KILL");
-        let _ = tokio::time::timeout(WAIT, self.child.wait()).await;
+        let _ = self.running.kill(WAIT).await;
     }
 }
 
@@ -519,12 +492,7 @@ fn via_label(via: SendVia) -> &'static str {
 
 /// A field of `/proc/<pid>/status` in KiB (`VmRSS`, `VmHWM`).
 pub fn memory_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().strip_suffix("kB")?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+    procfs::status_kib(pid, field).unwrap_or_else(|err| panic!("{field} of {pid}: {err}"))
 }
 
 /// Open descriptors of process `pid`: the entries of `/proc/<pid>/fd`.
@@ -533,9 +501,7 @@ pub fn memory_kib(pid: u32, field: &str) -> u64 {
     reason = "used by the soak only; the cluster suite shares this file"
 )]
 pub fn descriptor_count(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .expect("proc fd")
-        .count()
+    procfs::descriptor_count(pid).expect("proc fd")
 }
 
 /// The value of the `/metrics` sample line `name` (exact, labels included).
