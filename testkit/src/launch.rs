@@ -272,29 +272,27 @@ pub fn free_port() -> io::Result<u16> {
 mod tests {
     use super::*;
 
-    fn announce(line: &'static str) -> &'static [u8] {
-        line.as_bytes()
+    /// What [`Running::start`] finds in `output`: the address text after chinwag's prefix.
+    async fn announced(output: &'static str) -> Result<String, LaunchError> {
+        wait_for_line(
+            output.as_bytes(),
+            Duration::from_secs(1),
+            LISTENING_ON,
+            |line| line.strip_prefix(LISTENING_ON).map(str::to_owned),
+        )
+        .await
     }
 
     #[tokio::test]
     async fn the_listening_line_is_found_after_other_output_and_parsed() {
-        let out = announce("starting\nchinwag listening on http://127.0.0.1:4321\nmore\n");
-        let rest = wait_for_line(out, Duration::from_secs(1), LISTENING_ON, |line| {
-            line.strip_prefix(LISTENING_ON).map(str::to_owned)
-        })
-        .await
-        .unwrap();
+        let out = "starting\nchinwag listening on http://127.0.0.1:4321\nmore\n";
+        let rest = announced(out).await.unwrap();
         assert_eq!(rest, "127.0.0.1:4321");
     }
 
     #[tokio::test]
     async fn output_that_ends_without_the_line_is_an_exit() {
-        let out = announce("something else\n");
-        let err = wait_for_line(out, Duration::from_secs(1), LISTENING_ON, |line| {
-            line.strip_prefix(LISTENING_ON).map(str::to_owned)
-        })
-        .await
-        .unwrap_err();
+        let err = announced("something else\n").await.unwrap_err();
         assert!(matches!(err, LaunchError::Exited { .. }), "{err}");
     }
 

@@ -5,9 +5,11 @@
 //!   it, stop it; a [`launch::Running`] is killed when dropped.
 //! - [`procfs`]: what Linux's `/proc` says about a process and the machine: resident memory,
 //!   threads, descriptors, CPU time, listen-queue overflows, the open-files limit.
+//! - [`socket`]: a WebSocket client of JSON text frames, every wait bounded.
 //!
 //! Used as a dev-dependency by the server and cluster suites and the browser tests, and as a
 //! dependency by the load generator (`chinwag-bench`). Never published, never in the server.
 
 pub mod launch;
 pub mod procfs;
+pub mod socket;

@@ -8,6 +8,7 @@
 use chinwag_testkit::{
     launch::{self, LISTENING_ON, Running},
     procfs,
+    socket::JsonSocket,
 };
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
@@ -18,11 +19,7 @@ use std::{
     time::Duration,
 };
 use tempfile::TempDir;
-use tokio::net::TcpStream;
-use tokio_tungstenite::{
-    MaybeTlsStream, WebSocketStream,
-    tungstenite::{Message, protocol::CloseFrame},
-};
+use tokio_tungstenite::tungstenite::{Message, protocol::CloseFrame};
 
 /// Longest any single wait in a test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -241,17 +238,16 @@ impl StderrTap {
 
 /// A WebSocket client speaking JSON text frames.
 pub struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    socket: JsonSocket,
 }
 
 impl Client {
     /// Connects without waiting for anything.
     pub async fn connect(url: &str) -> Client {
-        let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+        let socket = JsonSocket::connect(url, WAIT)
             .await
-            .expect("connected in time")
-            .expect("websocket handshake");
-        Client { ws }
+            .expect("websocket handshake in time");
+        Client { socket }
     }
 
     /// Connects as a page at `origin` would: with an `Origin` header.
@@ -261,11 +257,10 @@ impl Client {
         let mut request = url.into_client_request().expect("a websocket URL");
         let origin = origin.parse().expect("a header value");
         request.headers_mut().insert("origin", origin);
-        let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+        let socket = JsonSocket::connect(request, WAIT)
             .await
-            .expect("connected in time")
-            .expect("websocket handshake");
-        Client { ws }
+            .expect("websocket handshake in time");
+        Client { socket }
     }
 
     /// Connects and waits until the initial join completed (its `joined` frame), returning
@@ -281,29 +276,21 @@ impl Client {
     }
 
     pub async fn send_text(&mut self, text: &str) {
-        self.ws.send(Message::text(text)).await.expect("send frame");
+        let ws = self.socket.ws();
+        ws.send(Message::text(text)).await.expect("send frame");
     }
 
     pub async fn send_raw(&mut self, message: Message) {
-        self.ws.send(message).await.expect("send frame");
+        self.socket.ws().send(message).await.expect("send frame");
     }
 
     /// The next JSON text frame (pings and pongs skipped).
     pub async fn recv(&mut self) -> Value {
         // One deadline across skipped pings, so a stream of pings cannot stretch the wait.
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let message = tokio::time::timeout_at(deadline, self.ws.next())
-                .await
-                .expect("a frame arrived in time")
-                .expect("the socket is still open")
-                .expect("a valid frame");
-            match message {
-                Message::Text(text) => return serde_json::from_str(&text).expect("server JSON"),
-                Message::Ping(_) | Message::Pong(_) => continue,
-                other => panic!("expected a text frame, got {other:?}"),
-            }
-        }
+        self.socket
+            .recv(WAIT)
+            .await
+            .expect("a JSON text frame arrived in time")
     }
 
     /// The next JSON text frame within `limit` (for events that take longer than [`WAIT`]);
@@ -315,7 +302,7 @@ impl Client {
     pub async fn recv_within(&mut self, limit: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            let message = tokio::time::timeout_at(deadline, self.ws.next())
+            let message = tokio::time::timeout_at(deadline, self.socket.ws().next())
                 .await
                 .expect("a frame arrived in time");
             match message {
@@ -368,17 +355,8 @@ impl Client {
 
     /// Sends a chat message and waits for its confirmation (the echoed record).
     pub async fn post(&mut self, room: &str, username: &str, message: &str) -> Value {
-        self.send_json(serde_json::json!({
-            "type": "send", "room": room, "username": username, "message": message
-        }))
-        .await;
-        loop {
-            let frame = self.recv().await;
-            assert_ne!(frame["type"], "error", "the send was refused: {frame}");
-            if frame["type"] == "chat" && frame["room"] == room && frame["message"] == message {
-                return frame;
-            }
-        }
+        let posted = self.socket.post(room, username, message, WAIT).await;
+        posted.unwrap_or_else(|err| panic!("{err}"))
     }
 
     /// Closes the socket and waits for the server's answering close, by which time the
@@ -406,7 +384,7 @@ impl Client {
     /// Waits for the server's close frame.
     pub async fn recv_close(&mut self) -> Option<CloseFrame> {
         loop {
-            let message = tokio::time::timeout(WAIT, self.ws.next())
+            let message = tokio::time::timeout(WAIT, self.socket.ws().next())
                 .await
                 .expect("close arrived in time");
             match message {
