@@ -53,15 +53,20 @@ fn main() -> ExitCode {
 /// every one of ten thousand sockets' wakeups), multi-threaded otherwise.
 fn measure(cli: Cli) -> anyhow::Result<bool> {
     let pinning = pinning::apply(cli.pin);
+    runtime()?.block_on(modes::run(cli.command, pinning, cli.json))
+}
+
+/// A current-thread runtime when this process may use one CPU (pinned there, it is the
+/// fastest tokio has: no work stealing), else one worker per CPU.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
-    let runtime = if one_cpu {
+    if one_cpu {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .build()?
+            .build()
     } else {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
-            .build()?
-    };
-    runtime.block_on(modes::run(cli.command, pinning, cli.json))
+            .build()
+    }
 }

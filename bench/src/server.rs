@@ -359,8 +359,8 @@ fn loopback_addr(url: &str) -> Result<SocketAddr> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn connections_are_dealt_to_the_nodes_in_turn() {
+    #[tokio::test]
+    async fn connections_are_dealt_to_the_nodes_in_turn() {
         let me = std::process::id();
         let args = TargetArgs {
             server: None,
@@ -382,7 +382,7 @@ mod tests {
         };
         let launcher = Launcher::new(&args, unpinned.clone(), &[TargetKind::Chinwag]).unwrap();
         assert_eq!(launcher.kinds(), [TargetKind::Chinwag]);
-        let target = launcher.start(TargetKind::Chinwag).unwrap();
+        let target = launcher.start(TargetKind::Chinwag).await.unwrap();
         assert_eq!(target.nodes(), 3);
         assert!(!target.pinned);
         let ports: Vec<u16> = (0..7).map(|i| target.connector(i).addr.port()).collect();

@@ -51,19 +51,8 @@ pub fn listening_prefix(kind: TargetKind) -> String {
 
 /// Runs the baseline `args.kind` until the process is killed.
 pub fn serve(args: &ServeBaselineArgs) -> Result<()> {
-    // Pinned to one CPU by the launcher, a current-thread runtime is the fastest tokio has
-    // (no work stealing); otherwise one worker per CPU.
-    let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
-    let runtime = if one_cpu {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-    };
-    runtime.block_on(async {
+    // Pinned to one CPU by the launcher, it runs on a current-thread runtime.
+    crate::runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.bind).await?;
         let addr = listener.local_addr()?;
         if args.kind == TargetKind::Chinwag {

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use chinwag_shared::ServerMsg;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 use tokio::{
     io::{AsyncRead, AsyncWrite},
     net::TcpStream,
@@ -27,8 +27,33 @@ pub struct Sent {
     pub errors: Vec<String>,
 }
 
+/// When each message goes, and the clock its stamp is read from.
+struct Schedule {
+    clock: Instant,
+    start: Instant,
+    period: Duration,
+}
+
+impl Schedule {
+    /// Sleeps until message `seq` is due.
+    async fn due(&self, seq: usize) -> Result<()> {
+        sleep_until(self.start + self.period * u32::try_from(seq)?).await;
+        Ok(())
+    }
+
+    /// `lab <seq> <µs since the clock>`.
+    fn stamped_text(&self, seq: usize) -> String {
+        format!("lab {seq} {}", self.clock.elapsed().as_micros())
+    }
+}
+
 /// Sends every message on schedule from `start`.
 pub async fn send_all(plan: &Plan, addr: SocketAddr, clock: Instant, start: Instant) -> Sent {
+    let at = Schedule {
+        clock,
+        start,
+        period: plan.period,
+    };
     let mut sent = Sent {
         kind: match plan.sender {
             LabSender::Http => "HTTP POST",
@@ -39,8 +64,8 @@ pub async fn send_all(plan: &Plan, addr: SocketAddr, clock: Instant, start: Inst
         errors: Vec::new(),
     };
     let outcome = match plan.sender {
-        LabSender::Http => post_all(plan, addr, clock, start, &mut sent).await,
-        LabSender::Ws => socket_send_all(plan, addr, clock, start, &mut sent).await,
+        LabSender::Http => post_all(plan, addr, &at, &mut sent).await,
+        LabSender::Ws => socket_send_all(plan, addr, &at, &mut sent).await,
     };
     if let Err(err) = outcome {
         sent.errors.push(format!("{err:#}"));
@@ -48,25 +73,15 @@ pub async fn send_all(plan: &Plan, addr: SocketAddr, clock: Instant, start: Inst
     sent
 }
 
-fn stamped_text(seq: usize, clock: Instant) -> String {
-    format!("lab {seq} {}", clock.elapsed().as_micros())
-}
-
-async fn post_all(
-    plan: &Plan,
-    addr: SocketAddr,
-    clock: Instant,
-    start: Instant,
-    sent: &mut Sent,
-) -> Result<()> {
+async fn post_all(plan: &Plan, addr: SocketAddr, at: &Schedule, sent: &mut Sent) -> Result<()> {
     let mut conn = HttpConn::connect(addr).await?;
     let path = format!("/api/rooms/{}/messages", plan.room);
     for seq in 0..plan.count {
-        sleep_until(start + plan.period * u32::try_from(seq)?).await;
+        at.due(seq).await?;
         let began = Instant::now();
         let body = json!({
             "username": "lab-sender",
-            "message": stamped_text(seq, clock),
+            "message": at.stamped_text(seq),
             "client_id": format!("lab-{seq}"),
         });
         conn.send("POST", &path, &body.to_string()).await?;
@@ -85,8 +100,7 @@ async fn post_all(
 async fn socket_send_all(
     plan: &Plan,
     addr: SocketAddr,
-    clock: Instant,
-    start: Instant,
+    at: &Schedule,
     sent: &mut Sent,
 ) -> Result<()> {
     // The sender sits in a room of its own, so the only `chat` frames it gets are the
@@ -97,14 +111,14 @@ async fn socket_send_all(
         .await
         .context("the sender's WebSocket did not open in time")??;
     for seq in 0..plan.count {
-        sleep_until(start + plan.period * u32::try_from(seq)?).await;
+        at.due(seq).await?;
         let began = Instant::now();
         let client_id = format!("lab-{seq}");
         let frame = json!({
             "type": "send",
             "room": plan.room,
             "username": "lab-sender",
-            "message": stamped_text(seq, clock),
+            "message": at.stamped_text(seq),
             "client_id": client_id,
         });
         socket.send(Message::text(frame.to_string())).await?;
