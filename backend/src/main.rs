@@ -5,7 +5,7 @@
 //! Logs go to stderr through `tracing`; `RUST_LOG` sets the level (default `info`).
 
 use anyhow::Context;
-use chinwag_backend::{Config, serve};
+use chinwag_backend::{Config, serve, server::LISTENING_ON};
 use clap::Parser;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::{
@@ -30,7 +30,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "chinwag listening on http://{addr}")?;
+    writeln!(stdout, "{LISTENING_ON}{addr}")?;
     stdout.flush()?;
     drop(stdout);
     tracing::info!(%addr, "listening");

@@ -37,6 +37,10 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// What the `chinwag` binary prints to stdout, then its address, once listening: the line
+/// tests and tools wait for to learn the port of `--bind 127.0.0.1:0`.
+pub const LISTENING_ON: &str = "chinwag listening on http://";
+
 /// Runs Chinwag on `listener` until `shutdown` resolves, then shuts down gracefully.
 pub async fn serve(
     listener: TcpListener,

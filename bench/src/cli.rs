@@ -9,6 +9,9 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 /// Most connections one run may open: what fits the loopback ephemeral port range.
 pub const MAX_CLIENTS: usize = 25_000;
+/// Most long-poll waiters one run may open: about what one loopback client address can
+/// connect.
+pub const MAX_WAITERS: usize = 50_000;
 /// Longest time any one phase of a run may last.
 pub const MAX_PHASE: Duration = Duration::from_secs(600);
 
@@ -49,6 +52,12 @@ pub enum Command {
     Storm(StormArgs),
     /// A few seconds of broadcast, storm and idle; fails on any loss or error.
     Smoke(SmokeArgs),
+    /// The same messages over a WebSocket, long-polling and polling, side by side: latency,
+    /// requests and bytes on the wire per message.
+    TransportLab(TransportLabArgs),
+    /// N concurrent long-polls on one room: server memory per waiter, and how fast one
+    /// message wakes them all.
+    LongpollWaiters(LongpollWaitersArgs),
     /// Run one of the baseline servers (started by this tool for `--target-kind`).
     ServeBaseline(ServeBaselineArgs),
     /// Draw p95 latency against clients from `--json` broadcast output, as SVG.
@@ -230,6 +239,68 @@ pub struct SmokeArgs {
     pub server: Option<PathBuf>,
 }
 
+/// `transport-lab`.
+#[derive(Debug, Clone, Args)]
+pub struct TransportLabArgs {
+    /// Where to send (Chinwag only: the baselines have no HTTP API).
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Milliseconds between two sent messages.
+    #[arg(long = "period", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub period_ms: u64,
+    /// Messages sent.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub count: u64,
+    /// Milliseconds the poller sleeps between requests.
+    #[arg(long = "poll-interval", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub poll_interval_ms: u64,
+    /// The long-poll's `wait=`, in seconds (the server allows at most 30).
+    #[arg(long = "wait", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=30))]
+    pub wait_secs: u64,
+    /// Post over HTTP, or send over a WebSocket of its own.
+    #[arg(long, value_enum, default_value_t = LabSender::Http)]
+    pub sender: LabSender,
+    /// The HTTP loops also `GET …/presence` once per cycle, as the browser does.
+    #[arg(long)]
+    pub presence: bool,
+    /// The room used.
+    #[arg(long, default_value = "lab")]
+    pub room: String,
+}
+
+/// How the transport lab's sender posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LabSender {
+    /// `POST /api/rooms/{room}/messages`.
+    Http,
+    /// A `send` frame over a WebSocket.
+    Ws,
+}
+
+/// `longpoll-waiters`.
+#[derive(Debug, Clone, Args)]
+pub struct LongpollWaitersArgs {
+    /// Where to wait (Chinwag only).
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Concurrent long-poll requests.
+    #[arg(long, default_value_t = 5000, value_parser = waiters)]
+    pub waiters: usize,
+    /// Open this many, then wait until the server counts them; 0 opens all at once, which
+    /// overflows the server's listen queue (`--listen-backlog`, 4,096 by default).
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+    /// The requests' `wait=`, in seconds (the server allows at most 30).
+    #[arg(long = "wait", default_value_t = 30, value_parser = clap::value_parser!(u64).range(5..=30))]
+    pub wait_secs: u64,
+    /// The room to wait on.
+    #[arg(long, default_value = "lab")]
+    pub room: String,
+    /// Bound on each phase, in seconds: opening, reaching the gauge, waking.
+    #[arg(long = "timeout", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout_secs: u64,
+}
+
 /// `serve-baseline`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeBaselineArgs {
@@ -257,9 +328,19 @@ pub struct PlotArgs {
 
 /// A client count within [`MAX_CLIENTS`].
 fn clients(text: &str) -> Result<usize, String> {
+    count_within(text, MAX_CLIENTS)
+}
+
+/// A waiter count within [`MAX_WAITERS`].
+fn waiters(text: &str) -> Result<usize, String> {
+    count_within(text, MAX_WAITERS)
+}
+
+/// A count from 1 to `max`.
+fn count_within(text: &str, max: usize) -> Result<usize, String> {
     let n: usize = text.parse().map_err(|err| format!("{err}"))?;
-    if n == 0 || n > MAX_CLIENTS {
-        return Err(format!("must be 1..={MAX_CLIENTS}"));
+    if n == 0 || n > max {
+        return Err(format!("must be 1..={max}"));
     }
     Ok(n)
 }

@@ -2,15 +2,18 @@
 //!
 //! Thin entry: parse the command line, pin this process to the load CPU(s) before any thread
 //! exists (see [`pinning`]), build the tokio runtime and hand over to [`modes::run`].
-//! Modules: [`cli`] the flags; [`server`] starts and stops targets; [`client`] one connection
-//! of any target kind; [`payload`] the timestamped message; [`modes`] broadcast, throughput,
-//! idle, storm and smoke; [`stats`] percentiles; [`procinfo`] server RSS and CPU from /proc;
-//! [`report`] JSON and tables; [`plot`] the SVG chart; [`baselines`] the comparison servers.
+//! Modules: [`cli`] the flags; [`server`] starts and stops targets (through
+//! `chinwag-testkit`'s launcher); [`client`] one connection of any target kind; [`http`]
+//! hand-written HTTP/1.1 for the labs; [`payload`] the timestamped message; [`modes`]
+//! broadcast, throughput, idle, storm, smoke and the transport and long-poll labs; [`stats`]
+//! percentiles; [`procinfo`] server RSS and CPU over a phase; [`report`] JSON and tables;
+//! [`plot`] the SVG chart; [`baselines`] the comparison servers.
 //! Exit status: 0 every step passed, 1 a step failed (loss, error), 2 the run could not run.
 
 mod baselines;
 mod cli;
 mod client;
+mod http;
 mod modes;
 mod payload;
 mod pinning;
@@ -50,15 +53,20 @@ fn main() -> ExitCode {
 /// every one of ten thousand sockets' wakeups), multi-threaded otherwise.
 fn measure(cli: Cli) -> anyhow::Result<bool> {
     let pinning = pinning::apply(cli.pin);
+    runtime()?.block_on(modes::run(cli.command, pinning, cli.json))
+}
+
+/// A current-thread runtime when this process may use one CPU (pinned there, it is the
+/// fastest tokio has: no work stealing), else one worker per CPU.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
-    let runtime = if one_cpu {
+    if one_cpu {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .build()?
+            .build()
     } else {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
-            .build()?
-    };
-    runtime.block_on(modes::run(cli.command, pinning, cli.json))
+            .build()
+    }
 }

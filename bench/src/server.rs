@@ -4,23 +4,24 @@
 //! A started Chinwag gets a fresh temporary SQLite file and limits raised out of the way of a
 //! load test (`--rate-per-sec`, `--rate-burst`, `--max-connections-per-ip`,
 //! `--max-connections` all at 1,000,000). A baseline is this same binary's `serve-baseline`.
-//! Either prints `... listening on SCHEME://ADDR` to stdout; stderr goes to a log file whose
-//! tail is quoted if the server dies. A target given by `--target`/`--pid` is only observed,
+//! Either prints `... listening on SCHEME://ADDR` to stdout, which `chinwag-testkit`'s
+//! launcher waits for; stderr goes to a log file whose tail is quoted if the server dies. A target given by `--target`/`--pid` is only observed,
 //! never started or stopped; it may be several nodes of one cluster (one address and pid
 //! each), whose connections [`Target::connector`] deals out in turn, plus `--backing-pid`
 //! processes such as their Redis. Every target is on loopback.
 
-use crate::{cli::TargetArgs, cli::TargetKind, client::Connector, pinning::Pinning, procinfo};
+use crate::{
+    baselines, cli::TargetArgs, cli::TargetKind, client::Connector, pinning::Pinning, procinfo,
+};
 use anyhow::{Context, Result, bail};
+use chinwag_testkit::launch::{self, LISTENING_ON, Running};
 use std::{
-    io::{BufRead, BufReader},
     net::SocketAddr,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
     sync::atomic::{AtomicU32, Ordering},
-    sync::mpsc,
-    time::{Duration, Instant},
+    time::Duration,
 };
+use tokio::process::Command;
 
 /// How long a started server may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -116,7 +117,7 @@ impl Launcher {
     }
 
     /// A running target of `kind`: the `--target` one(s), or a freshly started server.
-    pub fn start(&self, kind: TargetKind) -> Result<Target> {
+    pub async fn start(&self, kind: TargetKind) -> Result<Target> {
         if let Some(external) = &self.external {
             let mut target = Target {
                 kind,
@@ -134,13 +135,8 @@ impl Launcher {
         let mut command = self.pinned_command(&self.program(kind)?);
         match kind {
             TargetKind::Chinwag => {
-                command
-                    .arg("--bind")
-                    .arg("127.0.0.1:0")
-                    .arg("--db")
-                    .arg(dir.join("bench.db"))
-                    .arg("--static-dir")
-                    .arg(dir.join("no-client"))
+                let (db, static_dir) = (dir.join("bench.db"), dir.join("no-client"));
+                launch::chinwag_args(&mut command, "127.0.0.1:0", &db, &static_dir)
                     .args(CHINWAG_LOAD_FLAGS)
                     .args(&self.server_args)
                     .env("RUST_LOG", &self.server_log);
@@ -149,12 +145,15 @@ impl Launcher {
                 command.args(["serve-baseline", "--kind", kind.name()]);
             }
         }
-        let mut process = Process::spawn(command, dir)?;
-        let addr = process.wait_for_address()?;
+        let prefix = match kind {
+            TargetKind::Chinwag => LISTENING_ON.to_owned(),
+            TargetKind::BareRelay | TargetKind::RawTcp => baselines::listening_prefix(kind),
+        };
+        let process = Process::spawn(command, dir, &prefix).await?;
         Ok(Target {
             kind,
-            addrs: vec![addr],
-            pids: vec![process.child.id()],
+            addrs: vec![process.running.addr],
+            pids: vec![process.running.pid()],
             backing: Vec::new(),
             pinned: self.pinning.applied(),
             process: Some(process),
@@ -245,12 +244,12 @@ impl Target {
 
     /// Stops a started server with SIGTERM and checks it exited cleanly (Chinwag must exit 0);
     /// leaves a `--target` server running.
-    pub fn stop(mut self) -> Result<()> {
+    pub async fn stop(mut self) -> Result<()> {
         let Some(mut process) = self.process.take() else {
             return Ok(());
         };
         process.check_alive()?;
-        let status = process.terminate()?;
+        let status = process.terminate().await?;
         if self.kind == TargetKind::Chinwag && !status.success() {
             bail!(
                 "chinwag exited with {status} after SIGTERM\n{}",
@@ -264,106 +263,57 @@ impl Target {
 /// A child server and its scratch directory, both cleaned up on drop.
 #[derive(Debug)]
 struct Process {
-    child: Child,
+    running: Running,
     dir: PathBuf,
-    address: Option<mpsc::Receiver<SocketAddr>>,
 }
 
 impl Process {
-    /// Starts `command` with stdout piped and stderr to `dir/server.log`.
-    fn spawn(mut command: Command, dir: PathBuf) -> Result<Self> {
+    /// Starts `command` with stderr to `dir/server.log` and waits for its `prefix` line.
+    async fn spawn(mut command: Command, dir: PathBuf, prefix: &str) -> Result<Self> {
         let log = std::fs::File::create(dir.join("server.log"))?;
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("cannot start {command:?}"))?;
-        let stdout = child.stdout.take().context("no stdout pipe")?;
-        let (tx, rx) = mpsc::channel();
-        // Reads the address line, then keeps draining stdout until the server exits so the
-        // pipe can never fill and block it.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = parse_listening_line(&line) {
-                    let _ = tx.send(addr);
-                }
-            }
-        });
-        Ok(Self {
-            child,
-            dir,
-            address: Some(rx),
-        })
-    }
-
-    /// The address the server printed.
-    fn wait_for_address(&mut self) -> Result<SocketAddr> {
-        let rx = self.address.take().context("address already read")?;
-        let deadline = Instant::now() + START_TIMEOUT;
-        while Instant::now() < deadline {
-            match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(addr) => return Ok(addr),
-                Err(mpsc::RecvTimeoutError::Timeout) => self.check_alive()?,
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    self.check_alive()?;
-                    bail!("the server closed stdout without printing its address");
-                }
+        command.stderr(log);
+        match Running::start(command, prefix, START_TIMEOUT).await {
+            Ok(running) => Ok(Self { running, dir }),
+            Err(err) => {
+                let tail = log_tail(&dir);
+                let _ = std::fs::remove_dir_all(&dir);
+                bail!("the server did not start: {err}\n{tail}")
             }
         }
-        bail!(
-            "the server printed no address within {START_TIMEOUT:?}\n{}",
-            self.log_tail()
-        )
     }
 
     fn check_alive(&mut self) -> Result<()> {
-        match self.child.try_wait()? {
+        match self.running.try_wait()? {
             None => Ok(()),
             Some(status) => bail!("the server exited ({status})\n{}", self.log_tail()),
         }
     }
 
     /// SIGTERM, then wait; SIGKILL and fail if it takes longer than [`STOP_TIMEOUT`].
-    fn terminate(&mut self) -> Result<std::process::ExitStatus> {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        if !sent.is_ok_and(|status| status.success()) {
-            self.child.kill()?;
-            bail!("cannot send SIGTERM to {pid}");
-        }
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                self.child.kill()?;
-                self.child.wait()?;
-                bail!(
-                    "the server did not exit within {STOP_TIMEOUT:?} of SIGTERM\n{}",
-                    self.log_tail()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
+    async fn terminate(&mut self) -> Result<std::process::ExitStatus> {
+        match self.running.terminate(STOP_TIMEOUT).await {
+            Ok(status) => Ok(status),
+            Err(err) => bail!("{err}\n{}", self.log_tail()),
         }
     }
 
     /// The last lines the server logged, for error messages.
     fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
-        format!("server log (last lines):\n{tail}")
+        log_tail(&self.dir)
     }
+}
+
+/// The last lines logged to `dir/server.log`.
+fn log_tail(dir: &Path) -> String {
+    let text = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+    format!("server log (last lines):\n{tail}")
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        // The child itself is killed by its `Running` (kill on drop).
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -388,13 +338,6 @@ fn scratch_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The address in `chinwag listening on http://ADDR` (or `ws://`, `tcp://` from a baseline).
-fn parse_listening_line(line: &str) -> Option<SocketAddr> {
-    let (_, url) = line.split_once("listening on ")?;
-    let (_, addr) = url.trim().split_once("://")?;
-    addr.trim_end_matches('/').parse().ok()
-}
-
 /// The socket address of a `ws://` or `tcp://` URL, refused unless it is on loopback.
 fn loopback_addr(url: &str) -> Result<SocketAddr> {
     let rest = url
@@ -416,22 +359,8 @@ fn loopback_addr(url: &str) -> Result<SocketAddr> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn listening_lines_of_chinwag_and_the_baselines_parse() {
-        let addr: SocketAddr = "127.0.0.1:4321".parse().unwrap();
-        assert_eq!(
-            parse_listening_line("chinwag listening on http://127.0.0.1:4321"),
-            Some(addr)
-        );
-        assert_eq!(
-            parse_listening_line("bare-relay listening on ws://127.0.0.1:4321"),
-            Some(addr)
-        );
-        assert_eq!(parse_listening_line("something else"), None);
-    }
-
-    #[test]
-    fn connections_are_dealt_to_the_nodes_in_turn() {
+    #[tokio::test]
+    async fn connections_are_dealt_to_the_nodes_in_turn() {
         let me = std::process::id();
         let args = TargetArgs {
             server: None,
@@ -453,7 +382,7 @@ mod tests {
         };
         let launcher = Launcher::new(&args, unpinned.clone(), &[TargetKind::Chinwag]).unwrap();
         assert_eq!(launcher.kinds(), [TargetKind::Chinwag]);
-        let target = launcher.start(TargetKind::Chinwag).unwrap();
+        let target = launcher.start(TargetKind::Chinwag).await.unwrap();
         assert_eq!(target.nodes(), 3);
         assert!(!target.pinned);
         let ports: Vec<u16> = (0..7).map(|i| target.connector(i).addr.port()).collect();

@@ -103,6 +103,16 @@ pub struct LatencySummary {
     pub mean: f64,
 }
 
+/// Milliseconds with two decimals, for reports.
+pub fn ms(duration: Duration) -> f64 {
+    round2(duration.as_secs_f64() * 1e3)
+}
+
+/// `value` rounded to two decimals, for reports.
+pub fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
 /// The bucket index of `ns`: exact below 64, then 64 buckets per power of two.
 fn bucket_of(ns: u64) -> usize {
     if ns < SUB_BUCKETS {

@@ -6,45 +6,31 @@
 //! (its append-only file), `node{i}.log`, and `nginx/` (the rendered `deploy/nginx.conf`,
 //! its logs and temp files).
 //!
-//! The children run in process groups of their own, so a terminal's Ctrl-C reaches only
-//! xtask, which stops them in reverse start order: nginx, so no new requests arrive; the
-//! nodes, with SIGTERM, so each finishes in-flight work while Redis is still up; then Redis.
-//! The same happens when any child exits early or xtask fails. Only a SIGKILL of xtask leaves
-//! them running: nothing without `unsafe` can arrange otherwise.
+//! The children run under a [`Supervisor`], which stops them in reverse start order on Ctrl-C,
+//! when any exits early, or when xtask fails: nginx, so no new requests arrive; the nodes,
+//! with SIGTERM, so each finishes in-flight work while Redis is still up; then Redis.
 //!
 //! `--check` starts it all, asks the front for `/readyz` and for `/api/rooms` twice per node
 //! (expecting every node among the answers, when nodes name themselves in `X-Chinwag-Node`),
 //! then stops: a smoke test of the whole deployment.
 
-use crate::{run, tools};
-use anyhow::{Context, Result, bail, ensure};
-use nix::{
-    sys::signal::{Signal, kill},
-    unistd::Pid,
+use crate::{
+    run,
+    supervisor::{Launch, Stop, Supervisor},
+    tools,
 };
+use anyhow::{Context, Result, bail, ensure};
+use nix::sys::signal::Signal;
 use std::{
     collections::BTreeSet,
     fs,
     io::{Read, Write},
     net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
-    os::unix::process::CommandExt,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    thread,
-    time::{Duration, Instant},
+    process::Command,
+    time::Duration,
 };
 
-/// How long a child may take to answer its first probe (a node connects to Redis first).
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a child may take to exit after SIGTERM before it is killed: more than the
-/// nodes' default graceful-shutdown timeout of 5 s.
-const STOP_TIMEOUT: Duration = Duration::from_secs(8);
-/// How often readiness and child exits are polled.
-const POLL: Duration = Duration::from_millis(100);
 /// Redis's port is the front's plus this, clear of the nodes' range.
 const REDIS_PORT_OFFSET: u16 = 1000;
 
@@ -66,13 +52,13 @@ pub fn cluster(root: &Path, args: &[String]) -> Result<()> {
     fs::create_dir_all(dir.join("redis"))?;
 
     // Dropping `cluster` stops every child, on success, error or panic alike.
-    let mut cluster = Cluster::new()?;
-    cluster.start(root, &dir, &ports)?;
+    let mut cluster = Supervisor::new(TIERS)?;
+    start(&mut cluster, root, &dir, &ports)?;
     if check_only {
         return check(&ports);
     }
     print_summary(&dir, &ports);
-    cluster.supervise()
+    cluster.supervise("stopping the cluster")
 }
 
 /// Every port the cluster listens on, all on loopback.
@@ -136,157 +122,58 @@ enum Tier {
     Front,
 }
 
-struct Cluster {
-    tiers: [Vec<Process>; 3],
-    /// Set by Ctrl-C (or SIGTERM, SIGHUP).
-    stop: Arc<AtomicBool>,
+/// How many [`Tier`]s there are.
+const TIERS: usize = 3;
+
+/// Starts Redis, then each node, then nginx, each once the one before it answers.
+fn start(cluster: &mut Supervisor, root: &Path, dir: &Path, ports: &Ports) -> Result<()> {
+    let mut redis = Command::new("redis-server");
+    redis.args(["--port", &ports.redis.to_string(), "--bind", "127.0.0.1"]);
+    redis.args(["--save", "", "--appendonly", "yes", "--dir"]);
+    redis.arg(dir.join("redis"));
+    let log = dir.join("redis/redis.log");
+    let launch = logged("redis", redis, log);
+    cluster.launch(Tier::Redis as usize, launch, || redis_pong(ports.redis))?;
+
+    let redis_url = format!("redis://127.0.0.1:{}", ports.redis);
+    for (i, &port) in ports.nodes.iter().enumerate() {
+        let mut node = Command::new(root.join("target/release/chinwag"));
+        // The name goes into presence and the X-Chinwag-Node header; the database is
+        // unused with Redis, but keeps a stray default file out of the workspace.
+        node.env("CHINWAG_NODE_ID", format!("node{i}"));
+        node.env("CHINWAG_DB", dir.join(format!("node{i}.db")));
+        node.args(["--bind", &loopback(port).to_string(), "--redis", &redis_url]);
+        node.args(["--trusted-proxy", "127.0.0.1", "--static-dir"]);
+        node.arg(root.join("dist"));
+        let launch = logged(&format!("node {i}"), node, dir.join(format!("node{i}.log")));
+        let ready = || get_ok(port, "/readyz").is_ok();
+        cluster.launch(Tier::Nodes as usize, launch, ready)?;
+    }
+
+    let prefix = dir.join("nginx");
+    let config = render_nginx_config(root, &prefix, ports)?;
+    let binary = tools::nginx_binary()?;
+    let nginx = |extra: &[&str]| {
+        let mut nginx = Command::new(&binary);
+        // `-e`: the error log until the config is read; the built-in one is in /var.
+        nginx.arg("-p").arg(&prefix).arg("-c").arg(&config);
+        nginx.arg("-e").arg(prefix.join("error.log")).args(extra);
+        nginx
+    };
+    run(&mut nginx(&["-t", "-q"]))?;
+    let listening = || TcpStream::connect(loopback(ports.front)).is_ok();
+    let launch = logged("nginx", nginx(&[]), prefix.join("stderr.log"));
+    cluster.launch(Tier::Front as usize, launch, listening)
 }
 
-/// A running child and the file its output goes to.
-struct Process {
-    name: String,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Cluster {
-    fn new() -> Result<Self> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-            .context("cannot catch Ctrl-C")?;
-        let tiers = Default::default();
-        Ok(Cluster { tiers, stop })
-    }
-
-    /// Starts Redis, then each node, then nginx, each once the one before it answers.
-    fn start(&mut self, root: &Path, dir: &Path, ports: &Ports) -> Result<()> {
-        let mut redis = Command::new("redis-server");
-        redis.args(["--port", &ports.redis.to_string(), "--bind", "127.0.0.1"]);
-        redis.args(["--save", "", "--appendonly", "yes", "--dir"]);
-        redis.arg(dir.join("redis"));
-        let log = dir.join("redis/redis.log");
-        self.launch(Tier::Redis, "redis", redis, log, || redis_pong(ports.redis))?;
-
-        let redis_url = format!("redis://127.0.0.1:{}", ports.redis);
-        for (i, &port) in ports.nodes.iter().enumerate() {
-            let mut node = Command::new(root.join("target/release/chinwag"));
-            // The name goes into presence and the X-Chinwag-Node header; the database is
-            // unused with Redis, but keeps a stray default file out of the workspace.
-            node.env("CHINWAG_NODE_ID", format!("node{i}"));
-            node.env("CHINWAG_DB", dir.join(format!("node{i}.db")));
-            node.args(["--bind", &loopback(port).to_string(), "--redis", &redis_url]);
-            node.args(["--trusted-proxy", "127.0.0.1", "--static-dir"]);
-            node.arg(root.join("dist"));
-            let log = dir.join(format!("node{i}.log"));
-            let ready = || get_ok(port, "/readyz").is_ok();
-            self.launch(Tier::Nodes, &format!("node {i}"), node, log, ready)?;
-        }
-
-        let prefix = dir.join("nginx");
-        let config = render_nginx_config(root, &prefix, ports)?;
-        let binary = tools::nginx_binary()?;
-        let nginx = |extra: &[&str]| {
-            let mut nginx = Command::new(&binary);
-            // `-e`: the error log until the config is read; the built-in one is in /var.
-            nginx.arg("-p").arg(&prefix).arg("-c").arg(&config);
-            nginx.arg("-e").arg(prefix.join("error.log")).args(extra);
-            nginx
-        };
-        run(&mut nginx(&["-t", "-q"]))?;
-        let listening = || TcpStream::connect(loopback(ports.front)).is_ok();
-        let log = prefix.join("stderr.log");
-        self.launch(Tier::Front, "nginx", nginx(&[]), log, listening)
-    }
-
-    /// Starts `command` with its output in `log`, in a process group of its own, then polls
-    /// `ready` until it holds, failing early if any child exits or Ctrl-C arrives.
-    fn launch(
-        &mut self,
-        tier: Tier,
-        name: &str,
-        mut command: Command,
-        log: PathBuf,
-        ready: impl Fn() -> bool,
-    ) -> Result<()> {
-        let out = fs::File::create(&log)?;
-        command.stdout(out.try_clone()?).stderr(out);
-        eprintln!("xtask: $ {} > {}", crate::describe(&command), log.display());
-        let group_of_its_own = command.stdin(Stdio::null()).process_group(0);
-        let child = group_of_its_own
-            .spawn()
-            .with_context(|| format!("start {name}"))?;
-        let process = Process {
-            name: name.to_owned(),
-            child,
-            log,
-        };
-        self.tiers[tier as usize].push(process);
-        let deadline = Instant::now() + READY_TIMEOUT;
-        while !ready() {
-            self.fail_if_any_exited()?;
-            ensure!(!self.stopping(), "interrupted while starting {name}");
-            let late = Instant::now() > deadline;
-            ensure!(!late, "{name} not ready in {READY_TIMEOUT:?}");
-            thread::sleep(POLL);
-        }
-        Ok(())
-    }
-
-    /// Waits for Ctrl-C or for a child to exit, whichever is first; the latter is an error.
-    fn supervise(&mut self) -> Result<()> {
-        while !self.stopping() {
-            self.fail_if_any_exited()?;
-            thread::sleep(POLL);
-        }
-        eprintln!("xtask: stopping the cluster");
-        Ok(())
-    }
-
-    fn stopping(&self) -> bool {
-        self.stop.load(Ordering::SeqCst)
-    }
-
-    fn fail_if_any_exited(&mut self) -> Result<()> {
-        for Process { name, child, log } in self.tiers.iter_mut().flatten() {
-            if let Some(status) = child.try_wait()? {
-                let (tail, log) = (last_lines(log, 15), log.display());
-                bail!("{name} exited ({status}); the end of {log}:\n{tail}");
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for tier in self.tiers.iter_mut().rev() {
-            stop_all(tier);
-        }
-    }
-}
-
-/// SIGTERM to every process of a tier at once, then waits for each; a straggler is killed.
-fn stop_all(tier: &mut [Process]) {
-    for process in tier.iter_mut() {
-        // Only an unreaped child: a reaped one's pid may belong to someone else by now.
-        if let (Ok(None), Ok(pid)) = (process.child.try_wait(), i32::try_from(process.child.id())) {
-            // An error means it has just exited, which is the aim.
-            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
-        }
-    }
-    let deadline = Instant::now() + STOP_TIMEOUT;
-    for process in tier.iter_mut() {
-        let running = |child: &mut Child| matches!(child.try_wait(), Ok(None));
-        while running(&mut process.child) && Instant::now() < deadline {
-            thread::sleep(POLL);
-        }
-        if running(&mut process.child) {
-            eprintln!("xtask: {} ignored SIGTERM; killing it", process.name);
-            // Errors mean it exited in between.
-            let _ = process.child.kill();
-            let _ = process.child.wait();
-        }
+/// A child of the cluster: its output in `log`, stopped with SIGTERM to it alone (nginx's
+/// master stops its own workers).
+fn logged(name: &str, command: Command, log: PathBuf) -> Launch {
+    Launch {
+        name: name.to_owned(),
+        command,
+        stop: Stop::Leader(Signal::SIGTERM),
+        log: Some(log),
     }
 }
 
@@ -372,10 +259,4 @@ fn exchange(port: u16, request: &str, end: &str) -> Result<String> {
         }
     }
     Ok(String::from_utf8_lossy(&answer).into_owned())
-}
-
-fn last_lines(path: &Path, count: usize) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(count)..].join("\n")
 }

@@ -13,44 +13,30 @@
 //! and its paths made absolute. Its build goes to `target/dev/P/dist`, leaving `dist/` (the
 //! release client that `cargo xtask run` and the browser tests serve) alone.
 //!
-//! As in `cluster.rs`, the children run in process groups of their own, so a terminal's
-//! Ctrl-C reaches only xtask, which then stops trunk's whole group with SIGINT (trunk and any
-//! build it is running, as a terminal would) and the server with SIGTERM (a graceful
-//! shutdown), killing what outlives [`STOP_TIMEOUT`]. The same happens when either child
-//! exits early or xtask fails. Only a SIGKILL of xtask leaves them running.
+//! As in `cluster.rs`, the children run under a [`Supervisor`]: on Ctrl-C, an early exit of
+//! either, or a failure of xtask, it stops trunk's whole group with SIGINT (trunk and any
+//! build it is running, as a terminal would), then the server's with SIGTERM (a graceful
+//! shutdown), killing what outlives its stop timeout.
 
-use crate::{describe, run, tools};
-use anyhow::{Context, Result, bail, ensure};
-use nix::{
-    sys::signal::{Signal, killpg},
-    unistd::Pid,
+use crate::{
+    run,
+    supervisor::{Launch, Stop, Supervisor},
+    tools,
 };
+use anyhow::{Context, Result, bail, ensure};
+use nix::sys::signal::Signal;
 use std::{
     ffi::OsString,
     fs,
     net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
-    os::unix::process::CommandExt,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    thread,
-    time::{Duration, Instant},
+    process::Command,
 };
 
 /// The client's port in `Trunk.toml`, which the README names.
 const DEFAULT_PORT: u16 = 8081;
 /// The server's port in `Trunk.toml`'s proxies, and the server's default `--bind`.
 const DEFAULT_SERVER_PORT: u16 = 8080;
-/// How long the server may take to listen (it opens, and may create, its database first).
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a child may take to exit after its signal before it is killed: more than the
-/// server's default graceful-shutdown timeout of 5 s.
-const STOP_TIMEOUT: Duration = Duration::from_secs(8);
-/// How often readiness, Ctrl-C and child exits are polled.
-const POLL: Duration = Duration::from_millis(100);
 
 /// Runs the dev loop until Ctrl-C, or until trunk or the server exits (an error).
 pub fn dev(root: &Path, args: &[String]) -> Result<()> {
@@ -69,16 +55,24 @@ pub fn dev(root: &Path, args: &[String]) -> Result<()> {
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let config = write_trunk_config(root, &dir, options.server_port)?;
 
-    // Dropping `children` stops them, on success, error or panic alike.
-    let mut children = Children::new()?;
-    children.start_server(root, &options)?;
-    children.start_trunk(root, &path, &config, &dir.join("dist"), &options)?;
+    // Dropping `children` stops them, on success, error or panic alike. The server is the
+    // first tier, trunk the second: trunk stops first.
+    let mut children = Supervisor::new(2)?;
+    start_server(&mut children, root, &options)?;
+    start_trunk(
+        &mut children,
+        root,
+        &path,
+        &config,
+        &dir.join("dist"),
+        &options,
+    )?;
     let port = options.port;
     eprintln!(
         "\nxtask: trunk is building the client; then open http://127.0.0.1:{port}/ (it \
          rebuilds and reloads on every change). Ctrl-C stops trunk and the server.\n"
     );
-    children.supervise()
+    children.supervise("stopping trunk and the server")
 }
 
 /// What `cargo xtask dev` was asked for.
@@ -168,151 +162,48 @@ fn write_trunk_config(root: &Path, dir: &Path, server_port: u16) -> Result<PathB
     Ok(path)
 }
 
-/// The two children, in start order; they stop in the reverse.
-struct Children {
-    running: Vec<Supervised>,
-    /// Set by Ctrl-C (or SIGTERM, SIGHUP).
-    stop: Arc<AtomicBool>,
+/// Starts the debug server on `--server-port` with the dev page's origins allowed, and waits
+/// until it listens. Its database is the default, `./chinwag.db` in the workspace root (or
+/// `CHINWAG_DB`), as with `cargo run -p chinwag-backend`.
+fn start_server(children: &mut Supervisor, root: &Path, options: &Options) -> Result<()> {
+    let mut server = Command::new(root.join("target/debug/chinwag"));
+    server.current_dir(root);
+    server.args(["--bind", &loopback(options.server_port).to_string()]);
+    for origin in options.page_origins() {
+        server.args(["--allowed-origin", &origin]);
+    }
+    let launch = Launch {
+        name: "chinwag".to_owned(),
+        command: server,
+        stop: Stop::Group(Signal::SIGTERM),
+        log: None,
+    };
+    let listening = || TcpStream::connect(loopback(options.server_port)).is_ok();
+    children.launch(0, launch, listening)
 }
 
-/// A child in a process group of its own, and the signal that asks that group to stop.
-struct Supervised {
-    name: &'static str,
-    child: Child,
-    stop_with: Signal,
-}
-
-impl Children {
-    fn new() -> Result<Self> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-            .context("cannot catch Ctrl-C")?;
-        Ok(Children {
-            running: Vec::new(),
-            stop,
-        })
+/// Starts `trunk serve` with the generated config; it builds first, then listens.
+fn start_trunk(
+    children: &mut Supervisor,
+    root: &Path,
+    path: &OsString,
+    config: &Path,
+    dist: &Path,
+    options: &Options,
+) -> Result<()> {
+    let mut trunk = Command::new("trunk");
+    trunk.current_dir(root).env("PATH", path);
+    trunk.arg("--config").arg(config);
+    trunk.args(["serve", "--offline", "--port", &options.port.to_string()]);
+    trunk.arg("--dist").arg(dist);
+    if options.release {
+        trunk.arg("--release");
     }
-
-    /// Starts the debug server on `--server-port` with the dev page's origins allowed, and
-    /// waits until it listens. Its database is the default, `./chinwag.db` in the workspace
-    /// root (or `CHINWAG_DB`), as with `cargo run -p chinwag-backend`.
-    fn start_server(&mut self, root: &Path, options: &Options) -> Result<()> {
-        let mut server = Command::new(root.join("target/debug/chinwag"));
-        server.current_dir(root);
-        server.args(["--bind", &loopback(options.server_port).to_string()]);
-        for origin in options.page_origins() {
-            server.args(["--allowed-origin", &origin]);
-        }
-        self.launch("chinwag", server, Signal::SIGTERM)?;
-        let deadline = Instant::now() + READY_TIMEOUT;
-        while TcpStream::connect(loopback(options.server_port)).is_err() {
-            self.fail_if_any_exited()?;
-            ensure!(!self.stopping(), "interrupted while starting the server");
-            let late = Instant::now() > deadline;
-            ensure!(!late, "the server did not listen in {READY_TIMEOUT:?}");
-            thread::sleep(POLL);
-        }
-        Ok(())
-    }
-
-    /// Starts `trunk serve` with the generated config; it builds first, then listens.
-    fn start_trunk(
-        &mut self,
-        root: &Path,
-        path: &OsString,
-        config: &Path,
-        dist: &Path,
-        options: &Options,
-    ) -> Result<()> {
-        let mut trunk = Command::new("trunk");
-        trunk.current_dir(root).env("PATH", path);
-        trunk.arg("--config").arg(config);
-        trunk.args(["serve", "--offline", "--port", &options.port.to_string()]);
-        trunk.arg("--dist").arg(dist);
-        if options.release {
-            trunk.arg("--release");
-        }
-        self.launch("trunk", trunk, Signal::SIGINT)
-    }
-
-    /// Spawns `command` in a process group of its own, its output on xtask's.
-    fn launch(
-        &mut self,
-        name: &'static str,
-        mut command: Command,
-        stop_with: Signal,
-    ) -> Result<()> {
-        eprintln!("xtask: $ {}", describe(&command));
-        let child = (command.stdin(Stdio::null()).process_group(0))
-            .spawn()
-            .with_context(|| format!("cannot start {name}"))?;
-        self.running.push(Supervised {
-            name,
-            child,
-            stop_with,
-        });
-        Ok(())
-    }
-
-    /// Waits for Ctrl-C or for a child to exit, whichever is first; the latter is an error.
-    fn supervise(&mut self) -> Result<()> {
-        while !self.stopping() {
-            self.fail_if_any_exited()?;
-            thread::sleep(POLL);
-        }
-        eprintln!("xtask: stopping trunk and the server");
-        Ok(())
-    }
-
-    fn stopping(&self) -> bool {
-        self.stop.load(Ordering::SeqCst)
-    }
-
-    fn fail_if_any_exited(&mut self) -> Result<()> {
-        for Supervised { name, child, .. } in &mut self.running {
-            if let Some(status) = child.try_wait()? {
-                bail!("{name} exited ({status})");
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Children {
-    fn drop(&mut self) {
-        for supervised in self.running.iter_mut().rev() {
-            supervised.stop();
-        }
-    }
-}
-
-impl Supervised {
-    /// Signals the child's whole group, waits up to [`STOP_TIMEOUT`], then kills the group.
-    fn stop(&mut self) {
-        // The group is signalled only while its leader is unreaped, so its id cannot have
-        // been reused by an unrelated process by then.
-        let Ok(pid) = i32::try_from(self.child.id()) else {
-            return;
-        };
-        let group = Pid::from_raw(pid);
-        if !matches!(self.child.try_wait(), Ok(None)) {
-            return;
-        }
-        // An error means the group is already gone, which is the aim.
-        let _ = killpg(group, self.stop_with);
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while matches!(self.child.try_wait(), Ok(None)) {
-            if Instant::now() > deadline {
-                eprintln!(
-                    "xtask: {} ignored {}; killing it",
-                    self.name, self.stop_with
-                );
-                let _ = killpg(group, Signal::SIGKILL);
-                let _ = self.child.wait();
-                return;
-            }
-            thread::sleep(POLL);
-        }
-    }
+    let launch = Launch {
+        name: "trunk".to_owned(),
+        command: trunk,
+        stop: Stop::Group(Signal::SIGINT),
+        log: None,
+    };
+    children.launch(1, launch, || true)
 }

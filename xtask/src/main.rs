@@ -18,10 +18,11 @@
 //!   nginx from Debian when missing. See `cluster.rs`.
 //!
 //! Each install step checks first and skips what is already present at the right version, so
-//! a second run costs seconds.
+//! a second run costs seconds. `dev` and `cluster` share one [`supervisor`] of children.
 
 mod cluster;
 mod dev;
+mod supervisor;
 mod tools;
 
 use anyhow::{Context, Result, bail};

@@ -3,7 +3,7 @@
 //! node dies the front sends clients to the other.
 
 use crate::{node, redis::Redis, support::Client};
-use std::{collections::BTreeSet, net::TcpListener, path::Path, process::Stdio, time::Duration};
+use std::{collections::BTreeSet, path::Path, process::Stdio, time::Duration};
 use tokio::process::{Child, Command};
 
 /// nginx running `deploy/nginx.conf` in the foreground from a temporary prefix; stopped
@@ -21,9 +21,7 @@ impl Drop for Front {
         let Some(pid) = self.child.id() else {
             return;
         };
-        let _gone = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status();
+        let _gone = chinwag_testkit::launch::send_signal(pid, "TERM");
         for _ in 0..100 {
             if matches!(self.child.try_wait(), Ok(Some(_)) | Err(_)) {
                 return;
@@ -36,11 +34,7 @@ impl Drop for Front {
 impl Front {
     async fn start(upstream_ports: &[u16]) -> Front {
         let prefix = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = chinwag_testkit::launch::free_port().unwrap();
         let template_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/nginx.conf");
         let upstreams: Vec<String> = upstream_ports
             .iter()

@@ -1,11 +1,9 @@
 //! A throwaway `redis-server` for one test: a free loopback port, no persistence, killed
 //! when dropped.
 
-use std::{net::TcpListener, process::Stdio};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
+use chinwag_testkit::launch::{free_port, send_signal, wait_for_line};
+use std::process::Stdio;
+use tokio::process::{Child, Command};
 
 use crate::support::WAIT;
 
@@ -23,11 +21,7 @@ impl Redis {
     /// Like [`Redis::start`], with `extra` arguments after the suite's defaults (a later
     /// directive wins, so `extra` may override them).
     pub async fn start_with(extra: &[&str]) -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port().unwrap();
         Self::start_on(port, extra).await
     }
 
@@ -42,19 +36,13 @@ impl Redis {
             .spawn()
             .expect("redis-server is on PATH (cargo xtask test installs it)");
         let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        tokio::time::timeout(WAIT, async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if line.contains("Ready to accept connections") {
-                    return;
-                }
-            }
-            panic!("redis-server exited before it was ready");
+        // The launcher keeps draining its log after the line, so it never blocks on a full pipe.
+        let ready = "Ready to accept connections";
+        wait_for_line(stdout, WAIT, ready, |line| {
+            line.contains(ready).then_some(())
         })
         .await
         .expect("redis-server ready in time");
-        // Keep draining its log so it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Redis { child, port }
     }
 
@@ -63,22 +51,18 @@ impl Redis {
     }
 
     fn signal(&self, signal: &str) {
-        let pid = self.child.id().unwrap().to_string();
-        let status = std::process::Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill {signal} redis");
+        let pid = self.child.id().unwrap();
+        send_signal(pid, signal).unwrap_or_else(|err| panic!("kill -{signal} redis: {err}"));
     }
 
     /// Freezes Redis (SIGSTOP): connections stay open, nothing is answered.
     pub fn pause(&self) {
-        self.signal("-STOP");
+        self.signal("STOP");
     }
 
     /// Thaws a paused Redis (SIGCONT).
     pub fn resume(&self) {
-        self.signal("-CONT");
+        self.signal("CONT");
     }
 
     /// Kills Redis and starts a new, empty one on the same port: every key is gone.

@@ -10,11 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Sockets the server process holds now. Only sockets: the store opens up to eight reader
 /// connections (two files each) as the long-polls read it, and those are bounded elsewhere.
 fn open_sockets(server: &Server) -> usize {
-    std::fs::read_dir(format!("/proc/{}/fd", server.pid()))
-        .expect("the server's fd table")
-        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
-        .filter(|target| target.to_string_lossy().starts_with("socket:"))
-        .count()
+    chinwag_testkit::procfs::socket_count(server.pid()).expect("the server's fd table")
 }
 
 /// Polls `/metrics` until `chinwag_long_polls_waiting` reads `count` (bounded).

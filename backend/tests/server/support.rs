@@ -1,9 +1,15 @@
 //! Test harness: the real `chinwag` binary on a free loopback port with its own SQLite file,
 //! and WebSocket/HTTP clients whose every wait is bounded by [`WAIT`].
 //!
-//! Servers start with `--bind 127.0.0.1:0` and report their port on stdout. A [`Server`] is
-//! killed when dropped, so a failing test leaves nothing running.
+//! Servers start with `--bind 127.0.0.1:0` and report their port on stdout, which
+//! `chinwag-testkit`'s launcher waits for. A [`Server`] is killed when dropped, so a failing
+//! test leaves nothing running.
 
+use chinwag_testkit::{
+    launch::{self, LISTENING_ON, Running},
+    procfs,
+    socket::JsonSocket,
+};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::{
@@ -13,15 +19,7 @@ use std::{
     time::Duration,
 };
 use tempfile::TempDir;
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    net::TcpStream,
-    process::{Child, Command},
-};
-use tokio_tungstenite::{
-    MaybeTlsStream, WebSocketStream,
-    tungstenite::{Message, protocol::CloseFrame},
-};
+use tokio_tungstenite::tungstenite::{Message, protocol::CloseFrame};
 
 /// Longest any single wait in a test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -43,7 +41,7 @@ pub const NO_RATE_LIMIT: [&str; 10] = [
 
 /// A running `chinwag` process.
 pub struct Server {
-    child: Child,
+    running: Running,
     pub addr: SocketAddr,
 }
 
@@ -70,50 +68,33 @@ impl Server {
         extra: &[&str],
     ) -> (Server, StderrTap) {
         let mut server = Self::spawn(dir, bind, extra, Stdio::piped()).await;
-        let stderr = server.child.stderr.take().expect("stderr is piped");
+        let stderr = server.running.take_stderr().expect("stderr is piped");
         (server, StderrTap::read(stderr))
     }
 
     async fn spawn(dir: &Path, bind: &str, extra: &[&str], stderr: Stdio) -> Server {
+        let binary = Path::new(env!("CARGO_BIN_EXE_chinwag"));
         let db = dir.join("chinwag.db");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chinwag"))
-            .args(["--bind", bind, "--static-dir"])
-            .arg(dir.join("no-frontend"))
-            .arg("--db")
-            .arg(&db)
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn chinwag");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(WAIT, lines.next_line())
+        let mut command = launch::chinwag_command(binary, bind, &db, &dir.join("no-frontend"));
+        command.args(extra).stderr(stderr);
+        let running = Running::start(command, LISTENING_ON, WAIT)
             .await
-            .expect("server announced its address in time")
-            .expect("read stdout")
-            .expect("server printed a line");
-        let addr = line
-            .strip_prefix("chinwag listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .parse()
-            .expect("address parses");
-        Server { child, addr }
+            .expect("server announced its address in time");
+        let addr = running.addr;
+        Server { running, addr }
     }
 
     /// The server's process id (for reading its memory use from /proc).
     pub fn pid(&self) -> u32 {
-        self.child.id().expect("server still running")
+        self.running.pid()
     }
 
     pub fn ws_url(&self, query: &str) -> String {
-        format!("ws://{}/socket{query}", self.addr)
+        self.running.ws_url(query)
     }
 
     pub fn http_url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.running.http_url(path)
     }
 
     /// `GET path`, returning the status and the body parsed as JSON.
@@ -179,28 +160,17 @@ impl Server {
         .expect("http task")
     }
 
-    fn signal(&self, signal: &str) {
-        let pid = self.child.id().expect("server still running").to_string();
-        let status = std::process::Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill {signal} {pid} failed");
-    }
-
     /// Sends SIGTERM and waits for the process to exit.
     pub async fn terminate(mut self) -> ExitStatus {
-        self.signal("-TERM");
-        tokio::time::timeout(WAIT, self.child.wait())
+        self.running
+            .terminate(WAIT)
             .await
             .expect("server exited in time after SIGTERM")
-            .expect("wait for server")
     }
 
     /// Sends SIGKILL and waits for the process to be gone: a crash, nothing flushed.
     pub async fn kill(mut self) {
-        self.signal("-KILL");
-        let _ = tokio::time::timeout(WAIT, self.child.wait()).await;
+        let _ = self.running.kill(WAIT).await;
     }
 }
 
@@ -268,17 +238,16 @@ impl StderrTap {
 
 /// A WebSocket client speaking JSON text frames.
 pub struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    socket: JsonSocket,
 }
 
 impl Client {
     /// Connects without waiting for anything.
     pub async fn connect(url: &str) -> Client {
-        let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+        let socket = JsonSocket::connect(url, WAIT)
             .await
-            .expect("connected in time")
-            .expect("websocket handshake");
-        Client { ws }
+            .expect("websocket handshake in time");
+        Client { socket }
     }
 
     /// Connects as a page at `origin` would: with an `Origin` header.
@@ -288,11 +257,10 @@ impl Client {
         let mut request = url.into_client_request().expect("a websocket URL");
         let origin = origin.parse().expect("a header value");
         request.headers_mut().insert("origin", origin);
-        let (ws, _response) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+        let socket = JsonSocket::connect(request, WAIT)
             .await
-            .expect("connected in time")
-            .expect("websocket handshake");
-        Client { ws }
+            .expect("websocket handshake in time");
+        Client { socket }
     }
 
     /// Connects and waits until the initial join completed (its `joined` frame), returning
@@ -308,29 +276,21 @@ impl Client {
     }
 
     pub async fn send_text(&mut self, text: &str) {
-        self.ws.send(Message::text(text)).await.expect("send frame");
+        let ws = self.socket.ws();
+        ws.send(Message::text(text)).await.expect("send frame");
     }
 
     pub async fn send_raw(&mut self, message: Message) {
-        self.ws.send(message).await.expect("send frame");
+        self.socket.ws().send(message).await.expect("send frame");
     }
 
     /// The next JSON text frame (pings and pongs skipped).
     pub async fn recv(&mut self) -> Value {
         // One deadline across skipped pings, so a stream of pings cannot stretch the wait.
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let message = tokio::time::timeout_at(deadline, self.ws.next())
-                .await
-                .expect("a frame arrived in time")
-                .expect("the socket is still open")
-                .expect("a valid frame");
-            match message {
-                Message::Text(text) => return serde_json::from_str(&text).expect("server JSON"),
-                Message::Ping(_) | Message::Pong(_) => continue,
-                other => panic!("expected a text frame, got {other:?}"),
-            }
-        }
+        self.socket
+            .recv(WAIT)
+            .await
+            .expect("a JSON text frame arrived in time")
     }
 
     /// The next JSON text frame within `limit` (for events that take longer than [`WAIT`]);
@@ -342,7 +302,7 @@ impl Client {
     pub async fn recv_within(&mut self, limit: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            let message = tokio::time::timeout_at(deadline, self.ws.next())
+            let message = tokio::time::timeout_at(deadline, self.socket.ws().next())
                 .await
                 .expect("a frame arrived in time");
             match message {
@@ -395,17 +355,8 @@ impl Client {
 
     /// Sends a chat message and waits for its confirmation (the echoed record).
     pub async fn post(&mut self, room: &str, username: &str, message: &str) -> Value {
-        self.send_json(serde_json::json!({
-            "type": "send", "room": room, "username": username, "message": message
-        }))
-        .await;
-        loop {
-            let frame = self.recv().await;
-            assert_ne!(frame["type"], "error", "the send was refused: {frame}");
-            if frame["type"] == "chat" && frame["room"] == room && frame["message"] == message {
-                return frame;
-            }
-        }
+        let posted = self.socket.post(room, username, message, WAIT).await;
+        posted.unwrap_or_else(|err| panic!("{err}"))
     }
 
     /// Closes the socket and waits for the server's answering close, by which time the
@@ -433,7 +384,7 @@ impl Client {
     /// Waits for the server's close frame.
     pub async fn recv_close(&mut self) -> Option<CloseFrame> {
         loop {
-            let message = tokio::time::timeout(WAIT, self.ws.next())
+            let message = tokio::time::timeout(WAIT, self.socket.ws().next())
                 .await
                 .expect("close arrived in time");
             match message {
@@ -519,12 +470,7 @@ fn via_label(via: SendVia) -> &'static str {
 
 /// A field of `/proc/<pid>/status` in KiB (`VmRSS`, `VmHWM`).
 pub fn memory_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().strip_suffix("kB")?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+    procfs::status_kib(pid, field).unwrap_or_else(|err| panic!("{field} of {pid}: {err}"))
 }
 
 /// Open descriptors of process `pid`: the entries of `/proc/<pid>/fd`.
@@ -533,9 +479,7 @@ pub fn memory_kib(pid: u32, field: &str) -> u64 {
     reason = "used by the soak only; the cluster suite shares this file"
 )]
 pub fn descriptor_count(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .expect("proc fd")
-        .count()
+    procfs::descriptor_count(pid).expect("proc fd")
 }
 
 /// The value of the `/metrics` sample line `name` (exact, labels included).

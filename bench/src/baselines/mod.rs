@@ -39,34 +39,27 @@ where
     }
 }
 
+/// What a baseline prints before its address once listening (`bare-relay listening on
+/// ws://`), which the launcher waits for.
+pub fn listening_prefix(kind: TargetKind) -> String {
+    let scheme = match kind {
+        TargetKind::RawTcp => "tcp",
+        TargetKind::BareRelay | TargetKind::Chinwag => "ws",
+    };
+    format!("{} listening on {scheme}://", kind.name())
+}
+
 /// Runs the baseline `args.kind` until the process is killed.
 pub fn serve(args: &ServeBaselineArgs) -> Result<()> {
-    // Pinned to one CPU by the launcher, a current-thread runtime is the fastest tokio has
-    // (no work stealing); otherwise one worker per CPU.
-    let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
-    let runtime = if one_cpu {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-    };
-    runtime.block_on(async {
+    // Pinned to one CPU by the launcher, it runs on a current-thread runtime.
+    crate::runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.bind).await?;
         let addr = listener.local_addr()?;
-        let scheme = match args.kind {
-            TargetKind::BareRelay => "ws",
-            TargetKind::RawTcp => "tcp",
-            TargetKind::Chinwag => bail!("chinwag is not a baseline"),
-        };
+        if args.kind == TargetKind::Chinwag {
+            bail!("chinwag is not a baseline");
+        }
         let mut stdout = std::io::stdout().lock();
-        writeln!(
-            stdout,
-            "{} listening on {scheme}://{addr}",
-            args.kind.name()
-        )?;
+        writeln!(stdout, "{}{addr}", listening_prefix(args.kind))?;
         stdout.flush()?;
         drop(stdout);
         match args.kind {

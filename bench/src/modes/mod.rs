@@ -1,16 +1,20 @@
 //! The modes, and what they share: dispatch, the per-step target lifecycle, and output.
 //!
-//! Each mode module turns its arguments into steps; [`Bench`] starts a fresh target for every
+//! Each load mode turns its arguments into steps; [`Bench`] starts a fresh target for every
 //! step (so memory and CPU belong to that step alone), checks afterwards that the server did
-//! not die, and prints the reports. `run` returns whether every step passed.
+//! not die, and prints the reports. The two labs ([`transport_lab`], [`longpoll_waiters`])
+//! measure one run each with figures of their own, on the same target lifecycle
+//! ([`on_target`]). `run` returns whether every step passed.
 
 pub mod broadcast;
 pub mod crowd;
 pub mod idle;
+pub mod longpoll_waiters;
 pub mod smoke;
 pub mod storm;
 pub mod tally;
 pub mod throughput;
+pub mod transport_lab;
 
 use crate::{
     cli::{Command, TargetArgs, TargetKind},
@@ -41,6 +45,16 @@ pub async fn run(command: Command, pinning: Pinning, json: bool) -> Result<bool>
             .await
         }
         Command::Smoke(args) => smoke::run(&args, pinning, json).await,
+        Command::TransportLab(args) => {
+            let launcher = Launcher::new(&args.target, pinning, &[TargetKind::Chinwag])?;
+            transport_lab::run(&args, launcher, json).await
+        }
+        Command::LongpollWaiters(args) => {
+            let mut target = args.target.clone();
+            (target.server_args).extend(longpoll_waiters::SERVER_FLAGS.map(str::to_owned));
+            let launcher = Launcher::new(&target, pinning, &[TargetKind::Chinwag])?;
+            longpoll_waiters::run(&args, launcher, json).await
+        }
         Command::ServeBaseline(_) | Command::Plot(_) => bail!("not a measuring mode"),
     }
 }
@@ -70,30 +84,20 @@ pub struct Bench {
 }
 
 impl Bench {
-    /// Starts a target of `kind`, runs `step` against it, then stops it. A server that died
-    /// or would not stop cleanly is an error even if the step itself went well.
+    /// Starts a target of `kind`, runs `step` against it, then stops it (see [`on_target`]);
+    /// the report says whether it ran pinned and on how many nodes.
     pub async fn with_target(
         &mut self,
         kind: TargetKind,
         step: impl AsyncFnOnce(&Target) -> Result<StepReport>,
     ) -> Result<StepReport> {
-        let launcher = self.launcher.clone();
-        let mut target = tokio::task::spawn_blocking(move || launcher.start(kind)).await??;
-        let outcome = step(&target).await;
-        let alive = target.check_alive();
-        let pinned = target.pinned;
-        let nodes = (target.nodes() > 1).then(|| target.nodes());
-        let stopped = tokio::task::spawn_blocking(move || target.stop()).await?;
-        match (outcome, alive.and(stopped)) {
-            (Ok(mut report), Ok(())) => {
-                report.pinned = pinned;
-                report.nodes = nodes;
-                Ok(report)
-            }
-            (Ok(_), Err(server)) => Err(server.context(format!("{} failed", kind.name()))),
-            (Err(step), Ok(())) => Err(step),
-            (Err(step), Err(server)) => Err(step.context(format!("{server:#}"))),
-        }
+        on_target(&self.launcher, kind, async |target| {
+            let mut report = step(target).await?;
+            report.pinned = target.pinned;
+            report.nodes = (target.nodes() > 1).then(|| target.nodes());
+            Ok(report)
+        })
+        .await
     }
 
     /// Records a finished step and prints a one-line summary to stderr.
@@ -131,16 +135,30 @@ impl Bench {
     }
 }
 
+/// Starts a target of `kind`, runs `step` against it, then stops it. A server that died or
+/// would not stop cleanly is an error even if the step itself went well.
+pub async fn on_target<T>(
+    launcher: &Launcher,
+    kind: TargetKind,
+    step: impl AsyncFnOnce(&Target) -> Result<T>,
+) -> Result<T> {
+    let mut target = launcher.start(kind).await?;
+    let outcome = step(&target).await;
+    let alive = target.check_alive();
+    let stopped = target.stop().await;
+    match (outcome, alive.and(stopped)) {
+        (Ok(done), Ok(())) => Ok(done),
+        (Ok(_), Err(server)) => Err(server.context(format!("{} failed", kind.name()))),
+        (Err(step), Ok(())) => Err(step),
+        (Err(step), Err(server)) => Err(step.context(format!("{server:#}"))),
+    }
+}
+
 /// Fails early when `connections` sockets would not fit the open-file limit.
 pub fn check_fd_limit(connections: usize) -> Result<()> {
-    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
-    let soft = limits
-        .lines()
-        .find(|line| line.starts_with("Max open files"))
-        .and_then(|line| line.split_whitespace().nth(3))
-        .and_then(|soft| soft.parse::<usize>().ok());
+    let soft = chinwag_testkit::procfs::open_files_limit().map(|(soft, _hard)| soft);
     match soft {
-        Some(soft) if connections + 64 > soft => bail!(
+        Ok(soft) if connections as u64 + 64 > soft => bail!(
             "{connections} connections need more than the open-file limit of {soft}: \
              run `ulimit -n 65536` (or as high as the hard limit allows) first"
         ),

@@ -6,7 +6,7 @@
 //! they are deleted after the browsers writing to them are dead.
 
 use super::{POLL, WAIT};
-use std::{net::TcpListener, path::PathBuf, process::Stdio, sync::Mutex};
+use std::{path::PathBuf, process::Stdio, sync::Mutex};
 use tempfile::TempDir;
 use tokio::{
     process::{Child, Command},
@@ -29,7 +29,7 @@ impl Driver {
     /// Starts chromedriver and waits (bounded) until `GET /status` says it is ready.
     pub async fn start() -> Driver {
         let bin = std::env::var(CHROMEDRIVER).unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let port = free_port();
+        let port = chinwag_testkit::launch::free_port().expect("a free port");
         let child = Command::new(&bin)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -88,12 +88,6 @@ impl Drop for Driver {
                 .status();
         }
     }
-}
-
-/// A loopback port that was free a moment ago: bind port 0, read it, release it.
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
 }
 
 /// `GET /status` answered `{"value":{"ready":true,...}}`.

@@ -1,12 +1,14 @@
 //! The `chinwag` server under test: the prebuilt binary ([`CHINWAG_BIN`]) serving the prebuilt
 //! client ([`CHINWAG_DIST`]) from a temp SQLite file, on a free loopback port.
 //!
-//! It reports its address on its first stdout line. A [`Server`] is killed when dropped;
+//! It reports its address on stdout, which `chinwag-testkit`'s launcher waits for. A
+//! [`Server`] is killed when dropped;
 //! [`Server::kill`] is a crash (SIGKILL) and [`Stopped::restart`] brings a new process up on the
 //! same address and database, which is what a browser's reconnect needs to find it again;
 //! [`Stopped::delete_database`] in between makes it come back with a new, empty history.
 
 use super::{WAIT, required_path, workspace_root};
+use chinwag_testkit::launch::{self, LISTENING_ON, Running};
 use serde_json::Value;
 use std::{
     ffi::OsString,
@@ -14,10 +16,6 @@ use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
     process::Stdio,
-};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
 };
 
 /// Environment variable naming the server binary; default `<workspace>/target/debug/chinwag`.
@@ -27,7 +25,7 @@ pub const CHINWAG_DIST: &str = "CHINWAG_DIST";
 
 /// A running `chinwag` process.
 pub struct Server {
-    child: Child,
+    running: Running,
     /// Where it listens.
     pub addr: SocketAddr,
     db: PathBuf,
@@ -47,16 +45,10 @@ impl Server {
     /// Kills this server like a crash (SIGKILL: nothing flushed, no close frames) and waits
     /// until the process is gone. Returns what [`Server::restart`] needs.
     pub async fn kill(mut self) -> Stopped {
-        let pid = self.child.id().expect("server still running").to_string();
-        let status = std::process::Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -KILL {pid} failed");
-        tokio::time::timeout(WAIT, self.child.wait())
+        self.running
+            .kill(WAIT)
             .await
-            .expect("server died in time after SIGKILL")
-            .expect("wait for server");
+            .expect("server died in time after SIGKILL");
         Stopped {
             addr: self.addr,
             db: self.db.clone(),
@@ -80,45 +72,26 @@ impl Server {
              frontend`), which runs trunk and builds the server first",
             dist.display()
         );
-        let mut child = Command::new(&bin)
-            .args(["--bind", bind, "--static-dir"])
-            .arg(&dist)
-            .arg("--db")
-            .arg(db)
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {}: {err}", bin.display()));
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(WAIT, lines.next_line())
+        let mut command = launch::chinwag_command(&bin, bind, db, &dist);
+        command.args(extra).stderr(Stdio::inherit());
+        let running = Running::start(command, LISTENING_ON, WAIT)
             .await
-            .expect("server announced its address in time")
-            .expect("read server stdout")
-            .expect("server printed a line before exiting");
-        let addr = line
-            .strip_prefix("chinwag listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line from chinwag: {line:?}"))
-            .parse()
-            .expect("announced address parses");
+            .unwrap_or_else(|err| panic!("{} did not start: {err}", bin.display()));
         Server {
-            child,
-            addr,
+            addr: running.addr,
+            running,
             db: db.to_path_buf(),
         }
     }
 
     /// `http://ADDR/path`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.running.http_url(path)
     }
 
     /// `ws://ADDR/socket?query`.
     pub fn ws_url(&self, query: &str) -> String {
-        format!("ws://{}/socket{query}", self.addr)
+        self.running.ws_url(query)
     }
 
     /// Every stored message of `room` (one page of up to 500: enough for any test here), from
