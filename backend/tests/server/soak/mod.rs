@@ -270,7 +270,9 @@ async fn soak_with_drops_slow_readers_floods_and_hoarders_loses_nothing_and_stay
     // it finds the 1013 behind its backlog; in a long run it may not have, and then the server
     // cut the socket off (discarding the backlog and the close frame) rather than keep it.
     // Members too slow for the room (the test's one thread serves forty of them) are closed
-    // 1013 as well and resume, and the heavy room's socket readers may be by now.
+    // 1013 as well and resume, and the heavy room's socket readers may be by now. A member the
+    // chaos task drops may have been closed 1013 at that moment, unread: the server counts
+    // that close and the member never sees it (on a loaded machine, 14 of 72 drops did).
     let (_, metrics) = server.get_text("/metrics").await;
     let slow_closes = sample(
         &metrics,
@@ -283,12 +285,12 @@ async fn soak_with_drops_slow_readers_floods_and_hoarders_loses_nothing_and_stay
     )]
     let (least, most) = (
         f64::from(crowd_slow + 1),
-        f64::from(crowd_slow + 1) + (HEAVY_READERS / 2) as f64,
+        f64::from(crowd_slow + 1) + (HEAVY_READERS / 2) as f64 + drops as f64,
     );
     assert!(
         (least..=most).contains(&slow_closes),
         "the server counted the never-reader's and the crowd's {crowd_slow} slow-consumer \
-         closes (and perhaps the heavy room's readers'): {slow_closes}"
+         closes (and perhaps the heavy room's readers' and dropped members'): {slow_closes}"
     );
     // The counter appears once it counts.
     let cut_off = metrics
