@@ -3,9 +3,10 @@
 //!
 //! The type says what it is: a [`ChatFrame`] is a stored record and always has its id and
 //! epoch, so sessions place it in the room's history without parsing; an [`EventFrame`]
-//! (presence, typing) has neither. The store makes chat frames after commit (the Redis
-//! subscriber, from what a node published), the hub makes events; fan-out and the registry
-//! carry both to outboxes.
+//! (presence, typing) has neither. The embedded store makes chat frames after commit and hands
+//! them to local delivery (`fanout::ChatPublisher`); the Redis subscriber makes them from what a
+//! node published. The hub makes events and hands them to `fanout::Fanout`, which takes nothing
+//! else. The registry carries both kinds to outboxes.
 
 use crate::history::{Epoch, public};
 use bytestring::ByteString;
