@@ -10,8 +10,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chinwag_backend::{
-    delivery::{frame::Frame, outbox::Outbox, rooms::Rooms},
-    fanout::Fanout,
+    delivery::{
+        frame::{ChatFrame, Frame},
+        outbox::Outbox,
+        rooms::Rooms,
+    },
+    fanout::ChatPublisher,
     session::inbound::decode,
     store::{
         Author, NewMessage, Store,
@@ -97,9 +101,9 @@ fn broadcasting(c: &mut Criterion) {
 /// Fan-out that goes nowhere: the store benchmark measures the store.
 struct Nowhere;
 
-impl Fanout for Nowhere {
-    fn publish(&self, frame: Arc<Frame>) {
-        black_box(frame);
+impl ChatPublisher for Nowhere {
+    fn publish_chat(&self, chat: ChatFrame) {
+        black_box(chat);
     }
 }
 

@@ -19,7 +19,8 @@
 //!   same traits as the embedded one, chosen by `--redis`.
 //! - [`store`]: the durable log behind a trait; [`store::sqlite`] is the embedded default. A
 //!   retried `client_id` is a duplicate only from its [`store::Author`].
-//! - [`fanout`]: the trait that carries frames to every node; [`fanout::local`] is in-process.
+//! - [`fanout`]: the trait that carries events to every node, and the chat-only path from the
+//!   embedded store into local delivery; [`fanout::local`] is in-process.
 //! - [`delivery`]: what every engine shares at the bottom: the encoded frame, the registry of
 //!   which session is in which room, outboxes, the recent tail and long-poll waiters.
 //! - [`history`]: epochs, heads and page sizes, the vocabulary of the log every layer speaks.

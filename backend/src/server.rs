@@ -10,7 +10,7 @@ use crate::{
     cluster::{self, ClusterConfig},
     config::Config,
     delivery::rooms::Rooms,
-    fanout::{Fanout, local::LocalFanout},
+    fanout::{ChatPublisher, Fanout, local::LocalFanout},
     hub::{Hub, presence::LocalPresence},
     logs::PeerWarnings,
     metrics::Metrics,
@@ -168,12 +168,15 @@ pub async fn serve(
 /// The single-node engine: SQLite log, in-process fan-out, local presence.
 fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Hub>, StoreError> {
     let rooms = Arc::new(Rooms::new(config.recent_tail_bytes));
-    let fanout: Arc<dyn Fanout> = Arc::new(LocalFanout::new(Arc::clone(&rooms)));
+    // One local fan-out, seen as two seams: the store publishes chat records to it, the hub
+    // and presence publish events.
+    let local = Arc::new(LocalFanout::new(Arc::clone(&rooms)));
     let store = Arc::new(SqliteStore::open(
         &config.db,
         config.sqlite_sync,
-        Arc::clone(&fanout),
+        Arc::clone(&local) as Arc<dyn ChatPublisher>,
     )?);
+    let fanout: Arc<dyn Fanout> = local;
     let presence = Arc::new(LocalPresence::new(Arc::clone(&rooms), Arc::clone(&fanout)));
     tracing::info!(
         db = %config.db.display(),

@@ -4,8 +4,8 @@
 //! sessions through the local registry. Chat records are published by the append script
 //! itself, inside the same atomic step that assigned their ids, so the channel carries each
 //! room's records in id order. Presence events are published by the presence scripts
-//! ([`super::presence`]). Other ephemeral events (typing) go through [`RedisFanout::publish`],
-//! which queues them for a publisher task; they are never stored and may be dropped under
+//! ([`super::presence`]). Other ephemeral events (typing) go through [`RedisFanout`]'s
+//! [`Fanout::publish_event`], which queues them for a publisher task; they are never stored and may be dropped under
 //! pressure. Every payload is built and read by [`super::wire`].
 //!
 //! Pub/sub is at-most-once: while a node is not subscribed (Redis restarting, the connection
@@ -18,7 +18,10 @@ use super::{
     wire::{self, CHANNEL},
 };
 use crate::{
-    delivery::{frame::Frame, rooms::Rooms},
+    delivery::{
+        frame::{EventFrame, Frame},
+        rooms::Rooms,
+    },
     fanout::Fanout,
     store::{Epoch, Page, RedisError, Store},
 };
@@ -56,12 +59,7 @@ impl RedisFanout {
 }
 
 impl Fanout for RedisFanout {
-    fn publish(&self, frame: Arc<Frame>) {
-        let Frame::Event(event) = &*frame else {
-            // Chat records are published by the append script, never from here.
-            tracing::error!(room = %frame.room(), "a chat frame reached the event publisher");
-            return;
-        };
+    fn publish_event(&self, event: EventFrame) {
         if self
             .events
             .try_send(wire::event_payload(&event.room, &event.text))

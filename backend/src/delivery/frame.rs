@@ -3,9 +3,10 @@
 //!
 //! The type says what it is: a [`ChatFrame`] is a stored record and always has its id and
 //! epoch, so sessions place it in the room's history without parsing; an [`EventFrame`]
-//! (presence, typing) has neither. The store makes chat frames after commit (the Redis
-//! subscriber, from what a node published), the hub makes events; fan-out and the registry
-//! carry both to outboxes.
+//! (presence, typing) has neither. The embedded store makes chat frames after commit and hands
+//! them to local delivery (`fanout::ChatPublisher`); the Redis subscriber makes them from what a
+//! node published. The hub makes events and hands them to `fanout::Fanout`, which takes nothing
+//! else. The registry carries both kinds to outboxes.
 
 use crate::history::{Epoch, public};
 use bytestring::ByteString;
@@ -46,27 +47,41 @@ pub struct EventFrame {
     pub text: ByteString,
 }
 
-impl Frame {
+impl ChatFrame {
     /// The chat frame of a stored record of history `epoch`, as every member receives it:
     /// without the author's `client_id`, which only the author's own confirmation carries
     /// (see `session::confirm`).
-    pub fn chat(record: &ChatRecord, epoch: &Epoch) -> Arc<Frame> {
+    pub fn new(record: &ChatRecord, epoch: &Epoch) -> Self {
         let record = public(record.clone());
-        Arc::new(Frame::Chat(ChatFrame {
+        Self {
             room: record.room.clone(),
             id: record.id,
             epoch: Epoch::clone(epoch),
             text: encode(&ServerMsg::Chat(record.clone())),
             record: Some(Arc::new(record)),
-        }))
+        }
     }
+}
 
-    /// An ephemeral event for `room`'s members.
-    pub fn event(room: &RoomName, message: &ServerMsg) -> Arc<Frame> {
-        Arc::new(Frame::Event(EventFrame {
+impl EventFrame {
+    /// An ephemeral event for `room`'s members, encoded once.
+    pub fn new(room: &RoomName, message: &ServerMsg) -> Self {
+        Self {
             room: room.clone(),
             text: encode(message),
-        }))
+        }
+    }
+}
+
+impl Frame {
+    /// A shared [`ChatFrame::new`].
+    pub fn chat(record: &ChatRecord, epoch: &Epoch) -> Arc<Frame> {
+        Arc::new(Frame::Chat(ChatFrame::new(record, epoch)))
+    }
+
+    /// A shared [`EventFrame::new`].
+    pub fn event(room: &RoomName, message: &ServerMsg) -> Arc<Frame> {
+        Arc::new(Frame::Event(EventFrame::new(room, message)))
     }
 
     /// The room whose members receive it.

@@ -1,11 +1,15 @@
 //! In-process fan-out: the single-node default.
 //!
-//! Publishing is delivery: the frame goes straight to the local [`Rooms`] registry, which
-//! offers it to each member's bounded outbox. Called by the store's writer in commit order, so
-//! members see a room's ids ascending.
+//! Publishing is delivery: the frame, shared once as an `Arc<Frame>`, goes straight to the
+//! local [`Rooms`] registry, which offers it to each member's bounded outbox. It is both the
+//! hub's [`Fanout`] for events and the embedded store's [`ChatPublisher`]; the store's writer
+//! calls the latter in commit order, so members see a room's ids ascending.
 
-use super::Fanout;
-use crate::delivery::{frame::Frame, rooms::Rooms};
+use super::{ChatPublisher, Fanout};
+use crate::delivery::{
+    frame::{ChatFrame, EventFrame, Frame},
+    rooms::Rooms,
+};
 use std::sync::Arc;
 
 /// Fan-out within one process.
@@ -21,7 +25,13 @@ impl LocalFanout {
 }
 
 impl Fanout for LocalFanout {
-    fn publish(&self, frame: Arc<Frame>) {
-        self.rooms.deliver(&frame);
+    fn publish_event(&self, event: EventFrame) {
+        self.rooms.deliver(&Arc::new(Frame::Event(event)));
+    }
+}
+
+impl ChatPublisher for LocalFanout {
+    fn publish_chat(&self, chat: ChatFrame) {
+        self.rooms.deliver(&Arc::new(Frame::Chat(chat)));
     }
 }

@@ -1,9 +1,10 @@
 //! The hub: the one API sessions and HTTP handlers call.
 //!
 //! It ties together the local membership registry ([`crate::delivery::rooms::Rooms`]), the durable log
-//! ([`Store`]) and fan-out ([`Fanout`]). Posting goes hub → store → fan-out: the store assigns
-//! the id and publishes after commit, so a broadcast never precedes durability. Presence and
-//! typing events are ephemeral: they go straight to fan-out and are never stored.
+//! ([`Store`]) and fan-out ([`Fanout`]). Posting goes hub → store: the store assigns the id and
+//! publishes after commit (the embedded store to local delivery, the Redis engine inside its
+//! append), so a broadcast never precedes durability. Presence and typing events are
+//! ephemeral: they go straight to fan-out, which carries events only, and are never stored.
 //!
 //! The hub is also where posting is judged, so every transport gets the same rule: a post
 //! that would create a room (its first message) spends the poster's [`new_rooms`] budget.
@@ -13,7 +14,10 @@ pub mod presence;
 
 use crate::delivery::rooms::{NameTaken, Rooms, SessionId};
 use crate::{
-    delivery::{frame::Frame, outbox::OutboxSender},
+    delivery::{
+        frame::{EventFrame, Frame},
+        outbox::OutboxSender,
+    },
     fanout::Fanout,
     metrics::Metrics,
     store::{Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError},
@@ -220,7 +224,7 @@ impl Hub {
             room: room.clone(),
             username: username.clone(),
         };
-        self.fanout.publish(Frame::event(room, &event));
+        self.fanout.publish_event(EventFrame::new(room, &event));
     }
 
     /// One page of `room`'s history: from memory when it is recent, else from the store.

@@ -7,7 +7,7 @@
 //! every node's names and announces only cluster-wide arrivals and departures.
 
 use crate::delivery::rooms::{PresenceChange, Rooms};
-use crate::{delivery::frame::Frame, fanout::Fanout, store::RedisError};
+use crate::{delivery::frame::EventFrame, fanout::Fanout, store::RedisError};
 use async_trait::async_trait;
 use chinwag_shared::{RoomName, ServerMsg, Username};
 use std::sync::Arc;
@@ -48,7 +48,7 @@ impl LocalPresence {
 impl Presence for LocalPresence {
     fn changed(&self, room: &RoomName, change: PresenceChange) {
         for event in change.events(room) {
-            self.fanout.publish(Frame::event(room, &event));
+            self.fanout.publish_event(EventFrame::new(room, &event));
         }
     }
 

@@ -1,7 +1,8 @@
 //! The embedded store: one SQLite file in WAL mode.
 //!
 //! [`SqliteStore`] ties together the parts, one per file: `writer` (the single writer thread
-//! that owns the write connection and group-commits, publishing only after commit), `readers`
+//! that owns the write connection and group-commits, publishing only after commit, straight to
+//! local delivery through a [`ChatPublisher`]), `readers`
 //! (a pool of at most [`READERS`] read-only connections on tokio's blocking pool), `queries`
 //! (the reads themselves), `schema` (tables, migrations and the file's epoch) and `sync_mode`.
 //!
@@ -28,7 +29,7 @@ pub use sync_mode::SyncMode;
 pub use writer::MAX_BATCH;
 
 use super::{Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError};
-use crate::fanout::Fanout;
+use crate::fanout::ChatPublisher;
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, RoomName, RoomSummary};
 use readers::ReaderPool;
@@ -49,8 +50,12 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, commits with `sync`, and starts the
-    /// writer thread, which publishes committed records to `fanout`.
-    pub fn open(path: &Path, sync: SyncMode, fanout: Arc<dyn Fanout>) -> Result<Self, StoreError> {
+    /// writer thread, which publishes committed records to `publisher`.
+    pub fn open(
+        path: &Path,
+        sync: SyncMode,
+        publisher: Arc<dyn ChatPublisher>,
+    ) -> Result<Self, StoreError> {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let sync = sync_mode::set_sync_mode(&conn, sync)?;
@@ -58,7 +63,7 @@ impl SqliteStore {
         conn.execute_batch(schema::SCHEMA)?;
         schema::migrate(&mut conn)?;
         let epoch = schema::database_epoch(&conn)?;
-        let writes = writer::start(conn, fanout, Epoch::clone(&epoch))?;
+        let writes = writer::start(conn, publisher, Epoch::clone(&epoch))?;
         Ok(Self {
             epoch,
             writes,

@@ -8,8 +8,8 @@ use super::{
     schema::{MIGRATIONS, SCHEMA},
 };
 use crate::{
-    delivery::frame::Frame,
-    fanout::Fanout,
+    delivery::frame::ChatFrame,
+    fanout::ChatPublisher,
     store::{Appended, Author, NewMessage, Page, Store},
 };
 use chinwag_shared::{ClientId, MessageText, RoomName, Username};
@@ -24,8 +24,8 @@ use std::{
 
 struct NoFanout;
 
-impl Fanout for NoFanout {
-    fn publish(&self, _frame: Arc<Frame>) {}
+impl ChatPublisher for NoFanout {
+    fn publish_chat(&self, _chat: ChatFrame) {}
 }
 
 fn message(username: &str, text: &str, client_id: &str) -> NewMessage {

@@ -3,15 +3,15 @@
 //! It blocks for the first queued append, takes every other append already waiting (up to
 //! [`MAX_BATCH`]), and commits them in one transaction: group commit with no timer, so an idle
 //! server commits at once and a busy one batches naturally. Only after the commit does it
-//! publish the new records to fan-out, in id order, and answer the callers; a failed batch is
+//! publish the new records to local delivery ([`ChatPublisher`]), in id order, and answer the callers; a failed batch is
 //! answered as a whole, and nothing of it is published. The store's `append` and `close` only
 //! queue [`WriteJob`]s for it.
 
 use super::SqliteError;
 use super::queries::{StoredRow, to_i64, to_u64};
 use crate::{
-    delivery::frame::Frame,
-    fanout::Fanout,
+    delivery::frame::ChatFrame,
+    fanout::ChatPublisher,
     store::{Appended, Epoch, NewMessage, StoreError},
 };
 use chinwag_shared::{ChatRecord, ClientId};
@@ -41,11 +41,11 @@ pub(super) enum WriteJob {
 pub(super) type Reply = oneshot::Sender<Result<Appended, StoreError>>;
 
 /// Starts the writer thread on `conn`, publishing each committed record of history `epoch` to
-/// `fanout`; returns where to queue its jobs. The thread ends after a [`WriteJob::Close`], or
+/// `publisher`; returns where to queue its jobs. The thread ends after a [`WriteJob::Close`], or
 /// when every sender is gone.
 pub(super) fn start(
     conn: Connection,
-    fanout: Arc<dyn Fanout>,
+    publisher: Arc<dyn ChatPublisher>,
     epoch: Epoch,
 ) -> Result<mpsc::Sender<WriteJob>, StoreError> {
     let (writes, queue) = mpsc::channel(WRITE_QUEUE);
@@ -54,7 +54,7 @@ pub(super) fn start(
         .spawn(move || {
             Writer {
                 conn,
-                fanout,
+                publisher,
                 epoch,
             }
             .run(queue)
@@ -66,7 +66,7 @@ pub(super) fn start(
 /// The writer thread's state: the only connection that writes.
 struct Writer {
     conn: Connection,
-    fanout: Arc<dyn Fanout>,
+    publisher: Arc<dyn ChatPublisher>,
     epoch: Epoch,
 }
 
@@ -115,7 +115,8 @@ impl Writer {
             Ok(outcomes) => {
                 for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
                     if let Appended::Stored(record) = &outcome {
-                        self.fanout.publish(Frame::chat(record, &self.epoch));
+                        self.publisher
+                            .publish_chat(ChatFrame::new(record, &self.epoch));
                     }
                     let _caller_gone = reply.send(Ok(outcome));
                 }
