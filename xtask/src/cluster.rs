@@ -137,7 +137,7 @@ fn start(cluster: &mut Supervisor, root: &Path, dir: &Path, ports: &Ports) -> Re
 
     let redis_url = format!("redis://127.0.0.1:{}", ports.redis);
     for (i, &port) in ports.nodes.iter().enumerate() {
-        let mut node = Command::new(root.join("target/release/chinwag"));
+        let mut node = Command::new(crate::build_dir(root).join("release/chinwag"));
         // The name goes into presence and the X-Chinwag-Node header; the database is
         // unused with Redis, but keeps a stray default file out of the workspace.
         node.env("CHINWAG_NODE_ID", format!("node{i}"));

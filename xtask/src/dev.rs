@@ -166,7 +166,7 @@ fn write_trunk_config(root: &Path, dir: &Path, server_port: u16) -> Result<PathB
 /// until it listens. Its database is the default, `./chinwag.db` in the workspace root (or
 /// `CHINWAG_DB`), as with `cargo run -p chinwag-backend`.
 fn start_server(children: &mut Supervisor, root: &Path, options: &Options) -> Result<()> {
-    let mut server = Command::new(root.join("target/debug/chinwag"));
+    let mut server = Command::new(crate::build_dir(root).join("debug/chinwag"));
     server.current_dir(root);
     server.args(["--bind", &loopback(options.server_port).to_string()]);
     for origin in options.page_origins() {

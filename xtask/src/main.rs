@@ -53,6 +53,15 @@ fn main() -> Result<()> {
     }
 }
 
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` when set (relative to the workspace
+/// root, as cargo reads it there), else `target/` in the root. Binaries the tasks start
+/// (`chinwag`, debug or release) are looked up here, so a shared or private target dir works.
+pub fn build_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(|| root.join("target"), |dir| root.join(dir))
+}
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -145,7 +154,7 @@ fn test_everything(root: &Path) -> Result<()> {
     let mut e2e = Command::new("cargo");
     e2e.current_dir(root)
         .env("PATH", &path)
-        .env("CHINWAG_BIN", root.join("target/debug/chinwag"))
+        .env("CHINWAG_BIN", build_dir(root).join("debug/chinwag"))
         .env("CHINWAG_DIST", root.join("dist"))
         .env("CHROMEDRIVER", tools::CHROMEDRIVER)
         // The dev-loop test runs `xtask dev`: this very binary.
