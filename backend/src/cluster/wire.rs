@@ -24,7 +24,7 @@ use crate::{
 use bytestring::ByteString;
 use chinwag_shared::{ChatRecord, RoomName, Username};
 use serde::Serialize;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// The channel every node publishes to and subscribes to.
 pub const CHANNEL: &str = "chinwag:fanout";
@@ -98,10 +98,27 @@ pub struct ChatTemplate {
 
 impl ChatTemplate {
     /// The template of `record`'s stored form (its own id, timestamp and `client_id` are
-    /// ignored). Made by serializing it twice, with id 0 and ts 0 and with id 1 and ts 2:
-    /// the two texts are the same length and differ in exactly those two digits, which are
-    /// the holes. No field name or JSON syntax is written by hand.
+    /// ignored), from one serialization: the stored form writes the id and the timestamp
+    /// last, so everything from the id on is the same for every record ([`TAIL`]), and only
+    /// the text before it is this record's.
     pub fn new(record: &ChatRecord) -> Self {
+        let blank = StoredChat::of(record, 0, 0).to_json();
+        let tail = &*TAIL;
+        match blank.strip_suffix(&tail.blank) {
+            Some(before_id) => Self {
+                before_id: before_id.to_owned(),
+                before_ts: tail.template.before_ts.clone(),
+                after_ts: tail.template.after_ts.clone(),
+            },
+            // Only if a field were ever written after the timestamp: find the holes the slow way.
+            None => Self::by_difference(record),
+        }
+    }
+
+    /// Finds the holes by serializing `record` twice, with id 0 and ts 0 and with id 1 and ts
+    /// 2: the two texts are the same length and differ in exactly those two digits. No field
+    /// name or JSON syntax is written by hand.
+    fn by_difference(record: &ChatRecord) -> Self {
         let blank = StoredChat::of(record, 0, 0).to_json();
         let marked = StoredChat::of(record, 1, 2).to_json();
         let holes: Vec<(usize, u8)> = blank
@@ -130,6 +147,28 @@ impl ChatTemplate {
         )
     }
 }
+
+/// The part of every stored chat from its id on, found once by [`ChatTemplate::by_difference`]
+/// on a sample record: the template's constant pieces, and that part's text with id 0 and ts 0.
+struct Tail {
+    template: ChatTemplate,
+    blank: String,
+}
+
+#[expect(clippy::expect_used, reason = "a constant name is valid")]
+static TAIL: LazyLock<Tail> = LazyLock::new(|| {
+    let sample = ChatRecord {
+        id: 0,
+        room: RoomName::default_room(),
+        username: Username::parse("sample").expect("a valid name"),
+        message: String::new(),
+        ts: 0,
+        client_id: None,
+    };
+    let template = ChatTemplate::by_difference(&sample);
+    let blank = format!("0{}0{}", template.before_ts, template.after_ts);
+    Tail { template, blank }
+});
 
 /// Why a payload was not understood (a node of another version, or a stray publisher).
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +286,24 @@ mod tests {
             message: message.to_owned(),
             ts: 5,
             client_id: Some(chinwag_shared::ClientId::parse("c-1").unwrap()),
+        }
+    }
+
+    #[test]
+    fn the_one_pass_template_is_the_one_found_by_difference() {
+        for text in [
+            "",
+            "hi",
+            r#"0,"ts":0}"#,
+            r#"{"id":0,"ts":0}"#,
+            "Zoë 🎉\n\"q\"",
+        ] {
+            let record = record(text);
+            assert_eq!(
+                ChatTemplate::new(&record),
+                ChatTemplate::by_difference(&record),
+                "{text:?}"
+            );
         }
     }
 

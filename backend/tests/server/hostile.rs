@@ -136,21 +136,20 @@ async fn a_fragmented_text_message_is_reassembled_and_relayed() {
     two_fresh_clients_still_chat(&server).await;
 }
 
+/// A low message rate: 5 a second, bursts of 10, 20 over the rate before a 1008.
+const LOW_RATE: [&str; 6] = [
+    "--rate-per-sec",
+    "5",
+    "--rate-burst",
+    "10",
+    "--rate-abuse-allowance",
+    "20",
+];
+
 #[tokio::test]
 async fn frames_over_the_rate_get_rate_limited_and_a_flood_is_closed_with_1008() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
-        dir.path(),
-        &[
-            "--rate-per-sec",
-            "5",
-            "--rate-burst",
-            "10",
-            "--rate-abuse-allowance",
-            "20",
-        ],
-    )
-    .await;
+    let server = Server::start_with(dir.path(), &LOW_RATE).await;
     let (mut listener, _) = Client::join(&server.ws_url("?room=flood")).await;
     let mut flooder = RawClient::open(&server, "?room=flood&username=flooder").await;
     for n in 0..12 {
@@ -344,15 +343,7 @@ async fn the_kernel_drops_a_peer_that_never_reads_once_its_session_is_over() {
 /// rate, and checks the socket is closed 1008 while fresh clients still chat.
 async fn control_flood_is_closed_with_1008(opcode: u8, payload: &[u8]) {
     let dir = tempfile::tempdir().unwrap();
-    let flags = [
-        "--rate-per-sec",
-        "5",
-        "--rate-burst",
-        "10",
-        "--rate-abuse-allowance",
-        "20",
-    ];
-    let server = Server::start_with(dir.path(), &flags).await;
+    let server = Server::start_with(dir.path(), &LOW_RATE).await;
     let mut flooder = RawClient::open(&server, "").await;
     for _ in 0..200 {
         flooder.send_frame(FIN | opcode, payload, true).await;
