@@ -34,6 +34,7 @@ fn record() -> ChatRecord {
         username: Username::parse("alice").unwrap(),
         message: "a message of roughly the length people type in a chat, give or take".into(),
         ts: 1_700_000_000_000,
+        guest: true,
         client_id: None,
     }
 }
@@ -115,6 +116,7 @@ fn message(n: u64) -> NewMessage {
         username,
         text: MessageText::parse(&format!("message number {n}")).unwrap(),
         client_id: None,
+        guest: true,
     }
 }
 

@@ -115,6 +115,7 @@ mod tests {
             username: Username::parse("s12").unwrap(),
             message: STAMP.text(140),
             ts: 1_700_000_000_000,
+            guest: true,
             client_id: None,
         };
         let frame = serde_json::to_string(&ServerMsg::Chat(record)).unwrap();

@@ -427,7 +427,7 @@ impl Chat {
                 format!("* #{room}'s history was replaced on the server; it starts again")
             }
             ServerMsg::Left { room } => format!("* left #{room}"),
-            ServerMsg::Presence { room, users } => {
+            ServerMsg::Presence { room, users, .. } => {
                 let names: Vec<String> = users.iter().map(|u| printable(u.as_str())).collect();
                 let verb = if names.len() == 1 { "is" } else { "are" };
                 if names.is_empty() {
@@ -442,7 +442,7 @@ impl Chat {
             {
                 return None;
             }
-            ServerMsg::UserJoined { room, username } => {
+            ServerMsg::UserJoined { room, username, .. } => {
                 format!(
                     "* {}{} joined",
                     self.tag(room),

@@ -56,11 +56,30 @@ pub enum ErrorCode {
     /// created as many rooms as the server allows for now (HTTP 429). Nothing was stored;
     /// posting to rooms that already exist is unaffected.
     TooManyNewRooms,
+    /// The request needs a signed-in account (or the guest name it used belongs to none), or
+    /// its credential (cookie, token, JWT) is unknown, expired or badly signed (HTTP 401).
+    Unauthenticated,
+    /// Sign-in failed: no such account, or the wrong password; the two are not told apart
+    /// (HTTP 401).
+    BadCredentials,
+    /// The caller may not do this here: a private room it is not a member of, or a room it
+    /// does not own (HTTP 403, or an error frame on a socket).
+    Forbidden,
+    /// A new password is too short or too long (see `MIN_PASSWORD_CHARS`).
+    WeakPassword,
+    /// A room of that name exists already, so it cannot be created (HTTP 409).
+    RoomExists,
+    /// No account has that name (HTTP 404).
+    NoSuchUser,
+    /// A signed-in connection named another user in a frame: it speaks only as its account.
+    UsernameMismatch,
+    /// The account has as many of something (access tokens) as the server allows.
+    TooMany,
 }
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::BadJson,
         ErrorCode::BadMessage,
         ErrorCode::UnknownType,
@@ -82,6 +101,14 @@ impl ErrorCode {
         ErrorCode::ForbiddenOrigin,
         ErrorCode::HistoryReset,
         ErrorCode::TooManyNewRooms,
+        ErrorCode::Unauthenticated,
+        ErrorCode::BadCredentials,
+        ErrorCode::Forbidden,
+        ErrorCode::WeakPassword,
+        ErrorCode::RoomExists,
+        ErrorCode::NoSuchUser,
+        ErrorCode::UsernameMismatch,
+        ErrorCode::TooMany,
     ];
 
     /// Whether a send refused with this code was refused *for now*: the same message (same
@@ -115,6 +142,14 @@ impl ErrorCode {
             ErrorCode::ForbiddenOrigin => "forbidden_origin",
             ErrorCode::HistoryReset => "history_reset",
             ErrorCode::TooManyNewRooms => "too_many_new_rooms",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::BadCredentials => "bad_credentials",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::WeakPassword => "weak_password",
+            ErrorCode::RoomExists => "room_exists",
+            ErrorCode::NoSuchUser => "no_such_user",
+            ErrorCode::UsernameMismatch => "username_mismatch",
+            ErrorCode::TooMany => "too_many",
         }
     }
 }

@@ -13,6 +13,8 @@
 //!   and look-alike text.
 //! - [`epoch`]: [`Epoch`], the opaque name of a room's history that its ids are counted in.
 //! - [`limits`]: every protocol limit as a named constant, shared by server checks and UI counters.
+//! - [`account`]: identity and access — sign-up and sign-in bodies, who a request is, access
+//!   tokens, private rooms and direct messages.
 //! - [`error_code`]: [`ErrorCode`], the stable `code` strings of error frames.
 //!
 //! The promises (ids strictly increasing per room, resume with `after`, idempotent `client_id`)
@@ -21,6 +23,7 @@
 //! `wasm32-unknown-unknown` as well as native targets.
 #![deny(missing_docs)]
 
+pub mod account;
 mod appearance;
 pub mod client_msg;
 pub mod epoch;

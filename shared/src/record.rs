@@ -19,12 +19,22 @@ pub struct ChatRecord {
     pub message: String,
     /// Server time when it was stored, in Unix milliseconds.
     pub ts: u64,
+    /// Whether its author was a guest: not signed in, so the name is only what they typed.
+    /// Records from before accounts existed were all written by guests, so a record without
+    /// the field reads as a guest's.
+    #[serde(default = "written_by_guest")]
+    pub guest: bool,
     /// The sender's own id for this message, when it gave one; retries carry the same id.
     /// Only ever in the sender's own confirmation (and the answer to its retries): the frames
     /// other members receive, replays and history pages leave it out, so one client's ids
     /// are never shown to another (issue 12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientId>,
+}
+
+/// What a record that does not say who wrote it was written by: a guest.
+fn written_by_guest() -> bool {
+    true
 }
 
 /// The HTTP response header naming the history epoch a page of records belongs to (see

@@ -49,6 +49,9 @@ pub enum ServerMsg {
         room: RoomName,
         /// Names of the people in it, sorted, each once.
         users: Vec<Username>,
+        /// Those of `users` who are guests (not signed in), sorted.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        guests: Vec<Username>,
     },
     /// `username` came into `room` (their first connection there).
     UserJoined {
@@ -56,6 +59,9 @@ pub enum ServerMsg {
         room: RoomName,
         /// Who came.
         username: Username,
+        /// Whether they are a guest (not signed in).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        guest: bool,
     },
     /// `username` left `room` (their last connection there closed or left).
     UserLeft {
@@ -112,8 +118,23 @@ mod tests {
             username: Username::parse("alice").unwrap(),
             message: "hi".into(),
             ts: 1_700_000_000_000,
+            guest: false,
             client_id: None,
         }
+    }
+
+    #[test]
+    fn a_record_says_whether_its_author_was_a_guest_and_old_records_were() {
+        let mut rec = record();
+        rec.guest = true;
+        let text = serde_json::to_string(&ServerMsg::Chat(rec.clone())).unwrap();
+        assert!(text.contains(r#""guest":true"#), "{text}");
+        let old =
+            r#"{"type":"chat","id":7,"room":"general","username":"alice","message":"hi","ts":1}"#;
+        let ServerMsg::Chat(old) = serde_json::from_str::<ServerMsg>(old).unwrap() else {
+            panic!("a chat frame");
+        };
+        assert!(old.guest, "a record from before accounts is a guest's");
     }
 
     #[test]
@@ -121,7 +142,7 @@ mod tests {
         let json = serde_json::to_value(ServerMsg::Chat(record())).unwrap();
         assert_eq!(
             json,
-            json!({"type":"chat","id":7,"room":"general","username":"alice","message":"hi","ts":1_700_000_000_000u64})
+            json!({"type":"chat","id":7,"room":"general","username":"alice","message":"hi","ts":1_700_000_000_000u64,"guest":false})
         );
     }
 
@@ -156,10 +177,20 @@ mod tests {
         let frame = ServerMsg::UserJoined {
             room: RoomName::parse("general").unwrap(),
             username: Username::parse("bob").unwrap(),
+            guest: false,
         };
         assert_eq!(
             serde_json::to_value(frame).unwrap(),
             json!({"type":"user_joined","room":"general","username":"bob"})
+        );
+        let guest = ServerMsg::UserJoined {
+            room: RoomName::parse("general").unwrap(),
+            username: Username::parse("bob").unwrap(),
+            guest: true,
+        };
+        assert_eq!(
+            serde_json::to_value(guest).unwrap(),
+            json!({"type":"user_joined","room":"general","username":"bob","guest":true})
         );
     }
 }

@@ -212,6 +212,7 @@ fn unnumbered(message: &NewMessage) -> ChatRecord {
         username: message.username.clone(),
         message: message.text.as_str().to_owned(),
         ts: 0,
+        guest: message.guest,
         client_id: None,
     }
 }
@@ -397,6 +398,7 @@ mod tests {
     fn message() -> NewMessage {
         let username = Username::parse("ada").unwrap();
         NewMessage {
+            guest: true,
             room: RoomName::parse("general").unwrap(),
             author: Author::name(&username),
             username,

@@ -50,6 +50,7 @@ struct StoredChat<'a> {
     room: &'a RoomName,
     username: &'a Username,
     message: &'a str,
+    guest: bool,
     id: u64,
     ts: u64,
 }
@@ -65,12 +66,14 @@ impl<'a> StoredChat<'a> {
             username,
             message,
             ts: _,
+            guest,
             client_id: _,
         } = record;
         Self {
             room,
             username,
             message,
+            guest: *guest,
             id,
             ts,
         }
@@ -163,6 +166,7 @@ static TAIL: LazyLock<Tail> = LazyLock::new(|| {
         username: Username::parse("sample").expect("a valid name"),
         message: String::new(),
         ts: 0,
+        guest: true,
         client_id: None,
     };
     let template = ChatTemplate::by_difference(&sample);
@@ -280,6 +284,7 @@ mod tests {
 
     fn record(message: &str) -> ChatRecord {
         ChatRecord {
+            guest: true,
             id: 99,
             room: RoomName::parse("general").unwrap(),
             username: Username::parse("Zoë the 2nd").unwrap(),

@@ -130,6 +130,7 @@ mod tests {
 
     fn record(id: u64) -> ChatRecord {
         ChatRecord {
+            guest: true,
             id,
             room: RoomName::parse("general").unwrap(),
             username: Username::parse("ada").unwrap(),

@@ -276,6 +276,7 @@ mod tests {
 
     fn chat(room: &str, id: u64, epoch: &Epoch) -> Arc<Frame> {
         let record = ChatRecord {
+            guest: true,
             id,
             room: RoomName::parse(room).unwrap(),
             username: Username::parse("u").unwrap(),
@@ -337,6 +338,7 @@ mod tests {
 
     fn heavy_chat(room: &str, id: u64, epoch: &Epoch) -> Arc<Frame> {
         let record = ChatRecord {
+            guest: true,
             id,
             room: RoomName::parse(room).unwrap(),
             username: Username::parse("u").unwrap(),

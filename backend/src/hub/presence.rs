@@ -63,6 +63,7 @@ impl PresenceChange {
         let arrived = self.arrived.map(|username| ServerMsg::UserJoined {
             room: room.clone(),
             username,
+            guest: false,
         });
         let departed = self.departed.map(|username| ServerMsg::UserLeft {
             room: room.clone(),

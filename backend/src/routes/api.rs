@@ -208,6 +208,7 @@ pub async fn post_message(
         username,
         text,
         client_id,
+        guest: true,
     };
     let poster = Poster {
         address: state.trusted_proxies.client_ip(&request),

@@ -81,6 +81,7 @@ mod tests {
 
     fn own(room_name: &str, id: u64) -> ChatRecord {
         ChatRecord {
+            guest: true,
             id,
             room: room(room_name),
             username: Username::parse("ada").unwrap(),

@@ -36,6 +36,7 @@ impl Session {
             username,
             text,
             client_id: client_id.clone(),
+            guest: true,
         };
         let poster = Poster {
             // Always known for a socket (the upgrade sets it); unspecified is one shared

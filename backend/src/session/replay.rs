@@ -177,7 +177,13 @@ impl Session {
                 Vec::new()
             }
         };
-        self.send_msg(&ServerMsg::Presence { room, users }).await
+        let guests = Vec::new();
+        self.send_msg(&ServerMsg::Presence {
+            room,
+            users,
+            guests,
+        })
+        .await
     }
 
     /// A join for a room the connection is already in: replay what it asks for again.

@@ -38,6 +38,8 @@ pub struct NewMessage {
     pub client_id: Option<ClientId>,
     /// Whose `client_id` it is: a retry is a duplicate only from the same author.
     pub author: Author,
+    /// Whether the poster is a guest (not signed in); the record says so.
+    pub guest: bool,
 }
 
 /// What an append did. The records here are the author's answer, so they carry its
@@ -203,6 +205,7 @@ mod tests {
     fn message(username: &str, text: &str) -> NewMessage {
         let username = Username::parse(username).unwrap();
         NewMessage {
+            guest: true,
             room: RoomName::parse("r").unwrap(),
             author: Author::name(&username),
             username,
@@ -213,6 +216,7 @@ mod tests {
 
     fn stored(username: &str, text: &str) -> ChatRecord {
         ChatRecord {
+            guest: true,
             id: 4,
             room: RoomName::parse("r").unwrap(),
             username: Username::parse(username).unwrap(),

@@ -63,6 +63,7 @@ async fn what_the_scripts_store_and_publish_decodes_as_server_messages() {
         ServerMsg::UserJoined {
             room: room.clone(),
             username: Username::parse("ada").unwrap(),
+            guest: false,
         }
     );
 
@@ -89,6 +90,7 @@ async fn what_the_scripts_store_and_publish_decodes_as_server_messages() {
         username: Username::parse("ada").unwrap(),
         message: text.to_owned(),
         ts: confirmed["ts"].as_u64().unwrap(),
+        guest: true,
         client_id: None,
     });
     assert_eq!(

@@ -255,6 +255,7 @@ impl Follower {
             self.emit(ServerMsg::Presence {
                 room: self.room.clone(),
                 users,
+                guests: Vec::new(),
             });
         }
     }

@@ -17,13 +17,13 @@ pub(super) fn read_page(
 ) -> Result<Vec<ChatRecord>, StoreError> {
     let (sql, bound, limit) = match page {
         Page::After { after, limit } => (
-            "SELECT id, username, message, ts FROM messages
+            "SELECT id, username, message, ts, guest FROM messages
              WHERE room = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3",
             after,
             limit,
         ),
         Page::Before { before, limit } => (
-            "SELECT id, username, message, ts FROM messages
+            "SELECT id, username, message, ts, guest FROM messages
              WHERE room = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
             before,
             limit,
@@ -108,6 +108,7 @@ pub(super) struct StoredRow {
     username: String,
     message: String,
     ts: i64,
+    guest: bool,
 }
 
 impl StoredRow {
@@ -117,6 +118,7 @@ impl StoredRow {
             username: row.get(1)?,
             message: row.get(2)?,
             ts: row.get(3)?,
+            guest: row.get(4)?,
         })
     }
 
@@ -127,6 +129,7 @@ impl StoredRow {
             username: parse_stored(&self.username, Username::parse)?,
             message: self.message,
             ts: to_u64(self.ts),
+            guest: self.guest,
             client_id: None,
         })
     }

@@ -49,6 +49,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
      DROP INDEX IF EXISTS messages_client_id;
      CREATE UNIQUE INDEX messages_author_client_id
          ON messages (room, client_id, author) WHERE client_id IS NOT NULL;",
+    // 3. Every record says whether its author was signed in (issue 14). Everything stored
+    //    before accounts existed was a guest's.
+    "ALTER TABLE messages ADD COLUMN guest INTEGER NOT NULL DEFAULT 1;",
 ];
 
 /// Runs the [`MIGRATIONS`] this file has not had yet, each in its own transaction with the

@@ -31,6 +31,7 @@ impl ChatPublisher for NoFanout {
 fn message(username: &str, text: &str, client_id: &str) -> NewMessage {
     let username = Username::parse(username).unwrap();
     NewMessage {
+        guest: true,
         room: RoomName::parse("r").unwrap(),
         author: Author::name(&username),
         username,
@@ -138,6 +139,7 @@ async fn many_concurrent_reads_use_at_most_the_pooled_connections() {
 fn plain(text: &str) -> NewMessage {
     let username = Username::parse("alice").unwrap();
     NewMessage {
+        guest: true,
         room: RoomName::parse("durable").unwrap(),
         author: Author::name(&username),
         username,

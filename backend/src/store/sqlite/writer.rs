@@ -159,7 +159,7 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
         // SQLite refuses the statement rather than fall back to a scan.
         let earlier = conn
             .prepare_cached(
-                "SELECT id, username, message, ts
+                "SELECT id, username, message, ts, guest
                  FROM messages INDEXED BY messages_author_client_id
                  WHERE room = ?1 AND client_id = ?2
                    AND (author = ?3 OR (author IS NULL AND username = ?4))
@@ -187,8 +187,8 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
         )?
         .query_row([message.room.as_str()], |row| row.get(0))?;
     conn.prepare_cached(
-        "INSERT INTO messages (room, id, username, message, ts, client_id, author)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO messages (room, id, username, message, ts, client_id, author, guest)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         message.room.as_str(),
@@ -198,6 +198,7 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
         to_i64(ts),
         message.client_id.as_ref().map(ClientId::as_str),
         message.client_id.as_ref().map(|_| message.author.key()),
+        message.guest,
     ])?;
     Ok(Appended::Stored(ChatRecord {
         id: to_u64(id),
@@ -205,6 +206,7 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
         username: message.username.clone(),
         message: message.text.as_str().to_owned(),
         ts,
+        guest: message.guest,
         client_id: message.client_id.clone(),
     }))
 }

@@ -221,8 +221,8 @@ impl ChatState {
             } => self.on_joined(&room, last_id, epoch),
             ServerMsg::HistoryReset { room, epoch } => self.on_history_reset(&room, epoch),
             ServerMsg::Left { .. } => {}
-            ServerMsg::Presence { room, users } => self.on_presence(&room, users),
-            ServerMsg::UserJoined { room, username } => {
+            ServerMsg::Presence { room, users, .. } => self.on_presence(&room, users),
+            ServerMsg::UserJoined { room, username, .. } => {
                 self.on_presence_change(&room, username, true);
             }
             ServerMsg::UserLeft { room, username } => {

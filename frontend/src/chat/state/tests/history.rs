@@ -53,6 +53,7 @@ fn a_history_reset_forgets_the_rooms_history_but_keeps_pending_sends() {
     state.apply(server(ServerMsg::UserJoined {
         room: room("general"),
         username: name("ann"),
+        guest: false,
     }));
     state.apply(queue("c1", "general"));
     state.apply(queue("c2", "rust"));

@@ -26,6 +26,7 @@ pub(super) fn record(room_name: &str, id: u64, who: &str, client_id: Option<&str
         username: name(who),
         message: format!("message {id}"),
         ts: 1_700_000_000_000,
+        guest: false,
         client_id: client_id.map(|id| ClientId::parse(id).unwrap()),
     }
 }

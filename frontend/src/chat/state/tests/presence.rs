@@ -10,14 +10,17 @@ fn presence_events_keep_a_sorted_list_and_leave_notices_for_others() {
     state.apply(event(ServerMsg::Presence {
         room: room("general"),
         users: vec![name("me")],
+        guests: Vec::new(),
     }));
     state.apply(event(ServerMsg::UserJoined {
         room: room("general"),
         username: name("me"),
+        guest: false,
     }));
     state.apply(event(ServerMsg::UserJoined {
         room: room("general"),
         username: name("ann"),
+        guest: false,
     }));
     state.apply(event(ServerMsg::UserLeft {
         room: room("general"),
