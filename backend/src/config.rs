@@ -211,6 +211,40 @@ pub struct Config {
     /// about 100 bytes per address.
     #[arg(long, env = "CHINWAG_LOG_PEERS_TRACKED", default_value_t = 4096)]
     pub log_peers_tracked: usize,
+
+    /// Whether people may chat without an account. `off`: every socket, poll and API call
+    /// needs a session, an access token or a JWT (401 `unauthenticated` without one); the
+    /// page itself, sign-up and sign-in stay open.
+    #[arg(long, env = "CHINWAG_GUESTS", default_value = "on", value_parser = on_off)]
+    pub guests: bool,
+
+    /// Tells the server it is reached over TLS (directly or through a proxy that terminates
+    /// it), so the session cookie gets `Secure` and never travels in clear text.
+    #[arg(long, env = "CHINWAG_TLS_COOKIES")]
+    pub tls_cookies: bool,
+
+    /// Days a browser session lasts after sign-in.
+    #[arg(long, env = "CHINWAG_SESSION_DAYS", default_value_t = 30)]
+    pub session_days: u64,
+
+    /// Accept JWTs signed with this HMAC secret (HS256; at least 32 bytes). Prefer the
+    /// variable to the flag: a flag is visible in the process list.
+    #[arg(long, env = "CHINWAG_JWT_HS256_SECRET", hide_env_values = true)]
+    pub jwt_hs256_secret: Option<String>,
+
+    /// Accept JWTs signed by the private half of this PEM public key; its type picks the
+    /// algorithm (RSA: RS256, P-256: ES256, Ed25519: EdDSA).
+    #[arg(long, env = "CHINWAG_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+}
+
+/// Reads `on`/`off` (and `true`/`false`).
+fn on_off(raw: &str) -> Result<bool, String> {
+    match raw {
+        "on" | "true" => Ok(true),
+        "off" | "false" => Ok(false),
+        _ => Err(format!("{raw:?} is not on or off")),
+    }
 }
 
 /// `--sqlite-sync`'s values. The mode itself belongs to the store; only its spelling on the
@@ -248,6 +282,28 @@ impl Config {
             per_minute: self.new_rooms_per_minute,
             burst: self.new_rooms_burst,
             per_connection: self.new_rooms_per_connection,
+        }
+    }
+
+    /// The identity part of the configuration.
+    pub fn auth_settings(&self) -> crate::auth::AuthSettings {
+        crate::auth::AuthSettings {
+            guests: self.guests,
+            secure_cookies: self.tls_cookies,
+            session_ttl: Duration::from_secs(self.session_days.max(1).saturating_mul(86_400)),
+        }
+    }
+
+    /// The JWT verifier the flags ask for, if any.
+    pub fn jwt_verifier(
+        &self,
+    ) -> Result<Option<crate::auth::jwt::JwtVerifier>, crate::auth::jwt::JwtKeyError> {
+        use crate::auth::jwt::JwtVerifier;
+        match (&self.jwt_hs256_secret, &self.jwt_public_key) {
+            (Some(_), Some(_)) => Err(crate::auth::jwt::JwtKeyError::Both),
+            (Some(secret), None) => JwtVerifier::hs256(secret.as_bytes()).map(Some),
+            (None, Some(path)) => JwtVerifier::public_key(path).map(Some),
+            (None, None) => Ok(None),
         }
     }
 

@@ -32,6 +32,7 @@
 //! The wire protocol itself lives in the `chinwag-shared` crate; `docs/protocol.md` documents it.
 
 pub mod admission;
+pub mod auth;
 pub mod cluster;
 pub mod config;
 pub mod delivery;

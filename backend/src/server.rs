@@ -7,6 +7,7 @@
 
 use crate::{
     admission::Admission,
+    auth::Auth,
     cluster::{self, ClusterConfig},
     config::Config,
     delivery::rooms::Rooms,
@@ -20,7 +21,10 @@ use crate::{
         origin::OriginPolicy,
         request_limit::{RequestLimits, count_connection},
     },
-    store::{StoreError, sqlite::SqliteStore},
+    store::{
+        StoreError,
+        sqlite::{SqliteAccounts, SqliteStore},
+    },
 };
 use actix_web::{App, HttpResponse, web};
 use std::{future::Future, net::TcpListener, path::PathBuf, sync::Arc, time::Duration};
@@ -32,6 +36,12 @@ pub enum ServeError {
     /// The database could not be opened or created, or the Redis URL is not one.
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
+    /// The JWT key could not be loaded.
+    #[error("jwt key: {0}")]
+    JwtKey(#[from] crate::auth::jwt::JwtKeyError),
+    /// The password hasher could not start.
+    #[error("password hashing: {0}")]
+    Passwords(#[from] crate::auth::password::PasswordError),
     /// The HTTP server failed.
     #[error("http server: {0}")]
     Io(#[from] std::io::Error),
@@ -51,6 +61,7 @@ pub async fn serve(
     // Stops the engine's background tasks, after the sessions have closed.
     let engine_stop = CancellationToken::new();
     let metrics = Arc::new(Metrics::default());
+    let jwt = config.jwt_verifier()?;
     let hub = match &config.redis {
         Some(url) => {
             let cluster = ClusterConfig {
@@ -71,8 +82,17 @@ pub async fn serve(
         bound,
     );
     origin_policy.describe(bound);
+    if let Some(jwt) = &jwt {
+        tracing::info!(algorithm = ?jwt.algorithm(), "accepting JWTs");
+    }
+    let auth = Arc::new(Auth::new(
+        Arc::clone(hub.accounts()),
+        jwt,
+        config.auth_settings(),
+    )?);
     let state = web::Data::new(AppState {
         hub: Arc::clone(&hub),
+        auth,
         limits: config.session_limits(),
         shutdown: CancellationToken::new(),
         sessions: TaskTracker::new(),
@@ -184,8 +204,9 @@ fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Hub>, Stor
         "store open"
     );
     let new_rooms = config.new_room_limits();
+    let accounts = Arc::new(SqliteAccounts::open(&config.db)?);
     Ok(Arc::new(Hub::new(
-        rooms, store, fanout, presence, metrics, new_rooms,
+        rooms, store, fanout, presence, metrics, new_rooms, accounts,
     )))
 }
 

@@ -18,6 +18,7 @@
 //! Redis: the pub/sub payloads and the chat JSON the scripts store. `docs/architecture.md` has
 //! the whole picture.
 
+pub mod accounts;
 pub mod broker;
 pub mod link;
 pub mod log;
@@ -93,10 +94,11 @@ pub fn redis_hub(
         Arc::clone(&metrics),
         stop.clone(),
     ));
+    let accounts = Arc::new(accounts::RedisAccounts::new(link.clone()));
     tokio::spawn(link.keep_checking(stop.clone()));
     tracing::info!(redis = %redact(&config.url), node = %config.node, "redis engine");
     Ok(Arc::new(Hub::new(
-        rooms, store, fanout, presence, metrics, new_rooms,
+        rooms, store, fanout, presence, metrics, new_rooms, accounts,
     )))
 }
 

@@ -246,9 +246,11 @@ pub fn decode(
                 record: None,
             }))
         }
+        // Removals do not cross nodes yet: the Redis wire carries their text only.
         Payload::Event { room, json } => Arc::new(Frame::Event(EventFrame {
             room,
             text: ByteString::from(json),
+            removes: None,
         })),
     })
 }
@@ -274,6 +276,7 @@ mod tests {
         let event = EventFrame {
             room: RoomName::parse("rust").unwrap(),
             text: ByteString::from("{\"type\":\"typing\"}\nsecond line"),
+            removes: None,
         };
         let payload = event_payload(&event.room, &event.text);
         let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();

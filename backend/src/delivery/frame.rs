@@ -45,6 +45,10 @@ pub struct EventFrame {
     pub room: RoomName,
     /// The JSON text sent on the socket.
     pub text: ByteString,
+    /// For a removal from a private room: the id of the account removed. Its connections
+    /// send `text` (the `forbidden` error frame) and leave the room; every other member's
+    /// connection drops the frame unsent.
+    pub removes: Option<Arc<str>>,
 }
 
 impl ChatFrame {
@@ -69,6 +73,16 @@ impl EventFrame {
         Self {
             room: room.clone(),
             text: encode(message),
+            removes: None,
+        }
+    }
+
+    /// The notice that `account` was removed from private `room`, which its connections
+    /// send as `message` before leaving the room.
+    pub fn removal(room: &RoomName, account: &str, message: &ServerMsg) -> Self {
+        Self {
+            removes: Some(Arc::from(account)),
+            ..Self::new(room, message)
         }
     }
 }

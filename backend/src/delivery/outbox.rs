@@ -109,6 +109,7 @@ mod tests {
         Arc::new(Frame::Event(EventFrame {
             room: RoomName::default_room(),
             text: "x".repeat(len).into(),
+            removes: None,
         }))
     }
 

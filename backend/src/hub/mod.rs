@@ -9,6 +9,7 @@
 //! The hub is also where posting is judged, so every transport gets the same rule: a post
 //! that would create a room (its first message) spends the poster's [`new_rooms`] budget.
 
+pub mod access;
 pub mod new_rooms;
 pub mod presence;
 
@@ -20,7 +21,10 @@ use crate::{
     },
     fanout::Fanout,
     metrics::Metrics,
-    store::{Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError},
+    store::{
+        Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError,
+        accounts::Accounts,
+    },
 };
 use chinwag_shared::{ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username};
 use new_rooms::{ConnectionRooms, KnownRooms, NewRoomBudget, NewRoomLimits, NewRoomRefusal};
@@ -63,6 +67,9 @@ pub struct Hub {
     next_session: AtomicU64,
     new_rooms: NewRoomBudget,
     known_rooms: KnownRooms,
+    /// Rooms known to exist and be public: no directory read for them (see [`access`]).
+    public_rooms: KnownRooms,
+    accounts: Arc<dyn Accounts>,
 }
 
 impl Hub {
@@ -75,6 +82,7 @@ impl Hub {
         presence: Arc<dyn Presence>,
         metrics: Arc<Metrics>,
         new_rooms: NewRoomLimits,
+        accounts: Arc<dyn Accounts>,
     ) -> Self {
         Self {
             rooms,
@@ -85,7 +93,14 @@ impl Hub {
             next_session: AtomicU64::new(1),
             new_rooms: NewRoomBudget::new(new_rooms),
             known_rooms: KnownRooms::default(),
+            public_rooms: KnownRooms::default(),
+            accounts,
         }
+    }
+
+    /// The directory: accounts, credentials, private rooms.
+    pub fn accounts(&self) -> &Arc<dyn Accounts> {
+        &self.accounts
     }
 
     /// The server's metrics.

@@ -14,7 +14,9 @@ pub mod request_limit;
 pub mod security;
 pub mod socket;
 
-use crate::{admission::Admission, hub::Hub, logs::PeerWarnings, session::SessionLimits};
+use crate::{
+    admission::Admission, auth::Auth, hub::Hub, logs::PeerWarnings, session::SessionLimits,
+};
 use actix_web::web;
 use origin::OriginPolicy;
 use std::sync::Arc;
@@ -24,6 +26,8 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 pub struct AppState {
     /// The hub every session and handler talks to.
     pub hub: Arc<Hub>,
+    /// Identity: who each request is, and the account operations.
+    pub auth: Arc<Auth>,
     /// Limits applied to each new connection.
     pub limits: SessionLimits,
     /// Cancelled when the server starts shutting down; sessions close with 1001.

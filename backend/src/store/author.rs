@@ -5,7 +5,7 @@
 //! (issue 12). So the store's dedupe key is (room, [`Author`], `client_id`). Sessions and the
 //! HTTP API make an `Author` from what the client presented: its token when it gave one (the
 //! browser keeps one per browser, so a reconnect or a second tab is the same author), else
-//! the username (the terminal client). Accounts will add a variant; nothing else changes.
+//! the username (the terminal client); a signed-in account is its account, on every device.
 //!
 //! [`Author::key`] is the one stored form, used by both engines (a SQLite column, a part of
 //! a Redis key). Invariant: a key holds exactly one `:`, after its kind, so a Redis key
@@ -15,6 +15,15 @@
 use chinwag_shared::{ClientToken, Username};
 use sha2::{Digest, Sha256};
 use std::fmt;
+
+/// The first [`TOKEN_DIGEST_BYTES`] of `text`'s SHA-256, in hex.
+fn hex_digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(TOKEN_DIGEST_BYTES)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
 
 /// The author of a message, as far as idempotency is concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -29,14 +38,8 @@ const TOKEN_DIGEST_BYTES: usize = 16;
 impl Author {
     /// The client that presented `token` (every connection and post of one browser).
     pub fn token(token: &ClientToken) -> Self {
-        let digest = Sha256::digest(token.as_str().as_bytes());
-        let hex: String = digest
-            .iter()
-            .take(TOKEN_DIGEST_BYTES)
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
         Self {
-            key: format!("token:{hex}"),
+            key: format!("token:{}", hex_digest(token.as_str())),
         }
     }
 
@@ -46,6 +49,19 @@ impl Author {
         Self {
             key: format!("name:{username}"),
         }
+    }
+
+    /// A signed-in account: every device and connection of one person. A built-in account's
+    /// id is digits and is kept as it is; a JWT identity's (`jwt:{sub}`, any text) is kept as
+    /// a digest, so the key still holds one `:`.
+    pub fn account(account: &crate::store::accounts::AccountId) -> Self {
+        let id = account.as_str();
+        let key = if id.bytes().all(|b| b.is_ascii_digit()) {
+            format!("account:{id}")
+        } else {
+            format!("account:{}", hex_digest(id))
+        };
+        Self { key }
     }
 
     /// Whoever posts with `token` if there is one, else as `username`.

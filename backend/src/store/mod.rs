@@ -12,6 +12,7 @@
 //! that fails says why in a [`StoreError`] (one kind per engine); every caller answers the
 //! client `unavailable`.
 
+pub mod accounts;
 pub mod author;
 mod error;
 pub mod sqlite;

@@ -13,6 +13,7 @@
 //! A `client_id` is unique per room *and author* (see [`super::author`]); rows from before
 //! authors were recorded have none, and count as their username's.
 
+mod accounts;
 mod error;
 mod queries;
 mod readers;
@@ -23,6 +24,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use accounts::SqliteAccounts;
 pub use error::SqliteError;
 pub use readers::READERS;
 pub use sync_mode::SyncMode;

@@ -59,7 +59,8 @@ pub(super) fn room_exists(conn: &Connection, room: &RoomName) -> Result<bool, St
         .exists([room.as_str()])?)
 }
 
-/// Up to `limit` rooms, busiest first, from just after `after` (see [`RoomCursor`]).
+/// Up to `limit` public rooms, busiest first, from just after `after` (see [`RoomCursor`]).
+/// Private rooms are never listed: their members find them through the directory.
 pub(super) fn rooms_page(
     conn: &Connection,
     after: Option<&RoomCursor>,
@@ -71,6 +72,7 @@ pub(super) fn rooms_page(
         None => (
             conn.prepare_cached(
                 "SELECT name, last_id FROM rooms
+                 WHERE NOT EXISTS (SELECT 1 FROM private_rooms WHERE room = name)
                  ORDER BY last_id DESC, name DESC LIMIT ?1",
             )?,
             vec![Value::Integer(limit)],
@@ -78,6 +80,7 @@ pub(super) fn rooms_page(
         Some(cursor) => (
             conn.prepare_cached(
                 "SELECT name, last_id FROM rooms WHERE (last_id, name) < (?2, ?3)
+                   AND NOT EXISTS (SELECT 1 FROM private_rooms WHERE room = name)
                  ORDER BY last_id DESC, name DESC LIMIT ?1",
             )?,
             vec![
@@ -136,7 +139,7 @@ impl StoredRow {
 }
 
 /// `raw` as read back from a row, validated again by `parse`.
-fn parse_stored<T>(
+pub(super) fn parse_stored<T>(
     raw: &str,
     parse: fn(&str) -> Result<T, chinwag_shared::ValidationError>,
 ) -> Result<T, StoreError> {

@@ -52,6 +52,37 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 3. Every record says whether its author was signed in (issue 14). Everything stored
     //    before accounts existed was a guest's.
     "ALTER TABLE messages ADD COLUMN guest INTEGER NOT NULL DEFAULT 1;",
+    // 4. The directory (issue 14): accounts, their credentials (digests only), private rooms
+    //    and their members. Account ids are text, so JWT identities (`jwt:{sub}`) can own and
+    //    join rooms beside built-in accounts. A private room also has a `rooms` row (last_id
+    //    0 until its first message), so no one can create it again as anything else.
+    "CREATE TABLE accounts (
+         id            INTEGER PRIMARY KEY AUTOINCREMENT,
+         name          TEXT    NOT NULL,
+         name_key      TEXT    NOT NULL UNIQUE,
+         password_hash TEXT    NOT NULL,
+         created       INTEGER NOT NULL
+     );
+     CREATE TABLE credentials (
+         digest  TEXT PRIMARY KEY,
+         account TEXT NOT NULL,
+         kind    TEXT NOT NULL,
+         name    TEXT NOT NULL,
+         created INTEGER NOT NULL,
+         expires INTEGER
+     ) WITHOUT ROWID;
+     CREATE INDEX credentials_by_account ON credentials (account, kind);
+     CREATE TABLE private_rooms (
+         room  TEXT PRIMARY KEY,
+         owner TEXT,
+         dm    INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE room_members (
+         room    TEXT NOT NULL,
+         account TEXT NOT NULL,
+         PRIMARY KEY (room, account)
+     ) WITHOUT ROWID;
+     CREATE INDEX room_members_by_account ON room_members (account, room);",
 ];
 
 /// Runs the [`MIGRATIONS`] this file has not had yet, each in its own transaction with the

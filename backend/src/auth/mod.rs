@@ -1,0 +1,556 @@
+//! Identity: who a request is, and the account operations that change it.
+//!
+//! Every transport's door — the WebSocket upgrade, long-poll, poll and each HTTP route — asks
+//! [`Auth::principal`] once, and carries the [`Principal`] it gets to the hub, which judges
+//! room access (`hub::access`). A request proves itself with one credential, looked for in
+//! this order: `Authorization: Bearer …`, the `access_token` query parameter (a browser's
+//! WebSocket cannot set headers), the session cookie. A bearer or query credential that does
+//! not check out is a 401; a stale session cookie is only ignored (the request is a guest),
+//! so a browser whose session ran out can still load the page and sign in again.
+//!
+//! The parts, one per file: [`secret`] (minted secrets and their digests), [`password`]
+//! (Argon2id), [`throttle`] (sign-in lockouts), [`jwt`] (tokens from an embedding app),
+//! [`cookie`] and [`principal`]. Checking a session on upgrade is a lookup in a small cache
+//! ([`SESSION_CACHE_TTL`]); Argon2 runs only on sign-up, sign-in and a password change.
+//! Secrets are never logged: not a password, not a token, not a digest.
+
+pub mod cookie;
+pub mod jwt;
+pub mod password;
+pub mod principal;
+pub mod secret;
+pub mod throttle;
+
+pub use principal::{Identity, Principal};
+
+use crate::store::{
+    StoreError,
+    accounts::{
+        Account, AccountId, Accounts, CredentialKind, NameOwned, NewCredential, TokenListing,
+    },
+};
+use actix_web::HttpRequest;
+use chinwag_shared::{
+    NameKey, Username, ValidationError,
+    account::{ACCESS_TOKEN_PARAM, AuthMethod, AuthPolicy, MAX_TOKEN_NAME_CHARS, SESSION_COOKIE},
+};
+use jwt::JwtVerifier;
+use password::{PasswordError, Passwords, WeakPassword};
+use secret::{MAX_CREDENTIAL_BYTES, SecretKind, Shape};
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+use throttle::SignInThrottle;
+
+/// How long a checked session or token is trusted from memory before the store is asked
+/// again. A sign-out through this node forgets it at once; through another node, it stops
+/// working here within this time.
+pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(10);
+/// Most credentials held in the cache; past that it is emptied and refills from the store.
+pub const SESSION_CACHE_MAX: usize = 100_000;
+/// How long "no account owns this name" is believed for a guest; "an account owns it" is
+/// believed until restart (accounts are never deleted).
+pub const FREE_NAME_TTL: Duration = Duration::from_secs(2);
+/// Access tokens one account may hold.
+pub const MAX_TOKENS: usize = 50;
+
+/// The operator's identity settings.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Whether people may chat without signing in.
+    pub guests: bool,
+    /// Whether the server is reached over TLS (the cookie gets `Secure`).
+    pub secure_cookies: bool,
+    /// How long a browser session lasts.
+    pub session_ttl: Duration,
+}
+
+/// Why an identity operation failed. Routes turn each into its status and code.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No credential where one is needed, or one that does not check out.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// Sign-in with a wrong name or password (never says which).
+    #[error("wrong name or password")]
+    BadCredentials,
+    /// Too many failed sign-ins from this address or for this account.
+    #[error("too many sign-in attempts; try again in {} s", .0.as_secs().max(1))]
+    Locked(Duration),
+    /// Sign-up under a name an account owns.
+    #[error(transparent)]
+    NameOwned(#[from] NameOwned),
+    /// A new password breaks the rules.
+    #[error(transparent)]
+    Weak(#[from] WeakPassword),
+    /// A name breaks the rules.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// An access token's name is empty or too long.
+    #[error("a token's name needs 1 to {MAX_TOKEN_NAME_CHARS} characters")]
+    TokenName,
+    /// The account holds as many access tokens as allowed.
+    #[error("an account may hold at most {MAX_TOKENS} access tokens; revoke one first")]
+    TooManyTokens,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hashing(#[from] PasswordError),
+    /// The system's random source failed.
+    #[error("no randomness: {0}")]
+    Random(#[from] getrandom::Error),
+}
+
+struct Cached {
+    identity: Arc<Identity>,
+    checked: Instant,
+}
+
+/// Identity for one server: the directory, hashing, lockouts, JWTs and the caches.
+pub struct Auth {
+    accounts: Arc<dyn Accounts>,
+    passwords: Passwords,
+    throttle: SignInThrottle,
+    jwt: Option<JwtVerifier>,
+    settings: AuthSettings,
+    sessions: Mutex<HashMap<String, Cached>>,
+    names: Mutex<HashMap<NameKey, (bool, Instant)>>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Caches only: one left mid-update by a panic is still a valid cache.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Auth {
+    /// Identity over `accounts`, with `jwt` if the operator configured a key.
+    pub fn new(
+        accounts: Arc<dyn Accounts>,
+        jwt: Option<JwtVerifier>,
+        settings: AuthSettings,
+    ) -> Result<Self, PasswordError> {
+        Ok(Self {
+            accounts,
+            passwords: Passwords::new()?,
+            throttle: SignInThrottle::default(),
+            jwt,
+            settings,
+            sessions: Mutex::new(HashMap::new()),
+            names: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The directory.
+    pub fn accounts(&self) -> &Arc<dyn Accounts> {
+        &self.accounts
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+
+    /// What clients may ask for: `GET /api/auth`.
+    pub fn policy(&self) -> AuthPolicy {
+        AuthPolicy {
+            guests: self.settings.guests,
+            sign_up: true,
+        }
+    }
+
+    /// Who `request` is. A bearer or `access_token` credential that fails is an error; a
+    /// failing cookie is a guest. With guests off, a guest is an error too.
+    pub async fn principal(&self, request: &HttpRequest) -> Result<Principal, AuthError> {
+        let principal = match presented(request) {
+            Presented::Explicit(credential) => {
+                Principal::Account(self.check(&credential).await?.ok_or(
+                    AuthError::Unauthenticated("the credential is unknown, revoked or expired"),
+                )?)
+            }
+            Presented::Cookie(credential) => match self.check(&credential).await {
+                Ok(Some(identity)) => Principal::Account(identity),
+                Ok(None) | Err(AuthError::Unauthenticated(_)) => Principal::Guest,
+                Err(err) => return Err(err),
+            },
+            Presented::Nothing => Principal::Guest,
+        };
+        if principal.is_guest() && !self.settings.guests {
+            return Err(AuthError::Unauthenticated(
+                "this server needs you to sign in (guests are off)",
+            ));
+        }
+        Ok(principal)
+    }
+
+    /// The identity `credential` proves, `None` if it is ours but unknown or expired.
+    async fn check(&self, credential: &str) -> Result<Option<Arc<Identity>>, AuthError> {
+        if credential.len() > MAX_CREDENTIAL_BYTES {
+            return Err(AuthError::Unauthenticated("the credential is too long"));
+        }
+        match secret::shape(credential) {
+            Shape::Minted => self.check_minted(credential).await,
+            Shape::Jwt => match &self.jwt {
+                Some(verifier) => match verifier.verify(credential) {
+                    Ok(identity) => Ok(Some(Arc::new(identity))),
+                    Err(refused) => {
+                        tracing::debug!(%refused, "jwt refused");
+                        Err(AuthError::Unauthenticated(
+                            "the token is expired, not yet valid, or not signed with this \
+                             server's key",
+                        ))
+                    }
+                },
+                None => Err(AuthError::Unauthenticated(
+                    "this server is not configured for JWTs",
+                )),
+            },
+            Shape::Unknown => Err(AuthError::Unauthenticated(
+                "the credential is not one this server issues",
+            )),
+        }
+    }
+
+    async fn check_minted(&self, credential: &str) -> Result<Option<Arc<Identity>>, AuthError> {
+        let digest = secret::digest(credential);
+        let now = Instant::now();
+        if let Some(cached) = lock(&self.sessions).get(&digest)
+            && now.duration_since(cached.checked) < SESSION_CACHE_TTL
+            && !expired(cached.identity.expires)
+        {
+            return Ok(Some(Arc::clone(&cached.identity)));
+        }
+        let Some(stored) = self.accounts.credential(&digest).await? else {
+            lock(&self.sessions).remove(&digest);
+            return Ok(None);
+        };
+        let expires = stored
+            .expires
+            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
+        if expired(expires) {
+            lock(&self.sessions).remove(&digest);
+            return Ok(None);
+        }
+        let identity = Arc::new(Identity {
+            account: stored.account,
+            name: stored.name,
+            method: match stored.kind {
+                CredentialKind::Session => AuthMethod::Session,
+                CredentialKind::AccessToken => AuthMethod::Token,
+            },
+            expires,
+            grants: Vec::new(),
+            role: None,
+            credential: Some(digest.clone()),
+        });
+        let mut sessions = lock(&self.sessions);
+        if sessions.len() >= SESSION_CACHE_MAX {
+            sessions.clear();
+        }
+        sessions.insert(
+            digest,
+            Cached {
+                identity: Arc::clone(&identity),
+                checked: now,
+            },
+        );
+        Ok(Some(identity))
+    }
+
+    /// Signs up `name` with `password` and signs it in: the new account's identity and
+    /// session secret.
+    pub async fn sign_up(
+        &self,
+        name: &str,
+        password: String,
+    ) -> Result<(Arc<Identity>, String), AuthError> {
+        let name = Username::parse(name)?;
+        password::check_rules(&password)?;
+        // A cheap look first, so a taken name does not cost a hash; the insert decides.
+        if self
+            .accounts
+            .account_by_key(&name.hold_key())
+            .await?
+            .is_some()
+        {
+            return Err(NameOwned.into());
+        }
+        let hash = self.passwords.hash(password).await?;
+        let account = self
+            .accounts
+            .create_account(&name, &hash, now_ms())
+            .await??;
+        lock(&self.names).insert(name.hold_key(), (true, Instant::now()));
+        tracing::info!(account = %account.id, "account created");
+        self.start_session(&account).await
+    }
+
+    /// Signs `name` in from `address`, within the lockouts.
+    pub async fn sign_in(
+        &self,
+        address: IpAddr,
+        name: &str,
+        password: String,
+    ) -> Result<(Arc<Identity>, String), AuthError> {
+        // An invalid name is a wrong name: the same answer, and it is throttled the same way.
+        let key = Username::parse(name).map(|name| name.hold_key());
+        let throttle_key = key.as_ref().map_or("", NameKey::as_str).to_owned();
+        if let Some(wait) = self.throttle.locked(address, &throttle_key, Instant::now()) {
+            return Err(AuthError::Locked(wait));
+        }
+        if password.len() > chinwag_shared::account::MAX_PASSWORD_BYTES {
+            self.throttle.failed(address, &throttle_key, Instant::now());
+            return Err(AuthError::BadCredentials);
+        }
+        let account = match &key {
+            Ok(key) => self.accounts.account_by_key(key).await?,
+            Err(_) => None,
+        };
+        let stored = account
+            .as_ref()
+            .map(|account| account.password_hash.clone());
+        if !self.passwords.verify(password, stored).await? {
+            self.throttle.failed(address, &throttle_key, Instant::now());
+            return Err(AuthError::BadCredentials);
+        }
+        let Some(account) = account else {
+            return Err(AuthError::BadCredentials);
+        };
+        self.throttle.succeeded(&throttle_key);
+        self.start_session(&account).await
+    }
+
+    async fn start_session(&self, account: &Account) -> Result<(Arc<Identity>, String), AuthError> {
+        let (secret, digest) = secret::mint(SecretKind::Session)?;
+        let created = now_ms();
+        let ttl_ms = u64::try_from(self.settings.session_ttl.as_millis()).unwrap_or(u64::MAX);
+        let expires = created.saturating_add(ttl_ms);
+        self.accounts
+            .create_credential(NewCredential {
+                digest: digest.clone(),
+                account: account.id.clone(),
+                kind: CredentialKind::Session,
+                name: String::new(),
+                created,
+                expires: Some(expires),
+            })
+            .await?;
+        let identity = Arc::new(Identity {
+            account: account.id.clone(),
+            name: account.name.clone(),
+            method: AuthMethod::Session,
+            expires: Some(UNIX_EPOCH + Duration::from_millis(expires)),
+            grants: Vec::new(),
+            role: None,
+            credential: Some(digest),
+        });
+        Ok((identity, secret))
+    }
+
+    /// Signs out the session or token `identity` came with.
+    pub async fn sign_out(&self, identity: &Identity) -> Result<(), AuthError> {
+        if let Some(digest) = &identity.credential {
+            self.accounts.revoke_credential(digest).await?;
+            lock(&self.sessions).remove(digest);
+        }
+        Ok(())
+    }
+
+    /// Signs out every session of `identity`'s account (access tokens stay; they are revoked
+    /// one by one), except `keep`.
+    pub async fn sign_out_sessions(
+        &self,
+        account: &AccountId,
+        keep: Option<&str>,
+    ) -> Result<(), AuthError> {
+        let gone = self
+            .accounts
+            .revoke_all(account, CredentialKind::Session, keep)
+            .await?;
+        let mut sessions = lock(&self.sessions);
+        for digest in gone {
+            sessions.remove(&digest);
+        }
+        Ok(())
+    }
+
+    /// Changes `identity`'s password after checking the current one (throttled like a
+    /// sign-in), and signs out its other sessions.
+    pub async fn change_password(
+        &self,
+        address: IpAddr,
+        identity: &Identity,
+        current: String,
+        new: String,
+    ) -> Result<(), AuthError> {
+        password::check_rules(&new)?;
+        let key = identity.name.hold_key();
+        if let Some(wait) = self.throttle.locked(address, key.as_str(), Instant::now()) {
+            return Err(AuthError::Locked(wait));
+        }
+        let Some(account) = self.accounts.account(&identity.account).await? else {
+            return Err(AuthError::Unauthenticated(
+                "this account has no password here",
+            ));
+        };
+        if current.len() > chinwag_shared::account::MAX_PASSWORD_BYTES
+            || !self
+                .passwords
+                .verify(current, Some(account.password_hash))
+                .await?
+        {
+            self.throttle.failed(address, key.as_str(), Instant::now());
+            return Err(AuthError::BadCredentials);
+        }
+        let hash = self.passwords.hash(new).await?;
+        self.accounts.set_password(&account.id, &hash).await?;
+        self.sign_out_sessions(&account.id, identity.credential.as_deref())
+            .await
+    }
+
+    /// Creates an access token named `name` for `identity`: its listing and the secret,
+    /// which is shown this once.
+    pub async fn create_token(
+        &self,
+        identity: &Identity,
+        name: &str,
+    ) -> Result<(TokenListing, String), AuthError> {
+        let name = name.trim();
+        if name.is_empty()
+            || name.chars().count() > MAX_TOKEN_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
+            return Err(AuthError::TokenName);
+        }
+        if self.accounts.tokens(&identity.account).await?.len() >= MAX_TOKENS {
+            return Err(AuthError::TooManyTokens);
+        }
+        let (secret, digest) = secret::mint(SecretKind::AccessToken)?;
+        let created = now_ms();
+        self.accounts
+            .create_credential(NewCredential {
+                digest: digest.clone(),
+                account: identity.account.clone(),
+                kind: CredentialKind::AccessToken,
+                name: name.to_owned(),
+                created,
+                expires: None,
+            })
+            .await?;
+        let listing = TokenListing {
+            id: digest
+                .chars()
+                .take(crate::store::accounts::TOKEN_ID_CHARS)
+                .collect(),
+            name: name.to_owned(),
+            created,
+        };
+        Ok((listing, secret))
+    }
+
+    /// Revokes `identity`'s access token `id`; whether it had one.
+    pub async fn revoke_token(&self, identity: &Identity, id: &str) -> Result<bool, AuthError> {
+        let Some(digest) = self.accounts.revoke_token(&identity.account, id).await? else {
+            return Ok(false);
+        };
+        lock(&self.sessions).remove(&digest);
+        Ok(true)
+    }
+
+    /// Whether an account owns `name` (or a look-alike): guests may not use it.
+    pub async fn name_owned(&self, name: &Username) -> Result<bool, StoreError> {
+        let key = name.hold_key();
+        let now = Instant::now();
+        if let Some((owned, checked)) = lock(&self.names).get(&key).copied()
+            && (owned || now.duration_since(checked) < FREE_NAME_TTL)
+        {
+            return Ok(owned);
+        }
+        let owned = self.accounts.account_by_key(&key).await?.is_some();
+        let mut names = lock(&self.names);
+        if names.len() >= SESSION_CACHE_MAX {
+            names.retain(|_, (owned, _)| *owned);
+            if names.len() >= SESSION_CACHE_MAX {
+                names.clear();
+            }
+        }
+        names.insert(key, (owned, now));
+        Ok(owned)
+    }
+}
+
+fn expired(expires: Option<SystemTime>) -> bool {
+    expires.is_some_and(|at| at <= SystemTime::now())
+}
+
+/// The credential a request carries, and where.
+enum Presented {
+    /// `Authorization: Bearer` or the `access_token` query parameter: must check out.
+    Explicit(String),
+    /// The session cookie: ignored if it does not.
+    Cookie(String),
+    /// None.
+    Nothing,
+}
+
+fn presented(request: &HttpRequest) -> Presented {
+    if let Some(header) = request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+    {
+        let value = header.to_str().unwrap_or_default();
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .unwrap_or_default()
+            .trim();
+        return Presented::Explicit(token.to_owned());
+    }
+    if let Some(token) = query_param(request.query_string(), ACCESS_TOKEN_PARAM) {
+        return Presented::Explicit(token);
+    }
+    match request.cookie(SESSION_COOKIE) {
+        Some(cookie) => Presented::Cookie(cookie.value().to_owned()),
+        None => Presented::Nothing,
+    }
+}
+
+/// The value of `name` in a query string. Tokens are URL-safe (base64url, JWT's dots), so
+/// only `%` escapes need undoing, and those are refused rather than decoded: no token of
+/// ours has one.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_access_token_parameter_is_found_among_others() {
+        assert_eq!(
+            query_param("room=a&access_token=x.y.z&after=3", "access_token").as_deref(),
+            Some("x.y.z")
+        );
+        assert_eq!(query_param("room=a", "access_token"), None);
+        assert_eq!(query_param("", "access_token"), None);
+    }
+}
