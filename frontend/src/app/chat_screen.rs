@@ -122,7 +122,8 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
                     has_older={view.has_older} on_load_older={chat.load_older.clone()}
                     on_retry={chat.retry.clone()} on_discard={chat.discard.clone()} />
                 <TypingLine names={typists} />
-                <Composer room={state.current.clone()} on_send={chat.send.clone()}
+                <Composer room={state.current.clone()} label={state.room_label(&state.current)}
+                    on_send={chat.send.clone()}
                     on_typing={chat.typing.clone()} />
             </main>
             <PresenceList users={view.presence.clone()} guests={view.guests.clone()}
@@ -265,12 +266,14 @@ fn notification_button(chat: &ChatHandle) -> Html {
     }
 }
 
-/// `(3) #general · Chinwag` while unread messages wait, `#general · Chinwag` otherwise.
+/// `(3) #general · Chinwag` while unread messages wait, `#general · Chinwag` otherwise (`@bob`
+/// for a direct message).
 #[hook]
 fn use_tab_title(state: &ChatState) {
+    let room = state.room_label(&state.current);
     let title = match state.total_unread() {
-        0 => format!("#{} · Chinwag", state.current),
-        unread => format!("({unread}) #{} · Chinwag", state.current),
+        0 => format!("{room} · Chinwag"),
+        unread => format!("({unread}) {room} · Chinwag"),
     };
     use_effect_with(title, |title| {
         if let Some(document) = web_sys::window().and_then(|window| window.document()) {

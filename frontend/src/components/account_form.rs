@@ -47,30 +47,37 @@ pub fn AccountForm(props: &AccountFormProps) -> Html {
     let password = use_state(String::new);
     // A problem found before sending; the server's own refusal comes in `props.status`.
     let local_error = use_state(|| None::<String>);
+    // Whether the person changed something since the server's last refusal, which then no
+    // longer describes what the form holds.
+    let edited = use_state(|| false);
     let mode_now = if props.sign_up_allowed {
         *mode
     } else {
         Mode::SignIn
     };
-    let input = |state: &UseStateHandle<String>, local_error: &UseStateHandle<Option<String>>| {
-        let (state, local_error) = (state.clone(), local_error.clone());
+    let input = |state: &UseStateHandle<String>| {
+        let (state, local_error, edited) = (state.clone(), local_error.clone(), edited.clone());
         Callback::from(move |event: InputEvent| {
             state.set(event.target_unchecked_into::<HtmlInputElement>().value());
             local_error.set(None);
+            edited.set(true);
         })
     };
     let switch = |to: Mode| {
-        let (mode, local_error) = (mode.clone(), local_error.clone());
+        let (mode, local_error, edited) = (mode.clone(), local_error.clone(), edited.clone());
         Callback::from(move |_: MouseEvent| {
             mode.set(to);
             local_error.set(None);
+            edited.set(true);
         })
     };
     let onsubmit = {
         let (name, password, local_error) = (name.clone(), password.clone(), local_error.clone());
+        let edited = edited.clone();
         let (on_sign_in, on_sign_up) = (props.on_sign_in.clone(), props.on_sign_up.clone());
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
+            edited.set(false);
             match check(mode_now, &name, &password) {
                 Ok(credentials) => match mode_now {
                     Mode::SignIn => on_sign_in.emit(credentials),
@@ -82,7 +89,8 @@ pub fn AccountForm(props: &AccountFormProps) -> Html {
     };
     let busy = props.status == FormStatus::Busy;
     let error = (*local_error).clone().or(match &props.status {
-        FormStatus::Refused(reason) => Some(reason.clone()),
+        FormStatus::Refused(reason) if !*edited => Some(reason.clone()),
+        FormStatus::Refused(_) => None,
         FormStatus::Idle | FormStatus::Busy => None,
     });
     let signing_up = mode_now == Mode::SignUp;
@@ -110,17 +118,20 @@ pub fn AccountForm(props: &AccountFormProps) -> Html {
                     </button>
                 </div>
             }
-            <h2 id="account-heading">{ heading }</h2>
+            // With the switch above, the heading would say its pressed button's words again.
+            <h2 id="account-heading" class={classes!(props.sign_up_allowed.then_some("sr-only"))}>
+                { heading }
+            </h2>
             <label for="account-name">{ "Name" }</label>
             <input id="account-name" data-testid={testid::ACCOUNT_NAME} value={(*name).clone()}
-                oninput={input(&name, &local_error)} autocomplete="username" required=true
+                oninput={input(&name)} autocomplete="username" required=true
                 autofocus=true
                 maxlength={MAX_USERNAME_CHARS.to_string()}
                 aria-invalid={error.is_some().then_some("true")}
                 aria-describedby="account-error" />
             <label for="account-password">{ "Password" }</label>
             <input id="account-password" type="password" data-testid={testid::ACCOUNT_PASSWORD}
-                value={(*password).clone()} oninput={input(&password, &local_error)} required=true
+                value={(*password).clone()} oninput={input(&password)} required=true
                 autocomplete={if signing_up { "new-password" } else { "current-password" }}
                 aria-invalid={error.is_some().then_some("true")}
                 aria-describedby={if signing_up { "password-rule account-error" } else { "account-error" }} />

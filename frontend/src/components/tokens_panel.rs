@@ -125,7 +125,7 @@ fn fresh_token(fresh: &FreshToken, secret_ref: NodeRef, props: &TokensPanelProps
                 <input ref={secret_ref} readonly=true value={fresh.created.token.clone()}
                     data-testid={testid::TOKEN_SECRET} aria-label="Your new access token"
                     onfocus={select_all} spellcheck="false" />
-                <button type="button" onclick={props.on_copy.reform(|_: MouseEvent| ())}>
+                <button type="button" class="secondary" onclick={props.on_copy.reform(|_: MouseEvent| ())}>
                     { copy_label }
                 </button>
             </div>

@@ -51,6 +51,14 @@ impl ChatState {
         }
     }
 
+    /// How `room` is named to people: "#general", or "@bob" for a direct message with bob.
+    pub fn room_label(&self, room: &RoomName) -> String {
+        match self.kind_of(room) {
+            RoomKind::Direct { with } => format!("@{with}"),
+            RoomKind::Public | RoomKind::Private => format!("#{room}"),
+        }
+    }
+
     /// The direct messages, as (room, the other person), ordered by the other person's name.
     pub fn direct_messages(&self) -> Vec<(RoomName, Username)> {
         let mut dms: Vec<(RoomName, Username)> = self

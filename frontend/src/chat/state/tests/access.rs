@@ -57,6 +57,8 @@ fn memberships_say_which_rooms_are_private_and_whom_a_dm_is_with() {
     );
     let private: Vec<_> = state.private_rooms().map(RoomName::as_str).collect();
     assert_eq!(private, ["team"]);
+    assert_eq!(state.room_label(&room("dm-3")), "@zoe");
+    assert_eq!(state.room_label(&room("team")), "#team");
 }
 
 #[wasm_bindgen_test(unsupported = test)]
