@@ -67,7 +67,7 @@ fn room_of(members: u64) -> (Rooms, Vec<Outbox>) {
     let outboxes: Vec<Outbox> = (0..members).map(|_| Outbox::new(4, 1 << 20)).collect();
     for (session, outbox) in (1..).zip(&outboxes) {
         rooms
-            .join(&room, session, outbox.sender(), None, None)
+            .join(&room, session, outbox.sender(), None, None, true)
             .unwrap();
     }
     (rooms, outboxes)

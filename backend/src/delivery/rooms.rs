@@ -27,6 +27,8 @@ struct Member {
     outbox: OutboxSender,
     username: Option<Username>,
     token: Option<ClientToken>,
+    /// Whether the connection is a guest's (not signed in).
+    guest: bool,
 }
 
 /// The name is held in the room by a live connection with another (or no) client token.
@@ -38,6 +40,8 @@ pub struct NameTaken;
 struct Hold {
     connections: usize,
     token: Option<ClientToken>,
+    /// Whether the holder is a guest. One client holds a name, so all its connections agree.
+    guest: bool,
     /// The name as its first holder typed it: what presence lists, and what arrives and
     /// departs, even if a later tab of the same browser spells it `ALICE`.
     shown: Username,
@@ -83,12 +87,13 @@ impl Room {
         others > 0 && (token.is_none() || hold.token.as_ref() != token)
     }
 
-    fn hold(&mut self, name: &Username, token: Option<&ClientToken>) {
+    fn hold(&mut self, name: &Username, token: Option<&ClientToken>, guest: bool) {
         self.names
             .entry(name.hold_key())
             .or_insert_with(|| Hold {
                 connections: 0,
                 token: token.cloned(),
+                guest,
                 shown: name.clone(),
             })
             .connections += 1;
@@ -105,6 +110,18 @@ impl Room {
         None
     }
 
+    /// The held names whose holders are guests, as shown, sorted.
+    fn guests(&self) -> Vec<Username> {
+        let mut guests: Vec<Username> = self
+            .names
+            .values()
+            .filter(|hold| hold.guest)
+            .map(|hold| hold.shown.clone())
+            .collect();
+        guests.sort();
+        guests
+    }
+
     /// Each held name once, as shown, sorted.
     fn users(&self) -> Vec<Username> {
         let mut users: Vec<Username> = self.names.values().map(|hold| hold.shown.clone()).collect();
@@ -118,6 +135,8 @@ impl Room {
 pub struct PresenceChange {
     /// A name that was not in the room before and now is.
     pub arrived: Option<Username>,
+    /// Whether the arrived name's holder is a guest.
+    pub arrived_guest: bool,
     /// A name that was in the room and now is not.
     pub departed: Option<Username>,
 }
@@ -184,6 +203,7 @@ impl Rooms {
         outbox: OutboxSender,
         username: Option<Username>,
         token: Option<ClientToken>,
+        guest: bool,
     ) -> Result<PresenceChange, NameTaken> {
         let mut rooms = self.lock();
         let entry = rooms.entry(room.clone()).or_default();
@@ -200,7 +220,7 @@ impl Rooms {
             .filter(|name| entry.name_count(name) == 0)
             .cloned();
         if let Some(name) = &username {
-            entry.hold(name, token.as_ref());
+            entry.hold(name, token.as_ref(), guest);
         }
         entry.members.insert(
             session,
@@ -208,10 +228,12 @@ impl Rooms {
                 outbox,
                 username,
                 token,
+                guest,
             },
         );
         Ok(PresenceChange {
             arrived,
+            arrived_guest: guest,
             departed: None,
         })
     }
@@ -247,6 +269,7 @@ impl Rooms {
         }
         PresenceChange {
             arrived: None,
+            arrived_guest: false,
             departed,
         }
     }
@@ -262,7 +285,10 @@ impl Rooms {
         let Some(entry) = rooms.get_mut(room) else {
             return Ok(PresenceChange::default());
         };
-        let token = entry.members.get(&session).and_then(|m| m.token.clone());
+        let (token, guest) = entry
+            .members
+            .get(&session)
+            .map_or((None, true), |m| (m.token.clone(), m.guest));
         if entry.taken_by_another(username, Some(session), token.as_ref()) {
             return Err(NameTaken);
         }
@@ -270,14 +296,20 @@ impl Rooms {
         match entry.members.get_mut(&session) {
             Some(member) if member.username.is_none() => {
                 member.username = Some(username.clone());
-                entry.hold(username, token.as_ref());
+                entry.hold(username, token.as_ref(), guest);
                 Ok(PresenceChange {
                     arrived: is_new_name.then(|| username.clone()),
+                    arrived_guest: guest,
                     departed: None,
                 })
             }
             _ => Ok(PresenceChange::default()),
         }
+    }
+
+    /// Those of `room`'s names held by guests, sorted.
+    pub fn guests(&self, room: &RoomName) -> Vec<Username> {
+        self.lock().get(room).map(Room::guests).unwrap_or_default()
     }
 
     /// The presence list of `room`: each name once, sorted.
@@ -331,7 +363,14 @@ mod tests {
         let room = RoomName::default_room();
         let outbox = Outbox::new(8, 1_000);
         let join = |session, who: &str, tok: &str| {
-            rooms.join(&room, session, outbox.sender(), Some(name(who)), token(tok))
+            rooms.join(
+                &room,
+                session,
+                outbox.sender(),
+                Some(name(who)),
+                token(tok),
+                true,
+            )
         };
         let first = join(1, "ada", "t1").unwrap();
         assert_eq!(first.arrived, Some(name("ada")));
@@ -364,7 +403,14 @@ mod tests {
         let outbox = Outbox::new(8, 1_000);
         assert!(!rooms.name_taken(&room, None, &name("ada"), None), "free");
         rooms
-            .join(&room, 1, outbox.sender(), Some(name("ada")), token("t1"))
+            .join(
+                &room,
+                1,
+                outbox.sender(),
+                Some(name("ada")),
+                token("t1"),
+                true,
+            )
             .unwrap();
         assert!(rooms.name_taken(&room, None, &name("ada"), None));
         assert!(rooms.name_taken(&room, None, &name("ada"), token("t2").as_ref()));
@@ -381,7 +427,14 @@ mod tests {
         let room = RoomName::default_room();
         let outbox = Outbox::new(8, 1_000);
         let join = |session, who: &str, tok: &str| {
-            rooms.join(&room, session, outbox.sender(), Some(name(who)), token(tok))
+            rooms.join(
+                &room,
+                session,
+                outbox.sender(),
+                Some(name(who)),
+                token(tok),
+                true,
+            )
         };
         join(1, "Alice", "t1").unwrap();
         for (session, spelling) in [
@@ -411,10 +464,17 @@ mod tests {
         let room = RoomName::default_room();
         let outbox = Outbox::new(8, 1_000);
         rooms
-            .join(&room, 1, outbox.sender(), Some(name("bob")), token("b"))
+            .join(
+                &room,
+                1,
+                outbox.sender(),
+                Some(name("bob")),
+                token("b"),
+                true,
+            )
             .unwrap();
         rooms
-            .join(&room, 2, outbox.sender(), None, token("c"))
+            .join(&room, 2, outbox.sender(), None, token("c"), true)
             .unwrap();
         assert_eq!(
             rooms.users(&room),

@@ -123,8 +123,11 @@ impl Hub {
         outbox: OutboxSender,
         username: Option<Username>,
         token: Option<ClientToken>,
+        guest: bool,
     ) -> Result<(), NameTaken> {
-        let change = self.rooms.join(room, session, outbox, username, token)?;
+        let change = self
+            .rooms
+            .join(room, session, outbox, username, token, guest)?;
         self.presence.changed(room, change);
         Ok(())
     }
@@ -159,6 +162,12 @@ impl Hub {
         let change = self.rooms.name(room, session, username)?;
         self.presence.changed(room, change);
         Ok(())
+    }
+
+    /// Those of `room`'s present names that are guests' (not signed in), as far as
+    /// presence knows it (see [`Presence::guests`]).
+    pub async fn guests(&self, room: &RoomName) -> Result<Vec<Username>, PresenceError> {
+        self.presence.guests(room).await
     }
 
     /// Who is in `room` right now, on every node.

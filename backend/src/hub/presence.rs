@@ -29,6 +29,13 @@ pub trait Presence: Send + Sync + 'static {
 
     /// Everyone in `room`: each name once, sorted.
     async fn users(&self, room: &RoomName) -> Result<Vec<Username>, PresenceError>;
+
+    /// Those of [`Presence::users`] who are guests, sorted. An engine that does not track it
+    /// says none (the list then marks nobody; the events still do).
+    async fn guests(&self, room: &RoomName) -> Result<Vec<Username>, PresenceError> {
+        let _ = room;
+        Ok(Vec::new())
+    }
 }
 
 /// Single-node presence: this process's members are everyone.
@@ -55,15 +62,20 @@ impl Presence for LocalPresence {
     async fn users(&self, room: &RoomName) -> Result<Vec<Username>, PresenceError> {
         Ok(self.rooms.users(room))
     }
+
+    async fn guests(&self, room: &RoomName) -> Result<Vec<Username>, PresenceError> {
+        Ok(self.rooms.guests(room))
+    }
 }
 
 impl PresenceChange {
     /// The events announcing this change to `room`.
     pub fn events(self, room: &RoomName) -> impl Iterator<Item = ServerMsg> {
+        let guest = self.arrived_guest;
         let arrived = self.arrived.map(|username| ServerMsg::UserJoined {
             room: room.clone(),
             username,
-            guest: false,
+            guest,
         });
         let departed = self.departed.map(|username| ServerMsg::UserLeft {
             room: room.clone(),

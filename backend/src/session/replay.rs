@@ -146,6 +146,7 @@ impl Session {
             self.outbox.sender(),
             self.username.clone(),
             self.token.clone(),
+            self.principal.is_guest(),
         );
         match (joined, self.username.clone()) {
             (Ok(()), _) => {}
@@ -181,7 +182,7 @@ impl Session {
                 Vec::new()
             }
         };
-        let guests = Vec::new();
+        let guests = self.hub.guests(&room).await.unwrap_or_default();
         self.send_msg(&ServerMsg::Presence {
             room,
             users,

@@ -63,7 +63,7 @@ async fn what_the_scripts_store_and_publish_decodes_as_server_messages() {
         ServerMsg::UserJoined {
             room: room.clone(),
             username: Username::parse("ada").unwrap(),
-            guest: false,
+            guest: true,
         }
     );
 
