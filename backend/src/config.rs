@@ -223,6 +223,11 @@ pub struct Config {
     #[arg(long, env = "CHINWAG_TLS_COOKIES")]
     pub tls_cookies: bool,
 
+    /// Accounts one client address may create per hour (a burst of this many, then one per
+    /// hour / N); over it, sign-up answers 429 `rate_limited` with `Retry-After`.
+    #[arg(long, env = "CHINWAG_SIGN_UPS_PER_HOUR", default_value_t = 20)]
+    pub sign_ups_per_hour: u32,
+
     /// Days a browser session lasts after sign-in.
     #[arg(long, env = "CHINWAG_SESSION_DAYS", default_value_t = 30)]
     pub session_days: u64,
@@ -289,6 +294,7 @@ impl Config {
     pub fn auth_settings(&self) -> crate::auth::AuthSettings {
         crate::auth::AuthSettings {
             guests: self.guests,
+            sign_ups_per_hour: self.sign_ups_per_hour,
             secure_cookies: self.tls_cookies,
             session_ttl: Duration::from_secs(self.session_days.max(1).saturating_mul(86_400)),
         }

@@ -23,6 +23,7 @@ pub mod throttle;
 
 pub use principal::{Identity, Principal};
 
+use crate::rate_limit::{PerAddress, TokenBucket};
 use crate::store::{
     StoreError,
     accounts::{
@@ -62,6 +63,9 @@ pub const MAX_TOKENS: usize = 50;
 pub struct AuthSettings {
     /// Whether people may chat without signing in.
     pub guests: bool,
+    /// Accounts one address may create per hour (a burst of this many, refilling over the
+    /// hour): sign-ups cost an Argon2 hash and a row each, so they are budgeted like rooms.
+    pub sign_ups_per_hour: u32,
     /// Whether the server is reached over TLS (the cookie gets `Secure`).
     pub secure_cookies: bool,
     /// How long a browser session lasts.
@@ -120,7 +124,11 @@ pub struct Auth {
     settings: AuthSettings,
     sessions: Mutex<HashMap<String, Cached>>,
     names: Mutex<HashMap<NameKey, (bool, Instant)>>,
+    sign_ups: Mutex<PerAddress<TokenBucket>>,
 }
+
+/// Addresses whose sign-up budgets are kept before idle ones are swept.
+const SIGN_UP_ADDRESSES: usize = 10_000;
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -152,6 +160,10 @@ impl Auth {
             settings,
             sessions: Mutex::new(HashMap::new()),
             names: Mutex::new(HashMap::new()),
+            sign_ups: Mutex::new(PerAddress::new(
+                SIGN_UP_ADDRESSES,
+                Duration::from_secs(60 * 60),
+            )),
         })
     }
 
@@ -275,11 +287,13 @@ impl Auth {
     /// session secret.
     pub async fn sign_up(
         &self,
+        address: IpAddr,
         name: &str,
         password: String,
     ) -> Result<(Arc<Identity>, String), AuthError> {
         let name = Username::parse(name)?;
         password::check_rules(&password)?;
+        self.spend_sign_up(address)?;
         // A cheap look first, so a taken name does not cost a hash; the insert decides.
         if self
             .accounts
@@ -297,6 +311,50 @@ impl Auth {
         lock(&self.names).insert(name.hold_key(), (true, Instant::now()));
         tracing::info!(account = %account.id, "account created");
         self.start_session(&account).await
+    }
+
+    /// Takes one sign-up from `address`'s budget, or says how long until the next.
+    fn spend_sign_up(&self, address: IpAddr) -> Result<(), AuthError> {
+        let per_hour = self.settings.sign_ups_per_hour.max(1);
+        let now = Instant::now();
+        let mut budgets = lock(&self.sign_ups);
+        let bucket = budgets.entry(address, now, || {
+            TokenBucket::full(f64::from(per_hour), f64::from(per_hour) / 3600.0, now)
+        });
+        if bucket.take(now) {
+            Ok(())
+        } else {
+            Err(AuthError::Locked(
+                Duration::from_secs(3600 / u64::from(per_hour)).max(Duration::from_secs(1)),
+            ))
+        }
+    }
+
+    /// Whether the session or token with `digest` still works (for a connection opened with
+    /// it, asked at each heartbeat): from the cache while fresh, else the store. A store
+    /// that cannot answer says yes: an outage does not sign everybody out.
+    pub async fn still_valid(&self, digest: &str) -> bool {
+        let now = Instant::now();
+        if let Some(cached) = lock(&self.sessions).get(digest)
+            && now.duration_since(cached.checked) < SESSION_CACHE_TTL
+        {
+            return !expired(cached.identity.expires);
+        }
+        match self.accounts.credential(digest).await {
+            Ok(Some(stored)) => !expired(
+                stored
+                    .expires
+                    .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
+            ),
+            Ok(None) => {
+                lock(&self.sessions).remove(digest);
+                false
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, "credential not re-checked");
+                true
+            }
+        }
     }
 
     /// Signs `name` in from `address`, within the lockouts.

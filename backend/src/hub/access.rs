@@ -13,6 +13,7 @@
 //! through fan-out and leave the room (`session`).
 
 use super::Hub;
+use super::new_rooms::NewRoomRefusal;
 use crate::{
     auth::{Identity, Principal},
     delivery::frame::EventFrame,
@@ -22,6 +23,7 @@ use crate::{
     },
 };
 use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, ServerMsg};
+use std::net::IpAddr;
 
 /// Why access was refused.
 #[derive(Debug, thiserror::Error)]
@@ -124,31 +126,48 @@ impl Hub {
         Ok(())
     }
 
-    /// Creates `room` as a private room owned by `owner`; `Ok(Err(RoomExists))` if a room of
-    /// that name exists.
+    /// Creates `room` as a private room owned by `owner`, asked from `address`; refused if a
+    /// room of that name exists, or over the address's new-room budget (the same budget
+    /// public rooms' first messages spend, so private rooms cannot be made without bound).
     pub async fn create_private_room(
         &self,
         owner: &Identity,
         room: &RoomName,
-    ) -> Result<Result<(), RoomExists>, StoreError> {
+        address: IpAddr,
+    ) -> Result<(), CreateRoomError> {
+        if self.known_rooms.contains(room) || self.store.has_room(room).await? {
+            return Err(CreateRoomError::Exists(RoomExists));
+        }
+        self.spend_new_room(address)?;
         let private = PrivateRoom {
             owner: Some(owner.account.clone()),
             members: [owner.account.clone()].into(),
             dm: false,
         };
-        self.accounts.create_private_room(room, &private).await
+        self.accounts
+            .create_private_room(room, &private)
+            .await?
+            .map_err(CreateRoomError::Exists)
     }
 
     /// The direct-message room of `a` and `b` (two accounts), created on first use. Its name
     /// is a digest of the two ids, so it is the same whoever opens it, and says nothing about
     /// who is in it.
-    pub async fn open_dm(&self, a: &AccountId, b: &AccountId) -> Result<RoomName, AccessError> {
+    pub async fn open_dm(
+        &self,
+        a: &AccountId,
+        b: &AccountId,
+        address: IpAddr,
+    ) -> Result<RoomName, CreateRoomError> {
         let (first, second) = if a <= b { (a, b) } else { (b, a) };
         let digest = crate::auth::secret::digest(&format!("dm\n{first}\n{second}"));
         let name = format!("dm-{}", &digest[..DM_NAME_HEX]);
         let Ok(room) = RoomName::parse(&name) else {
-            return Err(AccessError::Forbidden);
+            return Err(CreateRoomError::Exists(RoomExists));
         };
+        if !self.store.has_room(&room).await? {
+            self.spend_new_room(address)?;
+        }
         let private = PrivateRoom {
             owner: None,
             members: [a.clone(), b.clone()].into(),
@@ -163,10 +182,24 @@ impl Hub {
                 {
                     Ok(room)
                 }
-                _ => Err(AccessError::Forbidden),
+                _ => Err(CreateRoomError::Exists(RoomExists)),
             },
         }
     }
+}
+
+/// Why a private room or direct message was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateRoomError {
+    /// A room of that name exists.
+    #[error(transparent)]
+    Exists(RoomExists),
+    /// The address created as many rooms as it may for now.
+    #[error(transparent)]
+    TooMany(#[from] NewRoomRefusal),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Hex digits of the digest in a direct message's room name (`dm-` and these): 96 bits.

@@ -228,18 +228,33 @@ impl Hub {
             self.known_rooms.insert(room);
             return Ok(());
         }
+        self.spend_room_budget(poster.address, poster.connection)
+            .map_err(PostError::from)
+    }
+
+    /// Spends one new room of `address`'s budget (and the connection's, for a socket).
+    fn spend_room_budget(
+        &self,
+        address: IpAddr,
+        connection: Option<&mut ConnectionRooms>,
+    ) -> Result<(), NewRoomRefusal> {
         let now = std::time::Instant::now();
-        match self.new_rooms.spend(poster.address, poster.connection, now) {
+        match self.new_rooms.spend(address, connection, now) {
             Ok(()) => {
                 self.metrics.rooms_created.inc();
                 Ok(())
             }
             Err(refusal) => {
                 self.metrics.new_rooms_refused.inc();
-                tracing::debug!(address = %poster.address, %room, %refusal, "new room refused");
-                Err(refusal.into())
+                tracing::debug!(%address, %refusal, "new room refused");
+                Err(refusal)
             }
         }
+    }
+
+    /// Spends one new room of `address`'s budget, for a private room or a direct message.
+    pub(crate) fn spend_new_room(&self, address: IpAddr) -> Result<(), NewRoomRefusal> {
+        self.spend_room_budget(address, None)
     }
 
     /// Relays a typing notice to `room`; it is not stored.

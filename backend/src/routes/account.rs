@@ -46,11 +46,13 @@ pub async fn policy(state: web::Data<AppState>) -> HttpResponse {
 
 /// `POST /api/accounts`.
 pub async fn sign_up(
+    request: HttpRequest,
     body: web::Json<Credentials>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let Credentials { username, password } = body.into_inner();
-    let (identity, secret) = state.auth.sign_up(&username, password).await?;
+    let address = state.trusted_proxies.client_ip(&request);
+    let (identity, secret) = state.auth.sign_up(address, &username, password).await?;
     Ok(with_session(HttpResponse::Created(), &state, secret).json(identity.me()))
 }
 

@@ -13,7 +13,7 @@
 
 use super::{AppState, account::signed_in, error::ApiFailure};
 use crate::{
-    hub::access::{AccessError, MembershipError},
+    hub::access::{CreateRoomError, MembershipError},
     store::accounts::{Account, RoomAccess},
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
@@ -36,18 +36,12 @@ pub async fn create(
             "public rooms need no creating: post the first message and the room exists",
         ));
     }
-    if state
+    let address = state.trusted_proxies.client_ip(&request);
+    state
         .hub
-        .create_private_room(&identity, &room)
-        .await?
-        .is_err()
-    {
-        return Err(ApiFailure::with_status(
-            StatusCode::CONFLICT,
-            ErrorCode::RoomExists,
-            format!("a room named #{room} exists already; pick another name"),
-        ));
-    }
+        .create_private_room(&identity, &room, address)
+        .await
+        .map_err(create_failure)?;
     Ok(HttpResponse::Created().json(RoomInfo {
         room,
         private: true,
@@ -165,6 +159,23 @@ async fn account_named(state: &AppState, username: &str) -> Result<Account, ApiF
         })
 }
 
+/// The answer to a room that could not be created.
+fn create_failure(err: CreateRoomError) -> ApiFailure {
+    match err {
+        CreateRoomError::Exists(_) => ApiFailure::with_status(
+            StatusCode::CONFLICT,
+            ErrorCode::RoomExists,
+            "a room of that name exists already; pick another name",
+        ),
+        CreateRoomError::TooMany(refusal) => ApiFailure::with_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyNewRooms,
+            refusal.to_string(),
+        ),
+        CreateRoomError::Store(err) => err.into(),
+    }
+}
+
 /// `POST /api/dms`.
 pub async fn open_dm(
     request: HttpRequest,
@@ -179,18 +190,12 @@ pub async fn open_dm(
             "a direct message needs someone else",
         ));
     }
+    let address = state.trusted_proxies.client_ip(&request);
     let room = state
         .hub
-        .open_dm(&identity.account, &other.id)
+        .open_dm(&identity.account, &other.id, address)
         .await
-        .map_err(|err| match err {
-            AccessError::Forbidden => ApiFailure::with_status(
-                StatusCode::CONFLICT,
-                ErrorCode::RoomExists,
-                "that conversation's room is taken by another",
-            ),
-            AccessError::Store(err) => err.into(),
-        })?;
+        .map_err(create_failure)?;
     let last_id = state.hub.head(&room).await?.last_id;
     Ok(HttpResponse::Ok().json(RoomInfo {
         room,

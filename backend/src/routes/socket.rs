@@ -11,7 +11,7 @@ use super::{AppState, error::ApiFailure, frame_guard, request_limit::refusal};
 use crate::{
     admission::Permit,
     logs::{Clipped, Warning},
-    session::{JoinRequest, LiveFrom, Session},
+    session::{JoinRequest, LiveFrom, Session, Upgraded},
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use chinwag_shared::{ClientToken, Epoch, MAX_FRAME_BYTES, RoomName, Username};
@@ -81,19 +81,22 @@ pub async fn socket(
         .max_frame_size(MAX_FRAME_BYTES)
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME_BYTES);
-    let session = Session::new(
-        state.hub.clone(),
-        ws,
-        Some(std::net::SocketAddr::new(
+    let upgraded = Upgraded {
+        peer: Some(std::net::SocketAddr::new(
             client,
             request.peer_addr().map_or(0, |peer| peer.port()),
         )),
+        permit,
+        principal,
+    };
+    let session = Session::new(
+        state.hub.clone(),
+        Arc::clone(&state.auth),
+        ws,
+        upgraded,
         state.limits,
         state.shutdown.clone(),
-        permit,
         Arc::clone(&state.peer_warnings),
-        principal,
-        Arc::clone(&state.auth),
     );
     // No `tracing` span around the session: entering one on every poll cost ~5 % of the
     // per-frame CPU; the session's events name it (`session = id`) instead.

@@ -104,19 +104,33 @@ pub struct Session {
     permit: Option<Permit>,
 }
 
+/// What the upgrade settled about one connection: where it comes from, its slot, and who it
+/// is.
+pub struct Upgraded {
+    /// The client's address (behind a trusted proxy, the one it forwarded) and port.
+    pub peer: Option<SocketAddr>,
+    /// Its connection slot.
+    pub permit: Permit,
+    /// Who it proved to be.
+    pub principal: Principal,
+}
+
 impl Session {
     /// A session for a freshly upgraded connection.
     pub fn new(
         hub: Arc<Hub>,
+        auth: Arc<Auth>,
         ws: actix_ws::Session,
-        peer: Option<SocketAddr>,
+        upgraded: Upgraded,
         limits: SessionLimits,
         shutdown: CancellationToken,
-        permit: Permit,
         peer_warnings: Arc<PeerWarnings>,
-        principal: Principal,
-        auth: Arc<Auth>,
     ) -> Self {
+        let Upgraded {
+            peer,
+            permit,
+            principal,
+        } = upgraded;
         let outbox = Outbox::new(limits.outbox_frames, limits.outbox_bytes);
         // A signed-in connection is named by its account from the start, and every
         // connection of the account is one client to the room's "name is held" rule.
@@ -350,6 +364,16 @@ impl Session {
             .observe(self.outbox.len() as f64);
         if self.last_heard.elapsed() > self.limits.idle_timeout {
             return Err(Ending::IdleTimeout);
+        }
+        // A connection opened with a session or token lasts as long as it does: signed out,
+        // revoked or changed password elsewhere, it closes here within a heartbeat.
+        if let Some(digest) = self
+            .principal
+            .identity()
+            .and_then(|identity| identity.credential.as_deref())
+            && !self.auth.still_valid(digest).await
+        {
+            return Err(Ending::CredentialExpired);
         }
         self.ws.ping(b"").await.map_err(|_| Ending::PeerGone)
     }

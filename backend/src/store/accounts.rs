@@ -123,6 +123,9 @@ pub struct TokenListing {
 /// an owner's tokens never collide, and the full digest is never shown.
 pub const TOKEN_ID_CHARS: usize = 16;
 
+/// Sessions one account keeps at most; signing in past it ends the oldest.
+pub const MAX_SESSIONS_PER_ACCOUNT: usize = 100;
+
 /// Who may enter a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoomAccess {
@@ -193,7 +196,9 @@ pub trait Accounts: Send + Sync + 'static {
     /// Replaces `id`'s password hash.
     async fn set_password(&self, id: &AccountId, password_hash: &str) -> Result<(), StoreError>;
 
-    /// Stores a credential.
+    /// Stores a credential. Storing a session also forgets the account's expired sessions and
+    /// all but its newest [`MAX_SESSIONS_PER_ACCOUNT`], so signing in again and again cannot
+    /// grow the store without bound.
     async fn create_credential(&self, credential: NewCredential) -> Result<(), StoreError>;
 
     /// The credential whose digest is `digest`, if it exists (expired ones included: the

@@ -14,8 +14,9 @@ use super::{
 use crate::store::{
     StoreError,
     accounts::{
-        Account, AccountId, Accounts, Credential, CredentialKind, MemberRoom, NameOwned,
-        NewCredential, PrivateRoom, RoomAccess, RoomExists, TOKEN_ID_CHARS, TokenListing,
+        Account, AccountId, Accounts, Credential, CredentialKind, MAX_SESSIONS_PER_ACCOUNT,
+        MemberRoom, NameOwned, NewCredential, PrivateRoom, RoomAccess, RoomExists, TOKEN_ID_CHARS,
+        TokenListing,
     },
 };
 use async_trait::async_trait;
@@ -144,7 +145,8 @@ impl Accounts for SqliteAccounts {
 
     async fn create_credential(&self, credential: NewCredential) -> Result<(), StoreError> {
         self.run(move |conn| {
-            conn.prepare_cached(
+            let tx = conn.transaction()?;
+            tx.prepare_cached(
                 "INSERT INTO credentials (digest, account, kind, name, created, expires)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
@@ -156,6 +158,20 @@ impl Accounts for SqliteAccounts {
                 to_i64(credential.created),
                 credential.expires.map(to_i64),
             ])?;
+            if credential.kind == CredentialKind::Session {
+                tx.prepare_cached(
+                    "DELETE FROM credentials WHERE account = ?1 AND kind = 'session'
+                       AND (expires <= ?2 OR digest NOT IN (
+                           SELECT digest FROM credentials WHERE account = ?1 AND kind = 'session'
+                           ORDER BY created DESC, digest LIMIT ?3))",
+                )?
+                .execute(params![
+                    credential.account.as_str(),
+                    to_i64(credential.created),
+                    to_i64(MAX_SESSIONS_PER_ACCOUNT as u64),
+                ])?;
+            }
+            tx.commit()?;
             Ok(())
         })
         .await

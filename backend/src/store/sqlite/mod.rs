@@ -22,6 +22,8 @@ mod sync_mode;
 mod writer;
 
 #[cfg(test)]
+mod accounts_tests;
+#[cfg(test)]
 mod tests;
 
 pub use accounts::SqliteAccounts;
