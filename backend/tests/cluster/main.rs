@@ -15,6 +15,7 @@ mod outage;
 mod persistence;
 mod presence;
 mod redis;
+mod removal;
 mod rooms;
 #[allow(
     dead_code,
