@@ -1,15 +1,20 @@
 //! Chinwag's browser client: a Yew app compiled to WebAssembly by trunk.
 //!
-//! - [`app`]: the screens and their layout.
+//! - [`app`]: the screens and their layout, chosen by who is using the browser.
+//! - [`account`]: identity and access — signing in, up and out, guests, the password, access
+//!   tokens and room members, over the HTTP API, with pure states for each.
 //! - [`chat`]: the engine — `use_chat` and its controller, the transports
 //!   ([`chat::transport`]: WebSocket, long-polling, polling), the pure reducer [`chat::state`],
 //!   the pure reconnect policy [`chat::reconnect`] on [`chat::backoff`], and the HTTP
 //!   [`chat::api`].
 //! - [`components`]: views, props in and callbacks out.
-//! - [`storage`]: what the browser remembers; [`testid`]: hooks for end-to-end tests.
+//! - [`storage`]: what the browser remembers; [`clipboard`]: copying, best effort;
+//!   [`testid`]: hooks for end-to-end tests.
 
+mod account;
 mod app;
 mod chat;
+mod clipboard;
 mod components;
 mod storage;
 mod testid;

@@ -425,8 +425,7 @@ mod tests {
         assert_eq!(
             ChatTemplate::new(&record).fill(7, 1_700_000_000_123),
             r#"{"type":"chat","room":"general","username":"ada","message":"hi","guest":true,"id":7,"ts":1700000000123}"#,
-            "the bytes Redis entries hold (entries from before accounts lack `guest`, which \
-             reads as a guest's)"
+            "the bytes Redis entries have always held, and since accounts, whether a guest wrote it"
         );
     }
 

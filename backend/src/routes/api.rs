@@ -20,12 +20,14 @@
 
 use super::{
     AppState,
+    account::principal,
     error::{ApiFailure, EPOCH_HEADER},
     request_limit::refusal,
 };
 use crate::{
+    auth::Principal,
     hub::Poster,
-    store::{Appended, Author, NewMessage, Page, RoomCursor, page_is_cut},
+    store::{Appended, NewMessage, Page, RoomCursor, page_is_cut},
 };
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -90,6 +92,8 @@ pub async fn messages(
 ) -> Result<HttpResponse, ApiFailure> {
     let room = RoomName::parse(&room)?;
     let page = query.page()?;
+    let principal = principal(&request, &state).await?;
+    state.hub.admit(&principal, &room).await?;
     let epoch = state.hub.epoch(&room).await?;
     if query.epoch.as_ref().is_some_and(|theirs| *theirs != epoch) {
         return Err(ApiFailure::history_reset(&epoch));
@@ -179,10 +183,10 @@ async fn long_poll(
 }
 
 /// Body of `POST /api/rooms/{room}/messages`: the seed's shape, plus an optional client id
-/// and token.
+/// and token. A signed-in caller may leave the username out (it speaks as its account).
 #[derive(Debug, Deserialize)]
 pub struct PostBody {
-    username: String,
+    username: Option<String>,
     message: String,
     client_id: Option<String>,
     token: Option<String>,
@@ -197,18 +201,22 @@ pub async fn post_message(
     body: web::Json<PostBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    let (room, username) = poster(&request, &state, &room, &body.username)?;
+    let Speaker {
+        room,
+        username,
+        principal,
+    } = speaker(&request, &state, &room, body.username.as_deref()).await?;
     let text = MessageText::parse(&body.message)?;
     let client_id = body.client_id.as_deref().map(ClientId::parse).transpose()?;
     let token = body.token.as_deref().map(ClientToken::parse).transpose()?;
     refuse_held_name(&state, &room, &username, token.as_ref())?;
     let message = NewMessage {
-        author: Author::of(token.as_ref(), &username),
+        author: principal.author(token.as_ref(), &username),
         room,
         username,
         text,
         client_id,
-        guest: true,
+        guest: principal.is_guest(),
     };
     let poster = Poster {
         address: state.trusted_proxies.client_ip(&request),
@@ -234,7 +242,7 @@ const REUSED_DETAIL: &str = "this client_id already names another message of you
 /// Body of `POST /api/rooms/{room}/typing`.
 #[derive(Debug, Deserialize)]
 pub struct TypingBody {
-    username: String,
+    username: Option<String>,
     token: Option<String>,
 }
 
@@ -245,7 +253,8 @@ pub async fn typing(
     body: web::Json<TypingBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    let (room, username) = poster(&request, &state, &room, &body.username)?;
+    let Speaker { room, username, .. } =
+        speaker(&request, &state, &room, body.username.as_deref()).await?;
     let token = body.token.as_deref().map(ClientToken::parse).transpose()?;
     refuse_held_name(&state, &room, &username, token.as_ref())?;
     state.hub.typing(&room, &username);
@@ -254,25 +263,78 @@ pub async fn typing(
 
 /// `GET /api/rooms/{room}/presence`: who is in the room over WebSockets right now.
 pub async fn presence(
+    request: HttpRequest,
     room: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let room = RoomName::parse(&room)?;
+    let principal = principal(&request, &state).await?;
+    state.hub.admit(&principal, &room).await?;
     Ok(HttpResponse::Ok().json(state.hub.users(&room).await?))
 }
 
-/// What every HTTP post starts with: the rate limit of the client's address, then the room
-/// and the poster's name, validated.
-fn poster(
+/// Who speaks in a post, and where.
+struct Speaker {
+    room: RoomName,
+    username: Username,
+    principal: Principal,
+}
+
+/// What every HTTP post starts with: the rate limit of the client's address, the room, who is
+/// asking and whether they may speak there, and the name they speak under. A signed-in caller
+/// speaks as its account (a body naming someone else is refused with `username_mismatch`); a
+/// guest names itself, and may not take an account's name (409 `username_taken`).
+async fn speaker(
     request: &HttpRequest,
     state: &AppState,
     room: &str,
-    username: &str,
-) -> Result<(RoomName, Username), ApiFailure> {
+    named: Option<&str>,
+) -> Result<Speaker, ApiFailure> {
     state
         .post_limits
         .check(state.trusted_proxies.client_ip(request))?;
-    Ok((RoomName::parse(room)?, Username::parse(username)?))
+    let room = RoomName::parse(room)?;
+    let named = named.map(Username::parse).transpose()?;
+    let principal = principal(request, state).await?;
+    state.hub.admit(&principal, &room).await?;
+    let username = match (&principal, named) {
+        (Principal::Account(identity), None) => identity.name.clone(),
+        (Principal::Account(identity), Some(named)) => {
+            if named.hold_key() != identity.name.hold_key() {
+                return Err(ApiFailure::forbidden(
+                    ErrorCode::UsernameMismatch,
+                    format!(
+                        "you are signed in as {}; you cannot post as {named}",
+                        identity.name
+                    ),
+                ));
+            }
+            identity.name.clone()
+        }
+        (Principal::Guest, None) => {
+            return Err(ApiFailure::bad_request(
+                ErrorCode::UsernameRequired,
+                "name a username, or sign in",
+            ));
+        }
+        (Principal::Guest, Some(named)) => {
+            if state.auth.name_owned(&named).await? {
+                return Err(ApiFailure::with_status(
+                    StatusCode::CONFLICT,
+                    ErrorCode::UsernameTaken,
+                    format!(
+                        "{named} belongs to an account; sign in to use it, or pick another name"
+                    ),
+                ));
+            }
+            named
+        }
+    };
+    Ok(Speaker {
+        room,
+        username,
+        principal,
+    })
 }
 
 /// A name held in the room by a live connection of another client is refused (409).
@@ -333,9 +395,12 @@ impl RoomsQuery {
 /// this is the last. A page is bounded whatever the number of rooms, so neither the query nor
 /// the response grows with the spam a flood once left behind.
 pub async fn rooms(
+    request: HttpRequest,
     query: web::Query<RoomsQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
+    // Only to refuse a guest where guests are off: the list holds public rooms alone.
+    principal(&request, &state).await?;
     let limit = query.limit()?;
     let after = query.cursor()?;
     // One more than asked says whether a next page exists, so the last page has no Link.

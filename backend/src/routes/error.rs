@@ -1,7 +1,8 @@
 //! HTTP API errors: a status code plus an [`ApiError`] JSON body with a stable `code`.
 
 use crate::{
-    hub::{PostError, presence::PresenceError},
+    auth::AuthError,
+    hub::{PostError, access::AccessError, presence::PresenceError},
     store::StoreError,
 };
 use actix_web::{HttpResponse, ResponseError, http::StatusCode, web};
@@ -15,6 +16,8 @@ pub struct ApiFailure {
     body: ApiError,
     /// The room's current history epoch, for `history_reset` answers.
     epoch: Option<Epoch>,
+    /// Seconds to wait before trying again, for `rate_limited` answers (`Retry-After`).
+    retry_after: Option<u64>,
 }
 
 pub use chinwag_shared::EPOCH_HEADER;
@@ -29,6 +32,7 @@ impl ApiFailure {
                 detail: detail.into(),
             },
             epoch: None,
+            retry_after: None,
         }
     }
 }
@@ -48,6 +52,7 @@ impl ApiFailure {
                 detail: detail.into(),
             },
             epoch: None,
+            retry_after: None,
         }
     }
 }
@@ -97,6 +102,57 @@ impl ApiFailure {
     }
 }
 
+impl From<AuthError> for ApiFailure {
+    fn from(err: AuthError) -> Self {
+        let detail = err.to_string();
+        match err {
+            AuthError::Unauthenticated(_) => {
+                Self::with_status(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, detail)
+            }
+            AuthError::BadCredentials => {
+                Self::with_status(StatusCode::UNAUTHORIZED, ErrorCode::BadCredentials, detail)
+            }
+            AuthError::Locked(wait) => {
+                let mut failure = Self::with_status(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::RateLimited,
+                    detail,
+                );
+                // Rounded up: a client that waits what it is told is never refused again.
+                failure.retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+                failure
+            }
+            AuthError::NameOwned(_) => Self::with_status(
+                StatusCode::CONFLICT,
+                ErrorCode::UsernameTaken,
+                "an account already has that name, or one that looks like it; pick another",
+            ),
+            AuthError::Weak(_) => Self::bad_request(ErrorCode::WeakPassword, detail),
+            AuthError::Invalid(invalid) => invalid.into(),
+            AuthError::TokenName => Self::bad_request(ErrorCode::BadMessage, detail),
+            AuthError::TooManyTokens => {
+                Self::with_status(StatusCode::CONFLICT, ErrorCode::TooMany, detail)
+            }
+            AuthError::Store(err) => err.into(),
+            AuthError::Hashing(_) | AuthError::Random(_) => {
+                // The hasher's and the random source's errors name what failed, never what
+                // they were given: no secret reaches the log.
+                tracing::error!(error = %detail, "identity operation failed");
+                Self::unavailable()
+            }
+        }
+    }
+}
+
+impl From<AccessError> for ApiFailure {
+    fn from(err: AccessError) -> Self {
+        match err {
+            AccessError::Forbidden => Self::forbidden(ErrorCode::Forbidden, err.to_string()),
+            AccessError::Store(err) => err.into(),
+        }
+    }
+}
+
 impl From<PostError> for ApiFailure {
     fn from(err: PostError) -> Self {
         match err {
@@ -125,6 +181,9 @@ impl ResponseError for ApiFailure {
         let mut response = HttpResponse::build(self.status);
         if let Some(epoch) = &self.epoch {
             response.insert_header((EPOCH_HEADER, epoch.as_str()));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds));
         }
         response.json(&self.body)
     }

@@ -3,6 +3,7 @@
 //! Handlers are thin: they parse the request into validated types, call the [`Hub`] and turn
 //! the outcome into a response. [`AppState`] is what every handler shares.
 
+pub mod account;
 pub mod api;
 pub mod client_ip;
 pub mod error;
@@ -10,9 +11,11 @@ pub mod frame_guard;
 pub mod health;
 pub mod origin;
 pub mod post_limit;
+pub mod private_rooms;
 pub mod request_limit;
 pub mod security;
 pub mod socket;
+pub mod tokens;
 
 use crate::{
     admission::Admission, auth::Auth, hub::Hub, logs::PeerWarnings, session::SessionLimits,
@@ -57,6 +60,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/livez", web::get().to(health::livez))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
+        .route("/api/auth", web::get().to(account::policy))
+        .route("/api/accounts", web::post().to(account::sign_up))
+        .route("/api/session", web::post().to(account::sign_in))
+        .route("/api/session", web::delete().to(account::sign_out))
+        .route(
+            "/api/sessions",
+            web::delete().to(account::sign_out_everywhere),
+        )
+        .route("/api/me", web::get().to(account::me))
+        .route("/api/password", web::put().to(account::change_password))
+        .route("/api/tokens", web::get().to(tokens::list))
+        .route("/api/tokens", web::post().to(tokens::create))
+        .route("/api/tokens/{id}", web::delete().to(tokens::revoke))
+        .route("/api/me/rooms", web::get().to(private_rooms::mine))
+        .route("/api/dms", web::post().to(private_rooms::open_dm))
+        .route("/api/rooms", web::post().to(private_rooms::create))
+        .route(
+            "/api/rooms/{room}/members",
+            web::get().to(private_rooms::members),
+        )
+        .route(
+            "/api/rooms/{room}/members/{username}",
+            web::put().to(private_rooms::add_member),
+        )
+        .route(
+            "/api/rooms/{room}/members/{username}",
+            web::delete().to(private_rooms::remove_member),
+        )
         .route("/api/rooms", web::get().to(api::rooms))
         .route("/api/rooms/{room}/messages", web::get().to(api::messages))
         .route(

@@ -53,6 +53,14 @@ pub async fn socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     super::origin::check(&request, &state)?;
     let mut initial = query.into_inner().initial_join()?;
+    // Who it is, and whether it may enter the room it names, before anything is upgraded:
+    // a bad credential is a 401 and a private room a 403, never a socket that opens to fail.
+    let principal = super::account::principal(&request, &state).await?;
+    state
+        .hub
+        .admit(&principal, &initial.room)
+        .await
+        .map_err(ApiFailure::from)?;
     let permit = admit(&request, &state)?;
     if initial.after.is_none() {
         initial.live_from = match state.hub.head(&initial.room).await {
@@ -84,6 +92,8 @@ pub async fn socket(
         state.shutdown.clone(),
         permit,
         Arc::clone(&state.peer_warnings),
+        principal,
+        Arc::clone(&state.auth),
     );
     // No `tracing` span around the session: entering one on every poll cost ~5 % of the
     // per-frame CPU; the session's events name it (`session = id`) instead.

@@ -30,6 +30,9 @@ pub enum Ending {
     StoreFailed(StoreError),
     /// The client kept sending far over its rate limit.
     Abuse,
+    /// The credential the connection was opened with ran out (a JWT's `exp`, a session's
+    /// end): reconnect with a fresh one and resume with `after=`.
+    CredentialExpired,
 }
 
 impl Ending {
@@ -43,6 +46,7 @@ impl Ending {
             Ending::IdleTimeout => "idle",
             Ending::StoreFailed(_) => "store_failed",
             Ending::Abuse => "abuse",
+            Ending::CredentialExpired => "credential_expired",
         })
     }
 
@@ -60,6 +64,10 @@ impl Ending {
             Ending::IdleTimeout => (CloseCode::Away, "idle timeout"),
             Ending::StoreFailed(_) => (CloseCode::Error, "storage unavailable; reconnect"),
             Ending::Abuse => (CloseCode::Policy, "rate limit exceeded persistently"),
+            Ending::CredentialExpired => (
+                CloseCode::Other(chinwag_shared::account::CLOSE_CREDENTIAL_EXPIRED),
+                "credential expired; reconnect with a fresh one and after=<last id>",
+            ),
         };
         Some(CloseReason {
             code,

@@ -9,6 +9,7 @@
 //! frames), [`confirm`] (own sends in room order), `naming.rs` (who speaks), `post.rs`
 //! (sends, typing) and `ending.rs` (close codes).
 
+mod access;
 pub mod confirm;
 pub mod cursor;
 mod ending;
@@ -23,6 +24,7 @@ pub use replay::{JoinRequest, LiveFrom};
 
 use crate::{
     admission::Permit,
+    auth::{Auth, Principal},
     delivery::{outbox::Outbox, rooms::SessionId},
     hub::{Hub, new_rooms::ConnectionRooms},
     logs::{PeerWarnings, Warning},
@@ -93,6 +95,10 @@ pub struct Session {
     new_rooms_logged: bool,
     /// Warning budgets per client address, shared by every session and route.
     peer_warnings: Arc<PeerWarnings>,
+    /// Who this connection is, as proved at the upgrade.
+    principal: Principal,
+    /// Identity: whether a guest's name belongs to an account.
+    auth: Arc<Auth>,
     /// This connection's slot; freed as the session ends, before its close frame goes out,
     /// so a client that saw the close can count on the slot being free.
     permit: Option<Permit>,
@@ -108,8 +114,19 @@ impl Session {
         shutdown: CancellationToken,
         permit: Permit,
         peer_warnings: Arc<PeerWarnings>,
+        principal: Principal,
+        auth: Arc<Auth>,
     ) -> Self {
         let outbox = Outbox::new(limits.outbox_frames, limits.outbox_bytes);
+        // A signed-in connection is named by its account from the start, and every
+        // connection of the account is one client to the room's "name is held" rule.
+        let (username, token) = match &principal {
+            Principal::Account(identity) => (
+                Some(identity.name.clone()),
+                access::account_token(&identity.account),
+            ),
+            Principal::Guest => (None, None),
+        };
         hub.metrics().connections_open.inc();
         Self {
             id: hub.new_session_id(),
@@ -132,8 +149,10 @@ impl Session {
             ws,
             cursors: HashMap::new(),
             confirmations: Confirmations::default(),
-            username: None,
-            token: None,
+            username,
+            token,
+            principal,
+            auth,
             limits,
             last_heard: Instant::now(),
         }
@@ -186,6 +205,8 @@ impl Session {
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         heartbeat.reset();
         let (shutdown, overflowed) = (self.shutdown.clone(), self.overflowed.clone());
+        let expiry = access::expiry(access::expires(&self.principal));
+        tokio::pin!(expiry);
         // Made once, not per turn of the loop: a fresh `cancelled()` future locks the token
         // and registers a waiter every time, which showed up in profiles as a real share of
         // the per-frame cost.
@@ -197,6 +218,7 @@ impl Session {
                 biased;
                 () = &mut shutdown => Err(Ending::Shutdown),
                 () = &mut overflowed => Err(Ending::SlowConsumer),
+                () = &mut expiry => Err(Ending::CredentialExpired),
                 incoming = frames.recv() => self.on_incoming(incoming).await,
                 Some(frame) = self.outbox.next() => self.on_frame(&frame).await,
                 _ = heartbeat.tick() => self.on_heartbeat().await,

@@ -1,13 +1,17 @@
 //! Naming: who speaks for a connection, and the name it shows in presence.
 //!
-//! A connection may name itself when it connects, in a `join`, or in each `send` and `typing`
-//! frame. The first name it uses becomes its presence name in every room it is in; a frame
-//! may still speak under another. Either way the room's rule holds: a name (compared by its
-//! look-alike key) belongs to one client at a time, and another client (another token) is
-//! refused with `username_taken`. The registry in `delivery::rooms` enforces the rule under
-//! its lock; this file turns its answers into the error frames a client sees.
+//! A signed-in connection speaks only as its account: its name is set when it opens, and a
+//! frame naming anyone else is refused with `username_mismatch`, never re-attributed. A guest
+//! may name itself when it connects, in a `join`, or in each `send` and `typing` frame. The
+//! first name it uses becomes its presence name in every room it is in; a frame may still
+//! speak under another. A guest may not use a name an account owns (`username_taken`), and
+//! the room's rule holds for everyone: a name (compared by its look-alike key) belongs to one
+//! client at a time, and another client (another token) is refused with `username_taken`.
+//! The registry in `delivery::rooms` enforces that rule under its lock; this file turns its
+//! answers into the error frames a client sees.
 
 use super::{Session, inbound};
+use crate::auth::Principal;
 use crate::logs::Clipped;
 use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, Username};
 
@@ -24,19 +28,55 @@ pub(super) fn name_taken(room: &RoomName, name: &Username) -> ErrorFrame {
     }
 }
 
+/// The error frame for a signed-in connection naming someone else.
+fn mismatch(account: &Username, named: &Username) -> ErrorFrame {
+    inbound::error(
+        ErrorCode::UsernameMismatch,
+        format!("you are signed in as {account}; this connection cannot speak as {named}"),
+    )
+}
+
 impl Session {
+    /// Refuses a guest a name an account owns (or a look-alike of one). A directory that
+    /// cannot be read refuses too: a name's owner is never put at risk by an outage.
+    async fn refuse_owned_name(&self, name: &Username) -> Result<(), ErrorFrame> {
+        match self.auth.name_owned(name).await {
+            Ok(false) => Ok(()),
+            Ok(true) => Err(inbound::error(
+                ErrorCode::UsernameTaken,
+                format!("{name} belongs to an account; sign in to use it, or pick another name"),
+            )),
+            Err(err) => {
+                tracing::warn!(session = self.id, error = %err, "directory unreadable");
+                Err(inbound::error(
+                    ErrorCode::Unavailable,
+                    "names cannot be checked right now; try again shortly".to_owned(),
+                ))
+            }
+        }
+    }
+
     /// Who speaks in `room` for a send or typing notice: the frame's username, else the
     /// connection's. Refused when there is none, or when another client holds the name there.
-    pub(super) fn speaker(
+    pub(super) async fn speaker(
         &mut self,
         room: &RoomName,
         named: Option<Username>,
     ) -> Result<Username, ErrorFrame> {
+        if let Principal::Account(identity) = &self.principal {
+            return match named {
+                Some(named) if named.hold_key() != identity.name.hold_key() => {
+                    Err(mismatch(&identity.name, &named))
+                }
+                _ => Ok(identity.name.clone()),
+            };
+        }
         let Some(speaker) = named.or_else(|| self.username.clone()) else {
             let detail = "name a username in the frame or when connecting".to_owned();
             return Err(inbound::error(ErrorCode::UsernameRequired, detail));
         };
-        self.adopt_username(&speaker)?;
+        self.refuse_owned_name(&speaker).await?;
+        self.adopt_username(&speaker).await?;
         if self
             .hub
             .name_taken(room, Some(self.id), &speaker, self.token.as_ref())
@@ -48,10 +88,18 @@ impl Session {
 
     /// The first name a connection uses becomes its presence name in every room it is in,
     /// unless another client holds that name in one of them.
-    pub(super) fn adopt_username(&mut self, username: &Username) -> Result<(), ErrorFrame> {
+    pub(super) async fn adopt_username(&mut self, username: &Username) -> Result<(), ErrorFrame> {
+        if let Principal::Account(identity) = &self.principal {
+            return if username.hold_key() == identity.name.hold_key() {
+                Ok(())
+            } else {
+                Err(mismatch(&identity.name, username))
+            };
+        }
         if self.username.is_some() {
             return Ok(());
         }
+        self.refuse_owned_name(username).await?;
         let token = self.token.as_ref();
         if let Some(room) = self
             .cursors

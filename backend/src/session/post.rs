@@ -8,7 +8,7 @@
 
 use super::{Session, Step};
 use crate::hub::{PostError, Poster};
-use crate::store::{Appended, Author, NewMessage};
+use crate::store::{Appended, NewMessage};
 use chinwag_shared::{ClientId, ErrorCode, ErrorFrame, MessageText, RoomName, Username};
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -22,7 +22,11 @@ impl Session {
         text: MessageText,
         client_id: Option<ClientId>,
     ) -> Step {
-        let username = match self.speaker(&room, username) {
+        if let Err(mut frame) = self.admit_unjoined(&room).await {
+            frame.client_id = client_id.map(|id| id.to_string());
+            return self.send_error(frame).await;
+        }
+        let username = match self.speaker(&room, username).await {
             Ok(username) => username,
             Err(mut frame) => {
                 frame.room = Some(room.to_string());
@@ -31,12 +35,12 @@ impl Session {
             }
         };
         let message = NewMessage {
-            author: Author::of(self.token.as_ref(), &username),
+            author: self.principal.author(self.token.as_ref(), &username),
             room: room.clone(),
             username,
             text,
             client_id: client_id.clone(),
-            guest: true,
+            guest: self.principal.is_guest(),
         };
         let poster = Poster {
             // Always known for a socket (the upgrade sets it); unspecified is one shared
@@ -117,7 +121,10 @@ impl Session {
 
     /// Relays a typing notice under the speaker's name; it is not stored.
     pub(super) async fn on_typing(&mut self, room: &RoomName, username: Option<Username>) -> Step {
-        match self.speaker(room, username) {
+        if let Err(frame) = self.admit_unjoined(room).await {
+            return self.send_error(frame).await;
+        }
+        match self.speaker(room, username).await {
             Ok(username) => {
                 self.hub.typing(room, &username);
                 Ok(())

@@ -99,17 +99,21 @@ impl Session {
             epoch,
             live_from,
         } = request;
+        // A signed-in connection keeps its account's token; a guest's first one sticks.
         if self.token.is_none() {
             self.token = token;
         }
         if let Some(username) = &username
-            && let Err(mut frame) = self.adopt_username(username)
+            && let Err(mut frame) = self.adopt_username(username).await
         {
             frame.room = Some(room.to_string());
             return self.send_error(frame).await;
         }
         if let Some(cursor) = self.cursors.get(&room).cloned() {
             return self.rejoin(room, after, epoch, cursor).await;
+        }
+        if let Err(frame) = self.admit_unjoined(&room).await {
+            return self.send_error(frame).await;
         }
         if self.cursors.len() >= self.limits.max_rooms {
             let mut frame = inbound::error(
@@ -231,6 +235,7 @@ impl Session {
             return Ok(()); // queued before this connection left the room
         };
         let chat = match frame {
+            Frame::Event(event) if event.removes.is_some() => return self.on_removal(event).await,
             Frame::Event(event) => return self.send_text(event.text.clone()).await,
             Frame::Chat(chat) => chat,
         };

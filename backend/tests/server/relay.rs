@@ -31,7 +31,11 @@ async fn seed_shaped_message_reaches_every_client_as_a_stored_record() {
         let chat = client.recv_type("chat").await;
         let mut keys: Vec<_> = chat.as_object().unwrap().keys().cloned().collect();
         keys.sort();
-        assert_eq!(keys, ["id", "message", "room", "ts", "type", "username"]);
+        assert_eq!(
+            keys,
+            ["guest", "id", "message", "room", "ts", "type", "username"]
+        );
+        assert_eq!(chat["guest"], true, "the seed's sender is not signed in");
         assert_eq!(chat["id"], 1);
         assert_eq!(chat["room"], "general");
         assert_eq!(chat["username"], "alice");

@@ -26,10 +26,10 @@ pub mod transport;
 
 pub use controller::notifications_allowed;
 
-use crate::storage;
+use crate::{account::attempt::Attempt, storage};
 use chinwag_shared::{ClientId, RoomName, Username};
 use controller::Controller;
-use state::ChatState;
+use state::{ChatAction, ChatState};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -52,11 +52,20 @@ pub struct ChatHandle {
     pub discard: Callback<ClientId>,
     /// Ask for permission to show desktop notifications.
     pub enable_notifications: Callback<()>,
+    /// Hide the banner.
+    pub dismiss_banner: Callback<()>,
+    /// Create a private room (signed in only) and open it.
+    pub create_room: Callback<Attempt<String>>,
+    /// Open the direct message with an account (signed in only).
+    pub start_dm: Callback<Attempt<String>>,
 }
 
-/// Runs the chat for `me` for as long as the calling component lives.
+/// Runs the chat for `me` for as long as the calling component lives. `signed_in` says
+/// whether `me` is an account (which has private rooms and direct messages) or a guest;
+/// `on_credential_expired` is told when the server closes the socket because the account's
+/// credential ran out.
 #[hook]
-pub fn use_chat(me: Username) -> ChatHandle {
+pub fn use_chat(me: Username, signed_in: bool, on_credential_expired: Callback<()>) -> ChatHandle {
     let state = {
         let me = me.clone();
         use_reducer(move || ChatState::new(me, storage::load_rooms(), storage::load_current_room()))
@@ -66,7 +75,15 @@ pub fn use_chat(me: Username) -> ChatHandle {
     let controller = {
         let dispatch = state.dispatcher();
         let latest = latest.clone();
-        use_state(move || Rc::new(Controller::new(me, dispatch, latest)))
+        use_state(move || {
+            Rc::new(Controller::new(
+                me,
+                signed_in,
+                on_credential_expired,
+                dispatch,
+                latest,
+            ))
+        })
     };
     {
         let controller = Rc::clone(&controller);
@@ -97,6 +114,12 @@ pub fn use_chat(me: Username) -> ChatHandle {
         enable_notifications: bind(&controller, |_, ()| {
             controller::request_notification_permission()
         }),
+        dismiss_banner: state
+            .dispatcher()
+            .to_callback()
+            .reform(|()| ChatAction::Banner(None)),
+        create_room: bind(&controller, Controller::create_private_room),
+        start_dm: bind(&controller, Controller::start_dm),
         state,
     }
 }

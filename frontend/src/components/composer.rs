@@ -10,8 +10,11 @@ use yew::prelude::*;
 /// Props of [`Composer`].
 #[derive(Properties, PartialEq)]
 pub struct ComposerProps {
-    /// The room messages go to, named in the placeholder.
+    /// The room messages go to.
     pub room: RoomName,
+    /// How the room is named in the placeholder ("#general", "@bob"); `#room` if not given.
+    #[prop_or_default]
+    pub label: Option<AttrValue>,
     /// Send a message.
     pub on_send: Callback<String>,
     /// The person typed something.
@@ -55,11 +58,14 @@ pub fn Composer(props: &ComposerProps) -> Html {
         submit();
     });
     let over = length > MAX_MESSAGE_CHARS;
+    let placeholder = match &props.label {
+        Some(label) => format!("Message {label}"),
+        None => format!("Message #{}", props.room),
+    };
     html! {
         <form class="composer" {onsubmit}>
             <textarea data-testid={testid::COMPOSER} value={(*draft).clone()} {oninput} {onkeydown}
-                rows="1" placeholder={format!("Message #{}", props.room)}
-                aria-label={format!("Message #{}", props.room)}
+                rows="1" placeholder={placeholder.clone()} aria-label={placeholder}
                 aria-invalid={over.then_some("true")} aria-describedby="composer-count" />
             <span id="composer-count" class={classes!("count", over.then_some("over"))}
                 aria-live="polite">

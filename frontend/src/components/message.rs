@@ -6,6 +6,7 @@
 //! from its own first strong letter, so an Arabic name cannot pull the time beside it into
 //! right-to-left order, and no bidi control in either reaches past its own element.
 
+use super::guest_badge::GuestBadge;
 use crate::testid;
 use chinwag_shared::Username;
 use gloo::timers::callback::Interval;
@@ -55,6 +56,9 @@ pub struct MessageProps {
     pub delivery: Delivery,
     /// Whether this person wrote it.
     pub mine: bool,
+    /// Whether its author was a guest (not signed in) when they wrote it.
+    #[prop_or_default]
+    pub guest: bool,
 }
 
 /// One message in the list.
@@ -85,6 +89,9 @@ pub fn Message(props: &MessageProps) -> Html {
             data-testid={testid::MESSAGE} data-state={state} data-id={id}>
             <div class="message-head">
                 <bdi class="author" data-testid={testid::MESSAGE_AUTHOR}>{ props.author.as_str() }</bdi>
+                if props.guest {
+                    <GuestBadge />
+                }
                 { meta }
             </div>
             <p class="text" dir="auto" data-testid={testid::MESSAGE_TEXT}>{ props.text.clone() }</p>

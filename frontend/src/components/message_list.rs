@@ -32,6 +32,10 @@ pub struct MessageListProps {
     pub pending: Vec<Pending>,
     /// This person.
     pub me: Username,
+    /// Whether this person is a guest: their pending messages are marked as the stored ones
+    /// will be.
+    #[prop_or_default]
+    pub me_guest: bool,
     /// Whether older messages may exist.
     pub has_older: bool,
     /// Load the page before the first message.
@@ -106,7 +110,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                     <Message key={record.id} author={record.username.clone()}
                         text={AttrValue::from(record.message.clone())}
                         delivery={Delivery::Confirmed { id: record.id, ts: record.ts }}
-                        mine={record.username == props.me} />
+                        mine={record.username == props.me} guest={record.guest} />
                 },
                 Item::Notice(notice) => notice_item(notice),
             }) }
@@ -167,6 +171,6 @@ fn pending_item(pending: &Pending, props: &MessageListProps) -> Html {
     };
     html! {
         <Message key={format!("pending-{}", pending.client_id)} author={props.me.clone()}
-            text={AttrValue::from(pending.text.clone())} {delivery} mine=true />
+            text={AttrValue::from(pending.text.clone())} {delivery} mine=true guest={props.me_guest} />
     }
 }

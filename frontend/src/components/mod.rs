@@ -1,11 +1,22 @@
 //! Views only: data in through props, intent out through callbacks, one component per file.
-//! None of them touch the socket, `fetch` or storage; `chat::use_chat` does.
+//! None of them touch the socket, `fetch` or storage; `chat::use_chat` and the `account`
+//! hooks do.
 
+pub mod account_form;
+pub mod account_menu;
 pub mod composer;
+pub mod dm_list;
+pub mod guest_badge;
+pub mod lock_icon;
+pub mod members_panel;
 pub mod message;
 pub mod message_list;
+pub mod name_prompt;
+pub mod password_form;
 pub mod presence_list;
 pub mod room_list;
 pub mod status_badge;
+pub mod tokens_panel;
 pub mod typing_line;
 pub mod username_form;
+pub mod welcome;

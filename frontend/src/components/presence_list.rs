@@ -1,10 +1,12 @@
 //! Who is in the current room.
 //!
 //! Each name is a `<bdi>`, so a right-to-left name keeps its own direction without reordering
-//! the "(you)" beside it.
+//! the "(you)" beside it. Guests (not signed in) carry a "guest" badge.
 
+use super::guest_badge::GuestBadge;
 use crate::testid;
 use chinwag_shared::Username;
+use std::collections::BTreeSet;
 use yew::prelude::*;
 
 /// Props of [`PresenceList`].
@@ -12,6 +14,9 @@ use yew::prelude::*;
 pub struct PresenceListProps {
     /// Names in the room, sorted.
     pub users: Vec<Username>,
+    /// Those of `users` who are guests.
+    #[prop_or_default]
+    pub guests: BTreeSet<Username>,
     /// This person, marked as "you".
     pub me: Username,
 }
@@ -27,6 +32,7 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
                     <li key={user.as_str()}>
                         <span class="dot" aria-hidden="true"></span>
                         <bdi data-testid={testid::PRESENCE_USER}>{ user.as_str() }</bdi>
+                        if props.guests.contains(user) { <GuestBadge /> }
                         if *user == props.me { <span class="you">{ "(you)" }</span> }
                     </li>
                 }) }

@@ -1,8 +1,11 @@
-//! The rooms sidebar: the joined rooms (switch, see unread counts), a short list of the
-//! server's busiest others to join, and a field to join or create one by name.
+//! The rooms sidebar: the joined rooms and this account's private rooms (switch, see unread
+//! counts; a padlock marks the private ones), a short list of the server's busiest others to
+//! join, a field to join or create one by name, and for a signed-in account "New private
+//! room". What else the sidebar holds (the direct messages) comes as children, after these.
 
-use crate::testid;
-use chinwag_shared::RoomName;
+use super::{lock_icon::LockIcon, name_prompt::NamePrompt};
+use crate::{account::attempt::Attempt, testid};
+use chinwag_shared::{MAX_ROOM_CHARS, RoomName};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -13,6 +16,8 @@ pub struct RoomEntry {
     pub name: RoomName,
     /// Unread messages in it.
     pub unread: u32,
+    /// Whether only members may enter it.
+    pub private: bool,
 }
 
 /// Props of [`RoomList`].
@@ -26,6 +31,12 @@ pub struct RoomListProps {
     pub current: RoomName,
     /// Open (joining if needed) a room.
     pub on_open: Callback<RoomName>,
+    /// Create a private room, for a signed-in account; `None` for a guest.
+    #[prop_or_default]
+    pub on_new_room: Option<Callback<Attempt<String>>>,
+    /// More sections, after the rooms.
+    #[prop_or_default]
+    pub children: Html,
 }
 
 /// The rooms sidebar.
@@ -60,6 +71,11 @@ pub fn RoomList(props: &RoomListProps) -> Html {
             <ul data-testid={testid::ROOM_LIST}>
                 { for props.rooms.iter().map(|entry| room_item(entry, &props.current, &props.on_open)) }
             </ul>
+            if let Some(on_new_room) = &props.on_new_room {
+                <NamePrompt opener="+ New private room" label="Private room's name" submit="Create"
+                    placeholder="e.g. team" max_chars={MAX_ROOM_CHARS} testid={testid::NEW_ROOM}
+                    on_submit={on_new_room.clone()} />
+            }
             if !props.busiest.is_empty() {
                 <h3 id="busiest-rooms">{ "Busiest" }</h3>
                 <ul data-testid={testid::BUSIEST_ROOMS} aria-labelledby="busiest-rooms">
@@ -74,6 +90,7 @@ pub fn RoomList(props: &RoomListProps) -> Html {
                     <p class="error" role="alert">{ message }</p>
                 }
             </form>
+            { props.children.clone() }
         </nav>
     }
 }
@@ -84,10 +101,11 @@ fn room_item(entry: &RoomEntry, current: &RoomName, on_open: &Callback<RoomName>
         let (room, on_open) = (entry.name.clone(), on_open.clone());
         Callback::from(move |_: MouseEvent| on_open.emit(room.clone()))
     };
+    let private = if entry.private { ", private" } else { "" };
     let label = if entry.unread > 0 {
-        format!("{}, {} unread", entry.name, entry.unread)
+        format!("{}{private}, {} unread", entry.name, entry.unread)
     } else {
-        entry.name.to_string()
+        format!("{}{private}", entry.name)
     };
     html! {
         <li key={entry.name.as_str()}>
@@ -95,6 +113,9 @@ fn room_item(entry: &RoomEntry, current: &RoomName, on_open: &Callback<RoomName>
                 data-testid={testid::ROOM} data-room={entry.name.to_string()}
                 aria-current={is_current.then_some("true")} aria-label={label}>
                 <span class="room-name">{ "#" }{ entry.name.as_str() }</span>
+                if entry.private {
+                    <LockIcon />
+                }
                 if entry.unread > 0 && !is_current {
                     <span class="unread" data-testid={testid::UNREAD}>{ entry.unread }</span>
                 }

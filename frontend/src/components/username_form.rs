@@ -1,4 +1,5 @@
-//! The first screen: pick a name, checked with the same rules the server applies.
+//! Continuing as a guest: pick a name, checked with the same rules the server applies. A
+//! guest's name is kept only in this browser, and anyone may pick it another time.
 
 use crate::testid;
 use chinwag_shared::{MAX_USERNAME_CHARS, Username};
@@ -10,9 +11,12 @@ use yew::prelude::*;
 pub struct UsernameFormProps {
     /// Called with a valid name.
     pub on_submit: Callback<Username>,
+    /// Whether the field takes focus when the screen opens (when no sign-in form is above it).
+    #[prop_or_default]
+    pub autofocus: bool,
 }
 
-/// Asks for a username.
+/// Asks for a guest's name.
 #[component]
 pub fn UsernameForm(props: &UsernameFormProps) -> Html {
     let draft = use_state(String::new);
@@ -34,24 +38,22 @@ pub fn UsernameForm(props: &UsernameFormProps) -> Html {
         })
     };
     html! {
-        <main class="welcome">
-            <form class="welcome-card" {onsubmit}>
-                <h1>{ "Chinwag" }</h1>
-                <p>{ "Real-time chat. Pick a name to start." }</p>
-                <label for="username">{ "Your name" }</label>
-                <input id="username" data-testid={testid::USERNAME_INPUT} value={(*draft).clone()}
-                    {oninput} autocomplete="nickname" autofocus=true
-                    maxlength={MAX_USERNAME_CHARS.to_string()}
-                    aria-invalid={error.is_some().then_some("true")}
-                    aria-describedby="username-error" />
-                <button type="submit" data-testid={testid::USERNAME_SUBMIT}>{ "Start chatting" }</button>
-                if let Some(message) = &*error {
-                    <p id="username-error" class="error" role="alert" data-testid={testid::USERNAME_ERROR}>
-                        { message }
-                    </p>
-                }
-            </form>
-        </main>
+        <form class="guest-form" {onsubmit} aria-labelledby="guest-heading">
+            <h2 id="guest-heading">{ "Continue as a guest" }</h2>
+            <label for="username">{ "Your name" }</label>
+            <input id="username" data-testid={testid::USERNAME_INPUT} value={(*draft).clone()}
+                {oninput} autocomplete="nickname" autofocus={props.autofocus}
+                maxlength={MAX_USERNAME_CHARS.to_string()}
+                aria-invalid={error.is_some().then_some("true")}
+                aria-describedby="username-hint username-error" />
+            <p id="username-hint" class="hint">{ "No password. Names of accounts are taken." }</p>
+            <button type="submit" data-testid={testid::USERNAME_SUBMIT}>{ "Start chatting" }</button>
+            if let Some(message) = &*error {
+                <p id="username-error" class="error" role="alert" data-testid={testid::USERNAME_ERROR}>
+                    { message }
+                </p>
+            }
+        </form>
     }
 }
 

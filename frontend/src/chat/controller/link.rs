@@ -16,7 +16,7 @@ use crate::chat::{
     state::{ChatAction, Status},
     transport::{Transport, TransportKind},
 };
-use chinwag_shared::{ClientMsg, RoomName, ServerMsg};
+use chinwag_shared::{ClientMsg, RoomName, ServerMsg, account::CLOSE_CREDENTIAL_EXPIRED};
 use gloo::timers::callback::Timeout;
 use std::{cell::RefCell, rc::Rc};
 use yew::Callback;
@@ -148,6 +148,11 @@ impl Controller {
             ConnEvent::Message(msg) => self.on_message(*msg),
             ConnEvent::Closed { code, reason } => {
                 gloo::console::info!(format!("connection closed: {code} {reason}"));
+                // Reconnected like any other drop (resuming from the last seen ids); the
+                // session finds out meanwhile whether the account is still signed in.
+                if code == CLOSE_CREDENTIAL_EXPIRED {
+                    self.on_credential_expired.emit(());
+                }
                 let next = self.link.policy.borrow_mut().closed(js_sys::Math::random());
                 self.reconnect_after(next);
             }
@@ -197,10 +202,14 @@ impl Controller {
             }
             _ => {}
         }
+        let replacement = self.replacement_for(&msg);
         self.dispatch.dispatch(ChatAction::Server {
             msg,
             now: js_sys::Date::now(),
         });
+        if let Some((next, unjoined)) = replacement {
+            self.after_removal(next, unjoined);
+        }
     }
 
     /// Carries out the policy's `next`: shows the fallback and the status, and arms the timer

@@ -12,13 +12,16 @@
 //! - [`rooms`]: opening rooms and loading history pages and the room directory over HTTP;
 //! - [`typing`]: throttled typing notices out, expiring ones in;
 //! - [`browser`]: `online`/`offline`/`visibilitychange` listeners, `?transport=`, and
-//!   desktop notifications.
+//!   desktop notifications;
+//! - [`access`]: this account's private rooms and direct messages, and rooms the server
+//!   takes away.
 //!
 //! Invariant: every closure the controller hands out holds a `Weak` to it, and every timer,
 //! listener and transport it starts is a field here, so `stop` (or dropping it) ends them all.
-//! Only one-off HTTP requests (history pages, the directory) are not owned: each runs to its
+//! Only one-off HTTP requests (history pages, the directory, memberships) are not owned: each runs to its
 //! end and then dispatches once.
 
+mod access;
 mod browser;
 mod link;
 mod rooms;
@@ -40,6 +43,10 @@ use yew::prelude::*;
 /// The live parts of a chat: transport, timers, listeners.
 pub(super) struct Controller {
     me: Username,
+    /// Whether `me` is a signed-in account (not a guest): only accounts have memberships.
+    signed_in: bool,
+    /// Told when the server closes the socket because its credential ran out.
+    on_credential_expired: Callback<()>,
     token: Option<ClientToken>,
     dispatch: UseReducerDispatcher<ChatState>,
     /// The state as of the last render, to read what to send.
@@ -51,14 +58,18 @@ pub(super) struct Controller {
 }
 
 impl Controller {
-    /// A controller for `me`, not yet started.
+    /// A controller for `me` (a signed-in account, or a guest), not yet started.
     pub(super) fn new(
         me: Username,
+        signed_in: bool,
+        on_credential_expired: Callback<()>,
         dispatch: UseReducerDispatcher<ChatState>,
         latest: Rc<RefCell<UseReducerHandle<ChatState>>>,
     ) -> Self {
         Self {
             me,
+            signed_in,
+            on_credential_expired,
             token: storage::client_token(),
             dispatch,
             latest,
@@ -76,6 +87,7 @@ impl Controller {
         self.listen_to_the_browser();
         self.watch_typing();
         self.refresh_directory();
+        self.refresh_my_rooms();
         self.connect();
     }
 

@@ -7,11 +7,14 @@
 //!   and how a live record lands in it (unread counts, the directory's newest ids);
 //! - [`history`]: epochs, `joined`, `history_reset` and the pages loaded over HTTP;
 //! - [`outbox`]: sends not yet confirmed, each a [`SendState`], with per-message backoff;
-//! - [`presence`]: who is here and who is typing.
+//! - [`presence`]: who is here (and which of them are guests) and who is typing;
+//! - [`access`]: this account's private rooms and direct messages, and rooms the server
+//!   refuses or takes away.
 //!
 //! The controller (`chat/controller/`) reads the state to decide what to send; the
 //! components only show it.
 
+mod access;
 mod history;
 mod outbox;
 mod presence;
@@ -19,13 +22,17 @@ mod room;
 #[cfg(test)]
 mod tests;
 
+pub use access::RoomKind;
 pub use history::HISTORY_PAGE;
 pub use outbox::{Pending, SendState};
 pub use room::{HISTORY_RESET_NOTICE, Notice, NoticeKind, RoomView};
 
 use super::transport::TransportKind;
-use chinwag_shared::{ChatRecord, ClientId, Epoch, RoomName, RoomSummary, ServerMsg, Username};
+use chinwag_shared::{
+    ChatRecord, ClientId, Epoch, RoomName, RoomSummary, ServerMsg, Username, account::RoomInfo,
+};
 use imbl::{OrdMap, Vector};
+use presence::Movement;
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -82,6 +89,8 @@ pub struct ChatState {
     pub hidden_unread: u32,
     /// A problem to show that concerns no single message.
     pub banner: Option<String>,
+    /// The private rooms and direct messages this account is a member of.
+    pub memberships: OrdMap<RoomName, RoomInfo>,
     notice_seq: u64,
 }
 
@@ -111,6 +120,10 @@ pub enum ChatAction {
     },
     /// A page of the server's room list arrived, busiest first.
     RoomsListed(Vec<RoomSummary>),
+    /// The private rooms and direct messages this account is a member of arrived.
+    MyRoomsListed(Vec<RoomInfo>),
+    /// A private room was created, or a direct message opened.
+    RoomAdded(RoomInfo),
     /// The connection changed state.
     Status(Status),
     /// The client switched transport.
@@ -159,6 +172,7 @@ impl ChatState {
             page_hidden: false,
             hidden_unread: 0,
             banner: None,
+            memberships: OrdMap::new(),
             notice_seq: 0,
         }
     }
@@ -188,6 +202,8 @@ impl ChatState {
                 rooms.truncate(BUSIEST_ROOMS);
                 self.directory = rooms;
             }
+            ChatAction::MyRoomsListed(rooms) => self.on_my_rooms(rooms),
+            ChatAction::RoomAdded(info) => self.on_room_added(info),
             ChatAction::Status(status) => self.status = status,
             ChatAction::Transport(kind) => self.transport = kind,
             ChatAction::OpenRoom(room) => {
@@ -220,15 +236,22 @@ impl ChatState {
                 epoch,
             } => self.on_joined(&room, last_id, epoch),
             ServerMsg::HistoryReset { room, epoch } => self.on_history_reset(&room, epoch),
-            ServerMsg::Left { .. } => {}
-            ServerMsg::Presence { room, users, .. } => self.on_presence(&room, users),
-            ServerMsg::UserJoined { room, username, .. } => {
-                self.on_presence_change(&room, username, true);
-            }
+            ServerMsg::Left { room } => self.on_left(&room),
+            ServerMsg::Presence {
+                room,
+                users,
+                guests,
+            } => self.on_presence(&room, users, guests),
+            ServerMsg::UserJoined {
+                room,
+                username,
+                guest,
+            } => self.on_presence_change(&room, username, Movement::Arrived { guest }),
             ServerMsg::UserLeft { room, username } => {
-                self.on_presence_change(&room, username, false);
+                self.on_presence_change(&room, username, Movement::Left);
             }
             ServerMsg::Typing { room, username } => self.on_typing(&room, username, now),
+            ServerMsg::Error(error) if error.client_id.is_none() => self.on_room_error(error),
             ServerMsg::Error(error) => self.on_error(error, now),
         }
     }

@@ -9,7 +9,10 @@
 use super::ChatState;
 use chinwag_shared::{ChatRecord, ClientMsg, Epoch, RoomName, Username};
 use imbl::{OrdMap, Vector};
-use std::{collections::BTreeMap, rc::Rc};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    rc::Rc,
+};
 
 /// The text of the notice a history reset leaves in its room.
 pub const HISTORY_RESET_NOTICE: &str = "The server's history for this room was reset.";
@@ -51,6 +54,8 @@ pub struct RoomView {
     pub has_older: bool,
     /// Who is here.
     pub presence: Vec<Username>,
+    /// Those of `presence` who are guests (not signed in), as the server said.
+    pub guests: BTreeSet<Username>,
     /// Who is typing, with when their notice expires (ms since the epoch).
     pub typing: BTreeMap<Username, f64>,
     /// Join and leave lines.

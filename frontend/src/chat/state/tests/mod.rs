@@ -2,6 +2,7 @@
 //! frames and actions built the way the server and the controller build them. Each test runs
 //! natively under `cargo test` and in headless Chromium (`wasm_bindgen_test`).
 
+mod access;
 mod history;
 mod outbox;
 mod presence;

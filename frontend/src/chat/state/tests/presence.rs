@@ -59,3 +59,45 @@ fn typing_notices_expire_and_end_when_the_typist_sends() {
     state.apply(chat(record("general", 1, "bob", None)));
     assert!(state.current_room().unwrap().typing.is_empty());
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn guests_are_known_from_the_snapshot_and_each_arrival() {
+    let mut state = state();
+    let guests = |state: &ChatState| -> Vec<String> {
+        let view = state.current_room().unwrap();
+        view.guests.iter().map(ToString::to_string).collect()
+    };
+    state.apply(server(ServerMsg::Presence {
+        room: room("general"),
+        users: vec![name("ann"), name("bob"), name("me")],
+        // A name the snapshot does not list is not kept.
+        guests: vec![name("bob"), name("ghost")],
+    }));
+    assert_eq!(guests(&state), ["bob"]);
+    state.apply(server(ServerMsg::UserJoined {
+        room: room("general"),
+        username: name("cat"),
+        guest: true,
+    }));
+    assert_eq!(guests(&state), ["bob", "cat"]);
+    state.apply(server(ServerMsg::UserLeft {
+        room: room("general"),
+        username: name("bob"),
+    }));
+    assert_eq!(guests(&state), ["cat"]);
+    // The same name back as an account (signed in since) is no longer a guest.
+    state.apply(server(ServerMsg::UserLeft {
+        room: room("general"),
+        username: name("cat"),
+    }));
+    state.apply(server(ServerMsg::UserJoined {
+        room: room("general"),
+        username: name("cat"),
+        guest: false,
+    }));
+    assert!(guests(&state).is_empty());
+    assert_eq!(
+        state.current_room().unwrap().presence,
+        [name("ann"), name("cat"), name("me")]
+    );
+}

@@ -1,0 +1,137 @@
+//! The account routes: sign up, sign in, sign out (here or everywhere), who am I, the
+//! password, and the identity policy.
+//!
+//! - `GET /api/auth`: what the server allows ([`AuthPolicy`](chinwag_shared::account::AuthPolicy)).
+//! - `POST /api/accounts` `{"username","password"}`: 201 and the session cookie; 409
+//!   `username_taken` (a look-alike counts), 400 `invalid_username` / `weak_password`.
+//! - `POST /api/session` `{"username","password"}`: 200 and the cookie; 401 `bad_credentials`
+//!   for a wrong name or password alike; 429 `rate_limited` with `Retry-After` once locked.
+//! - `DELETE /api/session`: signs this session out (or revokes the access token used).
+//! - `DELETE /api/sessions`: signs out every session of the account.
+//! - `GET /api/me`: who the request is; 401 `unauthenticated` for a guest.
+//! - `PUT /api/password` `{"current","new"}`: 204; the account's other sessions end.
+//!
+//! Handlers only translate: the work and the rules are `auth::Auth`'s.
+
+use super::{AppState, error::ApiFailure};
+use crate::auth::{Identity, Principal, cookie};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use chinwag_shared::account::{Credentials, PasswordChange};
+use std::sync::Arc;
+
+/// Who `request` is, or the refusal (401 for a bad credential, or a guest where guests are
+/// off).
+pub async fn principal(request: &HttpRequest, state: &AppState) -> Result<Principal, ApiFailure> {
+    Ok(state.auth.principal(request).await?)
+}
+
+/// The signed-in identity of `request`, or 401 `unauthenticated`.
+pub async fn signed_in(
+    request: &HttpRequest,
+    state: &AppState,
+) -> Result<Arc<Identity>, ApiFailure> {
+    match principal(request, state).await? {
+        Principal::Account(identity) => Ok(identity),
+        Principal::Guest => Err(crate::auth::AuthError::Unauthenticated(
+            "sign in first (no session, access token or JWT came with the request)",
+        )
+        .into()),
+    }
+}
+
+/// `GET /api/auth`.
+pub async fn policy(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.auth.policy())
+}
+
+/// `POST /api/accounts`.
+pub async fn sign_up(
+    body: web::Json<Credentials>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let Credentials { username, password } = body.into_inner();
+    let (identity, secret) = state.auth.sign_up(&username, password).await?;
+    Ok(with_session(HttpResponse::Created(), &state, secret).json(identity.me()))
+}
+
+/// `POST /api/session`.
+pub async fn sign_in(
+    request: HttpRequest,
+    body: web::Json<Credentials>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let Credentials { username, password } = body.into_inner();
+    let address = state.trusted_proxies.client_ip(&request);
+    let (identity, secret) = state.auth.sign_in(address, &username, password).await?;
+    Ok(with_session(HttpResponse::Ok(), &state, secret).json(identity.me()))
+}
+
+/// The response builder with the session cookie for `secret` set.
+fn with_session(
+    mut response: actix_web::HttpResponseBuilder,
+    state: &AppState,
+    secret: String,
+) -> actix_web::HttpResponseBuilder {
+    let settings = state.auth.settings();
+    response.cookie(cookie::session(
+        secret,
+        settings.session_ttl,
+        settings.secure_cookies,
+    ));
+    response
+}
+
+/// `DELETE /api/session`: 204, and the browser forgets its cookie.
+pub async fn sign_out(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    if let Principal::Account(identity) = principal(&request, &state).await? {
+        state.auth.sign_out(&identity).await?;
+    }
+    Ok(forget_cookie(&state))
+}
+
+/// `DELETE /api/sessions`: every session of the account ends.
+pub async fn sign_out_everywhere(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let identity = signed_in(&request, &state).await?;
+    state
+        .auth
+        .sign_out_sessions(&identity.account, None)
+        .await?;
+    Ok(forget_cookie(&state))
+}
+
+fn forget_cookie(state: &AppState) -> HttpResponse {
+    HttpResponse::NoContent()
+        .cookie(cookie::cleared(state.auth.settings().secure_cookies))
+        .finish()
+}
+
+/// `GET /api/me`.
+pub async fn me(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let identity = signed_in(&request, &state).await?;
+    Ok(HttpResponse::Ok().json(identity.me()))
+}
+
+/// `PUT /api/password`.
+pub async fn change_password(
+    request: HttpRequest,
+    body: web::Json<PasswordChange>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let identity = signed_in(&request, &state).await?;
+    let PasswordChange { current, new } = body.into_inner();
+    let address = state.trusted_proxies.client_ip(&request);
+    state
+        .auth
+        .change_password(address, &identity, current, new)
+        .await?;
+    Ok(HttpResponse::build(StatusCode::NO_CONTENT).finish())
+}

@@ -1,0 +1,202 @@
+//! Private rooms and direct messages over HTTP.
+//!
+//! - `POST /api/rooms` `{"name","private":true}`: 201 with the room; the caller owns it. 409
+//!   `room_exists` if a room of that name exists (public rooms are made by their first
+//!   message, so `private:false` is a 400).
+//! - `GET /api/me/rooms`: the private rooms and direct messages the caller is in.
+//! - `GET /api/rooms/{room}/members`: members only (403 `forbidden` otherwise).
+//! - `PUT` / `DELETE /api/rooms/{room}/members/{username}`: the owner adds or removes a member
+//!   (a member may remove themselves); 204, 403 `forbidden`, 404 `no_such_user`.
+//! - `POST /api/dms` `{"username"}`: the direct message with that account, opened on first use.
+//!
+//! Every rule is the hub's (`hub::access`); these handlers parse, ask, and answer.
+
+use super::{AppState, account::signed_in, error::ApiFailure};
+use crate::{
+    hub::access::{AccessError, MembershipError},
+    store::accounts::{Account, RoomAccess},
+};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use chinwag_shared::{
+    ErrorCode, RoomName, Username,
+    account::{Member, NewDm, NewRoom, RoomInfo},
+};
+
+/// `POST /api/rooms`.
+pub async fn create(
+    request: HttpRequest,
+    body: web::Json<NewRoom>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let identity = signed_in(&request, &state).await?;
+    let room = RoomName::parse(&body.name)?;
+    if !body.private {
+        return Err(ApiFailure::bad_request(
+            ErrorCode::BadMessage,
+            "public rooms need no creating: post the first message and the room exists",
+        ));
+    }
+    if state
+        .hub
+        .create_private_room(&identity, &room)
+        .await?
+        .is_err()
+    {
+        return Err(ApiFailure::with_status(
+            StatusCode::CONFLICT,
+            ErrorCode::RoomExists,
+            format!("a room named #{room} exists already; pick another name"),
+        ));
+    }
+    Ok(HttpResponse::Created().json(RoomInfo {
+        room,
+        private: true,
+        owner: Some(identity.name.clone()),
+        dm_with: None,
+        last_id: 0,
+    }))
+}
+
+/// `GET /api/me/rooms`.
+pub async fn mine(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let identity = signed_in(&request, &state).await?;
+    let rooms: Vec<RoomInfo> = state
+        .hub
+        .accounts()
+        .rooms_of(&identity.account)
+        .await?
+        .into_iter()
+        .map(|room| RoomInfo {
+            room: room.room,
+            private: true,
+            owner: room.owner,
+            dm_with: room.dm_with,
+            last_id: room.last_id,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(rooms))
+}
+
+/// `GET /api/rooms/{room}/members`.
+pub async fn members(
+    request: HttpRequest,
+    room: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let identity = signed_in(&request, &state).await?;
+    let room = RoomName::parse(&room)?;
+    let principal = crate::auth::Principal::Account(identity);
+    state.hub.admit(&principal, &room).await?;
+    let RoomAccess::Private(private) = state.hub.room_access(&room).await? else {
+        return Ok(HttpResponse::Ok().json(Vec::<Member>::new()));
+    };
+    let mut members = Vec::new();
+    for id in &private.members {
+        if let Some(account) = state.hub.accounts().account(id).await? {
+            members.push(Member {
+                username: account.name,
+                owner: private.owner.as_ref() == Some(id),
+            });
+        }
+    }
+    members.sort_by(|a, b| (!a.owner, a.username.as_str()).cmp(&(!b.owner, b.username.as_str())));
+    Ok(HttpResponse::Ok().json(members))
+}
+
+/// `PUT /api/rooms/{room}/members/{username}`.
+pub async fn add_member(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    change_member(request, path, state, true).await
+}
+
+/// `DELETE /api/rooms/{room}/members/{username}`.
+pub async fn remove_member(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    change_member(request, path, state, false).await
+}
+
+async fn change_member(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+    member: bool,
+) -> Result<HttpResponse, ApiFailure> {
+    let identity = signed_in(&request, &state).await?;
+    let (room, username) = path.into_inner();
+    let room = RoomName::parse(&room)?;
+    let account = account_named(&state, &username).await?;
+    match state
+        .hub
+        .set_member(&identity, &room, &account.id, member)
+        .await
+    {
+        Ok(()) => Ok(HttpResponse::NoContent().finish()),
+        Err(MembershipError::Store(err)) => Err(err.into()),
+        Err(refused) => Err(ApiFailure::forbidden(
+            ErrorCode::Forbidden,
+            refused.to_string(),
+        )),
+    }
+}
+
+/// The account named `username` (look-alikes fold), or 404 `no_such_user`.
+async fn account_named(state: &AppState, username: &str) -> Result<Account, ApiFailure> {
+    let name = Username::parse(username)?;
+    state
+        .hub
+        .accounts()
+        .account_by_key(&name.hold_key())
+        .await?
+        .ok_or_else(|| {
+            ApiFailure::with_status(
+                StatusCode::NOT_FOUND,
+                ErrorCode::NoSuchUser,
+                format!("no account is named {name}"),
+            )
+        })
+}
+
+/// `POST /api/dms`.
+pub async fn open_dm(
+    request: HttpRequest,
+    body: web::Json<NewDm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let identity = signed_in(&request, &state).await?;
+    let other = account_named(&state, &body.username).await?;
+    if other.id == identity.account {
+        return Err(ApiFailure::bad_request(
+            ErrorCode::BadMessage,
+            "a direct message needs someone else",
+        ));
+    }
+    let room = state
+        .hub
+        .open_dm(&identity.account, &other.id)
+        .await
+        .map_err(|err| match err {
+            AccessError::Forbidden => ApiFailure::with_status(
+                StatusCode::CONFLICT,
+                ErrorCode::RoomExists,
+                "that conversation's room is taken by another",
+            ),
+            AccessError::Store(err) => err.into(),
+        })?;
+    let last_id = state.hub.head(&room).await?.last_id;
+    Ok(HttpResponse::Ok().json(RoomInfo {
+        room,
+        private: true,
+        owner: None,
+        dm_with: Some(other.name),
+        last_id,
+    }))
+}

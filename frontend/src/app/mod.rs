@@ -1,0 +1,60 @@
+//! The app: who is using it decides the screen.
+//!
+//! [`App`] runs the session ([`use_session`]) and shows, in turn, a loading line, the
+//! sign-in screen ([`Welcome`]: sign in, create an account, or continue as a guest where the
+//! server allows), and the chat ([`chat_screen`]) as a guest or as the signed-in account.
+//! The chat screen is keyed by who is chatting, so changing identity starts a fresh chat
+//! (new socket, new state) rather than carrying one person's rooms over to another.
+//! [`tokens_section`] and [`members_section`] join the account hooks to their views.
+
+mod chat_screen;
+mod members_section;
+mod tokens_section;
+
+use crate::{
+    account::{
+        session::{Session, SessionState},
+        use_session,
+    },
+    components::welcome::Welcome,
+};
+use chat_screen::ChatScreen;
+use yew::prelude::*;
+
+/// The root component.
+#[component]
+pub fn App() -> Html {
+    let session = use_session();
+    let state: &SessionState = &session.state;
+    match &state.session {
+        Session::Loading => html! {
+            <main class="welcome">
+                <p class="welcome-card loading" role="status">{ "Loading…" }</p>
+            </main>
+        },
+        Session::Unreachable(reason) => html! {
+            <main class="welcome">
+                <div class="welcome-card">
+                    <h1>{ "Chinwag" }</h1>
+                    <p class="error" role="alert">{ reason }</p>
+                    <button type="submit" onclick={session.retry.reform(|_: MouseEvent| ())}>
+                        { "Try again" }
+                    </button>
+                </div>
+            </main>
+        },
+        Session::SignedOut => html! {
+            <Welcome policy={state.policy} status={state.form.clone()} notice={state.notice.clone()}
+                on_sign_in={session.sign_in.clone()} on_sign_up={session.sign_up.clone()}
+                on_guest={session.continue_as_guest.clone()} />
+        },
+        Session::Guest(name) => html! {
+            <ChatScreen key={format!("guest:{name}")} me={name.clone()} signed_in=false
+                session={session.clone()} />
+        },
+        Session::SignedIn(me) => html! {
+            <ChatScreen key={format!("account:{}", me.username)} me={me.username.clone()}
+                signed_in=true session={session.clone()} />
+        },
+    }
+}
