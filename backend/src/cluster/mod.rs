@@ -1,8 +1,8 @@
 //! The Redis engine: many Chinwag nodes behind one load balancer, sharing one Redis.
 //!
 //! `--redis redis://HOST:PORT` swaps the embedded engine (SQLite log, in-process fan-out,
-//! local presence, the SQLite directory) for these four, behind the same traits, so sessions and handlers do not
-//! change:
+//! local presence, the SQLite directory) for these four, behind the same traits, so sessions
+//! and handlers do not change:
 //!
 //! - [`RedisStore`] ([`log`]): room logs as Redis streams; ids assigned atomically with the
 //!   append by a Lua script, which also publishes the record to every node.
