@@ -10,6 +10,7 @@ mod authorship;
 mod directory;
 mod failover;
 mod front;
+mod identity;
 mod live_from_open;
 mod order;
 mod outage;
