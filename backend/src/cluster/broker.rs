@@ -4,9 +4,12 @@
 //! sessions through the local registry. Chat records are published by the append script
 //! itself, inside the same atomic step that assigned their ids, so the channel carries each
 //! room's records in id order. Presence events are published by the presence scripts
-//! ([`super::presence`]). Other ephemeral events (typing) go through [`RedisFanout`]'s
-//! [`Fanout::publish_event`], which queues them for a publisher task; they are never stored and may be dropped under
-//! pressure. Every payload is built and read by [`super::wire`].
+//! ([`super::presence`]). Other ephemeral events (typing, and removals from a private room)
+//! go through [`RedisFanout`]'s [`Fanout::publish_event`], which queues them for a publisher
+//! task; they are never stored. Typing may be dropped under pressure; removals have their own
+//! queue, served first, and a lost one is logged at `warn` (the removed account's later
+//! requests are refused on every node regardless: the hub reads members at each check).
+//! Every payload is built and read by [`super::wire`].
 //!
 //! Pub/sub is at-most-once: while a node is not subscribed (Redis restarting, the connection
 //! lost) it misses messages. After every (re)subscribe the [`Subscriber`] therefore hands each
@@ -41,44 +44,69 @@ use tokio_util::sync::CancellationToken;
 /// Ephemeral events waiting to be published; more are dropped.
 const EVENT_QUEUE: usize = 4_096;
 
+/// Removals from private rooms waiting to be published. They have a queue of their own, served
+/// first, so a flood of typing events never crowds out the notice that evicts someone.
+const REMOVAL_QUEUE: usize = 1_024;
+
 /// The longest pause between attempts to resubscribe.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
 
-/// Publishes ephemeral events to every node.
+/// Publishes ephemeral events (and removals) to every node.
 pub struct RedisFanout {
     events: mpsc::Sender<String>,
+    removals: mpsc::Sender<String>,
 }
 
 impl RedisFanout {
     /// Fan-out whose events a task publishes on `link` until `stop`.
     pub fn start(link: Link, stop: CancellationToken) -> Self {
-        let (events, queue) = mpsc::channel(EVENT_QUEUE);
-        tokio::spawn(publish_events(link, queue, stop));
-        Self { events }
+        let (events, event_queue) = mpsc::channel(EVENT_QUEUE);
+        let (removals, removal_queue) = mpsc::channel(REMOVAL_QUEUE);
+        let queues = Queues {
+            removals: removal_queue,
+            events: event_queue,
+        };
+        tokio::spawn(publish_events(link, queues, stop));
+        Self { events, removals }
     }
 }
 
 impl Fanout for RedisFanout {
     fn publish_event(&self, event: EventFrame) {
-        if self
-            .events
-            .try_send(wire::event_payload(&event.room, &event.text))
-            .is_err()
-        {
+        let payload = wire::event_frame_payload(&event);
+        if event.removes.is_some() {
+            // Rare, and the removed member's other connections keep receiving the room
+            // until it arrives: a loss is worth a warning, unlike a typing notice's.
+            if self.removals.try_send(payload).is_err() {
+                tracing::warn!(room = %event.room, "removal queue full; removal not published");
+            }
+        } else if self.events.try_send(payload).is_err() {
             tracing::debug!(room = %event.room, "event queue full; event dropped");
         }
     }
 }
 
-async fn publish_events(link: Link, mut queue: mpsc::Receiver<String>, stop: CancellationToken) {
-    loop {
-        let payload = tokio::select! {
-            () = stop.cancelled() => return,
-            payload = queue.recv() => match payload {
-                Some(payload) => payload,
-                None => return,
-            },
-        };
+/// The publisher task's two inputs.
+struct Queues {
+    removals: mpsc::Receiver<String>,
+    events: mpsc::Receiver<String>,
+}
+
+impl Queues {
+    /// The next payload to publish, removals first; `None` once `stop` is cancelled or the
+    /// fan-out is dropped.
+    async fn next(&mut self, stop: &CancellationToken) -> Option<(String, bool)> {
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => None,
+            removal = self.removals.recv() => removal.map(|payload| (payload, true)),
+            event = self.events.recv() => event.map(|payload| (payload, false)),
+        }
+    }
+}
+
+async fn publish_events(link: Link, mut queues: Queues, stop: CancellationToken) {
+    while let Some((payload, removal)) = queues.next(&stop).await {
         let published = link
             .call(|mut conn| async move {
                 redis::cmd("PUBLISH")
@@ -88,8 +116,10 @@ async fn publish_events(link: Link, mut queue: mpsc::Receiver<String>, stop: Can
                     .await
             })
             .await;
-        if let Err(err) = published {
-            tracing::debug!(error = %err, "event not published");
+        match published {
+            Ok(_) => {}
+            Err(err) if removal => tracing::warn!(error = %err, "removal not published"),
+            Err(err) => tracing::debug!(error = %err, "event not published"),
         }
     }
 }

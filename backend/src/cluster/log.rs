@@ -9,13 +9,16 @@
 //!   `client_id` ([`Author::key`], one `:` inside, so the key splits one way), kept an hour
 //!   ([`DEDUPE_FOR`]), which makes that author's retries idempotent.
 //!
-//! and one sorted set of every room with a message, `chinwag:rooms:busiest`, scored by its
-//! newest id, which `GET /api/rooms` pages through busiest first. A room exists once `seq`
-//! does: reading a head mints an epoch but creates no room.
+//! and one sorted set of every public room with a message, `chinwag:rooms:busiest`, scored by
+//! its newest id, which `GET /api/rooms` pages through busiest first. A room exists once `seq`
+//! does: reading a head mints an epoch but creates no room, and creating a private room
+//! ([`super::accounts`]) sets `seq` to 0 in the same step that marks it private, so it is
+//! never new again. A private room never enters the room list: the append script skips it,
+//! so the list's pages stay bounded and exact without filtering anything out.
 //!
 //! An append is one Lua script, so Redis runs it atomically: check the author's `client_id`,
 //! mint the room's epoch if it has none, increment `seq`, add the stream entry, remember the
-//! `client_id`, add the room to the room list, and publish the record to every node. The node
+//! `client_id`, add the room to the room list unless it is private, and publish the record to every node. The node
 //! hands the script the record's JSON and the payload's header as text with holes
 //! ([`super::wire`]); the script fills in only the id, Redis's clock and the epoch, so it
 //! writes no JSON of its own. The JSON it stores and publishes has no `client_id`: that is the author's
@@ -28,6 +31,7 @@
 //! loses its data, the next access mints a new one and ids start again at 1.
 
 use super::{
+    accounts::keys,
     link::Link,
     wire::{self, CHANNEL, ChatTemplate},
 };
@@ -62,7 +66,7 @@ if not epoch then
 end
 ";
 
-/// KEYS: room hash, log stream, client-id key, rooms by size.
+/// KEYS: room hash, log stream, client-id key, rooms by size, the room's private-room hash.
 /// ARGV: the record's [`ChatTemplate`] (1 before the id, 2 before the timestamp, 3 after it);
 /// the payload's [`wire::chat_payload_pieces`] (4 before the id, 5 before the epoch, 6 before
 /// the record); 7 stream max length, 8 dedupe seconds, 9 channel, 10 room, 11 whether there
@@ -86,7 +90,9 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', 'r', json)
 if ARGV[11] == '1' then
   redis.call('SET', KEYS[3], json, 'EX', ARGV[8])
 end
-redis.call('ZADD', KEYS[4], id, ARGV[10])
+if redis.call('EXISTS', KEYS[5]) == 0 then
+  redis.call('ZADD', KEYS[4], id, ARGV[10])
+end
 redis.call('PUBLISH', ARGV[9], ARGV[4] .. id .. ARGV[5] .. epoch .. ARGV[6] .. json)
 return {1, epoch, json}
 "#;
@@ -125,7 +131,8 @@ static HEAD_SCRIPT: LazyLock<Script> =
 /// kept an unscored set at `chinwag:rooms`; it is no longer read, and may be deleted.)
 const ROOMS_KEY: &str = "chinwag:rooms:busiest";
 
-fn room_key(room: &RoomName) -> String {
+/// The room's hash (`seq`, `epoch`); the directory's private-room script creates it too.
+pub(super) fn room_key(room: &RoomName) -> String {
     format!("chinwag:room:{room}")
 }
 
@@ -255,6 +262,7 @@ impl Store for RedisStore {
                 message.client_id.as_ref(),
             ))
             .key(ROOMS_KEY)
+            .key(keys::private_room(room))
             .arg(template.before_id)
             .arg(template.before_ts)
             .arg(template.after_ts)

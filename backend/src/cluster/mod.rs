@@ -1,8 +1,8 @@
 //! The Redis engine: many Chinwag nodes behind one load balancer, sharing one Redis.
 //!
 //! `--redis redis://HOST:PORT` swaps the embedded engine (SQLite log, in-process fan-out,
-//! local presence) for these three, behind the same traits, so sessions and handlers do not
-//! change:
+//! local presence, the SQLite directory) for these four, behind the same traits, so sessions
+//! and handlers do not change:
 //!
 //! - [`RedisStore`] ([`log`]): room logs as Redis streams; ids assigned atomically with the
 //!   append by a Lua script, which also publishes the record to every node.
@@ -10,6 +10,8 @@
 //!   to its own sessions in id order, and catches up after a lost subscription.
 //! - [`RedisPresence`] ([`presence`]): cluster-wide presence as leases that lapse within
 //!   seconds of a node dying.
+//! - [`accounts::RedisAccounts`] ([`accounts`]): the directory (accounts, credentials,
+//!   private rooms), so an account or a private room made through one node holds on all.
 //!
 //! [`link`] holds the connection, the per-command deadline and the readiness flag: while Redis
 //! is unreachable, sends are answered `unavailable` (never confirmed), `/readyz` says 503, and

@@ -1,13 +1,20 @@
 //! The Redis engine's data format, built only here: what nodes tell each other through pub/sub
 //! on one channel, and the chat JSON the append script stores and publishes.
 //!
-//! Two kinds of payload, fields separated by `\n` (room names, ids and epochs never contain
-//! one, and the JSON is always the last field):
+//! Three kinds of payload, fields separated by `\n` (room names, ids and epochs never contain
+//! one, the account is written as a JSON string, which cannot, and the JSON frame is always
+//! the last field):
 //!
 //! ```text
 //! C\n{room}\n{id}\n{epoch}\n{chat frame JSON}     a stored record (published by the append script)
 //! E\n{room}\n{event frame JSON}                   presence or typing, never stored
+//! R\n{room}\n{account as a JSON string}\n{JSON}   a removal from a private room: the removed
+//!                                               account's connections send the frame and
+//!                                               leave; other members drop it unsent
 //! ```
+//!
+//! An account id is any text (`jwt:{sub}` carries a JWT's subject, which may hold a newline),
+//! hence its JSON quoting: the header stays one line per field whatever the id.
 //!
 //! The JSON is the exact text clients receive, so a node decodes only the header and passes
 //! the bytes on: each message is serialized once for the whole cluster. The Lua scripts never
@@ -32,6 +39,24 @@ pub const CHANNEL: &str = "chinwag:fanout";
 /// The payload of an event for `room` whose frame JSON is `json` (never a chat frame).
 pub fn event_payload(room: &RoomName, json: &str) -> String {
     format!("E\n{room}\n{json}")
+}
+
+/// The payload of a removal: `account` leaves private `room`, and its connections first send
+/// `json` (the `forbidden` error frame).
+pub fn removal_payload(room: &RoomName, account: &str, json: &str) -> String {
+    // A string always serializes (serde_json escapes what JSON needs and fails on nothing).
+    #[expect(clippy::expect_used, reason = "a string always serializes")]
+    let account = serde_json::to_string(account).expect("a string always serializes");
+    format!("R\n{room}\n{account}\n{json}")
+}
+
+/// The payload of `event` as fan-out publishes it: a removal if it removes someone, a plain
+/// event otherwise.
+pub fn event_frame_payload(event: &EventFrame) -> String {
+    match &event.removes {
+        Some(account) => removal_payload(&event.room, account, &event.text),
+        None => event_payload(&event.room, &event.text),
+    }
 }
 
 /// The payload of a chat record of `room`, cut where the append script puts the id, the
@@ -200,6 +225,15 @@ pub enum Payload<'a> {
         /// The event frame's JSON, as clients receive it.
         json: &'a str,
     },
+    /// `R`: a removal from a private room, never stored.
+    Removal {
+        /// The private room.
+        room: RoomName,
+        /// The id of the account removed.
+        account: String,
+        /// The frame its connections send before leaving, as clients receive it.
+        json: &'a str,
+    },
 }
 
 /// Reads a payload's header; the JSON after it is left as it is.
@@ -220,6 +254,15 @@ pub fn parse(payload: &str) -> Result<Payload<'_>, Malformed> {
             })
         }
         "E" => Ok(Payload::Event { room, json: rest }),
+        "R" => {
+            let (account, json) = rest.split_once('\n').ok_or(Malformed("no account"))?;
+            let account = serde_json::from_str(account).map_err(|_| Malformed("bad account"))?;
+            Ok(Payload::Removal {
+                room,
+                account,
+                json,
+            })
+        }
         _ => Err(Malformed("unknown kind")),
     }
 }
@@ -246,11 +289,19 @@ pub fn decode(
                 record: None,
             }))
         }
-        // Removals do not cross nodes yet: the Redis wire carries their text only.
         Payload::Event { room, json } => Arc::new(Frame::Event(EventFrame {
             room,
             text: ByteString::from(json),
             removes: None,
+        })),
+        Payload::Removal {
+            room,
+            account,
+            json,
+        } => Arc::new(Frame::Event(EventFrame {
+            room,
+            text: ByteString::from(json),
+            removes: Some(Arc::from(account)),
         })),
     })
 }
@@ -283,6 +334,56 @@ mod tests {
         assert_eq!(frame.room(), &event.room);
         assert_eq!(frame.text(), &event.text);
         assert_eq!(frame.id(), None);
+    }
+
+    /// `frame`'s event, or a panic naming what it is instead.
+    fn event_of(frame: &Frame) -> &EventFrame {
+        match frame {
+            Frame::Event(event) => event,
+            Frame::Chat(chat) => panic!("an event expected, got chat {}", chat.id),
+        }
+    }
+
+    #[test]
+    fn a_plain_event_crosses_without_a_removal() {
+        let event = EventFrame {
+            room: RoomName::parse("rust").unwrap(),
+            text: ByteString::from("{\"type\":\"typing\"}"),
+            removes: None,
+        };
+        let payload = event_frame_payload(&event);
+        assert!(payload.starts_with("E\n"), "{payload:?}");
+        let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
+        assert_eq!(event_of(&frame).removes, None);
+    }
+
+    #[test]
+    fn removals_round_trip_with_the_account_removed() {
+        for account in ["17", "jwt:ada", "jwt:line\nbreak \"quoted\" \\ é"] {
+            let event = EventFrame {
+                room: RoomName::parse("secret").unwrap(),
+                text: ByteString::from("{\"type\":\"error\",\"code\":\"forbidden\"}\nx"),
+                removes: Some(Arc::from(account)),
+            };
+            let payload = event_frame_payload(&event);
+            assert_eq!(
+                payload.lines().nth(2).map(|header| header.starts_with('"')),
+                Some(true)
+            );
+            assert_eq!(
+                parse(&payload).unwrap(),
+                Payload::Removal {
+                    room: event.room.clone(),
+                    account: account.to_owned(),
+                    json: &event.text,
+                }
+            );
+            let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
+            let decoded = event_of(&frame);
+            assert_eq!(decoded.room, event.room);
+            assert_eq!(decoded.text, event.text);
+            assert_eq!(decoded.removes.as_deref(), Some(account), "{payload:?}");
+        }
     }
 
     fn record(message: &str) -> ChatRecord {
@@ -370,6 +471,9 @@ mod tests {
             "C\ngeneral\nx\ne\n{}",
             "X\ngeneral\n{}",
             "E\nBad Room\n{}",
+            "R\nsecret\n{}",
+            "R\nsecret\n17\n{}",
+            "R\nsecret\n\"17\n{}",
         ] {
             assert!(
                 decode(payload, |_, epoch| Epoch::from(epoch)).is_err(),

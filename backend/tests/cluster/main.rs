@@ -7,14 +7,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorship;
+mod directory;
 mod failover;
 mod front;
+mod identity;
 mod live_from_open;
 mod order;
 mod outage;
 mod persistence;
 mod presence;
 mod redis;
+mod removal;
 mod rooms;
 #[allow(
     dead_code,

@@ -1,0 +1,88 @@
+//! The directory's Redis key names, built only here, all in the `chinwag:` namespace.
+//!
+//! The directory's modules and the log's append script (which must know a room is private to
+//! keep it off the public room list) take their key names from these functions. Each name is
+//! a fixed prefix and one variable part at its end (an id, a digest, a name key or a room), so
+//! two different values never share a key, whatever text an account id holds (`jwt:{sub}`).
+//! The `//!` of [`super`] says what each key holds.
+
+use crate::store::accounts::CredentialKind;
+use chinwag_shared::{NameKey, RoomName};
+
+/// The counter `INCR` draws account ids from.
+pub const LAST_ACCOUNT_ID: &str = "chinwag:accounts:last-id";
+
+/// Prefix of the per-account hashes; the sign-up script appends the id it drew.
+pub const ACCOUNT_PREFIX: &str = "chinwag:account:";
+
+/// Prefix of the per-credential hashes; scripts that walk an account's credentials append
+/// each digest.
+pub const CREDENTIAL_PREFIX: &str = "chinwag:credential:";
+
+/// Who owns a name: the account id, under the name's folded [`NameKey`].
+pub fn name(key: &NameKey) -> String {
+    format!("chinwag:name:{}", key.as_str())
+}
+
+/// An account's hash.
+pub fn account(id: &str) -> String {
+    format!("{ACCOUNT_PREFIX}{id}")
+}
+
+/// A credential's hash, by the digest of its secret.
+pub fn credential(digest: &str) -> String {
+    format!("{CREDENTIAL_PREFIX}{digest}")
+}
+
+/// The digests of an account's credentials of one kind.
+pub fn credentials_of(account: &str, kind: CredentialKind) -> String {
+    match kind {
+        CredentialKind::Session => format!("chinwag:sessions:{account}"),
+        CredentialKind::AccessToken => format!("chinwag:tokens:{account}"),
+    }
+}
+
+/// A private room's hash (owner, whether a DM); its existence is what makes the room private.
+pub fn private_room(room: &RoomName) -> String {
+    format!("chinwag:private:{room}")
+}
+
+/// A private room's members.
+pub fn members(room: &RoomName) -> String {
+    format!("chinwag:members:{room}")
+}
+
+/// The private rooms an account is a member of.
+pub fn rooms_of(account: &str) -> String {
+    format!("chinwag:member-of:{account}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chinwag_shared::Username;
+
+    #[test]
+    fn look_alike_names_share_one_name_key() {
+        let latin = Username::parse("alice").unwrap();
+        // All Cyrillic: one Cyrillic letter among Latin ones is refused as mixed scripts.
+        let cyrillic = Username::parse("\u{430}\u{4CF}\u{456}\u{441}\u{435}").unwrap();
+        let upper = Username::parse("ALICE").unwrap();
+        assert_eq!(name(&latin.hold_key()), name(&cyrillic.hold_key()));
+        assert_eq!(name(&latin.hold_key()), name(&upper.hold_key()));
+    }
+
+    #[test]
+    fn each_kind_of_credential_has_its_own_index() {
+        assert_eq!(
+            credentials_of("17", CredentialKind::Session),
+            "chinwag:sessions:17"
+        );
+        assert_eq!(
+            credentials_of("17", CredentialKind::AccessToken),
+            "chinwag:tokens:17"
+        );
+        assert_eq!(account("17"), "chinwag:account:17");
+        assert_eq!(credential("ab"), "chinwag:credential:ab");
+    }
+}

@@ -1,0 +1,261 @@
+//! The Redis engine's directory ([`Accounts`]): accounts, credentials, private rooms and
+//! their members, shared by every node on one Redis, so an account made through one node signs
+//! in through all of them.
+//!
+//! Identity (`auth`) and the hub's access rule call it through the trait, exactly as they call
+//! the SQLite directory, which is the reference for every behaviour here. The keys
+//! ([`keys`] builds each name):
+//!
+//! - `chinwag:accounts:last-id`: the counter account ids are drawn from (`INCR`; never reused);
+//! - `chinwag:name:{name key}`: the id of the account owning that [`chinwag_shared::NameKey`];
+//! - `chinwag:account:{id}`: a hash with `name`, `password_hash`, `created` (Unix ms);
+//! - `chinwag:credential:{digest}`: a hash with `account`, `kind`, `name`, `created` and, if
+//!   it expires, `expires`; such a key also lapses ([`credentials`]);
+//! - `chinwag:sessions:{id}` and `chinwag:tokens:{id}`: sorted sets of an account's digests;
+//! - `chinwag:private:{room}`: a hash with `dm` (`1`/`0`) and, unless a DM, `owner`: its
+//!   existence is what makes the room private;
+//! - `chinwag:members:{room}` and `chinwag:member-of:{id}`: the same membership, both ways.
+//!
+//! Invariants, each kept by one Lua script (Redis runs a script alone, so its check and its
+//! writes are one step): a name key is taken once, by the script that also writes the account
+//! (two nodes signing up look-alikes: exactly one wins); a room is made private only if it has
+//! no `seq` (no message, see [`super::log`]) and is not private yet, in the step that gives it
+//! `seq` 0, so it exists from then on and never enters the public room list; a member is in
+//! both membership sets or neither. Scripts that draw an id or walk an index append it to a
+//! key prefix they are handed, so, like the log's scripts, they need one Redis, not a Redis
+//! Cluster. A Redis failure is [`StoreError::Redis`]; a stored name that no longer validates
+//! is [`crate::store::Corrupt`], and a field missing or not a number is a Redis type error.
+
+mod credentials;
+pub mod keys;
+mod private_rooms;
+
+use super::Link;
+use crate::store::{
+    Corrupt, RedisError, StoreError,
+    accounts::{
+        Account, AccountId, Accounts, Credential, CredentialKind, MemberRoom, NameOwned,
+        NewCredential, PrivateRoom, RoomAccess, RoomExists, TokenListing,
+    },
+};
+use async_trait::async_trait;
+use chinwag_shared::{NameKey, RoomName, Username, ValidationError};
+use redis::{Cmd, FromRedisValue, Pipeline, Script, ScriptInvocation};
+use std::sync::LazyLock;
+
+/// KEYS: the name key, the id counter. ARGV: the account key prefix, the name, the password
+/// hash, created (Unix ms). Returns the new account's id, or nil if the name key is taken.
+static CREATE_ACCOUNT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return false
+end
+local id = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], id)
+redis.call('HSET', ARGV[1] .. id, 'name', ARGV[2], 'password_hash', ARGV[3], 'created', ARGV[4])
+return id
+",
+    )
+});
+
+/// KEYS: the account. ARGV: the new hash. Writes nothing for an account that does not exist,
+/// so a stray call never leaves a hash without a name.
+static SET_PASSWORD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'password_hash', ARGV[1])
+end
+return 0
+",
+    )
+});
+
+/// The directory in Redis.
+pub struct RedisAccounts {
+    link: Link,
+}
+
+impl RedisAccounts {
+    /// The directory on `link`.
+    pub fn new(link: Link) -> Self {
+        Self { link }
+    }
+
+    /// The account with id `id`, if its hash exists.
+    async fn account_at(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        let key = keys::account(id);
+        let mut query = redis::cmd("HMGET");
+        query.arg(&key).arg("name").arg("password_hash");
+        let (name, hash): (Option<String>, Option<String>) = read(&self.link, &query).await?;
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        Ok(Some(Account {
+            id: AccountId::new(id),
+            name: stored(&name, Username::parse)?,
+            password_hash: hash.ok_or_else(|| missing(&key, "password_hash"))?,
+        }))
+    }
+}
+
+/// Runs a read-only `command` (retried once after a lost connection).
+async fn read<T: FromRedisValue>(link: &Link, command: &Cmd) -> Result<T, StoreError> {
+    Ok(link
+        .read(|mut conn| async move { command.query_async(&mut conn).await })
+        .await?)
+}
+
+/// Runs a read-only `pipeline` (retried once after a lost connection).
+async fn read_all<T: FromRedisValue>(link: &Link, pipeline: &Pipeline) -> Result<T, StoreError> {
+    Ok(link
+        .read(|mut conn| async move { pipeline.query_async(&mut conn).await })
+        .await?)
+}
+
+/// Runs a script that writes: never retried, as for every write of the engine.
+async fn write<T: FromRedisValue>(
+    link: &Link,
+    invocation: ScriptInvocation<'_>,
+) -> Result<T, StoreError> {
+    Ok(link
+        .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
+        .await?)
+}
+
+/// A stored name read back through its validation, as the SQLite directory does.
+fn stored<T>(raw: &str, parse: fn(&str) -> Result<T, ValidationError>) -> Result<T, StoreError> {
+    parse(raw).map_err(|reason| {
+        Corrupt::Value {
+            raw: raw.to_owned(),
+            reason,
+        }
+        .into()
+    })
+}
+
+/// A field every hash of its kind has is missing from `key`: written by something other
+/// than Chinwag. Reported as Redis's own answer to a value of the wrong shape is.
+fn missing(key: &str, field: &'static str) -> StoreError {
+    let detail = format!("{key} has no {field}");
+    let err = redis::RedisError::from((
+        redis::ErrorKind::UnexpectedReturnType,
+        "directory entry incomplete",
+        detail,
+    ));
+    RedisError::Refused(err).into()
+}
+
+#[async_trait]
+impl Accounts for RedisAccounts {
+    async fn create_account(
+        &self,
+        name: &Username,
+        password_hash: &str,
+        now: u64,
+    ) -> Result<Result<Account, NameOwned>, StoreError> {
+        let mut invocation = CREATE_ACCOUNT.prepare_invoke();
+        invocation
+            .key(keys::name(&name.hold_key()))
+            .key(keys::LAST_ACCOUNT_ID)
+            .arg(keys::ACCOUNT_PREFIX)
+            .arg(name.as_str())
+            .arg(password_hash)
+            .arg(now);
+        let id: Option<u64> = write(&self.link, invocation).await?;
+        Ok(id.map_or(Err(NameOwned), |id| {
+            Ok(Account {
+                id: AccountId::new(id.to_string()),
+                name: name.clone(),
+                password_hash: password_hash.to_owned(),
+            })
+        }))
+    }
+
+    async fn account_by_key(&self, key: &NameKey) -> Result<Option<Account>, StoreError> {
+        let name_key = keys::name(key);
+        let mut owner = redis::cmd("GET");
+        owner.arg(&name_key);
+        let Some(id) = read::<Option<String>>(&self.link, &owner).await? else {
+            return Ok(None);
+        };
+        // The sign-up script writes the name key and the account together, and accounts are
+        // never deleted: a key naming no account was not written by Chinwag.
+        self.account_at(&id)
+            .await?
+            .map(Some)
+            .ok_or_else(|| missing(&name_key, "account"))
+    }
+
+    async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        self.account_at(id.as_str()).await
+    }
+
+    async fn set_password(&self, id: &AccountId, password_hash: &str) -> Result<(), StoreError> {
+        let mut invocation = SET_PASSWORD.prepare_invoke();
+        invocation
+            .key(keys::account(id.as_str()))
+            .arg(password_hash);
+        write::<i64>(&self.link, invocation).await?;
+        Ok(())
+    }
+
+    async fn create_credential(&self, credential: NewCredential) -> Result<(), StoreError> {
+        credentials::create(&self.link, credential).await
+    }
+
+    async fn credential(&self, digest: &str) -> Result<Option<Credential>, StoreError> {
+        credentials::find(&self.link, digest).await
+    }
+
+    async fn revoke_credential(&self, digest: &str) -> Result<(), StoreError> {
+        credentials::revoke(&self.link, digest).await
+    }
+
+    async fn revoke_all(
+        &self,
+        account: &AccountId,
+        kind: CredentialKind,
+        keep: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        credentials::revoke_all(&self.link, account, kind, keep).await
+    }
+
+    async fn tokens(&self, account: &AccountId) -> Result<Vec<TokenListing>, StoreError> {
+        credentials::tokens(&self.link, account).await
+    }
+
+    async fn revoke_token(
+        &self,
+        account: &AccountId,
+        id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        credentials::revoke_token(&self.link, account, id).await
+    }
+
+    async fn create_private_room(
+        &self,
+        room: &RoomName,
+        private: &PrivateRoom,
+    ) -> Result<Result<(), RoomExists>, StoreError> {
+        private_rooms::create(&self.link, room, private).await
+    }
+
+    async fn room_access(&self, room: &RoomName) -> Result<RoomAccess, StoreError> {
+        private_rooms::access(&self.link, room).await
+    }
+
+    async fn set_member(
+        &self,
+        room: &RoomName,
+        account: &AccountId,
+        member: bool,
+    ) -> Result<(), StoreError> {
+        private_rooms::set_member(&self.link, room, account, member).await
+    }
+
+    async fn rooms_of(&self, account: &AccountId) -> Result<Vec<MemberRoom>, StoreError> {
+        private_rooms::rooms_of(&self.link, account).await
+    }
+}
