@@ -70,7 +70,7 @@ async fn a_removal_published_on_one_node_reaches_another_nodes_sessions_with_its
     ));
     let mut outbox = Outbox::new(16, 1 << 20);
     b_rooms
-        .join(&room, 1, outbox.sender(), None, None)
+        .join(&room, 1, outbox.sender(), None, None, true)
         .expect("a nameless member takes no name");
     let subscriber = Subscriber::new(
         b_link,

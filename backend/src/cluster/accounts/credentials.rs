@@ -15,7 +15,8 @@ use crate::{
     store::{
         StoreError,
         accounts::{
-            AccountId, Credential, CredentialKind, NewCredential, TOKEN_ID_CHARS, TokenListing,
+            AccountId, Credential, CredentialKind, MAX_SESSIONS_PER_ACCOUNT, NewCredential,
+            TOKEN_ID_CHARS, TokenListing,
         },
     },
 };
@@ -30,9 +31,11 @@ use std::{sync::LazyLock, time::Duration};
 pub const LAPSE_AFTER_EXPIRY: Duration = Duration::from_secs(5 * 60);
 
 /// KEYS: the credential, its account's index of that kind. ARGV: 1 digest, 2 account, 3 kind,
-/// 4 name, 5 created, 6 expires ('' if never), 7 when the key lapses ('' if never). Writes the
-/// hash and indexes it, prunes index entries that lapsed before `created`, and lets the index
-/// itself lapse with its last entry (or never, while it holds one that does not expire).
+/// 4 name, 5 created, 6 expires ('' if never), 7 when the key lapses ('' if never), 8 how many
+/// the index keeps at most (0: no cap), 9 the credential key prefix. Writes the hash and
+/// indexes it, prunes index entries that lapsed before `created`, ends the oldest past the
+/// cap (sessions: `MAX_SESSIONS_PER_ACCOUNT`), and lets the index itself lapse with its last
+/// entry (or never, while it holds one that does not expire).
 static CREATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -45,6 +48,16 @@ if ARGV[6] ~= '' then
 end
 redis.call('ZADD', KEYS[2], score, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5])
+local cap = tonumber(ARGV[8])
+if cap > 0 then
+  local over = redis.call('ZCARD', KEYS[2]) - cap
+  if over > 0 then
+    for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do
+      redis.call('ZREM', KEYS[2], old)
+      redis.call('DEL', ARGV[9] .. old)
+    end
+  end
+end
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 if last[2] == 'inf' then
   redis.call('PERSIST', KEYS[2])
@@ -115,7 +128,12 @@ pub(super) async fn create(link: &Link, credential: NewCredential) -> Result<(),
         .arg(&credential.name)
         .arg(credential.created)
         .arg(expires)
-        .arg(lapses);
+        .arg(lapses)
+        .arg(match credential.kind {
+            CredentialKind::Session => MAX_SESSIONS_PER_ACCOUNT,
+            CredentialKind::AccessToken => 0,
+        })
+        .arg(keys::CREDENTIAL_PREFIX);
     write::<i64>(link, invocation).await?;
     Ok(())
 }

@@ -176,6 +176,45 @@ async fn a_credential_is_found_by_its_digest_until_it_expires_and_then_lapses() 
 }
 
 #[tokio::test]
+async fn an_account_keeps_its_newest_sessions_up_to_the_cap_and_its_tokens_uncapped() {
+    // More credentials than a `digest(u8)` can name.
+    let wide = |seed: u64| format!("{seed:064x}");
+    let redis = Redis::start().await;
+    let directory = directory(&redis);
+    let ada = sign_up(&directory, "ada").await;
+    let cap = chinwag_backend::store::accounts::MAX_SESSIONS_PER_ACCOUNT;
+    let start = now_ms() + HOUR_MS;
+    for seed in 1..=cap + 3 {
+        let session = NewCredential {
+            // Later sign-ins end later: the index orders them by when they lapse.
+            expires: Some(start + seed as u64),
+            ..credential(&wide(seed as u64), &ada, CredentialKind::Session)
+        };
+        directory.create_credential(session).await.unwrap();
+    }
+    for (seed, kept) in [(1, false), (3, false), (4, true), (cap + 3, true)] {
+        assert_eq!(
+            directory
+                .credential(&wide(seed as u64))
+                .await
+                .unwrap()
+                .is_some(),
+            kept,
+            "session {seed}"
+        );
+    }
+    let tokens = cap as u64 + 10_000;
+    for seed in 10_000..=tokens {
+        let token = credential(&wide(seed), &ada, CredentialKind::AccessToken);
+        directory.create_credential(token).await.unwrap();
+    }
+    assert!(
+        directory.credential(&wide(10_000)).await.unwrap().is_some(),
+        "tokens are capped by the auth layer's count, not dropped here"
+    );
+}
+
+#[tokio::test]
 async fn revoking_all_sessions_keeps_the_one_named_and_touches_nothing_else() {
     let redis = Redis::start().await;
     let directory = directory(&redis);
