@@ -3,10 +3,15 @@
 //! Data flows one way, and the modules follow it: each imports only those below it.
 //!
 //! ```text
-//! socket ──► session ──► hub ──► store ──► fan-out ──► delivery ──► sockets
-//! (routes)   (one per     (the    (durable   (to every   (registry, frames,
-//!             connection)  API)    log, ids)  node)       outboxes, tails)
+//! socket ──► session ──► hub ──► auth ──► store ──► fan-out ──► delivery ──► sockets
+//! (routes)   (one per     (the    (who it    (durable   (to every   (registry, frames,
+//!             connection)  API,    is)        log, ids,  node)       outboxes, tails)
+//!                          access)            directory)
 //! ```
+//!
+//! Every door (the upgrade, each HTTP route) turns the request into an [`auth::Principal`]
+//! once; the principal travels with the session or request, and the hub's one access rule
+//! ([`hub::access`]) judges it for every room on every transport.
 //!
 //! - [`routes`]: HTTP handlers — `/socket` upgrades and spawns a [`session::Session`]; the
 //!   history API, probes and metrics.
@@ -14,11 +19,15 @@
 //!   delivers its outbox in id order (its own sends in its own copy, with their `client_id`,
 //!   which no one else is shown), pings, and closes with a reason.
 //! - [`hub`]: the API sessions and handlers call: join/leave/post/typing; presence; the
-//!   new-room budget every transport shares.
+//!   new-room budget every transport shares; who may enter which room ([`hub::access`]).
+//! - [`auth`]: identity — the principal of a request (session cookie, access token, JWT, or
+//!   a guest), sign-up and sign-in (Argon2id, lockouts), sessions and tokens.
 //! - [`cluster`]: the Redis engine (log, fan-out and presence for many nodes) behind the
 //!   same traits as the embedded one, chosen by `--redis`.
 //! - [`store`]: the durable log behind a trait; [`store::sqlite`] is the embedded default. A
-//!   retried `client_id` is a duplicate only from its [`store::Author`].
+//!   retried `client_id` is a duplicate only from its [`store::Author`]. Beside it, the
+//!   directory ([`store::accounts`]): accounts, credential digests, private rooms, in both
+//!   engines.
 //! - [`fanout`]: the trait that carries events to every node, and the chat-only path from the
 //!   embedded store into local delivery; [`fanout::local`] is in-process.
 //! - [`delivery`]: what every engine shares at the bottom: the encoded frame, the registry of

@@ -587,9 +587,9 @@ fn presented(request: &HttpRequest) -> Presented {
     }
 }
 
-/// The value of `name` in a query string. Tokens are URL-safe (base64url, JWT's dots), so
-/// only `%` escapes need undoing, and those are refused rather than decoded: no token of
-/// ours has one.
+/// The value of `name` in a query string, as it stands. Tokens are URL-safe (base64url and a
+/// JWT's dots), so none needs decoding; a value with `%` escapes is no token and fails the
+/// check like any other unknown credential.
 fn query_param(query: &str, name: &str) -> Option<String> {
     query
         .split('&')
