@@ -17,6 +17,11 @@
 //! A line starting with `//` is sent with one `/` removed. If the server closes the connection,
 //! the close code and reason are printed and the exit status is 1. Usage errors exit with 2.
 //!
+//! To speak as an account, create a personal access token in the browser (account menu →
+//! access tokens) and put it in `CHINWAG_TOKEN`: it is sent as `Authorization: Bearer` on the
+//! upgrade (an environment variable, not a flag, so it stays out of the process list), and
+//! NAME must then be the account's name.
+//!
 //! Because it reads stdin line by line it also works in pipes:
 //! `(echo hello; sleep 1) | cargo run -q -p chinwag-shared --example chat -- alice`.
 
@@ -28,6 +33,8 @@ use tokio_tungstenite::{
     connect_async,
     tungstenite::{
         self, Message,
+        client::IntoClientRequest,
+        http::{HeaderValue, header::AUTHORIZATION},
         protocol::{CloseFrame, frame::coding::CloseCode},
     },
 };
@@ -41,6 +48,8 @@ usage: chat [--url URL] [--room ROOM] [--after N] NAME
 
 Each line you type is posted. Commands: /join ROOM, /leave ROOM, /quit.
 End of input (Ctrl-D) closes the connection.
+
+Set CHINWAG_TOKEN to a personal access token to speak as your account (NAME is then its name).
 ";
 
 const DEFAULT_URL: &str = "ws://127.0.0.1:8080";
@@ -185,7 +194,13 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         percent_encode(args.name.as_str()),
         args.after
     );
-    let (socket, _response) = match connect_async(url.as_str()).await {
+    let mut request = url.as_str().into_client_request()?;
+    if let Ok(token) = std::env::var("CHINWAG_TOKEN") {
+        let bearer = HeaderValue::from_str(&format!("Bearer {}", token.trim()))
+            .map_err(|_| "CHINWAG_TOKEN holds characters a header cannot")?;
+        request.headers_mut().insert(AUTHORIZATION, bearer);
+    }
+    let (socket, _response) = match connect_async(request).await {
         Ok(connected) => connected,
         Err(tungstenite::Error::Http(response)) => {
             // The server validates the query before upgrading and explains a refusal in the body.
