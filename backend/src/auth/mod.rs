@@ -269,6 +269,12 @@ impl Auth {
             role: None,
             credential: Some(digest.clone()),
         });
+        self.remember(digest, Arc::clone(&identity), now);
+        Ok(Some(identity))
+    }
+
+    /// Caches `identity` as what the credential `digest` proves, checked at `now`.
+    fn remember(&self, digest: String, identity: Arc<Identity>, now: Instant) {
         let mut sessions = lock(&self.sessions);
         if sessions.len() >= SESSION_CACHE_MAX {
             sessions.clear();
@@ -276,11 +282,10 @@ impl Auth {
         sessions.insert(
             digest,
             Cached {
-                identity: Arc::clone(&identity),
+                identity,
                 checked: now,
             },
         );
-        Ok(Some(identity))
     }
 
     /// Signs up `name` with `password` and signs it in: the new account's identity and
@@ -414,8 +419,10 @@ impl Auth {
             expires: Some(UNIX_EPOCH + Duration::from_millis(expires)),
             grants: Vec::new(),
             role: None,
-            credential: Some(digest),
+            credential: Some(digest.clone()),
         });
+        // The browser's next request (its upgrade, usually) finds it without a store read.
+        self.remember(digest, Arc::clone(&identity), Instant::now());
         Ok((identity, secret))
     }
 
@@ -487,6 +494,11 @@ impl Auth {
         identity: &Identity,
         name: &str,
     ) -> Result<(TokenListing, String), AuthError> {
+        if identity.method == AuthMethod::Jwt {
+            return Err(AuthError::Unauthenticated(
+                "a JWT identity is your application's; access tokens are for Chinwag accounts",
+            ));
+        }
         let name = name.trim();
         if name.is_empty()
             || name.chars().count() > MAX_TOKEN_NAME_CHARS
