@@ -14,6 +14,7 @@ mod history;
 mod hostile;
 mod http_bounds;
 mod idempotency;
+mod identity;
 mod jwt;
 mod live_from_open;
 mod log_flood;
