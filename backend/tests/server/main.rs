@@ -24,6 +24,7 @@ mod metrics;
 mod origins;
 mod polling;
 mod presence;
+mod private_rooms;
 mod raw;
 mod relay;
 mod restart;
