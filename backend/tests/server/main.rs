@@ -12,6 +12,7 @@ mod frame_header;
 mod handshake;
 mod history;
 mod hostile;
+mod hostile_identity;
 mod http_bounds;
 mod idempotency;
 mod identity;
