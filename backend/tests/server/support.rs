@@ -53,7 +53,13 @@ impl Server {
 
     /// Starts a server on `dir/chinwag.db` with extra flags.
     pub async fn start_with(dir: &Path, extra: &[&str]) -> Server {
-        Self::spawn(dir, "127.0.0.1:0", extra, Stdio::inherit()).await
+        Self::spawn(dir, "127.0.0.1:0", extra, Stdio::inherit(), &[]).await
+    }
+
+    /// Like [`Server::start_with`], with extra environment variables (`CHINWAG_*` settings).
+    #[allow(dead_code, reason = "used by the identity tests only")]
+    pub async fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn(dir, "127.0.0.1:0", extra, Stdio::inherit(), env).await
     }
 
     /// Like [`Server::start_with`] but listening on `bind`, with stderr on a pipe that a
@@ -67,16 +73,36 @@ impl Server {
         bind: &str,
         extra: &[&str],
     ) -> (Server, StderrTap) {
-        let mut server = Self::spawn(dir, bind, extra, Stdio::piped()).await;
+        Self::start_logging(dir, bind, extra, None).await
+    }
+
+    /// Like [`Server::start_capturing_stderr`], logging at `level` (a `RUST_LOG` filter)
+    /// instead of the harness's `warn` when one is given.
+    #[allow(dead_code, reason = "used by the log tests only")]
+    pub async fn start_logging(
+        dir: &Path,
+        bind: &str,
+        extra: &[&str],
+        level: Option<&str>,
+    ) -> (Server, StderrTap) {
+        let env: Vec<(&str, &str)> = level.map(|level| ("RUST_LOG", level)).into_iter().collect();
+        let mut server = Self::spawn(dir, bind, extra, Stdio::piped(), &env).await;
         let stderr = server.running.take_stderr().expect("stderr is piped");
         (server, StderrTap::read(stderr))
     }
 
-    async fn spawn(dir: &Path, bind: &str, extra: &[&str], stderr: Stdio) -> Server {
+    async fn spawn(
+        dir: &Path,
+        bind: &str,
+        extra: &[&str],
+        stderr: Stdio,
+        env: &[(&str, &str)],
+    ) -> Server {
         let binary = Path::new(env!("CARGO_BIN_EXE_chinwag"));
         let db = dir.join("chinwag.db");
         let mut command = launch::chinwag_command(binary, bind, &db, &dir.join("no-frontend"));
         command.args(extra).stderr(stderr);
+        command.envs(env.iter().copied());
         let running = Running::start(command, LISTENING_ON, WAIT)
             .await
             .expect("server announced its address in time");
@@ -174,6 +200,178 @@ impl Server {
     }
 }
 
+/// An HTTP answer as the identity tests read it: the status, every header, the JSON body
+/// (`null` when there is none).
+#[allow(dead_code, reason = "used by the identity tests only")]
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+#[allow(dead_code, reason = "used by the identity tests only")]
+impl Reply {
+    /// The first header called `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The `Set-Cookie` header that sets the session cookie.
+    pub fn session_set_cookie(&self) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, value)| value.as_str())
+            .find(|value| value.starts_with("chinwag_session="))
+    }
+
+    /// The session cookie's value, as a browser would store it.
+    pub fn session_cookie(&self) -> String {
+        let header = self
+            .session_set_cookie()
+            .unwrap_or_else(|| panic!("no session cookie in {self:?}"));
+        let pair = header.split(';').next().unwrap_or_default();
+        pair.trim_start_matches("chinwag_session=").to_owned()
+    }
+
+    /// The error code of a refusal (`{"code","detail"}`).
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+#[allow(dead_code, reason = "used by the identity tests only")]
+impl Server {
+    /// `method path` with `headers` and an optional JSON body, answered as a [`Reply`].
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.http_url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        tokio::task::spawn_blocking(move || {
+            let agent = http_agent();
+            let mut response = match body {
+                Some(body) => agent.run(
+                    request
+                        .header("content-type", "application/json")
+                        .body(body.to_string().into_bytes())
+                        .expect("a request"),
+                ),
+                None => agent.run(request.body(()).expect("a request")),
+            }
+            .expect("http request");
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(name, value)| {
+                    let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                    (name.as_str().to_owned(), value)
+                })
+                .collect();
+            let text = response.body_mut().read_to_string().expect("body");
+            let body = if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            };
+            Reply {
+                status,
+                headers,
+                body,
+            }
+        })
+        .await
+        .expect("http task")
+    }
+
+    /// `method path` with the session cookie `cookie`.
+    pub async fn call_as(
+        &self,
+        cookie: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let header = format!("chinwag_session={cookie}");
+        self.call(method, path, &[("cookie", &header)], body).await
+    }
+
+    /// Signs `username` up with `password` and returns the session cookie's value.
+    pub async fn sign_up(&self, username: &str, password: &str) -> String {
+        let body = serde_json::json!({"username": username, "password": password});
+        let reply = self.call("POST", "/api/accounts", &[], Some(body)).await;
+        assert_eq!(reply.status, 201, "signed up {username}: {reply:?}");
+        reply.session_cookie()
+    }
+
+    /// One HTTP/1.1 request sent from the loopback address `from` (so that per-address rules
+    /// see another client), answered as a [`Reply`].
+    pub async fn call_from(
+        &self,
+        from: std::net::Ipv4Addr,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket.bind(SocketAddr::from((from, 0))).expect("bind");
+        let mut tcp = tokio::time::timeout(WAIT, socket.connect(self.addr))
+            .await
+            .expect("connected in time")
+            .expect("loopback connect");
+        let body = body.map(|body| body.to_string()).unwrap_or_default();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        );
+        tcp.write_all(request.as_bytes()).await.expect("request");
+        let mut raw = Vec::new();
+        tokio::time::timeout(WAIT, tcp.read_to_end(&mut raw))
+            .await
+            .expect("answered in time")
+            .expect("read");
+        parse_reply(&String::from_utf8_lossy(&raw))
+    }
+}
+
+/// A whole HTTP/1.1 response (read to EOF, not chunked) as a [`Reply`].
+#[allow(dead_code, reason = "used by the identity tests only")]
+fn parse_reply(raw: &str) -> Reply {
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a header block");
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .expect("a status line");
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    let body = serde_json::from_str(body).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
 /// An HTTP client that returns error statuses as responses and gives up after [`WAIT`].
 pub fn http_agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -261,6 +459,32 @@ impl Client {
             .await
             .expect("websocket handshake in time");
         Client { socket }
+    }
+
+    /// Connects with extra request headers (a cookie, `Authorization`).
+    #[allow(dead_code, reason = "used by the identity tests only")]
+    pub async fn connect_with(url: &str, headers: &[(&str, &str)]) -> Client {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().expect("a websocket URL");
+        for (name, value) in headers {
+            let name: tokio_tungstenite::tungstenite::http::HeaderName =
+                name.parse().expect("a header name");
+            request
+                .headers_mut()
+                .insert(name, value.parse().expect("a header value"));
+        }
+        let socket = JsonSocket::connect(request, WAIT)
+            .await
+            .expect("websocket handshake in time");
+        Client { socket }
+    }
+
+    /// [`Client::join`] with extra request headers.
+    #[allow(dead_code, reason = "used by the identity tests only")]
+    pub async fn join_with(url: &str, headers: &[(&str, &str)]) -> (Client, Vec<Value>) {
+        let mut client = Self::connect_with(url, headers).await;
+        let frames = client.recv_through("joined").await;
+        (client, frames)
     }
 
     /// Connects and waits until the initial join completed (its `joined` frame), returning
