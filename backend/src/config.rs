@@ -215,7 +215,7 @@ pub struct Config {
     /// Whether people may chat without an account. `off`: every socket, poll and API call
     /// needs a session, an access token or a JWT (401 `unauthenticated` without one); the
     /// page itself, sign-up and sign-in stay open.
-    #[arg(long, env = "CHINWAG_GUESTS", default_value = "on", value_parser = on_off)]
+    #[arg(long, env = "CHINWAG_GUESTS", default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
     pub guests: bool,
 
     /// Tells the server it is reached over TLS (directly or through a proxy that terminates
@@ -336,6 +336,15 @@ mod tests {
 
     fn parse(args: &[&str]) -> Config {
         Config::try_parse_from(std::iter::once("chinwag").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn guests_are_on_unless_turned_off_and_the_flag_takes_a_value() {
+        assert!(parse(&[]).guests);
+        assert!(!parse(&["--guests", "off"]).guests);
+        assert!(!parse(&["--guests=off"]).guests);
+        assert!(parse(&["--guests", "on"]).guests);
+        assert!(Config::try_parse_from(["chinwag", "--guests", "maybe"]).is_err());
     }
 
     #[test]

@@ -144,7 +144,9 @@ impl JwtVerifier {
             account: AccountId::new(format!("jwt:{}", claims.sub)),
             name,
             method: AuthMethod::Jwt,
-            expires: Some(UNIX_EPOCH + Duration::from_secs(claims.exp)),
+            // The moment the server stops accepting it (the leeway included), so a connection
+            // closes exactly when a reconnect with the same token would be refused.
+            expires: Some(UNIX_EPOCH + Duration::from_secs(claims.exp.saturating_add(LEEWAY_SECS))),
             grants: claims
                 .rooms
                 .iter()

@@ -123,7 +123,10 @@ pub struct Auth {
     jwt: Option<JwtVerifier>,
     settings: AuthSettings,
     sessions: Mutex<HashMap<String, Cached>>,
-    names: Mutex<HashMap<NameKey, (bool, Instant)>>,
+    /// Names as typed → whether an account owns them (by their key), and when that was read.
+    /// Keyed by the name itself, so a guest's every send costs one hash lookup, not a
+    /// skeleton computation.
+    names: Mutex<HashMap<Username, (bool, Instant)>>,
     sign_ups: Mutex<PerAddress<TokenBucket>>,
 }
 
@@ -313,7 +316,7 @@ impl Auth {
             .accounts
             .create_account(&name, &hash, now_ms())
             .await??;
-        lock(&self.names).insert(name.hold_key(), (true, Instant::now()));
+        lock(&self.names).insert(name.clone(), (true, Instant::now()));
         tracing::info!(account = %account.id, "account created");
         self.start_session(&account).await
     }
@@ -543,14 +546,17 @@ impl Auth {
 
     /// Whether an account owns `name` (or a look-alike): guests may not use it.
     pub async fn name_owned(&self, name: &Username) -> Result<bool, StoreError> {
-        let key = name.hold_key();
         let now = Instant::now();
-        if let Some((owned, checked)) = lock(&self.names).get(&key).copied()
+        if let Some((owned, checked)) = lock(&self.names).get(name).copied()
             && (owned || now.duration_since(checked) < FREE_NAME_TTL)
         {
             return Ok(owned);
         }
-        let owned = self.accounts.account_by_key(&key).await?.is_some();
+        let owned = self
+            .accounts
+            .account_by_key(&name.hold_key())
+            .await?
+            .is_some();
         let mut names = lock(&self.names);
         if names.len() >= SESSION_CACHE_MAX {
             names.retain(|_, (owned, _)| *owned);
@@ -558,7 +564,7 @@ impl Auth {
                 names.clear();
             }
         }
-        names.insert(key, (owned, now));
+        names.insert(name.clone(), (owned, now));
         Ok(owned)
     }
 }

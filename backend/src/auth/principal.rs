@@ -33,6 +33,14 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The "same client" token every connection and request of this account presents to the
+    /// rooms' name rule (`delivery::rooms`): a digest of its id, so it fits a token's limits
+    /// whatever the id, and all of one person's devices hold the name together.
+    pub fn client_token(&self) -> Option<chinwag_shared::ClientToken> {
+        let digest = super::secret::digest(&format!("account\n{}", self.account));
+        chinwag_shared::ClientToken::parse(&format!("account-{}", &digest[..32])).ok()
+    }
+
     /// What `GET /api/me` says about it.
     pub fn me(&self) -> Me {
         Me {

@@ -208,7 +208,7 @@ pub async fn post_message(
     } = speaker(&request, &state, &room, body.username.as_deref()).await?;
     let text = MessageText::parse(&body.message)?;
     let client_id = body.client_id.as_deref().map(ClientId::parse).transpose()?;
-    let token = body.token.as_deref().map(ClientToken::parse).transpose()?;
+    let token = client_token(&principal, body.token.as_deref())?;
     refuse_held_name(&state, &room, &username, token.as_ref())?;
     let message = NewMessage {
         author: principal.author(token.as_ref(), &username),
@@ -253,9 +253,12 @@ pub async fn typing(
     body: web::Json<TypingBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    let Speaker { room, username, .. } =
-        speaker(&request, &state, &room, body.username.as_deref()).await?;
-    let token = body.token.as_deref().map(ClientToken::parse).transpose()?;
+    let Speaker {
+        room,
+        username,
+        principal,
+    } = speaker(&request, &state, &room, body.username.as_deref()).await?;
+    let token = client_token(&principal, body.token.as_deref())?;
     refuse_held_name(&state, &room, &username, token.as_ref())?;
     state.hub.typing(&room, &username);
     Ok(HttpResponse::NoContent().finish())
@@ -335,6 +338,18 @@ async fn speaker(
         username,
         principal,
     })
+}
+
+/// The client a post comes from, for the rooms' name rule: a signed-in caller is its account
+/// (every device of it, sockets included); a guest is the token it sent, if any.
+fn client_token(
+    principal: &Principal,
+    sent: Option<&str>,
+) -> Result<Option<ClientToken>, ApiFailure> {
+    match principal {
+        Principal::Account(identity) => Ok(identity.client_token()),
+        Principal::Guest => Ok(sent.map(ClientToken::parse).transpose()?),
+    }
 }
 
 /// A name held in the room by a live connection of another client is refused (409).

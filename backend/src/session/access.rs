@@ -9,15 +9,8 @@
 
 use super::{Session, Step, inbound};
 use crate::{auth::Principal, delivery::frame::EventFrame, hub::access::AccessError};
-use chinwag_shared::{ClientToken, ErrorCode, ErrorFrame, RoomName, ServerMsg};
+use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, ServerMsg};
 use std::time::{Duration, SystemTime};
-
-/// The "same client" token every connection of `account` shares in the rooms' name rule: a
-/// digest of its id, so it fits a token's limits whatever the id.
-pub(super) fn account_token(account: &crate::store::accounts::AccountId) -> Option<ClientToken> {
-    let digest = crate::auth::secret::digest(&format!("account\n{account}"));
-    ClientToken::parse(&format!("account-{}", &digest[..32])).ok()
-}
 
 /// When `principal`'s credential expires, if it does.
 pub(super) fn expires(principal: &Principal) -> Option<SystemTime> {

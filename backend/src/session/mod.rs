@@ -135,10 +135,7 @@ impl Session {
         // A signed-in connection is named by its account from the start, and every
         // connection of the account is one client to the room's "name is held" rule.
         let (username, token) = match &principal {
-            Principal::Account(identity) => (
-                Some(identity.name.clone()),
-                access::account_token(&identity.account),
-            ),
+            Principal::Account(identity) => (Some(identity.name.clone()), identity.client_token()),
             Principal::Guest => (None, None),
         };
         hub.metrics().connections_open.inc();

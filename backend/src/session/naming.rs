@@ -28,6 +28,12 @@ pub(super) fn name_taken(room: &RoomName, name: &Username) -> ErrorFrame {
     }
 }
 
+/// Whether `named` is `account`'s name, as typed or as a look-alike of it (the common case,
+/// the name exactly, costs no skeleton).
+fn same_name(named: &Username, account: &Username) -> bool {
+    named == account || named.hold_key() == account.hold_key()
+}
+
 /// The error frame for a signed-in connection naming someone else.
 fn mismatch(account: &Username, named: &Username) -> ErrorFrame {
     inbound::error(
@@ -65,7 +71,7 @@ impl Session {
     ) -> Result<Username, ErrorFrame> {
         if let Principal::Account(identity) = &self.principal {
             return match named {
-                Some(named) if named.hold_key() != identity.name.hold_key() => {
+                Some(named) if !same_name(&named, &identity.name) => {
                     Err(mismatch(&identity.name, &named))
                 }
                 _ => Ok(identity.name.clone()),
@@ -90,7 +96,7 @@ impl Session {
     /// unless another client holds that name in one of them.
     pub(super) async fn adopt_username(&mut self, username: &Username) -> Result<(), ErrorFrame> {
         if let Principal::Account(identity) = &self.principal {
-            return if username.hold_key() == identity.name.hold_key() {
+            return if same_name(username, &identity.name) {
                 Ok(())
             } else {
                 Err(mismatch(&identity.name, username))

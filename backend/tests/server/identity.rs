@@ -292,7 +292,7 @@ async fn a_bearer_token_speaks_as_its_account_on_the_upgrade_the_query_and_http(
         (&json!("ada"), &json!(false))
     );
 
-    // In a room where none of the account's sockets is (see the ignored test above).
+    // And over HTTP, as the same account.
     let posted = server
         .call(
             "POST",
@@ -318,7 +318,6 @@ async fn a_bearer_token_speaks_as_its_account_on_the_upgrade_the_query_and_http(
 }
 
 #[tokio::test]
-#[ignore = "bug: config.rs declares `guests: bool` with a value parser, but clap's default action for a bool is a flag (SetTrue), so `--guests off` is refused at startup"]
 async fn the_guests_flag_takes_on_or_off() {
     let dir = tempfile::tempdir().unwrap();
     let server = server_with(&dir, &["--guests", "off"]).await;
@@ -327,7 +326,6 @@ async fn the_guests_flag_takes_on_or_off() {
 }
 
 #[tokio::test]
-#[ignore = "bug: routes/api.rs refuse_held_name checks a signed-in caller against the room's name holders with the body's token, not the account's, so the account's own socket in the room makes its HTTP post and typing a 409 username_taken"]
 async fn a_signed_in_account_posts_over_http_while_its_own_socket_is_in_the_room() {
     let dir = tempfile::tempdir().unwrap();
     let server = server_with(&dir, &[]).await;

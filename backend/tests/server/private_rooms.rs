@@ -191,8 +191,8 @@ async fn the_owner_uses_a_new_private_room_over_every_transport() {
         (&json!("secret"), &json!(true), &json!("olga"))
     );
 
-    // HTTP first: with her own socket in the room, olga's HTTP posts are refused (a bug in
-    // routes/api.rs, pinned by an ignored test in `identity`).
+    // HTTP first, then her socket (with both, see `identity`'s test of an account posting
+    // over HTTP beside its own socket).
     let posted = server
         .call_as(
             olga,
