@@ -8,9 +8,11 @@
 //! not check out is a 401; a stale session cookie is only ignored (the request is a guest),
 //! so a browser whose session ran out can still load the page and sign in again.
 //!
-//! The parts, one per file: [`secret`] (minted secrets and their digests), [`password`]
-//! (Argon2id), [`throttle`] (sign-in lockouts), [`jwt`] (tokens from an embedding app),
-//! [`cookie`] and [`principal`]. Checking a session on upgrade is a lookup in a small cache
+//! The parts, one per file: `request` (where a credential is found), [`secret`] (minted
+//! secrets and their digests), [`password`] (Argon2id), [`throttle`] (sign-in lockouts),
+//! `sign_in` (sign up, sign in and out, the password), `tokens` (access tokens), [`jwt`]
+//! (tokens from an embedding app), [`cookie`] and [`principal`]. This file holds [`Auth`]
+//! itself: the principal of a request and the caches. Checking a session on upgrade is a lookup in a small cache
 //! ([`SESSION_CACHE_TTL`]); Argon2 runs only on sign-up, sign-in and a password change.
 //! Secrets are never logged: not a password, not a token, not a digest.
 
@@ -18,29 +20,32 @@ pub mod cookie;
 pub mod jwt;
 pub mod password;
 pub mod principal;
+mod request;
 pub mod secret;
+mod sign_in;
 pub mod throttle;
+mod tokens;
 
 pub use principal::{Identity, Principal};
 
-use crate::rate_limit::{PerAddress, TokenBucket};
-use crate::store::{
-    StoreError,
-    accounts::{
-        Account, AccountId, Accounts, CredentialKind, NameOwned, NewCredential, TokenListing,
+use crate::{
+    rate_limit::{PerAddress, TokenBucket},
+    store::{
+        StoreError,
+        accounts::{Accounts, CredentialKind, NameOwned},
     },
 };
 use actix_web::HttpRequest;
 use chinwag_shared::{
-    NameKey, Username, ValidationError,
-    account::{ACCESS_TOKEN_PARAM, AuthMethod, AuthPolicy, MAX_TOKEN_NAME_CHARS, SESSION_COOKIE},
+    Username, ValidationError,
+    account::{AuthMethod, AuthPolicy, MAX_TOKEN_NAME_CHARS},
 };
 use jwt::JwtVerifier;
 use password::{PasswordError, Passwords, WeakPassword};
-use secret::{MAX_CREDENTIAL_BYTES, SecretKind, Shape};
+use request::{Presented, presented};
+use secret::{MAX_CREDENTIAL_BYTES, Shape};
 use std::{
     collections::HashMap,
-    net::IpAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -291,53 +296,6 @@ impl Auth {
         );
     }
 
-    /// Signs up `name` with `password` and signs it in: the new account's identity and
-    /// session secret.
-    pub async fn sign_up(
-        &self,
-        address: IpAddr,
-        name: &str,
-        password: String,
-    ) -> Result<(Arc<Identity>, String), AuthError> {
-        let name = Username::parse(name)?;
-        password::check_rules(&password)?;
-        self.spend_sign_up(address)?;
-        // A cheap look first, so a taken name does not cost a hash; the insert decides.
-        if self
-            .accounts
-            .account_by_key(&name.hold_key())
-            .await?
-            .is_some()
-        {
-            return Err(NameOwned.into());
-        }
-        let hash = self.passwords.hash(password).await?;
-        let account = self
-            .accounts
-            .create_account(&name, &hash, now_ms())
-            .await??;
-        lock(&self.names).insert(name.clone(), (true, Instant::now()));
-        tracing::info!(account = %account.id, "account created");
-        self.start_session(&account).await
-    }
-
-    /// Takes one sign-up from `address`'s budget, or says how long until the next.
-    fn spend_sign_up(&self, address: IpAddr) -> Result<(), AuthError> {
-        let per_hour = self.settings.sign_ups_per_hour.max(1);
-        let now = Instant::now();
-        let mut budgets = lock(&self.sign_ups);
-        let bucket = budgets.entry(address, now, || {
-            TokenBucket::full(f64::from(per_hour), f64::from(per_hour) / 3600.0, now)
-        });
-        if bucket.take(now) {
-            Ok(())
-        } else {
-            Err(AuthError::Locked(
-                Duration::from_secs(3600 / u64::from(per_hour)).max(Duration::from_secs(1)),
-            ))
-        }
-    }
-
     /// Whether the session or token with `digest` still works (for a connection opened with
     /// it, asked at each heartbeat): from the cache while fresh, else the store. A store
     /// that cannot answer says yes: an outage does not sign everybody out.
@@ -363,185 +321,6 @@ impl Auth {
                 true
             }
         }
-    }
-
-    /// Signs `name` in from `address`, within the lockouts.
-    pub async fn sign_in(
-        &self,
-        address: IpAddr,
-        name: &str,
-        password: String,
-    ) -> Result<(Arc<Identity>, String), AuthError> {
-        // An invalid name is a wrong name: the same answer, and it is throttled the same way.
-        let key = Username::parse(name).map(|name| name.hold_key());
-        let throttle_key = key.as_ref().map_or("", NameKey::as_str).to_owned();
-        if let Some(wait) = self.throttle.locked(address, &throttle_key, Instant::now()) {
-            return Err(AuthError::Locked(wait));
-        }
-        if password.len() > chinwag_shared::account::MAX_PASSWORD_BYTES {
-            self.throttle.failed(address, &throttle_key, Instant::now());
-            return Err(AuthError::BadCredentials);
-        }
-        let account = match &key {
-            Ok(key) => self.accounts.account_by_key(key).await?,
-            Err(_) => None,
-        };
-        let stored = account
-            .as_ref()
-            .map(|account| account.password_hash.clone());
-        if !self.passwords.verify(password, stored).await? {
-            self.throttle.failed(address, &throttle_key, Instant::now());
-            return Err(AuthError::BadCredentials);
-        }
-        let Some(account) = account else {
-            return Err(AuthError::BadCredentials);
-        };
-        self.throttle.succeeded(&throttle_key);
-        self.start_session(&account).await
-    }
-
-    async fn start_session(&self, account: &Account) -> Result<(Arc<Identity>, String), AuthError> {
-        let (secret, digest) = secret::mint(SecretKind::Session)?;
-        let created = now_ms();
-        let ttl_ms = u64::try_from(self.settings.session_ttl.as_millis()).unwrap_or(u64::MAX);
-        let expires = created.saturating_add(ttl_ms);
-        self.accounts
-            .create_credential(NewCredential {
-                digest: digest.clone(),
-                account: account.id.clone(),
-                kind: CredentialKind::Session,
-                name: String::new(),
-                created,
-                expires: Some(expires),
-            })
-            .await?;
-        let identity = Arc::new(Identity {
-            account: account.id.clone(),
-            name: account.name.clone(),
-            method: AuthMethod::Session,
-            expires: Some(UNIX_EPOCH + Duration::from_millis(expires)),
-            grants: Vec::new(),
-            role: None,
-            credential: Some(digest.clone()),
-        });
-        // The browser's next request (its upgrade, usually) finds it without a store read.
-        self.remember(digest, Arc::clone(&identity), Instant::now());
-        Ok((identity, secret))
-    }
-
-    /// Signs out the session or token `identity` came with.
-    pub async fn sign_out(&self, identity: &Identity) -> Result<(), AuthError> {
-        if let Some(digest) = &identity.credential {
-            self.accounts.revoke_credential(digest).await?;
-            lock(&self.sessions).remove(digest);
-        }
-        Ok(())
-    }
-
-    /// Signs out every session of `identity`'s account (access tokens stay; they are revoked
-    /// one by one), except `keep`.
-    pub async fn sign_out_sessions(
-        &self,
-        account: &AccountId,
-        keep: Option<&str>,
-    ) -> Result<(), AuthError> {
-        let gone = self
-            .accounts
-            .revoke_all(account, CredentialKind::Session, keep)
-            .await?;
-        let mut sessions = lock(&self.sessions);
-        for digest in gone {
-            sessions.remove(&digest);
-        }
-        Ok(())
-    }
-
-    /// Changes `identity`'s password after checking the current one (throttled like a
-    /// sign-in), and signs out its other sessions.
-    pub async fn change_password(
-        &self,
-        address: IpAddr,
-        identity: &Identity,
-        current: String,
-        new: String,
-    ) -> Result<(), AuthError> {
-        password::check_rules(&new)?;
-        let key = identity.name.hold_key();
-        if let Some(wait) = self.throttle.locked(address, key.as_str(), Instant::now()) {
-            return Err(AuthError::Locked(wait));
-        }
-        let Some(account) = self.accounts.account(&identity.account).await? else {
-            return Err(AuthError::Unauthenticated(
-                "this account has no password here",
-            ));
-        };
-        if current.len() > chinwag_shared::account::MAX_PASSWORD_BYTES
-            || !self
-                .passwords
-                .verify(current, Some(account.password_hash))
-                .await?
-        {
-            self.throttle.failed(address, key.as_str(), Instant::now());
-            return Err(AuthError::BadCredentials);
-        }
-        let hash = self.passwords.hash(new).await?;
-        self.accounts.set_password(&account.id, &hash).await?;
-        self.sign_out_sessions(&account.id, identity.credential.as_deref())
-            .await
-    }
-
-    /// Creates an access token named `name` for `identity`: its listing and the secret,
-    /// which is shown this once.
-    pub async fn create_token(
-        &self,
-        identity: &Identity,
-        name: &str,
-    ) -> Result<(TokenListing, String), AuthError> {
-        if identity.method == AuthMethod::Jwt {
-            return Err(AuthError::Unauthenticated(
-                "a JWT identity is your application's; access tokens are for Chinwag accounts",
-            ));
-        }
-        let name = name.trim();
-        if name.is_empty()
-            || name.chars().count() > MAX_TOKEN_NAME_CHARS
-            || name.chars().any(char::is_control)
-        {
-            return Err(AuthError::TokenName);
-        }
-        if self.accounts.tokens(&identity.account).await?.len() >= MAX_TOKENS {
-            return Err(AuthError::TooManyTokens);
-        }
-        let (secret, digest) = secret::mint(SecretKind::AccessToken)?;
-        let created = now_ms();
-        self.accounts
-            .create_credential(NewCredential {
-                digest: digest.clone(),
-                account: identity.account.clone(),
-                kind: CredentialKind::AccessToken,
-                name: name.to_owned(),
-                created,
-                expires: None,
-            })
-            .await?;
-        let listing = TokenListing {
-            id: digest
-                .chars()
-                .take(crate::store::accounts::TOKEN_ID_CHARS)
-                .collect(),
-            name: name.to_owned(),
-            created,
-        };
-        Ok((listing, secret))
-    }
-
-    /// Revokes `identity`'s access token `id`; whether it had one.
-    pub async fn revoke_token(&self, identity: &Identity, id: &str) -> Result<bool, AuthError> {
-        let Some(digest) = self.accounts.revoke_token(&identity.account, id).await? else {
-            return Ok(false);
-        };
-        lock(&self.sessions).remove(&digest);
-        Ok(true)
     }
 
     /// Whether an account owns `name` (or a look-alike): guests may not use it.
@@ -571,62 +350,4 @@ impl Auth {
 
 fn expired(expires: Option<SystemTime>) -> bool {
     expires.is_some_and(|at| at <= SystemTime::now())
-}
-
-/// The credential a request carries, and where.
-enum Presented {
-    /// `Authorization: Bearer` or the `access_token` query parameter: must check out.
-    Explicit(String),
-    /// The session cookie: ignored if it does not.
-    Cookie(String),
-    /// None.
-    Nothing,
-}
-
-fn presented(request: &HttpRequest) -> Presented {
-    if let Some(header) = request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-    {
-        let value = header.to_str().unwrap_or_default();
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .unwrap_or_default()
-            .trim();
-        return Presented::Explicit(token.to_owned());
-    }
-    if let Some(token) = query_param(request.query_string(), ACCESS_TOKEN_PARAM) {
-        return Presented::Explicit(token);
-    }
-    match request.cookie(SESSION_COOKIE) {
-        Some(cookie) => Presented::Cookie(cookie.value().to_owned()),
-        None => Presented::Nothing,
-    }
-}
-
-/// The value of `name` in a query string, as it stands. Tokens are URL-safe (base64url and a
-/// JWT's dots), so none needs decoding; a value with `%` escapes is no token and fails the
-/// check like any other unknown credential.
-fn query_param(query: &str, name: &str) -> Option<String> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_access_token_parameter_is_found_among_others() {
-        assert_eq!(
-            query_param("room=a&access_token=x.y.z&after=3", "access_token").as_deref(),
-            Some("x.y.z")
-        );
-        assert_eq!(query_param("room=a", "access_token"), None);
-        assert_eq!(query_param("", "access_token"), None);
-    }
 }
