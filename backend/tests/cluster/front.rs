@@ -11,7 +11,7 @@ use tokio::process::{Child, Command};
 struct Front {
     child: Child,
     port: u16,
-    _prefix: tempfile::TempDir,
+    prefix: tempfile::TempDir,
 }
 
 impl Drop for Front {
@@ -66,7 +66,7 @@ impl Front {
         let front = Front {
             child,
             port,
-            _prefix: prefix,
+            prefix,
         };
         front.until_answering().await;
         front
@@ -102,6 +102,19 @@ impl Front {
         })
         .await
         .unwrap()
+    }
+
+    /// The access log's text once it holds a line naming `path` (bounded wait).
+    async fn logged(&self, path: &str) -> String {
+        let log = self.prefix.path().join("access.log");
+        for _ in 0..200 {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains(path) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("nginx never logged {path}");
     }
 
     fn ws_url(&self, query: &str) -> String {
@@ -150,4 +163,25 @@ async fn nginx_round_robins_sockets_and_requests_and_routes_around_a_dead_node()
     let (mut bob, _) = Client::join(&front.ws_url("?room=front&after=2&username=bob")).await;
     let sent = bob.post("front", "bob", "still here").await;
     assert_eq!(alice.recv_type("chat").await, sent);
+}
+
+#[tokio::test]
+async fn the_fronts_access_log_never_holds_a_token_from_the_query() {
+    let redis = Redis::start().await;
+    let a = node(&redis, "a", &["--trusted-proxy", "127.0.0.1"]).await;
+    let front = Front::start(&[a.addr.port()]).await;
+    // A browser's WebSocket sends its credential in the query; any request may.
+    let secret = "cwp_ThisLooksLikeATokenAndMustNotBeLogged";
+    let answer = front.get(&format!("/api/me?access_token={secret}")).await;
+    assert_eq!(
+        answer.map(|(status, _)| status),
+        Some(401),
+        "an unknown token"
+    );
+    let log = front.logged("/api/me").await;
+    assert!(
+        !log.contains(secret),
+        "the access log holds the token: {log}"
+    );
+    assert!(!log.contains("access_token"), "{log}");
 }
