@@ -9,11 +9,13 @@
 //! synchronise. Prerequisites: `cargo xtask test` builds them (see [`support`]).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod chat;
 mod dev_loop;
 mod history;
 mod history_reset;
 mod presence;
+mod private_rooms;
 mod restart;
 mod rooms;
 mod screenshots;
