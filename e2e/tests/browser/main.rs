@@ -1,19 +1,22 @@
 //! End-to-end tests: the real `chinwag` binary serving the built Yew client, driven through
 //! headless Chromium by chromedriver, one browser profile per simulated user.
 //!
-//! They test the UI contract (the `data-testid` hooks read in `support/browser.rs`) and what a
+//! They test the UI contract (the `data-testid` hooks read in `support/page.rs`) and what a
 //! user sees across the whole system: relay between browsers, rendering as text, history after
 //! a reload, reconnect after a crash (also one that lost the database), the seed lecture's
-//! page, rooms, and the trunk dev loop (`dev_loop.rs`). Every test starts its own
+//! page, rooms, accounts, private rooms and direct messages, and the trunk dev loop
+//! (`dev_loop.rs`). Every test starts its own
 //! server and chromedriver, waits by polling the DOM with a bound, and never sleeps to
 //! synchronise. Prerequisites: `cargo xtask test` builds them (see [`support`]).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod chat;
 mod dev_loop;
 mod history;
 mod history_reset;
 mod presence;
+mod private_rooms;
 mod restart;
 mod rooms;
 mod screenshots;

@@ -1,8 +1,16 @@
-//! Screenshots of the chat screen (a few messages, two rooms) at desktop and phone sizes, saved
-//! as `target/screenshots/desktop.png` and `phone.png` for a person to look at. The test checks
-//! each is a PNG of exactly the viewport's size with real content, not a blank page.
+//! Screenshots for a person to look at, each at desktop and phone sizes, saved in
+//! `target/screenshots/`: the chat screen (a few messages, two rooms) as `desktop.png` and
+//! `phone.png`, and the account screens as `<screen>-desktop.png` and `<screen>-phone.png`
+//! (the sign-in screen, the account menu open, the tokens panel with a fresh token, a private
+//! room's members panel, the direct messages). The tests check each is a PNG of exactly the
+//! viewport's size with real content, not a blank page.
 
-use crate::support::{Browser, Driver, Server, Viewport, workspace_root};
+use crate::{
+    accounts::PASSWORD,
+    support::{Browser, Driver, Server, Viewport, workspace_root},
+};
+use fantoccini::key::Key;
+use std::path::Path;
 
 /// A blank page at these sizes compresses to a few KB; a chat screen with text is far larger.
 const MIN_PNG_BYTES: usize = 15_000;
@@ -49,24 +57,118 @@ async fn chat_screen_screenshots_at_desktop_and_phone_sizes() {
         alice.set_viewport(viewport).await;
         let page = alice.page().await;
         assert!(page.chat_screen && page.status_is("open"), "{page:#?}");
-        let path = out.join(format!("{name}.png"));
-        let png = alice.screenshot(&path).await;
-        assert_eq!(
-            png_size(&png),
-            (viewport.width, viewport.height),
-            "{name}.png has the viewport's size"
-        );
-        assert!(
-            png.len() >= MIN_PNG_BYTES,
-            "{name}.png is {} bytes: a blank or nearly blank page?",
-            png.len()
-        );
-        let on_disk = std::fs::metadata(&path).expect("screenshot saved").len();
-        assert_eq!(
-            on_disk,
-            png.len() as u64,
-            "{} written whole",
-            path.display()
-        );
+        save(
+            &alice,
+            &out.join(format!("{name}.png")),
+            viewport,
+            MIN_PNG_BYTES,
+        )
+        .await;
     }
+}
+
+/// Saves what `browser` shows as `path` and checks it is a whole PNG of `viewport`'s size, at
+/// least `min_bytes` long.
+async fn save(browser: &Browser, path: &Path, viewport: Viewport, min_bytes: usize) {
+    let png = browser.screenshot(path).await;
+    let name = path.display();
+    assert_eq!(
+        png_size(&png),
+        (viewport.width, viewport.height),
+        "{name} has the viewport's size"
+    );
+    assert!(
+        png.len() >= min_bytes,
+        "{name} is {} bytes: a blank or nearly blank page?",
+        png.len()
+    );
+    let on_disk = std::fs::metadata(path).expect("screenshot saved").len();
+    assert_eq!(on_disk, png.len() as u64, "{name} written whole");
+}
+
+/// Saves `<screen>-desktop.png` and `<screen>-phone.png` of what `browser` shows, leaving it
+/// at the desktop size.
+async fn save_both(browser: &Browser, screen: &str, min_bytes: usize) {
+    let out = workspace_root().join("target/screenshots");
+    for (size, viewport) in [("desktop", Viewport::DESKTOP), ("phone", Viewport::PHONE)] {
+        browser.set_viewport(viewport).await;
+        let path = out.join(format!("{screen}-{size}.png"));
+        save(browser, &path, viewport, min_bytes).await;
+    }
+    browser.set_viewport(Viewport::DESKTOP).await;
+}
+
+/// The sign-in screen has little on it; anything less than this is blank.
+const MIN_SIGN_IN_PNG_BYTES: usize = 5_000;
+
+#[tokio::test]
+async fn account_screens_screenshots_at_desktop_and_phone_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let driver = Driver::start().await;
+    let olga = Browser::open(&driver, server.addr).await;
+    let bob = Browser::open(&driver, server.addr).await;
+    let guest = Browser::open(&driver, server.addr).await;
+
+    olga.goto("/").await;
+    olga.wait_until("the sign-in screen", |p| p.account_screen.then_some(()))
+        .await;
+    save_both(&olga, "sign-in", MIN_SIGN_IN_PNG_BYTES).await;
+
+    olga.sign_up("olga", PASSWORD).await;
+    bob.sign_up("bob", PASSWORD).await;
+    guest.login("visitor").await;
+    olga.send_confirmed("olga", "Morning all. Stand-up in ten.")
+        .await;
+    guest
+        .send_confirmed("visitor", "hi! just looking around")
+        .await;
+    olga.wait_until("the guest's message", |p| {
+        p.confirmed_id("visitor", "hi! just looking around")
+    })
+    .await;
+    olga.click("account-menu").await;
+    olga.wait_until("the account menu open", |p| {
+        p.signed_in_as("olga").then_some(())
+    })
+    .await;
+    olga.find("sign-out").await;
+    save_both(&olga, "account-menu", MIN_PNG_BYTES).await;
+
+    olga.click("access-tokens").await;
+    let name = olga.find_css("#token-name").await;
+    let typed = format!("deploy bot{}", Key::Enter);
+    name.send_keys(&typed)
+        .await
+        .expect("name and create a token");
+    olga.wait_until("the fresh token's secret", |p| p.token_secret.clone())
+        .await;
+    save_both(&olga, "tokens", MIN_PNG_BYTES).await;
+    let secret = olga.find("token-secret").await;
+    secret
+        .send_keys(&Key::Escape)
+        .await
+        .expect("close the menu");
+    olga.wait_until("the account menu closed", |p| {
+        p.token_secret.is_none().then_some(())
+    })
+    .await;
+
+    olga.create_private_room("team").await;
+    olga.send_confirmed("olga", "The plan for Friday, in private.")
+        .await;
+    olga.open_members().await;
+    olga.add_member("bob").await;
+    bob.join_room("team").await;
+    bob.send_confirmed("bob", "Thanks for adding me.").await;
+    olga.wait_until("bob's message in #team", |p| {
+        p.confirmed_id("bob", "Thanks for adding me.")
+    })
+    .await;
+    save_both(&olga, "members", MIN_PNG_BYTES).await;
+
+    olga.start_dm("bob").await;
+    olga.send_confirmed("olga", "Got a minute after stand-up?")
+        .await;
+    save_both(&olga, "dms", MIN_PNG_BYTES).await;
 }

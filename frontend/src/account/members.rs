@@ -1,5 +1,7 @@
 //! The members of one private room, as the members panel shows them: owner first, then by
-//! name, and whether this person owns the room (only the owner adds and removes).
+//! name, and whether this person owns the room (only the owner adds and removes). The list
+//! is always the server's: after an add or a removal it is asked for again, so it shows the
+//! account as the server names it and any change someone else made meanwhile.
 //!
 //! Pure; [`use_members`](super::use_members) does the requests.
 
@@ -26,10 +28,9 @@ pub enum MembersAction {
     Listed(Vec<Member>),
     /// The list could not be loaded.
     ListFailed(String),
-    /// This account was added.
-    Added(Username),
-    /// This account was removed.
-    Removed(Username),
+    /// An add or remove went through; the list is asked for again, and shows as it was
+    /// until the server's answer replaces it.
+    Changed,
     /// A removal failed.
     Failed(String),
 }
@@ -51,30 +52,7 @@ impl MembersState {
                 self.list = Listing::Loaded(members);
             }
             MembersAction::ListFailed(reason) => self.list = Listing::Failed(reason),
-            MembersAction::Added(username) => {
-                self.error = None;
-                self.list.edit(|members| {
-                    if !members.iter().any(|m| m.username == username) {
-                        // After the owner, who sorts first.
-                        let at = members
-                            .iter()
-                            .position(|m| !m.owner && m.username > username)
-                            .unwrap_or(members.len());
-                        members.insert(
-                            at,
-                            Member {
-                                username,
-                                owner: false,
-                            },
-                        );
-                    }
-                });
-            }
-            MembersAction::Removed(username) => {
-                self.error = None;
-                self.list
-                    .edit(|members| members.retain(|m| m.username != username));
-            }
+            MembersAction::Changed => self.error = None,
             MembersAction::Failed(reason) => self.error = Some(reason),
         }
     }
@@ -140,14 +118,19 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
-    fn an_added_member_takes_its_place_by_name_once() {
+    fn a_change_clears_the_last_error_and_the_servers_list_replaces_the_old_one() {
         let mut state = listed();
-        state.apply(MembersAction::Added(name("carl")));
-        state.apply(MembersAction::Added(name("carl")));
-        state.apply(MembersAction::Added(name("zzz")));
-        assert_eq!(names(&state), ["olga", "bob", "carl", "zed", "zzz"]);
-        state.apply(MembersAction::Removed(name("bob")));
-        assert_eq!(names(&state), ["olga", "carl", "zed", "zzz"]);
+        state.apply(MembersAction::Failed("no".into()));
+        state.apply(MembersAction::Changed);
+        assert_eq!(state.error, None);
+        assert_eq!(names(&state), ["olga", "bob", "zed"], "kept until reloaded");
+        // The server names the account as it spells it, whatever was typed.
+        state.apply(MembersAction::Listed(vec![
+            member("olga", true),
+            member("Carl", false),
+            member("zed", false),
+        ]));
+        assert_eq!(names(&state), ["olga", "Carl", "zed"]);
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -8,6 +8,7 @@
 //!    └──LoadFailed──▶ Unreachable ──Retry──▶ Loading
 //! SignedOut ──SignedIn──▶ SignedIn ──SignedOut──▶ SignedOut
 //! SignedOut ──ContinueAsGuest──▶ Guest ──ChangeName──▶ SignedOut
+//!                                  Guest ──GuestNameRefused──▶ SignedOut (the name, refused)
 //! ```
 //!
 //! The sign-in form's busy flag and error live here too ([`SessionState::form`]), because
@@ -66,6 +67,18 @@ pub struct SessionState {
     pub form: FormStatus,
     /// Why the person is back on the sign-in screen, when it was not their choice.
     pub notice: Option<String>,
+    /// The guest name the server just refused, to show beside the guest form until the
+    /// person picks another or signs in.
+    pub refused_guest_name: Option<RefusedName>,
+}
+
+/// A guest name the server refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedName {
+    /// The name.
+    pub name: Username,
+    /// The server's reason, as a sentence.
+    pub reason: String,
 }
 
 /// Everything that changes the session.
@@ -99,6 +112,9 @@ pub enum SessionAction {
     ContinueAsGuest(Username),
     /// A guest wants another name (or to sign in).
     ChangeName,
+    /// The server refused the guest's name (an account owns it, or another browser holds
+    /// it); its reason, in words.
+    GuestNameRefused(String),
 }
 
 /// The sentence on the sign-in screen after a session ended by itself.
@@ -111,6 +127,7 @@ impl Default for SessionState {
             policy: GUESTS_ONLY,
             form: FormStatus::Idle,
             notice: None,
+            refused_guest_name: None,
         }
     }
 }
@@ -138,6 +155,7 @@ impl SessionState {
             SessionAction::SignedIn(me) => {
                 self.form = FormStatus::Idle;
                 self.notice = None;
+                self.refused_guest_name = None;
                 self.session = Session::SignedIn(me);
             }
             SessionAction::SignedOut | SessionAction::ChangeName => self.sign_out(None),
@@ -149,7 +167,18 @@ impl SessionState {
             SessionAction::ContinueAsGuest(name) => {
                 if self.policy.guests && self.session == Session::SignedOut {
                     self.notice = None;
+                    self.refused_guest_name = None;
                     self.session = Session::Guest(name);
+                }
+            }
+            SessionAction::GuestNameRefused(reason) => {
+                if let Session::Guest(name) = &self.session {
+                    let name = name.clone();
+                    self.sign_out(None);
+                    self.refused_guest_name = Some(RefusedName {
+                        name,
+                        reason: sentence(&reason),
+                    });
                 }
             }
         }
@@ -158,8 +187,23 @@ impl SessionState {
     fn sign_out(&mut self, notice: Option<String>) {
         self.form = FormStatus::Idle;
         self.notice = notice;
+        self.refused_guest_name = None;
         self.session = Session::SignedOut;
     }
+}
+
+/// `text` as a sentence: a capital first letter and a full stop.
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.chars();
+    let mut out: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.is_empty() && !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 impl Reducible for SessionState {
@@ -270,6 +314,34 @@ mod tests {
         let mut guest = loaded(true, None, Some("guesty"));
         guest.apply(SessionAction::ChangeName);
         assert_eq!(guest.session, Session::SignedOut);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_guest_refused_their_name_returns_to_the_first_screen_with_that_name() {
+        let mut guest = loaded(true, None, Some("ada"));
+        guest.apply(SessionAction::GuestNameRefused(
+            "ada belongs to an account; sign in to use it".into(),
+        ));
+        assert_eq!(guest.session, Session::SignedOut);
+        assert_eq!(
+            guest.refused_guest_name,
+            Some(RefusedName {
+                name: name("ada"),
+                reason: "Ada belongs to an account; sign in to use it.".into(),
+            })
+        );
+        guest.apply(SessionAction::ContinueAsGuest(name("ada2")));
+        assert_eq!(guest.session, Session::Guest(name("ada2")));
+        assert_eq!(guest.refused_guest_name, None);
+
+        let mut account = loaded(true, Some(me("ada")), None);
+        account.apply(SessionAction::GuestNameRefused("taken".into()));
+        assert_eq!(
+            account.session,
+            Session::SignedIn(me("ada")),
+            "only a guest"
+        );
+        assert_eq!(account.refused_guest_name, None);
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -1,7 +1,8 @@
 //! [`use_members`]: the hook behind the members panel of a private room. It lists the
 //! members whenever the room changes, and adds and removes them (the owner only; the server
 //! refuses anyone else with `forbidden`), dispatching each outcome to the pure
-//! [`MembersState`].
+//! [`MembersState`]. After every add or removal that went through it asks for the list
+//! again rather than editing it in place, so the panel shows what the server holds.
 
 use super::{
     api,
@@ -30,14 +31,8 @@ pub fn use_members(room: RoomName) -> MembersHandle {
     {
         let dispatch = state.dispatcher();
         use_effect_with(room.clone(), move |room| {
-            let room = room.clone();
             dispatch.dispatch(MembersAction::Reload);
-            wasm_bindgen_futures::spawn_local(async move {
-                dispatch.dispatch(match api::members(&room).await {
-                    Ok(members) => MembersAction::Listed(members),
-                    Err(failure) => MembersAction::ListFailed(failure.message(Purpose::Members)),
-                });
-            });
+            wasm_bindgen_futures::spawn_local(list(dispatch, room.clone()));
         });
     }
     let dispatch = state.dispatcher();
@@ -53,7 +48,8 @@ pub fn use_members(room: RoomName) -> MembersHandle {
                 match api::add_member(&room, &who).await {
                     Ok(()) => {
                         attempt.succeed();
-                        dispatch.dispatch(MembersAction::Added(who));
+                        dispatch.dispatch(MembersAction::Changed);
+                        list(dispatch, room).await;
                     }
                     Err(failure) => attempt.fail(failure.message(Purpose::Members)),
                 }
@@ -63,11 +59,24 @@ pub fn use_members(room: RoomName) -> MembersHandle {
     let remove = Callback::from(move |who: Username| {
         let (dispatch, room) = (dispatch.clone(), room.clone());
         wasm_bindgen_futures::spawn_local(async move {
-            dispatch.dispatch(match api::remove_member(&room, &who).await {
-                Ok(()) => MembersAction::Removed(who),
-                Err(failure) => MembersAction::Failed(failure.message(Purpose::Members)),
-            });
+            match api::remove_member(&room, &who).await {
+                Ok(()) => {
+                    dispatch.dispatch(MembersAction::Changed);
+                    list(dispatch, room).await;
+                }
+                Err(failure) => {
+                    dispatch.dispatch(MembersAction::Failed(failure.message(Purpose::Members)))
+                }
+            }
         });
     });
     MembersHandle { state, add, remove }
+}
+
+/// Asks for `room`'s members and dispatches the answer.
+async fn list(dispatch: UseReducerDispatcher<MembersState>, room: RoomName) {
+    dispatch.dispatch(match api::members(&room).await {
+        Ok(members) => MembersAction::Listed(members),
+        Err(failure) => MembersAction::ListFailed(failure.message(Purpose::Members)),
+    });
 }

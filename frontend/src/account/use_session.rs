@@ -43,6 +43,8 @@ pub struct SessionHandle {
     pub change_password: Callback<Attempt<PasswordChange>>,
     /// The chat's credential ran out: find out whether the account is still signed in.
     pub credential_expired: Callback<()>,
+    /// The server refused the guest's name, for this reason: back to the first screen.
+    pub guest_name_refused: Callback<String>,
 }
 
 /// Runs the session for the app's lifetime.
@@ -71,6 +73,11 @@ pub fn use_session() -> SessionHandle {
         change_name: dispatch.to_callback().reform(|()| {
             storage::forget_username();
             SessionAction::ChangeName
+        }),
+        guest_name_refused: dispatch.to_callback().reform(|reason: String| {
+            // Remembered, the refused name would be tried again on the next visit.
+            storage::forget_username();
+            SessionAction::GuestNameRefused(reason)
         }),
         sign_out: sign_out_with(&dispatch, api::sign_out),
         sign_out_everywhere: sign_out_with(&dispatch, api::sign_out_everywhere),

@@ -12,7 +12,7 @@ use super::{members_section::MembersSection, tokens_section::TokensSection};
 use crate::{
     account::SessionHandle,
     chat::{
-        ChatHandle, notifications_allowed,
+        ChatHandle, IdentityEvents, notifications_allowed,
         state::{ChatState, NoticeKind, RoomKind},
         use_chat,
     },
@@ -51,7 +51,10 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
     let chat = use_chat(
         props.me.clone(),
         props.signed_in,
-        props.session.credential_expired.clone(),
+        IdentityEvents {
+            credential_expired: props.session.credential_expired.clone(),
+            guest_name_refused: props.session.guest_name_refused.clone(),
+        },
     );
     let members_open = use_state(|| false);
     let state: &ChatState = &chat.state;

@@ -45,6 +45,7 @@ pub fn App() -> Html {
         },
         Session::SignedOut => html! {
             <Welcome policy={state.policy} status={state.form.clone()} notice={state.notice.clone()}
+                refused_guest_name={state.refused_guest_name.clone()}
                 on_sign_in={session.sign_in.clone()} on_sign_up={session.sign_up.clone()}
                 on_guest={session.continue_as_guest.clone()} />
         },

@@ -3,7 +3,9 @@
 //!
 //! History pages come with the epoch their ids belong to (the `Chinwag-Epoch` header), and a
 //! request that names a stale epoch is answered 409 `history_reset`, which arrives here as
-//! [`HistoryError::Reset`] rather than as a failure.
+//! [`HistoryError::Reset`] rather than as a failure; a private room this person may not read
+//! is answered 403 `forbidden`, which arrives as [`HistoryError::Forbidden`], so a follower
+//! drops the room the way a socket's `forbidden` frame does instead of reconnecting.
 
 use chinwag_shared::{
     ApiError, ChatRecord, ClientId, ClientToken, Epoch, ErrorCode, ErrorFrame, MessageText,
@@ -18,6 +20,9 @@ use chinwag_shared::EPOCH_HEADER;
 
 /// HTTP 409 Conflict: how the server refuses a history request of a replaced epoch.
 const CONFLICT: u16 = 409;
+
+/// HTTP 403 Forbidden: how the server refuses a private room to someone not in it.
+const FORBIDDEN: u16 = 403;
 
 /// A page of a room's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +42,12 @@ pub enum HistoryError {
         /// The room's current epoch.
         epoch: Option<Epoch>,
     },
+    /// This person may not read the room (a private room they are not, or no longer, a
+    /// member of); `detail` is the server's reason. Asking again would be refused again.
+    Forbidden {
+        /// The server's explanation.
+        detail: String,
+    },
     /// The request failed (network, server error, bad body); the text says how.
     Failed(String),
 }
@@ -45,6 +56,7 @@ impl std::fmt::Display for HistoryError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             HistoryError::Reset { .. } => f.write_str("the room's history was reset"),
+            HistoryError::Forbidden { detail } => f.write_str(detail),
             HistoryError::Failed(reason) => f.write_str(reason),
         }
     }
@@ -109,11 +121,20 @@ async fn get_history(url: &str) -> Result<HistoryPage, HistoryError> {
         .await
         .map_err(|err| failed(err.to_string()))?;
     let epoch = epoch_of(&response);
-    if response.status() == CONFLICT
-        && let Ok(error) = response.json::<ApiError>().await
-        && error.code == ErrorCode::HistoryReset
-    {
-        return Err(HistoryError::Reset { epoch });
+    let refusal = match response.status() {
+        CONFLICT | FORBIDDEN => response.json::<ApiError>().await.ok(),
+        _ => None,
+    };
+    match refusal {
+        Some(error) if error.code == ErrorCode::HistoryReset => {
+            return Err(HistoryError::Reset { epoch });
+        }
+        Some(error) if error.code == ErrorCode::Forbidden => {
+            return Err(HistoryError::Forbidden {
+                detail: error.detail,
+            });
+        }
+        _ => {}
     }
     if !response.ok() {
         return Err(failed(format!("{url}: HTTP {}", response.status())));

@@ -13,13 +13,19 @@
 //! A follower names the history epoch with each request. When the server answers that the
 //! epoch is gone, the follower reports `history_reset` and starts again from id 0 under the
 //! new one, as a socket's resume would.
+//!
+//! A room the server refuses (403 `forbidden`: a private room this person is not in, or was
+//! removed from) stops only its own follower, which reports the `forbidden` error frame a
+//! socket would send for it; the other rooms' followers go on. Any other failure ends the
+//! whole transport, like a dropped socket, and the controller reconnects.
 
 use super::{
     api::{self, HistoryError, HistoryPage},
     connection::ConnEvent,
 };
 use chinwag_shared::{
-    ClientId, ClientMsg, ClientToken, Epoch, MessageText, RoomName, ServerMsg, Username,
+    ClientId, ClientMsg, ClientToken, Epoch, ErrorCode, ErrorFrame, MessageText, RoomName,
+    ServerMsg, Username,
 };
 use gloo_timers::future::TimeoutFuture;
 use std::{
@@ -171,7 +177,7 @@ impl Follower {
                     after: page.records.last().map_or(0, |record| record.id),
                     epoch: page.epoch,
                 },
-                Err(err) => return self.fail(err.to_string()),
+                Err(err) => return self.stop(err),
             },
         };
         if !self.catch_up(&mut cursor, None).await {
@@ -230,7 +236,7 @@ impl Follower {
                     *cursor = Cursor { after: 0, epoch };
                 }
                 Err(err) => {
-                    self.fail(err.to_string());
+                    self.stop(err);
                     return false;
                 }
             }
@@ -262,6 +268,24 @@ impl Follower {
 
     fn emit(&self, msg: ServerMsg) {
         self.events.emit(ConnEvent::Message(Box::new(msg)));
+    }
+
+    /// Ends this follower after `err`. A refused room goes as a socket's `forbidden` frame
+    /// would take it (see the module docs); anything else ends the transport.
+    fn stop(&self, err: HistoryError) {
+        match err {
+            HistoryError::Forbidden { detail } => {
+                if self.alive.replace(false) {
+                    self.emit(ServerMsg::Error(ErrorFrame {
+                        code: ErrorCode::Forbidden,
+                        detail,
+                        room: Some(self.room.to_string()),
+                        client_id: None,
+                    }));
+                }
+            }
+            err => self.fail(err.to_string()),
+        }
     }
 
     /// A failed request ends this transport, like a dropped socket: the controller reconnects.

@@ -33,6 +33,16 @@ use state::{ChatAction, ChatState};
 use std::rc::Rc;
 use yew::prelude::*;
 
+/// What the chat tells the session about who is chatting.
+#[derive(Clone, PartialEq)]
+pub struct IdentityEvents {
+    /// The server closed the socket because the account's credential ran out.
+    pub credential_expired: Callback<()>,
+    /// The server refused a guest's name (an account owns it, or another browser holds it
+    /// in a room); the server's reason, in words.
+    pub guest_name_refused: Callback<String>,
+}
+
 /// What the chat screen gets from [`use_chat`].
 #[derive(Clone)]
 pub struct ChatHandle {
@@ -62,10 +72,10 @@ pub struct ChatHandle {
 
 /// Runs the chat for `me` for as long as the calling component lives. `signed_in` says
 /// whether `me` is an account (which has private rooms and direct messages) or a guest;
-/// `on_credential_expired` is told when the server closes the socket because the account's
-/// credential ran out.
+/// `identity` is told when the server ends the account's credential or refuses the guest's
+/// name.
 #[hook]
-pub fn use_chat(me: Username, signed_in: bool, on_credential_expired: Callback<()>) -> ChatHandle {
+pub fn use_chat(me: Username, signed_in: bool, identity: IdentityEvents) -> ChatHandle {
     let state = {
         let me = me.clone();
         use_reducer(move || ChatState::new(me, storage::load_rooms(), storage::load_current_room()))
@@ -75,15 +85,7 @@ pub fn use_chat(me: Username, signed_in: bool, on_credential_expired: Callback<(
     let controller = {
         let dispatch = state.dispatcher();
         let latest = latest.clone();
-        use_state(move || {
-            Rc::new(Controller::new(
-                me,
-                signed_in,
-                on_credential_expired,
-                dispatch,
-                latest,
-            ))
-        })
+        use_state(move || Rc::new(Controller::new(me, signed_in, identity, dispatch, latest)))
     };
     {
         let controller = Rc::clone(&controller);

@@ -1,7 +1,10 @@
 //! Continuing as a guest: pick a name, checked with the same rules the server applies. A
-//! guest's name is kept only in this browser, and anyone may pick it another time.
+//! guest's name is kept only in this browser, and anyone may pick it another time, except a
+//! name an account owns or another browser holds in the room: the server refuses that one
+//! when the chat joins, and the form comes back holding it, with the server's reason read
+//! out and the field focused.
 
-use crate::testid;
+use crate::{account::session::RefusedName, testid};
 use chinwag_shared::{MAX_USERNAME_CHARS, Username};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -14,17 +17,36 @@ pub struct UsernameFormProps {
     /// Whether the field takes focus when the screen opens (when no sign-in form is above it).
     #[prop_or_default]
     pub autofocus: bool,
+    /// The name the server just refused, and why, if that is why the form shows.
+    #[prop_or_default]
+    pub refused: Option<RefusedName>,
 }
 
 /// Asks for a guest's name.
 #[component]
 pub fn UsernameForm(props: &UsernameFormProps) -> Html {
-    let draft = use_state(String::new);
-    let error = use_state(|| None::<String>);
+    let draft = use_state(|| {
+        props
+            .refused
+            .as_ref()
+            .map_or_else(String::new, |refused| refused.name.to_string())
+    });
+    let error = use_state(|| props.refused.as_ref().map(|refused| refused.reason.clone()));
+    let field = use_node_ref();
+    {
+        // The refusal is why the person is here: the field to fix it takes focus.
+        let (field, refused) = (field.clone(), props.refused.is_some());
+        use_effect_with((), move |()| {
+            if refused && let Some(input) = field.cast::<HtmlInputElement>() {
+                let _ = input.focus();
+            }
+        });
+    }
     let oninput = {
-        let draft = draft.clone();
+        let (draft, error) = (draft.clone(), error.clone());
         Callback::from(move |event: InputEvent| {
             draft.set(event.target_unchecked_into::<HtmlInputElement>().value());
+            error.set(None);
         })
     };
     let onsubmit = {
@@ -41,9 +63,9 @@ pub fn UsernameForm(props: &UsernameFormProps) -> Html {
         <form class="guest-form" {onsubmit} aria-labelledby="guest-heading">
             <h2 id="guest-heading">{ "Continue as a guest" }</h2>
             <label for="username">{ "Your name" }</label>
-            <input id="username" data-testid={testid::USERNAME_INPUT} value={(*draft).clone()}
-                {oninput} autocomplete="nickname" autofocus={props.autofocus}
-                maxlength={MAX_USERNAME_CHARS.to_string()}
+            <input id="username" ref={field} data-testid={testid::USERNAME_INPUT}
+                value={(*draft).clone()} {oninput} autocomplete="nickname"
+                autofocus={props.autofocus} maxlength={MAX_USERNAME_CHARS.to_string()}
                 aria-invalid={error.is_some().then_some("true")}
                 aria-describedby="username-hint username-error" />
             <p id="username-hint" class="hint">{ "No password. Names of accounts are taken." }</p>

@@ -2,7 +2,7 @@
 //! allows guests. Which parts show follows the server's [`AuthPolicy`].
 
 use super::{account_form::AccountForm, username_form::UsernameForm};
-use crate::account::session::FormStatus;
+use crate::account::session::{FormStatus, RefusedName};
 use chinwag_shared::{
     Username,
     account::{AuthPolicy, Credentials},
@@ -18,6 +18,9 @@ pub struct WelcomeProps {
     pub status: FormStatus,
     /// Why the person is here again (a session that ended), if not by choice.
     pub notice: Option<String>,
+    /// The guest name the server just refused, if that is why the person is here.
+    #[prop_or_default]
+    pub refused_guest_name: Option<RefusedName>,
     /// Sign in.
     pub on_sign_in: Callback<Credentials>,
     /// Create an account.
@@ -44,7 +47,8 @@ pub fn Welcome(props: &WelcomeProps) -> Html {
                     on_sign_in={props.on_sign_in.clone()} on_sign_up={props.on_sign_up.clone()} />
                 if guests {
                     <div class="or" aria-hidden="true"><span>{ "or" }</span></div>
-                    <UsernameForm on_submit={props.on_guest.clone()} />
+                    <UsernameForm on_submit={props.on_guest.clone()}
+                        refused={props.refused_guest_name.clone()} />
                 }
             </div>
         </main>

@@ -206,6 +206,16 @@ impl Browser {
         element.send_keys(text).await.expect("type text");
     }
 
+    /// Replaces the text in `[data-testid=testid]` with `text` by keystrokes (select all,
+    /// then type over it), so the page gets the `input` events a person's editing makes.
+    /// WebDriver's own clear fires none, and a controlled field then puts its old value back.
+    pub async fn replace_text(&self, testid: &str, text: &str) {
+        let element = self.find(testid).await;
+        // Control stays down until Null releases it.
+        let keys = format!("{}a{}{}{text}", Key::Control, Key::Null, Key::Backspace);
+        element.send_keys(&keys).await.expect("replace text");
+    }
+
     /// Presses Enter in `[data-testid=testid]`.
     pub async fn press_enter(&self, testid: &str) {
         let element = self.find(testid).await;

@@ -6,6 +6,7 @@
 //! waits poll the DOM (or read a socket) until the condition they need holds. Every process a
 //! test starts is killed when its guard drops, so a failing test leaves nothing running.
 
+mod account;
 mod bot;
 mod browser;
 mod driver;

@@ -23,6 +23,7 @@ return {
     id: m.getAttribute("data-id"),
     author: text(one(m, "message-author")),
     text: text(one(m, "message-text")),
+    guest: one(m, "guest-badge") !== null,
   })),
   history_resets: (list ? all(list, "history-reset") : []).map((n) => n.textContent.trim()),
   rooms: all(document, "room").map((r) => ({
@@ -32,6 +33,18 @@ return {
   })),
   presence: all(document, "presence-user").map((u) => u.textContent.trim()),
   typing: text(one(document, "typing")),
+  account_screen: one(document, "account-name") !== null,
+  account_error: text(one(document, "account-error")),
+  signed_in_as: text(document.querySelector('[data-testid="account-menu"] .me')),
+  guest_badges: all(document, "guest-badge").length,
+  banner: text(document.querySelector('[data-testid="banner"] p')),
+  dms: all(document, "dm").map((d) => ({
+    room: d.getAttribute("data-room"),
+    with: d.getAttribute("data-with"),
+    current: d.getAttribute("aria-current") === "true",
+  })),
+  members: all(document, "member").map((m) => text(m.querySelector("bdi"))),
+  token_secret: (one(document, "token-secret") || {}).value ?? null,
 };
 "#;
 
@@ -56,6 +69,33 @@ pub struct Page {
     pub presence: Vec<String>,
     /// Text of `[data-testid=typing]`, if present.
     pub typing: Option<String>,
+    /// `[data-testid=account-name]` is present (the sign-in form).
+    pub account_screen: bool,
+    /// Text of `[data-testid=account-error]` (present, empty, while there is no error).
+    pub account_error: Option<String>,
+    /// The name on the account menu's button, when signed in.
+    pub signed_in_as: Option<String>,
+    /// How many `[data-testid=guest-badge]` marks show (the top bar, messages, presence).
+    pub guest_badges: usize,
+    /// Text of the `[data-testid=banner]`'s message, if shown.
+    pub banner: Option<String>,
+    /// `[data-testid=dm]` entries of the direct-message list.
+    pub dms: Vec<Dm>,
+    /// Names in the members panel's `[data-testid=member]` rows.
+    pub members: Vec<Option<String>>,
+    /// The value of `[data-testid=token-secret]`, while a fresh token shows.
+    pub token_secret: Option<String>,
+}
+
+/// One `[data-testid=dm]`: a direct message in the sidebar.
+#[derive(Debug, Deserialize)]
+pub struct Dm {
+    /// `data-room`: the room the conversation lives in.
+    pub room: Option<String>,
+    /// `data-with`: the other person.
+    pub with: Option<String>,
+    /// `aria-current="true"`.
+    pub current: bool,
 }
 
 /// One `[data-testid=message]`.
@@ -69,6 +109,8 @@ pub struct Message {
     pub author: Option<String>,
     /// Text of `[data-testid=message-text]`, exactly (`textContent`).
     pub text: Option<String>,
+    /// It carries a `[data-testid=guest-badge]`: its author was a guest.
+    pub guest: bool,
 }
 
 /// One `[data-testid=room]`.
@@ -127,6 +169,28 @@ impl Page {
     /// The room `name` in the room list.
     pub fn room(&self, name: &str) -> Option<&Room> {
         self.rooms.iter().find(|r| r.name.as_deref() == Some(name))
+    }
+
+    /// The direct message with `with`, if listed.
+    pub fn dm_with(&self, with: &str) -> Option<&Dm> {
+        self.dms.iter().find(|dm| dm.with.as_deref() == Some(with))
+    }
+
+    /// The members panel's names, as shown.
+    pub fn member_names(&self) -> Vec<&str> {
+        self.members.iter().flatten().map(|m| m.trim()).collect()
+    }
+
+    /// The banner's text without surrounding whitespace, if a banner shows.
+    pub fn banner(&self) -> Option<&str> {
+        self.banner.as_deref().map(str::trim)
+    }
+
+    /// Whether the chat screen shows, connected, for the account `name`.
+    pub fn signed_in_as(&self, name: &str) -> bool {
+        self.chat_screen
+            && self.status_is("open")
+            && self.signed_in_as.as_deref().map(str::trim) == Some(name)
     }
 
     /// `data-state` of the status badge is `state`.

@@ -2,10 +2,16 @@
 //! opening a direct message, and following the server when it takes a room away.
 //!
 //! Only a signed-in account has memberships, so a guest's controller asks for none. The
-//! list is asked for when the chat starts, after each room this person creates or opens,
-//! and whenever the server refuses a room or says this person left one. A room taken away
-//! leaves the screen in the reducer (`state::access`); the room shown instead is chosen by
-//! the same rule here, and joined if it was not.
+//! list is asked for when the chat starts, after each room this person joins (by creating
+//! it, opening a direct message, or by name: see `rooms`), and whenever the server refuses a
+//! room or says this person left one. A room taken away leaves the screen in the reducer
+//! (`state::access`); the room shown instead is chosen by the same rule here, and joined if
+//! it was not.
+//!
+//! A guest's name is checked by the server when a room is joined: one an account owns, or
+//! one another browser holds in that room, refuses the join with a `username_taken` error
+//! that names no message. The chat cannot go on under that name, so the session is told,
+//! and it shows the first screen again with the server's reason beside the guest's name.
 
 use super::Controller;
 use crate::{
@@ -43,7 +49,6 @@ impl Controller {
                     attempt.succeed();
                     this.dispatch.dispatch(ChatAction::RoomAdded(info.clone()));
                     this.open_room(info.room);
-                    this.refresh_my_rooms();
                 }
                 Err(failure) => attempt.fail(failure.message(Purpose::NewRoom)),
             }
@@ -64,11 +69,24 @@ impl Controller {
                     attempt.succeed();
                     this.dispatch.dispatch(ChatAction::RoomAdded(info.clone()));
                     this.open_room(info.room);
-                    this.refresh_my_rooms();
                 }
                 Err(failure) => attempt.fail(failure.message(Purpose::NewDm)),
             }
         });
+    }
+
+    /// Tells the session when `msg` refuses this guest's name (see the module docs).
+    pub(super) fn check_guest_name(&self, msg: &ServerMsg) {
+        if let ServerMsg::Error(ErrorFrame {
+            code: ErrorCode::UsernameTaken,
+            client_id: None,
+            detail,
+            ..
+        }) = msg
+            && !self.signed_in
+        {
+            self.identity.guest_name_refused.emit(detail.clone());
+        }
     }
 
     /// Before the reducer sees `msg`: if it takes a room away, the room that will be shown

@@ -151,7 +151,7 @@ impl Controller {
                 // Reconnected like any other drop (resuming from the last seen ids); the
                 // session finds out meanwhile whether the account is still signed in.
                 if code == CLOSE_CREDENTIAL_EXPIRED {
-                    self.on_credential_expired.emit(());
+                    self.identity.credential_expired.emit(());
                 }
                 let next = self.link.policy.borrow_mut().closed(js_sys::Math::random());
                 self.reconnect_after(next);
@@ -202,6 +202,7 @@ impl Controller {
             }
             _ => {}
         }
+        self.check_guest_name(&msg);
         let replacement = self.replacement_for(&msg);
         self.dispatch.dispatch(ChatAction::Server {
             msg,

@@ -31,7 +31,10 @@ mod typing;
 pub use browser::notifications_allowed;
 pub(super) use browser::request_notification_permission;
 
-use super::state::{ChatAction, ChatState};
+use super::{
+    IdentityEvents,
+    state::{ChatAction, ChatState},
+};
 use crate::storage;
 use chinwag_shared::{ClientId, ClientMsg, ClientToken, Username};
 use std::{
@@ -45,8 +48,8 @@ pub(super) struct Controller {
     me: Username,
     /// Whether `me` is a signed-in account (not a guest): only accounts have memberships.
     signed_in: bool,
-    /// Told when the server closes the socket because its credential ran out.
-    on_credential_expired: Callback<()>,
+    /// Told when the server ends the credential or refuses the guest's name.
+    identity: IdentityEvents,
     token: Option<ClientToken>,
     dispatch: UseReducerDispatcher<ChatState>,
     /// The state as of the last render, to read what to send.
@@ -62,14 +65,14 @@ impl Controller {
     pub(super) fn new(
         me: Username,
         signed_in: bool,
-        on_credential_expired: Callback<()>,
+        identity: IdentityEvents,
         dispatch: UseReducerDispatcher<ChatState>,
         latest: Rc<RefCell<UseReducerHandle<ChatState>>>,
     ) -> Self {
         Self {
             me,
             signed_in,
-            on_credential_expired,
+            identity,
             token: storage::client_token(),
             dispatch,
             latest,

@@ -1,6 +1,8 @@
 //! Rooms over HTTP: opening a room, the pages of its history, and the room directory.
 //!
 //! Joining goes over the transport (a `join` frame, or the next open's resume if it is down);
+//! a room joined by name may be a private room this account was added to since the chat
+//! started, so its memberships are asked for again then (a padlock and a members panel);
 //! history pages and the directory are plain requests to the HTTP API ([`api`]) whose
 //! answers, or failures, are dispatched to the reducer when they arrive.
 
@@ -26,6 +28,7 @@ impl Controller {
                 token: None,
                 epoch: None,
             });
+            self.refresh_my_rooms();
         }
     }
 
