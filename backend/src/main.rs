@@ -29,6 +29,9 @@ async fn main() -> anyhow::Result<()> {
     let listener = listen(config.bind, config.listen_backlog)
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
+    // A JWT key that cannot be loaded stops the server before it says it is listening, so a
+    // script waiting for that line never sees a server that then dies.
+    config.jwt_verifier().context("cannot load the JWT key")?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{LISTENING_ON}{addr}")?;
     stdout.flush()?;

@@ -40,6 +40,12 @@ pub enum JwtKeyError {
         /// The file.
         path: String,
     },
+    /// The file holds a private key; the server needs only the public one.
+    #[error("{path} holds a private key; give the server the public key alone")]
+    PrivateKey {
+        /// The file.
+        path: String,
+    },
     /// Both a secret and a public key were given; a server verifies with one key.
     #[error("give either an HS256 secret or a public key, not both")]
     Both,
@@ -103,6 +109,14 @@ impl JwtVerifier {
             path: shown.clone(),
             source,
         })?;
+        // A private key would verify too (its public half is inside), but it has no business
+        // on this server: refuse it, so it is not left lying in the server's config.
+        if pem
+            .windows(b"PRIVATE KEY".len())
+            .any(|window| window == b"PRIVATE KEY")
+        {
+            return Err(JwtKeyError::PrivateKey { path: shown });
+        }
         if let Ok(key) = DecodingKey::from_ed_pem(&pem) {
             Ok(Self::new(key, Algorithm::EdDSA))
         } else if let Ok(key) = DecodingKey::from_ec_pem(&pem) {
@@ -155,5 +169,35 @@ impl JwtVerifier {
             role: claims.role,
             credential: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_private_key_is_refused_before_it_is_read_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        std::fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            JwtVerifier::public_key(&path),
+            Err(JwtKeyError::PrivateKey { .. })
+        ));
+    }
+
+    #[test]
+    fn a_short_secret_is_no_hmac_key() {
+        assert!(matches!(
+            JwtVerifier::hs256(b"too short"),
+            Err(JwtKeyError::ShortSecret)
+        ));
+        let verifier = JwtVerifier::hs256(&[7; MIN_SECRET_BYTES]).unwrap();
+        assert_eq!(verifier.algorithm(), Algorithm::HS256);
     }
 }

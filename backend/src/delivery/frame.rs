@@ -47,9 +47,14 @@ pub struct EventFrame {
     pub text: ByteString,
     /// For a removal from a private room: the id of the account removed. Its connections
     /// send `text` (the `forbidden` error frame) and leave the room; every other member's
-    /// connection drops the frame unsent.
+    /// connection drops the frame unsent. [`EVERYONE`] asks every connection in the room to
+    /// ask for access again (the room just became private): those refused leave the same way.
     pub removes: Option<Arc<str>>,
 }
+
+/// The `removes` of a frame that every connection in its room judges for itself: no account
+/// id is `*` (ids are digits, or `jwt:` and a subject).
+pub const EVERYONE: &str = "*";
 
 impl ChatFrame {
     /// The chat frame of a stored record of history `epoch`, as every member receives it:

@@ -16,7 +16,7 @@ use super::Hub;
 use super::new_rooms::NewRoomRefusal;
 use crate::{
     auth::{Identity, Principal},
-    delivery::frame::EventFrame,
+    delivery::frame::{EVERYONE, EventFrame},
     store::{
         StoreError,
         accounts::{AccountId, PrivateRoom, RoomAccess, RoomExists},
@@ -40,6 +40,9 @@ impl Hub {
     /// Lets `principal` into `room`, or says why not.
     pub async fn admit(&self, principal: &Principal, room: &RoomName) -> Result<(), AccessError> {
         match self.room_access(room).await? {
+            // Direct messages' names are kept for them: nobody may squat one as a public
+            // room before its two members open it.
+            RoomAccess::Public if is_dm_name(room) => Err(AccessError::Forbidden),
             RoomAccess::Public => Ok(()),
             RoomAccess::Private(private) => match principal.identity() {
                 Some(identity)
@@ -135,6 +138,9 @@ impl Hub {
         room: &RoomName,
         address: IpAddr,
     ) -> Result<(), CreateRoomError> {
+        if is_dm_name(room) {
+            return Err(CreateRoomError::Reserved);
+        }
         if self.known_rooms.contains(room) || self.store.has_room(room).await? {
             return Err(CreateRoomError::Exists(RoomExists));
         }
@@ -147,7 +153,23 @@ impl Hub {
         self.accounts
             .create_private_room(room, &private)
             .await?
-            .map_err(CreateRoomError::Exists)
+            .map_err(CreateRoomError::Exists)?;
+        self.close_to_outsiders(room);
+        Ok(())
+    }
+
+    /// Tells every connection already in `room` (joining a name creates nothing, so anyone
+    /// may have been waiting in it) that it is private now: each asks for access again, and
+    /// those refused leave, on every node.
+    fn close_to_outsiders(&self, room: &RoomName) {
+        let notice = ServerMsg::Error(ErrorFrame {
+            code: ErrorCode::Forbidden,
+            detail: format!("#{room} is private now, and you are not a member"),
+            room: Some(room.to_string()),
+            client_id: None,
+        });
+        self.fanout
+            .publish_event(EventFrame::removal(room, EVERYONE, &notice));
     }
 
     /// The direct-message room of `a` and `b` (two accounts), created on first use. Its name
@@ -161,7 +183,7 @@ impl Hub {
     ) -> Result<RoomName, CreateRoomError> {
         let (first, second) = if a <= b { (a, b) } else { (b, a) };
         let digest = crate::auth::secret::digest(&format!("dm\n{first}\n{second}"));
-        let name = format!("dm-{}", &digest[..DM_NAME_HEX]);
+        let name = format!("{DM_PREFIX}{}", &digest[..DM_NAME_HEX]);
         let Ok(room) = RoomName::parse(&name) else {
             return Err(CreateRoomError::Exists(RoomExists));
         };
@@ -174,12 +196,19 @@ impl Hub {
             dm: true,
         };
         match self.accounts.create_private_room(&room, &private).await? {
-            Ok(()) => Ok(room),
-            // Opened before: it is theirs if it is the DM of exactly these two.
+            Ok(()) => {
+                self.close_to_outsiders(&room);
+                Ok(room)
+            }
+            // Opened before: it is theirs (its name is theirs alone, and `dm-` rooms are
+            // never public); one who left it is let back in.
             Err(RoomExists) => match self.accounts.room_access(&room).await? {
-                RoomAccess::Private(existing)
-                    if existing.dm && existing.admits(a) && existing.admits(b) =>
-                {
+                RoomAccess::Private(existing) if existing.dm => {
+                    for member in [a, b] {
+                        if !existing.admits(member) {
+                            self.accounts.set_member(&room, member, true).await?;
+                        }
+                    }
                     Ok(room)
                 }
                 _ => Err(CreateRoomError::Exists(RoomExists)),
@@ -194,12 +223,23 @@ pub enum CreateRoomError {
     /// A room of that name exists.
     #[error(transparent)]
     Exists(RoomExists),
+    /// The name is kept for direct messages (`dm-…`).
+    #[error("room names starting with {DM_PREFIX} are kept for direct messages")]
+    Reserved,
     /// The address created as many rooms as it may for now.
     #[error(transparent)]
     TooMany(#[from] NewRoomRefusal),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The prefix of every direct message's room name.
+const DM_PREFIX: &str = "dm-";
+
+/// Whether `room` is in the names kept for direct messages.
+fn is_dm_name(room: &RoomName) -> bool {
+    room.as_str().starts_with(DM_PREFIX)
 }
 
 /// Hex digits of the digest in a direct message's room name (`dm-` and these): 96 bits.

@@ -172,6 +172,10 @@ fn create_failure(err: CreateRoomError) -> ApiFailure {
             ErrorCode::TooManyNewRooms,
             refusal.to_string(),
         ),
+        CreateRoomError::Reserved => ApiFailure::bad_request(
+            ErrorCode::InvalidRoom,
+            CreateRoomError::Reserved.to_string(),
+        ),
         CreateRoomError::Store(err) => err.into(),
     }
 }

@@ -8,7 +8,11 @@
 //! and it leaves the room at once.
 
 use super::{Session, Step, inbound};
-use crate::{auth::Principal, delivery::frame::EventFrame, hub::access::AccessError};
+use crate::{
+    auth::Principal,
+    delivery::frame::{EVERYONE, EventFrame},
+    hub::access::AccessError,
+};
 use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, ServerMsg};
 use std::time::{Duration, SystemTime};
 
@@ -29,6 +33,19 @@ pub(super) async fn expiry(at: Option<SystemTime>) {
 }
 
 impl Session {
+    /// Whether the hub still admits this connection to `room`. A directory that cannot answer
+    /// does not: a room that just became private is closed rather than left open.
+    async fn readmitted(&self, room: &RoomName) -> bool {
+        match self.hub.admit(&self.principal, room).await {
+            Ok(()) => true,
+            Err(AccessError::Forbidden) => false,
+            Err(AccessError::Store(err)) => {
+                tracing::warn!(session = self.id, error = %err, "access not re-checked; leaving");
+                false
+            }
+        }
+    }
+
     /// Lets this connection into `room` if it is already there, or the hub admits it.
     pub(super) async fn admit_unjoined(&self, room: &RoomName) -> Result<(), ErrorFrame> {
         if self.cursors.contains_key(room) {
@@ -57,10 +74,13 @@ impl Session {
     }
 
     /// A removal from a private room: this connection's account is told and leaves the room;
-    /// anyone else's connection ignores it.
+    /// anyone else's connection ignores it. A removal of [`EVERYONE`] (the room was just made
+    /// private while people were in it) is judged by each connection: it stays if the hub
+    /// admits it now.
     pub(super) async fn on_removal(&mut self, event: &EventFrame) -> Step {
-        let mine = match (&event.removes, self.principal.identity()) {
-            (Some(removed), Some(identity)) => **removed == *identity.account.as_str(),
+        let mine = match (event.removes.as_deref(), self.principal.identity()) {
+            (Some(EVERYONE), _) => !self.readmitted(&event.room).await,
+            (Some(removed), Some(identity)) => removed == identity.account.as_str(),
             _ => false,
         };
         if !mine || self.cursors.remove(&event.room).is_none() {

@@ -323,6 +323,18 @@ async fn the_guests_flag_takes_on_or_off() {
     let server = server_with(&dir, &["--guests", "off"]).await;
     let policy = server.call("GET", "/api/auth", &[], None).await;
     assert_eq!(policy.body["guests"], false, "{policy:?}");
+    // A browser with a stale session can still sign out: the cookie is cleared, not 401.
+    let stale = [("cookie", "chinwag_session=cws_gone")];
+    let out = server.call("DELETE", "/api/session", &stale, None).await;
+    assert_eq!(out.status, 204, "{out:?}");
+    assert!(
+        out.headers
+            .iter()
+            .any(|(key, value)| key.eq_ignore_ascii_case("set-cookie")
+                && value.starts_with("chinwag_session=")
+                && value.contains("Max-Age=0")),
+        "{out:?}"
+    );
 }
 
 #[tokio::test]

@@ -438,3 +438,98 @@ async fn a_direct_message_opens_for_both_and_is_closed_to_a_third() {
     let mine = server.call_as(&nora, "GET", "/api/me/rooms", None).await;
     assert_eq!(mine.body, json!([]));
 }
+
+#[tokio::test]
+async fn a_room_made_private_while_others_wait_in_it_closes_to_them_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir).await;
+    let olga = server.sign_up("olga", PASSWORD).await;
+    // Joining a name creates nothing: a guest and olga herself wait in `later`.
+    let (mut lurker, _) = join_as(&server, None, "?room=later&username=lurker").await;
+    let (mut owner, _) = join_as(&server, Some(&olga), "?room=later").await;
+    let created = server
+        .call_as(
+            &olga,
+            "POST",
+            "/api/rooms",
+            Some(json!({"name": "later", "private": true})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let refused = next_error(&mut lurker).await;
+    assert_eq!(
+        (&refused["code"], &refused["room"]),
+        (&json!("forbidden"), &json!("later"))
+    );
+    assert_eq!(lurker.recv_type("left").await["room"], "later");
+
+    // The owner stays: her message reaches her, and the lurker never sees it.
+    owner
+        .send_json(
+            json!({"type": "send", "room": "later", "message": "just us", "client_id": "o-1"}),
+        )
+        .await;
+    assert_eq!(owner.recv_type("chat").await["message"], "just us");
+    lurker
+        .send_json(json!({"type": "send", "room": "later", "message": "still here?"}))
+        .await;
+    assert_eq!(next_error(&mut lurker).await["code"], "forbidden");
+    refused_everywhere(&server, None, "lurker", "later").await;
+}
+
+#[tokio::test]
+async fn direct_message_names_cannot_be_squatted_and_a_member_who_left_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir).await;
+    let ann = server.sign_up("ann", PASSWORD).await;
+    let _ben = server.sign_up("ben", PASSWORD).await;
+    let opened = server
+        .call_as(&ann, "POST", "/api/dms", Some(json!({"username": "ben"})))
+        .await;
+    assert_eq!(opened.status, 200, "{opened:?}");
+    let room = opened.body["room"].as_str().unwrap().to_owned();
+    assert!(room.starts_with("dm-"), "{room}");
+
+    // Any other `dm-` name is no public room: nobody can take one before its pair opens it.
+    let squat = server
+        .call(
+            "POST",
+            "/api/rooms/dm-0123456789abcdef01234567/messages",
+            &[],
+            Some(json!({"username": "mallory", "message": "mine now"})),
+        )
+        .await;
+    assert_eq!(squat.status, 403, "{squat:?}");
+    let kept = server
+        .call_as(
+            &ann,
+            "POST",
+            "/api/rooms",
+            Some(json!({"name": "dm-mine", "private": true})),
+        )
+        .await;
+    assert_eq!(
+        (kept.status, &kept.body["code"]),
+        (400, &json!("invalid_room"))
+    );
+
+    // Ann leaves the conversation; opening it again lets her back into the same room.
+    let left = server
+        .call_as(
+            &ann,
+            "DELETE",
+            &format!("/api/rooms/{room}/members/ann"),
+            None,
+        )
+        .await;
+    assert_eq!(left.status, 204, "{left:?}");
+    refused_everywhere(&server, Some(&ann), "ann", &room).await;
+    let again = server
+        .call_as(&ann, "POST", "/api/dms", Some(json!({"username": "ben"})))
+        .await;
+    assert_eq!((again.status, &again.body["room"]), (200, &json!(room)));
+    let history = server
+        .call_as(&ann, "GET", &format!("/api/rooms/{room}/messages"), None)
+        .await;
+    assert_eq!(history.status, 200, "{history:?}");
+}
