@@ -21,10 +21,7 @@ use crate::{
         origin::OriginPolicy,
         request_limit::{RequestLimits, count_connection},
     },
-    store::{
-        StoreError,
-        sqlite::{SqliteAccounts, SqliteStore},
-    },
+    store::{StoreError, sqlite::SqliteStore},
 };
 use actix_web::{App, HttpResponse, web};
 use std::{future::Future, net::TcpListener, path::PathBuf, sync::Arc, time::Duration};
@@ -204,7 +201,7 @@ fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Hub>, Stor
         "store open"
     );
     let new_rooms = config.new_room_limits();
-    let accounts = Arc::new(SqliteAccounts::open(&config.db)?);
+    let accounts = Arc::new(store.directory(&config.db)?);
     Ok(Arc::new(Hub::new(
         rooms, store, fanout, presence, metrics, new_rooms, accounts,
     )))

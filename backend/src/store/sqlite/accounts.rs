@@ -3,13 +3,16 @@
 //!
 //! Directory writes are rare (a sign-up, a sign-in, a member added) next to chat appends, so
 //! they do not go through the log's writer thread: [`SqliteAccounts`] owns one more connection
-//! of its own, used on tokio's blocking pool behind a mutex. WAL mode lets it and the writer
+//! of its own, used on tokio's blocking pool behind a mutex. Its reads (a session check at
+//! each upgrade that misses the cache, a room's access) run on the store's pool of read-only
+//! connections, in parallel. WAL mode lets it and the writer
 //! take turns; every change is one transaction, and the name check and the insert of a sign-up
 //! are one statement against a `UNIQUE` key, so two nodes' sign-ups never both win.
 
 use super::{
     SqliteError,
     queries::{parse_stored, to_i64, to_u64},
+    readers::ReaderPool,
 };
 use crate::store::{
     StoreError,
@@ -29,17 +32,22 @@ use std::{
 
 /// The directory in SQLite.
 pub struct SqliteAccounts {
+    /// The directory's own write connection.
     conn: Arc<Mutex<Connection>>,
+    /// The store's read-only connections, shared: a storm of session checks reads in
+    /// parallel, within the store's bound on readers, instead of queueing on `conn`.
+    readers: ReaderPool,
 }
 
 impl SqliteAccounts {
-    /// Opens the directory of the database at `path`, whose schema
-    /// [`super::SqliteStore::open`] has brought up to date.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// The directory of the database at `path`, whose schema [`super::SqliteStore::open`]
+    /// has brought up to date, reading through that store's `readers`.
+    pub(super) fn open(path: &Path, readers: ReaderPool) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            readers,
         })
     }
 
@@ -109,28 +117,32 @@ impl Accounts for SqliteAccounts {
 
     async fn account_by_key(&self, key: &NameKey) -> Result<Option<Account>, StoreError> {
         let key = key.as_str().to_owned();
-        self.run(move |conn| {
-            conn.prepare_cached("SELECT id, name, password_hash FROM accounts WHERE name_key = ?1")?
+        self.readers
+            .read(move |conn| {
+                conn.prepare_cached(
+                    "SELECT id, name, password_hash FROM accounts WHERE name_key = ?1",
+                )?
                 .query_row([key], account_row)
                 .optional()?
                 .map(account_of)
                 .transpose()
-        })
-        .await
+            })
+            .await
     }
 
     async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
         let Ok(id) = id.as_str().parse::<i64>() else {
             return Ok(None);
         };
-        self.run(move |conn| {
-            conn.prepare_cached("SELECT id, name, password_hash FROM accounts WHERE id = ?1")?
-                .query_row([id], account_row)
-                .optional()?
-                .map(account_of)
-                .transpose()
-        })
-        .await
+        self.readers
+            .read(move |conn| {
+                conn.prepare_cached("SELECT id, name, password_hash FROM accounts WHERE id = ?1")?
+                    .query_row([id], account_row)
+                    .optional()?
+                    .map(account_of)
+                    .transpose()
+            })
+            .await
     }
 
     async fn set_password(&self, id: &AccountId, password_hash: &str) -> Result<(), StoreError> {
@@ -179,36 +191,37 @@ impl Accounts for SqliteAccounts {
 
     async fn credential(&self, digest: &str) -> Result<Option<Credential>, StoreError> {
         let digest = digest.to_owned();
-        self.run(move |conn| {
-            let row = conn
-                .prepare_cached(
-                    "SELECT c.account, a.name, c.kind, c.expires
+        self.readers
+            .read(move |conn| {
+                let row = conn
+                    .prepare_cached(
+                        "SELECT c.account, a.name, c.kind, c.expires
                      FROM credentials c JOIN accounts a ON a.id = c.account
                      WHERE c.digest = ?1",
-                )?
-                .query_row([digest], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, Option<i64>>(3)?,
-                    ))
-                })
-                .optional()?;
-            let Some((account, name, kind, expires)) = row else {
-                return Ok(None);
-            };
-            let Some(kind) = CredentialKind::parse(&kind) else {
-                return Ok(None);
-            };
-            Ok(Some(Credential {
-                account: AccountId::new(account),
-                name: parse_stored(&name, Username::parse)?,
-                kind,
-                expires: expires.map(to_u64),
-            }))
-        })
-        .await
+                    )?
+                    .query_row([digest], |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, Option<i64>>(3)?,
+                        ))
+                    })
+                    .optional()?;
+                let Some((account, name, kind, expires)) = row else {
+                    return Ok(None);
+                };
+                let Some(kind) = CredentialKind::parse(&kind) else {
+                    return Ok(None);
+                };
+                Ok(Some(Credential {
+                    account: AccountId::new(account),
+                    name: parse_stored(&name, Username::parse)?,
+                    kind,
+                    expires: expires.map(to_u64),
+                }))
+            })
+            .await
     }
 
     async fn revoke_credential(&self, digest: &str) -> Result<(), StoreError> {
@@ -246,30 +259,31 @@ impl Accounts for SqliteAccounts {
 
     async fn tokens(&self, account: &AccountId) -> Result<Vec<TokenListing>, StoreError> {
         let account = account.as_str().to_owned();
-        self.run(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT digest, name, created FROM credentials
+        self.readers
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT digest, name, created FROM credentials
                  WHERE account = ?1 AND kind = 'token' ORDER BY created, digest",
-            )?;
-            let rows = stmt.query_map([account], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                ))
-            })?;
-            let mut tokens = Vec::new();
-            for row in rows {
-                let (digest, name, created) = row?;
-                tokens.push(TokenListing {
-                    id: digest.chars().take(TOKEN_ID_CHARS).collect(),
-                    name,
-                    created: to_u64(created),
-                });
-            }
-            Ok(tokens)
-        })
-        .await
+                )?;
+                let rows = stmt.query_map([account], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i64>(2)?,
+                    ))
+                })?;
+                let mut tokens = Vec::new();
+                for row in rows {
+                    let (digest, name, created) = row?;
+                    tokens.push(TokenListing {
+                        id: digest.chars().take(TOKEN_ID_CHARS).collect(),
+                        name,
+                        created: to_u64(created),
+                    });
+                }
+                Ok(tokens)
+            })
+            .await
     }
 
     async fn revoke_token(
@@ -332,29 +346,30 @@ impl Accounts for SqliteAccounts {
 
     async fn room_access(&self, room: &RoomName) -> Result<RoomAccess, StoreError> {
         let room = room.as_str().to_owned();
-        self.run(move |conn| {
-            let row = conn
-                .prepare_cached("SELECT owner, dm FROM private_rooms WHERE room = ?1")?
-                .query_row([&room], |row| {
-                    Ok((row.get::<_, Option<String>>(0)?, row.get::<_, bool>(1)?))
-                })
-                .optional()?;
-            let Some((owner, dm)) = row else {
-                return Ok(RoomAccess::Public);
-            };
-            let mut stmt =
-                conn.prepare_cached("SELECT account FROM room_members WHERE room = ?1")?;
-            let members = stmt
-                .query_map([&room], |row| row.get::<_, String>(0))?
-                .map(|member| member.map(AccountId::new))
-                .collect::<Result<_, _>>()?;
-            Ok(RoomAccess::Private(PrivateRoom {
-                owner: owner.map(AccountId::new),
-                members,
-                dm,
-            }))
-        })
-        .await
+        self.readers
+            .read(move |conn| {
+                let row = conn
+                    .prepare_cached("SELECT owner, dm FROM private_rooms WHERE room = ?1")?
+                    .query_row([&room], |row| {
+                        Ok((row.get::<_, Option<String>>(0)?, row.get::<_, bool>(1)?))
+                    })
+                    .optional()?;
+                let Some((owner, dm)) = row else {
+                    return Ok(RoomAccess::Public);
+                };
+                let mut stmt =
+                    conn.prepare_cached("SELECT account FROM room_members WHERE room = ?1")?;
+                let members = stmt
+                    .query_map([&room], |row| row.get::<_, String>(0))?
+                    .map(|member| member.map(AccountId::new))
+                    .collect::<Result<_, _>>()?;
+                Ok(RoomAccess::Private(PrivateRoom {
+                    owner: owner.map(AccountId::new),
+                    members,
+                    dm,
+                }))
+            })
+            .await
     }
 
     async fn set_member(
@@ -379,11 +394,12 @@ impl Accounts for SqliteAccounts {
 
     async fn rooms_of(&self, account: &AccountId) -> Result<Vec<MemberRoom>, StoreError> {
         let account = account.as_str().to_owned();
-        self.run(move |conn| {
-            // The owner's and the other DM member's names come from the accounts table; a
-            // JWT identity has no row there, so its name is not shown (None).
-            let mut stmt = conn.prepare_cached(
-                "SELECT p.room, p.dm, owner.name,
+        self.readers
+            .read(move |conn| {
+                // The owner's and the other DM member's names come from the accounts table; a
+                // JWT identity has no row there, so its name is not shown (None).
+                let mut stmt = conn.prepare_cached(
+                    "SELECT p.room, p.dm, owner.name,
                         (SELECT a.name FROM room_members o JOIN accounts a ON a.id = o.account
                           WHERE o.room = p.room AND o.account <> ?1 LIMIT 1),
                         COALESCE(r.last_id, 0)
@@ -393,32 +409,32 @@ impl Accounts for SqliteAccounts {
                  LEFT JOIN rooms r ON r.name = p.room
                  WHERE m.account = ?1
                  ORDER BY p.room",
-            )?;
-            let rows = stmt.query_map([&account], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, bool>(1)?,
-                    row.get::<_, Option<String>>(2)?,
-                    row.get::<_, Option<String>>(3)?,
-                    row.get::<_, i64>(4)?,
-                ))
-            })?;
-            let mut rooms = Vec::new();
-            for row in rows {
-                let (room, dm, owner, other, last_id) = row?;
-                let name = |raw: Option<String>| {
-                    raw.map(|raw| parse_stored(&raw, Username::parse))
-                        .transpose()
-                };
-                rooms.push(MemberRoom {
-                    room: parse_stored(&room, RoomName::parse)?,
-                    owner: if dm { None } else { name(owner)? },
-                    dm_with: if dm { name(other)? } else { None },
-                    last_id: to_u64(last_id),
-                });
-            }
-            Ok(rooms)
-        })
-        .await
+                )?;
+                let rows = stmt.query_map([&account], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, bool>(1)?,
+                        row.get::<_, Option<String>>(2)?,
+                        row.get::<_, Option<String>>(3)?,
+                        row.get::<_, i64>(4)?,
+                    ))
+                })?;
+                let mut rooms = Vec::new();
+                for row in rows {
+                    let (room, dm, owner, other, last_id) = row?;
+                    let name = |raw: Option<String>| {
+                        raw.map(|raw| parse_stored(&raw, Username::parse))
+                            .transpose()
+                    };
+                    rooms.push(MemberRoom {
+                        room: parse_stored(&room, RoomName::parse)?,
+                        owner: if dm { None } else { name(owner)? },
+                        dm_with: if dm { name(other)? } else { None },
+                        last_id: to_u64(last_id),
+                    });
+                }
+                Ok(rooms)
+            })
+            .await
     }
 }

@@ -28,7 +28,8 @@ impl ChatPublisher for NoFanout {
 fn open(dir: &tempfile::TempDir) -> (SqliteStore, SqliteAccounts) {
     let path = dir.path().join("chinwag.db");
     let store = SqliteStore::open(&path, SyncMode::Normal, Arc::new(NoFanout)).unwrap();
-    (store, SqliteAccounts::open(&path).unwrap())
+    let directory = store.directory(&path).unwrap();
+    (store, directory)
 }
 
 fn name(raw: &str) -> Username {

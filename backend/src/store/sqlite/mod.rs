@@ -76,6 +76,12 @@ impl SqliteStore {
         })
     }
 
+    /// The directory (accounts, credentials, private rooms) in the same file, reading through
+    /// this store's readers.
+    pub fn directory(&self, path: &Path) -> Result<SqliteAccounts, StoreError> {
+        SqliteAccounts::open(path, self.readers.clone())
+    }
+
     /// How far each commit is synced: what SQLite reported back after [`SqliteStore::open`]
     /// set it, not merely what was asked for.
     pub fn sync_mode(&self) -> SyncMode {

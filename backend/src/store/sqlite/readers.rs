@@ -19,7 +19,8 @@ use tokio::sync::Semaphore;
 /// range of at most a page), so a few connections keep both cores busy.
 pub const READERS: usize = 8;
 
-/// Read-only connections to one database file.
+/// Read-only connections to one database file. A clone shares the same connections and bound.
+#[derive(Clone)]
 pub(super) struct ReaderPool {
     path: PathBuf,
     /// Connections not in use right now; never more than [`READERS`].
