@@ -3,6 +3,7 @@
 //! Only parsing lives here; [`crate::modes::run`] dispatches. Every count and duration has an
 //! upper bound checked at parse time, so no invocation can run unbounded.
 
+use crate::signin::{AuthKind, Presentation};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
@@ -229,6 +230,45 @@ pub struct StormArgs {
     /// Connections opened at once while setting up (the storm itself reconnects all at once).
     #[arg(long, default_value_t = 256)]
     pub connect_concurrency: usize,
+    /// Signed-in clients or guests, comma separated (`none,session`): each round runs one
+    /// storm of each, in this order, all against one server.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// Rounds of the `--auth` list; with more than one, every storm runs on the same server,
+    /// each in a fresh room, and sessions are made once before the first.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub rounds: u32,
+}
+
+/// How a mode's clients identify themselves.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// `none` (guests), `session` (one session per client, made by sign-ins before anything
+    /// is timed), or a comma list of both to alternate.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "none")]
+    pub auth: Vec<AuthKind>,
+    /// Accounts the sessions are spread over; each signs in again until there is one
+    /// session per client. Every account of a client in the room is one name in its presence.
+    #[arg(long, default_value_t = 1, value_parser = clients)]
+    pub auth_accounts: usize,
+    /// Distinct sessions to make (default: one per client); with fewer, client i presents
+    /// session i mod N. Each costs the server one Argon2id hash to make.
+    #[arg(long, value_parser = clients)]
+    pub auth_sessions: Option<usize>,
+    /// Where each client presents its session in the upgrade request.
+    #[arg(long, value_enum, default_value_t = Presentation::Bearer)]
+    pub present: Presentation,
+}
+
+impl Default for AuthArgs {
+    fn default() -> Self {
+        Self {
+            auth: vec![AuthKind::None],
+            auth_accounts: 1,
+            auth_sessions: None,
+            present: Presentation::Bearer,
+        }
+    }
 }
 
 /// `smoke`.
@@ -392,6 +432,26 @@ mod tests {
         assert!(
             Cli::try_parse_from(["chinwag-bench", "broadcast", "--ramp", "100,999999"]).is_err()
         );
+    }
+
+    #[test]
+    fn a_storm_alternates_the_auth_kinds_it_is_given() {
+        let cli = Cli::try_parse_from([
+            "chinwag-bench",
+            "storm",
+            "--auth",
+            "none,session",
+            "--rounds",
+            "3",
+        ])
+        .unwrap();
+        let Command::Storm(args) = cli.command else {
+            panic!("not storm");
+        };
+        assert_eq!(args.auth.auth, [AuthKind::None, AuthKind::Session]);
+        assert_eq!(args.rounds, 3);
+        assert_eq!(args.auth.present, Presentation::Bearer);
+        assert!(Cli::try_parse_from(["chinwag-bench", "storm", "--rounds", "0"]).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! A connection is ready once its target confirms the join: Chinwag's `joined`, or the
 //! `{"type":"joined"}` line both baselines send after subscribing.
 
-use crate::cli::TargetKind;
+use crate::{cli::TargetKind, signin::Credential};
 use anyhow::{Context, Result, bail};
 use futures_util::{
     SinkExt, StreamExt,
@@ -23,7 +23,10 @@ use tokio::{
 };
 use tokio_tungstenite::{
     WebSocketStream,
-    tungstenite::{Message, Utf8Bytes, protocol::WebSocketConfig},
+    tungstenite::{
+        Message, Utf8Bytes, client::IntoClientRequest, handshake::client::Request,
+        http::HeaderValue, protocol::WebSocketConfig,
+    },
 };
 
 /// Bytes each connection reads at a time; bench frames are a few hundred bytes.
@@ -55,6 +58,8 @@ pub struct JoinSpec {
     pub username: Option<String>,
     /// Reset instead of closing when dropped (`SO_LINGER` 0), as a crashed client would.
     pub abortive: bool,
+    /// A signed-in client's credential, sent with the upgrade (Chinwag only).
+    pub credential: Option<Credential>,
 }
 
 /// Opens connections to one target.
@@ -79,12 +84,12 @@ impl Connector {
         }
         match self.kind {
             TargetKind::Chinwag => {
-                let url = chinwag_url(self.addr, join);
-                Ok(split_ws(handshake(url, stream).await?))
+                let request = chinwag_request(self.addr, join)?;
+                Ok(split_ws(handshake(request, stream).await?))
             }
             TargetKind::BareRelay => {
-                let url = format!("ws://{}/socket", self.addr);
-                let (mut writer, reader) = split_ws(handshake(url, stream).await?);
+                let request = format!("ws://{}/socket", self.addr).into_client_request()?;
+                let (mut writer, reader) = split_ws(handshake(request, stream).await?);
                 writer
                     .send(format!(r#"{{"type":"join","room":"{}"}}"#, join.room))
                     .await?;
@@ -103,8 +108,8 @@ impl Connector {
 }
 
 /// The client side of the WebSocket handshake, bounded by [`STAGE_TIMEOUT`].
-async fn handshake(url: String, stream: TcpStream) -> Result<Ws> {
-    let handshake = tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config()));
+async fn handshake(request: Request, stream: TcpStream) -> Result<Ws> {
+    let handshake = tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config()));
     let (ws, _) = tokio::time::timeout(STAGE_TIMEOUT, handshake)
         .await
         .context("WebSocket handshake timed out (TCP connected)")?
@@ -121,7 +126,21 @@ fn chinwag_url(addr: SocketAddr, join: &JoinSpec) -> String {
     if let Some(name) = &join.username {
         url.push_str(&format!("&username={name}"));
     }
+    if let Some(param) = join.credential.as_ref().and_then(Credential::query) {
+        url.push('&');
+        url.push_str(&param);
+    }
     url
+}
+
+/// Chinwag's upgrade request for `join`: its URL, plus the credential's header if it has one.
+fn chinwag_request(addr: SocketAddr, join: &JoinSpec) -> Result<Request> {
+    let mut request = chinwag_url(addr, join).into_client_request()?;
+    if let Some((name, value)) = join.credential.as_ref().and_then(Credential::header) {
+        let value = HeaderValue::from_str(&value).context("a credential unfit for a header")?;
+        request.headers_mut().insert(name, value);
+    }
+    Ok(request)
 }
 
 fn split_ws(ws: Ws) -> (FrameWriter, FrameReader) {
@@ -312,10 +331,33 @@ mod tests {
             after: Some(5),
             username: Some("s1".into()),
             abortive: true,
+            credential: None,
         };
         assert_eq!(
             chinwag_url(addr, &resume),
             "ws://127.0.0.1:9/socket?room=bench&after=5&username=s1"
         );
+    }
+
+    #[test]
+    fn a_credential_rides_in_its_header_or_in_the_query() {
+        use crate::signin::Presentation;
+        let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let join = |via| JoinSpec {
+            room: "bench".into(),
+            credential: Some(Credential {
+                secret: "cws_x".into(),
+                via,
+            }),
+            ..JoinSpec::default()
+        };
+        let bearer = chinwag_request(addr, &join(Presentation::Bearer)).unwrap();
+        assert_eq!(bearer.headers()["authorization"], "Bearer cws_x");
+        assert_eq!(bearer.uri().query(), Some("room=bench"));
+        let cookie = chinwag_request(addr, &join(Presentation::Cookie)).unwrap();
+        assert_eq!(cookie.headers()["cookie"], "chinwag_session=cws_x");
+        let query = chinwag_request(addr, &join(Presentation::Query)).unwrap();
+        assert!(!query.headers().contains_key("authorization"));
+        assert_eq!(query.uri().query(), Some("room=bench&access_token=cws_x"));
     }
 }

@@ -91,10 +91,12 @@ impl AsyncWrite for CountingStream {
     }
 }
 
-/// An HTTP/1.1 response: status and body.
+/// An HTTP/1.1 response: status, header lines and body.
 pub struct Response {
     /// The status code.
     pub status: u16,
+    /// The header lines as sent, names in the sender's case.
+    pub headers: Vec<(String, String)>,
     /// The body, `Content-Length` bytes.
     pub body: Vec<u8>,
 }
@@ -103,6 +105,14 @@ impl Response {
     /// Reads one response from a stream that carries nothing after it.
     pub async fn read(stream: &mut (impl AsyncRead + Unpin)) -> Result<Self> {
         read_response(stream, &mut Vec::with_capacity(1024)).await
+    }
+
+    /// The value of the first header named `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
     }
 
     /// The body as text (lossy).
@@ -220,13 +230,16 @@ async fn read_response(
         .nth(1)
         .context("no status line")?
         .parse::<u16>()?;
-    let length = head
+    let headers: Vec<(String, String)> = head
         .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())?
-        })
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.to_owned(), value.trim().to_owned()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.parse::<usize>().ok())
         .context("response without Content-Length")?;
     while buf.len() < head_end + length {
         if stream.read_buf(buf).await? == 0 {
@@ -236,7 +249,11 @@ async fn read_response(
     let rest = buf.split_off(head_end + length);
     let body = buf.split_off(head_end);
     *buf = rest;
-    Ok(Response { status, body })
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 #[cfg(test)]
@@ -245,13 +262,15 @@ mod tests {
 
     #[tokio::test]
     async fn responses_are_framed_by_content_length_and_the_rest_is_kept() {
-        let wire = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]HTTP/1.1 201 Created\r\ncontent-length: 3\r\n\r\n{ }";
+        let wire = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]HTTP/1.1 201 Created\r\ncontent-length: 3\r\nSet-Cookie: a=b; Path=/\r\n\r\n{ }";
         let mut stream = &wire[..];
         let mut buf = Vec::new();
         let first = read_response(&mut stream, &mut buf).await.unwrap();
         assert_eq!((first.status, first.text().as_str()), (200, "[]"));
         let second = read_response(&mut stream, &mut buf).await.unwrap();
         assert_eq!((second.status, second.text().as_str()), (201, "{ }"));
+        assert_eq!(second.header("set-cookie"), Some("a=b; Path=/"));
+        assert_eq!(first.header("set-cookie"), None);
         assert!(buf.is_empty());
     }
 

@@ -1,16 +1,18 @@
 //! `smoke`: a few seconds of every mode at toy sizes, so the load generator cannot rot.
 //!
-//! Run by the test suite (`bench/tests/smoke.rs`) against the debug server. It checks
+//! Run by the test suite (`bench/tests/smoke.rs`) against the debug server. The storm runs
+//! twice, as guests and then signed in, so the sign-in path is exercised too. It checks
 //! correctness, not speed: any lost, repeated or refused message, any failed connection, and
 //! any server that dies or will not stop fails it. Latency is reported but not judged (debug
 //! builds on a shared machine are slow for reasons that are not bugs).
 
 use crate::{
-    cli::{IdleArgs, SmokeArgs, StormArgs, TargetArgs, TargetKind, ThroughputArgs},
-    modes::{Bench, broadcast, idle, storm, throughput},
+    cli::{AuthArgs, IdleArgs, SmokeArgs, StormArgs, TargetArgs, TargetKind, ThroughputArgs},
+    modes::{Bench, broadcast, idle, on_target, storm, throughput},
     pinning::Pinning,
     report::{Mode, StepReport},
     server::Launcher,
+    signin::{AuthKind, Presentation},
 };
 use anyhow::Result;
 use std::time::Duration;
@@ -82,12 +84,32 @@ pub async fn run(args: &SmokeArgs, pinning: Pinning, json: bool) -> Result<bool>
         warmup: Duration::from_millis(500),
         timeout: Duration::from_secs(10),
         connect_concurrency: 50,
+        // Guests, then the same storm signed in, presenting cookies: the presentation a server
+        // could ignore without an error, so the storm's presence check must catch it.
+        auth: AuthArgs {
+            auth: vec![AuthKind::None, AuthKind::Session],
+            auth_accounts: 2,
+            auth_sessions: None,
+            present: Presentation::Cookie,
+        },
+        rounds: 1,
     };
-    let report = bench
-        .with_target(TargetKind::Chinwag, async |t| storm::step(t, &storm).await)
-        .await
-        .unwrap_or_else(|err| StepReport::failed(Mode::Storm, TargetKind::Chinwag, 50, &err));
-    bench.record(report);
+    let mut storms = Vec::new();
+    let outcome = on_target(&bench.launcher, TargetKind::Chinwag, async |t| {
+        storm::rounds(t, &storm, &mut storms).await
+    })
+    .await;
+    for report in storms {
+        bench.record(report);
+    }
+    if let Err(err) = outcome {
+        bench.record(StepReport::failed(
+            Mode::Storm,
+            TargetKind::Chinwag,
+            50,
+            &err,
+        ));
+    }
 
     let idle = IdleArgs {
         target,

@@ -6,7 +6,7 @@
 //! the baseline's at the same client count and rate, so a ratio above 1 means Chinwag is slower
 //! (latency, CPU) or, for rates, faster.
 
-use crate::{cli::TargetKind, procinfo::PhaseCpuUse, stats::LatencySummary};
+use crate::{cli::TargetKind, procinfo::PhaseCpuUse, signin::AuthKind, stats::LatencySummary};
 use serde::{Deserialize, Serialize};
 
 mod table;
@@ -138,6 +138,24 @@ pub struct StepReport {
     /// Storm: messages each client had to replay at least.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missed: Option<u64>,
+    /// Storm: whether the clients were guests or presented a session on every connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthKind>,
+    /// Storm: which round of an alternating run (`--rounds`), from 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    /// Storm: seconds from the last client's first join to the reconnect signal. A session
+    /// checked at its first join is this old, up to `connect_s` more, when it is checked again
+    /// (the server trusts a check from memory for 10 s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joined_to_reconnect_s: Option<f64>,
+    /// Storm with sessions: response times of the sign-ups made before it, one at a time
+    /// (each about one Argon2id hash on the server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_up_ms: Option<LatencySummary>,
+    /// Storm with sessions: wall time per sign-in made before it, two at a time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_in_ms_each: Option<f64>,
     /// Connection attempts dropped because a listen queue was full (machine-wide, over the
     /// step's connecting phase; the storm's reconnect included).
     #[serde(skip_serializing_if = "Option::is_none")]

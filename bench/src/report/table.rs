@@ -4,6 +4,7 @@
 //! output keeps them whole.
 
 use super::{Mode, RatioSet, StepReport};
+use crate::signin::AuthKind;
 
 /// The steps as human tables, one per mode present, then the ratios.
 pub fn tables(steps: &[StepReport]) -> String {
@@ -168,12 +169,16 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
         Mode::Storm => (
             &[
                 "storm",
+                "auth",
+                "round",
                 "clients",
                 "missed",
                 "outage ms",
                 "catch-up ms",
                 "p50 ms",
                 "p95 ms",
+                "p99 ms",
+                "server cpu s",
                 "listen drops",
                 "delivered",
                 "lost",
@@ -185,12 +190,16 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
             |s| {
                 vec![
                     s.target_label(),
+                    s.auth.map_or("guest", AuthKind::name).into(),
+                    s.round.map_or("-".into(), |v| v.to_string()),
                     s.clients.to_string(),
                     s.missed.map_or("-".into(), |v| v.to_string()),
                     num(s.outage_ms, 0),
                     num(s.catch_up_ms, 0),
                     s.latency_ms.map_or("-".into(), |l| ms(l.p50)),
                     s.latency_ms.map_or("-".into(), |l| ms(l.p95)),
+                    s.latency_ms.map_or("-".into(), |l| ms(l.p99)),
+                    num(s.server_cpu_s, 2),
                     s.listen_overflows.map_or("-".into(), |v| v.to_string()),
                     s.delivered.to_string(),
                     s.lost.to_string(),

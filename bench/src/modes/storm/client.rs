@@ -10,6 +10,7 @@ use crate::{
     client::{Connector, FrameReader, FrameWriter, JoinSpec, chat_id, is_error_frame},
     modes::tally::Errors,
     payload::Epoch,
+    signin::Credential,
 };
 use anyhow::{Context, Result};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -80,17 +81,18 @@ pub struct Crowd {
 }
 
 /// One storm client: join, read, drop on cue, reconnect with `after=` (to the same node),
-/// read until told to stop.
+/// read until told to stop. A signed-in client presents `credential` on both connections.
 pub async fn client(
     crowd: &Crowd,
     connector: Connector,
+    credential: Option<Credential>,
     seen: &Seen,
     mut phases: watch::Receiver<Phase>,
     setup: &Semaphore,
 ) {
     let first = {
         let _slot = setup.acquire().await;
-        connect(crowd, connector, seen, 0, None).await
+        connect(crowd, connector, credential.as_ref(), seen, 0, None).await
     };
     let Ok(mut conn) = first.map_err(|err| crowd.errors.record(format!("{err:#}"))) else {
         return;
@@ -119,6 +121,7 @@ pub async fn client(
         match connect(
             crowd,
             connector,
+            credential.as_ref(),
             seen,
             seen.last.load(Relaxed),
             Some(target),
@@ -142,6 +145,7 @@ pub async fn client(
 async fn connect(
     crowd: &Crowd,
     connector: Connector,
+    credential: Option<&Credential>,
     seen: &Seen,
     after: u64,
     catch_up_to: Option<u64>,
@@ -151,6 +155,7 @@ async fn connect(
         after: Some(after),
         username: None,
         abortive: true,
+        credential: credential.cloned(),
     };
     let (writer, mut reader) = connector.connect(&spec).await?;
     let replay = reader.wait_ready(|frame| {

@@ -13,18 +13,26 @@
 //! client must end up with exactly the ids 1..=last, each once. Against several nodes the
 //! poster is connection 0 and client i is connection i + 1, dealt to the nodes in turn; a
 //! client reconnects to the node it left.
+//!
+//! With `--auth session` every client presents a session of its own on both connections
+//! (made by [`signin`] before the first storm, untimed), so the reconnect includes the
+//! server's session check; a presence read after the first joins confirms the clients are
+//! signed in. `--auth none,session --rounds R` alternates guest and signed-in storms on one
+//! server, each in a fresh room, so the two are measured side by side.
 
 mod client;
 mod poster;
 
 use crate::{
     cli::{StormArgs, TargetKind},
-    modes::{Bench, check_fd_limit, tally::Errors},
+    http,
+    modes::{self, Bench, check_fd_limit, tally::Errors},
     payload::Epoch,
     procinfo, progress,
     report::{Mode, StepReport},
     server::Target,
-    stats::Histogram,
+    signin::{self, AuthKind, Credential, Presentation},
+    stats::{Histogram, LatencySummary},
 };
 use anyhow::{Context, Result, bail};
 use client::{Crowd, Phase, Seen};
@@ -49,7 +57,8 @@ const SETUP_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long the clients may take to reset their connections.
 const DROP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Runs the storm against Chinwag.
+/// Runs the storm against Chinwag: once, or `--rounds` rounds of each `--auth` kind in turn,
+/// all against one server.
 pub async fn run(args: &StormArgs, mut bench: Bench) -> Result<bool> {
     if bench
         .launcher
@@ -60,26 +69,150 @@ pub async fn run(args: &StormArgs, mut bench: Bench) -> Result<bool> {
         bail!("storm needs history to resume from: only --target-kind chinwag");
     }
     check_fd_limit(args.clients + 1)?;
+    let kinds: Vec<&str> = args.auth.auth.iter().map(|kind| kind.name()).collect();
     progress::note(&format!(
-        "storm: {} clients, {} missed messages, {} msg/s live",
-        args.clients, args.missed, args.rate
+        "storm: {} clients, {} missed messages, {} msg/s live, {} round(s) of {}",
+        args.clients,
+        args.missed,
+        args.rate,
+        args.rounds,
+        kinds.join(", ")
     ));
-    let report = match bench
-        .with_target(TargetKind::Chinwag, async |target| step(target, args).await)
-        .await
-    {
-        Ok(report) => report,
-        Err(err) => StepReport::failed(Mode::Storm, TargetKind::Chinwag, args.clients, &err),
-    };
-    bench.record(report);
+    let mut reports = Vec::new();
+    let outcome = modes::on_target(&bench.launcher, TargetKind::Chinwag, async |target| {
+        rounds(target, args, &mut reports).await
+    })
+    .await;
+    for report in reports {
+        bench.record(report);
+    }
+    if let Err(err) = outcome {
+        let report = StepReport::failed(Mode::Storm, TargetKind::Chinwag, args.clients, &err);
+        bench.record(report);
+    }
     bench.finish()
 }
 
-/// One storm against a running Chinwag.
-pub async fn step(target: &Target, args: &StormArgs) -> Result<StepReport> {
+/// Every round of every `--auth` kind against one running server, each storm in a room of
+/// its own. Sessions, if any kind needs them, are made once before the first storm. A storm
+/// that cannot run ends the rounds, with its failure reported.
+pub async fn rounds(
+    target: &Target,
+    args: &StormArgs,
+    reports: &mut Vec<StepReport>,
+) -> Result<()> {
+    let signed = if args.auth.auth.contains(&AuthKind::Session) {
+        Some(sign_in(target, args).await?)
+    } else {
+        None
+    };
+    for round in 1..=args.rounds {
+        for &kind in &args.auth.auth {
+            let who = match (&signed, kind) {
+                (Some(signed), AuthKind::Session) => Who::Signed(signed),
+                _ => Who::Guests,
+            };
+            let mut report = match step(target, args, &who, round).await {
+                Ok(report) => report,
+                Err(err) => {
+                    let mut report =
+                        StepReport::failed(Mode::Storm, TargetKind::Chinwag, args.clients, &err);
+                    report.auth = Some(kind);
+                    report.round = Some(round);
+                    reports.push(report);
+                    return Ok(());
+                }
+            };
+            report.pinned = target.pinned;
+            report.nodes = (target.nodes() > 1).then(|| target.nodes());
+            reports.push(report);
+        }
+    }
+    Ok(())
+}
+
+/// Sessions made for a run, before anything is timed.
+struct Signed {
+    /// One session per client.
+    sessions: Vec<Arc<str>>,
+    /// The accounts' names, each a name in the room's presence.
+    accounts: Vec<String>,
+    /// Where each client presents its session.
+    via: Presentation,
+    /// What making them cost, for the reports.
+    sign_up_ms: Option<LatencySummary>,
+    sign_in_ms_each: Option<f64>,
+}
+
+/// Who the storm's clients are.
+enum Who<'a> {
+    /// Guests without names.
+    Guests,
+    /// Client i presents session i.
+    Signed(&'a Signed),
+}
+
+impl Who<'_> {
+    fn kind(&self) -> AuthKind {
+        match self {
+            Self::Guests => AuthKind::None,
+            Self::Signed(_) => AuthKind::Session,
+        }
+    }
+
+    fn credential(&self, client: usize) -> Option<Credential> {
+        match self {
+            Self::Guests => None,
+            Self::Signed(signed) => Some(Credential {
+                secret: Arc::clone(&signed.sessions[client % signed.sessions.len()]),
+                via: signed.via,
+            }),
+        }
+    }
+}
+
+/// Signs up `--auth-accounts` accounts and signs them in until every client has a session
+/// of its own (through the first node).
+async fn sign_in(target: &Target, args: &StormArgs) -> Result<Signed> {
+    let prefix = format!("storm{}", std::process::id());
+    let sessions = args.auth.auth_sessions.unwrap_or(args.clients);
+    progress::note(&format!(
+        "storm: signing up {} account(s) and signing in {sessions} session(s) (untimed)",
+        args.auth.auth_accounts
+    ));
+    let made = signin::sign_in_all(target.addrs[0], &prefix, args.auth.auth_accounts, sessions)
+        .await
+        .context("signing in before the storm")?;
+    let sign_up_ms = made.sign_up.summary();
+    let sign_in_ms_each =
+        (made.sign_ins > 0).then(|| made.sign_in_wall.as_secs_f64() * 1e3 / made.sign_ins as f64);
+    if let Some(up) = &sign_up_ms {
+        progress::note(&format!(
+            "  sign-up p50 {:.1} ms (one at a time); {} sign-ins in {:.1} s, {:.1} ms each ({} at a time)",
+            up.p50,
+            made.sign_ins,
+            made.sign_in_wall.as_secs_f64(),
+            sign_in_ms_each.unwrap_or(0.0),
+            signin::SIGN_IN_CONCURRENCY
+        ));
+    }
+    let accounts = (0..args.auth.auth_accounts.min(sessions).min(args.clients))
+        .map(|k| format!("{prefix}-{k}"))
+        .collect();
+    Ok(Signed {
+        sessions: made.sessions,
+        accounts,
+        via: args.auth.present,
+        sign_up_ms,
+        sign_in_ms_each,
+    })
+}
+
+/// One storm against a running Chinwag, its clients being `who`.
+async fn step(target: &Target, args: &StormArgs, who: &Who<'_>, round: u32) -> Result<StepReport> {
     let crowd = Arc::new(Crowd {
         epoch: Epoch::now(),
-        room: format!("storm-{}", std::process::id()),
+        room: format!("storm-{}-{round}-{}", std::process::id(), who.kind().name()),
         joined: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
         retries: Errors::default(),
@@ -87,7 +220,11 @@ pub async fn step(target: &Target, args: &StormArgs) -> Result<StepReport> {
     });
     let poster = Poster::start(&crowd, target.connector(0), args.rate).await?;
     poster.burst(args.history).await?;
-    let clients = join_all(&crowd, target, args).await?;
+    let setup = Instant::now();
+    let clients = join_all(&crowd, target, args, who).await?;
+    let connect = setup.elapsed();
+    let all_joined = Instant::now();
+    check_presence(target, &crowd, who).await?;
 
     poster.set_live(true);
     tokio::time::sleep(args.warmup).await;
@@ -123,6 +260,14 @@ pub async fn step(target: &Target, args: &StormArgs) -> Result<StepReport> {
     report.missed = Some(args.missed);
     report.listen_overflows = overflows;
     report.reconnect_retries = Some(crowd.retries.count());
+    report.connect_s = Some(connect.as_secs_f64());
+    report.auth = Some(who.kind());
+    report.round = Some(round);
+    report.joined_to_reconnect_s = Some(storm.signalled.duration_since(all_joined).as_secs_f64());
+    if let Who::Signed(signed) = who {
+        report.sign_up_ms = signed.sign_up_ms;
+        report.sign_in_ms_each = signed.sign_in_ms_each;
+    }
     report.retry_samples = crowd.retries.samples();
     storm.fill(&mut report, &clients.seen, args.timeout);
     fill_counts(&mut report, &clients.seen, final_id, &crowd.errors);
@@ -139,7 +284,12 @@ struct Clients {
 }
 
 /// Starts every client and waits until all have joined with `after=0`.
-async fn join_all(crowd: &Arc<Crowd>, target: &Target, args: &StormArgs) -> Result<Clients> {
+async fn join_all(
+    crowd: &Arc<Crowd>,
+    target: &Target,
+    args: &StormArgs,
+    who: &Who<'_>,
+) -> Result<Clients> {
     let (phase, phases) = watch::channel(Phase::Live);
     let setup = Arc::new(Semaphore::new(args.connect_concurrency.max(1)));
     let mut tasks = JoinSet::new();
@@ -150,7 +300,10 @@ async fn join_all(crowd: &Arc<Crowd>, target: &Target, args: &StormArgs) -> Resu
         let (crowd, phases, setup) = (Arc::clone(crowd), phases.clone(), Arc::clone(&setup));
         // The poster is connection 0.
         let connector = target.connector(i + 1);
-        tasks.spawn(async move { client::client(&crowd, connector, &state, phases, &setup).await });
+        let credential = who.credential(i);
+        tasks.spawn(async move {
+            client::client(&crowd, connector, credential, &state, phases, &setup).await
+        });
     }
     let bar = progress::bar(args.clients as u64, "storm: joining");
     let all = args.clients as u64;
@@ -171,6 +324,8 @@ async fn join_all(crowd: &Arc<Crowd>, target: &Target, args: &StormArgs) -> Resu
 struct Storm {
     outage: Duration,
     reconnect_ns: u64,
+    /// When the reconnect was signalled.
+    signalled: Instant,
     all_caught_up: bool,
 }
 
@@ -222,6 +377,7 @@ async fn drop_and_resume(
     let target_id = poster.confirmed();
     let outage = dropped_at.elapsed();
     let reconnect_ns = crowd.epoch.nanos();
+    let signalled = Instant::now();
     clients.phase.send_replace(Phase::Reconnect(target_id));
     let bar = progress::bar(all, "storm: catching up");
     let caught_up = wait_for(args.timeout, || {
@@ -238,6 +394,7 @@ async fn drop_and_resume(
     Ok(Storm {
         outage,
         reconnect_ns,
+        signalled,
         all_caught_up: caught_up.is_ok(),
     })
 }
@@ -254,6 +411,35 @@ fn fill_counts(report: &mut StepReport, seen: &[Arc<Seen>], final_id: u64, error
     report.duplicates = seen.iter().map(|s| s.duplicates.load(Relaxed)).sum();
     report.errors += errors.count();
     report.error_samples.extend(errors.samples());
+}
+
+/// Checks through `GET /api/rooms/{room}/presence` that the clients are who they should be:
+/// signed in, every account is a name in the room; guests, none is. A cookie the server does
+/// not accept makes a guest without a word, so this is what shows it.
+async fn check_presence(target: &Target, crowd: &Crowd, who: &Who<'_>) -> Result<()> {
+    let path = format!("/api/rooms/{}/presence", crowd.room);
+    let response = tokio::time::timeout(
+        Duration::from_secs(10),
+        http::one_request(target.addrs[0], "GET", &path, ""),
+    )
+    .await
+    .context("presence timed out")??;
+    let names: Vec<String> = serde_json::from_slice(&response.ok_body()?)?;
+    let accounts: &[String] = match who {
+        Who::Guests => &[],
+        Who::Signed(signed) => &signed.accounts,
+    };
+    if let Some(missing) = accounts.iter().find(|name| !names.contains(name)) {
+        bail!("account {missing} is not in the room's presence: its clients are not signed in");
+    }
+    let expected = accounts.len() + 1;
+    if names.len() != expected {
+        bail!(
+            "presence lists {names:?}: expected the poster and {} account(s)",
+            accounts.len()
+        );
+    }
+    Ok(())
 }
 
 /// Polls `done` every 5 ms until it holds; `Err` after `limit`.

@@ -6,7 +6,7 @@
 
 use super::client::Crowd;
 use crate::{
-    client::{Connector, FrameWriter, JoinSpec, chat_id},
+    client::{Connector, FrameWriter, JoinSpec, chat_id, is_error_frame},
     payload::Stamp,
 };
 use anyhow::{Context, Result};
@@ -54,6 +54,8 @@ impl Poster {
                     Ok(Some(text)) => {
                         if let Some(id) = chat_id(text) {
                             seen.fetch_max(id, Relaxed);
+                        } else if is_error_frame(text) {
+                            read_crowd.errors.record(format!("poster: {text}"));
                         }
                     }
                     Ok(None) => return read_crowd.errors.record("poster: connection closed"),
