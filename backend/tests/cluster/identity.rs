@@ -132,8 +132,25 @@ async fn an_account_signed_up_on_one_node_is_signed_in_on_another() {
 
     let (status, _, _) = request(&b, "DELETE", "/api/session", Some(&alice), None).await;
     assert_eq!(status, 204);
-    let (status, _, _) = request(&a, "GET", "/api/me", Some(&alice), None).await;
-    assert_eq!(status, 401, "signed out on B is signed out on A");
+    let (status, _, _) = request(&b, "GET", "/api/me", Some(&alice), None).await;
+    assert_eq!(status, 401, "signed out on B is signed out there at once");
+    // A trusts what it checked for at most the session cache's lifetime (it cached Alice's
+    // session when she signed up there): within that, and a margin, it asks the store again.
+    let deadline = std::time::Instant::now()
+        + chinwag_backend::auth::SESSION_CACHE_TTL
+        + std::time::Duration::from_secs(3);
+    loop {
+        let (status, _, _) = request(&a, "GET", "/api/me", Some(&alice), None).await;
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200, "still signed in from A's cache, or out");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "signed out on B is signed out on A within the cache's lifetime"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 #[tokio::test]
