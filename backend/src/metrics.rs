@@ -24,6 +24,13 @@ pub struct ReasonLabel {
     pub reason: &'static str,
 }
 
+/// The `outcome` label of sign-in counts.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    /// What became of it, e.g. `bad_credentials`.
+    pub outcome: &'static str,
+}
+
 /// Every metric the server keeps.
 pub struct Metrics {
     registry: Registry,
@@ -55,6 +62,9 @@ pub struct Metrics {
     pub rooms_created: Counter,
     /// Posts refused because they would create a room over the poster's budget.
     pub new_rooms_refused: Counter,
+    /// Sign-ins by outcome: `ok`, `bad_credentials` (a wrong password or no such account),
+    /// `locked` (refused unread during a lockout).
+    pub sign_ins: Family<OutcomeLabel, Counter>,
     /// Redis engine: 1 if Redis keeps an append-only file, 0 if not (a Redis restart loses
     /// confirmed messages), -1 while unknown (not checked yet, Redis refused to say, or the
     /// node runs on SQLite).
@@ -81,6 +91,7 @@ impl Default for Metrics {
             recent_tail_bytes: Gauge::default(),
             rooms_created: Counter::default(),
             new_rooms_refused: Counter::default(),
+            sign_ins: Family::default(),
             redis_aof_enabled: Gauge::default(),
             registry: Registry::default(),
         };
@@ -159,6 +170,11 @@ impl Default for Metrics {
             "new_rooms_refused",
             "Posts refused with too_many_new_rooms: they would create a room over budget",
             metrics.new_rooms_refused.clone(),
+        );
+        registry.register(
+            "sign_ins",
+            "Sign-ins by outcome: ok, bad_credentials (wrong password or no such account), locked",
+            metrics.sign_ins.clone(),
         );
         Self {
             registry,

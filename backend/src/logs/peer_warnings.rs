@@ -35,6 +35,9 @@ pub enum Warning {
     ConnectionRefused,
     /// A socket sent frames faster than its rate allows.
     RateLimited,
+    /// Sign-in attempts from this address, or for the account it tried, are locked out
+    /// after too many wrong passwords (429).
+    SignInLocked,
 }
 
 impl Warning {
@@ -44,6 +47,7 @@ impl Warning {
             Warning::ForbiddenOrigin => "forbidden_origin",
             Warning::ConnectionRefused => "connection_refused",
             Warning::RateLimited => "rate_limited",
+            Warning::SignInLocked => "sign_in_locked",
         }
     }
 }

@@ -14,7 +14,11 @@
 //! Handlers only translate: the work and the rules are `auth::Auth`'s.
 
 use super::{AppState, error::ApiFailure};
-use crate::auth::{Identity, Principal, cookie};
+use crate::{
+    auth::{AuthError, Identity, Principal, cookie},
+    logs::Warning,
+    metrics::OutcomeLabel,
+};
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chinwag_shared::account::{Credentials, PasswordChange};
 use std::sync::Arc;
@@ -64,7 +68,24 @@ pub async fn sign_in(
 ) -> Result<HttpResponse, ApiFailure> {
     let Credentials { username, password } = body.into_inner();
     let address = state.trusted_proxies.client_ip(&request);
-    let (identity, secret) = state.auth.sign_in(address, &username, password).await?;
+    let outcome = state.auth.sign_in(address, &username, password).await;
+    let label = match &outcome {
+        Ok(_) => "ok",
+        Err(AuthError::BadCredentials) => "bad_credentials",
+        Err(AuthError::Locked(_)) => "locked",
+        Err(_) => "failed",
+    };
+    let sign_ins = &state.hub.metrics().sign_ins;
+    sign_ins
+        .get_or_create(&OutcomeLabel { outcome: label })
+        .inc();
+    if let Err(AuthError::Locked(wait)) = &outcome
+        && state.peer_warnings.admit(address, Warning::SignInLocked)
+    {
+        // The address, never the name tried or anything typed as a password.
+        tracing::warn!(peer = %address, retry_after_secs = wait.as_secs(), "sign-in locked out");
+    }
+    let (identity, secret) = outcome?;
     Ok(with_session(HttpResponse::Ok(), &state, secret).json(identity.me()))
 }
 

@@ -273,6 +273,17 @@ async fn password_guessing_is_locked_out_and_the_account_stays_locked_from_anoth
     );
     assert!(from_elsewhere.header("retry-after").is_some());
     assert!(from_elsewhere.session_set_cookie().is_none());
+
+    // An operator sees it: counted by outcome (the sign-up signed in nobody here).
+    let (_, metrics) = server.get_text("/metrics").await;
+    let outcome = |name: &str| {
+        crate::support::sample(
+            &metrics,
+            &format!("chinwag_sign_ins_total{{outcome=\"{name}\"}}"),
+        )
+    };
+    assert_eq!(outcome("bad_credentials"), 6.0, "{metrics}");
+    assert_eq!(outcome("locked"), 2.0, "{metrics}");
 }
 
 #[tokio::test]
