@@ -470,6 +470,7 @@ impl Chat {
             // Browsers send a notice per burst of keystrokes; a line-based terminal cannot erase
             // a line again, so printing them would bury the conversation.
             ServerMsg::Typing { .. } => return None,
+            ServerMsg::RoomsChanged => "* your private rooms or direct messages changed".to_owned(),
             ServerMsg::Error(frame) => format!("! {}: {}", frame.code, printable(&frame.detail)),
         })
     }

@@ -79,6 +79,10 @@ pub enum ServerMsg {
     },
     /// Something the client sent was refused; the connection stays open.
     Error(ErrorFrame),
+    /// Sent to a signed-in connection when its account's private rooms or direct messages
+    /// changed (someone opened a DM with it, added it to a room, or it was removed): read
+    /// `GET /api/me/rooms` again. It names nothing, so it tells no one else anything.
+    RoomsChanged,
 }
 
 /// The body of an error frame.
@@ -169,6 +173,16 @@ mod tests {
         assert_eq!(
             serde_json::to_value(frame).unwrap(),
             json!({"type":"error","code":"bad_json","detail":"expected value"})
+        );
+    }
+
+    #[test]
+    fn the_rooms_changed_notice_is_a_bare_tag() {
+        let text = serde_json::to_string(&ServerMsg::RoomsChanged).unwrap();
+        assert_eq!(text, r#"{"type":"rooms_changed"}"#);
+        assert_eq!(
+            serde_json::from_str::<ServerMsg>(&text).unwrap(),
+            ServerMsg::RoomsChanged
         );
     }
 

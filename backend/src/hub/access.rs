@@ -17,6 +17,7 @@ use super::new_rooms::NewRoomRefusal;
 use crate::{
     auth::{Identity, Principal},
     delivery::frame::{EVERYONE, EventFrame},
+    delivery::{outbox::OutboxSender, rooms::SessionId},
     store::{
         StoreError,
         accounts::{AccountId, PrivateRoom, RoomAccess, RoomExists},
@@ -40,9 +41,11 @@ impl Hub {
     /// Lets `principal` into `room`, or says why not.
     pub async fn admit(&self, principal: &Principal, room: &RoomName) -> Result<(), AccessError> {
         match self.room_access(room).await? {
-            // Direct messages' names are kept for them: nobody may squat one as a public
-            // room before its two members open it.
-            RoomAccess::Public if is_dm_name(room) => Err(AccessError::Forbidden),
+            // Direct messages' names are kept for them (nobody may squat one as a public room
+            // before its two members open it), and inboxes' for their accounts.
+            RoomAccess::Public if is_dm_name(room) || is_inbox_name(room) => {
+                Err(AccessError::Forbidden)
+            }
             RoomAccess::Public => Ok(()),
             RoomAccess::Private(private) => match principal.identity() {
                 Some(identity)
@@ -116,6 +119,7 @@ impl Hub {
             return Err(MembershipError::Owner);
         }
         self.accounts.set_member(room, account, member).await?;
+        self.tell_rooms_changed(account);
         if !member {
             let notice = ServerMsg::Error(ErrorFrame {
                 code: ErrorCode::Forbidden,
@@ -138,7 +142,7 @@ impl Hub {
         room: &RoomName,
         address: IpAddr,
     ) -> Result<(), CreateRoomError> {
-        if is_dm_name(room) {
+        if is_dm_name(room) || is_inbox_name(room) {
             return Err(CreateRoomError::Reserved);
         }
         if self.known_rooms.contains(room) || self.store.has_room(room).await? {
@@ -155,7 +159,32 @@ impl Hub {
             .await?
             .map_err(CreateRoomError::Exists)?;
         self.close_to_outsiders(room);
+        self.tell_rooms_changed(&owner.account);
         Ok(())
+    }
+
+    /// Registers a signed-in session in its account's inbox, so notices for the person reach
+    /// it; the inbox, or `None` if none could be named. The session leaves it when it ends.
+    pub fn join_inbox(
+        &self,
+        account: &AccountId,
+        session: SessionId,
+        outbox: OutboxSender,
+    ) -> Option<RoomName> {
+        let room = inbox(account)?;
+        // No name, so no presence: nobody else is ever in an inbox.
+        self.rooms
+            .join(&room, session, outbox, None, None, false)
+            .ok()?;
+        Some(room)
+    }
+
+    /// Tells `account`'s connections, on every node, that its private rooms or DMs changed.
+    fn tell_rooms_changed(&self, account: &AccountId) {
+        if let Some(room) = inbox(account) {
+            self.fanout
+                .publish_event(EventFrame::new(&room, &ServerMsg::RoomsChanged));
+        }
     }
 
     /// Tells every connection already in `room` (joining a name creates nothing, so anyone
@@ -198,6 +227,8 @@ impl Hub {
         match self.accounts.create_private_room(&room, &private).await? {
             Ok(()) => {
                 self.close_to_outsiders(&room);
+                self.tell_rooms_changed(a);
+                self.tell_rooms_changed(b);
                 Ok(room)
             }
             // Opened before: it is theirs (its name is theirs alone, and `dm-` rooms are
@@ -207,6 +238,7 @@ impl Hub {
                     for member in [a, b] {
                         if !existing.admits(member) {
                             self.accounts.set_member(&room, member, true).await?;
+                            self.tell_rooms_changed(member);
                         }
                     }
                     Ok(room)
@@ -223,8 +255,11 @@ pub enum CreateRoomError {
     /// A room of that name exists.
     #[error(transparent)]
     Exists(RoomExists),
-    /// The name is kept for direct messages (`dm-…`).
-    #[error("room names starting with {DM_PREFIX} are kept for direct messages")]
+    /// The name is kept for direct messages (`dm-…`) or accounts' inboxes (`inbox-…`).
+    #[error(
+        "room names starting with {DM_PREFIX} or {INBOX_PREFIX} are kept for direct messages \
+         and accounts' notices"
+    )]
     Reserved,
     /// The address created as many rooms as it may for now.
     #[error(transparent)]
@@ -232,6 +267,21 @@ pub enum CreateRoomError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The prefix of every account's inbox: a room no one can join, where the account's own
+/// connections (and no one else's) receive notices meant for the person, on every node.
+const INBOX_PREFIX: &str = "inbox-";
+
+/// Whether `room` is in the names kept for inboxes.
+fn is_inbox_name(room: &RoomName) -> bool {
+    room.as_str().starts_with(INBOX_PREFIX)
+}
+
+/// The inbox of `account`: a digest of its id, so it names nobody.
+pub fn inbox(account: &AccountId) -> Option<RoomName> {
+    let digest = crate::auth::secret::digest(&format!("inbox\n{account}"));
+    RoomName::parse(&format!("{INBOX_PREFIX}{}", &digest[..32])).ok()
 }
 
 /// The prefix of every direct message's room name.

@@ -99,6 +99,9 @@ pub struct Session {
     principal: Principal,
     /// Identity: whether a guest's name belongs to an account.
     auth: Arc<Auth>,
+    /// A signed-in connection's account inbox (`hub::access::inbox`), where notices for the
+    /// person arrive; none for a guest.
+    inbox: Option<RoomName>,
     /// This connection's slot; freed as the session ends, before its close frame goes out,
     /// so a client that saw the close can count on the slot being free.
     permit: Option<Permit>,
@@ -164,6 +167,7 @@ impl Session {
             token,
             principal,
             auth,
+            inbox: None,
             limits,
             last_heard: Instant::now(),
         }
@@ -197,10 +201,13 @@ impl Session {
         let _closed_or_gone = tokio::time::timeout(self.limits.idle_timeout, close).await;
     }
 
-    /// Leaves every joined room.
+    /// Leaves every joined room, and the inbox.
     fn leave_all(&mut self) {
         for (room, _) in self.cursors.drain() {
             self.hub.leave(&room, self.id);
+        }
+        if let Some(inbox) = self.inbox.take() {
+            self.hub.leave(&inbox, self.id);
         }
     }
 
@@ -209,6 +216,10 @@ impl Session {
         frames: &mut AggregatedMessageStream,
         initial: JoinRequest,
     ) -> Ending {
+        if let Some(identity) = self.principal.identity() {
+            let account = identity.account.clone();
+            self.inbox = self.hub.join_inbox(&account, self.id, self.outbox.sender());
+        }
         if let Err(ending) = self.join(initial).await {
             return ending;
         }

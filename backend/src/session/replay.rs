@@ -232,6 +232,10 @@ impl Session {
 
     /// Delivers a frame fan-out queued, keeping each room's ids gapless and unrepeated.
     pub(super) async fn on_frame(&mut self, frame: &Frame) -> Step {
+        if self.inbox.as_ref() == Some(frame.room()) {
+            // A notice for the person (`rooms_changed`): not a room's, no cursor.
+            return self.send_text(frame.text().clone()).await;
+        }
         let Some(cursor) = self.cursors.get_mut(frame.room()) else {
             return Ok(()); // queued before this connection left the room
         };

@@ -533,3 +533,52 @@ async fn direct_message_names_cannot_be_squatted_and_a_member_who_left_comes_bac
         .await;
     assert_eq!(history.status, 200, "{history:?}");
 }
+
+#[tokio::test]
+async fn a_person_hears_at_once_when_someone_adds_them_or_opens_a_dm_with_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, cookies) = with_secret_room(&dir, &["bob"]).await;
+    let (olga, bob) = (&cookies[0], &cookies[1]);
+    // Bob is online in another room, on two devices.
+    let (mut laptop, _) = join_as(&server, Some(bob), "?room=lobby").await;
+    let (mut phone, _) = join_as(&server, Some(bob), "?room=lobby").await;
+
+    let added = server
+        .call_as(olga, "PUT", "/api/rooms/secret/members/bob", None)
+        .await;
+    assert_eq!(added.status, 204, "{added:?}");
+    for device in [&mut laptop, &mut phone] {
+        assert_eq!(
+            device.recv_type("rooms_changed").await,
+            json!({"type": "rooms_changed"})
+        );
+    }
+    let listed = server.call_as(bob, "GET", "/api/me/rooms", None).await;
+    assert_eq!(listed.body[0]["room"], "secret", "{listed:?}");
+
+    let opened = server
+        .call_as(olga, "POST", "/api/dms", Some(json!({"username": "bob"})))
+        .await;
+    assert_eq!(opened.status, 200, "{opened:?}");
+    assert_eq!(
+        laptop.recv_type("rooms_changed").await["type"],
+        "rooms_changed"
+    );
+
+    // An inbox is nobody's room: not joinable, not postable, not creatable.
+    let (mut guest, _) = join_as(&server, None, "?room=lobby&username=snoop").await;
+    let inbox = "inbox-0123456789abcdef0123456789abcdef";
+    guest
+        .send_json(json!({"type": "join", "room": inbox}))
+        .await;
+    assert_eq!(next_error(&mut guest).await["code"], "forbidden");
+    let made = server
+        .call_as(
+            olga,
+            "POST",
+            "/api/rooms",
+            Some(json!({"name": inbox, "private": true})),
+        )
+        .await;
+    assert_eq!(made.status, 400, "{made:?}");
+}

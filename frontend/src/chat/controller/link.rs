@@ -194,6 +194,7 @@ impl Controller {
             ServerMsg::HistoryReset { room, .. } => {
                 gloo::console::info!(format!("#{room}'s history was reset on the server"));
             }
+            ServerMsg::RoomsChanged => self.refresh_my_rooms(),
             ServerMsg::Chat(record) if record.username != self.me && browser::page_hidden() => {
                 browser::notify(
                     &format!("{} in #{}", record.username, record.room),

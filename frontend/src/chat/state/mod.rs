@@ -253,6 +253,8 @@ impl ChatState {
             ServerMsg::Typing { room, username } => self.on_typing(&room, username, now),
             ServerMsg::Error(error) if error.client_id.is_none() => self.on_room_error(error),
             ServerMsg::Error(error) => self.on_error(error, now),
+            // The controller asks for the memberships again; nothing to show until they come.
+            ServerMsg::RoomsChanged => {}
         }
     }
 }
