@@ -103,8 +103,7 @@ async fn a_direct_message_between_two_accounts_reaches_both() {
     let hello = "hi bob, a word in private?";
     ada.send_confirmed("ada", hello).await;
 
-    bob.reload().await;
-    bob.wait_until_signed_in("bob").await;
+    // No reload: the server tells bob's open page (`rooms_changed`), which asks again.
     let dm = bob
         .wait_until("the conversation with ada in bob's list", |p| {
             p.dm_with("ada").and_then(|dm| dm.room.clone())
