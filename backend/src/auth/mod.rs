@@ -258,9 +258,7 @@ impl Auth {
             lock(&self.sessions).remove(&digest);
             return Ok(None);
         };
-        let expires = stored
-            .expires
-            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
+        let expires = stored.expires.map(at_ms);
         if expired(expires) {
             lock(&self.sessions).remove(&digest);
             return Ok(None);
@@ -307,11 +305,7 @@ impl Auth {
             return !expired(cached.identity.expires);
         }
         match self.accounts.credential(digest).await {
-            Ok(Some(stored)) => !expired(
-                stored
-                    .expires
-                    .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
-            ),
+            Ok(Some(stored)) => !expired(stored.expires.map(at_ms)),
             Ok(None) => {
                 lock(&self.sessions).remove(digest);
                 false
@@ -346,6 +340,11 @@ impl Auth {
         names.insert(name.clone(), (owned, now));
         Ok(owned)
     }
+}
+
+/// The moment `ms` Unix milliseconds name (how the store keeps expiries).
+fn at_ms(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
 }
 
 fn expired(expires: Option<SystemTime>) -> bool {

@@ -2,7 +2,7 @@
 //! lockouts, in the same time for an unknown name as for a wrong password), sign out here or
 //! everywhere, and change the password. Each is a method of [`Auth`]; routes call them.
 
-use super::{Auth, AuthError, Identity, lock, now_ms, password, secret};
+use super::{Auth, AuthError, Identity, at_ms, lock, now_ms, password, secret};
 use crate::{
     rate_limit::TokenBucket,
     store::accounts::{Account, AccountId, CredentialKind, NameOwned, NewCredential},
@@ -12,7 +12,7 @@ use secret::SecretKind;
 use std::{
     net::IpAddr,
     sync::Arc,
-    time::{Duration, Instant, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
 impl Auth {
@@ -117,7 +117,7 @@ impl Auth {
             account: account.id.clone(),
             name: account.name.clone(),
             method: AuthMethod::Session,
-            expires: Some(UNIX_EPOCH + Duration::from_millis(expires)),
+            expires: Some(at_ms(expires)),
             grants: Vec::new(),
             role: None,
             credential: Some(digest.clone()),

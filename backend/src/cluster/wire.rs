@@ -10,7 +10,10 @@
 //! E\n{room}\n{event frame JSON}                   presence or typing, never stored
 //! R\n{room}\n{account as a JSON string}\n{JSON}   a removal from a private room: the removed
 //!                                               account's connections send the frame and
-//!                                               leave; other members drop it unsent
+//!                                               leave; other members drop it unsent. `null`
+//!                                               for the account: the room was just made
+//!                                               private, and every connection the access
+//!                                               rule refuses leaves
 //! ```
 //!
 //! An account id is any text (`jwt:{sub}` carries a JWT's subject, which may hold a newline),
@@ -25,7 +28,7 @@
 //! through serde, or stops the build here (`StoredChat`).
 
 use crate::{
-    delivery::frame::{ChatFrame, EventFrame, Frame},
+    delivery::frame::{ChatFrame, EventFrame, Frame, Removes},
     history::Epoch,
 };
 use bytestring::ByteString;
@@ -43,10 +46,14 @@ pub fn event_payload(room: &RoomName, json: &str) -> String {
 
 /// The payload of a removal: `account` leaves private `room`, and its connections first send
 /// `json` (the `forbidden` error frame).
-pub fn removal_payload(room: &RoomName, account: &str, json: &str) -> String {
-    // A string always serializes (serde_json escapes what JSON needs and fails on nothing).
+pub fn removal_payload(room: &RoomName, removes: &Removes, json: &str) -> String {
+    let account = match removes {
+        Removes::Account(account) => Some(&**account),
+        Removes::Outsiders => None,
+    };
+    // A string or null always serializes (serde_json escapes what JSON needs).
     #[expect(clippy::expect_used, reason = "a string always serializes")]
-    let account = serde_json::to_string(account).expect("a string always serializes");
+    let account = serde_json::to_string(&account).expect("a string always serializes");
     format!("R\n{room}\n{account}\n{json}")
 }
 
@@ -54,7 +61,7 @@ pub fn removal_payload(room: &RoomName, account: &str, json: &str) -> String {
 /// event otherwise.
 pub fn event_frame_payload(event: &EventFrame) -> String {
     match &event.removes {
-        Some(account) => removal_payload(&event.room, account, &event.text),
+        Some(removes) => removal_payload(&event.room, removes, &event.text),
         None => event_payload(&event.room, &event.text),
     }
 }
@@ -229,8 +236,8 @@ pub enum Payload<'a> {
     Removal {
         /// The private room.
         room: RoomName,
-        /// The id of the account removed.
-        account: String,
+        /// Whose connections leave.
+        removes: Removes,
         /// The frame its connections send before leaving, as clients receive it.
         json: &'a str,
     },
@@ -256,10 +263,12 @@ pub fn parse(payload: &str) -> Result<Payload<'_>, Malformed> {
         "E" => Ok(Payload::Event { room, json: rest }),
         "R" => {
             let (account, json) = rest.split_once('\n').ok_or(Malformed("no account"))?;
-            let account = serde_json::from_str(account).map_err(|_| Malformed("bad account"))?;
+            let account: Option<String> =
+                serde_json::from_str(account).map_err(|_| Malformed("bad account"))?;
+            let removes = account.map_or(Removes::Outsiders, |id| Removes::Account(Arc::from(id)));
             Ok(Payload::Removal {
                 room,
-                account,
+                removes,
                 json,
             })
         }
@@ -296,12 +305,12 @@ pub fn decode(
         })),
         Payload::Removal {
             room,
-            account,
+            removes,
             json,
         } => Arc::new(Frame::Event(EventFrame {
             room,
             text: ByteString::from(json),
-            removes: Some(Arc::from(account)),
+            removes: Some(removes),
         })),
     })
 }
@@ -363,7 +372,7 @@ mod tests {
             let event = EventFrame {
                 room: RoomName::parse("secret").unwrap(),
                 text: ByteString::from("{\"type\":\"error\",\"code\":\"forbidden\"}\nx"),
-                removes: Some(Arc::from(account)),
+                removes: Some(Removes::Account(Arc::from(account))),
             };
             let payload = event_frame_payload(&event);
             assert_eq!(
@@ -374,7 +383,7 @@ mod tests {
                 parse(&payload).unwrap(),
                 Payload::Removal {
                     room: event.room.clone(),
-                    account: account.to_owned(),
+                    removes: Removes::Account(Arc::from(account)),
                     json: &event.text,
                 }
             );
@@ -382,7 +391,11 @@ mod tests {
             let decoded = event_of(&frame);
             assert_eq!(decoded.room, event.room);
             assert_eq!(decoded.text, event.text);
-            assert_eq!(decoded.removes.as_deref(), Some(account), "{payload:?}");
+            assert_eq!(
+                decoded.removes,
+                Some(Removes::Account(Arc::from(account))),
+                "{payload:?}"
+            );
         }
     }
 

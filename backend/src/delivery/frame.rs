@@ -45,16 +45,21 @@ pub struct EventFrame {
     pub room: RoomName,
     /// The JSON text sent on the socket.
     pub text: ByteString,
-    /// For a removal from a private room: the id of the account removed. Its connections
-    /// send `text` (the `forbidden` error frame) and leave the room; every other member's
-    /// connection drops the frame unsent. [`EVERYONE`] asks every connection in the room to
-    /// ask for access again (the room just became private): those refused leave the same way.
-    pub removes: Option<Arc<str>>,
+    /// For a removal from a private room: whose connections leave it. They send `text` (the
+    /// `forbidden` error frame) and leave the room; every other member's connection drops the
+    /// frame unsent.
+    pub removes: Option<Removes>,
 }
 
-/// The `removes` of a frame that every connection in its room judges for itself: no account
-/// id is `*` (ids are digits, or `jwt:` and a subject).
-pub const EVERYONE: &str = "*";
+/// Whose connections a removal ([`EventFrame::removes`]) takes out of its room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removes {
+    /// Those of the account with this id (removed from the room's members).
+    Account(Arc<str>),
+    /// Every connection the access rule no longer admits: the room was just made private,
+    /// and each connection in it asks again.
+    Outsiders,
+}
 
 impl ChatFrame {
     /// The chat frame of a stored record of history `epoch`, as every member receives it:
@@ -86,7 +91,16 @@ impl EventFrame {
     /// send as `message` before leaving the room.
     pub fn removal(room: &RoomName, account: &str, message: &ServerMsg) -> Self {
         Self {
-            removes: Some(Arc::from(account)),
+            removes: Some(Removes::Account(Arc::from(account))),
+            ..Self::new(room, message)
+        }
+    }
+
+    /// The notice that `room` was just made private, which the connections in it that the
+    /// access rule refuses send as `message` before leaving the room.
+    pub fn closing(room: &RoomName, message: &ServerMsg) -> Self {
+        Self {
+            removes: Some(Removes::Outsiders),
             ..Self::new(room, message)
         }
     }

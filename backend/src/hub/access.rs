@@ -16,7 +16,7 @@ use super::Hub;
 use super::new_rooms::NewRoomRefusal;
 use crate::{
     auth::{Identity, Principal},
-    delivery::frame::{EVERYONE, EventFrame},
+    delivery::frame::EventFrame,
     delivery::{outbox::OutboxSender, rooms::SessionId},
     store::{
         StoreError,
@@ -40,21 +40,29 @@ pub enum AccessError {
 impl Hub {
     /// Lets `principal` into `room`, or says why not.
     pub async fn admit(&self, principal: &Principal, room: &RoomName) -> Result<(), AccessError> {
-        match self.room_access(room).await? {
+        self.admit_to(principal, room).await.map(|_access| ())
+    }
+
+    /// [`Hub::admit`], answering with the access it judged by, for a caller that needs the
+    /// room's members too: one directory read, not two.
+    pub async fn admit_to(
+        &self,
+        principal: &Principal,
+        room: &RoomName,
+    ) -> Result<RoomAccess, AccessError> {
+        let access = self.room_access(room).await?;
+        let admitted = match &access {
             // Direct messages' names are kept for them (nobody may squat one as a public room
             // before its two members open it), and inboxes' for their accounts.
-            RoomAccess::Public if is_dm_name(room) || is_inbox_name(room) => {
-                Err(AccessError::Forbidden)
-            }
-            RoomAccess::Public => Ok(()),
-            RoomAccess::Private(private) => match principal.identity() {
-                Some(identity)
-                    if private.admits(&identity.account) || identity.grants.contains(room) =>
-                {
-                    Ok(())
-                }
-                _ => Err(AccessError::Forbidden),
-            },
+            RoomAccess::Public => !is_dm_name(room) && !is_inbox_name(room),
+            RoomAccess::Private(private) => principal.identity().is_some_and(|identity| {
+                private.admits(&identity.account) || identity.grants.contains(room)
+            }),
+        };
+        if admitted {
+            Ok(access)
+        } else {
+            Err(AccessError::Forbidden)
         }
     }
 
@@ -121,12 +129,7 @@ impl Hub {
         self.accounts.set_member(room, account, member).await?;
         self.tell_rooms_changed(account);
         if !member {
-            let notice = ServerMsg::Error(ErrorFrame {
-                code: ErrorCode::Forbidden,
-                detail: format!("you are no longer a member of #{room}"),
-                room: Some(room.to_string()),
-                client_id: None,
-            });
+            let notice = forbidden(room, format!("you are no longer a member of #{room}"));
             self.fanout
                 .publish_event(EventFrame::removal(room, account.as_str(), &notice));
         }
@@ -191,14 +194,12 @@ impl Hub {
     /// may have been waiting in it) that it is private now: each asks for access again, and
     /// those refused leave, on every node.
     fn close_to_outsiders(&self, room: &RoomName) {
-        let notice = ServerMsg::Error(ErrorFrame {
-            code: ErrorCode::Forbidden,
-            detail: format!("#{room} is private now, and you are not a member"),
-            room: Some(room.to_string()),
-            client_id: None,
-        });
+        let notice = forbidden(
+            room,
+            format!("#{room} is private now, and you are not a member"),
+        );
         self.fanout
-            .publish_event(EventFrame::removal(room, EVERYONE, &notice));
+            .publish_event(EventFrame::closing(room, &notice));
     }
 
     /// The direct-message room of `a` and `b` (two accounts), created on first use. Its name
@@ -267,6 +268,16 @@ pub enum CreateRoomError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The `forbidden` error frame a connection sends as it leaves `room`.
+fn forbidden(room: &RoomName, detail: String) -> ServerMsg {
+    ServerMsg::Error(ErrorFrame {
+        code: ErrorCode::Forbidden,
+        detail,
+        room: Some(room.to_string()),
+        client_id: None,
+    })
 }
 
 /// The prefix of every account's inbox: a room no one can join, where the account's own

@@ -83,8 +83,7 @@ pub async fn members(
     let identity = signed_in(&request, &state).await?;
     let room = RoomName::parse(&room)?;
     let principal = crate::auth::Principal::Account(identity);
-    state.hub.admit(&principal, &room).await?;
-    let RoomAccess::Private(private) = state.hub.room_access(&room).await? else {
+    let RoomAccess::Private(private) = state.hub.admit_to(&principal, &room).await? else {
         return Ok(HttpResponse::Ok().json(Vec::<Member>::new()));
     };
     let mut members = Vec::new();

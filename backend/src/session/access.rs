@@ -10,7 +10,7 @@
 use super::{Session, Step, inbound};
 use crate::{
     auth::Principal,
-    delivery::frame::{EVERYONE, EventFrame},
+    delivery::frame::{EventFrame, Removes},
     hub::access::AccessError,
 };
 use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, ServerMsg};
@@ -74,13 +74,15 @@ impl Session {
     }
 
     /// A removal from a private room: this connection's account is told and leaves the room;
-    /// anyone else's connection ignores it. A removal of [`EVERYONE`] (the room was just made
+    /// anyone else's connection ignores it. A removal of [`Removes::Outsiders`] (the room was just made
     /// private while people were in it) is judged by each connection: it stays if the hub
     /// admits it now.
     pub(super) async fn on_removal(&mut self, event: &EventFrame) -> Step {
-        let mine = match (event.removes.as_deref(), self.principal.identity()) {
-            (Some(EVERYONE), _) => !self.readmitted(&event.room).await,
-            (Some(removed), Some(identity)) => removed == identity.account.as_str(),
+        let mine = match (&event.removes, self.principal.identity()) {
+            (Some(Removes::Outsiders), _) => !self.readmitted(&event.room).await,
+            (Some(Removes::Account(removed)), Some(identity)) => {
+                **removed == *identity.account.as_str()
+            }
             _ => false,
         };
         if !mine || self.cursors.remove(&event.room).is_none() {

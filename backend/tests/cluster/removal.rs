@@ -8,7 +8,7 @@ use crate::{redis::Redis, support::WAIT};
 use chinwag_backend::{
     cluster::{Link, RedisFanout, RedisStore, Subscriber},
     delivery::{
-        frame::{EventFrame, Frame},
+        frame::{EventFrame, Frame, Removes},
         outbox::Outbox,
         rooms::Rooms,
     },
@@ -48,7 +48,10 @@ async fn next_event(outbox: &mut Outbox) -> Arc<Frame> {
 
 fn removes(frame: &Frame) -> Option<&str> {
     match frame {
-        Frame::Event(event) => event.removes.as_deref(),
+        Frame::Event(event) => match &event.removes {
+            Some(Removes::Account(account)) => Some(account),
+            Some(Removes::Outsiders) | None => None,
+        },
         Frame::Chat(_) => None,
     }
 }
