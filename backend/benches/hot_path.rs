@@ -36,6 +36,9 @@ fn record() -> ChatRecord {
         ts: 1_700_000_000_000,
         guest: true,
         client_id: None,
+        change: None,
+        deleted: None,
+        edited: None,
     }
 }
 

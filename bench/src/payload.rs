@@ -117,6 +117,9 @@ mod tests {
             ts: 1_700_000_000_000,
             guest: true,
             client_id: None,
+            change: None,
+            deleted: None,
+            edited: None,
         };
         let frame = serde_json::to_string(&ServerMsg::Chat(record)).unwrap();
         assert_eq!(Stamp::find(&frame), Some(STAMP));

@@ -25,7 +25,9 @@
 //! Because it reads stdin line by line it also works in pipes:
 //! `(echo hello; sleep 1) | cargo run -q -p chinwag-shared --example chat -- alice`.
 
-use chinwag_shared::{ClientMsg, DEFAULT_ROOM, MessageText, RoomName, ServerMsg, Username};
+use chinwag_shared::{
+    Change, ChatRecord, ClientMsg, DEFAULT_ROOM, MessageText, RoomName, ServerMsg, Username,
+};
 use futures_util::{SinkExt, StreamExt};
 use std::{error::Error, io::Write, process::ExitCode, time::Duration};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -427,6 +429,39 @@ impl Chat {
 
     fn render(&self, msg: &ServerMsg) -> Option<String> {
         Some(match msg {
+            // A terminal cannot rewrite a line already printed, so a change is a line of its
+            // own that says which message it changes.
+            ServerMsg::Chat(ChatRecord {
+                change: Some(change),
+                room,
+                username,
+                message,
+                ..
+            }) => match change {
+                Change::Edit { target } => format!(
+                    "* {}{} edited message {target}: {}",
+                    self.tag(room),
+                    printable(username.as_str()),
+                    printable(message).replace('\n', "\n           ")
+                ),
+                Change::Delete {
+                    target,
+                    moderator: true,
+                } => format!(
+                    "* {}message {target} was deleted by {}",
+                    self.tag(room),
+                    printable(username.as_str())
+                ),
+                Change::Delete { target, .. } => {
+                    format!("* {}message {target} was deleted", self.tag(room))
+                }
+            },
+            ServerMsg::Chat(record) if record.deleted.is_some() => format!(
+                "[{}] {}{}: (message deleted)",
+                clock(record.ts),
+                self.tag(&record.room),
+                printable(record.username.as_str()),
+            ),
             ServerMsg::Chat(record) => format!(
                 "[{}] {}{}: {}",
                 clock(record.ts),
@@ -467,6 +502,7 @@ impl Chat {
             ServerMsg::UserLeft { room, username } => {
                 format!("* {}{} left", self.tag(room), printable(username.as_str()))
             }
+            ServerMsg::ReadMarker { .. } | ServerMsg::RoomSettingsChanged { .. } => return None,
             // Browsers send a notice per burst of keystrokes; a line-based terminal cannot erase
             // a line again, so printing them would bury the conversation.
             ServerMsg::Typing { .. } => return None,

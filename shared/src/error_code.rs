@@ -75,11 +75,30 @@ pub enum ErrorCode {
     UsernameMismatch,
     /// The account has as many of something (access tokens) as the server allows.
     TooMany,
+    /// The sender is muted in this room (or site-wide) and may read but not post until the
+    /// mute ends or is lifted (HTTP 403). The detail says until when.
+    Muted,
+    /// The account (or, for a guest, the name or address) is banned from this room or from
+    /// the whole site: it may not join, read or post until the ban is lifted (HTTP 403).
+    Banned,
+    /// A moderator took the connection out of the room. It may join again.
+    Kicked,
+    /// The room is in slow mode and the sender posted less than its interval ago (HTTP 429
+    /// with `Retry-After`). The error frame's `retry_after_ms` says when the next post is
+    /// allowed; the same message may be sent again then.
+    SlowMode,
+    /// No message has that id in that room, or the id is not a message (an edit or a
+    /// deletion record) (HTTP 404).
+    NoSuchMessage,
+    /// The message is older than the edit window the server allows (HTTP 403).
+    EditWindowClosed,
+    /// The message was deleted: it can be neither edited nor deleted again (HTTP 409).
+    MessageDeleted,
 }
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 36] = [
         ErrorCode::BadJson,
         ErrorCode::BadMessage,
         ErrorCode::UnknownType,
@@ -109,13 +128,23 @@ impl ErrorCode {
         ErrorCode::NoSuchUser,
         ErrorCode::UsernameMismatch,
         ErrorCode::TooMany,
+        ErrorCode::Muted,
+        ErrorCode::Banned,
+        ErrorCode::Kicked,
+        ErrorCode::SlowMode,
+        ErrorCode::NoSuchMessage,
+        ErrorCode::EditWindowClosed,
+        ErrorCode::MessageDeleted,
     ];
 
     /// Whether a send refused with this code was refused *for now*: the same message (same
     /// `client_id`) may simply be sent again later, and will be stored at most once. Every
     /// other refusal is final for that message as written.
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorCode::Unavailable | ErrorCode::RateLimited)
+        matches!(
+            self,
+            ErrorCode::Unavailable | ErrorCode::RateLimited | ErrorCode::SlowMode
+        )
     }
 
     /// The wire string, e.g. `"bad_json"`.
@@ -150,6 +179,13 @@ impl ErrorCode {
             ErrorCode::NoSuchUser => "no_such_user",
             ErrorCode::UsernameMismatch => "username_mismatch",
             ErrorCode::TooMany => "too_many",
+            ErrorCode::Muted => "muted",
+            ErrorCode::Banned => "banned",
+            ErrorCode::Kicked => "kicked",
+            ErrorCode::SlowMode => "slow_mode",
+            ErrorCode::NoSuchMessage => "no_such_message",
+            ErrorCode::EditWindowClosed => "edit_window_closed",
+            ErrorCode::MessageDeleted => "message_deleted",
         }
     }
 }
@@ -165,12 +201,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_store_outage_and_the_rate_limit_refuse_for_now() {
+    fn only_a_store_outage_the_rate_limit_and_slow_mode_refuse_for_now() {
         let transient: Vec<ErrorCode> = ErrorCode::ALL
             .into_iter()
             .filter(|code| code.is_transient())
             .collect();
-        assert_eq!(transient, [ErrorCode::Unavailable, ErrorCode::RateLimited]);
+        assert_eq!(
+            transient,
+            [
+                ErrorCode::Unavailable,
+                ErrorCode::RateLimited,
+                ErrorCode::SlowMode
+            ]
+        );
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //! - [`limits`]: every protocol limit as a named constant, shared by server checks and UI counters.
 //! - [`account`]: identity and access — sign-up and sign-in bodies, who a request is, access
 //!   tokens, private rooms and direct messages.
+//! - [`moderation`]: roles, the bodies of the moderation and read-marker routes, sanctions
+//!   and the audit log.
 //! - [`error_code`]: [`ErrorCode`], the stable `code` strings of error frames.
 //!
 //! The promises (ids strictly increasing per room, resume with `after`, idempotent `client_id`)
@@ -29,6 +31,7 @@ pub mod client_msg;
 pub mod epoch;
 pub mod error_code;
 pub mod limits;
+pub mod moderation;
 pub mod names;
 pub mod record;
 pub mod server_msg;
@@ -40,5 +43,5 @@ pub use limits::*;
 pub use names::{
     ClientId, ClientToken, Field, MessageText, NameKey, RoomName, Username, ValidationError,
 };
-pub use record::{ChatRecord, EPOCH_HEADER, RoomSummary};
+pub use record::{Applied, Change, ChatRecord, Deletion, EPOCH_HEADER, RoomSummary, mentions};
 pub use server_msg::{ApiError, ErrorFrame, ServerMsg};

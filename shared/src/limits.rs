@@ -44,3 +44,16 @@ pub const DEFAULT_ROOMS_PAGE: usize = 50;
 /// Most rooms one page of `GET /api/rooms` returns; a larger `limit` is clamped to this. A
 /// page is at most ~15 KB of JSON, however many rooms exist.
 pub const MAX_ROOMS_PAGE: usize = 200;
+
+/// Unread messages counted per room at most: past it a client shows "999+", and counting
+/// stays a bounded read however long someone was away.
+pub const UNREAD_COUNT_CAP: u64 = 999;
+
+/// Longest slow-mode interval a room may have, in seconds (an hour).
+pub const MAX_SLOW_MODE_SECS: u32 = 3_600;
+
+/// Longest reason a moderator may give for a mute, ban or kick, in characters.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// Longest timed mute or ban, in seconds (a year); longer ones are until lifted.
+pub const MAX_SANCTION_SECS: u64 = 365 * 24 * 3_600;

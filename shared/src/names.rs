@@ -378,6 +378,12 @@ impl NameKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A key read back from where [`NameKey::as_str`] stored it. Only ever compared with
+    /// keys made by [`Username::hold_key`], so a stored key that is not one matches nothing.
+    pub fn from_stored(raw: &str) -> Self {
+        NameKey(raw.into())
+    }
 }
 
 impl Username {

@@ -1,7 +1,16 @@
-//! A stored chat message, exactly as clients see it on the socket and in the history API.
+//! A record of a room's log, exactly as clients see it on the socket and in the history API.
 //!
-//! The server creates a [`ChatRecord`] when it stores a message: `id` is the room's next id
+//! The server creates a [`ChatRecord`] when it stores something: `id` is the room's next id
 //! (1, 2, 3, … with no holes, strictly increasing per room) and `ts` is the server's clock.
+//! Most records are messages. A record with a [`Change`] is an event about an earlier message
+//! instead, an edit or a deletion, in order with the messages: a client resuming with
+//! `after=N` receives every change made after N, even to messages older than N.
+//!
+//! A message is always served in its current state: `edited` names its latest edit, and a
+//! deleted message is a tombstone (`deleted`, empty text). [`ChatRecord::apply`] is the one
+//! rule for folding a change into a message; it is idempotent and ignores what it cannot
+//! place, so a client may receive a change twice, before or after the message's current
+//! state, or about a message it never saw, and still end right.
 
 use crate::{ClientId, RoomName, Username};
 use serde::{Deserialize, Serialize};
@@ -30,6 +39,119 @@ pub struct ChatRecord {
     /// are never shown to another (issue 12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientId>,
+    /// Set when this record is not a message but a change to an earlier one. Then `username`
+    /// is who made the change, and `message` is an edit's new text (empty for a deletion, and
+    /// for an edit whose message was deleted since).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+    /// On a message that was edited: the id of its latest edit record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<u64>,
+    /// On a message that was deleted: the tombstone. Its `message` is then empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Deletion>,
+}
+
+/// What a change record does to message `target` of the same room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// The author replaced the text with the record's `message`.
+    Edit {
+        /// The id of the message edited.
+        target: u64,
+    },
+    /// The message was withdrawn: its text is gone from the server.
+    Delete {
+        /// The id of the message deleted.
+        target: u64,
+        /// Whether a moderator deleted it (then the record's `username` is the moderator);
+        /// false when its author did.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        moderator: bool,
+    },
+}
+
+impl Change {
+    /// The id of the message it changes.
+    pub fn target(&self) -> u64 {
+        match self {
+            Change::Edit { target } | Change::Delete { target, .. } => *target,
+        }
+    }
+}
+
+/// A deleted message's tombstone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deletion {
+    /// The id of the deletion record.
+    pub id: u64,
+    /// The moderator who deleted it; `None` when its author did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Username>,
+}
+
+/// What [`ChatRecord::apply`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The message changed.
+    Changed,
+    /// Nothing changed: the record is not a change of this message, the message already has
+    /// this change or a later one, or it is deleted.
+    Unchanged,
+}
+
+impl ChatRecord {
+    /// Whether this record is a message (not a change record).
+    pub fn is_message(&self) -> bool {
+        self.change.is_none()
+    }
+
+    /// Whether this is a message that still has its text (not deleted).
+    pub fn is_live_message(&self) -> bool {
+        self.change.is_none() && self.deleted.is_none()
+    }
+
+    /// Folds change record `change` into this message. Idempotent and order-proof: an edit
+    /// older than the message's latest applies nothing, a deletion is final, and a record
+    /// about another message (or that is no change) is ignored.
+    pub fn apply(&mut self, change: &ChatRecord) -> Applied {
+        let Some(what) = &change.change else {
+            return Applied::Unchanged;
+        };
+        if self.change.is_some()
+            || self.deleted.is_some()
+            || what.target() != self.id
+            || change.room != self.room
+            || change.id <= self.id
+        {
+            return Applied::Unchanged;
+        }
+        match what {
+            Change::Edit { .. } => {
+                if self.edited.is_some_and(|latest| latest >= change.id) {
+                    return Applied::Unchanged;
+                }
+                self.message.clone_from(&change.message);
+                self.edited = Some(change.id);
+            }
+            Change::Delete { moderator, .. } => {
+                self.message.clear();
+                self.deleted = Some(Deletion {
+                    id: change.id,
+                    by: moderator.then(|| change.username.clone()),
+                });
+            }
+        }
+        Applied::Changed
+    }
+
+    /// This record with its text removed, as a deletion leaves it: a message becomes a
+    /// tombstone elsewhere; an edit record of a deleted message keeps only that it happened.
+    pub fn scrubbed(mut self) -> Self {
+        self.message.clear();
+        self
+    }
 }
 
 /// What a record that does not say who wrote it was written by: a guest.
@@ -41,11 +163,150 @@ fn written_by_guest() -> bool {
 /// `ServerMsg::Joined::epoch`); a 409 `history_reset` carries the room's new one there.
 pub const EPOCH_HEADER: &str = "Chinwag-Epoch";
 
-/// A room and the id of its newest message, as listed by `GET /api/rooms`.
+/// A room and the id of its newest record, as listed by `GET /api/rooms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomSummary {
     /// The room.
     pub room: RoomName,
-    /// The id of its newest message (0 if it has none).
+    /// The id of its newest record (0 if it has none).
     pub last_id: u64,
+    /// For a signed-in caller: messages after its read marker, not its own and not deleted
+    /// (counted up to [`crate::UNREAD_COUNT_CAP`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<u64>,
+    /// For a signed-in caller: how many of `unread` mention it (`@name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<u64>,
+}
+
+/// Whether `text` mentions `name`: `@name` (compared as names are, so case and look-alikes
+/// do not matter), not followed by another name character. The server counts mentions and
+/// the browser highlights them with this one rule.
+pub fn mentions(text: &str, name: &Username) -> bool {
+    let wanted = name.hold_key();
+    text.match_indices('@').any(|(at, _)| {
+        let rest = &text[at + 1..];
+        let end = rest
+            .char_indices()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.'))
+            .map_or(rest.len(), |(index, _)| index);
+        let word = rest[..end].trim_end_matches('.');
+        Username::parse(word).is_ok_and(|candidate| candidate.hold_key() == wanted)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(id: u64, text: &str) -> ChatRecord {
+        ChatRecord {
+            id,
+            room: RoomName::parse("general").unwrap(),
+            username: Username::parse("ada").unwrap(),
+            message: text.to_owned(),
+            ts: 1,
+            guest: false,
+            client_id: None,
+            change: None,
+            edited: None,
+            deleted: None,
+        }
+    }
+
+    fn edit(id: u64, target: u64, text: &str) -> ChatRecord {
+        ChatRecord {
+            change: Some(Change::Edit { target }),
+            ..message(id, text)
+        }
+    }
+
+    fn delete(id: u64, target: u64, by: &str) -> ChatRecord {
+        ChatRecord {
+            username: Username::parse(by).unwrap(),
+            change: Some(Change::Delete {
+                target,
+                moderator: by != "ada",
+            }),
+            ..message(id, "")
+        }
+    }
+
+    #[test]
+    fn an_edit_replaces_the_text_once_and_an_older_edit_changes_nothing() {
+        let mut msg = message(3, "helo");
+        assert_eq!(msg.apply(&edit(5, 3, "hello")), Applied::Changed);
+        assert_eq!((msg.message.as_str(), msg.edited), ("hello", Some(5)));
+        assert_eq!(msg.apply(&edit(5, 3, "hello")), Applied::Unchanged, "twice");
+        assert_eq!(msg.apply(&edit(4, 3, "hel")), Applied::Unchanged, "older");
+        assert_eq!(msg.message, "hello");
+        assert_eq!(msg.apply(&edit(9, 3, "hello!")), Applied::Changed);
+        assert_eq!(msg.edited, Some(9));
+    }
+
+    #[test]
+    fn a_deletion_is_final_and_names_only_a_moderator() {
+        let mut own = message(3, "oops");
+        assert_eq!(own.apply(&delete(4, 3, "ada")), Applied::Changed);
+        assert_eq!(own.message, "");
+        assert_eq!(own.deleted, Some(Deletion { id: 4, by: None }));
+        assert_eq!(own.apply(&edit(6, 3, "back")), Applied::Unchanged);
+        assert_eq!(own.message, "", "no edit revives a deleted message");
+        let mut other = message(3, "spam");
+        other.apply(&delete(8, 3, "mod"));
+        assert_eq!(
+            other.deleted.unwrap().by.map(|name| name.to_string()),
+            Some("mod".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_change_of_another_message_or_room_or_a_plain_message_changes_nothing() {
+        let mut msg = message(3, "hi");
+        assert_eq!(msg.apply(&edit(5, 2, "x")), Applied::Unchanged);
+        assert_eq!(msg.apply(&message(5, "x")), Applied::Unchanged);
+        let mut elsewhere = edit(5, 3, "x");
+        elsewhere.room = RoomName::parse("other").unwrap();
+        assert_eq!(msg.apply(&elsewhere), Applied::Unchanged);
+        assert_eq!(msg.apply(&edit(2, 3, "x")), Applied::Unchanged, "before it");
+        let mut change = edit(5, 3, "x");
+        assert_eq!(change.apply(&edit(6, 5, "y")), Applied::Unchanged);
+        assert_eq!(msg, message(3, "hi"));
+    }
+
+    #[test]
+    fn change_records_and_tombstones_read_back_from_their_json() {
+        let text = serde_json::to_string(&delete(8, 3, "mod")).unwrap();
+        assert!(
+            text.contains(r#""change":{"kind":"delete","target":3,"moderator":true}"#),
+            "{text}"
+        );
+        let mut msg = message(3, "spam");
+        msg.apply(&delete(8, 3, "mod"));
+        let text = serde_json::to_string(&msg).unwrap();
+        assert!(text.contains(r#""deleted":{"id":8,"by":"mod"}"#), "{text}");
+        assert_eq!(serde_json::from_str::<ChatRecord>(&text).unwrap(), msg);
+        let plain = serde_json::to_string(&message(1, "hi")).unwrap();
+        assert!(
+            !plain.contains("change") && !plain.contains("edited") && !plain.contains("deleted")
+        );
+    }
+
+    #[test]
+    fn mentions_match_whole_names_whatever_their_case() {
+        let ada = Username::parse("Ada").unwrap();
+        for text in [
+            "@ada hi",
+            "hi @ADA",
+            "(@Ada)",
+            "@ada.",
+            "@ada, look",
+            "x\n@ada",
+        ] {
+            assert!(mentions(text, &ada), "{text}");
+        }
+        for text in ["ada", "@adam", "email@adaX", "@ad", "@", "@ada_b"] {
+            assert!(!mentions(text, &ada), "{text}");
+        }
+    }
 }

@@ -83,6 +83,20 @@ pub enum ServerMsg {
     /// changed (someone opened a DM with it, added it to a room, or it was removed): read
     /// `GET /api/me/rooms` again. It names nothing, so it tells no one else anything.
     RoomsChanged,
+    /// Sent to every connection of a signed-in account when its read marker in `room` moved
+    /// (on any of its devices), so every tab shows the same unread count.
+    ReadMarker {
+        /// The room.
+        room: RoomName,
+        /// The newest id read.
+        id: u64,
+    },
+    /// `room`'s settings changed (slow mode, owner or moderators): read
+    /// `GET /api/rooms/{room}/settings` again. It names nothing else.
+    RoomSettingsChanged {
+        /// The room.
+        room: RoomName,
+    },
 }
 
 /// The body of an error frame.
@@ -98,6 +112,9 @@ pub struct ErrorFrame {
     /// The `client_id` of the refused send, so a client can mark that message as failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// For `slow_mode` (and other refusals for now): milliseconds until a send may succeed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 /// The JSON body of an HTTP API error response.
@@ -124,6 +141,9 @@ mod tests {
             ts: 1_700_000_000_000,
             guest: false,
             client_id: None,
+            change: None,
+            deleted: None,
+            edited: None,
         }
     }
 
@@ -169,6 +189,7 @@ mod tests {
             detail: "expected value".into(),
             room: None,
             client_id: None,
+            retry_after_ms: None,
         });
         assert_eq!(
             serde_json::to_value(frame).unwrap(),

@@ -36,7 +36,8 @@ use super::{
     wire::{self, CHANNEL, ChatTemplate},
 };
 use crate::store::{
-    Appended, Author, Corrupt, Epoch, NewMessage, PAGE_BYTES, Page, RoomCursor, RoomHead, Store,
+    Appended, Author, Changed, Corrupt, Epoch, NewChange, NewMessage, PAGE_BYTES, Page, RoomCursor,
+    RoomHead, Store,
     StoreError, public, record_bytes,
 };
 use async_trait::async_trait;
@@ -221,6 +222,9 @@ fn unnumbered(message: &NewMessage) -> ChatRecord {
         ts: 0,
         guest: message.guest,
         client_id: None,
+        change: None,
+        deleted: None,
+        edited: None,
     }
 }
 
@@ -291,6 +295,11 @@ impl Store for RedisStore {
         } else {
             Appended::retry_of(&message, record)
         })
+    }
+
+    async fn change(&self, _change: NewChange) -> Result<Changed, StoreError> {
+        // Placeholder until the engine stores changes (issue 15, in progress).
+        Err(StoreError::Closed)
     }
 
     async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError> {
@@ -384,6 +393,8 @@ impl Store for RedisStore {
                 Ok(RoomSummary {
                     room: RoomName::parse(&room).map_err(|_| corrupt())?,
                     last_id: last_id.parse().map_err(|_| corrupt())?,
+                    mentions: None,
+                    unread: None,
                 })
             })
             .collect()

@@ -100,6 +100,9 @@ impl<'a> StoredChat<'a> {
             ts: _,
             guest,
             client_id: _,
+            change: _,
+            edited: _,
+            deleted: _,
         } = record;
         Self {
             room,
@@ -200,6 +203,9 @@ static TAIL: LazyLock<Tail> = LazyLock::new(|| {
         ts: 0,
         guest: true,
         client_id: None,
+        change: None,
+        deleted: None,
+        edited: None,
     };
     let template = ChatTemplate::by_difference(&sample);
     let blank = format!("0{}0{}", template.before_ts, template.after_ts);
@@ -408,6 +414,9 @@ mod tests {
             message: message.to_owned(),
             ts: 5,
             client_id: Some(chinwag_shared::ClientId::parse("c-1").unwrap()),
+            change: None,
+            deleted: None,
+            edited: None,
         }
     }
 

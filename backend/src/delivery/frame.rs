@@ -170,6 +170,9 @@ mod tests {
             message: "hi".to_owned(),
             ts: 1,
             client_id: Some(ClientId::parse("c1").unwrap()),
+            change: None,
+            deleted: None,
+            edited: None,
         }
     }
 

@@ -283,6 +283,9 @@ mod tests {
             message: format!("m{id}"),
             ts: id,
             client_id: None,
+            change: None,
+            deleted: None,
+            edited: None,
         };
         Frame::chat(&record, epoch)
     }
@@ -345,6 +348,9 @@ mod tests {
             message: "😀".repeat(chinwag_shared::MAX_MESSAGE_CHARS),
             ts: id,
             client_id: None,
+            change: None,
+            deleted: None,
+            edited: None,
         };
         Frame::chat(&record, epoch)
     }

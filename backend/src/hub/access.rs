@@ -277,6 +277,7 @@ fn forbidden(room: &RoomName, detail: String) -> ServerMsg {
         detail,
         room: Some(room.to_string()),
         client_id: None,
+        retry_after_ms: None,
     })
 }
 

@@ -88,6 +88,9 @@ mod tests {
             message: format!("m{id}"),
             ts: 1,
             client_id: Some(ClientId::parse(&format!("c{id}")).unwrap()),
+            change: None,
+            deleted: None,
+            edited: None,
         }
     }
 

@@ -69,6 +69,7 @@ pub fn rejection(message: &ClientMsg, err: &ValidationError) -> ErrorFrame {
         detail: err.to_string(),
         room: message.room().map(str::to_owned),
         client_id: message.client_id().map(str::to_owned),
+        retry_after_ms: None,
     }
 }
 
@@ -79,6 +80,7 @@ pub fn error(code: ErrorCode, detail: String) -> ErrorFrame {
         detail,
         room: None,
         client_id: None,
+        retry_after_ms: None,
     }
 }
 

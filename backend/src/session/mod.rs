@@ -320,6 +320,7 @@ impl Session {
                 .as_ref()
                 .and_then(|msg| msg.client_id())
                 .map(str::to_owned),
+            retry_after_ms: None,
         };
         self.send_error(frame).await
     }

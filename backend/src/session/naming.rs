@@ -25,6 +25,7 @@ pub(super) fn name_taken(room: &RoomName, name: &Username) -> ErrorFrame {
         ),
         room: Some(room.to_string()),
         client_id: None,
+        retry_after_ms: None,
     }
 }
 

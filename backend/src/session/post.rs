@@ -81,6 +81,7 @@ impl Session {
                         .to_owned(),
                     room: Some(room.to_string()),
                     client_id: client_id.map(|id| id.to_string()),
+                    retry_after_ms: None,
                 };
                 self.send_error(frame).await
             }
@@ -115,6 +116,7 @@ impl Session {
             detail,
             room: Some(room.to_string()),
             client_id: client_id.map(|id| id.to_string()),
+            retry_after_ms: None,
         };
         self.send_error(frame).await
     }

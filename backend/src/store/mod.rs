@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod author;
 mod error;
+pub mod moderation;
 pub mod sqlite;
 
 pub use crate::history::{
@@ -63,7 +64,12 @@ impl Appended {
     /// duplicate if it is the same message (the author's retry), [`Appended::Reused`] if not.
     /// Both engines decide through here.
     pub fn retry_of(message: &NewMessage, earlier: ChatRecord) -> Self {
-        if earlier.username == message.username && earlier.message == message.text.as_str() {
+        // A message edited or deleted since was this author's: its text no longer says so,
+        // but the name does.
+        let changed_since = earlier.edited.is_some() || earlier.deleted.is_some();
+        if earlier.username == message.username
+            && (changed_since || earlier.message == message.text.as_str())
+        {
             Appended::Duplicate(ChatRecord {
                 client_id: message.client_id.clone(),
                 ..earlier
@@ -72,6 +78,50 @@ impl Appended {
             Appended::Reused
         }
     }
+}
+
+/// A change to an earlier message, to store as a record of its own (see
+/// [`chinwag_shared::Change`]). Whether the actor may make it is the hub's to judge, before;
+/// the store checks only that the target is a message that is not deleted, atomically with
+/// the change.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    /// The room of both the message and the change record.
+    pub room: RoomName,
+    /// The id of the message changed.
+    pub target: u64,
+    /// Who makes the change: the change record's `username`.
+    pub actor: Username,
+    /// Whether the actor is a guest (the change record's `guest`).
+    pub guest: bool,
+    /// Edit or delete.
+    pub action: ChangeAction,
+}
+
+/// What a [`NewChange`] does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeAction {
+    /// Replace the text.
+    Edit(MessageText),
+    /// Withdraw the message: its text, and the text of every edit record of it, is removed
+    /// from the store (not merely hidden), and it becomes a tombstone.
+    Delete {
+        /// Whether a moderator deletes someone else's message (the tombstone then names the
+        /// actor).
+        moderator: bool,
+    },
+}
+
+/// What a change did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// Stored as this change record (id fresh from the room's sequence) and handed to
+    /// fan-out; the message is now in its new state.
+    Stored(ChatRecord),
+    /// The room has no record with that id, or the record is itself a change record.
+    NoSuchMessage,
+    /// The message is deleted already: nothing was written.
+    AlreadyDeleted,
 }
 
 /// Which slice of a room's log to read. Pages are always returned in ascending id order, and
@@ -140,8 +190,35 @@ pub trait Store: Send + Sync + 'static {
     async fn append(&self, message: NewMessage) -> Result<Appended, StoreError>;
 
     /// Reads one page of `room`'s log, ascending, without `client_id`s, bounded by count and by
-    /// [`PAGE_BYTES`]: a `Before` page keeps the records nearest its bound.
+    /// [`PAGE_BYTES`]: a `Before` page keeps the records nearest its bound. Messages come in
+    /// their current state (edited text, tombstones); change records come as stored (an edit
+    /// record of a deleted message without its text).
     async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError>;
+
+    /// Stores a change to an earlier message as the room's next record and, if stored, hands
+    /// that record to fan-out (like [`Store::append`], in id order) before returning. The
+    /// message's stored state changes in the same atomic step: an edit replaces its text and
+    /// sets `edited`; a deletion removes its text, and the text of its edit records, from
+    /// the store's files (SQLite `secure_delete`, WAL checkpointed; Redis entries and
+    /// `client_id` copies rewritten), and leaves a tombstone.
+    async fn change(&self, change: NewChange) -> Result<Changed, StoreError>;
+
+    /// The record `id` of `room` in its current state, if the room has one.
+    async fn record(&self, room: &RoomName, id: u64) -> Result<Option<ChatRecord>, StoreError> {
+        if id == 0 {
+            return Ok(None);
+        }
+        let page = self
+            .page(
+                room,
+                Page::After {
+                    after: id - 1,
+                    limit: 1,
+                },
+            )
+            .await?;
+        Ok(page.into_iter().next().filter(|record| record.id == id))
+    }
 
     /// `room`'s newest id and its history's epoch.
     async fn head(&self, room: &RoomName) -> Result<RoomHead, StoreError>;
@@ -224,6 +301,9 @@ mod tests {
             message: text.to_owned(),
             ts: 1,
             client_id: None,
+            change: None,
+            deleted: None,
+            edited: None,
         }
     }
 

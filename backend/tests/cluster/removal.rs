@@ -91,6 +91,7 @@ async fn a_removal_published_on_one_node_reaches_another_nodes_sessions_with_its
         detail: "you were removed from this room".to_owned(),
         room: Some(room.as_str().to_owned()),
         client_id: None,
+        retry_after_ms: None,
     });
     let removal = EventFrame::removal(&room, "jwt:line\nbreak", &forbidden);
     let sent_text = removal.text.clone();

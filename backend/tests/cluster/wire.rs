@@ -92,6 +92,9 @@ async fn what_the_scripts_store_and_publish_decodes_as_server_messages() {
         ts: confirmed["ts"].as_u64().unwrap(),
         guest: true,
         client_id: None,
+        change: None,
+        deleted: None,
+        edited: None,
     });
     assert_eq!(
         serde_json::from_str::<ServerMsg>(published).unwrap(),

@@ -172,6 +172,7 @@ pub async fn post_message(
         detail,
         room: Some(room.to_string()),
         client_id: client_id.map(ToString::to_string),
+        retry_after_ms: None,
     };
     let request = Request::post(&format!("/api/rooms/{room}/messages"))
         .json(&body)

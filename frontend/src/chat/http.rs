@@ -281,6 +281,7 @@ impl Follower {
                         detail,
                         room: Some(self.room.to_string()),
                         client_id: None,
+                        retry_after_ms: None,
                     }));
                 }
             }

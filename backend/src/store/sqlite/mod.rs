@@ -32,7 +32,9 @@ pub use readers::READERS;
 pub use sync_mode::SyncMode;
 pub use writer::MAX_BATCH;
 
-use super::{Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError};
+use super::{
+    Appended, Changed, Epoch, NewChange, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError,
+};
 use crate::fanout::ChatPublisher;
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, RoomName, RoomSummary};
@@ -98,6 +100,11 @@ impl Store for SqliteStore {
             .await
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn change(&self, _change: NewChange) -> Result<Changed, StoreError> {
+        // Placeholder until the engine stores changes (issue 15, in progress).
+        Err(StoreError::Closed)
     }
 
     async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError> {

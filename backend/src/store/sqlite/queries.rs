@@ -99,6 +99,8 @@ pub(super) fn rooms_page(
         rooms.push(RoomSummary {
             room: parse_stored(&name, RoomName::parse)?,
             last_id: to_u64(last_id),
+            mentions: None,
+            unread: None,
         });
     }
     Ok(rooms)
@@ -134,6 +136,9 @@ impl StoredRow {
             ts: to_u64(self.ts),
             guest: self.guest,
             client_id: None,
+            change: None,
+            deleted: None,
+            edited: None,
         })
     }
 }

@@ -208,6 +208,9 @@ fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Append
         ts,
         guest: message.guest,
         client_id: message.client_id.clone(),
+        change: None,
+        deleted: None,
+        edited: None,
     }))
 }
 

@@ -255,6 +255,8 @@ impl ChatState {
             ServerMsg::Error(error) => self.on_error(error, now),
             // The controller asks for the memberships again; nothing to show until they come.
             ServerMsg::RoomsChanged => {}
+            // Read state and room settings are shown by the moderation work (issue 15).
+            ServerMsg::ReadMarker { .. } | ServerMsg::RoomSettingsChanged { .. } => {}
         }
     }
 }

@@ -29,6 +29,7 @@ fn forbidden(room_name: &str) -> ChatAction {
         detail: "members only".into(),
         room: Some(room_name.into()),
         client_id: None,
+        retry_after_ms: None,
     }))
 }
 
@@ -138,6 +139,7 @@ fn a_forbidden_send_fails_that_message_and_keeps_the_room() {
         detail: "members only".into(),
         room: Some("general".into()),
         client_id: Some("c1".into()),
+        retry_after_ms: None,
     })));
     assert_eq!(joined_rooms(&state), ["general", "rust"]);
     assert!(matches!(state.outbox[0].state, SendState::Failed { .. }));
@@ -151,6 +153,7 @@ fn a_guest_whose_name_is_taken_is_told_what_to_do_in_words() {
         detail: "username_taken: me".into(),
         room: Some("general".into()),
         client_id: None,
+        retry_after_ms: None,
     })));
     let banner = state.banner.unwrap();
     assert!(banner.contains("sign in"), "{banner}");

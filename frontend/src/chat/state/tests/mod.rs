@@ -29,6 +29,9 @@ pub(super) fn record(room_name: &str, id: u64, who: &str, client_id: Option<&str
         ts: 1_700_000_000_000,
         guest: false,
         client_id: client_id.map(|id| ClientId::parse(id).unwrap()),
+        change: None,
+        deleted: None,
+        edited: None,
     }
 }
 
@@ -58,6 +61,7 @@ pub(super) fn refusal(code: ErrorCode, client_id: &str, now: f64) -> ChatAction 
             detail: format!("refused: {code}"),
             room: Some("general".into()),
             client_id: Some(client_id.into()),
+            retry_after_ms: None,
         }),
         now,
     }

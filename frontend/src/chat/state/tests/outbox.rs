@@ -15,6 +15,7 @@ fn a_confirmed_send_leaves_the_outbox_and_a_refused_one_stays_marked() {
             detail: "too long".into(),
             room: Some("general".into()),
             client_id: Some("c2".into()),
+            retry_after_ms: None,
         }),
         now: 0.0,
     });

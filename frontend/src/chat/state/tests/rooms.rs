@@ -9,6 +9,8 @@ fn the_directory_keeps_only_the_busiest_few_of_a_long_list() {
         .map(|n| RoomSummary {
             room: room(&format!("r{n}")),
             last_id: 1_000 - n,
+            mentions: None,
+            unread: None,
         })
         .collect();
     state.apply(ChatAction::RoomsListed(flood.clone()));
