@@ -12,7 +12,10 @@ use super::{
 use crate::{
     delivery::frame::ChatFrame,
     fanout::ChatPublisher,
-    store::{Appended, Author, ChangeAction, Changed, NewChange, NewMessage, Page, Store},
+    store::{
+        Appended, Author, ChangeAction, Changed, NewChange, NewMessage, Page, Store,
+        moderation::Moderation,
+    },
 };
 use chinwag_shared::{
     Change, ChatRecord, ClientId, Deletion, MessageText, RoomName, RoomSummary, Username,
@@ -402,7 +405,8 @@ async fn an_authors_retry_is_answered_with_the_message_as_it_is_now() {
         .await
         .unwrap();
     assert!(
-        matches!(&other, Appended::Stored(record) if record.id == 4 && record.username == name("bob")),
+        matches!(&other, Appended::Stored(record)
+            if record.id == 4 && record.username == name("bob")),
         "another author's id is another message: {other:?}"
     );
     assert_eq!(store.head(&room()).await.unwrap().last_id, 4);
@@ -438,7 +442,7 @@ fn user_version(path: &Path) -> i64 {
 }
 
 #[tokio::test]
-async fn a_version_4_file_migrates_once_and_takes_changes() {
+async fn a_version_4_file_migrates_once_and_takes_changes_and_moderation() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chinwag.db");
     write_version_4_database(&path);
@@ -456,6 +460,8 @@ async fn a_version_4_file_migrates_once_and_takes_changes() {
 
     assert_eq!(stored(&store, edit(1, "edited now")).await.id, 3);
     assert_eq!(stored(&store, delete(2, "mod", true)).await.id, 4);
+    let moderation = store.moderation(&path).unwrap();
+    moderation.set_slow_mode(&room(), 30).await.unwrap();
     store.close().await;
 
     // Opening it again runs no migration twice and keeps everything.
@@ -475,5 +481,10 @@ async fn a_version_4_file_migrates_once_and_takes_changes() {
         panic!("the old row still answers its author's retry");
     };
     assert_eq!((retry.id, retry.message.as_str()), (1, "edited now"));
+    let moderation = store.moderation(&path).unwrap();
+    assert_eq!(
+        moderation.room_rules(&room()).await.unwrap().slow_mode_secs,
+        30
+    );
     store.close().await;
 }

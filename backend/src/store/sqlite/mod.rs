@@ -6,8 +6,9 @@
 //! [`ChatPublisher`]), `scrub` (getting deleted texts out of the files), `readers` (a pool of
 //! at most [`READERS`] read-only connections on tokio's blocking pool), `queries` and
 //! `records` (the reads, rows back to records), `schema` (tables, migrations and the file's
-//! epoch) and `sync_mode`. The directory in the same file, [`SqliteAccounts`], writes
-//! through a connection of its own and reads on the store's pool.
+//! epoch) and `sync_mode`. The directories in the same file, [`SqliteAccounts`] and
+//! [`SqliteModeration`], write through connections of their own (`side_writer`) and read on
+//! the store's pool.
 //!
 //! Durability is [`SyncMode`]: by default (`Full`) each commit waits for the WAL to be fsynced,
 //! so a caller is answered only once its message would survive a power cut. One commit, and so
@@ -20,11 +21,14 @@ mod accounts;
 mod append;
 mod change;
 mod error;
+mod moderation;
 mod queries;
 mod readers;
 mod records;
+mod sanction_rows;
 mod schema;
 mod scrub;
+mod side_writer;
 mod sync_mode;
 mod writer;
 
@@ -33,12 +37,15 @@ mod accounts_tests;
 #[cfg(test)]
 mod changes_tests;
 #[cfg(test)]
+mod moderation_tests;
+#[cfg(test)]
 mod scrub_tests;
 #[cfg(test)]
 mod tests;
 
 pub use accounts::SqliteAccounts;
 pub use error::SqliteError;
+pub use moderation::SqliteModeration;
 pub use readers::READERS;
 pub use scrub::ScrubProgress;
 pub use sync_mode::SyncMode;
@@ -101,6 +108,12 @@ impl SqliteStore {
     /// this store's readers.
     pub fn directory(&self, path: &Path) -> Result<SqliteAccounts, StoreError> {
         SqliteAccounts::open(path, self.readers.clone())
+    }
+
+    /// The moderation directory (roles, sanctions, audit log, read markers) in the same
+    /// file, reading through this store's readers.
+    pub fn moderation(&self, path: &Path) -> Result<SqliteModeration, StoreError> {
+        SqliteModeration::open(path, self.readers.clone())
     }
 
     /// Waits until the text of every deletion committed so far is gone from the database
