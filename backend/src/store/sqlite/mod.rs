@@ -37,7 +37,11 @@ mod accounts_tests;
 #[cfg(test)]
 mod changes_tests;
 #[cfg(test)]
+mod migration_tests;
+#[cfg(test)]
 mod moderation_tests;
+#[cfg(test)]
+mod sanctions_tests;
 #[cfg(test)]
 mod scrub_tests;
 #[cfg(test)]
