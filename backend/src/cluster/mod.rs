@@ -35,7 +35,7 @@ pub use presence::RedisPresence;
 
 use crate::{
     delivery::rooms::Rooms,
-    hub::{Hub, new_rooms::NewRoomLimits},
+    hub::{Directory, Hub, new_rooms::NewRoomLimits},
     metrics::Metrics,
     store::{Store, StoreError},
 };
@@ -68,7 +68,7 @@ pub fn redis_hub(
     new_rooms: NewRoomLimits,
     metrics: Arc<Metrics>,
     stop: &CancellationToken,
-) -> Result<Arc<Hub>, StoreError> {
+) -> Result<Hub, StoreError> {
     let link = Link::new(&config.url, config.timeout)?;
     let rooms = Arc::new(Rooms::new(config.recent_tail_bytes));
     let subscribed = Arc::new(AtomicBool::new(false));
@@ -99,9 +99,18 @@ pub fn redis_hub(
     let accounts = Arc::new(accounts::RedisAccounts::new(link.clone()));
     tokio::spawn(link.keep_checking(stop.clone()));
     tracing::info!(redis = %redact(&config.url), node = %config.node, "redis engine");
-    Ok(Arc::new(Hub::new(
-        rooms, store, fanout, presence, metrics, new_rooms, accounts,
-    )))
+    Ok(Hub::new(
+        rooms,
+        store,
+        fanout,
+        presence,
+        metrics,
+        new_rooms,
+        Directory {
+            accounts,
+            moderation: Arc::new(crate::store::scratch_moderation::Scratch),
+        },
+    ))
 }
 
 /// The URL without a password, for logs.
