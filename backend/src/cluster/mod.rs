@@ -12,6 +12,8 @@
 //!   seconds of a node dying.
 //! - [`accounts::RedisAccounts`] ([`accounts`]): the directory (accounts, credentials,
 //!   private rooms), so an account or a private room made through one node holds on all.
+//! - [`RedisModeration`] ([`moderation`]): roles, slow mode, mutes and bans, the audit log
+//!   and read markers, so a moderator's act through one node holds on all.
 //!
 //! [`link`] holds the connection, the per-command deadline and the readiness flag: while Redis
 //! is unreachable, sends are answered `unavailable` (never confirmed), `/readyz` says 503, and
@@ -24,6 +26,7 @@ pub mod accounts;
 pub mod broker;
 pub mod link;
 pub mod log;
+pub mod moderation;
 pub mod persistence;
 pub mod presence;
 pub mod wire;
@@ -31,6 +34,7 @@ pub mod wire;
 pub use broker::{RedisFanout, Subscriber};
 pub use link::Link;
 pub use log::RedisStore;
+pub use moderation::RedisModeration;
 pub use presence::RedisPresence;
 
 use crate::{
