@@ -1,13 +1,20 @@
 //! [`RedisStore`]: the room logs in Redis, for many nodes at once.
 //!
-//! Per room, three keys (`{room}` is the validated room name):
+//! Per room (`{room}` is the validated room name):
 //!
 //! - `chinwag:room:{room}`: a hash with `seq` (the newest id) and `epoch`;
 //! - `chinwag:log:{room}`: a stream whose entry ids are `{id}-0`, holding the record's JSON,
 //!   trimmed to about `--history-max-len` entries (`MAXLEN ~`);
 //! - `chinwag:cid:{room}:{author}:{client_id}`: the record its author stored under that
 //!   `client_id` ([`Author::key`], one `:` inside, so the key splits one way), kept an hour
-//!   ([`DEDUPE_FOR`]), which makes that author's retries idempotent.
+//!   ([`DEDUPE_FOR`]), which makes that author's retries idempotent; it is kept in the
+//!   record's current state, so a retry after an edit or a deletion is answered with that;
+//! - `chinwag:copies:{room}`: those keys' names (`{id} {key}`), scored by the record's
+//!   timestamp and dropped after [`DEDUPE_FOR`] with the keys, so a change finds its target's;
+//! - `chinwag:revised:{room}`: the current JSON of every record changed since it was stored
+//!   (an edited or deleted message, an edit record of a deleted message), scored by id; its
+//!   stream entry is gone ([`revised`]);
+//! - `chinwag:edits:{room}`: each edited message's edit record ids, scored by the message's id.
 //!
 //! and one sorted set of every public room with a message, `chinwag:rooms:busiest`, scored by
 //! its newest id, which `GET /api/rooms` pages through busiest first. A room exists once `seq`
@@ -26,12 +33,31 @@
 //! other text is decided here, after the script ([`Appended::retry_of`]).
 //! Ids are therefore strictly increasing and gapless per room whatever node appends, and
 //! pub/sub carries them in id order. A message is confirmed only after the script returned.
+//! A change (an edit, a deletion) is one script too ([`change`]), taking its id from the same
+//! `seq` and published the same way, so every node delivers it in order like any record.
+//!
+//! The revised set and the edits set lose what the stream trims: each script that appends
+//! drops what is older than both the oldest stream entry and the newest `--history-max-len`
+//! ids, so they stay bounded by the history kept.
+//!
+//! A deletion removes the text from Redis, not only from what is served: the stream entries
+//! (`XDEL`, which frees the bytes only when `stream-node-max-entries` is 1, see [`nodes`]), the
+//! revised set and the `client_id` copy. What Redis wrote elsewhere before the deletion keeps
+//! it until Redis rewrites it: an RDB snapshot taken before, and the append-only file, which
+//! holds the original append command until its next rewrite (`BGREWRITEAOF`, or the automatic
+//! one); replicas apply the deletion as the primary does. Records stored by a version without
+//! changes have no `copies` entry: a deletion within the hour after the upgrade may leave their
+//! `client_id` copy until it expires.
 //!
 //! The epoch is minted from Redis's clock the first time a room is read or written. If Redis
 //! loses its data, the next access mints a new one and ids start again at 1.
 
+mod change;
+pub mod nodes;
+mod revised;
+
 use super::{
-    accounts::keys,
+    accounts::keys::private_room,
     link::Link,
     wire::{self, CHANNEL, ChatTemplate},
 };
@@ -50,6 +76,8 @@ use std::{
     time::Duration,
 };
 
+pub use nodes::StreamNodes;
+
 /// How long a `client_id` stays a guarantee against duplicates. Each key holds a copy of its
 /// record (~400 B), so this window, not the history length, bounds that memory: an hour at
 /// 100 msg/s is ~150 MB. Clients re-send within seconds of a reconnect; an hour covers a
@@ -66,12 +94,58 @@ if not epoch then
 end
 ";
 
-/// KEYS: room hash, log stream, client-id key, rooms by size, the room's private-room hash.
-/// ARGV: the record's [`ChatTemplate`] (1 before the id, 2 before the timestamp, 3 after it);
-/// the payload's [`wire::chat_payload_pieces`] (4 before the id, 5 before the epoch, 6 before
-/// the record); 7 stream max length, 8 dedupe seconds, 9 channel, 10 room, 11 whether there
-/// is a client id ("1"/"0"). The script only puts numbers and the epoch into the holes: every
-/// byte of JSON and header around them comes from [`wire`].
+/// Defines `record_at(log, revised, id)`: the current JSON of record `id` (from the revised
+/// set if it was changed, else its stream entry), or nil if the room has none.
+const RECORD_AT: &str = r"
+local function record_at(log, revised, id)
+  local changed = redis.call('ZRANGEBYSCORE', revised, id, id)[1]
+  if changed then
+    return changed
+  end
+  local entry = redis.call('XRANGE', log, id .. '-0', id .. '-0')[1]
+  if entry then
+    local fields = entry[2]
+    for i = 1, #fields - 1, 2 do
+      if fields[i] == 'r' then
+        return fields[i + 1]
+      end
+    end
+  end
+  return nil
+end
+";
+
+/// Defines `prune(log, revised, edits, newest, max_len)`, run after an `XADD ... MAXLEN ~`:
+/// drops from the revised and edits sets every id below both the oldest stream entry and the
+/// newest `max_len` ids. Below the oldest entry everything is trimmed or revised, and the
+/// newest `max_len` ids are never trimmed, so what is dropped is history no page reaches.
+const PRUNE: &str = r"
+local function prune(log, revised, edits, newest, max_len)
+  if redis.call('EXISTS', revised, edits) == 0 then
+    return
+  end
+  local floor = newest - tonumber(max_len) + 1
+  local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)[1]
+  if oldest then
+    local live = tonumber(string.match(oldest[1], '^%d+'))
+    if live < floor then
+      floor = live
+    end
+  end
+  if floor > 1 then
+    redis.call('ZREMRANGEBYSCORE', revised, '-inf', '(' .. floor)
+    redis.call('ZREMRANGEBYSCORE', edits, '-inf', '(' .. floor)
+  end
+end
+";
+
+/// KEYS: room hash, log stream, client-id key, rooms by size, the room's private-room hash,
+/// revised set, edits set, copies set. ARGV: the record's [`ChatTemplate`] (1 before the id,
+/// 2 before the timestamp, 3 after it); the payload's [`wire::chat_payload_pieces`] (4 before
+/// the id, 5 before the epoch, 6 before the record); 7 stream max length, 8 dedupe seconds, 9
+/// channel, 10 room, 11 whether there is a client id ("1"/"0"). The script only puts numbers
+/// and the epoch into the holes: every byte of JSON and header around them comes from
+/// [`wire`].
 const APPEND: &str = r#"
 if ARGV[11] == '1' then
   local earlier = redis.call('GET', KEYS[3])
@@ -89,10 +163,15 @@ local json = ARGV[1] .. id .. ARGV[2] .. ts .. ARGV[3]
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', 'r', json)
 if ARGV[11] == '1' then
   redis.call('SET', KEYS[3], json, 'EX', ARGV[8])
+  -- A change finds the copy by the record's timestamp; names older than the copies go.
+  redis.call('ZADD', KEYS[8], ts, id .. ' ' .. KEYS[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. (now[1] - ARGV[8]) .. '000')
+  redis.call('EXPIRE', KEYS[8], ARGV[8])
 end
 if redis.call('EXISTS', KEYS[5]) == 0 then
   redis.call('ZADD', KEYS[4], id, ARGV[10])
 end
+prune(KEYS[2], KEYS[6], KEYS[7], id, ARGV[7])
 redis.call('PUBLISH', ARGV[9], ARGV[4] .. id .. ARGV[5] .. epoch .. ARGV[6] .. json)
 return {1, epoch, json}
 "#;
@@ -123,7 +202,7 @@ return redis.call('ZREVRANGE', KEYS[1], start, start + tonumber(ARGV[1]) - 1, 'W
 static ROOMS_PAGE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ROOMS_PAGE));
 
 static APPEND_SCRIPT: LazyLock<Script> =
-    LazyLock::new(|| Script::new(&format!("{APPEND}{ENSURE_EPOCH}{APPEND_TAIL}")));
+    LazyLock::new(|| Script::new(&format!("{PRUNE}{APPEND}{ENSURE_EPOCH}{APPEND_TAIL}")));
 static HEAD_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(&format!("{ENSURE_EPOCH}{HEAD_TAIL}")));
 
@@ -136,8 +215,25 @@ pub(super) fn room_key(room: &RoomName) -> String {
     format!("chinwag:room:{room}")
 }
 
-fn log_key(room: &RoomName) -> String {
-    format!("chinwag:log:{room}")
+/// The keys of one room's log (see the module docs).
+struct Keys {
+    room: String,
+    log: String,
+    revised: String,
+    edits: String,
+    copies: String,
+}
+
+impl Keys {
+    fn of(room: &RoomName) -> Self {
+        Self {
+            room: room_key(room),
+            log: format!("chinwag:log:{room}"),
+            revised: format!("chinwag:revised:{room}"),
+            edits: format!("chinwag:edits:{room}"),
+            copies: format!("chinwag:copies:{room}"),
+        }
+    }
 }
 
 fn client_id_key(room: &RoomName, author: &Author, client_id: Option<&ClientId>) -> String {
@@ -153,14 +249,57 @@ pub struct RedisStore {
     max_len: u64,
     /// Whether this node's fan-out subscription is up (see [`super::Subscriber`]).
     subscribed: Arc<AtomicBool>,
+    /// Keeps one stream entry per node while the store lives ([`nodes`]); `None` outside a
+    /// runtime (nothing to run it on).
+    _one_entry_per_node: Option<nodes::AbortOnDrop>,
 }
 
 impl RedisStore {
-    /// Up to `count` records of `room` past `bound` (exclusive) in the direction of `page`:
-    /// ascending for `After`, descending for `Before`.
+    /// A store on `link` keeping about `max_len` records per room, ready while `link`
+    /// answers and `subscribed` holds. Inside a runtime it also keeps Redis at one stream
+    /// entry per node for as long as it lives ([`nodes`]).
+    pub fn new(link: Link, max_len: u64, subscribed: Arc<AtomicBool>) -> Self {
+        let one_entry_per_node = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+            nodes::AbortOnDrop(runtime.spawn(nodes::keep_one_entry_per_node(link.clone())))
+        });
+        Self {
+            link,
+            max_len: max_len.max(1),
+            subscribed,
+            _one_entry_per_node: one_entry_per_node,
+        }
+    }
+
+    /// Sets Redis's `stream-node-max-entries` to 1 now, unless it is already, so that
+    /// deleting an entry frees its bytes (the store also does so by itself, see [`nodes`]).
+    pub async fn keep_one_entry_per_node(&self) -> StreamNodes {
+        nodes::one_entry_per_node(&self.link).await
+    }
+
+    /// Up to `count` records of `room` past `bound` (exclusive) in the direction of `page`
+    /// (ascending for `After`, descending for `Before`), in their current state, and whether
+    /// the log has no more past them.
     async fn read_chunk(
         &self,
-        room: &RoomName,
+        keys: &Keys,
+        page: Page,
+        bound: u64,
+        count: usize,
+    ) -> Result<(Vec<ChatRecord>, bool), StoreError> {
+        let live = self.read_stream(keys, page, bound, count).await?;
+        let exhausted = live.len() < count;
+        let ids: Vec<u64> = live.iter().map(|record| record.id).collect();
+        let Some(span) = revised::hole(page, bound, &ids, exhausted) else {
+            return Ok((live, exhausted));
+        };
+        let changed = self.read_revised(keys, page, &span, count).await?;
+        Ok(revised::merge(page, live, changed, count))
+    }
+
+    /// Up to `count` stream entries past `bound`, in the direction of `page`.
+    async fn read_stream(
+        &self,
+        keys: &Keys,
         page: Page,
         bound: u64,
         count: usize,
@@ -185,7 +324,7 @@ impl RedisStore {
         };
         let mut query = redis::cmd(command);
         query
-            .arg(log_key(room))
+            .arg(&keys.log)
             .arg(start)
             .arg(end)
             .arg("COUNT")
@@ -199,14 +338,35 @@ impl RedisStore {
             .await?;
         parse_entries(entries)
     }
-    /// A store on `link` keeping about `max_len` records per room, ready while `link`
-    /// answers and `subscribed` holds.
-    pub fn new(link: Link, max_len: u64, subscribed: Arc<AtomicBool>) -> Self {
-        Self {
-            link,
-            max_len: max_len.max(1),
-            subscribed,
-        }
+
+    /// Up to `count` revised records over `span`, nearest the page's bound first.
+    async fn read_revised(
+        &self,
+        keys: &Keys,
+        page: Page,
+        span: &revised::Span,
+        count: usize,
+    ) -> Result<Vec<ChatRecord>, StoreError> {
+        let command = match page {
+            Page::After { .. } => "ZRANGEBYSCORE",
+            Page::Before { .. } => "ZREVRANGEBYSCORE",
+        };
+        let mut query = redis::cmd(command);
+        query
+            .arg(&keys.revised)
+            .arg(&span.from)
+            .arg(&span.to)
+            .arg("LIMIT")
+            .arg(0)
+            .arg(count);
+        let found: Vec<String> = self
+            .link
+            .read(|mut conn| {
+                let query = &query;
+                async move { query.query_async(&mut conn).await }
+            })
+            .await?;
+        found.iter().map(|json| parse_record(json)).collect()
     }
 }
 
@@ -252,20 +412,24 @@ fn parse_entries(entries: Vec<(String, Vec<String>)>) -> Result<Vec<ChatRecord>,
 impl Store for RedisStore {
     async fn append(&self, message: NewMessage) -> Result<Appended, StoreError> {
         let room = &message.room;
+        let keys = Keys::of(room);
         let template = ChatTemplate::new(&unnumbered(&message));
         let [payload_before_id, payload_before_epoch, payload_before_json] =
             wire::chat_payload_pieces(room);
         let mut invocation = APPEND_SCRIPT.prepare_invoke();
         invocation
-            .key(room_key(room))
-            .key(log_key(room))
+            .key(&keys.room)
+            .key(&keys.log)
             .key(client_id_key(
                 room,
                 &message.author,
                 message.client_id.as_ref(),
             ))
             .key(ROOMS_KEY)
-            .key(keys::private_room(room))
+            .key(private_room(room))
+            .key(&keys.revised)
+            .key(&keys.edits)
+            .key(&keys.copies)
             .arg(template.before_id)
             .arg(template.before_ts)
             .arg(template.after_ts)
@@ -296,15 +460,15 @@ impl Store for RedisStore {
         })
     }
 
-    async fn change(&self, _change: NewChange) -> Result<Changed, StoreError> {
-        // Placeholder until the engine stores changes (issue 15, in progress).
-        Err(StoreError::Closed)
+    async fn change(&self, change: NewChange) -> Result<Changed, StoreError> {
+        change::change(self, change).await
     }
 
     async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError> {
         // Read in small chunks and stop at the byte budget: Redis has no "up to N bytes", and a
         // whole page of heavy messages is 8 MB held while a slow client reads it.
         const CHUNK: usize = 64;
+        let keys = Keys::of(room);
         let (mut records, mut bytes) = (Vec::new(), 0);
         let (limit, mut bound) = match page {
             Page::After { after, limit } => (limit, after),
@@ -312,8 +476,7 @@ impl Store for RedisStore {
         };
         while records.len() < limit && bytes < PAGE_BYTES {
             let count = CHUNK.min(limit - records.len());
-            let chunk = self.read_chunk(room, page, bound, count).await?;
-            let exhausted = chunk.len() < count;
+            let (chunk, exhausted) = self.read_chunk(&keys, page, bound, count).await?;
             for record in chunk {
                 if bytes >= PAGE_BYTES {
                     break;
