@@ -2,7 +2,7 @@
 //!
 //! A stream entry cannot be rewritten, so the change script ([`super::change`]) removes a
 //! changed record's entry (`XDEL`) and keeps its current JSON in `chinwag:revised:{room}`, a
-//! sorted set scored by id. [`super::RedisStore::page`] reads the stream in chunks; ids are
+//! sorted set scored by id. [`crate::store::Store::page`] reads the stream in chunks; ids are
 //! gapless, so a chunk shows where revised records can be: an id missing between two entries,
 //! or below the oldest one. Only then is the set read, over just that span ([`hole`]), and the
 //! two merged ([`merge`]): a page with no changed record costs no extra round trip. Invariant
