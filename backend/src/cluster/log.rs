@@ -37,8 +37,7 @@ use super::{
 };
 use crate::store::{
     Appended, Author, Changed, Corrupt, Epoch, NewChange, NewMessage, PAGE_BYTES, Page, RoomCursor,
-    RoomHead, Store,
-    StoreError, public, record_bytes,
+    RoomHead, Store, StoreError, public, record_bytes,
 };
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg};
