@@ -2,7 +2,8 @@
 //!
 //! Beside [`chat`](crate::chat), and like it the only place views reach the network through:
 //!
-//! - [`api`]: the account, token and room-access routes (the session cookie rides along;
+//! - [`api`]: the account, token and room-access routes, and [`moderation_api`] the
+//!   moderation and read-state ones (the session cookie rides along;
 //!   this code never sees it), failing with [`failure::ApiFailure`], whose
 //!   [`message`](failure::ApiFailure::message) is what a form shows;
 //! - [`session`]: the pure state machine of the first screens (loading, signed out, guest,
@@ -20,6 +21,7 @@ pub mod attempt;
 pub mod failure;
 pub mod listing;
 pub mod members;
+pub mod moderation_api;
 pub mod password;
 pub mod session;
 pub mod tokens;
