@@ -34,7 +34,7 @@ pub use history::HISTORY_PAGE;
 pub use outbox::{Pending, SendState};
 pub use read::Unread;
 pub use room::{HISTORY_RESET_NOTICE, Notice, NoticeKind, RoomView};
-pub use standing::{Barred, Hold, SLOW_MODE_MARGIN_MS, Standing};
+pub use standing::{Barred, Hold};
 
 use super::transport::TransportKind;
 use chinwag_shared::{

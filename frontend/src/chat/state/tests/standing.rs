@@ -1,6 +1,7 @@
 //! Bans, kicks, mutes, slow mode and the room's settings, as the composer and the room see
 //! them.
 
+use super::super::standing::SLOW_MODE_MARGIN_MS;
 use super::*;
 use chinwag_shared::moderation::{Role, RoomSettings};
 
