@@ -44,17 +44,31 @@ pub fn event_payload(room: &RoomName, json: &str) -> String {
     format!("E\n{room}\n{json}")
 }
 
-/// The payload of a removal: `account` leaves private `room`, and its connections first send
-/// `json` (the `forbidden` error frame).
+/// Whose connections a removal takes out, as its payload's third line says it: the account's
+/// id as a JSON string, `null` for outsiders, `{"guest":key,"ban":bool}` for a guest name.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum WhoLeaves {
+    Account(String),
+    Guest { guest: String, ban: bool },
+    Outsiders(()),
+}
+
+/// The payload of a removal: whom `removes` names leave `room`, and their connections first
+/// send `json` (the `forbidden`, `kicked` or `banned` error frame).
 pub fn removal_payload(room: &RoomName, removes: &Removes, json: &str) -> String {
-    let account = match removes {
-        Removes::Account(account) => Some(&**account),
-        Removes::Outsiders => None,
+    let who = match removes {
+        Removes::Account(account) => WhoLeaves::Account(account.to_string()),
+        Removes::Outsiders => WhoLeaves::Outsiders(()),
+        Removes::Guest { key, ban } => WhoLeaves::Guest {
+            guest: key.to_string(),
+            ban: *ban,
+        },
     };
-    // A string or null always serializes (serde_json escapes what JSON needs).
-    #[expect(clippy::expect_used, reason = "a string always serializes")]
-    let account = serde_json::to_string(&account).expect("a string always serializes");
-    format!("R\n{room}\n{account}\n{json}")
+    // Strings, null and a flat object always serialize (serde_json escapes what JSON needs).
+    #[expect(clippy::expect_used, reason = "strings and null always serialize")]
+    let who = serde_json::to_string(&who).expect("strings and null always serialize");
+    format!("R\n{room}\n{who}\n{json}")
 }
 
 /// The payload of `event` as fan-out publishes it: a removal if it removes someone, a plain
@@ -268,10 +282,16 @@ pub fn parse(payload: &str) -> Result<Payload<'_>, Malformed> {
         }
         "E" => Ok(Payload::Event { room, json: rest }),
         "R" => {
-            let (account, json) = rest.split_once('\n').ok_or(Malformed("no account"))?;
-            let account: Option<String> =
-                serde_json::from_str(account).map_err(|_| Malformed("bad account"))?;
-            let removes = account.map_or(Removes::Outsiders, |id| Removes::Account(Arc::from(id)));
+            let (who, json) = rest.split_once('\n').ok_or(Malformed("no account"))?;
+            let who: WhoLeaves = serde_json::from_str(who).map_err(|_| Malformed("bad account"))?;
+            let removes = match who {
+                WhoLeaves::Account(id) => Removes::Account(Arc::from(id)),
+                WhoLeaves::Outsiders(()) => Removes::Outsiders,
+                WhoLeaves::Guest { guest, ban } => Removes::Guest {
+                    key: Arc::from(guest),
+                    ban,
+                },
+            };
             Ok(Payload::Removal {
                 room,
                 removes,
