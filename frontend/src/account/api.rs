@@ -105,6 +105,12 @@ pub async fn revoke_token(id: &str) -> Result<(), ApiFailure> {
     fetch(Request::delete(&url), None::<&()>).await.map(drop)
 }
 
+/// The private rooms and direct messages this account is a member of, with its unread
+/// counts in each.
+pub async fn my_rooms() -> Result<Vec<RoomInfo>, ApiFailure> {
+    read(fetch(Request::get("/api/me/rooms"), None::<&()>).await?).await
+}
+
 /// Creates a private room owned by this account.
 pub async fn create_private_room(name: &RoomName) -> Result<RoomInfo, ApiFailure> {
     let body = NewRoom {

@@ -146,6 +146,7 @@ mod tests {
             Some(ApiError {
                 code,
                 detail: "the detail".into(),
+                retry_after_ms: None,
             }),
             None,
         )
@@ -166,6 +167,7 @@ mod tests {
         let body = ApiError {
             code: ErrorCode::RateLimited,
             detail: "slow down".into(),
+            retry_after_ms: None,
         };
         let timed = ApiFailure::refused(429, Some(body.clone()), Some(" 12 "));
         assert_eq!(

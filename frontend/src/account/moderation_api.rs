@@ -13,32 +13,15 @@ use super::{
 };
 use chinwag_shared::{
     ChatRecord, RoomName, Username,
-    account::RoomInfo,
     moderation::{
         AuditEntry, EditBody, ReadBody, RoomSettings, RoomSettingsPatch, SanctionBody,
         SanctionKind, SanctionView,
     },
 };
 use gloo::net::http::Request;
-use serde::Deserialize;
 
 /// Audit lines per page the settings panel asks for.
 pub const AUDIT_PAGE: usize = 30;
-
-/// A room of `GET /api/me/rooms` with the caller's unread counts, which the server adds to
-/// each [`RoomInfo`] for a signed-in caller.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ListedRoom {
-    /// The room.
-    #[serde(flatten)]
-    pub info: RoomInfo,
-    /// Messages after the caller's read marker (not its own, not deleted).
-    #[serde(default)]
-    pub unread: Option<u64>,
-    /// How many of those mention the caller.
-    #[serde(default)]
-    pub mentions: Option<u64>,
-}
 
 /// `/api/rooms/{room}` with the name escaped, and `rest` after it.
 fn room_url(room: &RoomName, rest: &str) -> String {
@@ -54,11 +37,6 @@ fn person_url(room: &RoomName, what: &str, who: &Username) -> String {
         room,
         &format!("/{what}/{}", js_sys::encode_uri_component(who.as_str())),
     )
-}
-
-/// The private rooms and direct messages of this account, with unread counts.
-pub async fn my_rooms_counted() -> Result<Vec<ListedRoom>, ApiFailure> {
-    read(fetch(Request::get("/api/me/rooms"), None::<&()>).await?).await
 }
 
 /// `room`'s settings and the caller's role, read marker and mute.

@@ -14,7 +14,7 @@ use chinwag_shared::{
     RoomName, RoomSummary, Username,
 };
 use gloo::net::http::{Request, Response};
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 use serde_json::json;
 
 /// The response header naming the history epoch of a page's ids.
@@ -196,7 +196,7 @@ pub async fn post_message(
         .headers()
         .get("Retry-After")
         .and_then(|header| header.trim().parse::<u64>().ok());
-    match response.json::<Refusal>().await {
+    match response.json::<ApiError>().await {
         Ok(error) => Err(ErrorFrame {
             retry_after_ms: error
                 .retry_after_ms
@@ -208,15 +208,6 @@ pub async fn post_message(
             format!("HTTP {}", response.status()),
         )),
     }
-}
-
-/// A refused post's body: an [`ApiError`] that, for a refusal for now, says how long to wait.
-#[derive(Deserialize)]
-struct Refusal {
-    code: ErrorCode,
-    detail: String,
-    #[serde(default)]
-    retry_after_ms: Option<u64>,
 }
 
 /// Relays a typing notice; failures do not matter.

@@ -46,7 +46,8 @@ pub fn MembersPanel(props: &MembersPanelProps) -> Html {
     let onkeydown = {
         let on_close = props.on_close.clone();
         Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Escape" {
+            // A menu inside handles its own Escape first and stops there.
+            if event.key() == "Escape" && !event.default_prevented() {
                 event.prevent_default();
                 on_close.emit(());
             }

@@ -15,8 +15,8 @@
 
 use super::Controller;
 use crate::{
-    account::{api, attempt::Attempt, failure::Purpose, moderation_api},
-    chat::state::{ChatAction, Unread},
+    account::{api, attempt::Attempt, failure::Purpose},
+    chat::state::ChatAction,
 };
 use chinwag_shared::{ClientMsg, ErrorCode, ErrorFrame, RoomName, ServerMsg, Username};
 use std::rc::Rc;
@@ -30,17 +30,8 @@ impl Controller {
         }
         let dispatch = self.dispatch.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            if let Ok(rooms) = moderation_api::my_rooms_counted().await {
-                let counted = rooms
-                    .iter()
-                    .filter_map(|listed| {
-                        let unread = Unread::new(listed.unread?, listed.mentions.unwrap_or(0));
-                        Some((listed.info.room.clone(), unread))
-                    })
-                    .collect();
-                let infos = rooms.into_iter().map(|listed| listed.info).collect();
-                dispatch.dispatch(ChatAction::MyRoomsListed(infos));
-                dispatch.dispatch(ChatAction::ListedUnread(counted));
+            if let Ok(rooms) = api::my_rooms().await {
+                dispatch.dispatch(ChatAction::MyRoomsListed(rooms));
             }
         });
     }

@@ -13,7 +13,7 @@
 //! controller joins that room if it was not joined, using the same rule. A `left` that
 //! follows a ban or kick is the exception: that room stays, barred ([`super::standing`]).
 
-use super::ChatState;
+use super::{ChatState, Unread};
 use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, Username, account::RoomInfo};
 
 /// How the sidebar shows a room.
@@ -96,8 +96,17 @@ impl ChatState {
             .unwrap_or(default)
     }
 
-    /// The server's list of this account's private rooms and direct messages.
+    /// The server's list of this account's private rooms and direct messages, with the
+    /// unread counts of each.
     pub(super) fn on_my_rooms(&mut self, rooms: Vec<RoomInfo>) {
+        let counted = rooms
+            .iter()
+            .filter_map(|info| {
+                let unread = Unread::new(info.unread?, info.mentions.unwrap_or(0));
+                Some((info.room.clone(), unread))
+            })
+            .collect();
+        self.on_listed_unread(counted);
         self.memberships = rooms
             .into_iter()
             .map(|info| (info.room.clone(), info))

@@ -166,8 +166,6 @@ pub enum ChatAction {
     Info(Option<String>),
     /// A room's settings arrived (or changed).
     Settings(RoomSettings),
-    /// Unread counts of rooms arrived with a room list (`GET /api/me/rooms`).
-    ListedUnread(Vec<(RoomName, Unread)>),
     /// The person asked to come back into a room they were banned or kicked from.
     Rejoin(RoomName),
 }
@@ -253,7 +251,6 @@ impl ChatState {
             ChatAction::Banner(banner) => self.banner = banner,
             ChatAction::Info(info) => self.info = info,
             ChatAction::Settings(settings) => self.on_settings(settings),
-            ChatAction::ListedUnread(listed) => self.on_listed_unread(listed),
             ChatAction::Rejoin(room) => self.rejoin(&room),
         }
     }

@@ -136,3 +136,26 @@ fn a_history_reset_forgets_the_marker_of_the_old_history() {
     state.apply(history_reset("rust", "epoch-b"));
     assert_eq!(state.rooms.get(&room("rust")).unwrap().read, None);
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn my_rooms_carry_the_counts_of_private_rooms_not_joined() {
+    let mut state = state();
+    state.apply(ChatAction::MyRoomsListed(vec![
+        chinwag_shared::account::RoomInfo {
+            room: room("team"),
+            private: true,
+            owner: Some(name("olga")),
+            dm_with: None,
+            last_id: 12,
+            unread: Some(3),
+            mentions: Some(1),
+        },
+    ]));
+    assert_eq!(
+        state.unread_of(&room("team")),
+        Unread {
+            messages: 3,
+            mentions: 1
+        }
+    );
+}
