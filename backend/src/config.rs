@@ -7,19 +7,52 @@ use crate::{
     hub::new_rooms::NewRoomLimits, routes::origin::Origin, session::SessionLimits,
     store::sqlite::SyncMode,
 };
-use clap::{Parser, ValueEnum, builder::PossibleValue};
+use clap::{Parser, Subcommand, ValueEnum, builder::PossibleValue};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+/// What the binary does besides serving (nothing given: serve).
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Administer accounts on the store named by `--db` (or `--redis`); safe while a server
+    /// runs on it.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+/// `chinwag accounts …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AccountsCommand {
+    /// Make the account NAME a site admin: it moderates every room and acts site-wide.
+    GrantAdmin {
+        /// The account's name.
+        name: String,
+    },
+    /// Make the account NAME no longer a site admin.
+    RevokeAdmin {
+        /// The account's name.
+        name: String,
+    },
+}
 
 /// Chinwag: a real-time chat relay.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "chinwag", version, about)]
 pub struct Config {
+    /// What to do instead of serving (see `chinwag help`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on; use port 0 to let the OS pick a free one.
     #[arg(long, env = "CHINWAG_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
     /// SQLite database file; created, with its schema, on first start.
-    #[arg(long, env = "CHINWAG_DB", default_value = "./chinwag.db")]
+    #[arg(
+        long,
+        env = "CHINWAG_DB",
+        default_value = "./chinwag.db",
+        global = true
+    )]
     pub db: PathBuf,
 
     /// When a message sent to the SQLite engine is confirmed: `full` waits for the WAL to be
@@ -171,7 +204,7 @@ pub struct Config {
     /// restart loses every message since the last RDB snapshot, all of them without one; the
     /// node warns at start and `chinwag_redis_aof_enabled` reads 0. Confirmations never wait
     /// for replicas, so a failover may lose the newest messages.
-    #[arg(long, env = "CHINWAG_REDIS")]
+    #[arg(long, env = "CHINWAG_REDIS", global = true)]
     pub redis: Option<String>,
 
     /// Redis engine only: records kept per room, approximately (streams are trimmed with
@@ -227,6 +260,11 @@ pub struct Config {
     /// hour / N); over it, sign-up answers 429 `rate_limited` with `Retry-After`.
     #[arg(long, env = "CHINWAG_SIGN_UPS_PER_HOUR", default_value_t = 20)]
     pub sign_ups_per_hour: u32,
+
+    /// Seconds after posting during which an author may still edit a message; 0 turns
+    /// editing off. Deleting one's own message is always allowed.
+    #[arg(long, env = "CHINWAG_EDIT_WINDOW_SECS", default_value_t = 900)]
+    pub edit_window_secs: u64,
 
     /// Days a browser session lasts after sign-in.
     #[arg(long, env = "CHINWAG_SESSION_DAYS", default_value_t = 30)]
@@ -300,6 +338,11 @@ impl Config {
         }
     }
 
+    /// How long after posting an author may edit.
+    pub fn edit_window(&self) -> Duration {
+        Duration::from_secs(self.edit_window_secs)
+    }
+
     /// The JWT verifier the flags ask for, if any.
     pub fn jwt_verifier(
         &self,
@@ -345,6 +388,19 @@ mod tests {
         assert!(!parse(&["--guests=off"]).guests);
         assert!(parse(&["--guests", "on"]).guests);
         assert!(Config::try_parse_from(["chinwag", "--guests", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn account_commands_take_the_store_flags_before_or_after_them() {
+        let config = parse(&["accounts", "grant-admin", "ada", "--db", "x.db"]);
+        assert_eq!(config.db, PathBuf::from("x.db"));
+        assert!(matches!(
+            config.command,
+            Some(Command::Accounts(AccountsCommand::GrantAdmin { ref name })) if name == "ada"
+        ));
+        let config = parse(&["--redis", "redis://r", "accounts", "revoke-admin", "bob"]);
+        assert_eq!(config.redis.as_deref(), Some("redis://r"));
+        assert!(parse(&[]).command.is_none(), "no command: serve");
     }
 
     #[test]

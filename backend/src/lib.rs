@@ -19,15 +19,19 @@
 //!   delivers its outbox in id order (its own sends in its own copy, with their `client_id`,
 //!   which no one else is shown), pings, and closes with a reason.
 //! - [`hub`]: the API sessions and handlers call: join/leave/post/typing; presence; the
-//!   new-room budget every transport shares; who may enter which room ([`hub::access`]).
+//!   new-room budget every transport shares; who may enter which room ([`hub::access`]);
+//!   who may edit, delete, mute, kick and ban, slow mode, and read markers
+//!   ([`hub::moderation`], [`hub::rules`], [`hub::read_state`]).
 //! - [`auth`]: identity — the principal of a request (session cookie, access token, JWT, or
 //!   a guest), sign-up and sign-in (Argon2id, lockouts), sessions and tokens.
 //! - [`cluster`]: the Redis engine (log, fan-out and presence for many nodes) behind the
 //!   same traits as the embedded one, chosen by `--redis`.
 //! - [`store`]: the durable log behind a trait; [`store::sqlite`] is the embedded default. A
 //!   retried `client_id` is a duplicate only from its [`store::Author`]. Beside it, the
-//!   directory ([`store::accounts`]): accounts, credential digests, private rooms, in both
-//!   engines.
+//!   directory ([`store::accounts`]): accounts, credential digests, private rooms; and the
+//!   moderation directory ([`store::moderation`]): roles, sanctions, slow mode, the audit
+//!   log and read markers; both in both engines. Edits and deletions are records of the log
+//!   ([`store::Store::change`]).
 //! - [`fanout`]: the trait that carries events to every node, and the chat-only path from the
 //!   embedded store into local delivery; [`fanout::local`] is in-process.
 //! - [`delivery`]: what every engine shares at the bottom: the encoded frame, the registry of
@@ -36,10 +40,12 @@
 //! - [`admission`]: connection caps; [`rate_limit`]: token buckets for sessions, HTTP and the
 //!   room budget; [`metrics`]: what `/metrics` reports; [`logs`]: what clients may put into
 //!   the log (values clipped, repeated warnings per address budgeted).
-//! - [`config`] and [`server`]: flags, wiring and graceful shutdown.
+//! - [`config`] and [`server`]: flags, wiring and graceful shutdown; [`admin`]: the
+//!   `chinwag accounts …` commands.
 //!
 //! The wire protocol itself lives in the `chinwag-shared` crate; `docs/protocol.md` documents it.
 
+pub mod admin;
 pub mod admission;
 pub mod auth;
 pub mod cluster;

@@ -3,9 +3,10 @@
 //! Once listening it prints exactly one line to stdout, `chinwag listening on http://ADDR`,
 //! which scripts and tests read to learn the port when started with `--bind 127.0.0.1:0`.
 //! Logs go to stderr through `tracing`; `RUST_LOG` sets the level (default `info`).
+//! `chinwag accounts …` runs one administrative command on the store instead, and exits.
 
 use anyhow::Context;
-use chinwag_backend::{Config, serve, server::LISTENING_ON};
+use chinwag_backend::{Config, config::Command, serve, server::LISTENING_ON};
 use clap::Parser;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::{
@@ -26,6 +27,11 @@ async fn main() -> anyhow::Result<()> {
         // that every grep and log shipper has to strip.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    if let Some(Command::Accounts(command)) = &config.command {
+        let done = chinwag_backend::admin::run(&config, command).await?;
+        println!("{done}");
+        return Ok(());
+    }
     let listener = listen(config.bind, config.listen_backlog)
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;

@@ -12,7 +12,7 @@ use crate::{
     config::Config,
     delivery::rooms::Rooms,
     fanout::{ChatPublisher, Fanout, local::LocalFanout},
-    hub::{Hub, presence::LocalPresence},
+    hub::{Directory, Hub, presence::LocalPresence},
     logs::PeerWarnings,
     metrics::Metrics,
     routes::{
@@ -72,6 +72,7 @@ pub async fn serve(
         }
         None => embedded_hub(&config, metrics)?,
     };
+    let hub = Arc::new(hub.with_edit_window(config.edit_window()));
     let bound = listener.local_addr()?;
     let origin_policy = OriginPolicy::new(
         config.public_origin.clone(),
@@ -183,7 +184,7 @@ pub async fn serve(
 }
 
 /// The single-node engine: SQLite log, in-process fan-out, local presence.
-fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Hub>, StoreError> {
+fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Hub, StoreError> {
     let rooms = Arc::new(Rooms::new(config.recent_tail_bytes));
     // One local fan-out, seen as two seams: the store publishes chat records to it, the hub
     // and presence publish events.
@@ -202,9 +203,19 @@ fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<Hub>, Stor
     );
     let new_rooms = config.new_room_limits();
     let accounts = Arc::new(store.directory(&config.db)?);
-    Ok(Arc::new(Hub::new(
-        rooms, store, fanout, presence, metrics, new_rooms, accounts,
-    )))
+    let moderation = Arc::new(store.moderation(&config.db)?);
+    Ok(Hub::new(
+        rooms,
+        store,
+        fanout,
+        presence,
+        metrics,
+        new_rooms,
+        Directory {
+            accounts,
+            moderation,
+        },
+    ))
 }
 
 /// Tells the kernel to abort a connection whose peer has left sent data unacknowledged, or

@@ -145,6 +145,13 @@ pub struct RoomInfo {
     /// The id of its newest message (0 if none).
     #[serde(default)]
     pub last_id: u64,
+    /// Messages after the caller's read marker, not its own, not deleted (up to
+    /// [`crate::UNREAD_COUNT_CAP`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<u64>,
+    /// How many of `unread` mention the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<u64>,
 }
 
 /// A member of a private room, as `GET /api/rooms/{room}/members` lists them.

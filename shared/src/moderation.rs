@@ -10,6 +10,10 @@
 use crate::{RoomName, Username};
 use serde::{Deserialize, Serialize};
 
+/// The close code of a socket whose account was banned from the whole server while connected
+/// (4000–4999 are the application's): reconnecting would only be refused.
+pub const CLOSE_BANNED: u16 = 4003;
+
 /// What the caller may do in a room, from least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

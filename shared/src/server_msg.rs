@@ -124,6 +124,10 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// Human-readable explanation.
     pub detail: String,
+    /// For `slow_mode`: milliseconds until a post may succeed (`Retry-After` has the
+    /// seconds, rounded up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 #[cfg(test)]

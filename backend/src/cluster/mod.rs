@@ -12,6 +12,8 @@
 //!   seconds of a node dying.
 //! - [`accounts::RedisAccounts`] ([`accounts`]): the directory (accounts, credentials,
 //!   private rooms), so an account or a private room made through one node holds on all.
+//! - [`RedisModeration`] ([`moderation`]): roles, slow mode, mutes and bans, the audit log
+//!   and read markers, so a moderator's act through one node holds on all.
 //!
 //! [`link`] holds the connection, the per-command deadline and the readiness flag: while Redis
 //! is unreachable, sends are answered `unavailable` (never confirmed), `/readyz` says 503, and
@@ -24,6 +26,7 @@ pub mod accounts;
 pub mod broker;
 pub mod link;
 pub mod log;
+pub mod moderation;
 pub mod persistence;
 pub mod presence;
 pub mod wire;
@@ -31,11 +34,12 @@ pub mod wire;
 pub use broker::{RedisFanout, Subscriber};
 pub use link::Link;
 pub use log::RedisStore;
+pub use moderation::RedisModeration;
 pub use presence::RedisPresence;
 
 use crate::{
     delivery::rooms::Rooms,
-    hub::{Hub, new_rooms::NewRoomLimits},
+    hub::{Directory, Hub, new_rooms::NewRoomLimits},
     metrics::Metrics,
     store::{Store, StoreError},
 };
@@ -68,7 +72,7 @@ pub fn redis_hub(
     new_rooms: NewRoomLimits,
     metrics: Arc<Metrics>,
     stop: &CancellationToken,
-) -> Result<Arc<Hub>, StoreError> {
+) -> Result<Hub, StoreError> {
     let link = Link::new(&config.url, config.timeout)?;
     let rooms = Arc::new(Rooms::new(config.recent_tail_bytes));
     let subscribed = Arc::new(AtomicBool::new(false));
@@ -97,11 +101,21 @@ pub fn redis_hub(
         stop.clone(),
     ));
     let accounts = Arc::new(accounts::RedisAccounts::new(link.clone()));
+    let moderation = Arc::new(moderation::RedisModeration::new(link.clone()));
     tokio::spawn(link.keep_checking(stop.clone()));
     tracing::info!(redis = %redact(&config.url), node = %config.node, "redis engine");
-    Ok(Arc::new(Hub::new(
-        rooms, store, fanout, presence, metrics, new_rooms, accounts,
-    )))
+    Ok(Hub::new(
+        rooms,
+        store,
+        fanout,
+        presence,
+        metrics,
+        new_rooms,
+        Directory {
+            accounts,
+            moderation,
+        },
+    ))
 }
 
 /// The URL without a password, for logs.

@@ -59,6 +59,14 @@ pub enum Removes {
     /// Every connection the access rule no longer admits: the room was just made private,
     /// and each connection in it asks again.
     Outsiders,
+    /// Those of guests using a name with this key (`NameKey`), kicked or banned by name.
+    Guest {
+        /// The name's key.
+        key: Arc<str>,
+        /// Whether it is a ban: then each such connection also has its address banned, so
+        /// its guest cannot return under another name.
+        ban: bool,
+    },
 }
 
 impl ChatFrame {
@@ -92,6 +100,23 @@ impl EventFrame {
     pub fn removal(room: &RoomName, account: &str, message: &ServerMsg) -> Self {
         Self {
             removes: Some(Removes::Account(Arc::from(account))),
+            ..Self::new(room, message)
+        }
+    }
+
+    /// The notice that guests named `name` were kicked (or banned) from `room`, which their
+    /// connections send as `message` before leaving the room.
+    pub fn removal_of_guest(
+        room: &RoomName,
+        name: &chinwag_shared::Username,
+        ban: bool,
+        message: &ServerMsg,
+    ) -> Self {
+        Self {
+            removes: Some(Removes::Guest {
+                key: Arc::from(name.hold_key().as_str()),
+                ban,
+            }),
             ..Self::new(room, message)
         }
     }

@@ -7,6 +7,11 @@
 //! costs no serialization either. Anything older, or any room not held here, still comes
 //! from the store: the tail is a cache, never the record.
 //!
+//! A tail holds messages in their current state, as the store does: when a change record
+//! (an edit or a deletion) is pushed, the message it changes is rewritten in place, and a
+//! deletion also clears the text of that message's edit records, so a replay from memory
+//! never shows what was withdrawn.
+//!
 //! Consistency: fan-out pushes a frame here *before* offering it to the room's members, and a
 //! session registers with the room *before* it reads here. So a frame is either offered to
 //! the session or already here when the session looks (the same argument as for the store;
@@ -23,7 +28,7 @@ use crate::{
     delivery::frame::{ChatFrame, Frame},
     history::{Epoch, RoomHead, take_page},
 };
-use chinwag_shared::{ChatRecord, RoomName, ServerMsg};
+use chinwag_shared::{Applied, Change, ChatRecord, RoomName, ServerMsg};
 use std::{
     collections::{HashMap, VecDeque},
     sync::{Arc, Mutex, MutexGuard},
@@ -63,6 +68,38 @@ struct Tail {
 }
 
 impl Tail {
+    /// Folds the change record just pushed (the newest entry, `id`) into the message it
+    /// changes, if held here; a deletion also clears that message's edit records. Answers the
+    /// tail's bytes before, with `bytes` updated to after.
+    fn apply(&mut self, change: &Change, id: u64) -> usize {
+        let before = self.bytes;
+        let Some((_, change_record)) = self.frames.back().cloned() else {
+            return before;
+        };
+        let target = change.target();
+        for entry in &mut self.frames {
+            let record = &entry.1;
+            let rewrite = if record.id == target {
+                let mut message = ChatRecord::clone(record);
+                (message.apply(&change_record) == Applied::Changed).then_some(message)
+            } else {
+                matches!(
+                    (change, &record.change),
+                    (Change::Delete { .. }, Some(Change::Edit { target: edited }))
+                        if *edited == target && record.id < id && !record.message.is_empty()
+                )
+                .then(|| ChatRecord::clone(record).scrubbed())
+            };
+            if let Some(rewritten) = rewrite {
+                let frame = Frame::chat(&rewritten, &self.epoch);
+                self.bytes -= cost(&entry.0, &entry.1);
+                self.bytes += cost(&frame, &rewritten);
+                *entry = (frame, Arc::new(rewritten));
+            }
+        }
+        before
+    }
+
     /// Drops the oldest entry; what it cost.
     fn pop_oldest(&mut self) -> usize {
         let freed = self
@@ -186,10 +223,15 @@ impl Recent {
         while !tail.frames.is_empty() && tail.bytes + entry_bytes > room_budget {
             *bytes -= tail.pop_oldest();
         }
+        let change = record.change.clone();
         tail.frames.push_back((Arc::clone(frame), record));
         tail.bytes += entry_bytes;
         *bytes += entry_bytes;
         tail.touched = touched;
+        if let Some(change) = change {
+            let freed = tail.apply(&change, id);
+            *bytes = *bytes + tail.bytes - freed;
+        }
         while held.bytes > self.budget && held.tails.len() > 1 {
             held.evict_stalest();
         }
@@ -288,6 +330,57 @@ mod tests {
             edited: None,
         };
         Frame::chat(&record, epoch)
+    }
+
+    fn change(id: u64, change: Change, text: &str, epoch: &Epoch) -> Arc<Frame> {
+        let mut record = match &*chat("r", id, epoch) {
+            Frame::Chat(chat) => ChatRecord::clone(chat.record.as_ref().unwrap()),
+            Frame::Event(_) => unreachable!(),
+        };
+        record.change = Some(change);
+        record.message = text.to_owned();
+        Frame::chat(&record, epoch)
+    }
+
+    #[test]
+    fn changes_rewrite_the_messages_held_and_a_deletion_clears_their_edits() {
+        let recent = Recent::default();
+        let epoch: Epoch = "e".into();
+        let room = RoomName::parse("r").unwrap();
+        recent.push(&chat("r", 1, &epoch));
+        recent.push(&chat("r", 2, &epoch));
+        recent.push(&change(3, Change::Edit { target: 1 }, "secret v2", &epoch));
+        let (_, records) = recent.records(&room, 0, 10).unwrap();
+        assert_eq!(
+            (records[0].message.as_str(), records[0].edited),
+            ("secret v2", Some(3))
+        );
+        let before = recent.bytes();
+        recent.push(&change(
+            4,
+            Change::Delete {
+                target: 1,
+                moderator: true,
+            },
+            "",
+            &epoch,
+        ));
+        let (_, frames) = recent.frames(&room, 0, u64::MAX, 10).unwrap();
+        for frame in &frames {
+            assert!(!frame.text().contains("secret"), "{}", frame.text());
+        }
+        let (_, records) = recent.records(&room, 0, 10).unwrap();
+        assert_eq!(records[0].deleted.as_ref().map(|d| d.id), Some(4));
+        assert_eq!(records[0].message, "");
+        assert_eq!(records[2].message, "", "the edit record is cleared too");
+        assert_eq!(records[1].message, "m2", "others untouched");
+        let held: usize = frames
+            .iter()
+            .zip(&records)
+            .map(|(frame, record)| cost(frame, record))
+            .sum();
+        assert_eq!(recent.bytes(), held, "the byte count follows the rewrites");
+        assert!(recent.bytes() > before - 2 * "secret v2".len() - 100);
     }
 
     fn ids(frames: &[Arc<Frame>]) -> Vec<u64> {

@@ -4,7 +4,9 @@
 //! A private room admits its members, and a JWT identity whose `rooms` claim names it; no one
 //! else may join, replay, page history, long-poll, poll, post, type or see presence there.
 //! Sessions and HTTP handlers ask [`Hub::admit`] before each of those; a refusal is the
-//! `forbidden` error frame or HTTP 403, and says nothing about the room's contents.
+//! `forbidden` error frame or HTTP 403, and says nothing about the room's contents. The same
+//! check refuses whoever is banned from the room or the site (`banned`): an account by its
+//! id, a guest by its name and by its address (see [`super::rules`]).
 //!
 //! A room known to exist and found public is public for good (a room with messages cannot be
 //! made private), so it is cached and costs no store read again: the hot path of a busy
@@ -14,8 +16,9 @@
 
 use super::Hub;
 use super::new_rooms::NewRoomRefusal;
+use super::rules::{Rules, Visitor, now_ms};
 use crate::{
-    auth::{Identity, Principal},
+    auth::Identity,
     delivery::frame::EventFrame,
     delivery::{outbox::OutboxSender, rooms::SessionId},
     store::{
@@ -23,8 +26,8 @@ use crate::{
         accounts::{AccountId, PrivateRoom, RoomAccess, RoomExists},
     },
 };
-use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, ServerMsg};
-use std::net::IpAddr;
+use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, ServerMsg, moderation::SanctionKind};
+use std::{net::IpAddr, sync::Arc};
 
 /// Why access was refused.
 #[derive(Debug, thiserror::Error)]
@@ -32,24 +35,58 @@ pub enum AccessError {
     /// The principal may not enter the room.
     #[error("this room is private, and you are not a member")]
     Forbidden,
+    /// The visitor is banned here (or site-wide) until `until` (Unix ms; `None`: until
+    /// lifted).
+    #[error("you are banned from this room{}", until_text(*.until))]
+    Banned {
+        /// When the ban ends.
+        until: Option<u64>,
+    },
     /// The directory could not be read; nothing is decided.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
+/// " until {time}" for a sanction that ends, nothing for one until lifted.
+pub(crate) fn until_text(until: Option<u64>) -> String {
+    until.map_or_else(String::new, |until| {
+        let left = until.saturating_sub(now_ms()).div_ceil(1000);
+        format!(" for another {left} s")
+    })
+}
+
+/// What the hub judged when it let a visitor in: the room's access and the rules in force.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Who may enter.
+    pub access: RoomAccess,
+    /// Roles, slow mode, sanctions.
+    pub rules: Arc<Rules>,
+}
+
 impl Hub {
-    /// Lets `principal` into `room`, or says why not.
-    pub async fn admit(&self, principal: &Principal, room: &RoomName) -> Result<(), AccessError> {
-        self.admit_to(principal, room).await.map(|_access| ())
+    /// Lets `visitor` into `room`, or says why not.
+    pub async fn admit(&self, visitor: &Visitor<'_>, room: &RoomName) -> Result<(), AccessError> {
+        self.enter(visitor, room).await.map(|_entry| ())
     }
 
     /// [`Hub::admit`], answering with the access it judged by, for a caller that needs the
     /// room's members too: one directory read, not two.
     pub async fn admit_to(
         &self,
-        principal: &Principal,
+        visitor: &Visitor<'_>,
         room: &RoomName,
     ) -> Result<RoomAccess, AccessError> {
+        self.enter(visitor, room).await.map(|entry| entry.access)
+    }
+
+    /// [`Hub::admit`], answering with everything it judged by.
+    pub async fn enter(
+        &self,
+        visitor: &Visitor<'_>,
+        room: &RoomName,
+    ) -> Result<Entry, AccessError> {
+        let principal = visitor.principal;
         let access = self.room_access(room).await?;
         let admitted = match &access {
             // Direct messages' names are kept for them (nobody may squat one as a public room
@@ -59,11 +96,32 @@ impl Hub {
                 private.admits(&identity.account) || identity.grants.contains(room)
             }),
         };
-        if admitted {
-            Ok(access)
-        } else {
-            Err(AccessError::Forbidden)
+        if !admitted {
+            return Err(AccessError::Forbidden);
         }
+        let rules = self.rules.room(room, &access).await?;
+        if let Some(ban) = rules.sanction(visitor, SanctionKind::Ban, now_ms()) {
+            return Err(AccessError::Banned { until: ban.until });
+        }
+        Ok(Entry { access, rules })
+    }
+
+    /// Whether `visitor` is banned from public `room` now, by the cached rules: a cheap check
+    /// a connection repeats at each heartbeat, so a ban imposed through another node while
+    /// this one's rules were cached still ends its stay within a heartbeat. Private rooms
+    /// answer `false` here: their check reads the directory, so it is made at each join.
+    pub async fn banned_now(
+        &self,
+        visitor: &Visitor<'_>,
+        room: &RoomName,
+    ) -> Result<bool, StoreError> {
+        if !self.public_rooms.contains(room) {
+            return Ok(false);
+        }
+        let rules = self.rules.room(room, &RoomAccess::Public).await?;
+        Ok(rules
+            .sanction(visitor, SanctionKind::Ban, now_ms())
+            .is_some())
     }
 
     /// Who may enter `room`, from the cache of rooms known public, else the directory.

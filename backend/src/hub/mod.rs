@@ -7,14 +7,22 @@
 //! ephemeral: they go straight to fan-out, which carries events only, and are never stored.
 //!
 //! The hub is also where posting is judged, so every transport gets the same rule: a post
-//! that would create a room (its first message) spends the poster's [`new_rooms`] budget.
+//! that would create a room (its first message) spends the poster's [`new_rooms`] budget,
+//! and a muted poster or one posting faster than the room's slow mode is refused
+//! ([`rules`], [`slow_mode`]). Moderation acts and read state ([`moderation`],
+//! [`read_state`]) are judged here too, for every route and socket alike.
 
 pub mod access;
+pub mod moderation;
 pub mod new_rooms;
 pub mod presence;
+pub mod read_state;
+pub mod rules;
+pub mod slow_mode;
 
 use crate::delivery::rooms::{NameTaken, Rooms, SessionId};
 use crate::{
+    auth::Principal,
     delivery::{
         frame::{EventFrame, Frame},
         outbox::OutboxSender,
@@ -23,28 +31,47 @@ use crate::{
     metrics::Metrics,
     store::{
         Appended, Epoch, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError,
-        accounts::Accounts,
+        accounts::Accounts, moderation::Moderation,
     },
 };
-use chinwag_shared::{ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username};
+use chinwag_shared::{
+    ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username, moderation::SanctionKind,
+};
 use new_rooms::{ConnectionRooms, KnownRooms, NewRoomBudget, NewRoomLimits, NewRoomRefusal};
 use presence::{Presence, PresenceError};
+use rules::{RulesCache, Visitor, now_ms};
+use slow_mode::SlowMode;
 use std::{
     net::IpAddr,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
+    time::Duration,
 };
 
-/// Who is posting, for the budgets a post may spend.
+/// Who is posting, for the budgets a post may spend and the rules it must keep.
 #[derive(Debug)]
 pub struct Poster<'a> {
+    /// Who it proved to be.
+    pub principal: &'a Principal,
     /// The client's address (behind a trusted proxy, the one it forwarded).
     pub address: IpAddr,
     /// The connection's own allowance, for a socket; HTTP posts have none.
     pub connection: Option<&'a mut ConnectionRooms>,
 }
+
+/// The directory a hub judges by: accounts and private rooms, and moderation.
+#[derive(Clone)]
+pub struct Directory {
+    /// Accounts, credentials, private rooms.
+    pub accounts: Arc<dyn Accounts>,
+    /// Roles, sanctions, slow mode, the audit log, read markers.
+    pub moderation: Arc<dyn Moderation>,
+}
+
+/// How long after posting an author may still edit a message, by default (15 minutes).
+pub const DEFAULT_EDIT_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Why a post was not stored.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +82,23 @@ pub enum PostError {
     /// The post would have created a room over the poster's budget; nothing was stored.
     #[error(transparent)]
     TooManyNewRooms(#[from] NewRoomRefusal),
+    /// The poster may not post here (private room, ban).
+    #[error(transparent)]
+    Access(#[from] access::AccessError),
+    /// The poster is muted here or site-wide until `until` (Unix ms; `None`: until lifted).
+    #[error("you are muted here{}", access::until_text(*.until))]
+    Muted {
+        /// When the mute ends.
+        until: Option<u64>,
+    },
+    /// The room is in slow mode, and the poster's last post was too recent.
+    #[error("this room is in slow mode: one message every {interval_secs} s; next in {} s", .retry_after.as_secs().max(1))]
+    SlowMode {
+        /// The room's interval.
+        interval_secs: u32,
+        /// How long until a post is allowed.
+        retry_after: Duration,
+    },
 }
 
 /// Shared by every session and handler of a server.
@@ -70,6 +114,12 @@ pub struct Hub {
     /// Rooms known to exist and be public: no directory read for them (see [`access`]).
     public_rooms: KnownRooms,
     accounts: Arc<dyn Accounts>,
+    /// The rules in force per room, cached briefly.
+    rules: RulesCache,
+    /// When each person last posted in each slow-mode room.
+    slow_mode: SlowMode,
+    /// How long after posting an author may edit (zero: never).
+    edit_window: Duration,
 }
 
 impl Hub {
@@ -82,7 +132,7 @@ impl Hub {
         presence: Arc<dyn Presence>,
         metrics: Arc<Metrics>,
         new_rooms: NewRoomLimits,
-        accounts: Arc<dyn Accounts>,
+        directory: Directory,
     ) -> Self {
         Self {
             rooms,
@@ -94,8 +144,24 @@ impl Hub {
             new_rooms: NewRoomBudget::new(new_rooms),
             known_rooms: KnownRooms::default(),
             public_rooms: KnownRooms::default(),
-            accounts,
+            accounts: directory.accounts,
+            rules: RulesCache::new(directory.moderation),
+            slow_mode: SlowMode::default(),
+            edit_window: DEFAULT_EDIT_WINDOW,
         }
+    }
+
+    /// This hub, letting authors edit their messages for `window` after posting (zero: not
+    /// at all).
+    #[must_use]
+    pub fn with_edit_window(mut self, window: Duration) -> Self {
+        self.edit_window = window;
+        self
+    }
+
+    /// The moderation directory.
+    pub fn moderation(&self) -> &Arc<dyn Moderation> {
+        self.rules.moderation()
     }
 
     /// The directory: accounts, credentials, private rooms.
@@ -196,10 +262,50 @@ impl Hub {
         self.rooms.is_member(room, session)
     }
 
-    /// Stores a message; the store publishes it to the room when it is new. A message that
-    /// would create its room first spends `poster`'s new-room budget, and is refused when it
-    /// is spent. The budget is spent before the append, so a failed append still counts.
+    /// Stores a message; the store publishes it to the room when it is new. The poster must
+    /// be let in ([`Hub::enter`]), not muted, and not faster than the room's slow mode
+    /// (moderators are exempt). A message that would create its room first spends `poster`'s
+    /// new-room budget, and is refused when it is spent. The budget is spent before the
+    /// append, so a failed append still counts.
     pub async fn post(
+        &self,
+        message: NewMessage,
+        poster: Poster<'_>,
+    ) -> Result<Appended, PostError> {
+        let visitor = Visitor {
+            principal: poster.principal,
+            address: poster.address,
+            name: Some(&message.username),
+        };
+        let entry = self.enter(&visitor, &message.room).await?;
+        let rules = &entry.rules;
+        let mut slowed = None;
+        if let Some(mute) = rules.sanction(&visitor, SanctionKind::Mute, now_ms()) {
+            return Err(PostError::Muted { until: mute.until });
+        }
+        if rules.slow_mode_secs > 0 && !rules.role(poster.principal).moderates() {
+            let interval = Duration::from_secs(u64::from(rules.slow_mode_secs));
+            let person = slow_mode::person(&visitor);
+            if let Err(retry_after) = self.slow_mode.spend(&message.room, &person, interval) {
+                return Err(PostError::SlowMode {
+                    interval_secs: rules.slow_mode_secs,
+                    retry_after,
+                });
+            }
+            slowed = Some(person);
+        }
+        let room = message.room.clone();
+        let posted = self.post_admitted(message, poster).await;
+        if let Some(person) = slowed
+            && !matches!(posted, Ok(Appended::Stored(_)))
+        {
+            self.slow_mode.refund(&room, &person);
+        }
+        posted
+    }
+
+    /// Stores a message whose poster was let in: the new-room budget, then the append.
+    async fn post_admitted(
         &self,
         message: NewMessage,
         poster: Poster<'_>,

@@ -29,6 +29,21 @@ pub async fn principal(request: &HttpRequest, state: &AppState) -> Result<Princi
     Ok(state.auth.principal(request).await?)
 }
 
+/// `principal` as the hub judges it: with the client's address, and (for a guest) the name it
+/// uses when it gave one.
+pub fn visitor<'a>(
+    request: &HttpRequest,
+    state: &AppState,
+    principal: &'a Principal,
+    name: Option<&'a chinwag_shared::Username>,
+) -> crate::hub::rules::Visitor<'a> {
+    crate::hub::rules::Visitor {
+        principal,
+        address: state.trusted_proxies.client_ip(request),
+        name,
+    }
+}
+
 /// The signed-in identity of `request`, or 401 `unauthenticated`.
 pub async fn signed_in(
     request: &HttpRequest,

@@ -20,7 +20,7 @@
 
 use super::{
     AppState,
-    account::principal,
+    account::{principal, visitor},
     error::{ApiFailure, EPOCH_HEADER},
     request_limit::refusal,
 };
@@ -93,7 +93,10 @@ pub async fn messages(
     let room = RoomName::parse(&room)?;
     let page = query.page()?;
     let principal = principal(&request, &state).await?;
-    state.hub.admit(&principal, &room).await?;
+    state
+        .hub
+        .admit(&visitor(&request, &state, &principal, None), &room)
+        .await?;
     let epoch = state.hub.epoch(&room).await?;
     if query.epoch.as_ref().is_some_and(|theirs| *theirs != epoch) {
         return Err(ApiFailure::history_reset(&epoch));
@@ -219,6 +222,7 @@ pub async fn post_message(
         guest: principal.is_guest(),
     };
     let poster = Poster {
+        principal: &principal,
         address: state.trusted_proxies.client_ip(&request),
         connection: None,
     };
@@ -272,7 +276,10 @@ pub async fn presence(
 ) -> Result<HttpResponse, ApiFailure> {
     let room = RoomName::parse(&room)?;
     let principal = principal(&request, &state).await?;
-    state.hub.admit(&principal, &room).await?;
+    state
+        .hub
+        .admit(&visitor(&request, &state, &principal, None), &room)
+        .await?;
     Ok(HttpResponse::Ok().json(state.hub.users(&room).await?))
 }
 
@@ -299,7 +306,10 @@ async fn speaker(
     let room = RoomName::parse(room)?;
     let named = named.map(Username::parse).transpose()?;
     let principal = principal(request, state).await?;
-    state.hub.admit(&principal, &room).await?;
+    state
+        .hub
+        .admit(&visitor(request, state, &principal, None), &room)
+        .await?;
     let username = match (&principal, named) {
         (Principal::Account(identity), None) => identity.name.clone(),
         (Principal::Account(identity), Some(named)) => {
@@ -414,14 +424,21 @@ pub async fn rooms(
     query: web::Query<RoomsQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    // Only to refuse a guest where guests are off: the list holds public rooms alone.
-    principal(&request, &state).await?;
+    // A guest (refused where guests are off) sees the public rooms; a signed-in caller sees
+    // them with its unread and mention counts.
+    let principal = principal(&request, &state).await?;
     let limit = query.limit()?;
     let after = query.cursor()?;
     // One more than asked says whether a next page exists, so the last page has no Link.
     let mut rooms = state.hub.rooms(after.as_ref(), limit + 1).await?;
     let more = rooms.len() > limit;
     rooms.truncate(limit);
+    if let Some(identity) = principal.identity() {
+        state
+            .hub
+            .count_unread(&identity.account, &identity.name, &mut rooms, false)
+            .await?;
+    }
     let mut response = HttpResponse::Ok();
     if more && let Some(last) = rooms.last() {
         // Cursor characters (digits, `.`, room-name characters) need no escaping in a URL.

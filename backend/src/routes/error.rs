@@ -2,7 +2,7 @@
 
 use crate::{
     auth::AuthError,
-    hub::{PostError, access::AccessError, presence::PresenceError},
+    hub::{PostError, access::AccessError, moderation::ActError, presence::PresenceError},
     store::StoreError,
 };
 use actix_web::{HttpResponse, ResponseError, http::StatusCode, web};
@@ -30,6 +30,7 @@ impl ApiFailure {
             body: ApiError {
                 code,
                 detail: detail.into(),
+                retry_after_ms: None,
             },
             epoch: None,
             retry_after: None,
@@ -50,6 +51,7 @@ impl ApiFailure {
             body: ApiError {
                 code,
                 detail: detail.into(),
+                retry_after_ms: None,
             },
             epoch: None,
             retry_after: None,
@@ -148,6 +150,7 @@ impl From<AccessError> for ApiFailure {
     fn from(err: AccessError) -> Self {
         match err {
             AccessError::Forbidden => Self::forbidden(ErrorCode::Forbidden, err.to_string()),
+            AccessError::Banned { .. } => Self::forbidden(ErrorCode::Banned, err.to_string()),
             AccessError::Store(err) => err.into(),
         }
     }
@@ -162,6 +165,52 @@ impl From<PostError> for ApiFailure {
                 ErrorCode::TooManyNewRooms,
                 refusal.to_string(),
             ),
+            PostError::Access(err) => err.into(),
+            PostError::Muted { .. } => Self::forbidden(ErrorCode::Muted, err.to_string()),
+            PostError::SlowMode { retry_after, .. } => {
+                let mut failure = Self::with_status(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::SlowMode,
+                    err.to_string(),
+                );
+                let millis = u64::try_from(retry_after.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1);
+                failure.body.retry_after_ms = Some(millis);
+                failure.retry_after = Some(millis.div_ceil(1000));
+                failure
+            }
+        }
+    }
+}
+
+impl From<ActError> for ApiFailure {
+    fn from(err: ActError) -> Self {
+        let detail = err.to_string();
+        match err {
+            ActError::Unauthenticated => {
+                Self::with_status(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, detail)
+            }
+            ActError::Access(err) => err.into(),
+            ActError::Forbidden(_) => Self::forbidden(ErrorCode::Forbidden, detail),
+            ActError::NoSuchMessage => {
+                Self::with_status(StatusCode::NOT_FOUND, ErrorCode::NoSuchMessage, detail)
+            }
+            ActError::MessageDeleted => {
+                Self::with_status(StatusCode::CONFLICT, ErrorCode::MessageDeleted, detail)
+            }
+            ActError::EditWindowClosed { .. } => {
+                Self::forbidden(ErrorCode::EditWindowClosed, detail)
+            }
+            ActError::Muted => Self::forbidden(ErrorCode::Muted, detail),
+            ActError::NoSuchUser => {
+                Self::with_status(StatusCode::NOT_FOUND, ErrorCode::NoSuchUser, detail)
+            }
+            ActError::Invalid(_) => Self::bad_request(ErrorCode::BadMessage, detail),
+            ActError::TooManySanctions(_) => {
+                Self::with_status(StatusCode::CONFLICT, ErrorCode::TooMany, detail)
+            }
+            ActError::Store(err) => err.into(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod client_ip;
 pub mod error;
 pub mod frame_guard;
 pub mod health;
+pub mod moderation;
 pub mod origin;
 pub mod post_limit;
 pub mod private_rooms;
@@ -96,4 +97,59 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/rooms/{room}/typing", web::post().to(api::typing))
         .route("/api/rooms/{room}/presence", web::get().to(api::presence));
+    configure_moderation(cfg);
+}
+
+/// Registers the moderation and read-state routes (`moderation`).
+fn configure_moderation(cfg: &mut web::ServiceConfig) {
+    let messages = "/api/rooms/{room}/messages/{id}";
+    let moderators = "/api/rooms/{room}/moderators/{username}";
+    let mutes = "/api/rooms/{room}/mutes/{username}";
+    let bans = "/api/rooms/{room}/bans/{username}";
+    cfg.route(messages, web::delete().to(moderation::delete_message))
+        .route(messages, web::patch().to(moderation::edit_message))
+        .route("/api/rooms/{room}", web::patch().to(moderation::patch_room))
+        .route(
+            "/api/rooms/{room}/settings",
+            web::get().to(moderation::settings),
+        )
+        .route(
+            "/api/rooms/{room}/owner",
+            web::put().to(moderation::set_owner),
+        )
+        .route(moderators, web::put().to(moderation::add_moderator))
+        .route(moderators, web::delete().to(moderation::remove_moderator))
+        .route(mutes, web::put().to(moderation::mute))
+        .route(mutes, web::delete().to(moderation::unmute))
+        .route(bans, web::put().to(moderation::ban))
+        .route(bans, web::delete().to(moderation::unban))
+        .route(
+            "/api/rooms/{room}/kicks/{username}",
+            web::post().to(moderation::kick),
+        )
+        .route(
+            "/api/site/mutes/{username}",
+            web::put().to(moderation::site_mute),
+        )
+        .route(
+            "/api/site/mutes/{username}",
+            web::delete().to(moderation::site_unmute),
+        )
+        .route(
+            "/api/site/bans/{username}",
+            web::put().to(moderation::site_ban),
+        )
+        .route(
+            "/api/site/bans/{username}",
+            web::delete().to(moderation::site_unban),
+        )
+        .route(
+            "/api/rooms/{room}/sanctions",
+            web::get().to(moderation::sanctions),
+        )
+        .route("/api/rooms/{room}/audit", web::get().to(moderation::audit))
+        .route(
+            "/api/rooms/{room}/read",
+            web::put().to(moderation::mark_read),
+        );
 }

@@ -18,7 +18,7 @@ use crate::{
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chinwag_shared::{
-    ErrorCode, RoomName, Username,
+    ErrorCode, RoomName, RoomSummary, Username,
     account::{Member, NewDm, NewRoom, RoomInfo},
 };
 
@@ -48,6 +48,8 @@ pub async fn create(
         owner: Some(identity.name.clone()),
         dm_with: None,
         last_id: 0,
+        mentions: None,
+        unread: None,
     }))
 }
 
@@ -57,18 +59,31 @@ pub async fn mine(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let identity = signed_in(&request, &state).await?;
-    let rooms: Vec<RoomInfo> = state
+    let member_rooms = state.hub.accounts().rooms_of(&identity.account).await?;
+    let mut counts: Vec<RoomSummary> = member_rooms
+        .iter()
+        .map(|room| RoomSummary {
+            room: room.room.clone(),
+            last_id: room.last_id,
+            unread: None,
+            mentions: None,
+        })
+        .collect();
+    state
         .hub
-        .accounts()
-        .rooms_of(&identity.account)
-        .await?
+        .count_unread(&identity.account, &identity.name, &mut counts, true)
+        .await?;
+    let rooms: Vec<RoomInfo> = member_rooms
         .into_iter()
-        .map(|room| RoomInfo {
+        .zip(counts)
+        .map(|(room, counted)| RoomInfo {
             room: room.room,
             private: true,
             owner: room.owner,
             dm_with: room.dm_with,
             last_id: room.last_id,
+            unread: counted.unread,
+            mentions: counted.mentions,
         })
         .collect();
     Ok(HttpResponse::Ok().json(rooms))
@@ -83,7 +98,14 @@ pub async fn members(
     let identity = signed_in(&request, &state).await?;
     let room = RoomName::parse(&room)?;
     let principal = crate::auth::Principal::Account(identity);
-    let RoomAccess::Private(private) = state.hub.admit_to(&principal, &room).await? else {
+    let RoomAccess::Private(private) = state
+        .hub
+        .admit_to(
+            &super::account::visitor(&request, &state, &principal, None),
+            &room,
+        )
+        .await?
+    else {
         return Ok(HttpResponse::Ok().json(Vec::<Member>::new()));
     };
     let mut members = Vec::new();
@@ -206,5 +228,7 @@ pub async fn open_dm(
         owner: None,
         dm_with: Some(other.name),
         last_id,
+        mentions: None,
+        unread: None,
     }))
 }

@@ -58,7 +58,10 @@ pub async fn socket(
     let principal = super::account::principal(&request, &state).await?;
     state
         .hub
-        .admit(&principal, &initial.room)
+        .admit(
+            &super::account::visitor(&request, &state, &principal, initial.username.as_ref()),
+            &initial.room,
+        )
         .await
         .map_err(ApiFailure::from)?;
     let permit = admit(&request, &state)?;

@@ -7,14 +7,17 @@
 //! [`EventFrame`] whose `removes` names its account), on whichever node it is connected to,
 //! and it leaves the room at once.
 
-use super::{Session, Step, inbound};
+use super::{Ending, Session, Step, inbound};
 use crate::{
     auth::Principal,
     delivery::frame::{EventFrame, Removes},
-    hub::access::AccessError,
+    hub::{access::AccessError, rules::Visitor},
 };
 use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, ServerMsg};
-use std::time::{Duration, SystemTime};
+use std::{
+    net::{IpAddr, Ipv6Addr},
+    time::{Duration, SystemTime},
+};
 
 /// When `principal`'s credential expires, if it does.
 pub(super) fn expires(principal: &Principal) -> Option<SystemTime> {
@@ -33,12 +36,25 @@ pub(super) async fn expiry(at: Option<SystemTime>) {
 }
 
 impl Session {
+    /// This connection as the hub judges it.
+    pub(super) fn visitor(&self) -> Visitor<'_> {
+        Visitor {
+            principal: &self.principal,
+            // Always known for a socket (the upgrade sets it); unspecified is one shared
+            // address for the impossible rest.
+            address: self
+                .peer
+                .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| peer.ip()),
+            name: self.username.as_ref(),
+        }
+    }
+
     /// Whether the hub still admits this connection to `room`. A directory that cannot answer
     /// does not: a room that just became private is closed rather than left open.
     async fn readmitted(&self, room: &RoomName) -> bool {
-        match self.hub.admit(&self.principal, room).await {
+        match self.hub.admit(&self.visitor(), room).await {
             Ok(()) => true,
-            Err(AccessError::Forbidden) => false,
+            Err(AccessError::Forbidden | AccessError::Banned { .. }) => false,
             Err(AccessError::Store(err)) => {
                 tracing::warn!(session = self.id, error = %err, "access not re-checked; leaving");
                 false
@@ -51,13 +67,18 @@ impl Session {
         if self.cursors.contains_key(room) {
             return Ok(());
         }
-        match self.hub.admit(&self.principal, room).await {
+        match self.hub.admit(&self.visitor(), room).await {
             Ok(()) => Ok(()),
             Err(AccessError::Forbidden) => {
                 let mut frame = inbound::error(
                     ErrorCode::Forbidden,
                     format!("#{room} is private, and you are not a member"),
                 );
+                frame.room = Some(room.to_string());
+                Err(frame)
+            }
+            Err(err @ AccessError::Banned { .. }) => {
+                let mut frame = inbound::error(ErrorCode::Banned, err.to_string());
                 frame.room = Some(room.to_string());
                 Err(frame)
             }
@@ -73,6 +94,32 @@ impl Session {
         }
     }
 
+    /// Leaves every public room this connection is now banned from (a ban through another
+    /// node, seen when the cached rules renew), telling the client why. Run at each
+    /// heartbeat.
+    pub(super) async fn leave_banned_rooms(&mut self) -> Step {
+        let rooms: Vec<RoomName> = self.cursors.keys().cloned().collect();
+        for room in rooms {
+            match self.hub.banned_now(&self.visitor(), &room).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    self.cursors.remove(&room);
+                    self.hub.leave(&room, self.id);
+                    self.confirmations.forget(&room);
+                    let mut frame =
+                        inbound::error(ErrorCode::Banned, format!("you are banned from #{room}"));
+                    frame.room = Some(room.to_string());
+                    self.send_msg(&ServerMsg::Error(frame)).await?;
+                    self.send_msg(&ServerMsg::Left { room }).await?;
+                }
+                Err(err) => {
+                    tracing::debug!(session = self.id, error = %err, "bans not re-checked");
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A removal from a private room: this connection's account is told and leaves the room;
     /// anyone else's connection ignores it. A removal of [`Removes::Outsiders`] (the room was just made
     /// private while people were in it) is judged by each connection: it stays if the hub
@@ -83,9 +130,33 @@ impl Session {
             (Some(Removes::Account(removed)), Some(identity)) => {
                 **removed == *identity.account.as_str()
             }
+            (Some(Removes::Guest { key, .. }), None) => self
+                .username
+                .as_ref()
+                .is_some_and(|name| name.hold_key().as_str() == &**key),
             _ => false,
         };
-        if !mine || self.cursors.remove(&event.room).is_none() {
+        if !mine {
+            return Ok(());
+        }
+        // A removal through the account's inbox is a site-wide ban: off the server.
+        if self.inbox.as_ref() == Some(&event.room) {
+            self.send_text(event.text.clone()).await?;
+            return Err(Ending::Banned);
+        }
+        if let (Some(Removes::Guest { ban: true, .. }), Some(name)) =
+            (&event.removes, self.username.clone())
+        {
+            let address = self.visitor().address;
+            if let Err(err) = self
+                .hub
+                .ban_guest_address(&event.room, &name, address)
+                .await
+            {
+                tracing::warn!(session = self.id, error = %err, "guest's address not banned");
+            }
+        }
+        if self.cursors.remove(&event.room).is_none() {
             return Ok(());
         }
         self.hub.leave(&event.room, self.id);

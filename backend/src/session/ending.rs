@@ -33,6 +33,8 @@ pub enum Ending {
     /// The credential the connection was opened with ran out (a JWT's `exp`, a session's
     /// end): reconnect with a fresh one and resume with `after=`.
     CredentialExpired,
+    /// The account was banned from the whole server: do not reconnect until the ban ends.
+    Banned,
 }
 
 impl Ending {
@@ -47,6 +49,7 @@ impl Ending {
             Ending::StoreFailed(_) => "store_failed",
             Ending::Abuse => "abuse",
             Ending::CredentialExpired => "credential_expired",
+            Ending::Banned => "banned",
         })
     }
 
@@ -67,6 +70,10 @@ impl Ending {
             Ending::CredentialExpired => (
                 CloseCode::Other(chinwag_shared::account::CLOSE_CREDENTIAL_EXPIRED),
                 "credential expired; reconnect with a fresh one and after=<last id>",
+            ),
+            Ending::Banned => (
+                CloseCode::Other(chinwag_shared::moderation::CLOSE_BANNED),
+                "banned from this server",
             ),
         };
         Some(CloseReason {

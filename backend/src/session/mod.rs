@@ -384,6 +384,7 @@ impl Session {
         {
             return Err(Ending::CredentialExpired);
         }
+        self.leave_banned_rooms().await?;
         self.ws.ping(b"").await.map_err(|_| Ending::PeerGone)
     }
 }

@@ -7,10 +7,9 @@
 //! the client knows which pending message it concerns and whether a retry can help.
 
 use super::{Session, Step};
-use crate::hub::{PostError, Poster};
+use crate::hub::{PostError, Poster, access::AccessError};
 use crate::store::{Appended, NewMessage};
 use chinwag_shared::{ClientId, ErrorCode, ErrorFrame, MessageText, RoomName, Username};
-use std::net::{IpAddr, Ipv6Addr};
 
 impl Session {
     /// Stores a client's message and answers it: in the room's order if it is a member,
@@ -42,12 +41,10 @@ impl Session {
             client_id: client_id.clone(),
             guest: self.principal.is_guest(),
         };
+        let address = self.visitor().address;
         let poster = Poster {
-            // Always known for a socket (the upgrade sets it); unspecified is one shared
-            // budget for the impossible rest.
-            address: self
-                .peer
-                .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| peer.ip()),
+            principal: &self.principal,
+            address,
             connection: Some(&mut self.new_rooms),
         };
         match self.hub.post(message, poster).await {
@@ -104,7 +101,29 @@ impl Session {
                 }
                 (ErrorCode::TooManyNewRooms, refusal.to_string())
             }
-            PostError::Store(err) => {
+            PostError::Access(AccessError::Forbidden) => (
+                ErrorCode::Forbidden,
+                format!("#{room} is private, and you are not a member"),
+            ),
+            PostError::Access(err @ AccessError::Banned { .. }) => {
+                (ErrorCode::Banned, err.to_string())
+            }
+            err @ PostError::Muted { .. } => (ErrorCode::Muted, err.to_string()),
+            err @ PostError::SlowMode { retry_after, .. } => {
+                let frame = ErrorFrame {
+                    code: ErrorCode::SlowMode,
+                    detail: err.to_string(),
+                    room: Some(room.to_string()),
+                    client_id: client_id.map(|id| id.to_string()),
+                    retry_after_ms: Some(
+                        u64::try_from(retry_after.as_millis())
+                            .unwrap_or(u64::MAX)
+                            .max(1),
+                    ),
+                };
+                return self.send_error(frame).await;
+            }
+            PostError::Access(AccessError::Store(err)) | PostError::Store(err) => {
                 tracing::warn!(session = self.id, error = %err, "append failed");
                 let detail = "the message could not be confirmed; retry with the same client_id \
                               (it is stored at most once)";

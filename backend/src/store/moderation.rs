@@ -186,10 +186,8 @@ pub trait Moderation: Send + Sync + 'static {
     async fn set_slow_mode(&self, room: &RoomName, secs: u32) -> Result<(), StoreError>;
 
     /// Imposes `sanction`, replacing the one of the same scope, subject and kind.
-    async fn impose(
-        &self,
-        sanction: &Sanction,
-    ) -> Result<Result<(), TooManySanctions>, StoreError>;
+    async fn impose(&self, sanction: &Sanction)
+    -> Result<Result<(), TooManySanctions>, StoreError>;
 
     /// Lifts the sanction of that scope, subject and kind; whether there was one.
     async fn lift(
@@ -231,7 +229,10 @@ mod tests {
 
     #[test]
     fn scopes_and_subjects_read_back_their_stored_form() {
-        for scope in [Scope::Site, Scope::Room(RoomName::parse("general").unwrap())] {
+        for scope in [
+            Scope::Site,
+            Scope::Room(RoomName::parse("general").unwrap()),
+        ] {
             assert_eq!(Scope::parse(scope.key()), Some(scope));
         }
         for subject in [

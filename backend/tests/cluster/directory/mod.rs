@@ -2,9 +2,11 @@
 //! SQLite directory has. [`accounts`]: names owned by their key (look-alikes too, and when
 //! several connections race) and credentials by digest (expiry, revocation, token listing
 //! ids); [`private_rooms`]: made only where no room exists, kept off the public room list,
-//! members both ways. This file holds what both build on.
+//! members both ways; [`moderation`]: roles, bounded sanctions, the audit log and read
+//! markers that only move forward. This file holds what they build on.
 
 mod accounts;
+mod moderation;
 mod private_rooms;
 
 use crate::redis::Redis;

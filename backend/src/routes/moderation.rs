@@ -1,0 +1,457 @@
+//! The moderation and read-state routes: thin doors onto `hub::moderation` and
+//! `hub::read_state`, where every rule is judged. Each acts as the signed-in caller and
+//! answers 401 `unauthenticated` to a guest and 403 `forbidden` to someone not allowed.
+//!
+//! - `DELETE` / `PATCH /api/rooms/{room}/messages/{id}`: delete, or edit (`{"message"}`);
+//!   200 with the change record stored.
+//! - `GET /api/rooms/{room}/settings`; `PATCH /api/rooms/{room}` (`{"slow_mode_secs"}`);
+//!   `PUT /api/rooms/{room}/owner` (`{"username"}`, admins);
+//!   `PUT` / `DELETE /api/rooms/{room}/moderators/{username}`: 200 with the settings.
+//! - `PUT` / `DELETE /api/rooms/{room}/mutes/{username}` and `…/bans/{username}`
+//!   (`{"seconds","reason"}`, both optional); `POST /api/rooms/{room}/kicks/{username}`;
+//!   `PUT` / `DELETE /api/site/mutes/{username}` and `/api/site/bans/{username}` (admins).
+//! - `GET /api/rooms/{room}/sanctions`, `GET /api/rooms/{room}/audit?before=&limit=`.
+//! - `PUT /api/rooms/{room}/read` (`{"id"}`): 200 `{"id": marker}`.
+
+use super::{
+    AppState,
+    account::{principal, visitor},
+    error::ApiFailure,
+};
+use crate::hub::rules::Visitor;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chinwag_shared::{
+    DEFAULT_HISTORY_PAGE, ErrorCode, MAX_HISTORY_PAGE, MessageText, RoomName, Username,
+    moderation::{EditBody, OwnerBody, ReadBody, RoomSettingsPatch, SanctionBody, SanctionKind},
+};
+use serde::{Deserialize, Serialize};
+
+/// The room named in the path, or 400.
+fn room_of(raw: &str) -> Result<RoomName, ApiFailure> {
+    Ok(RoomName::parse(raw)?)
+}
+
+/// The user named in the path, or 400.
+fn user_of(raw: &str) -> Result<Username, ApiFailure> {
+    Ok(Username::parse(raw)?)
+}
+
+/// Runs `act` as the caller of `request`.
+async fn as_caller<T, F>(request: &HttpRequest, state: &AppState, act: F) -> Result<T, ApiFailure>
+where
+    F: AsyncFnOnce(Visitor<'_>) -> Result<T, ApiFailure>,
+{
+    let principal = principal(request, state).await?;
+    act(visitor(request, state, &principal, None)).await
+}
+
+/// `DELETE /api/rooms/{room}/messages/{id}`.
+pub async fn delete_message(
+    request: HttpRequest,
+    path: web::Path<(String, u64)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let (room, id) = path.into_inner();
+    let room = room_of(&room)?;
+    as_caller(&request, &state, async |actor| {
+        let record = state.hub.delete(&actor, &room, id).await?;
+        Ok(HttpResponse::Ok().json(record))
+    })
+    .await
+}
+
+/// `PATCH /api/rooms/{room}/messages/{id}`.
+pub async fn edit_message(
+    request: HttpRequest,
+    path: web::Path<(String, u64)>,
+    body: web::Json<EditBody>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let (room, id) = path.into_inner();
+    let room = room_of(&room)?;
+    let text = MessageText::parse(&body.message)?;
+    as_caller(&request, &state, async |actor| {
+        let record = state.hub.edit(&actor, &room, id, text).await?;
+        Ok(HttpResponse::Ok().json(record))
+    })
+    .await
+}
+
+/// `GET /api/rooms/{room}/settings`.
+pub async fn settings(
+    request: HttpRequest,
+    room: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = room_of(&room)?;
+    as_caller(&request, &state, async |actor| {
+        Ok(HttpResponse::Ok().json(state.hub.settings(&actor, &room).await?))
+    })
+    .await
+}
+
+/// `PATCH /api/rooms/{room}`.
+pub async fn patch_room(
+    request: HttpRequest,
+    room: web::Path<String>,
+    body: web::Json<RoomSettingsPatch>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = room_of(&room)?;
+    as_caller(&request, &state, async |actor| {
+        let settings = match body.slow_mode_secs {
+            Some(secs) => state.hub.set_slow_mode(&actor, &room, secs).await?,
+            None => state.hub.settings(&actor, &room).await?,
+        };
+        Ok(HttpResponse::Ok().json(settings))
+    })
+    .await
+}
+
+/// `PUT /api/rooms/{room}/owner`.
+pub async fn set_owner(
+    request: HttpRequest,
+    room: web::Path<String>,
+    body: web::Json<OwnerBody>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = room_of(&room)?;
+    as_caller(&request, &state, async |actor| {
+        let settings = state.hub.set_owner(&actor, &room, &body.username).await?;
+        Ok(HttpResponse::Ok().json(settings))
+    })
+    .await
+}
+
+/// `PUT /api/rooms/{room}/moderators/{username}`.
+pub async fn add_moderator(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    set_moderator(request, path, state, true).await
+}
+
+/// `DELETE /api/rooms/{room}/moderators/{username}`.
+pub async fn remove_moderator(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    set_moderator(request, path, state, false).await
+}
+
+async fn set_moderator(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+    moderator: bool,
+) -> Result<HttpResponse, ApiFailure> {
+    let (room, username) = path.into_inner();
+    let (room, username) = (room_of(&room)?, user_of(&username)?);
+    as_caller(&request, &state, async |actor| {
+        let settings = state
+            .hub
+            .set_moderator(&actor, &room, &username, moderator)
+            .await?;
+        Ok(HttpResponse::Ok().json(settings))
+    })
+    .await
+}
+
+/// Where a sanction route acts: a room, or the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Where {
+    Room,
+    Site,
+}
+
+/// `PUT /api/rooms/{room}/mutes/{username}`.
+pub async fn mute(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Option<web::Json<SanctionBody>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let (room, username) = path.into_inner();
+    impose(
+        request,
+        &room,
+        &username,
+        body,
+        state,
+        SanctionKind::Mute,
+        Where::Room,
+    )
+    .await
+}
+
+/// `PUT /api/rooms/{room}/bans/{username}`.
+pub async fn ban(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Option<web::Json<SanctionBody>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let (room, username) = path.into_inner();
+    impose(
+        request,
+        &room,
+        &username,
+        body,
+        state,
+        SanctionKind::Ban,
+        Where::Room,
+    )
+    .await
+}
+
+/// `PUT /api/site/mutes/{username}`.
+pub async fn site_mute(
+    request: HttpRequest,
+    username: web::Path<String>,
+    body: Option<web::Json<SanctionBody>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = RoomName::default_room();
+    impose(
+        request,
+        room.as_str(),
+        &username,
+        body,
+        state,
+        SanctionKind::Mute,
+        Where::Site,
+    )
+    .await
+}
+
+/// `PUT /api/site/bans/{username}`.
+pub async fn site_ban(
+    request: HttpRequest,
+    username: web::Path<String>,
+    body: Option<web::Json<SanctionBody>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = RoomName::default_room();
+    impose(
+        request,
+        room.as_str(),
+        &username,
+        body,
+        state,
+        SanctionKind::Ban,
+        Where::Site,
+    )
+    .await
+}
+
+/// Imposes a sanction. Site-wide acts are judged (and logged) in the default room, which
+/// every admin may enter.
+async fn impose(
+    request: HttpRequest,
+    room: &str,
+    username: &str,
+    body: Option<web::Json<SanctionBody>>,
+    state: web::Data<AppState>,
+    kind: SanctionKind,
+    place: Where,
+) -> Result<HttpResponse, ApiFailure> {
+    let (room, username) = (room_of(room)?, user_of(username)?);
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    as_caller(&request, &state, async |actor| {
+        let view = state
+            .hub
+            .impose(&actor, &room, place == Where::Site, &username, kind, &body)
+            .await?;
+        Ok(HttpResponse::Ok().json(view))
+    })
+    .await
+}
+
+/// `DELETE /api/rooms/{room}/mutes/{username}`.
+pub async fn unmute(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let (room, username) = path.into_inner();
+    lift(
+        request,
+        &room,
+        &username,
+        state,
+        SanctionKind::Mute,
+        Where::Room,
+    )
+    .await
+}
+
+/// `DELETE /api/rooms/{room}/bans/{username}`.
+pub async fn unban(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let (room, username) = path.into_inner();
+    lift(
+        request,
+        &room,
+        &username,
+        state,
+        SanctionKind::Ban,
+        Where::Room,
+    )
+    .await
+}
+
+/// `DELETE /api/site/mutes/{username}`.
+pub async fn site_unmute(
+    request: HttpRequest,
+    username: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = RoomName::default_room();
+    lift(
+        request,
+        room.as_str(),
+        &username,
+        state,
+        SanctionKind::Mute,
+        Where::Site,
+    )
+    .await
+}
+
+/// `DELETE /api/site/bans/{username}`.
+pub async fn site_unban(
+    request: HttpRequest,
+    username: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = RoomName::default_room();
+    lift(
+        request,
+        room.as_str(),
+        &username,
+        state,
+        SanctionKind::Ban,
+        Where::Site,
+    )
+    .await
+}
+
+/// Lifts a sanction; 204 whether or not there was one (the end state is the same).
+async fn lift(
+    request: HttpRequest,
+    room: &str,
+    username: &str,
+    state: web::Data<AppState>,
+    kind: SanctionKind,
+    place: Where,
+) -> Result<HttpResponse, ApiFailure> {
+    let (room, username) = (room_of(room)?, user_of(username)?);
+    as_caller(&request, &state, async |actor| {
+        state
+            .hub
+            .lift(&actor, &room, place == Where::Site, &username, kind)
+            .await?;
+        Ok(HttpResponse::NoContent().finish())
+    })
+    .await
+}
+
+/// Body of a kick: an optional reason.
+#[derive(Debug, Default, Deserialize)]
+pub struct KickBody {
+    reason: Option<String>,
+}
+
+/// `POST /api/rooms/{room}/kicks/{username}`: 204.
+pub async fn kick(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Option<web::Json<KickBody>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let (room, username) = path.into_inner();
+    let (room, username) = (room_of(&room)?, user_of(&username)?);
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    as_caller(&request, &state, async |actor| {
+        state
+            .hub
+            .kick(&actor, &room, &username, body.reason.as_deref())
+            .await?;
+        Ok(HttpResponse::NoContent().finish())
+    })
+    .await
+}
+
+/// `GET /api/rooms/{room}/sanctions`.
+pub async fn sanctions(
+    request: HttpRequest,
+    room: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = room_of(&room)?;
+    as_caller(&request, &state, async |actor| {
+        Ok(HttpResponse::Ok().json(state.hub.sanctions_in(&actor, &room).await?))
+    })
+    .await
+}
+
+/// Query of the audit log.
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    before: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/rooms/{room}/audit`: newest first.
+pub async fn audit(
+    request: HttpRequest,
+    room: web::Path<String>,
+    query: web::Query<AuditQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = room_of(&room)?;
+    let limit = match query.limit {
+        Some(0) => {
+            return Err(ApiFailure::bad_request(
+                ErrorCode::BadQuery,
+                "limit must be at least 1",
+            ));
+        }
+        Some(limit) => limit.min(MAX_HISTORY_PAGE),
+        None => DEFAULT_HISTORY_PAGE,
+    };
+    as_caller(&request, &state, async |actor| {
+        let entries = state
+            .hub
+            .audit_log(&actor, &room, query.before, limit)
+            .await?;
+        Ok(HttpResponse::Ok().json(entries))
+    })
+    .await
+}
+
+/// The answer of `PUT /api/rooms/{room}/read`.
+#[derive(Debug, Serialize)]
+struct Marker {
+    id: u64,
+}
+
+/// `PUT /api/rooms/{room}/read`.
+pub async fn mark_read(
+    request: HttpRequest,
+    room: web::Path<String>,
+    body: web::Json<ReadBody>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let room = room_of(&room)?;
+    as_caller(&request, &state, async |reader| {
+        let id = state.hub.mark_read(&reader, &room, body.id).await?;
+        Ok(HttpResponse::Ok().json(Marker { id }))
+    })
+    .await
+}
