@@ -12,7 +12,8 @@ use crate::{
     config::{AccountsCommand, Config},
     delivery::rooms::Rooms,
     fanout::local::LocalFanout,
-    store::{StoreError, accounts::Accounts, moderation::Moderation, sqlite::SqliteStore},
+    hub::Directory,
+    store::{StoreError, sqlite::SqliteStore},
 };
 use chinwag_shared::Username;
 use std::{sync::Arc, time::Duration};
@@ -33,7 +34,10 @@ pub enum AdminError {
 
 /// Runs `command` against the store `config` names; answers what to tell the operator.
 pub async fn run(config: &Config, command: &AccountsCommand) -> Result<String, AdminError> {
-    let (accounts, moderation) = open(config)?;
+    let Directory {
+        accounts,
+        moderation,
+    } = open(config)?;
     let (name, admin) = match command {
         AccountsCommand::GrantAdmin { name } => (name, true),
         AccountsCommand::RevokeAdmin { name } => (name, false),
@@ -53,19 +57,19 @@ pub async fn run(config: &Config, command: &AccountsCommand) -> Result<String, A
 }
 
 /// The directory of the engine `config` names.
-fn open(config: &Config) -> Result<(Arc<dyn Accounts>, Arc<dyn Moderation>), StoreError> {
+fn open(config: &Config) -> Result<Directory, StoreError> {
     if let Some(url) = &config.redis {
         let link = Link::new(url, Duration::from_millis(config.redis_timeout_ms.max(1)))?;
-        return Ok((
-            Arc::new(RedisAccounts::new(link.clone())),
-            Arc::new(RedisModeration::new(link)),
-        ));
+        return Ok(Directory {
+            accounts: Arc::new(RedisAccounts::new(link.clone())),
+            moderation: Arc::new(RedisModeration::new(link)),
+        });
     }
     // Nothing is broadcast from here: the store's publisher reaches no one.
     let nobody = Arc::new(LocalFanout::new(Arc::new(Rooms::new(0))));
     let store = SqliteStore::open(&config.db, config.sqlite_sync, nobody)?;
-    Ok((
-        Arc::new(store.directory(&config.db)?),
-        Arc::new(store.moderation(&config.db)?),
-    ))
+    Ok(Directory {
+        accounts: Arc::new(store.directory(&config.db)?),
+        moderation: Arc::new(store.moderation(&config.db)?),
+    })
 }

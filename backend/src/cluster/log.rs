@@ -1,13 +1,20 @@
 //! [`RedisStore`]: the room logs in Redis, for many nodes at once.
 //!
-//! Per room, three keys (`{room}` is the validated room name):
+//! Per room (`{room}` is the validated room name):
 //!
 //! - `chinwag:room:{room}`: a hash with `seq` (the newest id) and `epoch`;
 //! - `chinwag:log:{room}`: a stream whose entry ids are `{id}-0`, holding the record's JSON,
 //!   trimmed to about `--history-max-len` entries (`MAXLEN ~`);
 //! - `chinwag:cid:{room}:{author}:{client_id}`: the record its author stored under that
-//!   `client_id` ([`Author::key`], one `:` inside, so the key splits one way), kept an hour
-//!   ([`DEDUPE_FOR`]), which makes that author's retries idempotent.
+//!   `client_id` ([`Author::key`](crate::store::Author::key), one `:` inside, so the key
+//!   splits one way), kept an hour ([`DEDUPE_FOR`]) in the record's current state, which
+//!   makes that author's retries idempotent;
+//! - `chinwag:copies:{room}`: those keys' names (`{id} {key}`), scored by the record's
+//!   timestamp and dropped after [`DEDUPE_FOR`] like the keys, so a change finds its target's;
+//! - `chinwag:revised:{room}`: the current JSON of each record changed since it was stored (an
+//!   edited or deleted message, an edit record of a deleted message), scored by id, whose
+//!   stream entry is gone (module `revised`, which pages read it through);
+//! - `chinwag:edits:{room}`: each edited message's edit record ids, scored by the message's id.
 //!
 //! and one sorted set of every public room with a message, `chinwag:rooms:busiest`, scored by
 //! its newest id, which `GET /api/rooms` pages through busiest first. A room exists once `seq`
@@ -16,31 +23,42 @@
 //! never new again. A private room never enters the room list: the append script skips it,
 //! so the list's pages stay bounded and exact without filtering anything out.
 //!
-//! An append is one Lua script, so Redis runs it atomically: check the author's `client_id`,
-//! mint the room's epoch if it has none, increment `seq`, add the stream entry, remember the
-//! `client_id`, add the room to the room list unless it is private, and publish the record to every node. The node
-//! hands the script the record's JSON and the payload's header as text with holes
-//! ([`super::wire`]); the script fills in only the id, Redis's clock and the epoch, so it
-//! writes no JSON of its own. The JSON it stores and publishes has no `client_id`: that is the author's
-//! alone, added back only to the author's answer. Whether a hit is a retry or a reuse for
-//! other text is decided here, after the script ([`Appended::retry_of`]).
-//! Ids are therefore strictly increasing and gapless per room whatever node appends, and
-//! pub/sub carries them in id order. A message is confirmed only after the script returned.
+//! An append (module `append`) and a change (an edit or a deletion, module `change`) are each
+//! one Lua script, so Redis runs them atomically; both take the record's id from `seq` and
+//! publish it to every node in the same step. Ids are therefore strictly increasing and
+//! gapless per room whatever node writes, pub/sub carries them in id order, and a record is
+//! confirmed only after its script returned. The node hands the scripts JSON and payload
+//! headers as text with holes ([`super::wire`]); they fill in only ids, Redis's clock and the
+//! epoch, and write no JSON of their own. The JSON stored and published has no `client_id`:
+//! that is the author's alone, added back only to the author's answer. Each script that
+//! appends also drops from the revised and edits sets what the stream has trimmed, so they
+//! stay bounded by the history kept.
+//!
+//! For operators: a deletion removes the text from Redis, not only from what is served: from
+//! the stream (`XDEL`, which frees the bytes only with `stream-node-max-entries 1`, which the
+//! store sets, or warns it cannot: module `nodes`), from the revised set and from the
+//! `client_id` copy. What Redis wrote before the deletion keeps the text until Redis rewrites
+//! it: RDB snapshots taken before, and the append-only file, which holds the original append
+//! until its next rewrite (`BGREWRITEAOF`, or the automatic one). Replicas apply the deletion
+//! as the primary does. Records appended by a version without changes have no `copies` entry:
+//! deleting one within the hour after the upgrade may leave its `client_id` copy until it
+//! expires.
 //!
 //! The epoch is minted from Redis's clock the first time a room is read or written. If Redis
 //! loses its data, the next access mints a new one and ids start again at 1.
 
-use super::{
-    accounts::keys,
-    link::Link,
-    wire::{self, CHANNEL, ChatTemplate},
-};
+mod append;
+mod change;
+mod nodes;
+mod revised;
+
+use super::link::Link;
 use crate::store::{
-    Appended, Author, Changed, Corrupt, Epoch, NewChange, NewMessage, PAGE_BYTES, Page, RoomCursor,
+    Appended, Changed, Corrupt, Epoch, NewChange, NewMessage, PAGE_BYTES, Page, RoomCursor,
     RoomHead, Store, StoreError, public, record_bytes,
 };
 use async_trait::async_trait;
-use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg};
+use chinwag_shared::{ChatRecord, RoomName, RoomSummary, ServerMsg};
 use redis::Script;
 use std::{
     sync::{
@@ -50,9 +68,11 @@ use std::{
     time::Duration,
 };
 
+pub use nodes::StreamNodes;
+
 /// How long a `client_id` stays a guarantee against duplicates. Each key holds a copy of its
-/// record (~400 B), so this window, not the history length, bounds that memory: an hour at
-/// 100 msg/s is ~150 MB. Clients re-send within seconds of a reconnect; an hour covers a
+/// record (~400 B), and `copies` its name (~100 B), so this window, not the history length,
+/// bounds that memory: an hour at 100 msg/s is ~180 MB. Clients re-send within seconds of a reconnect; an hour covers a
 /// laptop that slept through a train tunnel.
 pub const DEDUPE_FOR: Duration = Duration::from_secs(60 * 60);
 
@@ -66,36 +86,50 @@ if not epoch then
 end
 ";
 
-/// KEYS: room hash, log stream, client-id key, rooms by size, the room's private-room hash.
-/// ARGV: the record's [`ChatTemplate`] (1 before the id, 2 before the timestamp, 3 after it);
-/// the payload's [`wire::chat_payload_pieces`] (4 before the id, 5 before the epoch, 6 before
-/// the record); 7 stream max length, 8 dedupe seconds, 9 channel, 10 room, 11 whether there
-/// is a client id ("1"/"0"). The script only puts numbers and the epoch into the holes: every
-/// byte of JSON and header around them comes from [`wire`].
-const APPEND: &str = r#"
-if ARGV[11] == '1' then
-  local earlier = redis.call('GET', KEYS[3])
-  if earlier then
-    return {0, redis.call('HGET', KEYS[1], 'epoch') or '', earlier}
+/// Defines `record_at(log, revised, id)`: the current JSON of record `id` (from the revised
+/// set if it was changed, else its stream entry), or nil if the room has none.
+const RECORD_AT: &str = r"
+local function record_at(log, revised, id)
+  local changed = redis.call('ZRANGEBYSCORE', revised, id, id)[1]
+  if changed then
+    return changed
+  end
+  local entry = redis.call('XRANGE', log, id .. '-0', id .. '-0')[1]
+  if entry then
+    local fields = entry[2]
+    for i = 1, #fields - 1, 2 do
+      if fields[i] == 'r' then
+        return fields[i + 1]
+      end
+    end
+  end
+  return nil
+end
+";
+
+/// Defines `prune(log, revised, edits, newest, max_len)`, run after an `XADD ... MAXLEN ~`:
+/// drops from the revised and edits sets every id below both the oldest stream entry and the
+/// newest `max_len` ids. Below the oldest entry everything is trimmed or revised, and the
+/// newest `max_len` ids are never trimmed, so what is dropped is history no page reaches.
+const PRUNE: &str = r"
+local function prune(log, revised, edits, newest, max_len)
+  if redis.call('EXISTS', revised, edits) == 0 then
+    return
+  end
+  local floor = newest - tonumber(max_len) + 1
+  local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)[1]
+  if oldest then
+    local live = tonumber(string.match(oldest[1], '^%d+'))
+    if live < floor then
+      floor = live
+    end
+  end
+  if floor > 1 then
+    redis.call('ZREMRANGEBYSCORE', revised, '-inf', '(' .. floor)
+    redis.call('ZREMRANGEBYSCORE', edits, '-inf', '(' .. floor)
   end
 end
-"#;
-
-const APPEND_TAIL: &str = r#"
-local id = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local now = redis.call('TIME')
-local ts = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
-local json = ARGV[1] .. id .. ARGV[2] .. ts .. ARGV[3]
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', 'r', json)
-if ARGV[11] == '1' then
-  redis.call('SET', KEYS[3], json, 'EX', ARGV[8])
-end
-if redis.call('EXISTS', KEYS[5]) == 0 then
-  redis.call('ZADD', KEYS[4], id, ARGV[10])
-end
-redis.call('PUBLISH', ARGV[9], ARGV[4] .. id .. ARGV[5] .. epoch .. ARGV[6] .. json)
-return {1, epoch, json}
-"#;
+";
 
 /// KEYS: room hash. Returns the newest id and the epoch.
 const HEAD_TAIL: &str = r"
@@ -122,8 +156,6 @@ return redis.call('ZREVRANGE', KEYS[1], start, start + tonumber(ARGV[1]) - 1, 'W
 
 static ROOMS_PAGE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ROOMS_PAGE));
 
-static APPEND_SCRIPT: LazyLock<Script> =
-    LazyLock::new(|| Script::new(&format!("{APPEND}{ENSURE_EPOCH}{APPEND_TAIL}")));
 static HEAD_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(&format!("{ENSURE_EPOCH}{HEAD_TAIL}")));
 
@@ -136,15 +168,25 @@ pub(super) fn room_key(room: &RoomName) -> String {
     format!("chinwag:room:{room}")
 }
 
-fn log_key(room: &RoomName) -> String {
-    format!("chinwag:log:{room}")
+/// The keys of one room's log (see the module docs).
+struct Keys {
+    room: String,
+    log: String,
+    revised: String,
+    edits: String,
+    copies: String,
 }
 
-fn client_id_key(room: &RoomName, author: &Author, client_id: Option<&ClientId>) -> String {
-    format!(
-        "chinwag:cid:{room}:{author}:{}",
-        client_id.map_or("", ClientId::as_str)
-    )
+impl Keys {
+    fn of(room: &RoomName) -> Self {
+        Self {
+            room: room_key(room),
+            log: format!("chinwag:log:{room}"),
+            revised: format!("chinwag:revised:{room}"),
+            edits: format!("chinwag:edits:{room}"),
+            copies: format!("chinwag:copies:{room}"),
+        }
+    }
 }
 
 /// Redis-backed [`Store`].
@@ -153,77 +195,31 @@ pub struct RedisStore {
     max_len: u64,
     /// Whether this node's fan-out subscription is up (see [`super::Subscriber`]).
     subscribed: Arc<AtomicBool>,
+    /// Keeps one stream entry per node while the store lives (module `nodes`); `None` outside a
+    /// runtime (nothing to run it on).
+    _one_entry_per_node: Option<nodes::AbortOnDrop>,
 }
 
 impl RedisStore {
-    /// Up to `count` records of `room` past `bound` (exclusive) in the direction of `page`:
-    /// ascending for `After`, descending for `Before`.
-    async fn read_chunk(
-        &self,
-        room: &RoomName,
-        page: Page,
-        bound: u64,
-        count: usize,
-    ) -> Result<Vec<ChatRecord>, StoreError> {
-        let (command, start, end) = match page {
-            Page::After { .. } => {
-                let start = if bound == 0 {
-                    "-".to_owned()
-                } else {
-                    format!("({bound}-0")
-                };
-                ("XRANGE", start, "+".to_owned())
-            }
-            Page::Before { .. } => {
-                let end = if bound == u64::MAX {
-                    "+".to_owned()
-                } else {
-                    format!("({bound}-0")
-                };
-                ("XREVRANGE", end, "-".to_owned())
-            }
-        };
-        let mut query = redis::cmd(command);
-        query
-            .arg(log_key(room))
-            .arg(start)
-            .arg(end)
-            .arg("COUNT")
-            .arg(count);
-        let entries = self
-            .link
-            .read(|mut conn| {
-                let query = &query;
-                async move { query.query_async(&mut conn).await }
-            })
-            .await?;
-        parse_entries(entries)
-    }
     /// A store on `link` keeping about `max_len` records per room, ready while `link`
-    /// answers and `subscribed` holds.
+    /// answers and `subscribed` holds. Inside a runtime it also keeps Redis at one stream
+    /// entry per node for as long as it lives (module `nodes`).
     pub fn new(link: Link, max_len: u64, subscribed: Arc<AtomicBool>) -> Self {
+        let one_entry_per_node = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+            nodes::AbortOnDrop(runtime.spawn(nodes::keep_one_entry_per_node(link.clone())))
+        });
         Self {
             link,
             max_len: max_len.max(1),
             subscribed,
+            _one_entry_per_node: one_entry_per_node,
         }
     }
-}
 
-/// `message` as a record before the append script numbers and stamps it, without its
-/// `client_id`: what every node's members and the history see.
-fn unnumbered(message: &NewMessage) -> ChatRecord {
-    ChatRecord {
-        id: 0,
-        room: message.room.clone(),
-        username: message.username.clone(),
-        message: message.text.as_str().to_owned(),
-        ts: 0,
-        guest: message.guest,
-        client_id: None,
-        change: None,
-        deleted: None,
-        edited: None,
+    /// Sets Redis's `stream-node-max-entries` to 1 now, unless it is already, so that
+    /// deleting an entry frees its bytes (the store also does so by itself: module `nodes`).
+    pub async fn keep_one_entry_per_node(&self) -> StreamNodes {
+        nodes::one_entry_per_node(&self.link).await
     }
 }
 
@@ -251,60 +247,18 @@ fn parse_entries(entries: Vec<(String, Vec<String>)>) -> Result<Vec<ChatRecord>,
 #[async_trait]
 impl Store for RedisStore {
     async fn append(&self, message: NewMessage) -> Result<Appended, StoreError> {
-        let room = &message.room;
-        let template = ChatTemplate::new(&unnumbered(&message));
-        let [payload_before_id, payload_before_epoch, payload_before_json] =
-            wire::chat_payload_pieces(room);
-        let mut invocation = APPEND_SCRIPT.prepare_invoke();
-        invocation
-            .key(room_key(room))
-            .key(log_key(room))
-            .key(client_id_key(
-                room,
-                &message.author,
-                message.client_id.as_ref(),
-            ))
-            .key(ROOMS_KEY)
-            .key(keys::private_room(room))
-            .arg(template.before_id)
-            .arg(template.before_ts)
-            .arg(template.after_ts)
-            .arg(payload_before_id)
-            .arg(payload_before_epoch)
-            .arg(payload_before_json)
-            .arg(self.max_len)
-            .arg(DEDUPE_FOR.as_secs())
-            .arg(CHANNEL)
-            .arg(room.as_str())
-            .arg(if message.client_id.is_some() {
-                "1"
-            } else {
-                "0"
-            });
-        let (stored, _epoch, json): (i64, String, String) = self
-            .link
-            .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
-            .await?;
-        let record = parse_record(&json)?;
-        Ok(if stored == 1 {
-            Appended::Stored(ChatRecord {
-                client_id: message.client_id,
-                ..record
-            })
-        } else {
-            Appended::retry_of(&message, record)
-        })
+        append::append(self, message).await
     }
 
-    async fn change(&self, _change: NewChange) -> Result<Changed, StoreError> {
-        // Placeholder until the engine stores changes (issue 15, in progress).
-        Err(StoreError::Closed)
+    async fn change(&self, change: NewChange) -> Result<Changed, StoreError> {
+        change::change(self, change).await
     }
 
     async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError> {
         // Read in small chunks and stop at the byte budget: Redis has no "up to N bytes", and a
         // whole page of heavy messages is 8 MB held while a slow client reads it.
         const CHUNK: usize = 64;
+        let keys = Keys::of(room);
         let (mut records, mut bytes) = (Vec::new(), 0);
         let (limit, mut bound) = match page {
             Page::After { after, limit } => (limit, after),
@@ -312,8 +266,7 @@ impl Store for RedisStore {
         };
         while records.len() < limit && bytes < PAGE_BYTES {
             let count = CHUNK.min(limit - records.len());
-            let chunk = self.read_chunk(room, page, bound, count).await?;
-            let exhausted = chunk.len() < count;
+            let (chunk, exhausted) = self.read_chunk(&keys, page, bound, count).await?;
             for record in chunk {
                 if bytes >= PAGE_BYTES {
                     break;
@@ -405,53 +358,5 @@ impl Store for RedisStore {
 
     async fn close(&self) {
         // Every confirmed append is already in Redis; nothing is buffered here.
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chinwag_shared::{MessageText, Username};
-
-    fn message() -> NewMessage {
-        let username = Username::parse("ada").unwrap();
-        NewMessage {
-            guest: true,
-            room: RoomName::parse("general").unwrap(),
-            author: Author::name(&username),
-            username,
-            text: MessageText::parse("hi \"there\"\n").unwrap(),
-            client_id: Some(ClientId::parse("c-1").unwrap()),
-        }
-    }
-
-    #[test]
-    fn the_script_completes_the_template_into_a_chat_frame_without_the_client_id() {
-        let message = message();
-        let template = ChatTemplate::new(&unnumbered(&message));
-        // What the append script does with the template.
-        let json = template.fill(42, 1_700_000_000_123);
-        let record = parse_record(&json).unwrap();
-        assert_eq!(record.id, 42);
-        assert_eq!(record.ts, 1_700_000_000_123);
-        assert_eq!(record.message, "hi \"there\"\n");
-        assert_eq!(record.client_id, None);
-        assert!(!json.contains("c-1"), "{json}");
-    }
-
-    #[test]
-    fn client_id_keys_are_per_author() {
-        let message = message();
-        let room = &message.room;
-        let client_id = message.client_id.as_ref();
-        let bob = Author::name(&Username::parse("bob").unwrap());
-        assert_eq!(
-            client_id_key(room, &message.author, client_id),
-            "chinwag:cid:general:name:ada:c-1"
-        );
-        assert_ne!(
-            client_id_key(room, &message.author, client_id),
-            client_id_key(room, &bob, client_id)
-        );
     }
 }

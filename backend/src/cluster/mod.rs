@@ -101,6 +101,7 @@ pub fn redis_hub(
         stop.clone(),
     ));
     let accounts = Arc::new(accounts::RedisAccounts::new(link.clone()));
+    let moderation = Arc::new(moderation::RedisModeration::new(link.clone()));
     tokio::spawn(link.keep_checking(stop.clone()));
     tracing::info!(redis = %redact(&config.url), node = %config.node, "redis engine");
     Ok(Hub::new(
@@ -112,7 +113,7 @@ pub fn redis_hub(
         new_rooms,
         Directory {
             accounts,
-            moderation: Arc::new(crate::store::scratch_moderation::Scratch),
+            moderation,
         },
     ))
 }

@@ -6,7 +6,8 @@
 //! the last field):
 //!
 //! ```text
-//! C\n{room}\n{id}\n{epoch}\n{chat frame JSON}     a stored record (published by the append script)
+//! C\n{room}\n{id}\n{epoch}\n{chat frame JSON}     a stored record, message or change (published
+//!                                               by the append or the change script)
 //! E\n{room}\n{event frame JSON}                   presence or typing, never stored
 //! R\n{room}\n{account as a JSON string}\n{JSON}   a removal from a private room: the removed
 //!                                               account's connections send the frame and
@@ -22,19 +23,22 @@
 //! The JSON is the exact text clients receive, so a node decodes only the header and passes
 //! the bytes on: each message is serialized once for the whole cluster. The Lua scripts never
 //! build JSON or headers themselves: a chat record's id and timestamp, and its epoch, exist
-//! only inside the append script, so the node hands it [`ChatTemplate`] and
-//! [`chat_payload_pieces`] (text with holes where those go), and a presence script publishes
-//! the [`event_payload`] it is given. A field added to [`ChatRecord`] reaches every copy
-//! through serde, or stops the build here (`StoredChat`).
+//! only inside the append and change scripts, so the node hands them [`ChatTemplate`],
+//! [`RevisedTemplate`] and [`chat_payload_pieces`] (text with holes where those go; built in
+//! [`chat`]), and a presence script publishes the [`event_payload`] it is given. A field
+//! added to `ChatRecord` reaches every copy through serde, or stops the build in [`chat`].
 
 use crate::{
     delivery::frame::{ChatFrame, EventFrame, Frame, Removes},
     history::Epoch,
 };
 use bytestring::ByteString;
-use chinwag_shared::{ChatRecord, RoomName, Username};
-use serde::Serialize;
-use std::sync::{Arc, LazyLock};
+use chinwag_shared::RoomName;
+use std::sync::Arc;
+
+mod chat;
+
+pub use chat::{ChatTemplate, RevisedTemplate, stored_json};
 
 /// The channel every node publishes to and subscribes to.
 pub const CHANNEL: &str = "chinwag:fanout";
@@ -86,145 +90,6 @@ pub fn event_frame_payload(event: &EventFrame) -> String {
 pub fn chat_payload_pieces(room: &RoomName) -> [String; 3] {
     [format!("C\n{room}\n"), "\n".to_owned(), "\n".to_owned()]
 }
-
-/// A chat frame as the Redis engine stores and publishes it: the fields of
-/// [`ChatRecord`], tagged `"type":"chat"`, in the order Redis entries have always had (id
-/// and timestamp last), and never the `client_id`, which is its author's alone.
-#[derive(Serialize)]
-#[serde(tag = "type", rename = "chat")]
-struct StoredChat<'a> {
-    room: &'a RoomName,
-    username: &'a Username,
-    message: &'a str,
-    guest: bool,
-    id: u64,
-    ts: u64,
-}
-
-impl<'a> StoredChat<'a> {
-    /// `record`'s stored form, with `id` and `ts` in place of its own.
-    fn of(record: &'a ChatRecord, id: u64, ts: u64) -> Self {
-        // Exhaustive on purpose: a new field of ChatRecord stops the build here until the
-        // stored form says what it does with it.
-        let ChatRecord {
-            id: _,
-            room,
-            username,
-            message,
-            ts: _,
-            guest,
-            client_id: _,
-            change: _,
-            edited: _,
-            deleted: _,
-        } = record;
-        Self {
-            room,
-            username,
-            message,
-            guest: *guest,
-            id,
-            ts,
-        }
-    }
-
-    fn to_json(&self) -> String {
-        // serde_json fails only on maps with non-string keys or failing Serialize impls; this
-        // struct has neither.
-        #[expect(clippy::expect_used, reason = "a stored chat always serializes")]
-        serde_json::to_string(self).expect("a stored chat always serializes")
-    }
-}
-
-/// A chat frame's JSON with two holes, where the append script puts the id it assigns and
-/// Redis's clock: `{before_id}{id}{before_ts}{ts}{after_ts}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatTemplate {
-    /// Everything before the id.
-    pub before_id: String,
-    /// Between the id and the timestamp.
-    pub before_ts: String,
-    /// After the timestamp.
-    pub after_ts: String,
-}
-
-impl ChatTemplate {
-    /// The template of `record`'s stored form (its own id, timestamp and `client_id` are
-    /// ignored), from one serialization: the stored form writes the id and the timestamp
-    /// last, so everything from the id on is the same for every record ([`TAIL`]), and only
-    /// the text before it is this record's.
-    pub fn new(record: &ChatRecord) -> Self {
-        let blank = StoredChat::of(record, 0, 0).to_json();
-        let tail = &*TAIL;
-        match blank.strip_suffix(&tail.blank) {
-            Some(before_id) => Self {
-                before_id: before_id.to_owned(),
-                before_ts: tail.template.before_ts.clone(),
-                after_ts: tail.template.after_ts.clone(),
-            },
-            // Only if a field were ever written after the timestamp: find the holes the slow way.
-            None => Self::by_difference(record),
-        }
-    }
-
-    /// Finds the holes by serializing `record` twice, with id 0 and ts 0 and with id 1 and ts
-    /// 2: the two texts are the same length and differ in exactly those two digits. No field
-    /// name or JSON syntax is written by hand.
-    fn by_difference(record: &ChatRecord) -> Self {
-        let blank = StoredChat::of(record, 0, 0).to_json();
-        let marked = StoredChat::of(record, 1, 2).to_json();
-        let holes: Vec<(usize, u8)> = blank
-            .bytes()
-            .zip(marked.bytes())
-            .enumerate()
-            .filter(|(_, (blank, marked))| blank != marked)
-            .map(|(at, (_, marked))| (at, marked))
-            .collect();
-        let [(id_at, b'1'), (ts_at, b'2')] = holes[..] else {
-            // StoredChat writes `id` before `ts`, as numbers: one digit each here.
-            unreachable!("a stored chat has its id, then its ts, as numbers: {holes:?}");
-        };
-        Self {
-            before_id: blank[..id_at].to_owned(),
-            before_ts: blank[id_at + 1..ts_at].to_owned(),
-            after_ts: blank[ts_at + 1..].to_owned(),
-        }
-    }
-
-    /// The JSON with `id` and `ts` in the holes: what the append script makes.
-    pub fn fill(&self, id: u64, ts: u64) -> String {
-        format!(
-            "{}{id}{}{ts}{}",
-            self.before_id, self.before_ts, self.after_ts
-        )
-    }
-}
-
-/// The part of every stored chat from its id on, found once by [`ChatTemplate::by_difference`]
-/// on a sample record: the template's constant pieces, and that part's text with id 0 and ts 0.
-struct Tail {
-    template: ChatTemplate,
-    blank: String,
-}
-
-#[expect(clippy::expect_used, reason = "a constant name is valid")]
-static TAIL: LazyLock<Tail> = LazyLock::new(|| {
-    let sample = ChatRecord {
-        id: 0,
-        room: RoomName::default_room(),
-        username: Username::parse("sample").expect("a valid name"),
-        message: String::new(),
-        ts: 0,
-        guest: true,
-        client_id: None,
-        change: None,
-        deleted: None,
-        edited: None,
-    };
-    let template = ChatTemplate::by_difference(&sample);
-    let blank = format!("0{}0{}", template.before_ts, template.after_ts);
-    Tail { template, blank }
-});
 
 /// Why a payload was not understood (a node of another version, or a stray publisher).
 #[derive(Debug, thiserror::Error)]
@@ -344,7 +209,6 @@ pub fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chinwag_shared::ServerMsg;
 
     #[test]
     fn chat_payloads_keep_their_json_verbatim() {
@@ -425,71 +289,18 @@ mod tests {
         }
     }
 
-    fn record(message: &str) -> ChatRecord {
-        ChatRecord {
+    fn record(message: &str) -> chinwag_shared::ChatRecord {
+        chinwag_shared::ChatRecord {
             guest: true,
             id: 99,
             room: RoomName::parse("general").unwrap(),
-            username: Username::parse("Zoë the 2nd").unwrap(),
+            username: chinwag_shared::Username::parse("ada").unwrap(),
             message: message.to_owned(),
             ts: 5,
-            client_id: Some(chinwag_shared::ClientId::parse("c-1").unwrap()),
+            client_id: None,
             change: None,
             deleted: None,
             edited: None,
-        }
-    }
-
-    #[test]
-    fn the_one_pass_template_is_the_one_found_by_difference() {
-        for text in [
-            "",
-            "hi",
-            r#"0,"ts":0}"#,
-            r#"{"id":0,"ts":0}"#,
-            "Zoë 🎉\n\"q\"",
-        ] {
-            let record = record(text);
-            assert_eq!(
-                ChatTemplate::new(&record),
-                ChatTemplate::by_difference(&record),
-                "{text:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_filled_template_is_the_stored_form_byte_for_byte() {
-        let record = ChatRecord {
-            username: Username::parse("ada").unwrap(),
-            ..record("hi")
-        };
-        assert_eq!(
-            ChatTemplate::new(&record).fill(7, 1_700_000_000_123),
-            r#"{"type":"chat","room":"general","username":"ada","message":"hi","guest":true,"id":7,"ts":1700000000123}"#,
-            "the bytes Redis entries have always held, and since accounts, whether a guest wrote it"
-        );
-    }
-
-    #[test]
-    fn a_filled_template_decodes_as_the_public_record_whatever_the_text_holds() {
-        for text in [
-            "",
-            "0",
-            "1 2 10 20",
-            "\"id\":0,\"ts\":0}",
-            "quote \" slash / \\ 💬\n",
-        ] {
-            let record = record(text);
-            let json = ChatTemplate::new(&record).fill(42, 1_700_000_000_123);
-            let decoded: ServerMsg = serde_json::from_str(&json).unwrap();
-            let expected = ChatRecord {
-                id: 42,
-                ts: 1_700_000_000_123,
-                ..crate::history::public(record)
-            };
-            assert_eq!(decoded, ServerMsg::Chat(expected), "{json}");
-            assert!(!json.contains("c-1"), "no client_id: {json}");
         }
     }
 

@@ -308,7 +308,7 @@ async fn speaker(
     let principal = principal(request, state).await?;
     state
         .hub
-        .admit(&visitor(&request, &state, &principal, None), &room)
+        .admit(&visitor(request, state, &principal, None), &room)
         .await?;
     let username = match (&principal, named) {
         (Principal::Account(identity), None) => identity.name.clone(),

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorship;
+mod changes;
 mod directory;
 mod failover;
 mod front;

@@ -1,0 +1,447 @@
+//! The chat JSON the Redis engine stores and publishes, built only here: a record's stored
+//! form ([`stored_json`]), and the same text with holes for what only a Lua script knows.
+//!
+//! The append and change scripts ([`crate::cluster::log`]) assign ids and read Redis's clock
+//! inside their atomic step, so the node hands them [`ChatTemplate`] (holes for a record's id
+//! and timestamp) and [`RevisedTemplate`] (a message's state after a change, with a hole for
+//! the change record's id); the scripts write no JSON of their own. Invariant: a plain
+//! message's stored bytes are the ones Redis entries have always held; `change`, `edited` and
+//! `deleted` appear exactly as `chinwag_shared::ChatRecord` serializes them, and only when set.
+
+use chinwag_shared::{Applied, Change, ChatRecord, Deletion, RoomName, Username};
+use serde::Serialize;
+use std::sync::LazyLock;
+
+/// A chat frame as the Redis engine stores and publishes it: the fields of
+/// [`ChatRecord`], tagged `"type":"chat"`, in the order Redis entries have always had (id
+/// and timestamp last, so every record's text ends the same way from its id on), and never
+/// the `client_id`, which is its author's alone. The change fields are serialized as the
+/// shared record does (skipped when unset), so a plain message's bytes did not change.
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "chat")]
+struct StoredChat<'a> {
+    room: &'a RoomName,
+    username: &'a Username,
+    message: &'a str,
+    guest: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<&'a Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edited: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted: Option<&'a Deletion>,
+    id: u64,
+    ts: u64,
+}
+
+impl<'a> StoredChat<'a> {
+    /// `record`'s stored form, with `id` and `ts` in place of its own.
+    fn of(record: &'a ChatRecord, id: u64, ts: u64) -> Self {
+        // Exhaustive on purpose: a new field of ChatRecord stops the build here until the
+        // stored form says what it does with it.
+        let ChatRecord {
+            id: _,
+            room,
+            username,
+            message,
+            ts: _,
+            guest,
+            client_id: _,
+            change,
+            edited,
+            deleted,
+        } = record;
+        Self {
+            room,
+            username,
+            message,
+            guest: *guest,
+            change: change.as_ref(),
+            edited: *edited,
+            deleted: deleted.as_ref(),
+            id,
+            ts,
+        }
+    }
+
+    fn to_json(&self) -> String {
+        // serde_json fails only on maps with non-string keys or failing Serialize impls; this
+        // struct has neither.
+        #[expect(clippy::expect_used, reason = "a stored chat always serializes")]
+        serde_json::to_string(self).expect("a stored chat always serializes")
+    }
+}
+
+/// A chat frame's JSON with two holes, where the append script puts the id it assigns and
+/// Redis's clock: `{before_id}{id}{before_ts}{ts}{after_ts}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatTemplate {
+    /// Everything before the id.
+    pub before_id: String,
+    /// Between the id and the timestamp.
+    pub before_ts: String,
+    /// After the timestamp.
+    pub after_ts: String,
+}
+
+impl ChatTemplate {
+    /// The template of `record`'s stored form (its own id, timestamp and `client_id` are
+    /// ignored), from one serialization: the stored form writes the id and the timestamp
+    /// last, so everything from the id on is the same for every record ([`TAIL`]), and only
+    /// the text before it is this record's.
+    pub fn new(record: &ChatRecord) -> Self {
+        let blank = StoredChat::of(record, 0, 0).to_json();
+        let tail = &*TAIL;
+        match blank.strip_suffix(&tail.blank) {
+            Some(before_id) => Self {
+                before_id: before_id.to_owned(),
+                before_ts: tail.template.before_ts.clone(),
+                after_ts: tail.template.after_ts.clone(),
+            },
+            // Only if a field were ever written after the timestamp: find the holes the slow way.
+            None => Self::by_difference(record),
+        }
+    }
+
+    /// Finds the holes by serializing `record` twice, with id 0 and ts 0 and with id 1 and ts
+    /// 2: the two texts are the same length and differ in exactly those two digits. No field
+    /// name or JSON syntax is written by hand.
+    fn by_difference(record: &ChatRecord) -> Self {
+        let blank = StoredChat::of(record, 0, 0).to_json();
+        let marked = StoredChat::of(record, 1, 2).to_json();
+        let holes: Vec<(usize, u8)> = blank
+            .bytes()
+            .zip(marked.bytes())
+            .enumerate()
+            .filter(|(_, (blank, marked))| blank != marked)
+            .map(|(at, (_, marked))| (at, marked))
+            .collect();
+        let [(id_at, b'1'), (ts_at, b'2')] = holes[..] else {
+            // StoredChat writes `id` before `ts`, as numbers: one digit each here.
+            unreachable!("a stored chat has its id, then its ts, as numbers: {holes:?}");
+        };
+        Self {
+            before_id: blank[..id_at].to_owned(),
+            before_ts: blank[id_at + 1..ts_at].to_owned(),
+            after_ts: blank[ts_at + 1..].to_owned(),
+        }
+    }
+
+    /// The JSON with `id` and `ts` in the holes: what the append script makes.
+    pub fn fill(&self, id: u64, ts: u64) -> String {
+        format!(
+            "{}{id}{}{ts}{}",
+            self.before_id, self.before_ts, self.after_ts
+        )
+    }
+}
+
+/// The part of every stored chat from its id on, found once by [`ChatTemplate::by_difference`]
+/// on a sample record: the template's constant pieces, and that part's text with id 0 and ts 0.
+struct Tail {
+    template: ChatTemplate,
+    blank: String,
+}
+
+#[expect(clippy::expect_used, reason = "a constant name is valid")]
+static TAIL: LazyLock<Tail> = LazyLock::new(|| {
+    let sample = ChatRecord {
+        id: 0,
+        room: RoomName::default_room(),
+        username: Username::parse("sample").expect("a valid name"),
+        message: String::new(),
+        ts: 0,
+        guest: true,
+        client_id: None,
+        change: None,
+        deleted: None,
+        edited: None,
+    };
+    let template = ChatTemplate::by_difference(&sample);
+    let blank = format!("0{}0{}", template.before_ts, template.after_ts);
+    Tail { template, blank }
+});
+
+/// `record`'s stored form, complete (its own id and timestamp, no `client_id`): what the
+/// change script stores for a record whose state the node already knows, such as an edit
+/// record with its text removed.
+pub fn stored_json(record: &ChatRecord) -> String {
+    StoredChat::of(record, record.id, record.ts).to_json()
+}
+
+/// A message's stored form after a change, with one hole where the change record's id goes
+/// (in `edited`, or in the tombstone's `deleted.id`): `{before_id}{id}{after_id}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisedTemplate {
+    /// Everything before the change record's id.
+    pub before_id: String,
+    /// Everything after it.
+    pub after_id: String,
+}
+
+impl RevisedTemplate {
+    /// Two ids no record reaches, of the same length, that differ in their first and last
+    /// digits: the two serializations then differ in exactly those digits' span.
+    const MARKS: [u64; 2] = [1_000_000_000_000_000_000, 9_999_999_999_999_999_999];
+
+    /// The template of `message` once `change` (a change record whose id is ignored) is
+    /// folded into it by [`ChatRecord::apply`], the one rule every copy of a message follows.
+    /// `None` if the change would not apply (`message` is a change record, deleted, or not
+    /// its target).
+    pub fn new(message: &ChatRecord, change: &ChatRecord) -> Option<Self> {
+        let [first, second] = Self::MARKS.map(|mark| {
+            let mut revised = message.clone();
+            let marked = ChatRecord {
+                id: mark,
+                ..change.clone()
+            };
+            (revised.apply(&marked) == Applied::Changed).then(|| stored_json(&revised))
+        });
+        let (first, second) = (first?, second?);
+        // Everything but the mark is the same text in both, and the marks differ in their
+        // first and last digits, so the common prefix and suffix stop exactly at the mark.
+        let prefix = common_prefix(&first, &second);
+        let suffix = common_suffix(&first[prefix..], &second[prefix..]);
+        let hole = &first[prefix..first.len() - suffix];
+        if hole != Self::MARKS[0].to_string() {
+            // Only if apply wrote the id twice or not at all: it writes it once.
+            unreachable!("a change's id appears once in the revised message: {first}");
+        }
+        Some(Self {
+            before_id: first[..prefix].to_owned(),
+            after_id: first[first.len() - suffix..].to_owned(),
+        })
+    }
+
+    /// The JSON with `change_id` in the hole: what the change script makes.
+    pub fn fill(&self, change_id: u64) -> String {
+        format!("{}{change_id}{}", self.before_id, self.after_id)
+    }
+}
+
+/// The length in bytes of the longest common prefix of `a` and `b`, on a char boundary.
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.char_indices()
+        .zip(b.chars())
+        .find(|((_, x), y)| x != y)
+        .map_or(a.len().min(b.len()), |((at, _), _)| at)
+}
+
+/// The length in bytes of the longest common suffix of `a` and `b`, on a char boundary.
+fn common_suffix(a: &str, b: &str) -> usize {
+    a.chars()
+        .rev()
+        .zip(b.chars().rev())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x.len_utf8())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chinwag_shared::ServerMsg;
+
+    fn record(message: &str) -> ChatRecord {
+        ChatRecord {
+            guest: true,
+            id: 99,
+            room: RoomName::parse("general").unwrap(),
+            username: Username::parse("Zoë the 2nd").unwrap(),
+            message: message.to_owned(),
+            ts: 5,
+            client_id: Some(chinwag_shared::ClientId::parse("c-1").unwrap()),
+            change: None,
+            deleted: None,
+            edited: None,
+        }
+    }
+
+    #[test]
+    fn the_one_pass_template_is_the_one_found_by_difference() {
+        for text in [
+            "",
+            "hi",
+            r#"0,"ts":0}"#,
+            r#"{"id":0,"ts":0}"#,
+            "Zoë 🎉\n\"q\"",
+        ] {
+            let record = record(text);
+            assert_eq!(
+                ChatTemplate::new(&record),
+                ChatTemplate::by_difference(&record),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_filled_template_is_the_stored_form_byte_for_byte() {
+        let record = ChatRecord {
+            username: Username::parse("ada").unwrap(),
+            ..record("hi")
+        };
+        assert_eq!(
+            ChatTemplate::new(&record).fill(7, 1_700_000_000_123),
+            r#"{"type":"chat","room":"general","username":"ada","message":"hi","guest":true,"id":7,"ts":1700000000123}"#,
+            "the bytes Redis entries have always held, and since accounts, whether a guest wrote it"
+        );
+    }
+
+    #[test]
+    fn a_filled_template_decodes_as_the_public_record_whatever_the_text_holds() {
+        for text in [
+            "",
+            "0",
+            "1 2 10 20",
+            "\"id\":0,\"ts\":0}",
+            "quote \" slash / \\ 💬\n",
+        ] {
+            let record = record(text);
+            let json = ChatTemplate::new(&record).fill(42, 1_700_000_000_123);
+            let decoded: ServerMsg = serde_json::from_str(&json).unwrap();
+            let expected = ChatRecord {
+                id: 42,
+                ts: 1_700_000_000_123,
+                ..crate::history::public(record)
+            };
+            assert_eq!(decoded, ServerMsg::Chat(expected), "{json}");
+            assert!(!json.contains("c-1"), "no client_id: {json}");
+        }
+    }
+
+    fn edit_of(target: u64, text: &str) -> ChatRecord {
+        ChatRecord {
+            username: Username::parse("ada").unwrap(),
+            change: Some(Change::Edit { target }),
+            client_id: None,
+            ..record(text)
+        }
+    }
+
+    fn deletion_of(target: u64, moderator: bool) -> ChatRecord {
+        ChatRecord {
+            username: Username::parse("mod").unwrap(),
+            change: Some(Change::Delete { target, moderator }),
+            client_id: None,
+            ..record("")
+        }
+    }
+
+    fn message(id: u64, text: &str) -> ChatRecord {
+        ChatRecord {
+            id,
+            client_id: None,
+            ..record(text)
+        }
+    }
+
+    /// `message` after `change` numbered `id`, as the shared rule folds it.
+    fn applied(message: &ChatRecord, change: &ChatRecord, id: u64) -> ChatRecord {
+        let mut revised = message.clone();
+        revised.apply(&ChatRecord {
+            id,
+            ..change.clone()
+        });
+        revised
+    }
+
+    fn decoded(json: &str) -> ChatRecord {
+        match serde_json::from_str::<ServerMsg>(json).unwrap() {
+            ServerMsg::Chat(record) => record,
+            other => panic!("a chat frame expected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn change_fields_are_stored_as_the_shared_record_serializes_them() {
+        let mut tombstone = message(3, "spam");
+        tombstone.edited = Some(4);
+        let tombstone = applied(&tombstone, &deletion_of(3, true), 8);
+        for record in [
+            ChatRecord {
+                id: 4,
+                ..edit_of(3, "fixed")
+            },
+            ChatRecord {
+                id: 8,
+                ..deletion_of(3, true)
+            },
+            ChatRecord {
+                id: 9,
+                ..deletion_of(5, false)
+            },
+            applied(&message(3, "helo"), &edit_of(3, "hello"), 4),
+            tombstone,
+        ] {
+            let stored = stored_json(&record);
+            let shared = serde_json::to_value(&record).unwrap();
+            let ours = serde_json::from_str::<serde_json::Value>(&stored).unwrap();
+            for field in ["change", "edited", "deleted"] {
+                assert_eq!(ours.get(field), shared.get(field), "{field}: {stored}");
+            }
+            assert_eq!(decoded(&stored), record, "{stored}");
+        }
+    }
+
+    #[test]
+    fn a_change_record_template_fills_into_the_change_record() {
+        let edit = edit_of(3, "new \"text\" 0");
+        let json = ChatTemplate::new(&edit).fill(12, 1_700_000_000_123);
+        assert_eq!(
+            decoded(&json),
+            ChatRecord {
+                id: 12,
+                ts: 1_700_000_000_123,
+                ..edit
+            }
+        );
+        assert!(
+            json.contains(r#""change":{"kind":"edit","target":3}"#),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn a_revised_template_fills_into_the_message_as_apply_leaves_it() {
+        let original = message(3, "helo 1000000000000000000");
+        let edited = applied(&original, &edit_of(3, "hello"), 4);
+        for (before, change, id) in [
+            (&original, edit_of(3, "hello 9"), 4),
+            (&original, edit_of(3, ""), 1_000_000),
+            (&edited, edit_of(3, "hello again"), 7),
+            (&original, deletion_of(3, true), 5),
+            (&edited, deletion_of(3, false), 9),
+        ] {
+            let template = RevisedTemplate::new(before, &change).expect("it applies");
+            let json = template.fill(id);
+            assert_eq!(decoded(&json), applied(before, &change, id), "{json}");
+            assert_eq!(json, stored_json(&applied(before, &change, id)));
+        }
+    }
+
+    #[test]
+    fn no_revised_template_for_a_change_that_would_not_apply() {
+        let deleted = applied(&message(3, "x"), &deletion_of(3, false), 4);
+        let change_record = ChatRecord {
+            id: 3,
+            ..edit_of(2, "x")
+        };
+        for (target, change) in [
+            (&deleted, edit_of(3, "back")),
+            (&deleted, deletion_of(3, true)),
+            (&change_record, deletion_of(3, true)),
+            (&message(3, "x"), edit_of(2, "elsewhere")),
+        ] {
+            assert_eq!(RevisedTemplate::new(target, &change), None, "{target:?}");
+        }
+    }
+
+    #[test]
+    fn common_ends_stop_on_char_boundaries() {
+        assert_eq!(common_prefix("aé1", "aé2"), 3);
+        assert_eq!(common_prefix("ab", "ab"), 2);
+        assert_eq!(common_suffix("1é", "2é"), 2);
+        assert_eq!(common_suffix("é", "è"), 0);
+    }
+}
