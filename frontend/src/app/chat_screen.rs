@@ -18,7 +18,7 @@ use crate::{
     account::SessionHandle,
     chat::{
         ChatHandle, IdentityEvents, notifications_allowed,
-        state::{Barred, ChatState, NoticeKind, RoomKind, RoomView},
+        state::{Barred, ChatState, Hold, NoticeKind, RoomKind, RoomView},
         use_chat,
     },
     components::{
@@ -192,10 +192,25 @@ enum Panel {
     Settings,
 }
 
-/// Above the log of a room a ban or kick took this person out of: why, and "Rejoin".
+/// Above the log of a room a ban or kick took this person out of: why, and "Rejoin"; of a
+/// room this person is muted in: until when.
 fn barred_banner(state: &ChatState, view: &RoomView, chat: &ChatHandle) -> Html {
     let Some(barred) = &view.standing.barred else {
-        return html! {};
+        return match view.hold(js_sys::Date::now()) {
+            Some(Hold::Muted { until }) => {
+                let room = state.room_label(&state.current);
+                let until = match until {
+                    Some(until) => format!("until {}", clock_time(until)),
+                    None => "until a moderator lifts it".to_owned(),
+                };
+                html! {
+                    <div class="banner barred" role="status" data-testid={testid::ROOM_HOLD}>
+                        <p>{ format!("A moderator muted you in {room} {until}: you can read, not write.") }</p>
+                    </div>
+                }
+            }
+            _ => html! {},
+        };
     };
     let room = state.room_label(&state.current);
     // The server's words are a whole sentence ("you were banned from #general: spam").
@@ -222,6 +237,13 @@ fn barred_banner(state: &ChatState, view: &RoomView, chat: &ChatHandle) -> Html 
             </button>
         </div>
     }
+}
+
+/// "5:24 PM" in the reader's locale and timezone, for Unix ms `ms`.
+fn clock_time(ms: u64) -> String {
+    // f64 holds every millisecond timestamp until the year 287,396 exactly.
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    date.to_locale_time_string("default").into()
 }
 
 /// `detail` as a sentence: capitalized, with a full stop; `None` if it says nothing.
