@@ -30,6 +30,7 @@ mod schema;
 mod scrub;
 mod side_writer;
 mod sync_mode;
+mod values;
 mod writer;
 
 #[cfg(test)]
