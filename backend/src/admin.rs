@@ -70,6 +70,6 @@ fn open(config: &Config) -> Result<Directory, StoreError> {
     let store = SqliteStore::open(&config.db, config.sqlite_sync, nobody)?;
     Ok(Directory {
         accounts: Arc::new(store.directory(&config.db)?),
-        moderation: Arc::new(crate::store::scratch_moderation::Scratch), // until the SQLite engine lands
+        moderation: Arc::new(store.moderation(&config.db)?),
     })
 }

@@ -203,6 +203,7 @@ fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Hub, StoreErro
     );
     let new_rooms = config.new_room_limits();
     let accounts = Arc::new(store.directory(&config.db)?);
+    let moderation = Arc::new(store.moderation(&config.db)?);
     Ok(Hub::new(
         rooms,
         store,
@@ -212,7 +213,7 @@ fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Hub, StoreErro
         new_rooms,
         Directory {
             accounts,
-            moderation: Arc::new(crate::store::scratch_moderation::Scratch),
+            moderation,
         },
     ))
 }

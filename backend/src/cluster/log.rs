@@ -6,14 +6,14 @@
 //! - `chinwag:log:{room}`: a stream whose entry ids are `{id}-0`, holding the record's JSON,
 //!   trimmed to about `--history-max-len` entries (`MAXLEN ~`);
 //! - `chinwag:cid:{room}:{author}:{client_id}`: the record its author stored under that
-//!   `client_id` ([`Author::key`], one `:` inside, so the key splits one way), kept an hour
-//!   ([`DEDUPE_FOR`]), which makes that author's retries idempotent; it is kept in the
-//!   record's current state, so a retry after an edit or a deletion is answered with that;
+//!   `client_id` ([`Author::key`](crate::store::Author::key), one `:` inside, so the key
+//!   splits one way), kept an hour ([`DEDUPE_FOR`]) in the record's current state, which
+//!   makes that author's retries idempotent;
 //! - `chinwag:copies:{room}`: those keys' names (`{id} {key}`), scored by the record's
-//!   timestamp and dropped after [`DEDUPE_FOR`] with the keys, so a change finds its target's;
-//! - `chinwag:revised:{room}`: the current JSON of every record changed since it was stored
-//!   (an edited or deleted message, an edit record of a deleted message), scored by id; its
-//!   stream entry is gone ([`revised`]);
+//!   timestamp and dropped after [`DEDUPE_FOR`] like the keys, so a change finds its target's;
+//! - `chinwag:revised:{room}`: the current JSON of each record changed since it was stored (an
+//!   edited or deleted message, an edit record of a deleted message), scored by id, whose
+//!   stream entry is gone (module `revised`, which pages read it through);
 //! - `chinwag:edits:{room}`: each edited message's edit record ids, scored by the message's id.
 //!
 //! and one sorted set of every public room with a message, `chinwag:rooms:busiest`, scored by
@@ -23,50 +23,42 @@
 //! never new again. A private room never enters the room list: the append script skips it,
 //! so the list's pages stay bounded and exact without filtering anything out.
 //!
-//! An append is one Lua script, so Redis runs it atomically: check the author's `client_id`,
-//! mint the room's epoch if it has none, increment `seq`, add the stream entry, remember the
-//! `client_id`, add the room to the room list unless it is private, and publish the record to every node. The node
-//! hands the script the record's JSON and the payload's header as text with holes
-//! ([`super::wire`]); the script fills in only the id, Redis's clock and the epoch, so it
-//! writes no JSON of its own. The JSON it stores and publishes has no `client_id`: that is the author's
-//! alone, added back only to the author's answer. Whether a hit is a retry or a reuse for
-//! other text is decided here, after the script ([`Appended::retry_of`]).
-//! Ids are therefore strictly increasing and gapless per room whatever node appends, and
-//! pub/sub carries them in id order. A message is confirmed only after the script returned.
-//! A change (an edit, a deletion) is one script too ([`change`]), taking its id from the same
-//! `seq` and published the same way, so every node delivers it in order like any record.
+//! An append (module `append`) and a change (an edit or a deletion, module `change`) are each
+//! one Lua script, so Redis runs them atomically; both take the record's id from `seq` and
+//! publish it to every node in the same step. Ids are therefore strictly increasing and
+//! gapless per room whatever node writes, pub/sub carries them in id order, and a record is
+//! confirmed only after its script returned. The node hands the scripts JSON and payload
+//! headers as text with holes ([`super::wire`]); they fill in only ids, Redis's clock and the
+//! epoch, and write no JSON of their own. The JSON stored and published has no `client_id`:
+//! that is the author's alone, added back only to the author's answer. Each script that
+//! appends also drops from the revised and edits sets what the stream has trimmed, so they
+//! stay bounded by the history kept.
 //!
-//! The revised set and the edits set lose what the stream trims: each script that appends
-//! drops what is older than both the oldest stream entry and the newest `--history-max-len`
-//! ids, so they stay bounded by the history kept.
-//!
-//! A deletion removes the text from Redis, not only from what is served: the stream entries
-//! (`XDEL`, which frees the bytes only when `stream-node-max-entries` is 1, see [`nodes`]), the
-//! revised set and the `client_id` copy. What Redis wrote elsewhere before the deletion keeps
-//! it until Redis rewrites it: an RDB snapshot taken before, and the append-only file, which
-//! holds the original append command until its next rewrite (`BGREWRITEAOF`, or the automatic
-//! one); replicas apply the deletion as the primary does. Records stored by a version without
-//! changes have no `copies` entry: a deletion within the hour after the upgrade may leave their
-//! `client_id` copy until it expires.
+//! For operators: a deletion removes the text from Redis, not only from what is served: from
+//! the stream (`XDEL`, which frees the bytes only with `stream-node-max-entries 1`, which the
+//! store sets, or warns it cannot: module `nodes`), from the revised set and from the
+//! `client_id` copy. What Redis wrote before the deletion keeps the text until Redis rewrites
+//! it: RDB snapshots taken before, and the append-only file, which holds the original append
+//! until its next rewrite (`BGREWRITEAOF`, or the automatic one). Replicas apply the deletion
+//! as the primary does. Records appended by a version without changes have no `copies` entry:
+//! deleting one within the hour after the upgrade may leave its `client_id` copy until it
+//! expires.
 //!
 //! The epoch is minted from Redis's clock the first time a room is read or written. If Redis
 //! loses its data, the next access mints a new one and ids start again at 1.
 
+mod append;
 mod change;
-pub mod nodes;
+mod nodes;
 mod revised;
 
-use super::{
-    accounts::keys::private_room,
-    link::Link,
-    wire::{self, CHANNEL, ChatTemplate},
-};
+use super::link::Link;
 use crate::store::{
-    Appended, Author, Changed, Corrupt, Epoch, NewChange, NewMessage, PAGE_BYTES, Page, RoomCursor,
+    Appended, Changed, Corrupt, Epoch, NewChange, NewMessage, PAGE_BYTES, Page, RoomCursor,
     RoomHead, Store, StoreError, public, record_bytes,
 };
 use async_trait::async_trait;
-use chinwag_shared::{ChatRecord, ClientId, RoomName, RoomSummary, ServerMsg};
+use chinwag_shared::{ChatRecord, RoomName, RoomSummary, ServerMsg};
 use redis::Script;
 use std::{
     sync::{
@@ -79,8 +71,8 @@ use std::{
 pub use nodes::StreamNodes;
 
 /// How long a `client_id` stays a guarantee against duplicates. Each key holds a copy of its
-/// record (~400 B), so this window, not the history length, bounds that memory: an hour at
-/// 100 msg/s is ~150 MB. Clients re-send within seconds of a reconnect; an hour covers a
+/// record (~400 B), and `copies` its name (~100 B), so this window, not the history length,
+/// bounds that memory: an hour at 100 msg/s is ~180 MB. Clients re-send within seconds of a reconnect; an hour covers a
 /// laptop that slept through a train tunnel.
 pub const DEDUPE_FOR: Duration = Duration::from_secs(60 * 60);
 
@@ -139,43 +131,6 @@ local function prune(log, revised, edits, newest, max_len)
 end
 ";
 
-/// KEYS: room hash, log stream, client-id key, rooms by size, the room's private-room hash,
-/// revised set, edits set, copies set. ARGV: the record's [`ChatTemplate`] (1 before the id,
-/// 2 before the timestamp, 3 after it); the payload's [`wire::chat_payload_pieces`] (4 before
-/// the id, 5 before the epoch, 6 before the record); 7 stream max length, 8 dedupe seconds, 9
-/// channel, 10 room, 11 whether there is a client id ("1"/"0"). The script only puts numbers
-/// and the epoch into the holes: every byte of JSON and header around them comes from
-/// [`wire`].
-const APPEND: &str = r#"
-if ARGV[11] == '1' then
-  local earlier = redis.call('GET', KEYS[3])
-  if earlier then
-    return {0, redis.call('HGET', KEYS[1], 'epoch') or '', earlier}
-  end
-end
-"#;
-
-const APPEND_TAIL: &str = r#"
-local id = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local now = redis.call('TIME')
-local ts = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
-local json = ARGV[1] .. id .. ARGV[2] .. ts .. ARGV[3]
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', 'r', json)
-if ARGV[11] == '1' then
-  redis.call('SET', KEYS[3], json, 'EX', ARGV[8])
-  -- A change finds the copy by the record's timestamp; names older than the copies go.
-  redis.call('ZADD', KEYS[8], ts, id .. ' ' .. KEYS[3])
-  redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. (now[1] - ARGV[8]) .. '000')
-  redis.call('EXPIRE', KEYS[8], ARGV[8])
-end
-if redis.call('EXISTS', KEYS[5]) == 0 then
-  redis.call('ZADD', KEYS[4], id, ARGV[10])
-end
-prune(KEYS[2], KEYS[6], KEYS[7], id, ARGV[7])
-redis.call('PUBLISH', ARGV[9], ARGV[4] .. id .. ARGV[5] .. epoch .. ARGV[6] .. json)
-return {1, epoch, json}
-"#;
-
 /// KEYS: room hash. Returns the newest id and the epoch.
 const HEAD_TAIL: &str = r"
 return {redis.call('HGET', KEYS[1], 'seq') or '0', epoch}
@@ -201,8 +156,6 @@ return redis.call('ZREVRANGE', KEYS[1], start, start + tonumber(ARGV[1]) - 1, 'W
 
 static ROOMS_PAGE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ROOMS_PAGE));
 
-static APPEND_SCRIPT: LazyLock<Script> =
-    LazyLock::new(|| Script::new(&format!("{PRUNE}{APPEND}{ENSURE_EPOCH}{APPEND_TAIL}")));
 static HEAD_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(&format!("{ENSURE_EPOCH}{HEAD_TAIL}")));
 
@@ -236,20 +189,13 @@ impl Keys {
     }
 }
 
-fn client_id_key(room: &RoomName, author: &Author, client_id: Option<&ClientId>) -> String {
-    format!(
-        "chinwag:cid:{room}:{author}:{}",
-        client_id.map_or("", ClientId::as_str)
-    )
-}
-
 /// Redis-backed [`Store`].
 pub struct RedisStore {
     link: Link,
     max_len: u64,
     /// Whether this node's fan-out subscription is up (see [`super::Subscriber`]).
     subscribed: Arc<AtomicBool>,
-    /// Keeps one stream entry per node while the store lives ([`nodes`]); `None` outside a
+    /// Keeps one stream entry per node while the store lives (module `nodes`); `None` outside a
     /// runtime (nothing to run it on).
     _one_entry_per_node: Option<nodes::AbortOnDrop>,
 }
@@ -257,7 +203,7 @@ pub struct RedisStore {
 impl RedisStore {
     /// A store on `link` keeping about `max_len` records per room, ready while `link`
     /// answers and `subscribed` holds. Inside a runtime it also keeps Redis at one stream
-    /// entry per node for as long as it lives ([`nodes`]).
+    /// entry per node for as long as it lives (module `nodes`).
     pub fn new(link: Link, max_len: u64, subscribed: Arc<AtomicBool>) -> Self {
         let one_entry_per_node = tokio::runtime::Handle::try_current().ok().map(|runtime| {
             nodes::AbortOnDrop(runtime.spawn(nodes::keep_one_entry_per_node(link.clone())))
@@ -271,119 +217,9 @@ impl RedisStore {
     }
 
     /// Sets Redis's `stream-node-max-entries` to 1 now, unless it is already, so that
-    /// deleting an entry frees its bytes (the store also does so by itself, see [`nodes`]).
+    /// deleting an entry frees its bytes (the store also does so by itself: module `nodes`).
     pub async fn keep_one_entry_per_node(&self) -> StreamNodes {
         nodes::one_entry_per_node(&self.link).await
-    }
-
-    /// Up to `count` records of `room` past `bound` (exclusive) in the direction of `page`
-    /// (ascending for `After`, descending for `Before`), in their current state, and whether
-    /// the log has no more past them.
-    async fn read_chunk(
-        &self,
-        keys: &Keys,
-        page: Page,
-        bound: u64,
-        count: usize,
-    ) -> Result<(Vec<ChatRecord>, bool), StoreError> {
-        let live = self.read_stream(keys, page, bound, count).await?;
-        let exhausted = live.len() < count;
-        let ids: Vec<u64> = live.iter().map(|record| record.id).collect();
-        let Some(span) = revised::hole(page, bound, &ids, exhausted) else {
-            return Ok((live, exhausted));
-        };
-        let changed = self.read_revised(keys, page, &span, count).await?;
-        Ok(revised::merge(page, live, changed, count))
-    }
-
-    /// Up to `count` stream entries past `bound`, in the direction of `page`.
-    async fn read_stream(
-        &self,
-        keys: &Keys,
-        page: Page,
-        bound: u64,
-        count: usize,
-    ) -> Result<Vec<ChatRecord>, StoreError> {
-        let (command, start, end) = match page {
-            Page::After { .. } => {
-                let start = if bound == 0 {
-                    "-".to_owned()
-                } else {
-                    format!("({bound}-0")
-                };
-                ("XRANGE", start, "+".to_owned())
-            }
-            Page::Before { .. } => {
-                let end = if bound == u64::MAX {
-                    "+".to_owned()
-                } else {
-                    format!("({bound}-0")
-                };
-                ("XREVRANGE", end, "-".to_owned())
-            }
-        };
-        let mut query = redis::cmd(command);
-        query
-            .arg(&keys.log)
-            .arg(start)
-            .arg(end)
-            .arg("COUNT")
-            .arg(count);
-        let entries = self
-            .link
-            .read(|mut conn| {
-                let query = &query;
-                async move { query.query_async(&mut conn).await }
-            })
-            .await?;
-        parse_entries(entries)
-    }
-
-    /// Up to `count` revised records over `span`, nearest the page's bound first.
-    async fn read_revised(
-        &self,
-        keys: &Keys,
-        page: Page,
-        span: &revised::Span,
-        count: usize,
-    ) -> Result<Vec<ChatRecord>, StoreError> {
-        let command = match page {
-            Page::After { .. } => "ZRANGEBYSCORE",
-            Page::Before { .. } => "ZREVRANGEBYSCORE",
-        };
-        let mut query = redis::cmd(command);
-        query
-            .arg(&keys.revised)
-            .arg(&span.from)
-            .arg(&span.to)
-            .arg("LIMIT")
-            .arg(0)
-            .arg(count);
-        let found: Vec<String> = self
-            .link
-            .read(|mut conn| {
-                let query = &query;
-                async move { query.query_async(&mut conn).await }
-            })
-            .await?;
-        found.iter().map(|json| parse_record(json)).collect()
-    }
-}
-
-/// `message` as a record before the append script numbers and stamps it, without its
-/// `client_id`: what every node's members and the history see.
-fn unnumbered(message: &NewMessage) -> ChatRecord {
-    ChatRecord {
-        id: 0,
-        room: message.room.clone(),
-        username: message.username.clone(),
-        message: message.text.as_str().to_owned(),
-        ts: 0,
-        guest: message.guest,
-        client_id: None,
-        change: None,
-        deleted: None,
-        edited: None,
     }
 }
 
@@ -411,53 +247,7 @@ fn parse_entries(entries: Vec<(String, Vec<String>)>) -> Result<Vec<ChatRecord>,
 #[async_trait]
 impl Store for RedisStore {
     async fn append(&self, message: NewMessage) -> Result<Appended, StoreError> {
-        let room = &message.room;
-        let keys = Keys::of(room);
-        let template = ChatTemplate::new(&unnumbered(&message));
-        let [payload_before_id, payload_before_epoch, payload_before_json] =
-            wire::chat_payload_pieces(room);
-        let mut invocation = APPEND_SCRIPT.prepare_invoke();
-        invocation
-            .key(&keys.room)
-            .key(&keys.log)
-            .key(client_id_key(
-                room,
-                &message.author,
-                message.client_id.as_ref(),
-            ))
-            .key(ROOMS_KEY)
-            .key(private_room(room))
-            .key(&keys.revised)
-            .key(&keys.edits)
-            .key(&keys.copies)
-            .arg(template.before_id)
-            .arg(template.before_ts)
-            .arg(template.after_ts)
-            .arg(payload_before_id)
-            .arg(payload_before_epoch)
-            .arg(payload_before_json)
-            .arg(self.max_len)
-            .arg(DEDUPE_FOR.as_secs())
-            .arg(CHANNEL)
-            .arg(room.as_str())
-            .arg(if message.client_id.is_some() {
-                "1"
-            } else {
-                "0"
-            });
-        let (stored, _epoch, json): (i64, String, String) = self
-            .link
-            .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
-            .await?;
-        let record = parse_record(&json)?;
-        Ok(if stored == 1 {
-            Appended::Stored(ChatRecord {
-                client_id: message.client_id,
-                ..record
-            })
-        } else {
-            Appended::retry_of(&message, record)
-        })
+        append::append(self, message).await
     }
 
     async fn change(&self, change: NewChange) -> Result<Changed, StoreError> {
@@ -568,53 +358,5 @@ impl Store for RedisStore {
 
     async fn close(&self) {
         // Every confirmed append is already in Redis; nothing is buffered here.
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chinwag_shared::{MessageText, Username};
-
-    fn message() -> NewMessage {
-        let username = Username::parse("ada").unwrap();
-        NewMessage {
-            guest: true,
-            room: RoomName::parse("general").unwrap(),
-            author: Author::name(&username),
-            username,
-            text: MessageText::parse("hi \"there\"\n").unwrap(),
-            client_id: Some(ClientId::parse("c-1").unwrap()),
-        }
-    }
-
-    #[test]
-    fn the_script_completes_the_template_into_a_chat_frame_without_the_client_id() {
-        let message = message();
-        let template = ChatTemplate::new(&unnumbered(&message));
-        // What the append script does with the template.
-        let json = template.fill(42, 1_700_000_000_123);
-        let record = parse_record(&json).unwrap();
-        assert_eq!(record.id, 42);
-        assert_eq!(record.ts, 1_700_000_000_123);
-        assert_eq!(record.message, "hi \"there\"\n");
-        assert_eq!(record.client_id, None);
-        assert!(!json.contains("c-1"), "{json}");
-    }
-
-    #[test]
-    fn client_id_keys_are_per_author() {
-        let message = message();
-        let room = &message.room;
-        let client_id = message.client_id.as_ref();
-        let bob = Author::name(&Username::parse("bob").unwrap());
-        assert_eq!(
-            client_id_key(room, &message.author, client_id),
-            "chinwag:cid:general:name:ada:c-1"
-        );
-        assert_ne!(
-            client_id_key(room, &message.author, client_id),
-            client_id_key(room, &bob, client_id)
-        );
     }
 }

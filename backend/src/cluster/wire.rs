@@ -257,6 +257,33 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_of_removal_round_trips_and_a_bad_one_is_refused() {
+        let room = RoomName::parse("general").unwrap();
+        for removes in [
+            Removes::Outsiders,
+            Removes::Account(Arc::from("jwt:{\"guest\":\"x\"}")),
+            Removes::Guest {
+                key: Arc::from("ma\"llory\n"),
+                ban: true,
+            },
+            Removes::Guest {
+                key: Arc::from("bob"),
+                ban: false,
+            },
+        ] {
+            let payload = removal_payload(&room, &removes, "{}");
+            let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
+            assert_eq!(event_of(&frame).removes, Some(removes), "{payload:?}");
+        }
+        for who in ["7", "{\"guest\":1,\"ban\":true}", "{\"ban\":true}", "[]"] {
+            assert!(
+                parse(&format!("R\ngeneral\n{who}\n{{}}")).is_err(),
+                "{who} names no one"
+            );
+        }
+    }
+
+    #[test]
     fn removals_round_trip_with_the_account_removed() {
         for account in ["17", "jwt:ada", "jwt:line\nbreak \"quoted\" \\ é"] {
             let event = EventFrame {

@@ -7,7 +7,8 @@
 //! this node forgets the cached rules at once; another node's act is seen here within the TTL.
 //! Acts that must bite at once everywhere (a ban, a kick) also reach the live connections
 //! through fan-out (`hub::moderation`), and every connection asks again at each heartbeat.
-//! Bound: at most [`ROOMS_CACHED`] rooms are held; past it, the cache starts afresh.
+//! Bound: at most [`ROOMS_CACHED`] rooms are held; past it, stale entries are dropped, and if
+//! every entry is fresh, the cache starts afresh.
 
 use crate::{
     auth::Principal,
@@ -187,7 +188,11 @@ impl RulesCache {
         ));
         let mut rooms = lock(&self.rooms);
         if rooms.len() >= ROOMS_CACHED {
-            rooms.clear();
+            // Stale entries first; only a cache full of fresh ones starts afresh.
+            rooms.retain(|_, (read, _)| now.duration_since(*read) < RULES_TTL);
+            if rooms.len() >= ROOMS_CACHED {
+                rooms.clear();
+            }
         }
         rooms.insert(room.clone(), (now, Arc::clone(&rules)));
         Ok(rules)

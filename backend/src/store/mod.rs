@@ -16,7 +16,6 @@ pub mod accounts;
 pub mod author;
 mod error;
 pub mod moderation;
-pub mod scratch_moderation;
 pub mod sqlite;
 
 pub use crate::history::{

@@ -105,7 +105,8 @@ pub async fn revoke_token(id: &str) -> Result<(), ApiFailure> {
     fetch(Request::delete(&url), None::<&()>).await.map(drop)
 }
 
-/// The private rooms and direct messages this account is a member of.
+/// The private rooms and direct messages this account is a member of, with its unread
+/// counts in each.
 pub async fn my_rooms() -> Result<Vec<RoomInfo>, ApiFailure> {
     read(fetch(Request::get("/api/me/rooms"), None::<&()>).await?).await
 }
@@ -161,7 +162,7 @@ fn member_url(room: &RoomName, who: &Username) -> String {
 
 /// Sends `request` (with `body` as JSON, if any) with the session cookie; a non-2xx answer
 /// becomes [`ApiFailure::Refused`].
-async fn fetch<B: Serialize + ?Sized>(
+pub(super) async fn fetch<B: Serialize + ?Sized>(
     request: RequestBuilder,
     body: Option<&B>,
 ) -> Result<Response, ApiFailure> {
@@ -185,7 +186,7 @@ async fn fetch<B: Serialize + ?Sized>(
 }
 
 /// The JSON body of a successful answer.
-async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
+pub(super) async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
     response
         .json()
         .await

@@ -49,6 +49,8 @@ pub enum Purpose {
     NewDm,
     /// Listing, adding or removing members of a private room.
     Members,
+    /// Editing or deleting a message, a sanction, a room's settings or its moderators.
+    Moderation,
 }
 
 impl ApiFailure {
@@ -104,7 +106,15 @@ impl ApiFailure {
             (ErrorCode::Forbidden, Purpose::Members) => {
                 "Only the room's owner can change its members.".to_owned()
             }
+            (ErrorCode::Forbidden, Purpose::Moderation) => {
+                "Only the room's moderators can do that.".to_owned()
+            }
             (ErrorCode::Forbidden, _) => "You may not do that here.".to_owned(),
+            (ErrorCode::NoSuchMessage, _) => "That message no longer exists.".to_owned(),
+            (ErrorCode::MessageDeleted, _) => "That message was deleted.".to_owned(),
+            (ErrorCode::EditWindowClosed, _) => "It is too late to edit that message.".to_owned(),
+            (ErrorCode::Muted, _) => format!("You are muted here: {detail}"),
+            (ErrorCode::Banned, _) => format!("You are banned from this room: {detail}"),
             (ErrorCode::Unauthenticated, _) => {
                 "You are signed out. Sign in again to do that.".to_owned()
             }
@@ -136,6 +146,7 @@ mod tests {
             Some(ApiError {
                 code,
                 detail: "the detail".into(),
+                retry_after_ms: None,
             }),
             None,
         )
@@ -156,6 +167,7 @@ mod tests {
         let body = ApiError {
             code: ErrorCode::RateLimited,
             detail: "slow down".into(),
+            retry_after_ms: None,
         };
         let timed = ApiFailure::refused(429, Some(body.clone()), Some(" 12 "));
         assert_eq!(
@@ -191,6 +203,14 @@ mod tests {
         assert_eq!(
             refused(ErrorCode::Forbidden).message(Purpose::Members),
             "Only the room's owner can change its members."
+        );
+        assert_eq!(
+            refused(ErrorCode::Forbidden).message(Purpose::Moderation),
+            "Only the room's moderators can do that."
+        );
+        assert_eq!(
+            refused(ErrorCode::EditWindowClosed).message(Purpose::Moderation),
+            "It is too late to edit that message."
         );
     }
 

@@ -2,13 +2,15 @@
 //!
 //! Beside [`chat`](crate::chat), and like it the only place views reach the network through:
 //!
-//! - [`api`]: the account, token and room-access routes (the session cookie rides along;
+//! - [`api`]: the account, token and room-access routes, and [`moderation_api`] the
+//!   moderation and read-state ones (the session cookie rides along;
 //!   this code never sees it), failing with [`failure::ApiFailure`], whose
 //!   [`message`](failure::ApiFailure::message) is what a form shows;
 //! - [`session`]: the pure state machine of the first screens (loading, signed out, guest,
 //!   signed in), run by the hook [`use_session`];
 //! - [`tokens`] and [`members`]: the pure states of the tokens and members panels, run by
-//!   [`use_tokens`] and [`use_members`], over a [`listing::Listing`];
+//!   [`use_tokens`] and [`use_members`], over a [`listing::Listing`]; [`room_admin`], the
+//!   room settings panel's sanctions and audit log, run by [`use_room_admin`];
 //! - [`password`]: the password rules, checked before a form is sent;
 //! - [`attempt`]: how a small form hands a request up and learns how it went.
 //!
@@ -20,13 +22,17 @@ pub mod attempt;
 pub mod failure;
 pub mod listing;
 pub mod members;
+pub mod moderation_api;
 pub mod password;
+pub mod room_admin;
 pub mod session;
 pub mod tokens;
 pub mod use_members;
+pub mod use_room_admin;
 pub mod use_session;
 pub mod use_tokens;
 
 pub use use_members::use_members;
+pub use use_room_admin::use_room_admin;
 pub use use_session::{SessionHandle, use_session};
 pub use use_tokens::use_tokens;

@@ -4,16 +4,21 @@
 //! the callbacks it may call. The top bar shows the room (with its padlock, or the other
 //! person of a direct message), the connection, and either the account menu or, for a guest,
 //! the name with its "guest" mark and "Change name". The sidebar lists rooms and, for an
-//! account, direct messages; a private room's members open as a panel. It also keeps the tab
-//! title (unread count while hidden) and an ARIA live region that announces new messages in
-//! the current room, and the notice when its history was reset on the server.
+//! account, direct messages, with unread and mention counts; a private room's members, and
+//! for a moderator the room's settings, open as panels. A room a ban or kick barred says so
+//! above its log (with "Rejoin"), and the composer says what holds it back. It also keeps
+//! the tab title (unread count while hidden) and an ARIA live region that announces new
+//! messages in the current room, and the notice when its history was reset on the server.
 
-use super::{members_section::MembersSection, tokens_section::TokensSection};
+use super::{
+    members_section::MembersSection, room_settings_section::RoomSettingsSection,
+    tokens_section::TokensSection,
+};
 use crate::{
     account::SessionHandle,
     chat::{
         ChatHandle, IdentityEvents, notifications_allowed,
-        state::{ChatState, NoticeKind, RoomKind},
+        state::{Barred, ChatState, NoticeKind, RoomKind, RoomView},
         use_chat,
     },
     components::{
@@ -22,6 +27,7 @@ use crate::{
         dm_list::{DmEntry, DmList},
         guest_badge::GuestBadge,
         lock_icon::LockIcon,
+        message::MessageActions,
         message_list::MessageList,
         presence_list::PresenceList,
         room_list::{RoomEntry, RoomList},
@@ -56,7 +62,7 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
             guest_name_refused: props.session.guest_name_refused.clone(),
         },
     );
-    let members_open = use_state(|| false);
+    let panel = use_state(|| Panel::None);
     let state: &ChatState = &chat.state;
     use_tab_title(state);
     let Some(view) = state.current_room() else {
@@ -64,6 +70,9 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
     };
     let kind = state.kind_of(&state.current);
     let private = kind == RoomKind::Private;
+    let moderator = view.standing.role().moderates() && view.standing.barred.is_none();
+    let on_sanction = moderator.then(|| chat.moderate.clone());
+    let settings = view.standing.settings.clone().filter(|_| moderator);
     let pending: Vec<_> = state
         .outbox
         .iter()
@@ -71,21 +80,29 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
         .cloned()
         .collect();
     let typists: Vec<Username> = view.typing.keys().cloned().collect();
-    let toggle_members = {
-        let members_open = members_open.clone();
-        Callback::from(move |_: MouseEvent| members_open.set(!*members_open))
+    let toggle = |which: Panel| {
+        let panel = panel.clone();
+        Callback::from(move |_: MouseEvent| {
+            panel.set(if *panel == which { Panel::None } else { which })
+        })
     };
-    let close_members = {
-        let members_open = members_open.clone();
-        Callback::from(move |()| members_open.set(false))
+    let close_panel = {
+        let panel = panel.clone();
+        Callback::from(move |()| panel.set(Panel::None))
     };
     let open_room = {
-        // Another room closes the members panel of this one.
-        let (open_room, members_open) = (chat.open_room.clone(), members_open.clone());
+        // Another room closes the panels of this one.
+        let (open_room, panel) = (chat.open_room.clone(), panel.clone());
         Callback::from(move |room: RoomName| {
-            members_open.set(false);
+            panel.set(Panel::None);
             open_room.emit(room);
         })
+    };
+    let actions = MessageActions {
+        on_edit: chat.edit.clone(),
+        on_delete: chat.delete.clone(),
+        on_sanction: chat.moderate.clone(),
+        ..MessageActions::default()
     };
     html! {
         <div class="app">
@@ -93,10 +110,18 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
                 <h1>{ "Chinwag" }</h1>
                 <span class="room-title">{ room_title(&state.current, &kind) }</span>
                 if private {
-                    <button type="button" class="link members-button" onclick={toggle_members}
-                        data-testid={testid::MEMBERS_BUTTON} aria-expanded={members_open.to_string()}
+                    <button type="button" class="link members-button" onclick={toggle(Panel::Members)}
+                        data-testid={testid::MEMBERS_BUTTON} aria-expanded={(*panel == Panel::Members).to_string()}
                         aria-controls="members-panel">
                         { "Members" }
+                    </button>
+                }
+                if settings.is_some() {
+                    <button type="button" class="link settings-button" onclick={toggle(Panel::Settings)}
+                        data-testid={testid::ROOM_SETTINGS_BUTTON}
+                        aria-expanded={(*panel == Panel::Settings).to_string()}
+                        aria-controls="room-settings-panel">
+                        { "Room settings" }
                     </button>
                 }
                 <StatusBadge status={state.status} transport={state.transport} />
@@ -119,23 +144,77 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
                             onclick={chat.dismiss_banner.reform(|_: MouseEvent| ())}>{ "Dismiss" }</button>
                     </div>
                 }
+                if let Some(info) = &state.info {
+                    <div class="banner info" role="status" data-testid={testid::INFO}>
+                        <p>{ info }</p>
+                        <button type="button" class="link" aria-label="Dismiss this message"
+                            onclick={chat.dismiss_info.reform(|_: MouseEvent| ())}>{ "Dismiss" }</button>
+                    </div>
+                }
+                { barred_banner(state, view, &chat) }
                 <MessageList room={state.current.clone()} messages={view.messages.clone()}
                     notices={view.notices.clone()} {pending} me={props.me.clone()}
                     me_guest={!props.signed_in}
                     has_older={view.has_older} on_load_older={chat.load_older.clone()}
-                    on_retry={chat.retry.clone()} on_discard={chat.discard.clone()} />
+                    on_retry={chat.retry.clone()} on_discard={chat.discard.clone()}
+                    signed_in={props.signed_in} {moderator} {actions} />
                 <TypingLine names={typists} />
                 <Composer room={state.current.clone()} label={state.room_label(&state.current)}
                     on_send={chat.send.clone()}
-                    on_typing={chat.typing.clone()} />
+                    on_typing={chat.typing.clone()}
+                    hold={view.hold(js_sys::Date::now())}
+                    slow_mode_secs={view.standing.slow_mode_secs()} {moderator} />
             </main>
             <PresenceList users={view.presence.clone()} guests={view.guests.clone()}
-                me={props.me.clone()} />
-            if private && *members_open {
+                me={props.me.clone()} on_sanction={on_sanction.clone()} />
+            if private && *panel == Panel::Members {
                 <MembersSection room={state.current.clone()} me={props.me.clone()}
-                    on_close={close_members} />
+                    on_close={close_panel.clone()} {on_sanction} />
+            }
+            if let (Some(settings), Panel::Settings) = (settings, *panel) {
+                <RoomSettingsSection {settings} on_slow_mode={chat.set_slow_mode.clone()}
+                    on_add_moderator={chat.add_moderator.clone()}
+                    on_remove_moderator={chat.remove_moderator.clone()}
+                    on_close={close_panel} />
             }
             <div class="sr-only" aria-live="polite" aria-atomic="true">{ announcement(state) }</div>
+        </div>
+    }
+}
+
+/// The panel open over the chat, if any.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Panel {
+    None,
+    /// A private room's members.
+    Members,
+    /// The room's settings (moderators).
+    Settings,
+}
+
+/// Above the log of a room a ban or kick took this person out of: why, and "Rejoin".
+fn barred_banner(state: &ChatState, view: &RoomView, chat: &ChatHandle) -> Html {
+    let Some(barred) = &view.standing.barred else {
+        return html! {};
+    };
+    let room = state.room_label(&state.current);
+    let (text, action) = match barred {
+        Barred::Banned(detail) => (format!("You are banned from {room}. {detail}"), "Try again"),
+        Barred::Kicked(detail) => (
+            format!("A moderator removed you from {room}. {detail}"),
+            "Rejoin",
+        ),
+    };
+    let rejoin = {
+        let (rejoin, room) = (chat.rejoin.clone(), state.current.clone());
+        Callback::from(move |_: MouseEvent| rejoin.emit(room.clone()))
+    };
+    html! {
+        <div class="banner barred" role="alert" data-testid={testid::ROOM_HOLD}>
+            <p>{ text }</p>
+            <button type="button" class="secondary" onclick={rejoin} data-testid={testid::REJOIN}>
+                { action }
+            </button>
         </div>
     }
 }
@@ -185,18 +264,16 @@ fn chat_label(room: &RoomName, kind: &RoomKind) -> String {
 /// unread counts.
 fn room_entries(state: &ChatState) -> Vec<RoomEntry> {
     let mut entries: BTreeMap<RoomName, RoomEntry> = BTreeMap::new();
-    let joined = state
-        .rooms
-        .iter()
-        .map(|(name, view)| (name, view.unread))
-        .chain(state.private_rooms().map(|name| (name, 0)));
-    for (name, unread) in joined {
+    let joined = state.rooms.keys().chain(state.private_rooms());
+    for name in joined {
         match state.kind_of(name) {
             RoomKind::Direct { .. } => {}
             kind => {
+                let unread = state.unread_of(name);
                 entries.entry(name.clone()).or_insert(RoomEntry {
                     name: name.clone(),
-                    unread,
+                    unread: unread.messages,
+                    mentions: unread.mentions,
                     private: kind == RoomKind::Private,
                 });
             }
@@ -211,7 +288,7 @@ fn dm_entries(state: &ChatState) -> Vec<DmEntry> {
         .direct_messages()
         .into_iter()
         .map(|(room, with)| DmEntry {
-            unread: state.rooms.get(&room).map_or(0, |view| view.unread),
+            unread: state.unread_of(&room).messages,
             room,
             with,
         })
@@ -227,10 +304,14 @@ fn busiest_rooms(state: &ChatState) -> Vec<RoomEntry> {
             !state.rooms.contains_key(&summary.room)
                 && !state.memberships.contains_key(&summary.room)
         })
-        .map(|summary| RoomEntry {
-            name: summary.room.clone(),
-            unread: 0,
-            private: false,
+        .map(|summary| {
+            let unread = state.unread_of(&summary.room);
+            RoomEntry {
+                name: summary.room.clone(),
+                unread: unread.messages,
+                mentions: unread.mentions,
+                private: false,
+            }
         })
         .collect()
 }
@@ -252,7 +333,7 @@ fn announcement(state: &ChatState) -> String {
         return notice.text.clone();
     }
     newest
-        .filter(|(_, record)| record.username != state.me)
+        .filter(|(_, record)| record.username != state.me && record.is_live_message())
         .map(|(_, record)| format!("{}: {}", record.username, record.message))
         .unwrap_or_default()
 }

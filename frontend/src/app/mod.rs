@@ -5,10 +5,12 @@
 //! server allows), and the chat ([`chat_screen`]) as a guest or as the signed-in account.
 //! The chat screen is keyed by who is chatting, so changing identity starts a fresh chat
 //! (new socket, new state) rather than carrying one person's rooms over to another.
-//! [`tokens_section`] and [`members_section`] join the account hooks to their views.
+//! [`tokens_section`], [`members_section`] and [`room_settings_section`] join the account
+//! hooks to their views.
 
 mod chat_screen;
 mod members_section;
+mod room_settings_section;
 mod tokens_section;
 
 use crate::{

@@ -4,8 +4,10 @@
 //! History pages come with the epoch their ids belong to (the `Chinwag-Epoch` header), and a
 //! request that names a stale epoch is answered 409 `history_reset`, which arrives here as
 //! [`HistoryError::Reset`] rather than as a failure; a private room this person may not read
-//! is answered 403 `forbidden`, which arrives as [`HistoryError::Forbidden`], so a follower
-//! drops the room the way a socket's `forbidden` frame does instead of reconnecting.
+//! is answered 403 `forbidden` (and one this person is banned from, 403 `banned`), which
+//! arrives as [`HistoryError::Forbidden`], so a follower drops the room the way a socket's
+//! error frame does instead of reconnecting. A post refused for now (429 `slow_mode`,
+//! `rate_limited`) says when to try again: `retry_after_ms` in its body, or `Retry-After`.
 
 use chinwag_shared::{
     ApiError, ChatRecord, ClientId, ClientToken, Epoch, ErrorCode, ErrorFrame, MessageText,
@@ -45,6 +47,8 @@ pub enum HistoryError {
     /// This person may not read the room (a private room they are not, or no longer, a
     /// member of); `detail` is the server's reason. Asking again would be refused again.
     Forbidden {
+        /// Why: `forbidden` (not a member) or `banned`.
+        code: ErrorCode,
         /// The server's explanation.
         detail: String,
     },
@@ -56,7 +60,7 @@ impl std::fmt::Display for HistoryError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             HistoryError::Reset { .. } => f.write_str("the room's history was reset"),
-            HistoryError::Forbidden { detail } => f.write_str(detail),
+            HistoryError::Forbidden { detail, .. } => f.write_str(detail),
             HistoryError::Failed(reason) => f.write_str(reason),
         }
     }
@@ -129,8 +133,9 @@ async fn get_history(url: &str) -> Result<HistoryPage, HistoryError> {
         Some(error) if error.code == ErrorCode::HistoryReset => {
             return Err(HistoryError::Reset { epoch });
         }
-        Some(error) if error.code == ErrorCode::Forbidden => {
+        Some(error) if matches!(error.code, ErrorCode::Forbidden | ErrorCode::Banned) => {
             return Err(HistoryError::Forbidden {
+                code: error.code,
                 detail: error.detail,
             });
         }
@@ -187,8 +192,17 @@ pub async fn post_message(
             .await
             .map_err(|err| refused(ErrorCode::Unavailable, err.to_string()));
     }
+    let retry_after_secs = response
+        .headers()
+        .get("Retry-After")
+        .and_then(|header| header.trim().parse::<u64>().ok());
     match response.json::<ApiError>().await {
-        Ok(error) => Err(refused(error.code, error.detail)),
+        Ok(error) => Err(ErrorFrame {
+            retry_after_ms: error
+                .retry_after_ms
+                .or(retry_after_secs.map(|secs| secs.saturating_mul(1_000))),
+            ..refused(error.code, error.detail)
+        }),
         Err(_) => Err(refused(
             ErrorCode::Unavailable,
             format!("HTTP {}", response.status()),

@@ -15,7 +15,7 @@
 //! new one, as a socket's resume would.
 //!
 //! A room the server refuses (403 `forbidden`: a private room this person is not in, or was
-//! removed from) stops only its own follower, which reports the `forbidden` error frame a
+//! removed from; 403 `banned`) stops only its own follower, which reports the error frame a
 //! socket would send for it; the other rooms' followers go on. Any other failure ends the
 //! whole transport, like a dropped socket, and the controller reconnects.
 
@@ -24,8 +24,7 @@ use super::{
     connection::ConnEvent,
 };
 use chinwag_shared::{
-    ClientId, ClientMsg, ClientToken, Epoch, ErrorCode, ErrorFrame, MessageText, RoomName,
-    ServerMsg, Username,
+    ClientId, ClientMsg, ClientToken, Epoch, ErrorFrame, MessageText, RoomName, ServerMsg, Username,
 };
 use gloo_timers::future::TimeoutFuture;
 use std::{
@@ -274,10 +273,10 @@ impl Follower {
     /// would take it (see the module docs); anything else ends the transport.
     fn stop(&self, err: HistoryError) {
         match err {
-            HistoryError::Forbidden { detail } => {
+            HistoryError::Forbidden { code, detail } => {
                 if self.alive.replace(false) {
                     self.emit(ServerMsg::Error(ErrorFrame {
-                        code: ErrorCode::Forbidden,
+                        code,
                         detail,
                         room: Some(self.room.to_string()),
                         client_id: None,

@@ -15,6 +15,7 @@
 //! Everything the controller owns is dropped with the component that called `use_chat`, and
 //! its closures hold only weak references to it, so nothing outlives the screen.
 
+pub mod acts;
 pub mod api;
 pub mod backoff;
 pub mod connection;
@@ -27,6 +28,7 @@ pub mod transport;
 pub use controller::notifications_allowed;
 
 use crate::{account::attempt::Attempt, storage};
+use acts::ModAct;
 use chinwag_shared::{ClientId, RoomName, Username};
 use controller::Controller;
 use state::{ChatAction, ChatState};
@@ -68,6 +70,22 @@ pub struct ChatHandle {
     pub create_room: Callback<Attempt<String>>,
     /// Open the direct message with an account (signed in only).
     pub start_dm: Callback<Attempt<String>>,
+    /// Replace the text of one's own message (by id) in the room on screen.
+    pub edit: Callback<(u64, String)>,
+    /// Delete a message (by id) of the room on screen: one's own, or as a moderator.
+    pub delete: Callback<u64>,
+    /// Mute, ban or kick someone in the room on screen (moderators).
+    pub moderate: Callback<ModAct>,
+    /// Come back into a room after a ban or kick.
+    pub rejoin: Callback<RoomName>,
+    /// Set the slow mode of the room on screen, in seconds (moderators).
+    pub set_slow_mode: Callback<Attempt<u32>>,
+    /// Make an account a moderator of the room on screen (its owner, or an admin).
+    pub add_moderator: Callback<Attempt<String>>,
+    /// Take a moderator's role in the room on screen away (its owner, or an admin).
+    pub remove_moderator: Callback<Username>,
+    /// Hide the word that something was done.
+    pub dismiss_info: Callback<()>,
 }
 
 /// Runs the chat for `me` for as long as the calling component lives. `signed_in` says
@@ -101,6 +119,16 @@ pub fn use_chat(me: Username, signed_in: bool, identity: IdentityEvents) -> Chat
         });
     }
     {
+        // Each marker the reducer moves on screen goes to the server (signed in only).
+        let controller = Rc::clone(&controller);
+        let read = state.current_room().and_then(|view| view.read);
+        use_effect_with((state.current.clone(), read), move |(room, read)| {
+            if let Some(id) = *read {
+                controller.note_read((room.clone(), id));
+            }
+        });
+    }
+    {
         let rooms: Vec<RoomName> = state.rooms.keys().cloned().collect();
         use_effect_with((rooms, state.current.clone()), |(rooms, current)| {
             storage::save_rooms(rooms, current);
@@ -122,6 +150,17 @@ pub fn use_chat(me: Username, signed_in: bool, identity: IdentityEvents) -> Chat
             .reform(|()| ChatAction::Banner(None)),
         create_room: bind(&controller, Controller::create_private_room),
         start_dm: bind(&controller, Controller::start_dm),
+        edit: bind(&controller, Controller::edit_message),
+        delete: bind(&controller, Controller::delete_message),
+        moderate: bind(&controller, Controller::moderate),
+        rejoin: bind(&controller, Controller::rejoin),
+        set_slow_mode: bind(&controller, Controller::set_slow_mode),
+        add_moderator: bind(&controller, Controller::add_moderator),
+        remove_moderator: bind(&controller, Controller::remove_moderator),
+        dismiss_info: state
+            .dispatcher()
+            .to_callback()
+            .reform(|()| ChatAction::Info(None)),
         state,
     }
 }

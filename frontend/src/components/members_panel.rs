@@ -1,11 +1,12 @@
 //! The members of a private room: who they are (the owner marked), and for the owner a field
 //! to add an account by name and a Remove button beside everyone else.
 //!
+//! A moderator of the room also gets a menu beside everyone else to mute, kick or ban them.
 //! It opens as a panel from the top bar; Escape or "Close" shuts it, and focus moves into it
 //! when it opens.
 
-use super::{account_menu::focus_first_control, name_prompt::NamePrompt};
-use crate::{account::attempt::Attempt, account::listing::Listing, testid};
+use super::{account_menu::focus_first_control, name_prompt::NamePrompt, person_menu::PersonMenu};
+use crate::{account::attempt::Attempt, account::listing::Listing, chat::acts::ModAct, testid};
 use chinwag_shared::{MAX_USERNAME_CHARS, RoomName, Username, account::Member};
 use yew::prelude::*;
 
@@ -26,6 +27,12 @@ pub struct MembersPanelProps {
     pub on_remove: Callback<Username>,
     /// Close the panel.
     pub on_close: Callback<()>,
+    /// This person (no menu beside them).
+    #[prop_or_default]
+    pub me: Option<Username>,
+    /// For a moderator: carry out a sanction on a member.
+    #[prop_or_default]
+    pub on_sanction: Option<Callback<ModAct>>,
 }
 
 /// The members panel.
@@ -39,7 +46,8 @@ pub fn MembersPanel(props: &MembersPanelProps) -> Html {
     let onkeydown = {
         let on_close = props.on_close.clone();
         Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Escape" {
+            // A menu inside handles its own Escape first and stops there.
+            if event.key() == "Escape" && !event.default_prevented() {
                 event.prevent_default();
                 on_close.emit(());
             }
@@ -84,7 +92,11 @@ fn member_row(member: &Member, props: &MembersPanelProps) -> Html {
             <bdi>{ member.username.as_str() }</bdi>
             if member.owner {
                 <span class="tag">{ "owner" }</span>
-            } else if props.owner {
+            }
+            if let (Some(on_sanction), false) = (&props.on_sanction, props.me.as_ref() == Some(&member.username)) {
+                <PersonMenu who={member.username.clone()} on_sanction={on_sanction.clone()} />
+            }
+            if props.owner && !member.owner {
                 <button type="button" class="link" onclick={remove}
                     aria-label={format!("Remove {} from #{}", member.username, props.room)}>
                     { "Remove" }

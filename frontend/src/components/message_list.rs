@@ -5,7 +5,7 @@
 //! scrolled up to read (also when older pages are prepended), and offers "load older" while
 //! the log may have more before its first message.
 
-use super::message::{Delivery, Message};
+use super::message::{Delivery, Message, MessageActions};
 use crate::{
     chat::state::{Notice, NoticeKind, Pending, SendState},
     testid,
@@ -44,6 +44,16 @@ pub struct MessageListProps {
     pub on_retry: Callback<ClientId>,
     /// Drop a refused or waiting message.
     pub on_discard: Callback<ClientId>,
+    /// Whether this person is signed in (only accounts edit and delete their messages).
+    #[prop_or_default]
+    pub signed_in: bool,
+    /// Whether this person moderates the room (deletes anyone's message, sanctions authors).
+    #[prop_or_default]
+    pub moderator: bool,
+    /// What the message menus do: only the callbacks are read here; each message gets the
+    /// permissions that fit it.
+    #[prop_or_default]
+    pub actions: MessageActions,
 }
 
 /// Where the reader is: following the end, or this far from the bottom.
@@ -106,12 +116,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                 <li class="empty">{ format!("No messages in #{} yet. Say hello!", props.room) }</li>
             }
             { for interleave(&props.messages, &props.notices).into_iter().map(|item| match item {
-                Item::Record(record) => html! {
-                    <Message key={record.id} author={record.username.clone()}
-                        text={AttrValue::from(record.message.clone())}
-                        delivery={Delivery::Confirmed { id: record.id, ts: record.ts }}
-                        mine={record.username == props.me} guest={record.guest} />
-                },
+                Item::Record(record) => record_item(record, props),
                 Item::Notice(notice) => notice_item(notice),
             }) }
             { for props.pending.iter().map(|pending| pending_item(pending, props)) }
@@ -139,6 +144,26 @@ fn interleave<'a>(
     }
     items.extend(notices.map(Item::Notice));
     items
+}
+
+/// A stored message, with what this person may do to it.
+fn record_item(record: &ChatRecord, props: &MessageListProps) -> Html {
+    let mine = record.username == props.me;
+    let own = mine && props.signed_in && !record.guest;
+    let actions = MessageActions {
+        edit: own,
+        delete: own || props.moderator,
+        sanction: props.moderator && !mine,
+        ..props.actions.clone()
+    };
+    let deleted = record.deleted.as_ref().map(|deletion| deletion.by.clone());
+    html! {
+        <Message key={record.id} author={record.username.clone()}
+            text={AttrValue::from(record.message.clone())}
+            delivery={Delivery::Confirmed { id: record.id, ts: record.ts }}
+            {mine} guest={record.guest} reader={props.me.clone()}
+            edited={record.edited.is_some()} {deleted} {actions} />
+    }
 }
 
 fn notice_item(notice: &Notice) -> Html {

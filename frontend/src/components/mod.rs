@@ -4,17 +4,21 @@
 
 pub mod account_form;
 pub mod account_menu;
+pub mod action_menu;
 pub mod composer;
 pub mod dm_list;
 pub mod guest_badge;
 pub mod lock_icon;
 pub mod members_panel;
+pub mod mention_text;
 pub mod message;
 pub mod message_list;
 pub mod name_prompt;
 pub mod password_form;
+pub mod person_menu;
 pub mod presence_list;
 pub mod room_list;
+pub mod room_settings_panel;
 pub mod status_badge;
 pub mod tokens_panel;
 pub mod typing_line;

@@ -1,10 +1,11 @@
 //! Who is in the current room.
 //!
 //! Each name is a `<bdi>`, so a right-to-left name keeps its own direction without reordering
-//! the "(you)" beside it. Guests (not signed in) carry a "guest" badge.
+//! the "(you)" beside it. Guests (not signed in) carry a "guest" badge. A moderator gets a
+//! menu beside everyone else to mute, kick or ban them ([`PersonMenu`]).
 
-use super::guest_badge::GuestBadge;
-use crate::testid;
+use super::{guest_badge::GuestBadge, person_menu::PersonMenu};
+use crate::{chat::acts::ModAct, testid};
 use chinwag_shared::Username;
 use std::collections::BTreeSet;
 use yew::prelude::*;
@@ -19,6 +20,9 @@ pub struct PresenceListProps {
     pub guests: BTreeSet<Username>,
     /// This person, marked as "you".
     pub me: Username,
+    /// For a moderator: carry out a sanction on someone here.
+    #[prop_or_default]
+    pub on_sanction: Option<Callback<ModAct>>,
 }
 
 /// The presence sidebar.
@@ -33,7 +37,11 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
                         <span class="dot" aria-hidden="true"></span>
                         <bdi data-testid={testid::PRESENCE_USER}>{ user.as_str() }</bdi>
                         if props.guests.contains(user) { <GuestBadge /> }
-                        if *user == props.me { <span class="you">{ "(you)" }</span> }
+                        if *user == props.me {
+                            <span class="you">{ "(you)" }</span>
+                        } else if let Some(on_sanction) = &props.on_sanction {
+                            <PersonMenu who={user.clone()} on_sanction={on_sanction.clone()} />
+                        }
                     </li>
                 }) }
             </ul>

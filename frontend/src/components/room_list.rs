@@ -1,5 +1,5 @@
 //! The rooms sidebar: the joined rooms and this account's private rooms (switch, see unread
-//! counts; a padlock marks the private ones), a short list of the server's busiest others to
+//! and mention counts; a padlock marks the private ones), a short list of the server's busiest others to
 //! join, a field to join or create one by name, and for a signed-in account "New private
 //! room". What else the sidebar holds (the direct messages) comes as children, after these.
 
@@ -16,6 +16,8 @@ pub struct RoomEntry {
     pub name: RoomName,
     /// Unread messages in it.
     pub unread: u32,
+    /// Of those, how many mention this person.
+    pub mentions: u32,
     /// Whether only members may enter it.
     pub private: bool,
 }
@@ -102,10 +104,13 @@ fn room_item(entry: &RoomEntry, current: &RoomName, on_open: &Callback<RoomName>
         Callback::from(move |_: MouseEvent| on_open.emit(room.clone()))
     };
     let private = if entry.private { ", private" } else { "" };
-    let label = if entry.unread > 0 {
-        format!("{}{private}, {} unread", entry.name, entry.unread)
-    } else {
-        format!("{}{private}", entry.name)
+    let label = match (entry.unread, entry.mentions) {
+        (0, _) => format!("{}{private}", entry.name),
+        (unread, 0) => format!("{}{private}, {unread} unread", entry.name),
+        (unread, mentions) => format!(
+            "{}{private}, {unread} unread, {mentions} mentioning you",
+            entry.name
+        ),
     };
     html! {
         <li key={entry.name.as_str()}>
@@ -115,6 +120,11 @@ fn room_item(entry: &RoomEntry, current: &RoomName, on_open: &Callback<RoomName>
                 <span class="room-name">{ "#" }{ entry.name.as_str() }</span>
                 if entry.private {
                     <LockIcon />
+                }
+                if entry.mentions > 0 && !is_current {
+                    <span class="mentions" data-testid={testid::MENTIONS} aria-hidden="true">
+                        { format!("@{}", entry.mentions) }
+                    </span>
                 }
                 if entry.unread > 0 && !is_current {
                     <span class="unread" data-testid={testid::UNREAD}>{ entry.unread }</span>

@@ -11,9 +11,12 @@
 //! its author's `client_id` copy, and on a deletion does the same to each edit record, text
 //! removed. So the check, the id and the new state are one atomic step, like an append.
 
-use super::{ENSURE_EPOCH, Keys, PRUNE, RECORD_AT, RedisStore, parse_record};
+use super::{ENSURE_EPOCH, Keys, PRUNE, RECORD_AT, ROOMS_KEY, RedisStore, parse_record};
 use crate::{
-    cluster::wire::{self, CHANNEL, ChatTemplate, RevisedTemplate, stored_json},
+    cluster::{
+        accounts::keys::private_room,
+        wire::{self, CHANNEL, ChatTemplate, RevisedTemplate, stored_json},
+    },
     store::{ChangeAction, Changed, NewChange, RedisError, StoreError},
 };
 use chinwag_shared::{Change, ChatRecord};
@@ -45,12 +48,13 @@ end
 return found
 ";
 
-/// KEYS: room hash, log stream, revised set, edits set, copies set. ARGV: 1 the target's id,
-/// 2 its JSON as the node judged it, 3 its timestamp; the change record's [`ChatTemplate`] (4
-/// before the id, 5 before the timestamp, 6 after it); the target's [`RevisedTemplate`] (7
-/// before the change's id, 8 after it); the payload's [`wire::chat_payload_pieces`] (9, 10,
-/// 11); 12 stream max length, 13 channel, 14 `edit` or `delete`; then, for a deletion, pairs
-/// of an edit record's id and its JSON without text. Returns `{0, '', ''}` if the target changed
+/// KEYS: room hash, log stream, revised set, edits set, copies set, rooms by size, the room's
+/// private-room hash. ARGV: 1 the target's id, 2 its JSON as the node judged it, 3 its
+/// timestamp; the change record's [`ChatTemplate`] (4 before the id, 5 before the timestamp, 6
+/// after it); the target's [`RevisedTemplate`] (7 before the change's id, 8 after it); the
+/// payload's [`wire::chat_payload_pieces`] (9, 10, 11); 12 stream max length, 13 channel, 14
+/// `edit` or `delete`, 15 room; then, for a deletion, pairs of an edit record's id and its
+/// JSON without text. Like an append, the change record moves the room in the room list. Returns `{0, '', ''}` if the target changed
 /// since the node read it, else `{1, epoch, change record JSON}`.
 const CHANGE_CHECK: &str = r"
 local target = ARGV[1]
@@ -71,15 +75,19 @@ redis.call('ZREMRANGEBYSCORE', KEYS[3], target, target)
 redis.call('ZADD', KEYS[3], target, state)
 for _, copy in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], ARGV[3], ARGV[3])) do
   local of, key = string.match(copy, '^(%d+) (.+)$')
-  if of == target then
+  -- The copy holds the target's JSON until it expires; a key reused since holds another.
+  if of == target and redis.call('GET', key) == ARGV[2] then
     redis.call('SET', key, state, 'XX', 'KEEPTTL')
   end
+end
+if redis.call('EXISTS', KEYS[7]) == 0 then
+  redis.call('ZADD', KEYS[6], id, ARGV[15])
 end
 if ARGV[14] == 'edit' then
   redis.call('ZADD', KEYS[4], target, id)
 else
   redis.call('ZREMRANGEBYSCORE', KEYS[4], target, target)
-  for i = 15, #ARGV - 1, 2 do
+  for i = 16, #ARGV - 1, 2 do
     redis.call('XDEL', KEYS[2], ARGV[i] .. '-0')
     redis.call('ZREMRANGEBYSCORE', KEYS[3], ARGV[i], ARGV[i])
     redis.call('ZADD', KEYS[3], ARGV[i], ARGV[i + 1])
@@ -233,6 +241,8 @@ async fn store_change(
         .key(&keys.revised)
         .key(&keys.edits)
         .key(&keys.copies)
+        .key(ROOMS_KEY)
+        .key(private_room(&change.room))
         .arg(change.target)
         .arg(&target.json)
         .arg(target.record.ts)
@@ -249,7 +259,8 @@ async fn store_change(
         .arg(match change.action {
             ChangeAction::Edit(_) => "edit",
             ChangeAction::Delete { .. } => "delete",
-        });
+        })
+        .arg(change.room.as_str());
     for edit in &target.edits {
         // What a deletion leaves of an edit record: that it happened, not its text.
         invocation

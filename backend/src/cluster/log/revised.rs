@@ -2,16 +2,112 @@
 //!
 //! A stream entry cannot be rewritten, so the change script ([`super::change`]) removes a
 //! changed record's entry (`XDEL`) and keeps its current JSON in `chinwag:revised:{room}`, a
-//! sorted set scored by id. [`super::RedisStore::page`] reads the stream in chunks; ids are
+//! sorted set scored by id. [`crate::store::Store::page`] reads the stream in chunks; ids are
 //! gapless, so a chunk shows where revised records can be: an id missing between two entries,
 //! or below the oldest one. Only then is the set read, over just that span ([`hole`]), and the
 //! two merged ([`merge`]): a page with no changed record costs no extra round trip. Invariant
 //! it relies on: the newest record is always a stream entry (a change is appended after the
 //! records it revises), so nothing revised lies above the stream's newest entry.
 
-use crate::store::Page;
+use super::{Keys, RedisStore, parse_entries, parse_record};
+use crate::store::{Page, StoreError};
 use chinwag_shared::ChatRecord;
 use std::cmp::Reverse;
+
+impl RedisStore {
+    /// Up to `count` records of `room` past `bound` (exclusive) in the direction of `page`
+    /// (ascending for `After`, descending for `Before`), in their current state, and whether
+    /// the log has no more past them.
+    pub(super) async fn read_chunk(
+        &self,
+        keys: &Keys,
+        page: Page,
+        bound: u64,
+        count: usize,
+    ) -> Result<(Vec<ChatRecord>, bool), StoreError> {
+        let live = self.read_stream(keys, page, bound, count).await?;
+        let exhausted = live.len() < count;
+        let ids: Vec<u64> = live.iter().map(|record| record.id).collect();
+        let Some(span) = hole(page, bound, &ids, exhausted) else {
+            return Ok((live, exhausted));
+        };
+        let changed = self.read_revised(keys, page, &span, count).await?;
+        Ok(merge(page, live, changed, count))
+    }
+
+    /// Up to `count` stream entries past `bound`, in the direction of `page`.
+    async fn read_stream(
+        &self,
+        keys: &Keys,
+        page: Page,
+        bound: u64,
+        count: usize,
+    ) -> Result<Vec<ChatRecord>, StoreError> {
+        let (command, start, end) = match page {
+            Page::After { .. } => {
+                let start = if bound == 0 {
+                    "-".to_owned()
+                } else {
+                    format!("({bound}-0")
+                };
+                ("XRANGE", start, "+".to_owned())
+            }
+            Page::Before { .. } => {
+                let end = if bound == u64::MAX {
+                    "+".to_owned()
+                } else {
+                    format!("({bound}-0")
+                };
+                ("XREVRANGE", end, "-".to_owned())
+            }
+        };
+        let mut query = redis::cmd(command);
+        query
+            .arg(&keys.log)
+            .arg(start)
+            .arg(end)
+            .arg("COUNT")
+            .arg(count);
+        let entries = self
+            .link
+            .read(|mut conn| {
+                let query = &query;
+                async move { query.query_async(&mut conn).await }
+            })
+            .await?;
+        parse_entries(entries)
+    }
+
+    /// Up to `count` revised records over `span`, nearest the page's bound first.
+    async fn read_revised(
+        &self,
+        keys: &Keys,
+        page: Page,
+        span: &Span,
+        count: usize,
+    ) -> Result<Vec<ChatRecord>, StoreError> {
+        let command = match page {
+            Page::After { .. } => "ZRANGEBYSCORE",
+            Page::Before { .. } => "ZREVRANGEBYSCORE",
+        };
+        let mut query = redis::cmd(command);
+        query
+            .arg(&keys.revised)
+            .arg(&span.from)
+            .arg(&span.to)
+            .arg("LIMIT")
+            .arg(0)
+            .arg(count);
+        let found: Vec<String> = self
+            .link
+            .read(|mut conn| {
+                let query = &query;
+                async move { query.query_async(&mut conn).await }
+            })
+            .await?;
+        found.iter().map(|json| parse_record(json)).collect()
+    }
+}
 
 /// The span of ids where a chunk's missing records may be, as the scores to read the revised
 /// set with: `ZRANGEBYSCORE key from to` for an `After` page, `ZREVRANGEBYSCORE key from to`

@@ -1,7 +1,7 @@
 //! The chat JSON the Redis engine stores and publishes, built only here: a record's stored
 //! form ([`stored_json`]), and the same text with holes for what only a Lua script knows.
 //!
-//! The append and change scripts ([`super::super::log`]) assign ids and read Redis's clock
+//! The append and change scripts ([`crate::cluster::log`]) assign ids and read Redis's clock
 //! inside their atomic step, so the node hands them [`ChatTemplate`] (holes for a record's id
 //! and timestamp) and [`RevisedTemplate`] (a message's state after a change, with a hole for
 //! the change record's id); the scripts write no JSON of their own. Invariant: a plain

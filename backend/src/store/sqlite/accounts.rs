@@ -3,16 +3,16 @@
 //!
 //! Directory writes are rare (a sign-up, a sign-in, a member added) next to chat appends, so
 //! they do not go through the log's writer thread: [`SqliteAccounts`] owns one more connection
-//! of its own, used on tokio's blocking pool behind a mutex. Its reads (a session check at
-//! each upgrade that misses the cache, a room's access) run on the store's pool of read-only
-//! connections, in parallel. WAL mode lets it and the writer
-//! take turns; every change is one transaction, and the name check and the insert of a sign-up
-//! are one statement against a `UNIQUE` key, so two nodes' sign-ups never both win.
+//! of its own ([`SideWriter`]), used on tokio's blocking pool behind a mutex. Its reads (a
+//! session check at each upgrade that misses the cache, a room's access) run on the store's
+//! pool of read-only connections, in parallel. WAL mode lets it and the writer take turns;
+//! every change is one transaction, and the name check and the insert of a sign-up are one
+//! statement against a `UNIQUE` key, so two nodes' sign-ups never both win.
 
 use super::{
-    SqliteError,
     queries::{parse_stored, to_i64, to_u64},
     readers::ReaderPool,
+    side_writer::SideWriter,
 };
 use crate::store::{
     StoreError,
@@ -25,15 +25,12 @@ use crate::store::{
 use async_trait::async_trait;
 use chinwag_shared::{NameKey, RoomName, Username};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::{
-    path::Path,
-    sync::{Arc, Mutex},
-};
+use std::path::Path;
 
 /// The directory in SQLite.
 pub struct SqliteAccounts {
     /// The directory's own write connection.
-    conn: Arc<Mutex<Connection>>,
+    conn: SideWriter,
     /// The store's read-only connections, shared: a storm of session checks reads in
     /// parallel, within the store's bound on readers, instead of queueing on `conn`.
     readers: ReaderPool,
@@ -43,31 +40,19 @@ impl SqliteAccounts {
     /// The directory of the database at `path`, whose schema [`super::SqliteStore::open`]
     /// has brought up to date, reading through that store's `readers`.
     pub(super) fn open(path: &Path, readers: ReaderPool) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            conn: SideWriter::open(path)?,
             readers,
         })
     }
 
-    /// Runs `work` on the connection on the blocking pool.
+    /// Runs `work` on the directory's write connection on the blocking pool.
     async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock leaves the connection as SQLite left it, which
-            // is always consistent (every change is one transaction): go on using it.
-            let mut conn = conn
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            work(&mut conn)
-        })
-        .await
-        .map_err(|err| StoreError::Sqlite(SqliteError::ReadTask(err)))?
+        self.conn.run(work).await
     }
 }
 

@@ -31,6 +31,23 @@ pub enum SqliteError {
         /// The level SQLite reported instead.
         level: i64,
     },
+    /// `PRAGMA secure_delete` read back off after turning it on: deleted texts would stay
+    /// in the file's free space, so the store does not open.
+    #[error("PRAGMA secure_delete is {level} after turning it on")]
+    SecureDeleteNotApplied {
+        /// The level SQLite reported.
+        level: i64,
+    },
+    /// A stored value the engine writes itself (a change record's kind, a sanction's scope,
+    /// subject or kind, an audit action) is not one it knows: a file edited by hand, or
+    /// written by a newer version.
+    #[error("stored {column} {raw:?} is not one this version knows")]
+    Unreadable {
+        /// The column it was read from.
+        column: &'static str,
+        /// The value as stored.
+        raw: String,
+    },
     /// The writer thread could not be started.
     #[error("cannot start the writer thread: {0}")]
     SpawnWriter(#[source] std::io::Error),

@@ -1,10 +1,14 @@
 //! The embedded store: one SQLite file in WAL mode.
 //!
 //! [`SqliteStore`] ties together the parts, one per file: `writer` (the single writer thread
-//! that owns the write connection and group-commits, publishing only after commit, straight to
-//! local delivery through a [`ChatPublisher`]), `readers`
-//! (a pool of at most [`READERS`] read-only connections on tokio's blocking pool), `queries`
-//! (the reads themselves), `schema` (tables, migrations and the file's epoch) and `sync_mode`.
+//! that owns the write connection and group-commits appends (`append`) and edits and
+//! deletions (`change`), publishing only after commit, straight to local delivery through a
+//! [`ChatPublisher`]), `scrub` (getting deleted texts out of the files), `readers` (a pool of
+//! at most [`READERS`] read-only connections on tokio's blocking pool), `queries` and
+//! `records` (the reads, rows back to records), `schema` (tables, migrations and the file's
+//! epoch) and `sync_mode`. The directories in the same file, [`SqliteAccounts`] and
+//! [`SqliteModeration`], write through connections of their own (`side_writer`) and read on
+//! the store's pool.
 //!
 //! Durability is [`SyncMode`]: by default (`Full`) each commit waits for the WAL to be fsynced,
 //! so a caller is answered only once its message would survive a power cut. One commit, and so
@@ -14,21 +18,36 @@
 //! authors were recorded have none, and count as their username's.
 
 mod accounts;
+mod append;
+mod change;
 mod error;
+mod moderation;
 mod queries;
 mod readers;
+mod records;
+mod sanction_rows;
 mod schema;
+mod scrub;
+mod side_writer;
 mod sync_mode;
 mod writer;
 
 #[cfg(test)]
 mod accounts_tests;
 #[cfg(test)]
+mod changes_tests;
+#[cfg(test)]
+mod moderation_tests;
+#[cfg(test)]
+mod scrub_tests;
+#[cfg(test)]
 mod tests;
 
 pub use accounts::SqliteAccounts;
 pub use error::SqliteError;
+pub use moderation::SqliteModeration;
 pub use readers::READERS;
+pub use scrub::ScrubProgress;
 pub use sync_mode::SyncMode;
 pub use writer::MAX_BATCH;
 
@@ -40,9 +59,12 @@ use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, RoomName, RoomSummary};
 use readers::ReaderPool;
 use rusqlite::Connection;
-use std::{path::Path, sync::Arc};
-use tokio::sync::{mpsc, oneshot};
+use std::{path::Path, sync::Arc, time::Duration};
+use tokio::sync::{mpsc, oneshot, watch};
 use writer::WriteJob;
+
+/// How long a write connection waits for another connection's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
@@ -52,6 +74,8 @@ pub struct SqliteStore {
     readers: ReaderPool,
     /// The write connection's `synchronous` level, as read back from SQLite after setting it.
     sync: SyncMode,
+    /// How far deleted texts are gone from the files (see [`SqliteStore::scrubbed`]).
+    scrub: watch::Receiver<ScrubProgress>,
 }
 
 impl SqliteStore {
@@ -65,16 +89,18 @@ impl SqliteStore {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let sync = sync_mode::set_sync_mode(&conn, sync)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        scrub::secure_delete(&conn)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.execute_batch(schema::SCHEMA)?;
         schema::migrate(&mut conn)?;
         let epoch = schema::database_epoch(&conn)?;
-        let writes = writer::start(conn, publisher, Epoch::clone(&epoch))?;
+        let (writes, scrub) = writer::start(conn, BUSY_TIMEOUT, publisher, Epoch::clone(&epoch))?;
         Ok(Self {
             epoch,
             writes,
             readers: ReaderPool::new(path),
             sync,
+            scrub,
         })
     }
 
@@ -82,6 +108,25 @@ impl SqliteStore {
     /// this store's readers.
     pub fn directory(&self, path: &Path) -> Result<SqliteAccounts, StoreError> {
         SqliteAccounts::open(path, self.readers.clone())
+    }
+
+    /// The moderation directory (roles, sanctions, audit log, read markers) in the same
+    /// file, reading through this store's readers.
+    pub fn moderation(&self, path: &Path) -> Result<SqliteModeration, StoreError> {
+        SqliteModeration::open(path, self.readers.clone())
+    }
+
+    /// Waits until the text of every deletion committed so far is gone from the database
+    /// files (the WAL checkpointed and truncated since). A reader in the middle of a read
+    /// delays that; the writer tries again on its own. [`StoreError::Closed`] if the writer
+    /// stopped first.
+    pub async fn scrubbed(&self) -> Result<(), StoreError> {
+        let mut progress = self.scrub.clone();
+        progress
+            .wait_for(ScrubProgress::is_clean)
+            .await
+            .map(drop)
+            .map_err(|_stopped| StoreError::Closed)
     }
 
     /// How far each commit is synced: what SQLite reported back after [`SqliteStore::open`]
@@ -102,9 +147,13 @@ impl Store for SqliteStore {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
-    async fn change(&self, _change: NewChange) -> Result<Changed, StoreError> {
-        // Placeholder until the engine stores changes (issue 15, in progress).
-        Err(StoreError::Closed)
+    async fn change(&self, change: NewChange) -> Result<Changed, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(WriteJob::Change(change, reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
     }
 
     async fn page(&self, room: &RoomName, page: Page) -> Result<Vec<ChatRecord>, StoreError> {

@@ -1,13 +1,15 @@
 //! The reads: a page of a room's log, a room's newest id, the room list. Each is one indexed
 //! range or probe, run by the reader pool ([`super::readers`]) on a read-only connection.
 //!
-//! Every row is validated again on the way out ([`parse_stored`]): a file edited by hand
-//! yields [`StoreError::Corrupt`], never an invalid name inside the server. Records leave
-//! without their `client_id`, as everyone but the author sees them.
+//! Every row is validated again on the way out ([`parse_stored`], [`StoredRow`]): a file
+//! edited by hand yields [`StoreError::Corrupt`], never an invalid name inside the server.
+//! Records leave without their `client_id`, as everyone but the author sees them, and
+//! messages in their current state (edited text, tombstones).
 
+use super::records::{StoredRow, record_columns};
 use crate::store::{Corrupt, Page, RoomCursor, StoreError, take_page};
-use chinwag_shared::{ChatRecord, RoomName, RoomSummary, Username};
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
+use chinwag_shared::{ChatRecord, RoomName, RoomSummary};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 
 /// One page of `room`'s log, ascending, bounded by count and by the page byte budget.
 pub(super) fn read_page(
@@ -15,16 +17,24 @@ pub(super) fn read_page(
     room: &RoomName,
     page: Page,
 ) -> Result<Vec<ChatRecord>, StoreError> {
+    // The stored row is the current state (an edit rewrites its message, a deletion leaves
+    // the tombstone), so a page needs no second look at the change records.
     let (sql, bound, limit) = match page {
         Page::After { after, limit } => (
-            "SELECT id, username, message, ts, guest FROM messages
-             WHERE room = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3",
+            concat!(
+                "SELECT ",
+                record_columns!(),
+                " FROM messages WHERE room = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3"
+            ),
             after,
             limit,
         ),
         Page::Before { before, limit } => (
-            "SELECT id, username, message, ts, guest FROM messages
-             WHERE room = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+            concat!(
+                "SELECT ",
+                record_columns!(),
+                " FROM messages WHERE room = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+            ),
             before,
             limit,
         ),
@@ -104,43 +114,6 @@ pub(super) fn rooms_page(
         });
     }
     Ok(rooms)
-}
-
-/// A message row as SQLite holds it, before re-validation. Its `client_id` is never read
-/// back: a record leaves the store as everyone but its author sees it.
-pub(super) struct StoredRow {
-    id: i64,
-    username: String,
-    message: String,
-    ts: i64,
-    guest: bool,
-}
-
-impl StoredRow {
-    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            id: row.get(0)?,
-            username: row.get(1)?,
-            message: row.get(2)?,
-            ts: row.get(3)?,
-            guest: row.get(4)?,
-        })
-    }
-
-    pub(super) fn into_record(self, room: &RoomName) -> Result<ChatRecord, StoreError> {
-        Ok(ChatRecord {
-            id: to_u64(self.id),
-            room: room.clone(),
-            username: parse_stored(&self.username, Username::parse)?,
-            message: self.message,
-            ts: to_u64(self.ts),
-            guest: self.guest,
-            client_id: None,
-            change: None,
-            deleted: None,
-            edited: None,
-        })
-    }
 }
 
 /// `raw` as read back from a row, validated again by `parse`.

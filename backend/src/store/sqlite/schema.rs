@@ -83,6 +83,61 @@ pub(super) const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (room, account)
      ) WITHOUT ROWID;
      CREATE INDEX room_members_by_account ON room_members (account, room);",
+    // 5. Moderation and the message lifecycle (issue 15). A record is a message
+    //    (`change_kind` NULL) or a change of message `target` ('edit' or 'delete', with
+    //    `moderator` when a moderator deleted someone else's). A message keeps its current
+    //    state: `edited` is its latest edit record's id; a deleted one has an empty text and
+    //    `deleted_id` (and `deleted_by`, the moderator). Then the moderation directory: room
+    //    settings (a public room's owner, slow mode), moderators, site admins, sanctions (one
+    //    per scope, subject and kind), the audit log (ids per room) and read markers.
+    "ALTER TABLE messages ADD COLUMN change_kind TEXT;
+     ALTER TABLE messages ADD COLUMN target INTEGER;
+     ALTER TABLE messages ADD COLUMN moderator INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE messages ADD COLUMN edited INTEGER;
+     ALTER TABLE messages ADD COLUMN deleted_id INTEGER;
+     ALTER TABLE messages ADD COLUMN deleted_by TEXT;
+     CREATE INDEX messages_by_target ON messages (room, target) WHERE target IS NOT NULL;
+     CREATE TABLE room_settings (
+         room           TEXT PRIMARY KEY,
+         owner          TEXT,
+         slow_mode_secs INTEGER NOT NULL DEFAULT 0
+     ) WITHOUT ROWID;
+     CREATE TABLE room_moderators (
+         room    TEXT NOT NULL,
+         account TEXT NOT NULL,
+         PRIMARY KEY (room, account)
+     ) WITHOUT ROWID;
+     CREATE TABLE site_admins (
+         account TEXT PRIMARY KEY
+     ) WITHOUT ROWID;
+     CREATE TABLE sanctions (
+         scope    TEXT    NOT NULL,
+         subject  TEXT    NOT NULL,
+         kind     TEXT    NOT NULL,
+         username TEXT    NOT NULL,
+         until    INTEGER,
+         reason   TEXT    NOT NULL,
+         by       TEXT    NOT NULL,
+         created  INTEGER NOT NULL,
+         PRIMARY KEY (scope, subject, kind)
+     ) WITHOUT ROWID;
+     CREATE TABLE audit_log (
+         room    TEXT    NOT NULL,
+         id      INTEGER NOT NULL,
+         ts      INTEGER NOT NULL,
+         actor   TEXT    NOT NULL,
+         action  TEXT    NOT NULL,
+         subject TEXT,
+         target  INTEGER,
+         detail  TEXT    NOT NULL,
+         PRIMARY KEY (room, id)
+     ) WITHOUT ROWID;
+     CREATE TABLE read_markers (
+         account TEXT    NOT NULL,
+         room    TEXT    NOT NULL,
+         id      INTEGER NOT NULL,
+         PRIMARY KEY (account, room)
+     ) WITHOUT ROWID;",
 ];
 
 /// Runs the [`MIGRATIONS`] this file has not had yet, each in its own transaction with the

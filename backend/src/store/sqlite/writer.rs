@@ -1,54 +1,132 @@
-//! The writer thread: the only connection that writes, and group commit.
+//! The writer thread: the only connection that writes the log, and group commit.
 //!
-//! It blocks for the first queued append, takes every other append already waiting (up to
-//! [`MAX_BATCH`]), and commits them in one transaction: group commit with no timer, so an idle
-//! server commits at once and a busy one batches naturally. Only after the commit does it
-//! publish the new records to local delivery ([`ChatPublisher`]), in id order, and answer the callers; a failed batch is
-//! answered as a whole, and nothing of it is published. The store's `append` and `close` only
-//! queue [`WriteJob`]s for it.
+//! It waits for the first queued write, takes every other write already waiting (up to
+//! [`MAX_BATCH`]), and commits them in one transaction: group commit with no timer, so an
+//! idle server commits at once and a busy one batches naturally. Appends and changes share
+//! the batch and the room's id sequence. Only after the commit does it publish the new
+//! records (messages and change records) to local delivery ([`ChatPublisher`]), in id order,
+//! and answer the callers; a failed batch is answered as a whole, and nothing of it is
+//! published. After a batch that deleted something it owes a WAL truncation
+//! ([`super::scrub`]), which it tries without waiting on readers, again after later batches
+//! or on a short timer. The store's `append`, `change` and `close` only queue [`WriteJob`]s.
 
-use super::SqliteError;
-use super::queries::{StoredRow, to_i64, to_u64};
+use super::{
+    SqliteError,
+    append::append_one,
+    change::change_one,
+    scrub::{Scrub, ScrubProgress},
+};
 use crate::{
     delivery::frame::ChatFrame,
     fanout::ChatPublisher,
-    store::{Appended, Epoch, NewMessage, StoreError},
+    store::{Appended, Changed, Epoch, NewChange, NewMessage, StoreError},
 };
-use chinwag_shared::{ChatRecord, ClientId};
-use rusqlite::{Connection, OptionalExtension, params};
+use chinwag_shared::{Change, ChatRecord};
+use rusqlite::{Connection, TransactionBehavior};
 use std::{
     sync::Arc,
     thread,
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::{
+    runtime,
+    sync::{mpsc, oneshot, watch},
+};
 
-/// Most appends committed in one transaction.
+/// Most writes committed in one transaction.
 pub const MAX_BATCH: usize = 512;
 
-/// Appends waiting for the writer; senders wait (backpressure) when it is full.
+/// Writes waiting for the writer; senders wait (backpressure) when it is full.
 const WRITE_QUEUE: usize = 4_096;
 
 /// What the store asks of the writer.
 pub(super) enum WriteJob {
     /// Store one message and answer on the sender.
-    Append(NewMessage, Reply),
+    Append(NewMessage, Reply<Appended>),
+    /// Store one change and answer on the sender.
+    Change(NewChange, Reply<Changed>),
     /// Commit what is queued ahead, refuse what comes after, and say when done.
     Close(oneshot::Sender<()>),
 }
 
-/// Where the writer answers one append.
-pub(super) type Reply = oneshot::Sender<Result<Appended, StoreError>>;
+/// Where the writer answers one write.
+pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
-/// Starts the writer thread on `conn`, publishing each committed record of history `epoch` to
-/// `publisher`; returns where to queue its jobs. The thread ends after a [`WriteJob::Close`], or
-/// when every sender is gone.
+/// A write taken into the batch being built.
+enum Queued {
+    Append(NewMessage, Reply<Appended>),
+    Change(NewChange, Reply<Changed>),
+}
+
+/// What one queued write did, inside the transaction; it becomes true only at the commit.
+enum Outcome {
+    Appended(Appended),
+    Changed(Changed),
+}
+
+impl Outcome {
+    /// The new record, if the write stored one.
+    fn stored(&self) -> Option<&ChatRecord> {
+        match self {
+            Outcome::Appended(Appended::Stored(record))
+            | Outcome::Changed(Changed::Stored(record)) => Some(record),
+            _ => None,
+        }
+    }
+
+    /// Whether it deleted a message (so the batch owes a WAL truncation once committed).
+    fn deletes(&self) -> bool {
+        self.stored()
+            .is_some_and(|record| matches!(record.change, Some(Change::Delete { .. })))
+    }
+}
+
+impl Queued {
+    /// Answers with `outcome`, which `write_one` made from this very write.
+    fn answer(self, outcome: Outcome) {
+        match (self, outcome) {
+            (Queued::Append(_, reply), Outcome::Appended(appended)) => {
+                let _caller_gone = reply.send(Ok(appended));
+            }
+            (Queued::Change(_, reply), Outcome::Changed(changed)) => {
+                let _caller_gone = reply.send(Ok(changed));
+            }
+            // `write_one` answers each write with its own kind; were that ever broken, the
+            // caller hears a failure rather than nothing.
+            (queued, _) => queued.fail(StoreError::Closed),
+        }
+    }
+
+    fn fail(self, err: StoreError) {
+        match self {
+            Queued::Append(_, reply) => {
+                let _caller_gone = reply.send(Err(err));
+            }
+            Queued::Change(_, reply) => {
+                let _caller_gone = reply.send(Err(err));
+            }
+        }
+    }
+}
+
+/// Starts the writer thread on `conn` (whose busy timeout is `busy_timeout`), publishing
+/// each committed record of history `epoch` to `publisher`; returns where to queue its jobs
+/// and how far deletions are scrubbed. The thread ends after a [`WriteJob::Close`], or when
+/// every sender is gone.
 pub(super) fn start(
     conn: Connection,
+    busy_timeout: Duration,
     publisher: Arc<dyn ChatPublisher>,
     epoch: Epoch,
-) -> Result<mpsc::Sender<WriteJob>, StoreError> {
+) -> Result<(mpsc::Sender<WriteJob>, watch::Receiver<ScrubProgress>), StoreError> {
     let (writes, queue) = mpsc::channel(WRITE_QUEUE);
+    // The thread's own clock, for waiting on the queue with a deadline while a WAL
+    // truncation is owed; it runs nothing else.
+    let clock = runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(SqliteError::SpawnWriter)?;
+    let (scrub, progress) = Scrub::new(busy_timeout);
     thread::Builder::new()
         .name("chinwag-sqlite-writer".into())
         .spawn(move || {
@@ -56,45 +134,45 @@ pub(super) fn start(
                 conn,
                 publisher,
                 epoch,
+                scrub,
             }
-            .run(queue)
+            .run(queue, &clock)
         })
         .map_err(SqliteError::SpawnWriter)?;
-    Ok(writes)
+    Ok((writes, progress))
 }
 
-/// The writer thread's state: the only connection that writes.
+/// The writer thread's state: the only connection that writes the log.
 struct Writer {
     conn: Connection,
     publisher: Arc<dyn ChatPublisher>,
     epoch: Epoch,
+    scrub: Scrub,
 }
 
 impl Writer {
-    fn run(mut self, mut queue: mpsc::Receiver<WriteJob>) {
-        let mut batch: Vec<(NewMessage, Reply)> = Vec::with_capacity(MAX_BATCH);
-        while let Some(first) = queue.blocking_recv() {
-            let mut closing = None;
-            let mut next = Some(first);
-            while let Some(job) = next.take() {
-                match job {
-                    WriteJob::Append(message, reply) => batch.push((message, reply)),
-                    WriteJob::Close(done) => {
-                        closing = Some(done);
-                        break;
-                    }
-                }
-                if batch.len() < MAX_BATCH {
-                    next = queue.try_recv().ok();
-                }
-            }
+    fn run(mut self, mut queue: mpsc::Receiver<WriteJob>, clock: &runtime::Runtime) {
+        let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
+        self.scrub.attempt(&self.conn);
+        loop {
+            let Some(first) = self.next_job(&mut queue, clock) else {
+                break;
+            };
+            let closing = self.gather(first, &mut queue, &mut batch);
             self.commit_batch(&mut batch);
+            self.scrub.attempt(&self.conn);
             if let Some(done) = closing {
                 queue.close();
-                // Appends that raced in behind the close are refused, not dropped silently.
+                // Writes that raced in behind the close are refused, not dropped silently.
                 while let Ok(job) = queue.try_recv() {
-                    if let WriteJob::Append(_, reply) = job {
-                        let _caller_gone = reply.send(Err(StoreError::Closed));
+                    match job {
+                        WriteJob::Append(_, reply) => {
+                            let _caller_gone = reply.send(Err(StoreError::Closed));
+                        }
+                        WriteJob::Change(_, reply) => {
+                            let _caller_gone = reply.send(Err(StoreError::Closed));
+                        }
+                        WriteJob::Close(_) => {}
                     }
                 }
                 let _caller_gone = done.send(());
@@ -104,114 +182,102 @@ impl Writer {
         tracing::debug!("sqlite writer stopped");
     }
 
+    /// The next job, waiting as long as it takes, or, while a WAL truncation is owed, trying
+    /// it whenever the wait for work runs out. `None` once every sender is gone.
+    fn next_job(
+        &mut self,
+        queue: &mut mpsc::Receiver<WriteJob>,
+        clock: &runtime::Runtime,
+    ) -> Option<WriteJob> {
+        loop {
+            let Some(wait) = self.scrub.retry_after() else {
+                return clock.block_on(queue.recv());
+            };
+            match clock.block_on(async { tokio::time::timeout(wait, queue.recv()).await }) {
+                Ok(job) => return job,
+                Err(_quiet) => self.scrub.attempt(&self.conn),
+            }
+        }
+    }
+
+    /// Moves `first` and every write already queued behind it (up to [`MAX_BATCH`]) into
+    /// `batch`; stops at a close, which it returns.
+    fn gather(
+        &mut self,
+        first: WriteJob,
+        queue: &mut mpsc::Receiver<WriteJob>,
+        batch: &mut Vec<Queued>,
+    ) -> Option<oneshot::Sender<()>> {
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                WriteJob::Append(message, reply) => batch.push(Queued::Append(message, reply)),
+                WriteJob::Change(change, reply) => batch.push(Queued::Change(change, reply)),
+                WriteJob::Close(done) => return Some(done),
+            }
+            if batch.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+        None
+    }
+
     /// Commits `batch` in one transaction, then publishes and answers in order. One commit is
-    /// one WAL sync under [`SyncMode::Full`], however many appends the batch holds, so callers
-    /// who arrive while a sync runs share the next one.
-    fn commit_batch(&mut self, batch: &mut Vec<(NewMessage, Reply)>) {
+    /// one WAL sync under [`SyncMode::Full`](super::SyncMode::Full), however many writes the
+    /// batch holds, so callers who arrive while a sync runs share the next one.
+    fn commit_batch(&mut self, batch: &mut Vec<Queued>) {
         if batch.is_empty() {
             return;
         }
         match self.write_all(batch) {
             Ok(outcomes) => {
-                for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
-                    if let Appended::Stored(record) = &outcome {
+                // Counted before anyone is answered, so a caller that waits for the scrub
+                // after its deletion waits for this batch's.
+                if outcomes.iter().any(Outcome::deletes) {
+                    self.scrub.deleted();
+                }
+                for (queued, outcome) in batch.drain(..).zip(outcomes) {
+                    if let Some(record) = outcome.stored() {
                         self.publisher
                             .publish_chat(ChatFrame::new(record, &self.epoch));
                     }
-                    let _caller_gone = reply.send(Ok(outcome));
+                    queued.answer(outcome);
                 }
             }
             Err(err) => {
                 let size = batch.len();
-                tracing::error!(error = %err, batch = size, "append batch failed");
+                tracing::error!(error = %err, batch = size, "write batch failed");
                 let cause = Arc::new(err);
-                for (_, reply) in batch.drain(..) {
+                for queued in batch.drain(..) {
                     let failed = SqliteError::BatchFailed {
                         batch: size,
                         cause: Arc::clone(&cause),
                     };
-                    let _caller_gone = reply.send(Err(failed.into()));
+                    queued.fail(failed.into());
                 }
             }
         }
     }
 
-    fn write_all(&mut self, batch: &[(NewMessage, Reply)]) -> Result<Vec<Appended>, StoreError> {
-        let tx = self.conn.transaction()?;
+    fn write_all(&mut self, batch: &[Queued]) -> Result<Vec<Outcome>, StoreError> {
+        // IMMEDIATE: the directories write the same file through connections of their own.
+        // A deferred transaction that read first could find its snapshot stale when it
+        // comes to write, which SQLite refuses at once (no busy wait); taking the write lock
+        // up front waits its turn instead.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ts = now_ms();
         let mut outcomes = Vec::with_capacity(batch.len());
-        for (message, _) in batch {
-            outcomes.push(append_one(&tx, message, ts)?);
+        for queued in batch {
+            outcomes.push(match queued {
+                Queued::Append(message, _) => Outcome::Appended(append_one(&tx, message, ts)?),
+                Queued::Change(change, _) => Outcome::Changed(change_one(&tx, change, ts)?),
+            });
         }
         tx.commit()?;
         Ok(outcomes)
     }
-}
-
-fn append_one(conn: &Connection, message: &NewMessage, ts: u64) -> Result<Appended, StoreError> {
-    if let Some(client_id) = &message.client_id {
-        // A row from before authors were recorded (NULL) is taken as its username's: that
-        // is as close as the old data allows, and `retry_of` refuses anything but the same
-        // name and text. The author's own row wins if both exist.
-        // INDEXED BY: without statistics the planner took the `OR` below as a reason to walk
-        // the room's whole primary key, one scan of the room per append (550 µs of CPU per
-        // message at 14,000 messages, against 24 µs). Named, the index is one probe, and
-        // SQLite refuses the statement rather than fall back to a scan.
-        let earlier = conn
-            .prepare_cached(
-                "SELECT id, username, message, ts, guest
-                 FROM messages INDEXED BY messages_author_client_id
-                 WHERE room = ?1 AND client_id = ?2
-                   AND (author = ?3 OR (author IS NULL AND username = ?4))
-                 ORDER BY author IS NULL LIMIT 1",
-            )?
-            .query_row(
-                params![
-                    message.room.as_str(),
-                    client_id.as_str(),
-                    message.author.key(),
-                    message.username.as_str()
-                ],
-                StoredRow::from_row,
-            )
-            .optional()?;
-        if let Some(row) = earlier {
-            return Ok(Appended::retry_of(message, row.into_record(&message.room)?));
-        }
-    }
-    let id: i64 = conn
-        .prepare_cached(
-            "INSERT INTO rooms (name, last_id) VALUES (?1, 1)
-             ON CONFLICT (name) DO UPDATE SET last_id = last_id + 1
-             RETURNING last_id",
-        )?
-        .query_row([message.room.as_str()], |row| row.get(0))?;
-    conn.prepare_cached(
-        "INSERT INTO messages (room, id, username, message, ts, client_id, author, guest)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        message.room.as_str(),
-        id,
-        message.username.as_str(),
-        message.text.as_str(),
-        to_i64(ts),
-        message.client_id.as_ref().map(ClientId::as_str),
-        message.client_id.as_ref().map(|_| message.author.key()),
-        message.guest,
-    ])?;
-    Ok(Appended::Stored(ChatRecord {
-        id: to_u64(id),
-        room: message.room.clone(),
-        username: message.username.clone(),
-        message: message.text.as_str().to_owned(),
-        ts,
-        guest: message.guest,
-        client_id: message.client_id.clone(),
-        change: None,
-        deleted: None,
-        edited: None,
-    }))
 }
 
 fn now_ms() -> u64 {

@@ -205,6 +205,15 @@ async fn changes_take_their_ids_from_the_same_sequence_as_messages() {
         (1..=expected).collect::<Vec<_>>(),
         "gapless, in order"
     );
+    let listed = store.rooms(None, 10).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|summary| summary.last_id)
+            .collect::<Vec<_>>(),
+        [expected],
+        "the room list names the newest record, a change"
+    );
 }
 
 #[tokio::test]
@@ -311,6 +320,22 @@ async fn a_retry_after_a_change_is_answered_with_the_message_as_it_now_is() {
         }),
         "another author's id is another key"
     );
+}
+
+#[tokio::test]
+async fn a_copy_whose_key_was_reused_since_is_left_alone() {
+    let redis = Redis::start().await;
+    let store = store(&redis, 1_000);
+    let target = post(&store, "ada", "hi", Some("c-1")).await;
+    // As if the copy expired and its author reused the id for another message since.
+    let key = "chinwag:cid:general:name:ada:c-1";
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let other = r#"{"type":"chat","room":"general","username":"ada","message":"later","guest":true,"id":9,"ts":9}"#;
+    let () = conn.set(key, other).await.unwrap();
+    changed(&store, edit(target, "ada", "hi!")).await;
+    let copy: String = conn.get(key).await.unwrap();
+    assert_eq!(copy, other);
 }
 
 #[tokio::test]

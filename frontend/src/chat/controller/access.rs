@@ -93,6 +93,10 @@ impl Controller {
     /// instead, and whether it still has to be joined.
     pub(super) fn replacement_for(&self, msg: &ServerMsg) -> Option<(RoomName, bool)> {
         let removed = removed_room(msg)?;
+        if self.barred.contains(&removed) {
+            // A ban or kick just said why: the room stays, barred (see `moderation`).
+            return None;
+        }
         let state = self.latest.borrow();
         if !state.rooms.contains_key(&removed) {
             return None;

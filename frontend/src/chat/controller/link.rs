@@ -13,7 +13,7 @@ use super::{Controller, browser, with};
 use crate::chat::{
     connection::ConnEvent,
     reconnect::{Next, Reconnect},
-    state::{ChatAction, Status},
+    state::{ChatAction, RoomKind, Status},
     transport::{Transport, TransportKind},
 };
 use chinwag_shared::{ClientMsg, RoomName, ServerMsg, account::CLOSE_CREDENTIAL_EXPIRED};
@@ -165,7 +165,9 @@ impl Controller {
         let url_room = self.link.url_room.borrow().clone();
         let state = self.latest.borrow().clone();
         for (room, view) in state.rooms.iter() {
-            if Some(room) != url_room.as_ref() {
+            // A room a ban or kick barred is joined again only when the person asks.
+            let barred = view.standing.barred.is_some() || self.barred.contains(room);
+            if Some(room) != url_room.as_ref() && !barred {
                 self.send(&view.resume_join(room));
             }
         }
@@ -195,14 +197,10 @@ impl Controller {
                 gloo::console::info!(format!("#{room}'s history was reset on the server"));
             }
             ServerMsg::RoomsChanged => self.refresh_my_rooms(),
-            ServerMsg::Chat(record) if record.username != self.me && browser::page_hidden() => {
-                browser::notify(
-                    &format!("{} in #{}", record.username, record.room),
-                    &record.message,
-                );
-            }
+            ServerMsg::Chat(record) if browser::page_hidden() => self.notify_if_for_me(record),
             _ => {}
         }
+        self.watch_standing(&msg);
         self.check_guest_name(&msg);
         let replacement = self.replacement_for(&msg);
         self.dispatch.dispatch(ChatAction::Server {
@@ -212,6 +210,34 @@ impl Controller {
         if let Some((next, unjoined)) = replacement {
             self.after_removal(next, unjoined);
         }
+    }
+
+    /// While the tab is hidden: a desktop notification for a new message that mentions this
+    /// person or comes in a direct message (not for edits, deletions or one's own).
+    fn notify_if_for_me(&self, record: &chinwag_shared::ChatRecord) {
+        if !record.is_live_message() || record.username == self.me {
+            return;
+        }
+        let state = self.latest.borrow();
+        let known = state
+            .rooms
+            .get(&record.room)
+            .is_some_and(|view| view.messages.contains_key(&record.id));
+        if known {
+            return;
+        }
+        let title = if chinwag_shared::mentions(&record.message, &self.me) {
+            format!(
+                "{} mentioned you in {}",
+                record.username,
+                state.room_label(&record.room)
+            )
+        } else if matches!(state.kind_of(&record.room), RoomKind::Direct { .. }) {
+            format!("{} wrote to you", record.username)
+        } else {
+            return;
+        };
+        browser::notify(&title, &record.message);
     }
 
     /// Carries out the policy's `next`: shows the fallback and the status, and arms the timer

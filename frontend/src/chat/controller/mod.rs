@@ -14,7 +14,10 @@
 //! - [`browser`]: `online`/`offline`/`visibilitychange` listeners, `?transport=`, and
 //!   desktop notifications;
 //! - [`access`]: this account's private rooms and direct messages, and rooms the server
-//!   takes away.
+//!   takes away;
+//! - [`moderation`]: room settings, edits and deletions, sanctions, and rooms a ban or kick
+//!   bars;
+//! - [`read`]: read markers sent to the server, debounced.
 //!
 //! Invariant: every closure the controller hands out holds a `Weak` to it, and every timer,
 //! listener and transport it starts is a field here, so `stop` (or dropping it) ends them all.
@@ -24,6 +27,8 @@
 mod access;
 mod browser;
 mod link;
+mod moderation;
+mod read;
 mod rooms;
 mod sends;
 mod typing;
@@ -58,6 +63,8 @@ pub(super) struct Controller {
     sends: sends::Sends,
     typing: typing::Typing,
     browser: browser::Browser,
+    barred: moderation::Barred,
+    read: read::ReadSync,
 }
 
 impl Controller {
@@ -80,6 +87,8 @@ impl Controller {
             sends: sends::Sends::default(),
             typing: typing::Typing::default(),
             browser: browser::Browser::default(),
+            barred: moderation::Barred::default(),
+            read: read::ReadSync::default(),
         }
     }
 
@@ -100,6 +109,7 @@ impl Controller {
         self.typing.stop();
         self.link.stop_retrying();
         self.sends.stop();
+        self.read.stop();
         self.link.close();
     }
 

@@ -10,9 +10,10 @@
 //! member of, or being removed from one), and a `left` frame, take the room off the screen:
 //! its log, its unconfirmed sends (which could never be stored now) and its membership go,
 //! and if it was on screen, [`ChatState::room_after_removing`] is shown instead. The
-//! controller joins that room if it was not joined, using the same rule.
+//! controller joins that room if it was not joined, using the same rule. A `left` that
+//! follows a ban or kick is the exception: that room stays, barred ([`super::standing`]).
 
-use super::ChatState;
+use super::{ChatState, Unread};
 use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, Username, account::RoomInfo};
 
 /// How the sidebar shows a room.
@@ -95,8 +96,17 @@ impl ChatState {
             .unwrap_or(default)
     }
 
-    /// The server's list of this account's private rooms and direct messages.
+    /// The server's list of this account's private rooms and direct messages, with the
+    /// unread counts of each.
     pub(super) fn on_my_rooms(&mut self, rooms: Vec<RoomInfo>) {
+        let counted = rooms
+            .iter()
+            .filter_map(|info| {
+                let unread = Unread::new(info.unread?, info.mentions.unwrap_or(0));
+                Some((info.room.clone(), unread))
+            })
+            .collect();
+        self.on_listed_unread(counted);
         self.memberships = rooms
             .into_iter()
             .map(|info| (info.room.clone(), info))
@@ -108,9 +118,11 @@ impl ChatState {
         self.memberships.insert(info.room.clone(), info);
     }
 
-    /// A `left` frame.
+    /// A `left` frame. A room a ban or kick just barred stays on screen, saying so.
     pub(super) fn on_left(&mut self, room: &RoomName) {
-        self.remove_room(room, Removal::Left);
+        if !self.keeps_after_leaving(room) {
+            self.remove_room(room, Removal::Left);
+        }
     }
 
     /// An error frame about no message of this client's: a refused room goes; anything else
@@ -122,6 +134,8 @@ impl ChatState {
             .and_then(|room| RoomName::parse(room).ok());
         match (error.code, room) {
             (ErrorCode::Forbidden, Some(room)) => self.remove_room(&room, Removal::Forbidden),
+            (code @ (ErrorCode::Banned | ErrorCode::Kicked | ErrorCode::Muted), Some(room))
+                if self.on_sanction(code, &room, &error.detail) => {}
             (code, _) => self.banner = Some(describe(code, error.detail)),
         }
     }
@@ -144,7 +158,6 @@ impl ChatState {
         if self.current == *room {
             self.rooms.entry(next.clone()).or_default().unread = 0;
             self.current = next;
-            self.hidden_unread = 0;
         }
     }
 }

@@ -5,11 +5,11 @@
 //! the server says the history was replaced (`history_reset`), or a `joined` shows it without
 //! saying so, the room forgets what it shows and leaves a notice; the outbox stays, and its
 //! sends are stored afresh. A page of another epoch than the room's is dropped. Pages extend a
-//! log backwards and say whether anything older may exist.
+//! log backwards and say whether anything older may exist; their messages come in their
+//! current state, and any change records among them are folded in ([`super::changes`]).
 
 use super::{ChatState, HISTORY_RESET_NOTICE, Notice, NoticeKind};
 use chinwag_shared::{ChatRecord, Epoch, RoomName};
-use std::rc::Rc;
 
 /// Records per history page the client asks for.
 pub const HISTORY_PAGE: usize = 50;
@@ -64,9 +64,6 @@ impl ChatState {
             text: HISTORY_RESET_NOTICE.to_owned(),
         });
         self.notice_seq += 1;
-        if *room == self.current {
-            self.hidden_unread = 0;
-        }
     }
 
     /// A page of `room`'s history arrived; one of another epoch than the room's is dropped.
@@ -97,9 +94,15 @@ impl ChatState {
             view.has_older = !reached_start;
         }
         for record in records {
-            view.last_seen = Some(view.last_seen.unwrap_or(0).max(record.id));
-            view.messages.insert(record.id, Rc::new(record));
+            view.note_id(record.id);
+            // A page is read as it is: its counts are taken again below, not per record.
+            if record.change.is_some() {
+                view.land_change(record);
+            } else {
+                view.land_message(record);
+            }
         }
         view.loaded = true;
+        view.recount(&self.me);
     }
 }

@@ -5,6 +5,10 @@
 //!
 //! - [`room`]: one joined room's log, keyed by id so a record delivered twice is listed once,
 //!   and how a live record lands in it (unread counts, the directory's newest ids);
+//! - [`changes`]: edits and deletions folded into the messages they target;
+//! - [`read`]: read markers, and the unread and mention counts they leave;
+//! - [`standing`]: the room's settings, this person's role, and what bans, kicks, mutes
+//!   and slow mode hold back;
 //! - [`history`]: epochs, `joined`, `history_reset` and the pages loaded over HTTP;
 //! - [`outbox`]: sends not yet confirmed, each a [`SendState`], with per-message backoff;
 //! - [`presence`]: who is here (and which of them are guests) and who is typing;
@@ -15,21 +19,27 @@
 //! components only show it.
 
 mod access;
+mod changes;
 mod history;
 mod outbox;
 mod presence;
+mod read;
 mod room;
+mod standing;
 #[cfg(test)]
 mod tests;
 
 pub use access::RoomKind;
 pub use history::HISTORY_PAGE;
 pub use outbox::{Pending, SendState};
+pub use read::Unread;
 pub use room::{HISTORY_RESET_NOTICE, Notice, NoticeKind, RoomView};
+pub use standing::{Barred, Hold};
 
 use super::transport::TransportKind;
 use chinwag_shared::{
     ChatRecord, ClientId, Epoch, RoomName, RoomSummary, ServerMsg, Username, account::RoomInfo,
+    moderation::RoomSettings,
 };
 use imbl::{OrdMap, Vector};
 use presence::Movement;
@@ -85,12 +95,14 @@ pub struct ChatState {
     pub outbox: Vector<Pending>,
     /// Whether the tab is hidden.
     pub page_hidden: bool,
-    /// Messages that arrived in the current room while the tab was hidden.
-    pub hidden_unread: u32,
     /// A problem to show that concerns no single message.
     pub banner: Option<String>,
+    /// A word that something asked for was done ("bob was muted"), until dismissed.
+    pub info: Option<String>,
     /// The private rooms and direct messages this account is a member of.
     pub memberships: OrdMap<RoomName, RoomInfo>,
+    /// Unread counts the server's room lists gave, for rooms not joined (see [`read`]).
+    pub listed_unread: OrdMap<RoomName, Unread>,
     notice_seq: u64,
 }
 
@@ -150,6 +162,12 @@ pub enum ChatAction {
     },
     /// Show or clear the banner.
     Banner(Option<String>),
+    /// Show or clear the word that something was done.
+    Info(Option<String>),
+    /// A room's settings arrived (or changed).
+    Settings(RoomSettings),
+    /// The person asked to come back into a room they were banned or kicked from.
+    Rejoin(RoomName),
 }
 
 impl ChatState {
@@ -170,9 +188,10 @@ impl ChatState {
             transport: TransportKind::WebSocket,
             outbox: Vector::new(),
             page_hidden: false,
-            hidden_unread: 0,
             banner: None,
+            info: None,
             memberships: OrdMap::new(),
+            listed_unread: OrdMap::new(),
             notice_seq: 0,
         }
     }
@@ -182,13 +201,19 @@ impl ChatState {
         self.rooms.get(&self.current)
     }
 
-    /// Unread messages across rooms, for the tab title.
+    /// Unread messages across rooms (the one on screen too, while the tab is hidden), for
+    /// the tab title.
     pub fn total_unread(&self) -> u32 {
-        self.rooms.values().map(|room| room.unread).sum::<u32>() + self.hidden_unread
+        self.rooms.values().map(|room| room.unread).sum::<u32>()
     }
 
-    /// Applies one action.
+    /// Applies one action; then the room on screen, if the tab is visible, is read.
     pub fn apply(&mut self, action: ChatAction) {
+        self.route(action);
+        self.mark_current_read();
+    }
+
+    fn route(&mut self, action: ChatAction) {
         match action {
             ChatAction::Server { msg, now } => self.on_server(msg, now),
             ChatAction::HistoryLoaded {
@@ -198,6 +223,11 @@ impl ChatState {
                 epoch,
             } => self.on_history(&room, records, page_size, epoch.as_ref()),
             ChatAction::RoomsListed(mut rooms) => {
+                let counted = rooms
+                    .iter()
+                    .filter_map(|s| Some((s.room.clone(), Unread::of_summary(s)?)))
+                    .collect();
+                self.on_listed_unread(counted);
                 // A server from before the list was paged answers with every room it has.
                 rooms.truncate(BUSIEST_ROOMS);
                 self.directory = rooms;
@@ -216,20 +246,18 @@ impl ChatState {
             ChatAction::Discard(client_id) => {
                 self.outbox.retain(|pending| pending.client_id != client_id);
             }
-            ChatAction::PageVisibility { hidden } => {
-                self.page_hidden = hidden;
-                if !hidden {
-                    self.hidden_unread = 0;
-                }
-            }
+            ChatAction::PageVisibility { hidden } => self.page_hidden = hidden,
             ChatAction::ExpireTyping { now } => self.expire_typing(now),
             ChatAction::Banner(banner) => self.banner = banner,
+            ChatAction::Info(info) => self.info = info,
+            ChatAction::Settings(settings) => self.on_settings(settings),
+            ChatAction::Rejoin(room) => self.rejoin(&room),
         }
     }
 
     fn on_server(&mut self, msg: ServerMsg, now: f64) {
         match msg {
-            ServerMsg::Chat(record) => self.on_chat(record),
+            ServerMsg::Chat(record) => self.on_chat(record, now),
             ServerMsg::Joined {
                 room,
                 last_id,
@@ -255,8 +283,9 @@ impl ChatState {
             ServerMsg::Error(error) => self.on_error(error, now),
             // The controller asks for the memberships again; nothing to show until they come.
             ServerMsg::RoomsChanged => {}
-            // Read state and room settings are shown by the moderation work (issue 15).
-            ServerMsg::ReadMarker { .. } | ServerMsg::RoomSettingsChanged { .. } => {}
+            ServerMsg::ReadMarker { room, id } => self.on_read_marker(&room, id),
+            // The controller asks for the settings again; they arrive as `Settings`.
+            ServerMsg::RoomSettingsChanged { .. } => {}
         }
     }
 }

@@ -3,12 +3,13 @@
 //! A pending message is shown, sent again on every new connection while it is
 //! [`SendState::Sending`], and removed when its own confirmation arrives: its record, carrying
 //! its `client_id`, which only its author is ever sent. A send the server refused for now
-//! (`unavailable`, `rate_limited`) waits for a time of its own, backing off per message, and a
-//! room's messages never become due before an earlier one of the same room. A send refused
-//! for good waits for the person. Jitter comes from the `client_id`, so the reducer stays pure.
+//! (`unavailable`, `rate_limited`, `slow_mode`) waits for a time of its own: the server's
+//! `retry_after_ms` when it gave one (slow mode does, and the room's composer waits as long),
+//! else a backoff per message; a room's messages never become due before an earlier one of
+//! the same room. A send refused for good (`muted` among them) waits for the person. Jitter comes from the `client_id`, so the reducer stays pure.
 
-use super::{super::backoff, ChatState};
-use chinwag_shared::{ChatRecord, ClientId, ErrorFrame, RoomName, Username};
+use super::{super::backoff, ChatState, standing::SLOW_MODE_MARGIN_MS};
+use chinwag_shared::{ChatRecord, ClientId, ErrorCode, ErrorFrame, RoomName, Username};
 
 /// A message sent but not yet confirmed by its stored record.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,6 +156,10 @@ impl ChatState {
             self.banner = Some(error.detail);
             return;
         };
+        let room = self.outbox[index].room.clone();
+        if error.code == ErrorCode::Muted {
+            self.on_sanction(error.code, &room, &error.detail);
+        }
         if !error.code.is_transient() {
             self.outbox[index].state = SendState::Failed {
                 reason: error.detail,
@@ -166,9 +171,15 @@ impl ChatState {
             return;
         }
         let attempt = pending.refusals;
-        let delay = backoff::resend_delay_ms(attempt, jitter(&pending.client_id, attempt));
+        // The server's own wait (slow mode's) beats a guess; it is exact, so a margin is added.
+        let delay = match error.retry_after_ms {
+            Some(ms) => ms as f64 + SLOW_MODE_MARGIN_MS,
+            None => f64::from(backoff::resend_delay_ms(
+                attempt,
+                jitter(&pending.client_id, attempt),
+            )),
+        };
         pending.refusals = attempt.saturating_add(1);
-        let room = pending.room.clone();
         // A room's messages go again in the order they were written: none becomes due before
         // an earlier one of the same room, whatever each one's own jittered delay says.
         let at = self
@@ -177,8 +188,11 @@ impl ChatState {
             .take(index)
             .filter(|earlier| earlier.room == room)
             .filter_map(Pending::resend_at)
-            .fold(now + f64::from(delay), f64::max);
+            .fold(now + delay, f64::max);
         self.outbox[index].state = SendState::Retrying { at };
+        if error.code == ErrorCode::SlowMode {
+            self.hold_for_slow_mode(&room, at);
+        }
         for later in self.outbox.iter_mut().skip(index + 1) {
             if later.room == room
                 && let SendState::Retrying { at: later_at } = &mut later.state

@@ -6,7 +6,7 @@
 //! shares the unchanged parts of every log instead of copying them. Paging and epochs, which
 //! decide when a log is forgotten, are in [`super::history`].
 
-use super::ChatState;
+use super::{ChatState, changes::counts, standing::Standing};
 use chinwag_shared::{ChatRecord, ClientMsg, Epoch, RoomName, Username};
 use imbl::{OrdMap, Vector};
 use std::{
@@ -62,12 +62,34 @@ pub struct RoomView {
     pub notices: Vector<Notice>,
     /// Messages from others not yet seen in this room.
     pub unread: u32,
+    /// Of `unread`, how many mention this person.
+    pub mentions: u32,
+    /// The newest id this person has read here, if known (see [`super::read`]).
+    pub read: Option<u64>,
+    /// The smallest id of any record received, a message or a change: the next older page
+    /// ends before it. `None` until one arrives.
+    pub floor: Option<u64>,
+    /// Change records whose message is not here yet, one per target (see [`super::changes`]).
+    pub(super) orphans: OrdMap<u64, Rc<ChatRecord>>,
+    /// This person's role, sanctions and slow-mode wait here.
+    pub standing: Standing,
 }
 
 impl RoomView {
-    /// The smallest id shown, for "load older".
+    /// The smallest id received (a message, or a change a page began with), for "load older".
     pub fn oldest_id(&self) -> Option<u64> {
-        self.messages.get_min().map(|(id, _)| *id)
+        let first_message = self.messages.get_min().map(|(id, _)| *id);
+        match (self.floor, first_message) {
+            (Some(floor), Some(first)) => Some(floor.min(first)),
+            (floor, first) => floor.or(first),
+        }
+    }
+
+    /// Notes that a record with `id` arrived: where a reconnect resumes, and where paging
+    /// back goes on.
+    pub(super) fn note_id(&mut self, id: u64) {
+        self.last_seen = Some(self.last_seen.unwrap_or(0).max(id));
+        self.floor = Some(self.floor.map_or(id, |floor| floor.min(id)));
     }
 
     pub(super) fn newest_id(&self) -> u64 {
@@ -99,8 +121,13 @@ impl RoomView {
     /// keeping presence and typing, which are not history.
     pub(super) fn forget_history(&mut self, epoch: Option<Epoch>) {
         self.messages = OrdMap::new();
+        self.orphans = OrdMap::new();
+        self.floor = None;
         self.notices = Vector::new();
         self.unread = 0;
+        self.mentions = 0;
+        // Ids of the old history mean nothing in the new one.
+        self.read = None;
         self.last_seen = None;
         self.loaded = false;
         self.has_older = false;
@@ -109,30 +136,36 @@ impl RoomView {
 }
 
 impl ChatState {
-    /// A live or replayed record: listed once under its id, resolving its own pending send,
-    /// and counted unread if someone else wrote it where this person is not looking.
-    pub(super) fn on_chat(&mut self, record: ChatRecord) {
+    /// A live or replayed record: a message is listed once under its id, resolving its own
+    /// pending send, and counted unread if someone else wrote it where this person is not
+    /// looking; a change record is folded into its message ([`super::changes`]). Either
+    /// moves the room's resume point.
+    pub(super) fn on_chat(&mut self, record: ChatRecord, now: f64) {
+        let before = self.outbox.len();
         self.confirm_sent(&record);
-        if let Some(summary) = self.directory.iter_mut().find(|s| s.room == record.room) {
+        let room = record.room.clone();
+        if self.outbox.len() < before {
+            self.start_slow_mode_wait(&room, now);
+        }
+        if let Some(summary) = self.directory.iter_mut().find(|s| s.room == room) {
             summary.last_id = summary.last_id.max(record.id);
         }
-        let (is_current, page_hidden, mine) = (
-            record.room == self.current,
-            self.page_hidden,
-            record.username == self.me,
-        );
-        let Some(view) = self.rooms.get_mut(&record.room) else {
+        let looking = self.is_looking_at(&room);
+        let me = self.me.clone();
+        let Some(view) = self.rooms.get_mut(&room) else {
             return;
         };
+        view.note_id(record.id);
+        if record.change.is_some() {
+            return self.on_change(&room, record);
+        }
         view.typing.remove(&record.username);
-        view.last_seen = Some(view.last_seen.unwrap_or(0).max(record.id));
-        let is_new = view.messages.insert(record.id, Rc::new(record)).is_none();
-        if is_new && !mine {
-            if !is_current {
-                view.unread += 1;
-            } else if page_hidden {
-                self.hidden_unread += 1;
-            }
+        let read = view.read.unwrap_or(0);
+        let (counted, mention) = counts(&record, &me, read);
+        // The room on screen in a hidden tab counts too: the tab's title shows it.
+        if view.land_message(record) && counted && !looking {
+            view.unread += 1;
+            view.mentions += u32::from(mention);
         }
     }
 }

@@ -10,6 +10,8 @@ fn private(room_name: &str, owner: &str) -> RoomInfo {
         owner: Some(name(owner)),
         dm_with: None,
         last_id: 0,
+        unread: None,
+        mentions: None,
     }
 }
 
@@ -20,6 +22,8 @@ fn dm(room_name: &str, with: &str) -> RoomInfo {
         owner: None,
         dm_with: Some(name(with)),
         last_id: 0,
+        unread: None,
+        mentions: None,
     }
 }
 

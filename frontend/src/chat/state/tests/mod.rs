@@ -3,10 +3,13 @@
 //! natively under `cargo test` and in headless Chromium (`wasm_bindgen_test`).
 
 mod access;
+mod changes;
 mod history;
 mod outbox;
 mod presence;
+mod read;
 mod rooms;
+mod standing;
 
 pub(super) use super::*;
 pub(super) use chinwag_shared::{ChatRecord, ClientId, ClientMsg, ErrorCode, ErrorFrame};

@@ -1,0 +1,152 @@
+//! Secure deletion: getting a deleted text out of the database files, not merely out of its
+//! row.
+//!
+//! Two things keep a deleted text on disk after its row no longer holds it: the free space
+//! of the page it lived on (and freed overflow pages), and the WAL's older frames of those
+//! pages. [`secure_delete`] turns on SQLite's `secure_delete` on the write connection, which
+//! zeroes freed bytes as it frees them; [`Scrub`], driven by the writer thread, then
+//! checkpoints the WAL with `TRUNCATE` after every batch that deleted something, so the old
+//! frames leave the `-wal` file and the database file holds only the zeroed pages. Readers
+//! in the middle of a read block a truncation; the writer never waits for them (it tries
+//! without a busy wait), but tries again after its next batch or on a short timer, backing
+//! off to [`RETRY_MAX`]. Invariant: while any deletion is not yet scrubbed, a retry is
+//! scheduled; [`ScrubProgress`] says how far it got.
+
+use super::SqliteError;
+use crate::store::StoreError;
+use rusqlite::{Connection, ErrorCode};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The first wait before trying a blocked truncation again.
+pub(super) const RETRY_FIRST: Duration = Duration::from_millis(10);
+
+/// The longest wait between two tries of a blocked truncation.
+pub(super) const RETRY_MAX: Duration = Duration::from_secs(1);
+
+/// How many WAL truncations the writer has owed, and how many of those it has done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScrubProgress {
+    /// Truncations owed: one when the file opens (a WAL that a crash left behind may hold
+    /// deleted text), then one per committed batch that deleted a message.
+    pub owed: u64,
+    /// Of those, how many are done: the WAL checkpointed and truncated since.
+    pub done: u64,
+}
+
+impl ScrubProgress {
+    /// Whether every deletion committed so far is gone from the files.
+    pub fn is_clean(&self) -> bool {
+        self.done >= self.owed
+    }
+}
+
+/// Turns on `secure_delete` on `conn` and reads it back, as SQLite ignores what it does not
+/// know without an error.
+pub(super) fn secure_delete(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    let level: i64 = conn.pragma_query_value(None, "secure_delete", |row| row.get(0))?;
+    if level == 1 {
+        Ok(())
+    } else {
+        Err(SqliteError::SecureDeleteNotApplied { level }.into())
+    }
+}
+
+/// The writer's record of deletions still waiting for their WAL truncation.
+pub(super) struct Scrub {
+    /// The wait before the next try while a truncation is owed; `None` when none is.
+    retry: Option<Duration>,
+    progress: watch::Sender<ScrubProgress>,
+    /// The connection's busy timeout, put back after each try.
+    busy_timeout: Duration,
+}
+
+impl Scrub {
+    /// A scrub that owes a truncation at once, so a WAL left by a crash between a deletion
+    /// and its checkpoint is truncated when the file opens again; and the progress it
+    /// reports.
+    pub(super) fn new(busy_timeout: Duration) -> (Self, watch::Receiver<ScrubProgress>) {
+        let (progress, watching) = watch::channel(ScrubProgress { owed: 1, done: 0 });
+        let scrub = Self {
+            retry: Some(Duration::ZERO),
+            progress,
+            busy_timeout,
+        };
+        (scrub, watching)
+    }
+
+    /// A batch that deleted something committed: a truncation is owed.
+    pub(super) fn deleted(&mut self) {
+        self.progress.send_modify(|progress| progress.owed += 1);
+        self.retry = Some(Duration::ZERO);
+    }
+
+    /// How long the writer may wait for work before trying again; `None` if nothing is owed.
+    pub(super) fn retry_after(&self) -> Option<Duration> {
+        self.retry
+    }
+
+    /// Tries the owed truncation, if one is, without waiting for readers; on failure
+    /// schedules the next try.
+    pub(super) fn attempt(&mut self, conn: &Connection) {
+        let Some(waited) = self.retry else {
+            return;
+        };
+        let through = self.progress.borrow().owed;
+        match truncate_wal(conn, self.busy_timeout) {
+            Ok(true) => {
+                self.retry = None;
+                self.progress
+                    .send_modify(|progress| progress.done = through);
+            }
+            Ok(false) => {
+                tracing::debug!("a reader holds the WAL; truncating it later");
+                self.retry = Some(next_wait(waited));
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "checkpointing the WAL after a deletion failed");
+                self.retry = Some(next_wait(waited));
+            }
+        }
+    }
+}
+
+fn next_wait(waited: Duration) -> Duration {
+    (waited * 2).clamp(RETRY_FIRST, RETRY_MAX)
+}
+
+/// Checkpoints the whole WAL into the database file and truncates it to nothing, without a
+/// busy wait; whether it did (false: a reader or another writer was in the way).
+fn truncate_wal(conn: &Connection, busy_timeout: Duration) -> Result<bool, StoreError> {
+    conn.busy_timeout(Duration::ZERO)?;
+    let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        row.get::<_, i64>(0)
+    });
+    conn.busy_timeout(busy_timeout)?;
+    match checkpoint {
+        Ok(busy) => Ok(busy == 0),
+        Err(rusqlite::Error::SqliteFailure(failure, _))
+            if matches!(
+                failure.code,
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_from_the_first_wait_to_the_longest() {
+        assert_eq!(next_wait(Duration::ZERO), RETRY_FIRST);
+        assert_eq!(next_wait(RETRY_FIRST), RETRY_FIRST * 2);
+        assert_eq!(next_wait(RETRY_MAX), RETRY_MAX);
+        assert_eq!(next_wait(RETRY_MAX / 2 + RETRY_FIRST), RETRY_MAX);
+    }
+}

@@ -1,0 +1,212 @@
+//! Moderation from the controller's side: a room's settings (asked for on each join and
+//! whenever the server says they changed), editing and deleting messages, a moderator's
+//! sanctions and room settings, and coming back into a room after a ban or kick.
+//!
+//! Each act is one HTTP request ([`moderation_api`]); its answer goes to the reducer (an
+//! edit's or deletion's change record folds in as if it came live, new settings replace
+//! the old) and its refusal to the banner, in words. A room whose ban or kick the server
+//! announced is remembered here as soon as the frame arrives, so the `left` right behind it
+//! does not take the room off the screen, and no reconnect joins it again by itself.
+
+use super::Controller;
+use crate::{
+    account::{attempt::Attempt, failure::Purpose, moderation_api},
+    chat::{
+        acts::{ModAct, Sanction},
+        state::ChatAction,
+    },
+};
+use chinwag_shared::{
+    ClientMsg, ErrorCode, ErrorFrame, MAX_SLOW_MODE_SECS, RoomName, ServerMsg, Username,
+    moderation::{SanctionBody, SanctionKind},
+};
+use std::{cell::RefCell, collections::BTreeSet, rc::Rc};
+
+/// Rooms a ban or kick took this person out of, until they ask to come back.
+#[derive(Default)]
+pub(super) struct Barred {
+    rooms: RefCell<BTreeSet<RoomName>>,
+}
+
+impl Barred {
+    /// Whether `room` was barred by a ban or kick.
+    pub(super) fn contains(&self, room: &RoomName) -> bool {
+        self.rooms.borrow().contains(room)
+    }
+}
+
+impl Controller {
+    /// Asks for `room`'s settings; a failure keeps the old ones (a member's, if none).
+    pub(super) fn fetch_settings(&self, room: RoomName) {
+        let dispatch = self.dispatch.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(settings) = moderation_api::settings(&room).await {
+                dispatch.dispatch(ChatAction::Settings(settings));
+            }
+        });
+    }
+
+    /// Before the reducer sees `msg`: what it means for settings and barred rooms.
+    pub(super) fn watch_standing(&self, msg: &ServerMsg) {
+        match msg {
+            ServerMsg::Joined { room, .. } | ServerMsg::RoomSettingsChanged { room } => {
+                self.fetch_settings(room.clone());
+            }
+            ServerMsg::Error(ErrorFrame {
+                code: code @ (ErrorCode::Banned | ErrorCode::Kicked | ErrorCode::Muted),
+                room: Some(room),
+                client_id,
+                ..
+            }) => {
+                let Ok(room) = RoomName::parse(room) else {
+                    return;
+                };
+                if *code == ErrorCode::Muted {
+                    // Until when: the settings say.
+                    self.fetch_settings(room);
+                } else if client_id.is_none() {
+                    self.barred.rooms.borrow_mut().insert(room);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Comes back into `room` after a ban or kick; a ban still in force refuses it again.
+    pub(in crate::chat) fn rejoin(self: &Rc<Self>, room: RoomName) {
+        self.barred.rooms.borrow_mut().remove(&room);
+        self.dispatch.dispatch(ChatAction::Rejoin(room.clone()));
+        let state = self.latest.borrow().clone();
+        let join = match state.rooms.get(&room) {
+            Some(view) => view.resume_join(&room),
+            None => ClientMsg::Join {
+                room: room.to_string(),
+                after: None,
+                username: None,
+                token: None,
+                epoch: None,
+            },
+        };
+        self.send(&join);
+    }
+
+    /// Replaces the text of this person's message `id` in the room on screen.
+    pub(in crate::chat) fn edit_message(self: &Rc<Self>, (id, text): (u64, String)) {
+        let room = self.latest.borrow().current.clone();
+        let dispatch = self.dispatch.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let answer = moderation_api::edit_message(&room, id, text).await;
+            dispatch.dispatch(folded_or_refused(answer, "edit"));
+        });
+    }
+
+    /// Deletes message `id` of the room on screen (one's own, or as a moderator).
+    pub(in crate::chat) fn delete_message(self: &Rc<Self>, id: u64) {
+        let room = self.latest.borrow().current.clone();
+        let dispatch = self.dispatch.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let answer = moderation_api::delete_message(&room, id).await;
+            dispatch.dispatch(folded_or_refused(answer, "delete"));
+        });
+    }
+
+    /// Mutes, bans or kicks someone in the room on screen, and says so.
+    pub(in crate::chat) fn moderate(self: &Rc<Self>, act: ModAct) {
+        let room = self.latest.borrow().current.clone();
+        let dispatch = self.dispatch.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let body = SanctionBody::default();
+            let who = &act.who;
+            let answer = match act.sanction {
+                Sanction::Mute { seconds } => {
+                    let body = SanctionBody { seconds, ..body };
+                    moderation_api::impose(&room, SanctionKind::Mute, who, &body).await
+                }
+                Sanction::Ban { seconds } => {
+                    let body = SanctionBody { seconds, ..body };
+                    moderation_api::impose(&room, SanctionKind::Ban, who, &body).await
+                }
+                Sanction::Kick => moderation_api::kick(&room, who, &body).await,
+            };
+            dispatch.dispatch(match answer {
+                Ok(()) => ChatAction::Info(Some(act.sanction.done(who))),
+                Err(failure) => ChatAction::Banner(Some(format!(
+                    "Could not do that: {}",
+                    failure.message(Purpose::Moderation)
+                ))),
+            });
+        });
+    }
+
+    /// Sets the slow mode of the room on screen to the attempt's seconds.
+    pub(in crate::chat) fn set_slow_mode(self: &Rc<Self>, attempt: Attempt<u32>) {
+        if attempt.input > MAX_SLOW_MODE_SECS {
+            return attempt.fail(format!("At most {MAX_SLOW_MODE_SECS} seconds."));
+        }
+        let room = self.latest.borrow().current.clone();
+        let dispatch = self.dispatch.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match moderation_api::set_slow_mode(&room, attempt.input).await {
+                Ok(settings) => {
+                    attempt.succeed();
+                    dispatch.dispatch(ChatAction::Settings(settings));
+                }
+                Err(failure) => attempt.fail(failure.message(Purpose::Moderation)),
+            }
+        });
+    }
+
+    /// Makes the account the attempt names a moderator of the room on screen.
+    pub(in crate::chat) fn add_moderator(self: &Rc<Self>, attempt: Attempt<String>) {
+        let who = match Username::parse(attempt.input.trim()) {
+            Ok(who) => who,
+            Err(err) => return attempt.fail(format!("That name is not allowed: {err}.")),
+        };
+        let room = self.latest.borrow().current.clone();
+        let dispatch = self.dispatch.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match moderation_api::set_moderator(&room, &who, true).await {
+                Ok(settings) => {
+                    attempt.succeed();
+                    dispatch.dispatch(ChatAction::Settings(settings));
+                }
+                Err(failure) => attempt.fail(failure.message(Purpose::Moderation)),
+            }
+        });
+    }
+
+    /// Takes `who`'s moderator role in the room on screen away.
+    pub(in crate::chat) fn remove_moderator(self: &Rc<Self>, who: Username) {
+        let room = self.latest.borrow().current.clone();
+        let dispatch = self.dispatch.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            dispatch.dispatch(
+                match moderation_api::set_moderator(&room, &who, false).await {
+                    Ok(settings) => ChatAction::Settings(settings),
+                    Err(failure) => ChatAction::Banner(Some(format!(
+                        "Could not remove {who} as a moderator: {}",
+                        failure.message(Purpose::Moderation)
+                    ))),
+                },
+            );
+        });
+    }
+}
+
+/// The reducer's action for the answer to an edit or deletion: its change record, folded in
+/// as if it came live, or the refusal in the banner.
+fn folded_or_refused(
+    answer: Result<chinwag_shared::ChatRecord, crate::account::failure::ApiFailure>,
+    what: &str,
+) -> ChatAction {
+    match answer {
+        Ok(change) => ChatAction::Server {
+            msg: ServerMsg::Chat(change),
+            now: js_sys::Date::now(),
+        },
+        Err(failure) => ChatAction::Banner(Some(format!(
+            "Could not {what} the message: {}",
+            failure.message(Purpose::Moderation)
+        ))),
+    }
+}

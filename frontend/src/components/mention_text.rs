@@ -1,0 +1,84 @@
+//! A message's text with each `@name` that mentions the reader marked (`<mark>`), by the
+//! same rule the server counts mentions with ([`chinwag_shared::mentions`]). Every part is
+//! a text node: nothing in a message is ever read as HTML.
+
+use chinwag_shared::{Username, mentions};
+use yew::prelude::*;
+
+/// Props of [`MentionText`].
+#[derive(Properties, PartialEq)]
+pub struct MentionTextProps {
+    /// The text.
+    pub text: AttrValue,
+    /// The reader, whose mentions are marked.
+    pub me: Username,
+}
+
+/// The text with the reader's mentions marked.
+#[component]
+pub fn MentionText(props: &MentionTextProps) -> Html {
+    html! {
+        { for split_mentions(&props.text, &props.me).into_iter().map(|(marked, part)| {
+            if marked {
+                html! { <mark class="mention-of-me">{ part.to_owned() }</mark> }
+            } else {
+                html! { { part.to_owned() } }
+            }
+        }) }
+    }
+}
+
+/// `text` cut into parts, each saying whether it is an `@name` mentioning `me`; joined,
+/// the parts are `text` again.
+pub fn split_mentions<'a>(text: &'a str, me: &Username) -> Vec<(bool, &'a str)> {
+    let mut parts = Vec::new();
+    let mut from = 0;
+    for (at, _) in text.match_indices('@') {
+        if at < from {
+            continue;
+        }
+        let rest = &text[at + 1..];
+        let end = rest
+            .char_indices()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.'))
+            .map_or(rest.len(), |(index, _)| index);
+        let word = rest[..end].trim_end_matches('.');
+        let candidate = &text[at..at + 1 + word.len()];
+        if !word.is_empty() && mentions(candidate, me) {
+            if at > from {
+                parts.push((false, &text[from..at]));
+            }
+            parts.push((true, candidate));
+            from = at + candidate.len();
+        }
+    }
+    if from < text.len() {
+        parts.push((false, &text[from..]));
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn only_the_readers_mentions_are_marked_and_the_text_is_kept_whole() {
+        let ada = Username::parse("Ada").unwrap();
+        let text = "@ada, ask @adam or @ADA. (@bob)";
+        let parts = split_mentions(text, &ada);
+        assert_eq!(
+            parts,
+            [
+                (true, "@ada"),
+                (false, ", ask @adam or "),
+                (true, "@ADA"),
+                (false, ". (@bob)"),
+            ]
+        );
+        assert_eq!(parts.iter().map(|(_, p)| *p).collect::<String>(), text);
+        assert_eq!(split_mentions("no one", &ada), [(false, "no one")]);
+        assert!(split_mentions("", &ada).is_empty());
+    }
+}
