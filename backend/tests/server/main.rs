@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod cast;
 mod epoch;
 mod forwarded;
 mod frame_header;
@@ -13,20 +14,26 @@ mod handshake;
 mod history;
 mod hostile;
 mod hostile_identity;
+mod hostile_lifecycle;
+mod hostile_moderation;
+mod hostile_sanctions;
 mod http_bounds;
 mod idempotency;
 mod identity;
 mod jwt;
+mod lifecycle;
 mod live_from_open;
 mod log_flood;
 mod look_alikes;
 mod memory_bounds;
 mod metrics;
+mod moderation;
 mod origins;
 mod polling;
 mod presence;
 mod private_rooms;
 mod raw;
+mod read_state;
 mod relay;
 mod restart;
 mod resume;
