@@ -39,5 +39,6 @@ mod restart;
 mod resume;
 mod rooms;
 mod security;
+mod site_wide;
 mod soak;
 mod support;
