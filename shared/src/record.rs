@@ -186,15 +186,28 @@ pub struct RoomSummary {
 /// look-alike names anyway, so `@аda` spelled with a Cyrillic `а` is not a mention of `ada`.
 pub fn mentions(text: &str, name: &Username) -> bool {
     let wanted = name.as_str().to_lowercase();
+    let length = name.as_str().chars().count();
     text.match_indices('@').any(|(at, _)| {
         let rest = &text[at + 1..];
         let end = rest
             .char_indices()
-            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.'))
+            .nth(length)
             .map_or(rest.len(), |(index, _)| index);
-        let word = rest[..end].trim_end_matches('.');
-        !word.is_empty() && word.to_lowercase() == wanted
+        let (candidate, after) = rest.split_at(end);
+        candidate.to_lowercase() == wanted && !continues_a_name(after)
     })
+}
+
+/// Whether `after` (what follows a would-be `@name`) makes it a longer name: a name character
+/// next, or a `.` that another name character follows (`@ada.b` is not `@ada`, `@ada.` is).
+fn continues_a_name(after: &str) -> bool {
+    let is_name_char = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let mut chars = after.chars();
+    match chars.next() {
+        Some('.') => chars.next().is_some_and(is_name_char),
+        Some(c) => is_name_char(c),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -314,9 +327,13 @@ mod tests {
             "@ad",
             "@",
             "@ada_b",
+            "@ada.b",
             "@\u{430}da",
         ] {
             assert!(!mentions(text, &ada), "{text}");
         }
+        let spaced = Username::parse("Ada Lovelace").unwrap();
+        assert!(mentions("hi @ada lovelace!", &spaced));
+        assert!(!mentions("hi @ada", &spaced));
     }
 }
