@@ -270,7 +270,11 @@ async fn a_mute_through_one_node_silences_the_account_on_another_and_a_site_ban_
     );
     let notice = target.recv_type("error").await;
     assert_eq!(notice["code"], "banned", "{notice}");
-    let close = target.recv_close().await.expect("a close frame");
+    // One bound for the whole wait: the pings that keep arriving must not stretch it.
+    let close = tokio::time::timeout(crate::support::WAIT, target.recv_close())
+        .await
+        .expect("the socket closed in time")
+        .expect("a close frame");
     assert_eq!(u16::from(close.code), CLOSE_BANNED, "{close:?}");
     let history = "/api/rooms/lobby/messages?after=0";
     until_refused(403, "banned", || mallory.call(&b, "GET", history, None)).await;
