@@ -40,7 +40,8 @@
 //! `client_id` copy. What Redis wrote before the deletion keeps the text until Redis rewrites
 //! it: RDB snapshots taken before, and the append-only file, which holds the original append
 //! until its next rewrite (`BGREWRITEAOF`, or the automatic one). Replicas apply the deletion
-//! as the primary does. Records appended by a version without changes have no `copies` entry:
+//! as the primary does, but build their own stream nodes: they need the setting in their own
+//! configuration. Records appended by a version without changes have no `copies` entry:
 //! deleting one within the hour after the upgrade may leave its `client_id` copy until it
 //! expires.
 //!

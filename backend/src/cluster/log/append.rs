@@ -1,11 +1,11 @@
 //! [`Store::append`](crate::store::Store::append) on Redis: one Lua script per message.
 //!
-//! The script checks the author's `client_id` (an earlier copy answers the retry), mints the
-//! room's epoch if it has none, increments `seq`, adds the stream entry, remembers the
-//! `client_id` (its copy, and the copy's name in `copies` so a later change can rewrite it),
-//! adds the room to the room list unless it is private, drops what the trimmed history no
-//! longer needs, and publishes the record. The node fills in nothing after it: whether a hit
-//! is a retry or a reuse for other text is decided by [`Appended::retry_of`].
+//! The script checks the author's `client_id` (an earlier copy, kept in its record's current
+//! state, answers the retry), mints the room's epoch if it has none, increments `seq`, adds
+//! the stream entry, remembers the `client_id` (its copy, and the copy's name in `copies` so a
+//! later change can rewrite it), adds the room to the room list unless it is private, drops
+//! what the trimmed history no longer needs, and publishes the record. After it, the node
+//! decides whether a hit is a retry or a reuse for other text ([`Appended::retry_of`]).
 
 use super::{DEDUPE_FOR, ENSURE_EPOCH, Keys, PRUNE, ROOMS_KEY, RedisStore, parse_record};
 use crate::{
@@ -59,6 +59,7 @@ return {1, epoch, json}
 static APPEND_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(&format!("{PRUNE}{APPEND}{ENSURE_EPOCH}{APPEND_TAIL}")));
 
+/// The key of `author`'s copy of the record it stored in `room` under `client_id`.
 fn client_id_key(room: &RoomName, author: &Author, client_id: Option<&ClientId>) -> String {
     format!(
         "chinwag:cid:{room}:{author}:{}",

@@ -4,11 +4,13 @@
 //! default). `XDEL` only flags an entry deleted inside its node: its bytes stay, in memory and
 //! in every `DUMP` and RDB snapshot, until each entry of that node is deleted or trimmed. With
 //! `stream-node-max-entries 1` every entry is a node of its own, and the change script's
-//! `XDEL` frees it at once. The store ([`super::RedisStore`]) runs [`keep_one_entry_per_node`]:
+//! `XDEL` frees it at once, at a cost in memory: ~730 B per entry instead of ~220 B, measured
+//! on 200-byte records. The store ([`super::RedisStore`]) runs [`keep_one_entry_per_node`]:
 //! it sets that as soon as Redis answers and checks again every [`RECHECK_EVERY`] (a Redis
 //! restarted from its config file forgets a `CONFIG SET`), warning while Redis refuses it (a
 //! managed Redis that disables `CONFIG`). It never fails start-up and never touches readiness.
-//! The setting applies to nodes created after it: entries stored before it share nodes.
+//! The setting applies to nodes created after it: entries stored before it share nodes. It is
+//! set on the Redis the node talks to only; a replica needs it in its own configuration.
 
 use crate::{cluster::link::Link, store::RedisError};
 use std::{collections::HashMap, time::Duration};

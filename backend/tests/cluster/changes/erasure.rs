@@ -1,7 +1,8 @@
 //! A deleted text is gone from Redis, not only hidden: no key's `DUMP` and no RDB snapshot
 //! written after the deletion holds it, nor the text of its edits (and an edit removes the
 //! text it replaces). Controls first show that both searches find each text while it stands (the test Redis writes strings
-//! uncompressed, `rdbcompression no`, so a search of the bytes is meaningful).
+//! uncompressed, `rdbcompression no`, so a search of the bytes is meaningful). A Redis that
+//! refuses `CONFIG` is reported as such, and changes still work on it.
 
 use super::{changed, delete, edit, post, room, store};
 use crate::redis::Redis;
@@ -135,4 +136,17 @@ async fn a_deleted_text_is_in_no_key_and_no_snapshot() {
     let page = super::whole_log(&store).await;
     assert_eq!(page.len(), 6);
     assert_eq!(page.first().map(|record| record.room.clone()), Some(room()));
+}
+
+#[tokio::test]
+async fn a_redis_that_refuses_config_is_reported_and_still_takes_changes() {
+    let redis = Redis::start_with(&["--rename-command", "CONFIG", ""]).await;
+    let store = store(&redis, 1_000);
+    // A command that answers makes the link ready, so a refusal is told from an outage.
+    store.head(&room()).await.unwrap();
+    assert_eq!(store.keep_one_entry_per_node().await, StreamNodes::Refused);
+    let target = post(&store, "ada", "hi", None).await;
+    changed(&store, delete(target, "ada", false)).await;
+    let page = super::whole_log(&store).await;
+    assert_eq!(page[0].message, "");
 }

@@ -1,12 +1,15 @@
 //! The Redis engine's edits and deletions, checked on a real Redis without a node: a change is
 //! the room's next record and the page shows its message in its current state
-//! (this file); changes that must be refused are, atomically, even when they race; the
+//! (this file); changes that must be refused are ([`races`]: atomically, even racing); the
 //! revised records leave with the trimmed history; a retried `client_id` is answered with the
 //! current state; [`erasure`]: a deleted text is gone from every key and from the snapshot;
-//! [`fanout`]: a change reaches another node's sessions like a message.
+//! [`fanout`]: a change reaches another node's sessions like a message; [`across_nodes`]:
+//! the same through real nodes' HTTP API and sockets.
 
+mod across_nodes;
 mod erasure;
 mod fanout;
+mod races;
 
 use crate::redis::Redis;
 use ::redis::AsyncCommands;
@@ -88,7 +91,7 @@ pub(super) async fn whole_log(store: &RedisStore) -> Vec<ChatRecord> {
     store.page(&room(), page).await.unwrap()
 }
 
-fn ids(records: &[ChatRecord]) -> Vec<u64> {
+pub(super) fn ids(records: &[ChatRecord]) -> Vec<u64> {
     records.iter().map(|record| record.id).collect()
 }
 
@@ -240,45 +243,6 @@ async fn what_cannot_be_changed_is_refused_and_nothing_is_written() {
     }
     assert_eq!(store.head(&room()).await.unwrap().last_id, deletion);
     assert_eq!(ids(&whole_log(&store).await), [1, 2, 3]);
-}
-
-#[tokio::test]
-async fn racing_changes_of_one_message_leave_one_consistent_history() {
-    let redis = Redis::start().await;
-    let store = Arc::new(store(&redis, 1_000));
-    let target = post(&store, "ada", "draft", None).await;
-    let mut racers = tokio::task::JoinSet::new();
-    for round in 0..4 {
-        let store = Arc::clone(&store);
-        racers.spawn(async move {
-            store
-                .change(edit(target, "ada", &format!("take {round}")))
-                .await
-        });
-    }
-    let store_for_delete = Arc::clone(&store);
-    racers.spawn(async move { store_for_delete.change(delete(target, "mod", true)).await });
-    let mut stored = 0;
-    while let Some(outcome) = racers.join_next().await {
-        match outcome.unwrap() {
-            Ok(Changed::Stored(_)) => stored += 1,
-            Ok(Changed::AlreadyDeleted) => {}
-            other => panic!("a change stored, or refused as deleted: {other:?}"),
-        }
-    }
-    let log = whole_log(&store).await;
-    assert_eq!(ids(&log), (1..=1 + stored).collect::<Vec<_>>());
-    assert!(
-        log[0].deleted.is_some(),
-        "the deletion always lands: {log:?}"
-    );
-    let texts: Vec<&str> = log.iter().map(|record| &*record.message).collect();
-    assert!(texts.iter().all(|text| text.is_empty()), "{texts:?}");
-    let last = log.last().unwrap();
-    assert!(
-        matches!(last.change, Some(Change::Delete { .. })),
-        "nothing is stored after the deletion: {log:?}"
-    );
 }
 
 #[tokio::test]
