@@ -72,7 +72,11 @@ async fn a_site_ban_refuses_the_account_everywhere_and_ends_its_sockets() {
     // Her socket at the time of the ban was told, then closed with the banned code.
     let notice = socket.recv_type("error").await;
     assert_eq!(notice["code"], "banned", "{notice}");
-    let close = socket.recv_close().await.expect("a close frame");
+    // One bound for the whole wait: the pings that keep arriving must not stretch it.
+    let close = tokio::time::timeout(crate::support::WAIT, socket.recv_close())
+        .await
+        .expect("the socket closed in time")
+        .expect("a close frame");
     assert_eq!(u16::from(close.code), CLOSE_BANNED, "{close:?}");
 }
 

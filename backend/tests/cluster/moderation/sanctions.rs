@@ -2,7 +2,8 @@
 //! there leaves the room at once (fan-out carries the removal; the nodes' heartbeats are a
 //! minute apart, so nothing else could within the wait), and every transport of the other
 //! node refuses it once that node's cached rules renew. An act through a node holds there at
-//! once.
+//! once; a guest banned through one node is held by its address on another, where only its
+//! own session knew the address.
 
 use super::{Person, chats, grant_admin, recv_record, sanction, until_refused, until_role};
 use crate::{node, redis::Redis, support::Client};
@@ -270,8 +271,75 @@ async fn a_mute_through_one_node_silences_the_account_on_another_and_a_site_ban_
     );
     let notice = target.recv_type("error").await;
     assert_eq!(notice["code"], "banned", "{notice}");
-    let close = target.recv_close().await.expect("a close frame");
+    // One bound for the whole wait: the pings that keep arriving must not stretch it.
+    let close = tokio::time::timeout(crate::support::WAIT, target.recv_close())
+        .await
+        .expect("the socket closed in time")
+        .expect("a close frame");
     assert_eq!(u16::from(close.code), CLOSE_BANNED, "{close:?}");
     let history = "/api/rooms/lobby/messages?after=0";
     until_refused(403, "banned", || mallory.call(&b, "GET", history, None)).await;
+}
+
+#[tokio::test]
+async fn a_guest_banned_through_one_node_is_held_by_its_address_on_another() {
+    let redis = Redis::start().await;
+    let a = node(&redis, "a", &SLOW_HEARTBEAT).await;
+    let b = node(&redis, "b", &SLOW_HEARTBEAT).await;
+    let ada = Person::sign_up(&a, "ada").await;
+    grant_admin(&redis, "ada").await;
+    until_role(&a, &ada, "den", "admin").await;
+    let (mut troll, _) = Client::join(&b.ws_url("?room=den&username=troll")).await;
+    troll.post("den", "troll", "spam").await;
+
+    let banned = ada
+        .call(
+            &a,
+            "PUT",
+            "/api/rooms/den/bans/troll",
+            sanction(None, "spam"),
+        )
+        .await;
+    assert_eq!(
+        (banned.status, &banned.body["guest"]),
+        (200, &json!(true)),
+        "{banned:?}"
+    );
+    // Its session on B, the only place its address is known, bans the address too.
+    assert_taken_out(&troll.recv_through("left").await, "banned", "den");
+
+    // On A, a new name from that address is refused once A's cached rules renew; from
+    // another address, it is let in.
+    let path = "/api/rooms/den/messages";
+    let as_friendly = Some(json!({"username": "friendly", "message": "hi, I am new"}));
+    until_refused(403, "banned", || {
+        a.call("POST", path, &[], as_friendly.clone())
+    })
+    .await;
+    let elsewhere = std::net::Ipv4Addr::new(127, 0, 0, 2);
+    let newcomer = a
+        .call_from(
+            elsewhere,
+            "POST",
+            path,
+            Some(json!({"username": "newcomer", "message": "hello"})),
+        )
+        .await;
+    assert_eq!(newcomer.status, 201, "{newcomer:?}");
+    let by_name = b
+        .call_from(
+            elsewhere,
+            "POST",
+            path,
+            as_friendly.map(|mut body| {
+                body["username"] = "troll".into();
+                body
+            }),
+        )
+        .await;
+    assert_eq!(
+        (by_name.status, by_name.code()),
+        (403, "banned"),
+        "its name, from anywhere"
+    );
 }
