@@ -8,6 +8,7 @@
 //! actix-ws, caps frame and message size, and hands the connection to a [`Session`] task.
 
 use super::{AppState, error::ApiFailure, frame_guard, request_limit::refusal};
+use crate::hub::access::AccessError;
 use crate::{
     admission::Permit,
     logs::{Clipped, Warning},
@@ -55,15 +56,16 @@ pub async fn socket(
     let mut initial = query.into_inner().initial_join()?;
     // Who it is, and whether it may enter the room it names, before anything is upgraded:
     // a bad credential is a 401 and a private room a 403, never a socket that opens to fail.
+    // A ban is the exception: the socket opens and its first join is refused `banned` on it.
+    // A browser cannot read why an upgrade failed, and takes upgrades that keep failing for
+    // a network that blocks WebSockets; told on the socket, it shows the ban and stays on
+    // WebSockets for the person's other rooms.
     let principal = super::account::principal(&request, &state).await?;
-    state
-        .hub
-        .admit(
-            &super::account::visitor(&request, &state, &principal, initial.username.as_ref()),
-            &initial.room,
-        )
-        .await
-        .map_err(ApiFailure::from)?;
+    let visitor = super::account::visitor(&request, &state, &principal, initial.username.as_ref());
+    match state.hub.admit(&visitor, &initial.room).await {
+        Ok(()) | Err(AccessError::Banned { .. }) => {}
+        Err(err) => return Err(ApiFailure::from(err).into()),
+    }
     let permit = admit(&request, &state)?;
     if initial.after.is_none() {
         initial.live_from = match state.hub.head(&initial.room).await {

@@ -234,3 +234,18 @@ pub fn expect_acts(triples: &[(&str, &str, &str)]) -> Vec<(String, String, Strin
         .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
         .collect()
 }
+
+/// Opens a socket whose first join names a room its person is banned from: the socket opens
+/// (a browser could not tell a refused upgrade from a network without WebSockets), and the
+/// join is refused `banned` on it, with nothing of the room delivered.
+pub async fn assert_ban_told_on_open(url: &str, headers: &[(&str, &str)], room: &str) {
+    let mut client = Client::connect_with(url, headers).await;
+    let frames = client.recv_through("error").await;
+    assert_eq!(chats(&frames), Vec::<&Value>::new(), "nothing delivered");
+    let refused = frames.last().unwrap();
+    assert_eq!(
+        (&refused["code"], &refused["room"]),
+        (&serde_json::json!("banned"), &serde_json::json!(room)),
+        "{frames:?}"
+    );
+}

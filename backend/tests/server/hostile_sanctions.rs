@@ -7,8 +7,7 @@
 //! account, another room), so no test passes because everything fails.
 
 use crate::{
-    cast::{Person, chats, sanction, staffed},
-    raw::handshake_status,
+    cast::{Person, assert_ban_told_on_open, chats, sanction, staffed},
     support::Client,
 };
 use serde_json::{Value, json};
@@ -82,10 +81,10 @@ async fn a_muted_account_is_refused_by_every_credential_and_a_banned_one_cannot_
     ada.post(&server, "hall", "said after her ban").await;
     for after in ["0", "1"] {
         let upgrade = mallory.query("hall", &format!("&after={after}"));
-        assert_eq!(handshake_status(&server, &upgrade, "").await, 403);
-        let header = format!("Authorization: {bearer}\r\n");
+        assert_ban_told_on_open(&server.ws_url(&upgrade), &[], "hall").await;
         let query = format!("?room=hall&after={after}");
-        assert_eq!(handshake_status(&server, &query, &header).await, 403);
+        let bearer_header = [("authorization", bearer.as_str())];
+        assert_ban_told_on_open(&server.ws_url(&query), &bearer_header, "hall").await;
         let after_id: u64 = after.parse().unwrap();
         socket
             .send_json(json!({"type": "join", "room": "hall", "after": after_id}))
@@ -156,7 +155,7 @@ async fn a_banned_guest_comes_back_neither_under_its_name_nor_a_new_one_from_its
         "?room=den&username=troll",
         "?room=den&username=friendly&after=0",
     ] {
-        assert_eq!(handshake_status(&server, query, "").await, 403, "{query}");
+        assert_ban_told_on_open(&server.ws_url(query), &[], "den").await;
     }
     let (status, _) = server.get_json("/api/rooms/den/messages?after=0").await;
     assert_eq!(status, 403, "its address reads nothing either");

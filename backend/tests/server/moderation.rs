@@ -6,8 +6,10 @@
 //! moderators alone.
 
 use crate::{
-    cast::{Person, acts, appoint, assert_taken_out, chats, expect_acts, sanction, staffed},
-    raw::handshake_status,
+    cast::{
+        Person, acts, appoint, assert_ban_told_on_open, assert_taken_out, chats, expect_acts,
+        sanction, staffed,
+    },
     support::Client,
 };
 use serde_json::{Value, json};
@@ -110,7 +112,7 @@ async fn a_kick_lets_the_socket_back_and_a_ban_refuses_every_transport_until_lif
         );
     }
     let upgrade = mallory.query("plaza", "&after=0");
-    assert_eq!(handshake_status(&server, &upgrade, "").await, 403);
+    assert_ban_told_on_open(&server.ws_url(&upgrade), &[], "plaza").await;
     for frame in [
         json!({"type": "join", "room": "plaza", "after": 0}),
         json!({"type": "send", "room": "plaza", "message": "let me back"}),

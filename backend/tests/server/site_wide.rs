@@ -4,9 +4,8 @@
 //! an admin, while a near miss does not.
 
 use crate::{
-    cast::{Person, sanction, staffed},
+    cast::{Person, assert_ban_told_on_open, sanction, staffed},
     jwt,
-    raw::handshake_status,
     support::Server,
 };
 use chinwag_shared::moderation::CLOSE_BANNED;
@@ -52,10 +51,7 @@ async fn a_site_ban_refuses_the_account_everywhere_and_ends_its_sockets() {
                 "{method} {path}: {reply:?}"
             );
         }
-        assert_eq!(
-            handshake_status(&server, &mallory.query(room, ""), "").await,
-            403
-        );
+        assert_ban_told_on_open(&server.ws_url(&mallory.query(room, "")), &[], room).await;
     }
     let listed = ada
         .call(&server, "GET", "/api/rooms/plaza/sanctions", None)

@@ -157,7 +157,8 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
                     me_guest={!props.signed_in}
                     has_older={view.has_older} on_load_older={chat.load_older.clone()}
                     on_retry={chat.retry.clone()} on_discard={chat.discard.clone()}
-                    signed_in={props.signed_in && view.standing.barred.is_none()} {moderator} {actions} />
+                    signed_in={props.signed_in && view.standing.barred.is_none()}
+                    barred={view.standing.barred.is_some()} {moderator} {actions} />
                 <TypingLine names={typists} />
                 <Composer room={state.current.clone()} label={state.room_label(&state.current)}
                     on_send={chat.send.clone()}

@@ -50,6 +50,10 @@ pub struct MessageListProps {
     /// Whether this person moderates the room (deletes anyone's message, sanctions authors).
     #[prop_or_default]
     pub moderator: bool,
+    /// Whether this person is held out of the room (banned, kicked): an empty list then
+    /// means nothing may be shown, not that nobody has spoken.
+    #[prop_or_default]
+    pub barred: bool,
     /// What the message menus do: only the callbacks are read here; each message gets the
     /// permissions that fit it.
     #[prop_or_default]
@@ -112,6 +116,8 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                         { "Load older messages" }
                     </button>
                 </li>
+            } else if props.messages.is_empty() && props.pending.is_empty() && props.barred {
+                <li class="empty">{ format!("#{}'s messages are not shown while you are out of it.", props.room) }</li>
             } else if props.messages.is_empty() && props.pending.is_empty() {
                 <li class="empty">{ format!("No messages in #{} yet. Say hello!", props.room) }</li>
             }
