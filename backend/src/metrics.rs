@@ -31,6 +31,13 @@ pub struct OutcomeLabel {
     pub outcome: &'static str,
 }
 
+/// The `action` label of moderation counts.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ActionLabel {
+    /// What was done, e.g. `ban` (the audit log's action names, plus `edit` and `delete_own`).
+    pub action: &'static str,
+}
+
 /// Every metric the server keeps.
 pub struct Metrics {
     registry: Registry,
@@ -65,6 +72,8 @@ pub struct Metrics {
     /// Sign-ins by outcome: `ok`, `bad_credentials` (a wrong password or no such account),
     /// `locked` (refused unread during a lockout).
     pub sign_ins: Family<OutcomeLabel, Counter>,
+    /// Moderation acts and message changes that took effect, by action.
+    pub moderation_acts: Family<ActionLabel, Counter>,
     /// Redis engine: 1 if Redis keeps an append-only file, 0 if not (a Redis restart loses
     /// confirmed messages), -1 while unknown (not checked yet, Redis refused to say, or the
     /// node runs on SQLite).
@@ -92,6 +101,7 @@ impl Default for Metrics {
             rooms_created: Counter::default(),
             new_rooms_refused: Counter::default(),
             sign_ins: Family::default(),
+            moderation_acts: Family::default(),
             redis_aof_enabled: Gauge::default(),
             registry: Registry::default(),
         };
@@ -175,6 +185,13 @@ impl Default for Metrics {
             "sign_ins",
             "Sign-ins by outcome: ok, bad_credentials (wrong password or no such account), locked",
             metrics.sign_ins.clone(),
+        );
+        registry.register(
+            "moderation_acts",
+            "Moderation acts and message changes that took effect, by action: edit, delete_own, \
+             delete, mute, unmute, ban, unban, kick, slow_mode, add_moderator, remove_moderator, \
+             set_owner",
+            metrics.moderation_acts.clone(),
         );
         Self {
             registry,

@@ -203,14 +203,17 @@ impl Hub {
                 window_secs: window.as_secs(),
             });
         }
-        self.change(NewChange {
-            room: room.clone(),
-            target: id,
-            actor: identity.name.clone(),
-            guest: false,
-            action: ChangeAction::Edit(text),
-        })
-        .await
+        let record = self
+            .change(NewChange {
+                room: room.clone(),
+                target: id,
+                actor: identity.name.clone(),
+                guest: false,
+                action: ChangeAction::Edit(text),
+            })
+            .await?;
+        self.count_act("edit");
+        Ok(record)
     }
 
     /// `actor` deletes message `id` of `room`: its own, or anyone's as a moderator.
@@ -241,7 +244,9 @@ impl Hub {
                 action: ChangeAction::Delete { moderator: !own },
             })
             .await?;
-        if !own {
+        if own {
+            self.count_act("delete_own");
+        } else {
             self.record_act(
                 room,
                 actor,
@@ -662,6 +667,7 @@ impl Hub {
         target: Option<u64>,
         detail: String,
     ) {
+        self.count_act(action.as_str());
         let Some(identity) = actor.principal.identity() else {
             return;
         };
@@ -678,6 +684,16 @@ impl Hub {
         if let Err(err) = self.moderation().audit(room, NewAudit { entry }).await {
             tracing::warn!(%room, error = %err, "audit log not written");
         }
+    }
+}
+
+impl Hub {
+    /// Counts one act in `chinwag_moderation_acts_total`.
+    fn count_act(&self, action: &'static str) {
+        self.metrics
+            .moderation_acts
+            .get_or_create(&crate::metrics::ActionLabel { action })
+            .inc();
     }
 }
 

@@ -390,6 +390,18 @@ async fn the_audit_log_lists_every_act_newest_first_to_moderators_alone() {
     assert_eq!(entries[2]["target"], spam["id"], "the deleted message's id");
     let ids: Vec<u64> = entries.iter().map(|e| e["id"].as_u64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+    // The same acts are counted for the operator's dashboards.
+    let (_, metrics) = server.get_text("/metrics").await;
+    for (action, count) in [
+        ("ban", 1),
+        ("delete", 1),
+        ("kick", 1),
+        ("mute", 1),
+        ("unmute", 1),
+    ] {
+        let line = format!("chinwag_moderation_acts_total{{action=\"{action}\"}} {count}");
+        assert!(metrics.contains(&line), "{line} in:\n{metrics}");
+    }
     let before = format!("/api/rooms/hall/audit?before={}&limit=2", ids[1]);
     let older = ada.call(&server, "GET", &before, None).await;
     assert_eq!(
