@@ -163,3 +163,37 @@ fn use_clock(end: Option<f64>) -> f64 {
     }
     *now
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_hint_says_why_the_composer_waits_and_counts_slow_mode_down() {
+        let slow = Hold::SlowMode { until: 12_000.0 };
+        assert_eq!(
+            hint(Some(&slow), 1_500.0, 30, false).as_deref(),
+            Some("Slow mode: you can send again in 11 s.")
+        );
+        assert_eq!(
+            hint(Some(&Hold::Banned), 0.0, 0, false).as_deref(),
+            Some("You are banned from this room.")
+        );
+        assert_eq!(
+            hint(None, 0.0, 30, false).as_deref(),
+            Some("Slow mode: one message every 30 s.")
+        );
+        assert!(hint(None, 0.0, 30, true).unwrap().contains("exempt"));
+        assert_eq!(hint(None, 0.0, 0, false), None, "nothing to say");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn only_timed_holds_end_by_themselves() {
+        assert_eq!(ends_at(&Hold::SlowMode { until: 5.0 }), Some(5.0));
+        assert_eq!(ends_at(&Hold::Muted { until: Some(7) }), Some(7.0));
+        assert_eq!(ends_at(&Hold::Muted { until: None }), None);
+        assert_eq!(ends_at(&Hold::Kicked), None);
+        assert_eq!(seconds_left(1_000.0, 5_000.0), 0, "never below zero");
+    }
+}
