@@ -179,20 +179,35 @@ pub struct RoomSummary {
     pub mentions: Option<u64>,
 }
 
-/// Whether `text` mentions `name`: `@name` (compared as names are, so case and look-alikes
-/// do not matter), not followed by another name character. The server counts mentions and
-/// the browser highlights them with this one rule.
+/// Whether `text` mentions `name`: `@name` in any case, not followed by another name
+/// character. The server counts mentions and the browser highlights them with this one rule.
+/// Case is folded, look-alike letters are not: the look-alike table would weigh more in the
+/// browser's bundle than everything else this rule needs, and no two accounts can hold
+/// look-alike names anyway, so `@аda` spelled with a Cyrillic `а` is not a mention of `ada`.
 pub fn mentions(text: &str, name: &Username) -> bool {
-    let wanted = name.hold_key();
+    let wanted = name.as_str().to_lowercase();
+    let length = name.as_str().chars().count();
     text.match_indices('@').any(|(at, _)| {
         let rest = &text[at + 1..];
         let end = rest
             .char_indices()
-            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.'))
+            .nth(length)
             .map_or(rest.len(), |(index, _)| index);
-        let word = rest[..end].trim_end_matches('.');
-        Username::parse(word).is_ok_and(|candidate| candidate.hold_key() == wanted)
+        let (candidate, after) = rest.split_at(end);
+        candidate.to_lowercase() == wanted && !continues_a_name(after)
     })
+}
+
+/// Whether `after` (what follows a would-be `@name`) makes it a longer name: a name character
+/// next, or a `.` that another name character follows (`@ada.b` is not `@ada`, `@ada.` is).
+fn continues_a_name(after: &str) -> bool {
+    let is_name_char = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let mut chars = after.chars();
+    match chars.next() {
+        Some('.') => chars.next().is_some_and(is_name_char),
+        Some(c) => is_name_char(c),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -305,8 +320,20 @@ mod tests {
         ] {
             assert!(mentions(text, &ada), "{text}");
         }
-        for text in ["ada", "@adam", "email@adaX", "@ad", "@", "@ada_b"] {
+        for text in [
+            "ada",
+            "@adam",
+            "email@adaX",
+            "@ad",
+            "@",
+            "@ada_b",
+            "@ada.b",
+            "@\u{430}da",
+        ] {
             assert!(!mentions(text, &ada), "{text}");
         }
+        let spaced = Username::parse("Ada Lovelace").unwrap();
+        assert!(mentions("hi @ada lovelace!", &spaced));
+        assert!(!mentions("hi @ada", &spaced));
     }
 }

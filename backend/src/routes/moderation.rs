@@ -21,10 +21,27 @@ use super::{
 use crate::hub::rules::Visitor;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chinwag_shared::{
-    DEFAULT_HISTORY_PAGE, ErrorCode, MAX_HISTORY_PAGE, MessageText, RoomName, Username,
+    DEFAULT_HISTORY_PAGE, ErrorCode, MAX_FRAME_BYTES, MAX_HISTORY_PAGE, MessageText, RoomName,
+    Username,
     moderation::{EditBody, OwnerBody, ReadBody, RoomSettingsPatch, SanctionBody, SanctionKind},
 };
 use serde::{Deserialize, Serialize};
+
+/// A JSON body that may be left out: none (or only whitespace) is the default; anything
+/// else must be the route's shape and at most [`MAX_FRAME_BYTES`], or 400 `bad_message`.
+fn optional_body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Result<T, ApiFailure> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    if raw.len() > MAX_FRAME_BYTES {
+        return Err(ApiFailure::bad_request(
+            ErrorCode::BadMessage,
+            format!("the body is over {MAX_FRAME_BYTES} bytes"),
+        ));
+    }
+    serde_json::from_slice(raw)
+        .map_err(|err| ApiFailure::bad_request(ErrorCode::BadMessage, err.to_string()))
+}
 
 /// The room named in the path, or 400.
 fn room_of(raw: &str) -> Result<RoomName, ApiFailure> {
@@ -170,7 +187,7 @@ enum Where {
 pub async fn mute(
     request: HttpRequest,
     path: web::Path<(String, String)>,
-    body: Option<web::Json<SanctionBody>>,
+    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let (room, username) = path.into_inner();
@@ -190,7 +207,7 @@ pub async fn mute(
 pub async fn ban(
     request: HttpRequest,
     path: web::Path<(String, String)>,
-    body: Option<web::Json<SanctionBody>>,
+    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let (room, username) = path.into_inner();
@@ -210,7 +227,7 @@ pub async fn ban(
 pub async fn site_mute(
     request: HttpRequest,
     username: web::Path<String>,
-    body: Option<web::Json<SanctionBody>>,
+    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let room = RoomName::default_room();
@@ -230,7 +247,7 @@ pub async fn site_mute(
 pub async fn site_ban(
     request: HttpRequest,
     username: web::Path<String>,
-    body: Option<web::Json<SanctionBody>>,
+    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let room = RoomName::default_room();
@@ -252,13 +269,13 @@ async fn impose(
     request: HttpRequest,
     room: &str,
     username: &str,
-    body: Option<web::Json<SanctionBody>>,
+    body: web::Bytes,
     state: web::Data<AppState>,
     kind: SanctionKind,
     place: Where,
 ) -> Result<HttpResponse, ApiFailure> {
     let (room, username) = (room_of(room)?, user_of(username)?);
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body: SanctionBody = optional_body(&body)?;
     as_caller(&request, &state, async |actor| {
         let view = state
             .hub
@@ -371,12 +388,12 @@ pub struct KickBody {
 pub async fn kick(
     request: HttpRequest,
     path: web::Path<(String, String)>,
-    body: Option<web::Json<KickBody>>,
+    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let (room, username) = path.into_inner();
     let (room, username) = (room_of(&room)?, user_of(&username)?);
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body: KickBody = optional_body(&body)?;
     as_caller(&request, &state, async |actor| {
         state
             .hub

@@ -233,7 +233,14 @@ impl Session {
     /// Delivers a frame fan-out queued, keeping each room's ids gapless and unrepeated.
     pub(super) async fn on_frame(&mut self, frame: &Frame) -> Step {
         if self.inbox.as_ref() == Some(frame.room()) {
-            // A notice for the person (`rooms_changed`): not a room's, no cursor.
+            // A notice for the person (`rooms_changed`, `read_marker`): not a room's, no
+            // cursor. A removal through the inbox is a site-wide ban: `on_removal` ends the
+            // connection.
+            if let Frame::Event(event) = frame
+                && event.removes.is_some()
+            {
+                return self.on_removal(event).await;
+            }
             return self.send_text(frame.text().clone()).await;
         }
         let Some(cursor) = self.cursors.get_mut(frame.room()) else {

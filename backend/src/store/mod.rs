@@ -145,7 +145,8 @@ pub enum Page {
 }
 
 /// Where a page of the room list ends, so the next can start after it. Rooms are listed
-/// busiest first: by `last_id` descending (the number of messages, as ids have no holes),
+/// busiest first: by `last_id` descending (the number of records, messages and changes, as
+/// ids have no holes),
 /// then by name descending, the order a Redis sorted set keeps ties in. On the wire (the
 /// `cursor` query parameter) it reads `{last_id}.{room}`; a dot is never part of a room
 /// name, so the split is unambiguous.

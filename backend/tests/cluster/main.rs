@@ -13,6 +13,7 @@ mod failover;
 mod front;
 mod identity;
 mod live_from_open;
+mod moderation;
 mod order;
 mod outage;
 mod persistence;

@@ -18,7 +18,7 @@ use crate::{
     account::SessionHandle,
     chat::{
         ChatHandle, IdentityEvents, notifications_allowed,
-        state::{Barred, ChatState, NoticeKind, RoomKind, RoomView},
+        state::{Barred, ChatState, Hold, NoticeKind, RoomKind, RoomView},
         use_chat,
     },
     components::{
@@ -157,7 +157,7 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
                     me_guest={!props.signed_in}
                     has_older={view.has_older} on_load_older={chat.load_older.clone()}
                     on_retry={chat.retry.clone()} on_discard={chat.discard.clone()}
-                    signed_in={props.signed_in} {moderator} {actions} />
+                    signed_in={props.signed_in && view.standing.barred.is_none()} {moderator} {actions} />
                 <TypingLine names={typists} />
                 <Composer room={state.current.clone()} label={state.room_label(&state.current)}
                     on_send={chat.send.clone()}
@@ -192,16 +192,36 @@ enum Panel {
     Settings,
 }
 
-/// Above the log of a room a ban or kick took this person out of: why, and "Rejoin".
+/// Above the log of a room a ban or kick took this person out of: why, and "Rejoin"; of a
+/// room this person is muted in: until when.
 fn barred_banner(state: &ChatState, view: &RoomView, chat: &ChatHandle) -> Html {
     let Some(barred) = &view.standing.barred else {
-        return html! {};
+        return match view.hold(js_sys::Date::now()) {
+            Some(Hold::Muted { until }) => {
+                let room = state.room_label(&state.current);
+                let until = match until {
+                    Some(until) => format!("until {}", clock_time(until)),
+                    None => "until a moderator lifts it".to_owned(),
+                };
+                html! {
+                    <div class="banner barred" role="status" data-testid={testid::ROOM_HOLD}>
+                        <p>{ format!("A moderator muted you in {room} {until}: you can read, not write.") }</p>
+                    </div>
+                }
+            }
+            _ => html! {},
+        };
     };
     let room = state.room_label(&state.current);
+    // The server's words are a whole sentence ("you were banned from #general: spam").
     let (text, action) = match barred {
-        Barred::Banned(detail) => (format!("You are banned from {room}. {detail}"), "Try again"),
+        Barred::Banned(detail) => (
+            sentence(detail).unwrap_or_else(|| format!("You are banned from {room}.")),
+            "Try again",
+        ),
         Barred::Kicked(detail) => (
-            format!("A moderator removed you from {room}. {detail}"),
+            sentence(detail)
+                .unwrap_or_else(|| format!("A moderator removed you from {room}. You may rejoin.")),
             "Rejoin",
         ),
     };
@@ -217,6 +237,26 @@ fn barred_banner(state: &ChatState, view: &RoomView, chat: &ChatHandle) -> Html 
             </button>
         </div>
     }
+}
+
+/// "5:24 PM" in the reader's locale and timezone, for Unix ms `ms`.
+fn clock_time(ms: u64) -> String {
+    // f64 holds every millisecond timestamp until the year 287,396 exactly.
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    date.to_locale_time_string("default").into()
+}
+
+/// `detail` as a sentence: capitalized, with a full stop; `None` if it says nothing.
+fn sentence(detail: &str) -> Option<String> {
+    let detail = detail.trim();
+    let mut chars = detail.chars();
+    let first = chars.next()?;
+    let stop = if detail.ends_with(['.', '!', '?']) {
+        ""
+    } else {
+        "."
+    };
+    Some(format!("{}{}{stop}", first.to_uppercase(), chars.as_str()))
 }
 
 /// The account menu for an account; the name, its guest mark and "Change name" for a guest.
@@ -364,4 +404,20 @@ fn use_tab_title(state: &ChatState) {
             document.set_title(title);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_servers_words_become_a_sentence() {
+        assert_eq!(
+            sentence(" you were banned from #general: spam ").as_deref(),
+            Some("You were banned from #general: spam.")
+        );
+        assert_eq!(sentence("Done!").as_deref(), Some("Done!"));
+        assert_eq!(sentence("  "), None);
+    }
 }

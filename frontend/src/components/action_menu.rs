@@ -94,12 +94,19 @@ pub fn ActionMenu(props: &ActionMenuProps) -> Html {
             if std::mem::replace(&mut *first_render.borrow_mut(), false) {
                 return;
             }
-            let target = match stage {
-                Stage::Open => item_refs.borrow().first().cloned(),
-                Stage::Asking(_) => Some(panel_ref),
-                Stage::Closed => Some(toggle_ref),
+            let (target, last) = match stage {
+                Stage::Open => {
+                    let items = item_refs.borrow();
+                    (items.first().cloned(), items.last().cloned())
+                }
+                Stage::Asking(_) => (Some(panel_ref.clone()), Some(panel_ref)),
+                Stage::Closed => (Some(toggle_ref), None),
             };
             focus(target.as_ref(), stage == &Stage::Closed);
+            // A menu near the bottom of a scrolling list would hang out of sight below it.
+            if let Some(last) = last.as_ref().and_then(NodeRef::cast::<web_sys::Element>) {
+                last.scroll_into_view_with_bool(false);
+            }
         });
     }
     let set = |to: Stage| {

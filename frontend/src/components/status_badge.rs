@@ -1,4 +1,4 @@
-//! The connection badge: connecting, open, reconnecting or offline, and the transport when it
+//! The connection badge: connecting, open, reconnecting, offline or banned, and the transport when it
 //! is not a WebSocket.
 
 use crate::{
@@ -24,6 +24,7 @@ pub fn StatusBadge(props: &StatusBadgeProps) -> Html {
         Status::Open => "Connected",
         Status::Reconnecting => "Reconnecting…",
         Status::Offline => "Offline",
+        Status::Banned => "Banned",
     };
     // The usual transport goes unsaid; a fallback is worth knowing about.
     let via = match props.transport {

@@ -10,9 +10,9 @@
 //! statement against a `UNIQUE` key, so two nodes' sign-ups never both win.
 
 use super::{
-    queries::{parse_stored, to_i64, to_u64},
     readers::ReaderPool,
     side_writer::SideWriter,
+    values::{parse_stored, to_i64, to_u64},
 };
 use crate::store::{
     StoreError,

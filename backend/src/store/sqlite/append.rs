@@ -5,8 +5,8 @@
 //! one at a time: [`next_id`] is the one place a record (message or change) gets its id, from
 //! `rooms.last_id`, which therefore always names the room's newest record.
 
-use super::queries::{to_i64, to_u64};
 use super::records::{StoredRow, record_columns};
+use super::values::{to_i64, to_u64};
 use crate::store::{Appended, NewMessage, StoreError};
 use chinwag_shared::{ChatRecord, ClientId, RoomName};
 use rusqlite::{Connection, OptionalExtension, params};

@@ -8,8 +8,8 @@
 //! ([`super::scrub`]), so the text leaves the files, not merely the rows.
 
 use super::append::next_id;
-use super::queries::to_i64;
 use super::records::ChangeKind;
+use super::values::to_i64;
 use crate::store::{ChangeAction, Changed, NewChange, StoreError};
 use chinwag_shared::{Change, ChatRecord};
 use rusqlite::{Connection, OptionalExtension, params};

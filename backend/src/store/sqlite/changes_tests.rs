@@ -1,34 +1,24 @@
 //! Edits and deletions in the embedded store, on a real file: each is the room's next record,
 //! published in id order with the appends; the message is served in its current state by
-//! pages and by its author's retry; what cannot be changed writes nothing; and a file from
-//! before change records (schema version 4) migrates once and takes them.
+//! pages and by its author's retry; and what cannot be changed writes nothing. The helpers
+//! here serve `migration_tests` too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use super::{
-    SqliteStore, SyncMode,
-    schema::{MIGRATIONS, SCHEMA},
-};
+use super::{SqliteStore, SyncMode};
 use crate::{
     delivery::frame::ChatFrame,
     fanout::ChatPublisher,
-    store::{
-        Appended, Author, ChangeAction, Changed, NewChange, NewMessage, Page, Store,
-        moderation::Moderation,
-    },
+    store::{Appended, Author, ChangeAction, Changed, NewChange, NewMessage, Page, Store},
 };
 use chinwag_shared::{
     Change, ChatRecord, ClientId, Deletion, MessageText, RoomName, RoomSummary, Username,
 };
-use rusqlite::Connection;
-use std::{
-    path::Path,
-    sync::{Arc, Mutex},
-};
+use std::sync::{Arc, Mutex};
 
 /// Every record published, in publication order.
 #[derive(Default)]
-struct Published(Mutex<Vec<ChatRecord>>);
+pub(super) struct Published(Mutex<Vec<ChatRecord>>);
 
 impl ChatPublisher for Published {
     fn publish_chat(&self, chat: ChatFrame) {
@@ -58,15 +48,15 @@ fn open(dir: &tempfile::TempDir) -> (SqliteStore, Arc<Published>) {
     (store, published)
 }
 
-fn room() -> RoomName {
+pub(super) fn room() -> RoomName {
     RoomName::parse("general").unwrap()
 }
 
-fn name(raw: &str) -> Username {
+pub(super) fn name(raw: &str) -> Username {
     Username::parse(raw).unwrap()
 }
 
-fn message(username: &str, text: &str, client_id: Option<&str>) -> NewMessage {
+pub(super) fn message(username: &str, text: &str, client_id: Option<&str>) -> NewMessage {
     let username = name(username);
     NewMessage {
         room: room(),
@@ -78,7 +68,7 @@ fn message(username: &str, text: &str, client_id: Option<&str>) -> NewMessage {
     }
 }
 
-fn edit(target: u64, text: &str) -> NewChange {
+pub(super) fn edit(target: u64, text: &str) -> NewChange {
     NewChange {
         room: room(),
         target,
@@ -88,7 +78,7 @@ fn edit(target: u64, text: &str) -> NewChange {
     }
 }
 
-fn delete(target: u64, actor: &str, moderator: bool) -> NewChange {
+pub(super) fn delete(target: u64, actor: &str, moderator: bool) -> NewChange {
     NewChange {
         room: room(),
         target,
@@ -105,14 +95,14 @@ async fn post(store: &SqliteStore, text: &str) -> u64 {
     }
 }
 
-async fn stored(store: &SqliteStore, change: NewChange) -> ChatRecord {
+pub(super) async fn stored(store: &SqliteStore, change: NewChange) -> ChatRecord {
     match store.change(change).await.unwrap() {
         Changed::Stored(record) => record,
         other => panic!("the change is stored: {other:?}"),
     }
 }
 
-async fn everything(store: &SqliteStore) -> Vec<ChatRecord> {
+pub(super) async fn everything(store: &SqliteStore) -> Vec<ChatRecord> {
     let page = Page::After {
         after: 0,
         limit: 100,
@@ -120,7 +110,7 @@ async fn everything(store: &SqliteStore) -> Vec<ChatRecord> {
     store.page(&room(), page).await.unwrap()
 }
 
-fn texts(records: &[ChatRecord]) -> Vec<(u64, &str)> {
+pub(super) fn texts(records: &[ChatRecord]) -> Vec<(u64, &str)> {
     records
         .iter()
         .map(|record| (record.id, record.message.as_str()))
@@ -410,81 +400,5 @@ async fn an_authors_retry_is_answered_with_the_message_as_it_is_now() {
         "another author's id is another message: {other:?}"
     );
     assert_eq!(store.head(&room()).await.unwrap().last_id, 4);
-    store.close().await;
-}
-
-/// A database as version 4 wrote it (before change records and moderation), with one
-/// message under a client_id.
-fn write_version_4_database(path: &Path) {
-    let mut conn = Connection::open(path).unwrap();
-    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    conn.execute_batch(SCHEMA).unwrap();
-    let tx = conn.transaction().unwrap();
-    for migration in &MIGRATIONS[..4] {
-        tx.execute_batch(migration).unwrap();
-    }
-    tx.pragma_update(None, "user_version", 4).unwrap();
-    tx.execute_batch(
-        "INSERT INTO rooms (name, last_id) VALUES ('general', 2);
-         INSERT INTO messages (room, id, username, message, ts, client_id, author, guest)
-         VALUES ('general', 1, 'ada', 'from before', 1700000000000, 'c-1', 'name:ada', 0),
-                ('general', 2, 'bob', 'also old', 1700000000001, NULL, NULL, 1);",
-    )
-    .unwrap();
-    tx.commit().unwrap();
-}
-
-fn user_version(path: &Path) -> i64 {
-    Connection::open(path)
-        .unwrap()
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .unwrap()
-}
-
-#[tokio::test]
-async fn a_version_4_file_migrates_once_and_takes_changes_and_moderation() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("chinwag.db");
-    write_version_4_database(&path);
-    assert_eq!(user_version(&path), 4);
-
-    let store = SqliteStore::open(&path, SyncMode::Normal, Arc::new(Published::default())).unwrap();
-    assert_eq!(user_version(&path), MIGRATIONS.len() as i64);
-    assert_eq!(MIGRATIONS.len(), 5);
-    let old = everything(&store).await;
-    assert_eq!(texts(&old), [(1, "from before"), (2, "also old")]);
-    assert!(old.iter().all(|record| record.change.is_none()
-        && record.edited.is_none()
-        && record.deleted.is_none()));
-    assert!(!old[0].guest && old[1].guest);
-
-    assert_eq!(stored(&store, edit(1, "edited now")).await.id, 3);
-    assert_eq!(stored(&store, delete(2, "mod", true)).await.id, 4);
-    let moderation = store.moderation(&path).unwrap();
-    moderation.set_slow_mode(&room(), 30).await.unwrap();
-    store.close().await;
-
-    // Opening it again runs no migration twice and keeps everything.
-    let store = SqliteStore::open(&path, SyncMode::Normal, Arc::new(Published::default())).unwrap();
-    assert_eq!(user_version(&path), 5);
-    let now = everything(&store).await;
-    assert_eq!(
-        texts(&now),
-        [(1, "edited now"), (2, ""), (3, "edited now"), (4, "")]
-    );
-    assert_eq!(now[0].edited, Some(3));
-    let Appended::Duplicate(retry) = store
-        .append(message("ada", "from before", Some("c-1")))
-        .await
-        .unwrap()
-    else {
-        panic!("the old row still answers its author's retry");
-    };
-    assert_eq!((retry.id, retry.message.as_str()), (1, "edited now"));
-    let moderation = store.moderation(&path).unwrap();
-    assert_eq!(
-        moderation.room_rules(&room()).await.unwrap().slow_mode_secs,
-        30
-    );
     store.close().await;
 }

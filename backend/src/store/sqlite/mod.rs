@@ -30,6 +30,7 @@ mod schema;
 mod scrub;
 mod side_writer;
 mod sync_mode;
+mod values;
 mod writer;
 
 #[cfg(test)]
@@ -37,7 +38,11 @@ mod accounts_tests;
 #[cfg(test)]
 mod changes_tests;
 #[cfg(test)]
+mod migration_tests;
+#[cfg(test)]
 mod moderation_tests;
+#[cfg(test)]
+mod sanctions_tests;
 #[cfg(test)]
 mod scrub_tests;
 #[cfg(test)]

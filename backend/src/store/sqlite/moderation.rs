@@ -10,10 +10,10 @@
 //! only forward, at most [`AUDIT_KEPT`] audit entries per room with ids that only grow.
 
 use super::{
-    queries::{parse_stored, to_i64, to_u64},
     readers::ReaderPool,
     sanction_rows::{kind_key, sanctions_of},
     side_writer::SideWriter,
+    values::{parse_stored, to_i64, to_u64},
 };
 use crate::store::{
     StoreError,

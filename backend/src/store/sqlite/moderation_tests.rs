@@ -1,7 +1,6 @@
 //! The SQLite moderation directory against the `Moderation` contract, on a real file: roles
-//! and settings, site admins, one sanction per scope, subject and kind (replaced, lifted,
-//! bounded per scope with expired ones forgotten), the audit log (per-room ids, newest
-//! first, bounded) and read markers that only move forward.
+//! and settings, site admins, the audit log (per-room ids, newest first, bounded) and read
+//! markers that only move forward. Sanctions are `sanctions_tests`', on the fixture here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,17 +10,14 @@ use crate::{
     fanout::ChatPublisher,
     store::{
         accounts::AccountId,
-        moderation::{
-            AUDIT_KEPT, Moderation, NewAudit, RoomRules, SANCTIONS_KEPT, Sanction, Scope, Subject,
-            TooManySanctions,
-        },
+        moderation::{AUDIT_KEPT, Moderation, NewAudit, RoomRules},
     },
 };
 use chinwag_shared::{
     RoomName, Username,
-    moderation::{AuditAction, AuditEntry, SanctionKind},
+    moderation::{AuditAction, AuditEntry},
 };
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use std::{collections::BTreeSet, path::PathBuf, sync::Arc};
 
 struct NoFanout;
@@ -30,14 +26,16 @@ impl ChatPublisher for NoFanout {
     fn publish_chat(&self, _chat: ChatFrame) {}
 }
 
-struct Fixture {
+pub(super) struct Fixture {
     _dir: tempfile::TempDir,
-    path: PathBuf,
+    /// The database file.
+    pub(super) path: PathBuf,
     _store: SqliteStore,
-    moderation: SqliteModeration,
+    /// The directory under test.
+    pub(super) moderation: SqliteModeration,
 }
 
-fn open() -> Fixture {
+pub(super) fn open() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chinwag.db");
     let store = SqliteStore::open(&path, SyncMode::Normal, Arc::new(NoFanout)).unwrap();
@@ -50,29 +48,16 @@ fn open() -> Fixture {
     }
 }
 
-fn room(raw: &str) -> RoomName {
+pub(super) fn room(raw: &str) -> RoomName {
     RoomName::parse(raw).unwrap()
 }
 
-fn name(raw: &str) -> Username {
+pub(super) fn name(raw: &str) -> Username {
     Username::parse(raw).unwrap()
 }
 
-fn account(id: &str) -> AccountId {
+pub(super) fn account(id: &str) -> AccountId {
     AccountId::new(id)
-}
-
-fn mute(scope: Scope, subject: Subject, until: Option<u64>, created: u64) -> Sanction {
-    Sanction {
-        scope,
-        subject,
-        kind: SanctionKind::Mute,
-        username: name("mallory"),
-        until,
-        reason: "spam".to_owned(),
-        by: name("mod"),
-        created,
-    }
 }
 
 fn entry(action: AuditAction, detail: &str) -> NewAudit {
@@ -176,172 +161,6 @@ async fn site_admins_are_granted_and_revoked_once() {
         moderation.site_rules().await.unwrap().admins,
         BTreeSet::from([account("8")])
     );
-}
-
-#[tokio::test]
-async fn a_sanction_is_one_per_scope_subject_and_kind_and_lifting_removes_only_it() {
-    let fixture = open();
-    let moderation = &fixture.moderation;
-    let general = Scope::Room(room("general"));
-    let mallory = Subject::Account(account("5"));
-    let first = mute(general.clone(), mallory.clone(), Some(10_000), 1_000);
-    assert_eq!(moderation.impose(&first).await.unwrap(), Ok(()));
-    let again = Sanction {
-        until: None,
-        reason: "again".to_owned(),
-        by: name("owner"),
-        created: 2_000,
-        ..first.clone()
-    };
-    assert_eq!(moderation.impose(&again).await.unwrap(), Ok(()));
-    let ban = Sanction {
-        kind: SanctionKind::Ban,
-        ..first.clone()
-    };
-    moderation.impose(&ban).await.unwrap().unwrap();
-    let guest = mute(
-        general.clone(),
-        Subject::GuestName(name("Mallory").hold_key()),
-        None,
-        3_000,
-    );
-    let address = Sanction {
-        kind: SanctionKind::Ban,
-        ..mute(
-            general.clone(),
-            Subject::Address("::1".parse().unwrap()),
-            None,
-            3_000,
-        )
-    };
-    moderation.impose(&guest).await.unwrap().unwrap();
-    moderation.impose(&address).await.unwrap().unwrap();
-    let site = mute(Scope::Site, mallory.clone(), None, 4_000);
-    moderation.impose(&site).await.unwrap().unwrap();
-
-    let listed = moderation
-        .room_rules(&room("general"))
-        .await
-        .unwrap()
-        .sanctions;
-    assert_eq!(listed.len(), 4, "{listed:?}");
-    for expected in [&again, &ban, &guest, &address] {
-        assert!(listed.contains(expected), "{expected:?} in {listed:?}");
-    }
-    assert!(!listed.contains(&first), "replaced, not kept beside");
-    assert_eq!(moderation.site_rules().await.unwrap().sanctions, [site]);
-    assert!(
-        moderation
-            .room_rules(&room("other"))
-            .await
-            .unwrap()
-            .sanctions
-            .is_empty()
-    );
-
-    assert!(
-        moderation
-            .lift(&general, &mallory, SanctionKind::Mute)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !moderation
-            .lift(&general, &mallory, SanctionKind::Mute)
-            .await
-            .unwrap()
-    );
-    let listed = moderation
-        .room_rules(&room("general"))
-        .await
-        .unwrap()
-        .sanctions;
-    assert!(listed.contains(&ban) && !listed.contains(&again));
-    assert_eq!(
-        moderation.site_rules().await.unwrap().sanctions.len(),
-        1,
-        "the site's mute is another scope's"
-    );
-    assert!(
-        moderation
-            .lift(&Scope::Site, &mallory, SanctionKind::Mute)
-            .await
-            .unwrap()
-    );
-    assert!(moderation.site_rules().await.unwrap().sanctions.is_empty());
-}
-
-/// Stores `count` sanctions on guest names `g0…` in `scope`, each until `until`, directly.
-fn seed_sanctions(path: &PathBuf, scope: &Scope, count: usize, until: Option<u64>) {
-    let mut conn = Connection::open(path).unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .unwrap();
-    let tx = conn.transaction().unwrap();
-    for n in 0..count {
-        tx.execute(
-            "INSERT INTO sanctions (scope, subject, kind, username, until, reason, by, created)
-             VALUES (?1, ?2, 'mute', 'g', ?3, '', 'mod', 1)",
-            params![
-                scope.key(),
-                Subject::GuestName(name(&format!("g{n}")).hold_key()).key(),
-                until.map(|until| i64::try_from(until).unwrap())
-            ],
-        )
-        .unwrap();
-    }
-    tx.commit().unwrap();
-}
-
-#[tokio::test]
-async fn a_scope_holds_at_most_the_kept_sanctions_in_force_and_forgets_expired_ones() {
-    let fixture = open();
-    let moderation = &fixture.moderation;
-    let general = Scope::Room(room("general"));
-    seed_sanctions(&fixture.path, &general, SANCTIONS_KEPT, Some(1_000_000));
-    let count = || async {
-        moderation
-            .room_rules(&room("general"))
-            .await
-            .unwrap()
-            .sanctions
-            .len()
-    };
-    assert_eq!(count().await, SANCTIONS_KEPT);
-
-    let newcomer = mute(general.clone(), Subject::Account(account("9")), None, 5_000);
-    assert_eq!(
-        moderation.impose(&newcomer).await.unwrap(),
-        Err(TooManySanctions)
-    );
-    assert_eq!(count().await, SANCTIONS_KEPT, "nothing was written");
-    let replacing = mute(
-        general.clone(),
-        Subject::GuestName(name("g0").hold_key()),
-        None,
-        5_000,
-    );
-    assert_eq!(
-        moderation.impose(&replacing).await.unwrap(),
-        Ok(()),
-        "replacing one adds nothing"
-    );
-    let elsewhere = mute(Scope::Site, Subject::Account(account("9")), None, 5_000);
-    assert_eq!(moderation.impose(&elsewhere).await.unwrap(), Ok(()));
-
-    // Once the seeded ones have run out (the hub's clock, at the next sanction's creation,
-    // is past them), they no longer count and are forgotten.
-    let later = Sanction {
-        created: 1_000_000,
-        ..newcomer
-    };
-    assert_eq!(moderation.impose(&later).await.unwrap(), Ok(()));
-    let left = moderation
-        .room_rules(&room("general"))
-        .await
-        .unwrap()
-        .sanctions;
-    assert_eq!(left.len(), 2, "the replaced one (no end) and the new one");
-    assert!(left.contains(&later) && left.contains(&replacing));
 }
 
 #[tokio::test]

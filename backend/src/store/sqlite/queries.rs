@@ -1,13 +1,16 @@
 //! The reads: a page of a room's log, a room's newest id, the room list. Each is one indexed
 //! range or probe, run by the reader pool ([`super::readers`]) on a read-only connection.
 //!
-//! Every row is validated again on the way out ([`parse_stored`], [`StoredRow`]): a file
+//! Every row is validated again on the way out (`values::parse_stored`, [`StoredRow`]): a file
 //! edited by hand yields [`StoreError::Corrupt`], never an invalid name inside the server.
 //! Records leave without their `client_id`, as everyone but the author sees them, and
 //! messages in their current state (edited text, tombstones).
 
-use super::records::{StoredRow, record_columns};
-use crate::store::{Corrupt, Page, RoomCursor, StoreError, take_page};
+use super::{
+    records::{StoredRow, record_columns},
+    values::{parse_stored, to_i64, to_u64},
+};
+use crate::store::{Page, RoomCursor, StoreError, take_page};
 use chinwag_shared::{ChatRecord, RoomName, RoomSummary};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 
@@ -114,28 +117,4 @@ pub(super) fn rooms_page(
         });
     }
     Ok(rooms)
-}
-
-/// `raw` as read back from a row, validated again by `parse`.
-pub(super) fn parse_stored<T>(
-    raw: &str,
-    parse: fn(&str) -> Result<T, chinwag_shared::ValidationError>,
-) -> Result<T, StoreError> {
-    parse(raw).map_err(|reason| {
-        Corrupt::Value {
-            raw: raw.to_owned(),
-            reason,
-        }
-        .into()
-    })
-}
-
-// SQLite integers are i64; ids, timestamps and limits are never negative and stay far below
-// i64::MAX, so these conversions saturate instead of wrapping on corrupt data.
-pub(super) fn to_u64(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
-
-pub(super) fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
 }

@@ -10,7 +10,7 @@
 
 use super::{
     SqliteError,
-    queries::{parse_stored, to_u64},
+    values::{parse_stored, to_u64},
 };
 use crate::store::StoreError;
 use chinwag_shared::{Change, ChatRecord, Deletion, RoomName, Username};

@@ -7,16 +7,22 @@
 //! zeroes freed bytes as it frees them; [`Scrub`], driven by the writer thread, then
 //! checkpoints the WAL with `TRUNCATE` after every batch that deleted something, so the old
 //! frames leave the `-wal` file and the database file holds only the zeroed pages. Readers
-//! in the middle of a read block a truncation; the writer never waits for them (it tries
-//! without a busy wait), but tries again after its next batch or on a short timer, backing
-//! off to [`RETRY_MAX`]. Invariant: while any deletion is not yet scrubbed, a retry is
-//! scheduled; [`ScrubProgress`] says how far it got.
+//! in the middle of a read block a truncation; the writer waits for them only briefly
+//! ([`CHECKPOINT_PATIENCE`]), then tries again after its next batch or on a short timer,
+//! backing off to [`RETRY_MAX`]. Invariant: while any deletion is not yet scrubbed, a retry
+//! is scheduled; [`ScrubProgress`] says how far it got.
 
 use super::SqliteError;
 use crate::store::StoreError;
 use rusqlite::{Connection, ErrorCode};
 use std::time::Duration;
 use tokio::sync::watch;
+
+/// How long one try waits for the reads in flight to finish. Once the WAL is all copied
+/// into the database file, reads that begin ignore it, so only the reads already running
+/// stand in the way, and they take milliseconds; any longer and the writer's queue would
+/// wait on readers, which it never does for long.
+pub(super) const CHECKPOINT_PATIENCE: Duration = Duration::from_millis(50);
 
 /// The first wait before trying a blocked truncation again.
 pub(super) const RETRY_FIRST: Duration = Duration::from_millis(10);
@@ -87,7 +93,7 @@ impl Scrub {
         self.retry
     }
 
-    /// Tries the owed truncation, if one is, without waiting for readers; on failure
+    /// Tries the owed truncation, if one is, waiting for readers only briefly; on failure
     /// schedules the next try.
     pub(super) fn attempt(&mut self, conn: &Connection) {
         let Some(waited) = self.retry else {
@@ -116,10 +122,11 @@ fn next_wait(waited: Duration) -> Duration {
     (waited * 2).clamp(RETRY_FIRST, RETRY_MAX)
 }
 
-/// Checkpoints the whole WAL into the database file and truncates it to nothing, without a
-/// busy wait; whether it did (false: a reader or another writer was in the way).
+/// Checkpoints the whole WAL into the database file and truncates it to nothing, waiting at
+/// most [`CHECKPOINT_PATIENCE`]; whether it did (false: a reader or another writer was in
+/// the way).
 fn truncate_wal(conn: &Connection, busy_timeout: Duration) -> Result<bool, StoreError> {
-    conn.busy_timeout(Duration::ZERO)?;
+    conn.busy_timeout(CHECKPOINT_PATIENCE)?;
     let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
         row.get::<_, i64>(0)
     });

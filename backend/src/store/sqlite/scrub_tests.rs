@@ -241,3 +241,49 @@ async fn a_wal_left_holding_deleted_text_is_truncated_when_the_file_opens() {
     assert_eq!(version, MIGRATIONS.len() as i64);
     reopened.close().await;
 }
+
+#[tokio::test]
+async fn a_deletion_is_scrubbed_while_pages_are_read_without_pause() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        SqliteStore::open(&dir.path().join(FILE), SyncMode::Normal, Arc::new(NoFanout)).unwrap(),
+    );
+    let secret = marker("busy");
+    let id = post(&store, &secret).await;
+    for n in 0..50 {
+        post(&store, &format!("filler {n}")).await;
+    }
+    let reading = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut readers = tokio::task::JoinSet::new();
+    for _ in 0..super::READERS {
+        let (store, reading) = (Arc::clone(&store), Arc::clone(&reading));
+        readers.spawn(async move {
+            let mut pages = 0_u32;
+            // Bounded: stops when told, or after this many pages whatever happens.
+            while reading.load(std::sync::atomic::Ordering::Relaxed) && pages < 200_000 {
+                let page = crate::store::Page::After {
+                    after: 0,
+                    limit: 100,
+                };
+                store.page(&room(), page).await.unwrap();
+                pages += 1;
+            }
+            pages
+        });
+    }
+
+    change(&store, id, ChangeAction::Delete { moderator: false }).await;
+    let scrub = tokio::time::timeout(SCRUB_DEADLINE, store.scrubbed()).await;
+    reading.store(false, std::sync::atomic::Ordering::Relaxed);
+    let mut pages = 0;
+    while let Some(read) = readers.join_next().await {
+        pages += read.unwrap();
+    }
+    assert!(
+        scrub.is_ok(),
+        "the scrub got past readers that never paused"
+    );
+    assert!(pages > 0);
+    assert_eq!(files_holding(dir.path(), &secret), Vec::<String>::new());
+    store.close().await;
+}

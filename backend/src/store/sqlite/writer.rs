@@ -7,8 +7,9 @@
 //! records (messages and change records) to local delivery ([`ChatPublisher`]), in id order,
 //! and answer the callers; a failed batch is answered as a whole, and nothing of it is
 //! published. After a batch that deleted something it owes a WAL truncation
-//! ([`super::scrub`]), which it tries without waiting on readers, again after later batches
-//! or on a short timer. The store's `append`, `change` and `close` only queue [`WriteJob`]s.
+//! ([`super::scrub`]), which it tries waiting on readers only briefly, again after later
+//! batches or on a short timer. The store's `append`, `change` and `close` only queue
+//! [`WriteJob`]s.
 
 use super::{
     SqliteError,

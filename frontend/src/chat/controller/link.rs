@@ -7,7 +7,8 @@
 //! history epoch that id belongs to (a server whose history was replaced answers
 //! `history_reset` and replays the new one), and every in-flight send goes again with its
 //! `client_id`, which the server stores once however often it arrives. A send waiting out a
-//! refusal for now keeps waiting for its own timer ([`super::sends`]).
+//! refusal for now keeps waiting for its own timer ([`super::sends`]). A socket closed
+//! because the account was banned from the whole site (4003) is not reopened.
 
 use super::{Controller, browser, with};
 use crate::chat::{
@@ -16,7 +17,9 @@ use crate::chat::{
     state::{ChatAction, RoomKind, Status},
     transport::{Transport, TransportKind},
 };
-use chinwag_shared::{ClientMsg, RoomName, ServerMsg, account::CLOSE_CREDENTIAL_EXPIRED};
+use chinwag_shared::{
+    ClientMsg, RoomName, ServerMsg, account::CLOSE_CREDENTIAL_EXPIRED, moderation::CLOSE_BANNED,
+};
 use gloo::timers::callback::Timeout;
 use std::{cell::RefCell, rc::Rc};
 use yew::Callback;
@@ -68,7 +71,8 @@ impl Link {
 }
 
 impl Controller {
-    /// Retries at once unless a connection is open or on its way.
+    /// Retries at once unless a connection is open or on its way, or the site banned this
+    /// account.
     pub(super) fn connect_now(self: &Rc<Self>) {
         let busy = self
             .link
@@ -76,7 +80,8 @@ impl Controller {
             .borrow()
             .as_ref()
             .is_some_and(Transport::is_busy);
-        if !busy {
+        let banned = self.latest.borrow().status == Status::Banned;
+        if !busy && !banned {
             self.link.policy.borrow_mut().retry_now();
             self.connect();
         }
@@ -152,6 +157,16 @@ impl Controller {
                 // session finds out meanwhile whether the account is still signed in.
                 if code == CLOSE_CREDENTIAL_EXPIRED {
                     self.identity.credential_expired.emit(());
+                }
+                if code == CLOSE_BANNED {
+                    // Banned from the whole site: a reconnect would only be refused. A
+                    // reload tries again (the ban may have ended by then).
+                    self.dispatch.dispatch(ChatAction::Status(Status::Banned));
+                    self.dispatch.dispatch(ChatAction::Banner(Some(
+                        "You are banned from this server. Reload the page once the ban ends."
+                            .to_owned(),
+                    )));
+                    return;
                 }
                 let next = self.link.policy.borrow_mut().closed(js_sys::Math::random());
                 self.reconnect_after(next);

@@ -19,7 +19,11 @@ impl Controller {
     pub(in crate::chat) fn open_room(self: &Rc<Self>, room: RoomName) {
         let joined = self.latest.borrow().rooms.contains_key(&room);
         self.dispatch.dispatch(ChatAction::OpenRoom(room.clone()));
-        if !joined {
+        if joined {
+            // A joined room's settings are asked for on each join; coming back to it is a
+            // good moment to learn of a role given meanwhile (no notice says so).
+            self.fetch_settings(room.clone());
+        } else {
             // If the socket is down, on_open joins every room in the state, this one included.
             self.send(&ClientMsg::Join {
                 room: room.to_string(),

@@ -62,6 +62,9 @@ pub enum Status {
     Reconnecting,
     /// The browser says it has no network.
     Offline,
+    /// The server banned this account from the whole site and closed the connection
+    /// (close 4003): no reconnect is tried, since it would only be refused.
+    Banned,
 }
 
 impl Status {
@@ -72,6 +75,7 @@ impl Status {
             Status::Open => "open",
             Status::Reconnecting => "reconnecting",
             Status::Offline => "offline",
+            Status::Banned => "banned",
         }
     }
 }
