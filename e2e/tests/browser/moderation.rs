@@ -174,7 +174,9 @@ async fn a_banned_persons_screen_says_so_and_cannot_post() {
 
     let banned = |p: &Page| {
         p.room_hold()
-            .filter(|hold| hold.starts_with("You are banned from #general."))
+            // The server's sentence: "You were banned from #general." live, "You are banned
+            // from this room for another 3599 s." when refused after a reload.
+            .filter(|hold| hold.starts_with("You ") && hold.contains(" banned from "))
             .filter(|_| p.composer_disabled == Some(true) && p.send_disabled == Some(true))
             .map(str::to_owned)
     };
