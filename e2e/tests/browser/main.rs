@@ -4,7 +4,8 @@
 //! They test the UI contract (the `data-testid` hooks read in `support/page.rs`) and what a
 //! user sees across the whole system: relay between browsers, rendering as text, history after
 //! a reload, reconnect after a crash (also one that lost the database), the seed lecture's
-//! page, rooms, accounts, private rooms and direct messages, and the trunk dev loop
+//! page, rooms, accounts, private rooms and direct messages, moderation (deletions, edits,
+//! bans) and read state across reloads and devices, and the trunk dev loop
 //! (`dev_loop.rs`). Every test starts its own
 //! server and chromedriver, waits by polling the DOM with a bound, and never sleeps to
 //! synchronise. Prerequisites: `cargo xtask test` builds them (see [`support`]).
@@ -15,8 +16,10 @@ mod chat;
 mod dev_loop;
 mod history;
 mod history_reset;
+mod moderation;
 mod presence;
 mod private_rooms;
+mod read_state;
 mod restart;
 mod rooms;
 mod screenshots;

@@ -195,6 +195,30 @@ impl Browser {
         }
     }
 
+    /// The element matching the XPath `xpath`, waiting (bounded) for it to exist: for what
+    /// only its text names, like a menu's items.
+    pub async fn find_xpath(&self, xpath: &str) -> Element {
+        let found = self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .every(POLL)
+            .for_element(Locator::XPath(xpath))
+            .await;
+        match found {
+            Ok(element) => element,
+            Err(err) => {
+                let page = self.try_page().await;
+                panic!("no element {xpath} within {WAIT:?}: {err}\nthe page shows: {page:#?}")
+            }
+        }
+    }
+
+    /// The WebDriver session, for commands this file does not wrap.
+    pub(super) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Clicks `[data-testid=testid]`.
     pub async fn click(&self, testid: &str) {
         self.find(testid).await.click().await.expect("click");

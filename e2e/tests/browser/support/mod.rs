@@ -7,15 +7,19 @@
 //! test starts is killed when its guard drops, so a failing test leaves nothing running.
 
 mod account;
+mod admin;
 mod bot;
 mod browser;
 mod driver;
+mod moderation;
 mod page;
 mod server;
+mod watch;
 
 pub use bot::Bot;
 pub use browser::{Browser, Viewport};
 pub use driver::Driver;
+pub use page::Page;
 pub use server::Server;
 
 use std::{

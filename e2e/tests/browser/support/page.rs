@@ -24,12 +24,15 @@ return {
     author: text(one(m, "message-author")),
     text: text(one(m, "message-text")),
     guest: one(m, "guest-badge") !== null,
+    edited: one(m, "message-edited") !== null,
+    deleted: m.getAttribute("data-deleted") === "true",
   })),
   history_resets: (list ? all(list, "history-reset") : []).map((n) => n.textContent.trim()),
   rooms: all(document, "room").map((r) => ({
     name: r.getAttribute("data-room"),
     current: r.getAttribute("aria-current") === "true",
     unread: text(one(r, "unread")),
+    mentions: text(one(r, "mentions")),
   })),
   presence: all(document, "presence-user").map((u) => u.textContent.trim()),
   typing: text(one(document, "typing")),
@@ -45,6 +48,10 @@ return {
   })),
   members: all(document, "member").map((m) => text(m.querySelector("bdi"))),
   token_secret: (one(document, "token-secret") || {}).value ?? null,
+  room_hold: text(document.querySelector('[data-testid="room-hold"] p')),
+  composer_hint: text(one(document, "composer-hint")),
+  composer_disabled: (one(document, "composer") || {}).disabled ?? null,
+  send_disabled: (one(document, "send") || {}).disabled ?? null,
 };
 "#;
 
@@ -85,6 +92,15 @@ pub struct Page {
     pub members: Vec<Option<String>>,
     /// The value of `[data-testid=token-secret]`, while a fresh token shows.
     pub token_secret: Option<String>,
+    /// Text of the `[data-testid=room-hold]` banner's message: why this person is out of the
+    /// room on screen (banned, kicked), if shown.
+    pub room_hold: Option<String>,
+    /// Text of `[data-testid=composer-hint]`: why the composer waits, if it says.
+    pub composer_hint: Option<String>,
+    /// Whether `[data-testid=composer]` is disabled (`None` without a composer).
+    pub composer_disabled: Option<bool>,
+    /// Whether `[data-testid=send]` is disabled (`None` without a send button).
+    pub send_disabled: Option<bool>,
 }
 
 /// One `[data-testid=dm]`: a direct message in the sidebar.
@@ -111,6 +127,10 @@ pub struct Message {
     pub text: Option<String>,
     /// It carries a `[data-testid=guest-badge]`: its author was a guest.
     pub guest: bool,
+    /// It carries the `[data-testid=message-edited]` mark: its author edited it.
+    pub edited: bool,
+    /// `data-deleted="true"`: it is a tombstone.
+    pub deleted: bool,
 }
 
 /// One `[data-testid=room]`.
@@ -122,6 +142,8 @@ pub struct Room {
     pub current: bool,
     /// Text of its `[data-testid=unread]`, if any.
     pub unread: Option<String>,
+    /// Text of its `[data-testid=mentions]` ("@1"), if any.
+    pub mentions: Option<String>,
 }
 
 impl Message {
@@ -138,6 +160,11 @@ impl Message {
     /// Whether the server confirmed it.
     pub fn confirmed(&self) -> bool {
         self.state.as_deref() == Some("confirmed")
+    }
+
+    /// Its text without surrounding whitespace.
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref().map(str::trim)
     }
 }
 
@@ -169,6 +196,16 @@ impl Page {
     /// The room `name` in the room list.
     pub fn room(&self, name: &str) -> Option<&Room> {
         self.rooms.iter().find(|r| r.name.as_deref() == Some(name))
+    }
+
+    /// The message whose `data-id` is `id`, if listed.
+    pub fn message(&self, id: &str) -> Option<&Message> {
+        self.messages.iter().find(|m| m.id.as_deref() == Some(id))
+    }
+
+    /// The room-hold banner's text without surrounding whitespace, if one shows.
+    pub fn room_hold(&self) -> Option<&str> {
+        self.room_hold.as_deref().map(str::trim)
     }
 
     /// The direct message with `with`, if listed.

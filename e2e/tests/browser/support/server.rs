@@ -55,12 +55,13 @@ impl Server {
         }
     }
 
+    /// The SQLite file it stores in, for `chinwag accounts …` run beside it.
+    pub fn db(&self) -> &Path {
+        &self.db
+    }
+
     async fn spawn(db: &Path, bind: &str, extra: &[&str]) -> Server {
-        let bin = required_path(
-            CHINWAG_BIN,
-            workspace_root().join("target/debug/chinwag"),
-            "the chinwag server binary",
-        );
+        let bin = server_binary();
         let dist = required_path(
             CHINWAG_DIST,
             workspace_root().join("dist"),
@@ -103,6 +104,15 @@ impl Server {
             .unwrap_or_else(|| panic!("history is a JSON array, got {body}"))
             .clone()
     }
+}
+
+/// The `chinwag` binary under test ([`CHINWAG_BIN`]); panics if it is not built.
+pub fn server_binary() -> PathBuf {
+    required_path(
+        CHINWAG_BIN,
+        workspace_root().join("target/debug/chinwag"),
+        "the chinwag server binary",
+    )
 }
 
 /// A killed server's address and database, to restart it on.
