@@ -47,12 +47,43 @@ pub enum AccessError {
     Store(#[from] StoreError),
 }
 
-/// " until {time}" for a sanction that ends, nothing for one until lifted.
+/// " for another {time}" for a sanction that ends, nothing for one until lifted.
 pub(crate) fn until_text(until: Option<u64>) -> String {
     until.map_or_else(String::new, |until| {
         let left = until.saturating_sub(now_ms()).div_ceil(1000);
-        format!(" for another {left} s")
+        format!(" for another {}", how_long(left))
     })
+}
+
+/// `seconds` as a person would say it, rounded up in its largest unit: "45 s", "2 min",
+/// "3 h", "1 day", "2 days".
+fn how_long(seconds: u64) -> String {
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    match seconds {
+        0..MINUTE => format!("{seconds} s"),
+        MINUTE..HOUR => format!("{} min", seconds.div_ceil(MINUTE)),
+        HOUR..DAY => format!("{} h", seconds.div_ceil(HOUR)),
+        _ if seconds <= DAY => "1 day".to_owned(),
+        _ => format!("{} days", seconds.div_ceil(DAY)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::how_long;
+
+    #[test]
+    fn lengths_of_time_read_as_a_person_says_them() {
+        assert_eq!(how_long(0), "0 s");
+        assert_eq!(how_long(59), "59 s");
+        assert_eq!(how_long(60), "1 min");
+        assert_eq!(how_long(3_599), "60 min");
+        assert_eq!(how_long(3_600), "1 h");
+        assert_eq!(how_long(86_400), "1 day");
+        assert_eq!(how_long(90_000), "2 days");
+    }
 }
 
 /// What the hub judged when it let a visitor in: the room's access and the rules in force.
