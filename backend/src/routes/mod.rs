@@ -14,6 +14,7 @@ pub mod origin;
 pub mod post_limit;
 pub mod private_rooms;
 pub mod request_limit;
+pub mod sanctions;
 pub mod security;
 pub mod socket;
 pub mod tokens;
@@ -119,33 +120,33 @@ fn configure_moderation(cfg: &mut web::ServiceConfig) {
         )
         .route(moderators, web::put().to(moderation::add_moderator))
         .route(moderators, web::delete().to(moderation::remove_moderator))
-        .route(mutes, web::put().to(moderation::mute))
-        .route(mutes, web::delete().to(moderation::unmute))
-        .route(bans, web::put().to(moderation::ban))
-        .route(bans, web::delete().to(moderation::unban))
+        .route(mutes, web::put().to(sanctions::mute))
+        .route(mutes, web::delete().to(sanctions::unmute))
+        .route(bans, web::put().to(sanctions::ban))
+        .route(bans, web::delete().to(sanctions::unban))
         .route(
             "/api/rooms/{room}/kicks/{username}",
-            web::post().to(moderation::kick),
+            web::post().to(sanctions::kick),
         )
         .route(
             "/api/site/mutes/{username}",
-            web::put().to(moderation::site_mute),
+            web::put().to(sanctions::site_mute),
         )
         .route(
             "/api/site/mutes/{username}",
-            web::delete().to(moderation::site_unmute),
+            web::delete().to(sanctions::site_unmute),
         )
         .route(
             "/api/site/bans/{username}",
-            web::put().to(moderation::site_ban),
+            web::put().to(sanctions::site_ban),
         )
         .route(
             "/api/site/bans/{username}",
-            web::delete().to(moderation::site_unban),
+            web::delete().to(sanctions::site_unban),
         )
         .route(
             "/api/rooms/{room}/sanctions",
-            web::get().to(moderation::sanctions),
+            web::get().to(sanctions::sanctions),
         )
         .route("/api/rooms/{room}/audit", web::get().to(moderation::audit))
         .route(

@@ -7,10 +7,8 @@
 //! - `GET /api/rooms/{room}/settings`; `PATCH /api/rooms/{room}` (`{"slow_mode_secs"}`);
 //!   `PUT /api/rooms/{room}/owner` (`{"username"}`, admins);
 //!   `PUT` / `DELETE /api/rooms/{room}/moderators/{username}`: 200 with the settings.
-//! - `PUT` / `DELETE /api/rooms/{room}/mutes/{username}` and `…/bans/{username}`
-//!   (`{"seconds","reason"}`, both optional); `POST /api/rooms/{room}/kicks/{username}`;
-//!   `PUT` / `DELETE /api/site/mutes/{username}` and `/api/site/bans/{username}` (admins).
-//! - `GET /api/rooms/{room}/sanctions`, `GET /api/rooms/{room}/audit?before=&limit=`.
+//! - mutes, bans, kicks and the sanctions list: [`super::sanctions`].
+//! - `GET /api/rooms/{room}/audit?before=&limit=`.
 //! - `PUT /api/rooms/{room}/read` (`{"id"}`): 200 `{"id": marker}`.
 
 use super::{
@@ -23,13 +21,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chinwag_shared::{
     DEFAULT_HISTORY_PAGE, ErrorCode, MAX_FRAME_BYTES, MAX_HISTORY_PAGE, MessageText, RoomName,
     Username,
-    moderation::{EditBody, OwnerBody, ReadBody, RoomSettingsPatch, SanctionBody, SanctionKind},
+    moderation::{EditBody, OwnerBody, ReadBody, RoomSettingsPatch},
 };
 use serde::{Deserialize, Serialize};
 
 /// A JSON body that may be left out: none (or only whitespace) is the default; anything
 /// else must be the route's shape and at most [`MAX_FRAME_BYTES`], or 400 `bad_message`.
-fn optional_body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Result<T, ApiFailure> {
+pub(super) fn optional_body<T: serde::de::DeserializeOwned + Default>(
+    raw: &[u8],
+) -> Result<T, ApiFailure> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
@@ -44,17 +44,21 @@ fn optional_body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Result
 }
 
 /// The room named in the path, or 400.
-fn room_of(raw: &str) -> Result<RoomName, ApiFailure> {
+pub(super) fn room_of(raw: &str) -> Result<RoomName, ApiFailure> {
     Ok(RoomName::parse(raw)?)
 }
 
 /// The user named in the path, or 400.
-fn user_of(raw: &str) -> Result<Username, ApiFailure> {
+pub(super) fn user_of(raw: &str) -> Result<Username, ApiFailure> {
     Ok(Username::parse(raw)?)
 }
 
 /// Runs `act` as the caller of `request`.
-async fn as_caller<T, F>(request: &HttpRequest, state: &AppState, act: F) -> Result<T, ApiFailure>
+pub(super) async fn as_caller<T, F>(
+    request: &HttpRequest,
+    state: &AppState,
+    act: F,
+) -> Result<T, ApiFailure>
 where
     F: AsyncFnOnce(Visitor<'_>) -> Result<T, ApiFailure>,
 {
@@ -172,247 +176,6 @@ async fn set_moderator(
             .set_moderator(&actor, &room, &username, moderator)
             .await?;
         Ok(HttpResponse::Ok().json(settings))
-    })
-    .await
-}
-
-/// Where a sanction route acts: a room, or the site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Where {
-    Room,
-    Site,
-}
-
-/// `PUT /api/rooms/{room}/mutes/{username}`.
-pub async fn mute(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiFailure> {
-    let (room, username) = path.into_inner();
-    impose(
-        request,
-        &room,
-        &username,
-        body,
-        state,
-        SanctionKind::Mute,
-        Where::Room,
-    )
-    .await
-}
-
-/// `PUT /api/rooms/{room}/bans/{username}`.
-pub async fn ban(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiFailure> {
-    let (room, username) = path.into_inner();
-    impose(
-        request,
-        &room,
-        &username,
-        body,
-        state,
-        SanctionKind::Ban,
-        Where::Room,
-    )
-    .await
-}
-
-/// `PUT /api/site/mutes/{username}`.
-pub async fn site_mute(
-    request: HttpRequest,
-    username: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiFailure> {
-    let room = RoomName::default_room();
-    impose(
-        request,
-        room.as_str(),
-        &username,
-        body,
-        state,
-        SanctionKind::Mute,
-        Where::Site,
-    )
-    .await
-}
-
-/// `PUT /api/site/bans/{username}`.
-pub async fn site_ban(
-    request: HttpRequest,
-    username: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiFailure> {
-    let room = RoomName::default_room();
-    impose(
-        request,
-        room.as_str(),
-        &username,
-        body,
-        state,
-        SanctionKind::Ban,
-        Where::Site,
-    )
-    .await
-}
-
-/// Imposes a sanction. Site-wide acts are judged (and logged) in the default room, which
-/// every admin may enter.
-async fn impose(
-    request: HttpRequest,
-    room: &str,
-    username: &str,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-    kind: SanctionKind,
-    place: Where,
-) -> Result<HttpResponse, ApiFailure> {
-    let (room, username) = (room_of(room)?, user_of(username)?);
-    let body: SanctionBody = optional_body(&body)?;
-    as_caller(&request, &state, async |actor| {
-        let view = state
-            .hub
-            .impose(&actor, &room, place == Where::Site, &username, kind, &body)
-            .await?;
-        Ok(HttpResponse::Ok().json(view))
-    })
-    .await
-}
-
-/// `DELETE /api/rooms/{room}/mutes/{username}`.
-pub async fn unmute(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiFailure> {
-    let (room, username) = path.into_inner();
-    lift(
-        request,
-        &room,
-        &username,
-        state,
-        SanctionKind::Mute,
-        Where::Room,
-    )
-    .await
-}
-
-/// `DELETE /api/rooms/{room}/bans/{username}`.
-pub async fn unban(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiFailure> {
-    let (room, username) = path.into_inner();
-    lift(
-        request,
-        &room,
-        &username,
-        state,
-        SanctionKind::Ban,
-        Where::Room,
-    )
-    .await
-}
-
-/// `DELETE /api/site/mutes/{username}`.
-pub async fn site_unmute(
-    request: HttpRequest,
-    username: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiFailure> {
-    let room = RoomName::default_room();
-    lift(
-        request,
-        room.as_str(),
-        &username,
-        state,
-        SanctionKind::Mute,
-        Where::Site,
-    )
-    .await
-}
-
-/// `DELETE /api/site/bans/{username}`.
-pub async fn site_unban(
-    request: HttpRequest,
-    username: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiFailure> {
-    let room = RoomName::default_room();
-    lift(
-        request,
-        room.as_str(),
-        &username,
-        state,
-        SanctionKind::Ban,
-        Where::Site,
-    )
-    .await
-}
-
-/// Lifts a sanction; 204 whether or not there was one (the end state is the same).
-async fn lift(
-    request: HttpRequest,
-    room: &str,
-    username: &str,
-    state: web::Data<AppState>,
-    kind: SanctionKind,
-    place: Where,
-) -> Result<HttpResponse, ApiFailure> {
-    let (room, username) = (room_of(room)?, user_of(username)?);
-    as_caller(&request, &state, async |actor| {
-        state
-            .hub
-            .lift(&actor, &room, place == Where::Site, &username, kind)
-            .await?;
-        Ok(HttpResponse::NoContent().finish())
-    })
-    .await
-}
-
-/// Body of a kick: an optional reason.
-#[derive(Debug, Default, Deserialize)]
-pub struct KickBody {
-    reason: Option<String>,
-}
-
-/// `POST /api/rooms/{room}/kicks/{username}`: 204.
-pub async fn kick(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiFailure> {
-    let (room, username) = path.into_inner();
-    let (room, username) = (room_of(&room)?, user_of(&username)?);
-    let body: KickBody = optional_body(&body)?;
-    as_caller(&request, &state, async |actor| {
-        state
-            .hub
-            .kick(&actor, &room, &username, body.reason.as_deref())
-            .await?;
-        Ok(HttpResponse::NoContent().finish())
-    })
-    .await
-}
-
-/// `GET /api/rooms/{room}/sanctions`.
-pub async fn sanctions(
-    request: HttpRequest,
-    room: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiFailure> {
-    let room = room_of(&room)?;
-    as_caller(&request, &state, async |actor| {
-        Ok(HttpResponse::Ok().json(state.hub.sanctions_in(&actor, &room).await?))
     })
     .await
 }
