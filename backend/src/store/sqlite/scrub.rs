@@ -5,7 +5,8 @@
 //! of the page it lived on (and freed overflow pages), and the WAL's older frames of those
 //! pages. [`secure_delete`] turns on SQLite's `secure_delete` on the write connection, which
 //! zeroes freed bytes as it frees them; [`Scrub`], driven by the writer thread, then
-//! checkpoints the WAL with `TRUNCATE` after every batch that deleted something, so the old
+//! checkpoints the WAL with `TRUNCATE` within [`COALESCE`] of a batch that deleted something
+//! (deletions close together share one), so the old
 //! frames leave the `-wal` file and the database file holds only the zeroed pages. Readers
 //! in the middle of a read block a truncation; the writer waits for them only briefly
 //! ([`CHECKPOINT_PATIENCE`]), then tries again after its next batch or on a short timer,
@@ -15,7 +16,7 @@
 use super::SqliteError;
 use crate::store::StoreError;
 use rusqlite::{Connection, ErrorCode};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// How long one try waits for the reads in flight to finish. Once the WAL is all copied
@@ -29,6 +30,13 @@ pub(super) const RETRY_FIRST: Duration = Duration::from_millis(10);
 
 /// The longest wait between two tries of a blocked truncation.
 pub(super) const RETRY_MAX: Duration = Duration::from_secs(1);
+
+/// How long after a deletion its truncation waits, so deletions close together share one.
+/// A truncation copies the WAL into the file and syncs it on the writer thread, and the
+/// appends queued behind it wait (measured: ~1 ms per deletion for the next message, in
+/// `docs/benchmarks.md`); a moderator clearing spam deletes many at once. The price is that
+/// a deleted text stays in the `-wal` file this much longer.
+pub(super) const COALESCE: Duration = Duration::from_millis(500);
 
 /// How many WAL truncations the writer has owed, and how many of those it has done.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -61,8 +69,10 @@ pub(super) fn secure_delete(conn: &Connection) -> Result<(), StoreError> {
 
 /// The writer's record of deletions still waiting for their WAL truncation.
 pub(super) struct Scrub {
-    /// The wait before the next try while a truncation is owed; `None` when none is.
-    retry: Option<Duration>,
+    /// When to try the owed truncation; `None` when none is owed.
+    due: Option<Instant>,
+    /// The wait that put off the last failed try (the back-off grows from it).
+    waited: Duration,
     progress: watch::Sender<ScrubProgress>,
     /// The connection's busy timeout, put back after each try.
     busy_timeout: Duration,
@@ -75,46 +85,51 @@ impl Scrub {
     pub(super) fn new(busy_timeout: Duration) -> (Self, watch::Receiver<ScrubProgress>) {
         let (progress, watching) = watch::channel(ScrubProgress { owed: 1, done: 0 });
         let scrub = Self {
-            retry: Some(Duration::ZERO),
+            due: Some(Instant::now()),
+            waited: Duration::ZERO,
             progress,
             busy_timeout,
         };
         (scrub, watching)
     }
 
-    /// A batch that deleted something committed: a truncation is owed.
+    /// A batch that deleted something committed: a truncation is owed, within [`COALESCE`]
+    /// (or sooner, if one was already due).
     pub(super) fn deleted(&mut self) {
         self.progress.send_modify(|progress| progress.owed += 1);
-        self.retry = Some(Duration::ZERO);
+        let soon = Instant::now() + COALESCE;
+        self.due = Some(self.due.map_or(soon, |due| due.min(soon)));
     }
 
-    /// How long the writer may wait for work before trying again; `None` if nothing is owed.
+    /// How long the writer may wait for work before trying; `None` if nothing is owed.
     pub(super) fn retry_after(&self) -> Option<Duration> {
-        self.retry
+        self.due
+            .map(|due| due.saturating_duration_since(Instant::now()))
     }
 
-    /// Tries the owed truncation, if one is, waiting for readers only briefly; on failure
+    /// Tries the owed truncation if it is due, waiting for readers only briefly; on failure
     /// schedules the next try.
     pub(super) fn attempt(&mut self, conn: &Connection) {
-        let Some(waited) = self.retry else {
-            return;
-        };
+        match self.due {
+            Some(due) if due <= Instant::now() => {}
+            _ => return,
+        }
         let through = self.progress.borrow().owed;
         match truncate_wal(conn, self.busy_timeout) {
             Ok(true) => {
-                self.retry = None;
+                self.due = None;
+                self.waited = Duration::ZERO;
                 self.progress
                     .send_modify(|progress| progress.done = through);
+                return;
             }
-            Ok(false) => {
-                tracing::debug!("a reader holds the WAL; truncating it later");
-                self.retry = Some(next_wait(waited));
-            }
+            Ok(false) => tracing::debug!("a reader holds the WAL; truncating it later"),
             Err(err) => {
                 tracing::warn!(error = %err, "checkpointing the WAL after a deletion failed");
-                self.retry = Some(next_wait(waited));
             }
         }
+        self.waited = next_wait(self.waited);
+        self.due = Some(Instant::now() + self.waited);
     }
 }
 
