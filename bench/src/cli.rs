@@ -158,6 +158,14 @@ pub struct BroadcastArgs {
     /// Write the p95-against-clients chart of this run to this SVG file.
     #[arg(long)]
     pub svg: Option<PathBuf>,
+    /// Shares of the senders' posts that are edits or deletions of their own recent
+    /// messages, comma separated (`0,10`): every client count runs one step per share, side by
+    /// side, and the senders sign in (Chinwag only; needs `--sign-ups-per-hour` lifted).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(0..=50))]
+    pub changes_percent: Vec<u32>,
+    /// With `--changes-percent`: rounds of the shares, each share once per round, in turn.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub rounds: u32,
 }
 
 /// `throughput`.
@@ -238,6 +246,11 @@ pub struct StormArgs {
     /// each in a fresh room, and sessions are made once before the first.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
     pub rounds: u32,
+    /// Shares of the poster's posts that are edits or deletions of its own recent messages,
+    /// comma separated (`0,10`): each round runs one storm per share and `--auth` kind, so
+    /// the log resumed holds that share of change records. The poster then signs in.
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(0..=50))]
+    pub changes_percent: Vec<u32>,
 }
 
 /// How a mode's clients identify themselves.
@@ -451,7 +464,29 @@ mod tests {
         assert_eq!(args.auth.auth, [AuthKind::None, AuthKind::Session]);
         assert_eq!(args.rounds, 3);
         assert_eq!(args.auth.present, Presentation::Bearer);
+        assert!(args.changes_percent.is_empty());
         assert!(Cli::try_parse_from(["chinwag-bench", "storm", "--rounds", "0"]).is_err());
+    }
+
+    #[test]
+    fn shares_of_changes_are_a_bounded_comma_list() {
+        let cli = Cli::try_parse_from([
+            "chinwag-bench",
+            "broadcast",
+            "--changes-percent",
+            "0,10",
+            "--rounds",
+            "2",
+        ])
+        .unwrap();
+        let Command::Broadcast(args) = cli.command else {
+            panic!("not broadcast");
+        };
+        assert_eq!(args.changes_percent, [0, 10]);
+        assert_eq!(args.rounds, 2);
+        assert!(
+            Cli::try_parse_from(["chinwag-bench", "storm", "--changes-percent", "0,60"]).is_err()
+        );
     }
 
     #[test]

@@ -138,6 +138,8 @@ pub struct HttpConn {
     buf: Vec<u8>,
     /// Requests written so far.
     pub requests: u64,
+    /// An `Authorization` header line sent with every request, if any.
+    authorization: Option<String>,
 }
 
 impl HttpConn {
@@ -151,17 +153,25 @@ impl HttpConn {
             host: addr.to_string(),
             buf: Vec::with_capacity(4096),
             requests: 0,
+            authorization: None,
         })
+    }
+
+    /// Sends `Authorization: Bearer <session>` with every request from now on.
+    pub fn with_bearer(mut self, session: &str) -> Self {
+        self.authorization = Some(format!("Authorization: Bearer {session}\r\n"));
+        self
     }
 
     /// Writes one request; a non-empty `body` is sent as JSON.
     pub async fn send(&mut self, method: &str, path: &str, body: &str) -> Result<()> {
         let host = &self.host;
+        let auth = self.authorization.as_deref().unwrap_or("");
         let request = if body.is_empty() {
-            format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n\r\n")
+            format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n")
         } else {
             format!(
-                "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+                "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\n\
                  Content-Length: {}\r\n\r\n{body}",
                 body.len()
             )

@@ -4,13 +4,15 @@
 //! exists (see [`pinning`]), build the tokio runtime and hand over to [`modes::run`].
 //! Modules: [`cli`] the flags; [`server`] starts and stops targets (through
 //! `chinwag-testkit`'s launcher); [`client`] one connection of any target kind; [`signin`]
-//! accounts and sessions made before a run; [`http`] hand-written HTTP/1.1; [`payload`] the
+//! accounts and sessions made before a run; [`changes`] edits and deletions in a run (issue
+//! 15); [`http`] hand-written HTTP/1.1; [`payload`] the
 //! timestamped message; [`modes`] broadcast, throughput, idle, storm, smoke and the transport
 //! and long-poll labs; [`stats`] percentiles; [`procinfo`] server RSS and CPU over a phase; [`report`] JSON and tables;
 //! [`plot`] the SVG chart; [`baselines`] the comparison servers.
 //! Exit status: 0 every step passed, 1 a step failed (loss, error), 2 the run could not run.
 
 mod baselines;
+mod changes;
 mod cli;
 mod client;
 mod http;

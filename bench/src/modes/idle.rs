@@ -66,7 +66,7 @@ pub async fn step(target: &Target, args: &IdleArgs) -> Result<StepReport> {
     let mut receivers = tally::Receivers::new(Epoch::now());
     let mut writers = Vec::with_capacity(clients.len());
     for joined in clients {
-        receivers.spawn(joined.reader, 0, |_| {});
+        receivers.spawn(joined.reader, 0, |_, _| {});
         writers.push(joined.writer);
     }
     tokio::time::sleep(args.hold).await;

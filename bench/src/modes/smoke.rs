@@ -54,6 +54,7 @@ pub async fn run(args: &SmokeArgs, pinning: Pinning, json: bool) -> Result<bool>
             connect_concurrency: 50,
             room: format!("smoke-{}", kind.name()),
             max_p95_ms: 250.0,
+            changes: None,
         };
         broadcast::run_step(&mut bench, kind, &plan).await;
     }
@@ -93,6 +94,7 @@ pub async fn run(args: &SmokeArgs, pinning: Pinning, json: bool) -> Result<bool>
             present: Presentation::Cookie,
         },
         rounds: 1,
+        changes_percent: Vec::new(),
     };
     let mut storms = Vec::new();
     let outcome = on_target(&bench.launcher, TargetKind::Chinwag, async |t| {

@@ -4,9 +4,12 @@
 //! frame, times it into the run's shared [`Tally`], and checks the sender's sequence numbers
 //! ([`SeqCheck`]) so a repeated message counts as a duplicate, not a delivery. Loss is what is
 //! left: deliveries due minus deliveries counted. Error frames and dropped connections are
-//! counted with a few samples kept verbatim for the report.
+//! counted with a few samples kept verbatim for the report. With edits and deletions in the
+//! run, a deletion's record carries no stamp: its stamp is looked up by target in the run's
+//! [`DeleteClock`], so it is timed and counted like any other post.
 
 use crate::{
+    changes::{DeleteClock, deleted_target, is_change},
     client::{FrameReader, is_error_frame},
     payload::{Epoch, Stamp},
     stats::Histogram,
@@ -59,8 +62,17 @@ pub struct Tally {
     pub epoch: Epoch,
     /// Send-to-receipt latency of every first delivery.
     pub latency: Histogram,
-    /// Messages written by the senders.
+    /// In a run with changes: the same, of messages only.
+    pub message_latency: Histogram,
+    /// In a run with changes: the same, of edits and deletions only.
+    pub change_latency: Histogram,
+    /// In a run with changes: the same, of deletions only (each also rewrites the stored
+    /// message and is followed by a WAL truncation on the SQLite engine).
+    pub delete_latency: Histogram,
+    /// Posts made by the senders (messages, edits and deletions).
     pub sent: AtomicU64,
+    /// Of those, edits and deletions.
+    pub changes: AtomicU64,
     /// First deliveries.
     pub delivered: AtomicU64,
     /// Repeated deliveries.
@@ -76,7 +88,11 @@ impl Tally {
         Self {
             epoch,
             latency: Histogram::default(),
+            message_latency: Histogram::default(),
+            change_latency: Histogram::default(),
+            delete_latency: Histogram::default(),
             sent: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
             last_delivery_ns: AtomicU64::new(0),
@@ -104,20 +120,40 @@ impl Tally {
         counter.load(Ordering::Relaxed)
     }
 
-    /// Records a first delivery of `stamp` received now.
-    fn delivered(&self, stamp: Stamp) {
+    /// Records a first delivery of `stamp` received now; `kind` says which of the split
+    /// histograms it also goes into, if any.
+    fn delivered(&self, stamp: Stamp, kind: Option<Kind>) {
         let now = self.epoch.nanos();
-        self.latency
-            .record(Duration::from_nanos(now.saturating_sub(stamp.sent_ns)));
+        let took = Duration::from_nanos(now.saturating_sub(stamp.sent_ns));
+        self.latency.record(took);
+        match kind {
+            Some(Kind::Message) => self.message_latency.record(took),
+            Some(Kind::Edit) => self.change_latency.record(took),
+            Some(Kind::Delete) => {
+                self.change_latency.record(took);
+                self.delete_latency.record(took);
+            }
+            None => {}
+        }
         self.delivered.fetch_add(1, Ordering::Relaxed);
         self.last_delivery_ns.fetch_max(now, Ordering::Relaxed);
     }
+}
+
+/// Whether a delivered frame was a message, an edit or a deletion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Message,
+    Edit,
+    Delete,
 }
 
 /// Every receiver task of a step, and the signal that stops them all.
 pub struct Receivers {
     /// What they count into.
     pub tally: Arc<Tally>,
+    /// Where deletions' stamps are found, in a run with changes.
+    deletes: Option<Arc<DeleteClock>>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
 }
@@ -127,9 +163,16 @@ impl Receivers {
     pub fn new(epoch: Epoch) -> Self {
         Self {
             tally: Arc::new(Tally::new(epoch)),
+            deletes: None,
             stop: watch::channel(false).0,
             tasks: JoinSet::new(),
         }
+    }
+
+    /// Receivers started from now on time deletions by the stamps noted in `clock`.
+    pub fn with_deletes(mut self, clock: Arc<DeleteClock>) -> Self {
+        self.deletes = Some(clock);
+        self
     }
 
     /// Starts a task that reads `reader` into the tally (see [`receive`]).
@@ -137,12 +180,14 @@ impl Receivers {
         &mut self,
         reader: FrameReader,
         senders: usize,
-        on_new: impl FnMut(Stamp) + Send + 'static,
+        on_new: impl FnMut(Stamp, &str) + Send + 'static,
     ) {
         let tally = Arc::clone(&self.tally);
         let stopped = self.stop.subscribe();
+        let deletes = self.deletes.clone();
         self.tasks.spawn(async move {
-            receive(reader, &tally, SeqCheck::new(senders), stopped, on_new).await;
+            let seq = SeqCheck::new(senders);
+            receive(reader, &tally, deletes.as_deref(), seq, stopped, on_new).await;
         });
     }
 
@@ -200,13 +245,15 @@ impl SeqCheck {
 }
 
 /// Reads `reader` until `stop` turns true or the connection ends, adding every bench message
-/// to `tally`; `on_new` sees each first delivery (the throughput mode's window uses it).
+/// (and, with `deletes`, every deletion of one) to `tally`; `on_new` sees each first delivery
+/// and its frame (the throughput mode's window and the senders' own ids use it).
 pub async fn receive(
     mut reader: FrameReader,
     tally: &Tally,
+    deletes: Option<&DeleteClock>,
     mut seq: SeqCheck,
     mut stop: watch::Receiver<bool>,
-    mut on_new: impl FnMut(Stamp),
+    mut on_new: impl FnMut(Stamp, &str),
 ) {
     loop {
         tokio::select! {
@@ -218,10 +265,19 @@ pub async fn receive(
             }
             frame = reader.next() => match frame {
                 Ok(Some(text)) => {
-                    if let Some(stamp) = Stamp::find(text) {
+                    let deleted = deletes.and_then(|_| deleted_target(text));
+                    let stamp = Stamp::find(text)
+                        .or_else(|| deletes.and_then(|clock| clock.stamp(deleted?)));
+                    if let Some(stamp) = stamp {
                         if seq.is_new(stamp) {
-                            tally.delivered(stamp);
-                            on_new(stamp);
+                            // Split only in runs with changes, so plain runs pay no search.
+                            let kind = deletes.map(|_| match (deleted, is_change(text)) {
+                                (Some(_), _) => Kind::Delete,
+                                (None, true) => Kind::Edit,
+                                (None, false) => Kind::Message,
+                            });
+                            tally.delivered(stamp, kind);
+                            on_new(stamp, text);
                         } else {
                             tally.duplicates.fetch_add(1, Ordering::Relaxed);
                         }

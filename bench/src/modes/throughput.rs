@@ -72,7 +72,7 @@ pub async fn step(target: &Target, args: &ThroughputArgs) -> Result<StepReport> 
     let mut quiet_writers = Vec::new();
     for (i, joined) in clients.into_iter().enumerate() {
         if i >= args.senders {
-            receivers.spawn(joined.reader, args.senders, |_| {});
+            receivers.spawn(joined.reader, args.senders, |_, _| {});
             quiet_writers.push(joined.writer);
             continue;
         }
@@ -80,7 +80,7 @@ pub async fn step(target: &Target, args: &ThroughputArgs) -> Result<StepReport> 
         let window = Arc::new(Semaphore::new(args.window));
         let (slots, last_echo) = (Arc::clone(&window), Arc::clone(&last_echo_ns));
         let epoch = receivers.tally.epoch;
-        receivers.spawn(joined.reader, args.senders, move |stamp: Stamp| {
+        receivers.spawn(joined.reader, args.senders, move |stamp: Stamp, _: &str| {
             if stamp.sender == me {
                 slots.add_permits(1);
                 last_echo.fetch_max(epoch.nanos(), Ordering::Relaxed);

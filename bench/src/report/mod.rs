@@ -166,6 +166,29 @@ pub struct StepReport {
     /// Storm: why the first few retried reconnects failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub retry_samples: Vec<String>,
+    /// Issue 15: the share of posts that were edits or deletions, in percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes_percent: Option<u32>,
+    /// Issue 15, broadcast: the latency of messages alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_latency_ms: Option<LatencySummary>,
+    /// Issue 15, broadcast: the latency of edits and deletions alone (HTTP request to frame).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_latency_ms: Option<LatencySummary>,
+    /// Issue 15, broadcast: the latency of deletions alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_latency_ms: Option<LatencySummary>,
+    /// Issue 15: edits and deletions made (each one record delivered like a message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes_sent: Option<u64>,
+    /// Storm: bytes of the frames replayed on the reconnect (`after=` up to `joined`), all
+    /// clients together (frame text, not WebSocket headers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume_bytes: Option<u64>,
+    /// Storm: chat frames (messages and change records) replayed on the reconnects, all
+    /// clients together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume_records: Option<u64>,
     /// No loss, duplicate or error.
     pub passed: bool,
     /// Broadcast: passed and p95 under the limit.
@@ -221,9 +244,13 @@ impl StepReport {
 
     /// The target's name, with its node count when there were several (`chinwag ×3`).
     pub fn target_label(&self) -> String {
-        match self.nodes {
+        let name = match self.nodes {
             Some(nodes) => format!("{} ×{nodes}", self.target_name()),
             None => self.target_name().into(),
+        };
+        match self.changes_percent {
+            Some(percent) => format!("{name} {percent}% chg"),
+            None => name,
         }
     }
 }

@@ -47,6 +47,10 @@ pub struct Seen {
     pub duplicates: AtomicU64,
     /// Epoch nanoseconds when it caught up after the reconnect; 0 until then.
     pub caught_up_ns: AtomicU64,
+    /// Bytes of the frames replayed on the reconnect, up to `joined` (frame text).
+    pub resume_bytes: AtomicU64,
+    /// Chat frames (messages and change records) replayed on the reconnect.
+    pub resume_records: AtomicU64,
 }
 
 impl Seen {
@@ -158,9 +162,16 @@ async fn connect(
         credential: credential.cloned(),
     };
     let (writer, mut reader) = connector.connect(&spec).await?;
+    let resuming = catch_up_to.is_some();
     let replay = reader.wait_ready(|frame| {
+        if resuming {
+            seen.resume_bytes.fetch_add(frame.len() as u64, Relaxed);
+        }
         if let Some(id) = chat_id(frame) {
             seen.on_chat(id);
+            if resuming {
+                seen.resume_records.fetch_add(1, Relaxed);
+            }
         }
     });
     tokio::time::timeout(JOINED_TIMEOUT, replay)

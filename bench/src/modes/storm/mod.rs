@@ -19,11 +19,18 @@
 //! server's session check; a presence read after the first joins confirms the clients are
 //! signed in. `--auth none,session --rounds R` alternates guest and signed-in storms on one
 //! server, each in a fresh room, so the two are measured side by side.
+//!
+//! With `--changes-percent 0,10` (issue 15) each round also runs one storm per share: the
+//! poster signs in (its own account, untimed) and turns that share of its posts, history,
+//! live and missed alike, into edits and deletions of its own messages, so the log the clients
+//! resume holds that share of change records. The step reports the bytes replayed on the
+//! reconnects next to the catch-up time.
 
 mod client;
 mod poster;
 
 use crate::{
+    changes::{ChangeClient, ChangeMix},
     cli::{StormArgs, TargetKind},
     http,
     modes::{self, Bench, check_fd_limit, tally::Errors},
@@ -36,7 +43,7 @@ use crate::{
 };
 use anyhow::{Context, Result, bail};
 use client::{Crowd, Phase, Seen};
-use poster::Poster;
+use poster::{Poster, PosterChanges};
 use std::sync::{
     Arc,
     atomic::{AtomicU64, Ordering::Relaxed},
@@ -106,29 +113,80 @@ pub async fn rounds(
     } else {
         None
     };
+    let shares: Vec<Option<ChangeMix>> = if args.changes_percent.is_empty() {
+        vec![None]
+    } else {
+        let mixes = args.changes_percent.iter().map(|&p| ChangeMix::new(p));
+        mixes.map(|mix| mix.map(Some)).collect::<Result<_>>()?
+    };
+    let poster_session = if args.changes_percent.is_empty() {
+        None
+    } else {
+        let prefix = format!("storm{}p", std::process::id());
+        let made = signin::sign_in_all(target.addrs[0], &prefix, 1, 1)
+            .await
+            .context("signing in the poster")?;
+        made.sessions.into_iter().next()
+    };
     for round in 1..=args.rounds {
         for &kind in &args.auth.auth {
-            let who = match (&signed, kind) {
-                (Some(signed), AuthKind::Session) => Who::Signed(signed),
-                _ => Who::Guests,
-            };
-            let mut report = match step(target, args, &who, round).await {
-                Ok(report) => report,
-                Err(err) => {
-                    let mut report =
-                        StepReport::failed(Mode::Storm, TargetKind::Chinwag, args.clients, &err);
-                    report.auth = Some(kind);
-                    report.round = Some(round);
-                    reports.push(report);
-                    return Ok(());
-                }
-            };
-            report.pinned = target.pinned;
-            report.nodes = (target.nodes() > 1).then(|| target.nodes());
-            reports.push(report);
+            for &changes in &shares {
+                let who = match (&signed, kind) {
+                    (Some(signed), AuthKind::Session) => Who::Signed(signed),
+                    _ => Who::Guests,
+                };
+                let poster = Posting {
+                    session: poster_session.as_ref(),
+                    changes,
+                };
+                let mut report = match step(target, args, &who, round, poster).await {
+                    Ok(report) => report,
+                    Err(err) => {
+                        let mut report = StepReport::failed(
+                            Mode::Storm,
+                            TargetKind::Chinwag,
+                            args.clients,
+                            &err,
+                        );
+                        report.auth = Some(kind);
+                        report.round = Some(round);
+                        report.changes_percent = changes.map(ChangeMix::percent);
+                        reports.push(report);
+                        return Ok(());
+                    }
+                };
+                report.pinned = target.pinned;
+                report.nodes = (target.nodes() > 1).then(|| target.nodes());
+                reports.push(report);
+            }
         }
     }
     Ok(())
+}
+
+/// How the poster of one storm posts: as a guest, or signed in with `session` making
+/// `changes`.
+#[derive(Clone, Copy)]
+struct Posting<'a> {
+    session: Option<&'a Arc<str>>,
+    changes: Option<ChangeMix>,
+}
+
+impl Posting<'_> {
+    /// The poster's changes, connected, for the storm in `room` on `target`.
+    async fn connect(&self, target: &Target, room: &str) -> Result<Option<PosterChanges>> {
+        let (Some(session), Some(mix)) = (self.session, self.changes) else {
+            return Ok(None);
+        };
+        Ok(Some(PosterChanges {
+            credential: Credential {
+                secret: Arc::clone(session),
+                via: Presentation::Bearer,
+            },
+            client: ChangeClient::connect(target.addrs[0], session, room).await?,
+            mix,
+        }))
+    }
 }
 
 /// Sessions made for a run, before anything is timed.
@@ -208,17 +266,32 @@ async fn sign_in(target: &Target, args: &StormArgs) -> Result<Signed> {
     })
 }
 
-/// One storm against a running Chinwag, its clients being `who`.
-async fn step(target: &Target, args: &StormArgs, who: &Who<'_>, round: u32) -> Result<StepReport> {
+/// One storm against a running Chinwag, its clients being `who`, its poster `posting`.
+async fn step(
+    target: &Target,
+    args: &StormArgs,
+    who: &Who<'_>,
+    round: u32,
+    posting: Posting<'_>,
+) -> Result<StepReport> {
+    let share = posting
+        .changes
+        .map(|mix| format!("-c{}", mix.percent()))
+        .unwrap_or_default();
     let crowd = Arc::new(Crowd {
         epoch: Epoch::now(),
-        room: format!("storm-{}-{round}-{}", std::process::id(), who.kind().name()),
+        room: format!(
+            "storm-{}-{round}-{}{share}",
+            std::process::id(),
+            who.kind().name()
+        ),
         joined: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
         retries: Errors::default(),
         errors: Errors::default(),
     });
-    let poster = Poster::start(&crowd, target.connector(0), args.rate).await?;
+    let changes = posting.connect(target, &crowd.room).await?;
+    let poster = Poster::start(&crowd, target.connector(0), args.rate, changes).await?;
     poster.burst(args.history).await?;
     let setup = Instant::now();
     let clients = join_all(&crowd, target, args, who).await?;
@@ -252,6 +325,7 @@ async fn step(target: &Target, args: &StormArgs, who: &Who<'_>, round: u32) -> R
     {
         crowd.errors.record("client tasks did not stop");
     }
+    let changes_made = poster.changes_made();
     poster.stop();
 
     let mut report = StepReport::new(Mode::Storm, target.kind, false, args.clients);
@@ -269,6 +343,22 @@ async fn step(target: &Target, args: &StormArgs, who: &Who<'_>, round: u32) -> R
         report.sign_in_ms_each = signed.sign_in_ms_each;
     }
     report.retry_samples = crowd.retries.samples();
+    report.changes_percent = posting.changes.map(ChangeMix::percent);
+    report.changes_sent = posting.changes.map(|_| changes_made);
+    report.resume_bytes = Some(
+        clients
+            .seen
+            .iter()
+            .map(|s| s.resume_bytes.load(Relaxed))
+            .sum(),
+    );
+    report.resume_records = Some(
+        clients
+            .seen
+            .iter()
+            .map(|s| s.resume_records.load(Relaxed))
+            .sum(),
+    );
     storm.fill(&mut report, &clients.seen, args.timeout);
     fill_counts(&mut report, &clients.seen, final_id, &crowd.errors);
     report.set_cpu(&cpu, report.delivered, report.sent);

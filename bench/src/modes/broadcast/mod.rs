@@ -9,8 +9,17 @@
 //! and each target kind, and reports the largest count whose p95 stays under the limit.
 //! Against several nodes (`--target` repeated), client i, sender or not, connects to node
 //! i mod nodes: senders and receivers are both spread evenly, so most deliveries cross nodes.
+//! With `--changes-percent` (issue 15) every client count runs once per share, side by side;
+//! the senders then sign in (one account each, untimed) and turn that share of their posts
+//! into edits and deletions of their own recent messages over HTTP (see [`changes`]), so the
+//! receivers' frames hold that share of change records, each timed and counted like a message.
+
+mod sender;
+
+pub use sender::{Changer, Outlet, Pace, send_paced};
 
 use crate::{
+    changes::{ChangeClient, ChangeMix, DeleteClock, OwnIds},
     cli::{BroadcastArgs, TargetKind},
     client::{FrameWriter, JoinSpec},
     modes::{Bench, check_fd_limit, crowd, tally},
@@ -18,10 +27,14 @@ use crate::{
     plot, procinfo, progress,
     report::{Mode, StepReport},
     server::Target,
+    signin::{Credential, Presentation},
 };
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 use tokio::{task::JoinSet, time::Instant};
 
 /// Time between the end of setup and the first send, for the receiver tasks to start.
@@ -50,6 +63,9 @@ pub struct Plan {
     pub room: String,
     /// The ramp's p95 limit.
     pub max_p95_ms: f64,
+    /// Signed-in senders that make this share of edits and deletions; `None`: guests that
+    /// only post messages.
+    pub changes: Option<ChangeMix>,
 }
 
 /// Runs the ramp (or the single step) for every target kind.
@@ -64,23 +80,27 @@ pub async fn run(args: &BroadcastArgs, mut bench: Bench) -> Result<bool> {
         bail!("--senders must be between 1 and the smallest client count ({smallest})");
     }
     check_fd_limit(counts.iter().copied().max().unwrap_or(0))?;
+    let shares = shares(args, bench.launcher.kinds())?;
     let mut alive: Vec<TargetKind> = bench.launcher.kinds().to_vec();
     for (index, &clients) in counts.iter().enumerate() {
-        for kind in alive.clone() {
-            let plan = Plan {
-                clients,
-                senders: args.senders,
-                rate: args.rate,
-                duration: args.duration,
-                message_chars: usize::from(args.message_chars),
-                drain: args.drain,
-                connect_concurrency: args.connect_concurrency,
-                room: format!("bench-{}-{index}", std::process::id()),
-                max_p95_ms: args.max_p95_ms,
-            };
-            let ok = run_step(&mut bench, kind, &plan).await;
-            if !ok && !args.keep_going {
-                alive.retain(|k| *k != kind);
+        for (turn, &changes) in shares.iter().enumerate() {
+            for kind in alive.clone() {
+                let plan = Plan {
+                    clients,
+                    senders: args.senders,
+                    rate: args.rate,
+                    duration: args.duration,
+                    message_chars: usize::from(args.message_chars),
+                    drain: args.drain,
+                    connect_concurrency: args.connect_concurrency,
+                    room: format!("bench-{}-{index}-{turn}", std::process::id()),
+                    max_p95_ms: args.max_p95_ms,
+                    changes,
+                };
+                let ok = run_step(&mut bench, kind, &plan).await;
+                if !ok && !args.keep_going {
+                    alive.retain(|k| *k != kind);
+                }
             }
         }
         if alive.is_empty() {
@@ -102,11 +122,33 @@ pub async fn run(args: &BroadcastArgs, mut bench: Bench) -> Result<bool> {
     Ok(passed)
 }
 
+/// The steps of one client count: one plain step, or `--rounds` rounds of every
+/// `--changes-percent` share in turn (Chinwag only: the baselines have no HTTP API).
+fn shares(args: &BroadcastArgs, kinds: &[TargetKind]) -> Result<Vec<Option<ChangeMix>>> {
+    if args.changes_percent.is_empty() {
+        return Ok(vec![None]);
+    }
+    if kinds.iter().any(|k| *k != TargetKind::Chinwag) {
+        bail!("--changes-percent needs --target-kind chinwag: the baselines cannot edit");
+    }
+    let mut shares = Vec::new();
+    for _ in 0..args.rounds {
+        for &percent in &args.changes_percent {
+            shares.push(Some(ChangeMix::new(percent)?));
+        }
+    }
+    Ok(shares)
+}
+
 /// Runs one step against `kind` and records it; whether it passed within the p95 limit. A
 /// step that could not run at all is recorded as failed, with the reason.
 pub async fn run_step(bench: &mut Bench, kind: TargetKind, plan: &Plan) -> bool {
+    let changes = plan
+        .changes
+        .map(|mix| format!(", {}% edits and deletions", mix.percent()))
+        .unwrap_or_default();
     progress::note(&format!(
-        "broadcast: {} with {} clients, {} senders, {} msg/s for {:?}",
+        "broadcast: {} with {} clients, {} senders, {} msg/s for {:?}{changes}",
         kind.name(),
         plan.clients,
         plan.senders,
@@ -127,16 +169,43 @@ pub async fn run_step(bench: &mut Bench, kind: TargetKind, plan: &Plan) -> bool 
 
 /// One step against a running target.
 pub async fn step(target: &Target, plan: &Plan) -> Result<StepReport> {
+    let sessions = match plan.changes {
+        Some(_) => sender::sign_in_senders(target, plan).await?,
+        None => Vec::new(),
+    };
     let overflows = procinfo::OverflowWindow::start();
-    let room = join_room(target, plan).await?;
+    let room = join_room(target, plan, &sessions).await?;
     let overflows = overflows.finish();
-    let mut receivers = tally::Receivers::new(Epoch::now());
+    let deletes = Arc::new(DeleteClock::default());
+    let mut receivers = tally::Receivers::new(Epoch::now()).with_deletes(Arc::clone(&deletes));
     let mut writers = Vec::with_capacity(plan.clients);
-    for joined in room.clients {
-        receivers.spawn(joined.reader, plan.senders, |_| {});
+    let mut own_ids = Vec::with_capacity(plan.senders);
+    for (i, joined) in room.clients.into_iter().enumerate() {
+        if i < plan.senders {
+            let own = Arc::new(Mutex::new(OwnIds::default()));
+            own_ids.push(Arc::clone(&own));
+            let me = u32::try_from(i)?;
+            receivers.spawn(joined.reader, plan.senders, move |stamp, frame| {
+                sender::remember_own(&own, me, stamp, frame);
+            });
+        } else {
+            receivers.spawn(joined.reader, plan.senders, |_, _| {});
+        }
         writers.push(joined.writer);
     }
     let quiet_writers = writers.split_off(plan.senders);
+    let mut changers = Vec::with_capacity(sessions.len());
+    for (session, own) in sessions.iter().zip(own_ids) {
+        let (Some(mix), addr) = (plan.changes, target.addrs[0]) else {
+            break;
+        };
+        changers.push(Changer {
+            client: ChangeClient::connect(addr, session, &plan.room).await?,
+            own,
+            mix,
+            deletes: Arc::clone(&deletes),
+        });
+    }
 
     let per_sender = ((plan.rate * plan.duration.as_secs_f64()) / plan.senders as f64)
         .round()
@@ -147,7 +216,7 @@ pub async fn step(target: &Target, plan: &Plan) -> Result<StepReport> {
     );
     let cpu = procinfo::PhaseCpu::start(&target.pids, &target.backing)?;
     let start_ns = receivers.tally.epoch.nanos() + u64::try_from(SETTLE.as_nanos())?;
-    let (writers, lag) = send_all(writers, per_sender, plan, &receivers, &bar).await?;
+    let (writers, lag) = send_all(writers, changers, per_sender, plan, &receivers, &bar).await?;
     let sent = tally::Tally::get(&receivers.tally.sent);
     let due = sent * plan.clients as u64;
     receivers.wait_delivered(due, plan.drain, &bar).await;
@@ -174,6 +243,8 @@ pub async fn step(target: &Target, plan: &Plan) -> Result<StepReport> {
     report.sent = sent;
     report.expected = due;
     report.send_lag_max_ms = Some(lag.as_secs_f64() * 1e3);
+    report.changes_percent = plan.changes.map(ChangeMix::percent);
+    report.changes_sent = plan.changes.map(|_| tally::Tally::get(&tally.changes));
     fill_deliveries(&mut report, &tally, start_ns);
     report.set_cpu(&cpu, report.delivered, sent);
     report.judge();
@@ -188,22 +259,30 @@ struct Room {
     took: Duration,
 }
 
-/// Connects the senders (named, so Chinwag lists them in presence), then the receivers
-/// (nameless, so their joins broadcast nothing); client i goes to node i mod nodes.
-async fn join_room(target: &Target, plan: &Plan) -> Result<Room> {
-    let join = |i: usize, username: Option<String>| {
+/// Connects the senders (named, or signed in with `sessions`, so Chinwag lists them in
+/// presence), then the receivers (nameless, so their joins broadcast nothing); client i goes
+/// to node i mod nodes.
+async fn join_room(target: &Target, plan: &Plan, sessions: &[Arc<str>]) -> Result<Room> {
+    let join = |i: usize, username: Option<String>, session: Option<&Arc<str>>| {
         let spec = JoinSpec {
             room: plan.room.clone(),
             username,
+            credential: session.map(|secret| Credential {
+                secret: Arc::clone(secret),
+                via: Presentation::Bearer,
+            }),
             ..JoinSpec::default()
         };
         (target.connector(i), spec)
     };
     let sender_specs = (0..plan.senders)
-        .map(|i| join(i, Some(format!("s{i}"))))
+        .map(|i| match sessions.get(i) {
+            Some(session) => join(i, None, Some(session)),
+            None => join(i, Some(format!("s{i}")), None),
+        })
         .collect();
     let receiver_specs = (plan.senders..plan.clients)
-        .map(|i| join(i, None))
+        .map(|i| join(i, None, None))
         .collect();
     let concurrency = plan.connect_concurrency;
     let (mut clients, senders_took) =
@@ -218,9 +297,11 @@ async fn join_room(target: &Target, plan: &Plan) -> Result<Room> {
 }
 
 /// Runs every sender on its schedule, starting [`SETTLE`] from now; returns their writers
-/// (closed only when the step ends) and the worst send lag.
+/// (closed only when the step ends) and the worst send lag. Sender i makes its changes
+/// through `changers[i]`, if there is one.
 async fn send_all(
     writers: Vec<FrameWriter>,
+    changers: Vec<Changer>,
     per_sender: u64,
     plan: &Plan,
     receivers: &tally::Receivers,
@@ -229,7 +310,9 @@ async fn send_all(
     let start = Instant::now() + SETTLE;
     let period = Duration::from_secs_f64(plan.senders as f64 / plan.rate);
     let mut sending = JoinSet::new();
+    let mut changers = changers.into_iter();
     for (i, writer) in writers.into_iter().enumerate() {
+        let changer = changers.next();
         let pace = Pace {
             sender: u32::try_from(i)?,
             count: per_sender,
@@ -239,7 +322,14 @@ async fn send_all(
         let tally = Arc::clone(&receivers.tally);
         let room = plan.room.clone();
         let chars = plan.message_chars;
-        sending.spawn(async move { send_paced(writer, pace, &tally, &room, chars).await });
+        sending.spawn(async move {
+            let out = Outlet {
+                room: &room,
+                chars,
+                tally: &tally,
+            };
+            send_paced(writer, changer, pace, out).await
+        });
     }
     let mut lag = Duration::ZERO;
     let mut kept = Vec::new();
@@ -269,53 +359,12 @@ pub fn fill_deliveries(report: &mut StepReport, tally: &tally::Tally, start_ns: 
     report.errors = tally.errors();
     report.error_samples = tally.error_samples();
     report.latency_ms = tally.latency.summary();
+    report.message_latency_ms = tally.message_latency.summary();
+    report.change_latency_ms = tally.change_latency.summary();
+    report.delete_latency_ms = tally.delete_latency.summary();
     let last_ns = tally::Tally::get(&tally.last_delivery_ns);
     let span = last_ns.saturating_sub(start_ns) as f64 / 1e9;
     report.delivered_per_s = (span > 0.0).then(|| report.delivered as f64 / span);
-}
-
-/// When one sender sends.
-#[derive(Debug, Clone, Copy)]
-pub struct Pace {
-    /// The sender's index.
-    pub sender: u32,
-    /// Messages to send.
-    pub count: u64,
-    /// When the first is due.
-    pub first: Instant,
-    /// Time between two of its messages.
-    pub period: Duration,
-}
-
-/// Sends `pace.count` stamped messages on schedule; returns the writer (the connection stays
-/// open until the step ends) and how late the latest send was. Each stamp is the actual send
-/// time, so a late sender shows up as lag, not as server latency.
-pub async fn send_paced(
-    mut writer: FrameWriter,
-    pace: Pace,
-    tally: &tally::Tally,
-    room: &str,
-    chars: usize,
-) -> (FrameWriter, Duration) {
-    let mut lag = Duration::ZERO;
-    for seq in 0..pace.count {
-        let due = pace.first + pace.period.mul_f64(seq as f64);
-        tokio::time::sleep_until(due).await;
-        lag = lag.max(Instant::now().saturating_duration_since(due));
-        let stamp = Stamp {
-            sender: pace.sender,
-            seq,
-            sent_ns: tally.epoch.nanos(),
-        };
-        if let Err(err) = writer.send(stamp.send_frame(room, chars)).await {
-            tally.error(format!("sender {}: {err:#}", pace.sender));
-            break;
-        }
-        tally
-            .sent
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-    (writer, lag)
 }
 
 /// The report of a step that could not run.
