@@ -17,6 +17,12 @@ pub enum Command {
     /// runs on it.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Copy the SQLite database named by `--db` to DEST, consistently, while a server may be
+    /// running on it (restore by starting a server on the copy).
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        dest: PathBuf,
+    },
 }
 
 /// `chinwag accounts …`.

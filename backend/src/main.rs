@@ -27,10 +27,18 @@ async fn main() -> anyhow::Result<()> {
         // that every grep and log shipper has to strip.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    if let Some(Command::Accounts(command)) = &config.command {
-        let done = chinwag_backend::admin::run(&config, command).await?;
-        println!("{done}");
-        return Ok(());
+    match &config.command {
+        Some(Command::Accounts(command)) => {
+            let done = chinwag_backend::admin::run(&config, command).await?;
+            println!("{done}");
+            return Ok(());
+        }
+        Some(Command::Backup { dest }) => {
+            let copied = chinwag_backend::store::sqlite::backup(&config.db, dest)?;
+            println!("{copied}");
+            return Ok(());
+        }
+        None => {}
     }
     let listener = listen(config.bind, config.listen_backlog)
         .with_context(|| format!("cannot listen on {}", config.bind))?;

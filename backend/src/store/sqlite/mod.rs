@@ -19,6 +19,7 @@
 
 mod accounts;
 mod append;
+mod backup;
 mod change;
 mod error;
 mod moderation;
@@ -49,6 +50,7 @@ mod scrub_tests;
 mod tests;
 
 pub use accounts::SqliteAccounts;
+pub use backup::{BackupError, Copied, backup};
 pub use error::SqliteError;
 pub use moderation::SqliteModeration;
 pub use readers::READERS;
