@@ -10,6 +10,15 @@ use crate::{
 use clap::{Parser, Subcommand, ValueEnum, builder::PossibleValue};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
+/// How log lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Plain lines, coloured at a terminal.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
 /// What the binary does besides serving (nothing given: serve).
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
@@ -250,6 +259,11 @@ pub struct Config {
     /// about 100 bytes per address.
     #[arg(long, env = "CHINWAG_LOG_PEERS_TRACKED", default_value_t = 4096)]
     pub log_peers_tracked: usize,
+
+    /// How log lines are written to stderr: `text` for people, `json` (one object per line,
+    /// with `timestamp`, `level`, `target` and `fields`) for log shippers.
+    #[arg(long, env = "CHINWAG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// Whether people may chat without an account. `off`: every socket, poll and API call
     /// needs a session, an access token or a JWT (401 `unauthenticated` without one); the

@@ -6,7 +6,12 @@
 //! `chinwag accounts …` runs one administrative command on the store instead, and exits.
 
 use anyhow::Context;
-use chinwag_backend::{Config, config::Command, serve, server::LISTENING_ON};
+use chinwag_backend::{
+    Config,
+    config::{Command, LogFormat},
+    serve,
+    server::LISTENING_ON,
+};
 use clap::Parser;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::{
@@ -18,15 +23,21 @@ use tracing_subscriber::EnvFilter;
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal: in a file or a journal they are noise
-        // that every grep and log shipper has to strip.
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            // Colour codes only for a person at a terminal: in a file or a journal they are
+            // noise that every grep and log shipper has to strip.
+            .with_ansi(std::io::stderr().is_terminal())
+            .init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     match &config.command {
         Some(Command::Accounts(command)) => {
             let done = chinwag_backend::admin::run(&config, command).await?;
@@ -46,12 +57,14 @@ async fn main() -> anyhow::Result<()> {
     // A JWT key that cannot be loaded stops the server before it says it is listening, so a
     // script waiting for that line never sees a server that then dies.
     config.jwt_verifier().context("cannot load the JWT key")?;
+    // Signals are watched from before the line that says the server is up.
+    let stop = stop_signal();
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{LISTENING_ON}{addr}")?;
     stdout.flush()?;
     drop(stdout);
     tracing::info!(%addr, "listening");
-    serve(listener, config, stop_signal()).await?;
+    serve(listener, config, stop).await?;
     Ok(())
 }
 
@@ -67,27 +80,36 @@ fn listen(addr: SocketAddr, backlog: i32) -> std::io::Result<std::net::TcpListen
     Ok(socket.into())
 }
 
-/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
-async fn stop_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when this is
+/// called, not when it is first polled: it is called before the "listening" line, so a
+/// script that stops the server as soon as it reads that line gets a graceful stop, never
+/// the signal's default (the process killed outright).
+fn stop_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = terminate.recv() => {}
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
                 }
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot watch SIGTERM; only Ctrl-C stops the server");
-                let _ = interrupt.await;
+                (interrupt, terminate) => {
+                    let err = interrupt.err().or(terminate.err());
+                    tracing::warn!(error = ?err, "cannot watch SIGINT or SIGTERM; using Ctrl-C alone");
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = interrupt.await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -25,6 +25,7 @@ mod jwt;
 mod lifecycle;
 mod live_from_open;
 mod log_flood;
+mod log_format;
 mod look_alikes;
 mod memory_bounds;
 mod metrics;
