@@ -57,18 +57,22 @@ pub struct HistoryQuery {
     epoch: Option<Epoch>,
 }
 
+/// A page size from a `limit` query parameter: 100 without one, clamped to 500, never 0.
+/// Every paged list of records (history, the audit log) reads its limit through here.
+pub(super) fn page_limit(limit: Option<usize>) -> Result<usize, ApiFailure> {
+    match limit {
+        Some(0) => Err(ApiFailure::bad_request(
+            ErrorCode::BadQuery,
+            "limit must be at least 1",
+        )),
+        Some(limit) => Ok(limit.min(MAX_HISTORY_PAGE)),
+        None => Ok(DEFAULT_HISTORY_PAGE),
+    }
+}
+
 impl HistoryQuery {
     fn page(&self) -> Result<Page, ApiFailure> {
-        let limit = match self.limit {
-            Some(0) => {
-                return Err(ApiFailure::bad_request(
-                    ErrorCode::BadQuery,
-                    "limit must be at least 1",
-                ));
-            }
-            Some(limit) => limit.min(MAX_HISTORY_PAGE),
-            None => DEFAULT_HISTORY_PAGE,
-        };
+        let limit = page_limit(self.limit)?;
         match (self.after, self.before) {
             (Some(_), Some(_)) => Err(ApiFailure::bad_request(
                 ErrorCode::BadQuery,

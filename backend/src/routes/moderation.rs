@@ -19,8 +19,7 @@ use super::{
 use crate::hub::rules::Visitor;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chinwag_shared::{
-    DEFAULT_HISTORY_PAGE, ErrorCode, MAX_FRAME_BYTES, MAX_HISTORY_PAGE, MessageText, RoomName,
-    Username,
+    ErrorCode, MAX_FRAME_BYTES, MessageText, RoomName, Username,
     moderation::{EditBody, OwnerBody, ReadBody, RoomSettingsPatch},
 };
 use serde::{Deserialize, Serialize};
@@ -195,16 +194,7 @@ pub async fn audit(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let room = room_of(&room)?;
-    let limit = match query.limit {
-        Some(0) => {
-            return Err(ApiFailure::bad_request(
-                ErrorCode::BadQuery,
-                "limit must be at least 1",
-            ));
-        }
-        Some(limit) => limit.min(MAX_HISTORY_PAGE),
-        None => DEFAULT_HISTORY_PAGE,
-    };
+    let limit = super::api::page_limit(query.limit)?;
     as_caller(&request, &state, async |actor| {
         let entries = state
             .hub
