@@ -17,6 +17,9 @@
 //!   tokens, private rooms and direct messages.
 //! - [`moderation`]: roles, the bodies of the moderation and read-marker routes, sanctions
 //!   and the audit log.
+//! - [`api_keys`]: the server API's keys and their scopes, for backends.
+//! - [`console`]: what the operators' console (`/admin`) shows: live numbers, nodes, rooms,
+//!   accounts and their connections.
 //! - [`error_code`]: [`ErrorCode`], the stable `code` strings of error frames.
 //!
 //! The promises (ids strictly increasing per room, resume with `after`, idempotent `client_id`)
@@ -26,8 +29,10 @@
 #![deny(missing_docs)]
 
 pub mod account;
+pub mod api_keys;
 mod appearance;
 pub mod client_msg;
+pub mod console;
 pub mod epoch;
 pub mod error_code;
 pub mod limits;
