@@ -106,6 +106,7 @@ impl Default for Metrics {
             registry: Registry::default(),
         };
         metrics.redis_aof_enabled.set(-1);
+        metrics.start_labelled_series_at_zero();
         registry.register(
             "long_poll_rooms",
             "Rooms somebody long-polls now (entries of the waiter table)",
@@ -200,7 +201,39 @@ impl Default for Metrics {
     }
 }
 
+/// Why the server closes connections (`Ending::metric_reason`), each counted from zero.
+const CLOSE_REASONS: [&str; 8] = [
+    "protocol",
+    "shutdown",
+    "slow_consumer",
+    "idle",
+    "store_failed",
+    "abuse",
+    "credential_expired",
+    "banned",
+];
+
 impl Metrics {
+    /// Creates the known series of each labelled family at 0, so a scrape lists every family
+    /// from the start (and its documentation can be checked against it), and `rate()` sees
+    /// the first event as a rise from 0 rather than as a series appearing.
+    fn start_labelled_series_at_zero(&self) {
+        for code in chinwag_shared::ErrorCode::ALL {
+            self.error_frames.get_or_create(&CodeLabel {
+                code: code.as_str(),
+            });
+        }
+        for reason in CLOSE_REASONS {
+            self.server_closes.get_or_create(&ReasonLabel { reason });
+        }
+        for outcome in ["ok", "bad_credentials", "locked"] {
+            self.sign_ins.get_or_create(&OutcomeLabel { outcome });
+        }
+        for action in ["edit", "delete_own"] {
+            self.moderation_acts.get_or_create(&ActionLabel { action });
+        }
+    }
+
     /// The text exposition of every metric.
     pub fn render(&self) -> String {
         let mut text = String::new();
