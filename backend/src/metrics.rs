@@ -219,18 +219,26 @@ impl Metrics {
     /// the first event as a rise from 0 rather than as a series appearing.
     fn start_labelled_series_at_zero(&self) {
         for code in chinwag_shared::ErrorCode::ALL {
-            self.error_frames.get_or_create(&CodeLabel {
-                code: code.as_str(),
-            });
+            self.error_frames
+                .get_or_create(&CodeLabel {
+                    code: code.as_str(),
+                })
+                .inc_by(0);
         }
         for reason in CLOSE_REASONS {
-            self.server_closes.get_or_create(&ReasonLabel { reason });
+            self.server_closes
+                .get_or_create(&ReasonLabel { reason })
+                .inc_by(0);
         }
         for outcome in ["ok", "bad_credentials", "locked"] {
-            self.sign_ins.get_or_create(&OutcomeLabel { outcome });
+            self.sign_ins
+                .get_or_create(&OutcomeLabel { outcome })
+                .inc_by(0);
         }
         for action in ["edit", "delete_own"] {
-            self.moderation_acts.get_or_create(&ActionLabel { action });
+            self.moderation_acts
+                .get_or_create(&ActionLabel { action })
+                .inc_by(0);
         }
     }
 
