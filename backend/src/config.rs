@@ -37,6 +37,32 @@ pub enum Command {
 /// `chinwag accounts …`.
 #[derive(Debug, Clone, Subcommand)]
 pub enum AccountsCommand {
+    /// Create the account NAME with the password on the first line of standard input (held
+    /// to the sign-up rules, hashed as sign-up hashes).
+    Create {
+        /// The account's name.
+        name: String,
+        /// Make it a site admin too.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List accounts, one per line: name, id, created (RFC 3339, UTC), `admin` or `-`,
+    /// `disabled` or `-`, separated by tabs, in name order.
+    List {
+        /// Only accounts whose names contain this, ignoring case.
+        #[arg(long)]
+        query: Option<String>,
+    },
+    /// Disable the account NAME and revoke its sessions and tokens.
+    Disable {
+        /// The account's name.
+        name: String,
+    },
+    /// Enable the account NAME again.
+    Enable {
+        /// The account's name.
+        name: String,
+    },
     /// Make the account NAME a site admin: it moderates every room and acts site-wide.
     GrantAdmin {
         /// The account's name.

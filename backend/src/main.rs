@@ -8,6 +8,7 @@
 use anyhow::Context;
 use chinwag_backend::{
     Config,
+    admin::{Engine, accounts},
     config::{Command, LogFormat},
     serve,
     server::LISTENING_ON,
@@ -40,9 +41,18 @@ async fn main() -> anyhow::Result<()> {
     }
     match &config.command {
         Some(Command::Accounts(command)) => {
-            let done = chinwag_backend::admin::run(&config, command).await?;
-            println!("{done}");
-            return Ok(());
+            let engine = Engine::open(&config)?;
+            let done = accounts::run(
+                &engine,
+                command,
+                // Unlocked handles (each call locks for itself): no lock is held across an
+                // await.
+                &mut std::io::BufReader::new(std::io::stdin()),
+                &mut std::io::stdout(),
+            )
+            .await;
+            engine.close().await;
+            return Ok(done?);
         }
         Some(Command::Backup { dest }) => {
             let copied = chinwag_backend::store::sqlite::backup(&config.db, dest)?;
