@@ -32,6 +32,13 @@ pub enum Command {
         /// Where to write the copy; must not exist yet.
         dest: PathBuf,
     },
+    /// Write everything the store named by `--db` (or `--redis`) holds to standard output
+    /// as JSON lines: accounts, rooms with their members and roles, every record (deleted
+    /// messages stay deleted). Safe while a server runs on it.
+    Export,
+    /// Load an export from standard input into the store named by `--db` (or `--redis`),
+    /// which must be empty: no rooms, no accounts.
+    Import,
 }
 
 /// `chinwag accounts …`.

@@ -10,7 +10,7 @@ use chinwag_backend::{
     Config,
     admin::{Engine, accounts},
     config::{Command, LogFormat},
-    serve,
+    portability, serve,
     server::LISTENING_ON,
 };
 use clap::Parser;
@@ -53,6 +53,22 @@ async fn main() -> anyhow::Result<()> {
             .await;
             engine.close().await;
             return Ok(done?);
+        }
+        Some(Command::Export) => {
+            let engine = Engine::open(&config)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let done = portability::export::export(&engine, &mut out).await;
+            engine.close().await;
+            eprintln!("{}", done?);
+            return Ok(());
+        }
+        Some(Command::Import) => {
+            let engine = Engine::open(&config)?;
+            let mut input = std::io::BufReader::new(std::io::stdin());
+            let done = portability::import::import(&engine, &mut input).await;
+            engine.close().await;
+            println!("{}", done?);
+            return Ok(());
         }
         Some(Command::Backup { dest }) => {
             let copied = chinwag_backend::store::sqlite::backup(&config.db, dest)?;

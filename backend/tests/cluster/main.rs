@@ -17,6 +17,7 @@ mod moderation;
 mod order;
 mod outage;
 mod persistence;
+mod portability;
 mod presence;
 mod redis;
 mod removal;

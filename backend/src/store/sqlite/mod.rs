@@ -26,6 +26,7 @@ mod moderation;
 mod queries;
 mod readers;
 mod records;
+mod restore;
 mod sanction_rows;
 mod schema;
 mod scrub;
@@ -59,14 +60,19 @@ pub use sync_mode::SyncMode;
 pub use writer::MAX_BATCH;
 
 use super::{
-    Appended, Changed, Epoch, NewChange, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError,
+    Appended, Changed, Epoch, NewChange, NewMessage, Occupied, Page, RoomCursor, RoomHead, Store,
+    StoreError,
 };
 use crate::fanout::ChatPublisher;
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, RoomName, RoomSummary};
 use readers::ReaderPool;
 use rusqlite::Connection;
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 use tokio::sync::{mpsc, oneshot, watch};
 use writer::WriteJob;
 
@@ -83,6 +89,8 @@ pub struct SqliteStore {
     sync: SyncMode,
     /// How far deleted texts are gone from the files (see [`SqliteStore::scrubbed`]).
     scrub: watch::Receiver<ScrubProgress>,
+    /// The file, which a restore opens a connection of its own to (`restore`).
+    path: PathBuf,
 }
 
 impl SqliteStore {
@@ -108,6 +116,7 @@ impl SqliteStore {
             readers: ReaderPool::new(path),
             sync,
             scrub,
+            path: path.to_owned(),
         })
     }
 
@@ -206,6 +215,25 @@ impl Store for SqliteStore {
         self.readers
             .read(move |conn| queries::rooms_page(conn, after.as_ref(), limit))
             .await
+    }
+
+    async fn room_names(
+        &self,
+        after: Option<&RoomName>,
+        limit: usize,
+    ) -> Result<Vec<RoomName>, StoreError> {
+        let after = after.cloned();
+        self.readers
+            .read(move |conn| restore::room_names(conn, after.as_ref(), limit))
+            .await
+    }
+
+    async fn restore(
+        &self,
+        room: &RoomName,
+        records: &[ChatRecord],
+    ) -> Result<Result<(), Occupied>, StoreError> {
+        restore::restore(&self.path, room, records).await
     }
 
     async fn close(&self) {
