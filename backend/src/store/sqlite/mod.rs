@@ -44,6 +44,8 @@ mod migration_tests;
 #[cfg(test)]
 mod moderation_tests;
 #[cfg(test)]
+mod restore_tests;
+#[cfg(test)]
 mod sanctions_tests;
 #[cfg(test)]
 mod scrub_tests;
