@@ -90,6 +90,7 @@ async fn accounts(engine: &Engine, out: &mut dyn Write) -> Result<u64, Portabili
             .await?;
         for account in &page {
             let account_line = AccountLine {
+                id: account.id.as_str().to_owned(),
                 admin: admins.contains(&account.id),
                 name: account.name.clone(),
                 password_hash: account.password_hash.clone(),

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! {"kind":"header","format":"chinwag-export","version":1}
-//! {"kind":"account","name":"Ada","password_hash":"$argon2id$…","created":1764720341123,"admin":true}
+//! {"kind":"account","id":"1","name":"Ada","password_hash":"$argon2id$…","created":1764720341123,"admin":true}
 //! {"kind":"room","room":"general","moderators":[{"account":"Ada"}],"slow_mode_secs":30}
 //! {"kind":"record","id":1,"room":"general","username":"Ada","message":"hi","ts":…,"guest":false}
 //! {"kind":"room","room":"secret","private":{"owner":{"account":"Ada"},"members":[…],"dm":false}}
@@ -13,9 +13,9 @@
 //! by its records in id order. A record is a [`ChatRecord`] exactly as the store's pages hold
 //! it: a message in its current state (edited text and `edited`, or a tombstone with no text)
 //! and every change record, so a deleted message's text is nowhere in an export. No
-//! `client_id` is exported. People are named by account name ([`Member::Account`]), since ids
-//! are the engine's own; a JWT identity, which has no account, by its id
-//! ([`Member::External`]). Credentials (sessions, tokens), sanctions, audit logs and read
+//! `client_id` is exported. Accounts keep their ids (a direct message's room name is a digest
+//! of its members' ids); rooms name people by account name ([`Member::Account`]), which reads
+//! better, and a JWT identity, which has no account, by its id ([`Member::External`]). Credentials (sessions, tokens), sanctions, audit logs and read
 //! markers are not part of it. A later version of the format adds fields (readers ignore
 //! unknown ones) or raises [`VERSION`].
 
@@ -69,6 +69,9 @@ impl Header {
 /// An account, with what signs it in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountLine {
+    /// Its id (decimal digits). Kept across engines: a direct message's room name is made
+    /// from its members' ids.
+    pub id: String,
     /// Its name as chosen at sign-up.
     pub name: Username,
     /// The Argon2id PHC string of its password.

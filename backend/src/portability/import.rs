@@ -1,7 +1,7 @@
 //! `chinwag import`: an export's lines ([`super::format`]) loaded into an empty store.
 //!
-//! The destination must hold no room and no account: an import recreates ids, which would
-//! collide with a log already there. Lines are read one at a time (each at most
+//! The destination must hold no room and no account: an import recreates ids (records' and
+//! accounts'), which would collide with a log or a directory already there. Lines are read one at a time (each at most
 //! [`MAX_LINE_BYTES`]) and checked before anything is written: the header first, then
 //! accounts, then rooms in strictly ascending name order (which is how a room given twice is
 //! caught without remembering every room), each followed by its records in strictly
@@ -17,7 +17,7 @@ use super::{
 use crate::{
     admin::Engine,
     store::{
-        accounts::{AccountId, PrivateRoom},
+        accounts::{Account, AccountId, PrivateRoom},
         record_bytes,
     },
 };
@@ -162,19 +162,31 @@ impl Loader<'_> {
             // The hash itself is not repeated: it is a secret's digest.
             return Err(self.invalid(format!("{}'s password hash is not one", line.name)));
         }
-        let directory = &self.engine.directory;
-        let Ok(account) = directory
-            .accounts
-            .create_account(&line.name, &line.password_hash, line.created)
-            .await?
-        else {
+        // An engine's id: a positive decimal number, as both engines draw them (a JWT
+        // identity's `jwt:…` is never an account).
+        let id_is_an_engines = !line.id.is_empty()
+            && line.id.len() <= 19
+            && !line.id.starts_with('0')
+            && line.id.bytes().all(|b| b.is_ascii_digit());
+        if !id_is_an_engines {
             return Err(self.invalid(format!(
-                "{} again (or a name that looks like it)",
-                line.name
+                "{}'s id {:?} is not an account id",
+                line.name, line.id
             )));
+        }
+        let account = Account {
+            id: AccountId::new(line.id.as_str()),
+            name: line.name.clone(),
+            password_hash: line.password_hash.clone(),
+            created: line.created,
+            disabled: line.disabled,
         };
-        if line.disabled {
-            directory.accounts.set_disabled(&account.id, true).await?;
+        let directory = &self.engine.directory;
+        if directory.accounts.restore_account(&account).await?.is_err() {
+            return Err(self.invalid(format!(
+                "{} or its id {} again (or a name that looks like it)",
+                line.name, line.id
+            )));
         }
         if line.admin {
             directory.moderation.set_admin(&account.id, true).await?;

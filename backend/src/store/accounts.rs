@@ -190,6 +190,11 @@ pub struct MemberRoom {
 #[error("an account already owns that name or one that looks like it")]
 pub struct NameOwned;
 
+/// An account holds that name (or a look-alike) or that id already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an account already holds that name, one that looks like it, or that id")]
+pub struct AccountTaken;
+
 /// A room of that name exists already (it has messages, or was created as private).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a room of that name exists already")]
@@ -205,6 +210,16 @@ pub trait Accounts: Send + Sync + 'static {
         password_hash: &str,
         now: u64,
     ) -> Result<Result<Account, NameOwned>, StoreError>;
+
+    /// Stores `account` exactly as given, its id, creation time and disabled flag included,
+    /// unless an account holds its [`NameKey`] or its id: how `chinwag import` brings accounts
+    /// back with the ids that direct messages' names and roles were made from. Ids drawn
+    /// later by [`Accounts::create_account`] come after it. `account.id` is an engine id
+    /// (decimal digits), never a JWT identity's.
+    async fn restore_account(
+        &self,
+        account: &Account,
+    ) -> Result<Result<(), AccountTaken>, StoreError>;
 
     /// The account owning `key`, if any.
     async fn account_by_key(&self, key: &NameKey) -> Result<Option<Account>, StoreError>;

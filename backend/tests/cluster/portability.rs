@@ -103,8 +103,25 @@ async fn build_site(dir: &Path) -> Server {
     let dm = server
         .call_as(&ada, "POST", "/api/dms", Some(json!({"username": "bob"})))
         .await;
-    assert!(dm.status == 200 || dm.status == 201, "{dm:?}");
+    assert_eq!(dm.status, 200, "{dm:?}");
+    let dm_room = dm.body["room"].as_str().unwrap().to_owned();
+    post(&server, &bob, &dm_room, "just between us").await;
     server
+}
+
+/// The direct-message room `name` opens with `with` on `server` (the same room whoever
+/// opens it, named from the two accounts' ids).
+async fn open_dm(server: &Server, cookie: &str, with: &str) -> String {
+    let dm = server
+        .call_as(
+            cookie,
+            "POST",
+            "/api/dms",
+            Some(json!({ "username": with })),
+        )
+        .await;
+    assert_eq!(dm.status, 200, "{dm:?}");
+    dm.body["room"].as_str().unwrap().to_owned()
 }
 
 /// Every record of `room` as a server's API pages it.
@@ -154,6 +171,9 @@ async fn a_site_moves_sqlite_to_redis_to_sqlite_with_the_same_rooms_ids_texts_an
     let ada_at_source = sign_in(&source, "ada").await;
     let original = every_record(&source, "general", &ada_at_source).await;
     let original_club = every_record(&source, "secret-club", &ada_at_source).await;
+    let dm_room = open_dm(&source, &ada_at_source, "bob").await;
+    let original_dm = every_record(&source, &dm_room, &ada_at_source).await;
+    assert_eq!(original_dm.len(), 1);
 
     // Exported while the server runs.
     let from_sqlite = chinwag_ok(&["export", "--db", &db(source_dir.path())], b"").await;

@@ -17,7 +17,7 @@ use super::{
 use crate::store::{
     StoreError,
     accounts::{
-        Account, AccountId, Accounts, Credential, CredentialKind, MAX_ACCOUNTS_PAGE,
+        Account, AccountId, AccountTaken, Accounts, Credential, CredentialKind, MAX_ACCOUNTS_PAGE,
         MAX_SESSIONS_PER_ACCOUNT, MemberRoom, NameOwned, NewCredential, PrivateRoom, RoomAccess,
         RoomExists, TOKEN_ID_CHARS, TokenListing, name_matches,
     },
@@ -156,6 +156,36 @@ impl Accounts for SqliteAccounts {
                     disabled: false,
                 })
             }))
+        })
+        .await
+    }
+
+    async fn restore_account(
+        &self,
+        account: &Account,
+    ) -> Result<Result<(), AccountTaken>, StoreError> {
+        let account = account.clone();
+        self.run(move |conn| {
+            // No conflict target: a taken id and a taken name key both insert nothing. An id
+            // above the AUTOINCREMENT counter moves it, so later sign-ups come after.
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO accounts (id, name, name_key, password_hash, created, disabled)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
+                    account.id.as_str(),
+                    account.name.as_str(),
+                    account.name.hold_key().as_str(),
+                    account.password_hash,
+                    to_i64(account.created),
+                    account.disabled,
+                ])?;
+            Ok(if inserted == 1 {
+                Ok(())
+            } else {
+                Err(AccountTaken)
+            })
         })
         .await
     }
