@@ -457,6 +457,27 @@ mod tests {
     }
 
     #[test]
+    fn the_new_account_commands_export_and_import_parse_with_their_store_flags() {
+        let config = parse(&["accounts", "create", "ada", "--admin", "--db", "x.db"]);
+        assert!(matches!(
+            config.command,
+            Some(Command::Accounts(AccountsCommand::Create { ref name, admin: true })) if name == "ada"
+        ));
+        let config = parse(&["accounts", "list", "--query", "ad"]);
+        assert!(matches!(
+            config.command,
+            Some(Command::Accounts(AccountsCommand::List { query: Some(ref q) })) if q == "ad"
+        ));
+        let config = parse(&["export", "--redis", "redis://r"]);
+        assert!(matches!(config.command, Some(Command::Export)));
+        assert_eq!(config.redis.as_deref(), Some("redis://r"));
+        let config = parse(&["import", "--db", "new.db"]);
+        assert!(matches!(config.command, Some(Command::Import)));
+        assert_eq!(config.db, PathBuf::from("new.db"));
+        assert!(Config::try_parse_from(["chinwag", "accounts", "create"]).is_err());
+    }
+
+    #[test]
     fn sqlite_confirms_after_the_fsync_unless_told_otherwise() {
         assert_eq!(parse(&[]).sqlite_sync, SyncMode::Full);
         assert_eq!(
