@@ -5,12 +5,13 @@
 //! [`format`] is the line format (one object per line, tagged by `"kind"`, after a versioned
 //! header); [`export`] walks the store a page at a time and writes lines as it reads them;
 //! [`import`] reads lines one at a time, checks each (an export file is input like any other:
-//! a hand-edited one must not make an invalid log), and writes through the store's
+//! a hand-edited one must not make an invalid log; [`check`] is the rule for records), and writes through the store's
 //! [`crate::store::Store::restore`], which keeps every record's id, timestamp, author and
 //! change state exactly, and the directory traits. Both stream: memory is bounded by a page
 //! or a batch, never by the size of the site. A deleted message stays deleted: its text is
 //! gone from the store, so it is in no export, and its tombstone is restored as a tombstone.
 
+pub mod check;
 pub mod export;
 pub mod format;
 pub mod import;

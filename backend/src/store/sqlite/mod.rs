@@ -17,6 +17,7 @@
 //! A `client_id` is unique per room *and author* (see [`super::author`]); rows from before
 //! authors were recorded have none, and count as their username's.
 
+mod account_rows;
 mod accounts;
 mod append;
 mod backup;
@@ -35,6 +36,8 @@ mod sync_mode;
 mod values;
 mod writer;
 
+#[cfg(test)]
+mod account_listing_tests;
 #[cfg(test)]
 mod accounts_tests;
 #[cfg(test)]
