@@ -164,9 +164,9 @@ impl Loader<'_> {
             return Err(self.invalid(format!("{}'s password hash is not one", line.name)));
         }
         // An engine's id: a positive decimal number, as both engines draw them (a JWT
-        // identity's `jwt:…` is never an account).
+        // identity's `jwt:…` is never an account), small enough for SQLite's integer key.
         let id_is_an_engines = !line.id.is_empty()
-            && line.id.len() <= 19
+            && line.id.len() <= 18
             && !line.id.starts_with('0')
             && line.id.bytes().all(|b| b.is_ascii_digit());
         if !id_is_an_engines {
@@ -196,7 +196,7 @@ impl Loader<'_> {
         Ok(())
     }
 
-    /// The id an import gives `member`: its account's new id, or a JWT identity's own.
+    /// The id `member` has in the destination: its account's, or a JWT identity's own.
     async fn member(&self, member: &Member) -> Result<AccountId, PortabilityError> {
         match member {
             Member::Account(name) => Ok(self
