@@ -183,6 +183,14 @@ impl std::fmt::Display for RoomCursor {
     }
 }
 
+/// The room's log reaches the ids a restore would write already: nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the room holds records up to id {last_id} already")]
+pub struct Occupied {
+    /// The room's newest id.
+    pub last_id: u64,
+}
+
 /// The durable log behind the hub.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -252,6 +260,28 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&RoomCursor>,
         limit: usize,
     ) -> Result<Vec<RoomSummary>, StoreError>;
+
+    /// Up to `limit` rooms that exist (a message was stored in them, or they were created
+    /// private), public and private alike, in name order (by bytes), from just after `after`.
+    /// Writes never move a room in this order, so a walk through it while a server runs
+    /// meets every room that existed when it began exactly once (`chinwag export`).
+    async fn room_names(
+        &self,
+        after: Option<&RoomName>,
+        limit: usize,
+    ) -> Result<Vec<RoomName>, StoreError>;
+
+    /// Writes `records`, ascending by id, into `room`'s log exactly as given (ids,
+    /// timestamps, authors, change records, messages' edited or deleted state) and makes the
+    /// last one's id the room's newest: how `chinwag import` loads an export. Nothing is
+    /// handed to fan-out and no `client_id` is kept. If the room's newest id is not below
+    /// the first record's, nothing is written ([`Occupied`]). The caller vouches that the
+    /// records are a consistent log (the import checks them).
+    async fn restore(
+        &self,
+        room: &RoomName,
+        records: &[ChatRecord],
+    ) -> Result<Result<(), Occupied>, StoreError>;
 
     /// Finishes every accepted write and refuses new ones. Idempotent.
     async fn close(&self);

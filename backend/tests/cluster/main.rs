@@ -6,6 +6,7 @@
 //! Redis restarted empty. `redis-server` must be on PATH; `cargo xtask test` installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts_cli;
 mod authorship;
 mod changes;
 mod directory;
@@ -17,9 +18,11 @@ mod moderation;
 mod order;
 mod outage;
 mod persistence;
+mod portability;
 mod presence;
 mod redis;
 mod removal;
+mod restore;
 mod rooms;
 #[allow(
     dead_code,

@@ -10,6 +10,7 @@
 //! statement against a `UNIQUE` key, so two nodes' sign-ups never both win.
 
 use super::{
+    account_rows::{ACCOUNT_COLUMNS, account_of, account_row, list_accounts},
     readers::ReaderPool,
     side_writer::SideWriter,
     values::{parse_stored, to_i64, to_u64},
@@ -17,9 +18,9 @@ use super::{
 use crate::store::{
     StoreError,
     accounts::{
-        Account, AccountId, Accounts, Credential, CredentialKind, MAX_SESSIONS_PER_ACCOUNT,
-        MemberRoom, NameOwned, NewCredential, PrivateRoom, RoomAccess, RoomExists, TOKEN_ID_CHARS,
-        TokenListing,
+        Account, AccountId, AccountTaken, Accounts, Credential, CredentialKind, MAX_ACCOUNTS_PAGE,
+        MAX_SESSIONS_PER_ACCOUNT, MemberRoom, NameOwned, NewCredential, PrivateRoom, RoomAccess,
+        RoomExists, TOKEN_ID_CHARS, TokenListing,
     },
 };
 use async_trait::async_trait;
@@ -56,18 +57,6 @@ impl SqliteAccounts {
     }
 }
 
-fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-}
-
-fn account_of((id, name, hash): (i64, String, String)) -> Result<Account, StoreError> {
-    Ok(Account {
-        id: AccountId::new(id.to_string()),
-        name: parse_stored(&name, Username::parse)?,
-        password_hash: hash,
-    })
-}
-
 #[async_trait]
 impl Accounts for SqliteAccounts {
     async fn create_account(
@@ -94,8 +83,40 @@ impl Accounts for SqliteAccounts {
                     id: AccountId::new(id.to_string()),
                     name,
                     password_hash: hash,
+                    created: now,
+                    disabled: false,
                 })
             }))
+        })
+        .await
+    }
+
+    async fn restore_account(
+        &self,
+        account: &Account,
+    ) -> Result<Result<(), AccountTaken>, StoreError> {
+        let account = account.clone();
+        self.run(move |conn| {
+            // No conflict target: a taken id and a taken name key both insert nothing. An id
+            // above the AUTOINCREMENT counter moves it, so later sign-ups come after.
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO accounts (id, name, name_key, password_hash, created, disabled)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
+                    account.id.as_str(),
+                    account.name.as_str(),
+                    account.name.hold_key().as_str(),
+                    account.password_hash,
+                    to_i64(account.created),
+                    account.disabled,
+                ])?;
+            Ok(if inserted == 1 {
+                Ok(())
+            } else {
+                Err(AccountTaken)
+            })
         })
         .await
     }
@@ -104,9 +125,9 @@ impl Accounts for SqliteAccounts {
         let key = key.as_str().to_owned();
         self.readers
             .read(move |conn| {
-                conn.prepare_cached(
-                    "SELECT id, name, password_hash FROM accounts WHERE name_key = ?1",
-                )?
+                conn.prepare_cached(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE name_key = ?1"
+                ))?
                 .query_row([key], account_row)
                 .optional()?
                 .map(account_of)
@@ -121,13 +142,41 @@ impl Accounts for SqliteAccounts {
         };
         self.readers
             .read(move |conn| {
-                conn.prepare_cached("SELECT id, name, password_hash FROM accounts WHERE id = ?1")?
-                    .query_row([id], account_row)
-                    .optional()?
-                    .map(account_of)
-                    .transpose()
+                conn.prepare_cached(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"
+                ))?
+                .query_row([id], account_row)
+                .optional()?
+                .map(account_of)
+                .transpose()
             })
             .await
+    }
+
+    async fn list_accounts(
+        &self,
+        query: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError> {
+        let (query, after) = (query.map(str::to_owned), after.map(str::to_owned));
+        let limit = limit.min(MAX_ACCOUNTS_PAGE);
+        self.readers
+            .read(move |conn| list_accounts(conn, query.as_deref(), after.as_deref(), limit))
+            .await
+    }
+
+    async fn set_disabled(&self, id: &AccountId, disabled: bool) -> Result<bool, StoreError> {
+        let id = id.as_str().to_owned();
+        self.run(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE accounts SET disabled = ?2 WHERE id = ?1 AND disabled <> ?2",
+                )?
+                .execute(params![id, disabled])?;
+            Ok(changed > 0)
+        })
+        .await
     }
 
     async fn set_password(&self, id: &AccountId, password_hash: &str) -> Result<(), StoreError> {

@@ -7,7 +7,7 @@
 //! opens, migrates once, and keeps working.
 
 use crate::store::{Epoch, StoreError};
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The first version's tables, each created only if missing.
@@ -138,15 +138,26 @@ pub(super) const MIGRATIONS: &[&str] = &[
          id      INTEGER NOT NULL,
          PRIMARY KEY (account, room)
      ) WITHOUT ROWID;",
+    // 6. An operator can disable an account (issue 16). Accounts are listed by name key
+    //    through the `UNIQUE` index `name_key` already has.
+    "ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Runs the [`MIGRATIONS`] this file has not had yet, each in its own transaction with the
-/// version it brings, so a crash mid-way leaves the file at a version it fully has.
+/// version it brings, so a crash mid-way leaves the file at a version it fully has. Each
+/// takes the write lock first (IMMEDIATE) and reads the version again under it: a server
+/// starting while `chinwag accounts …` opens the same file would otherwise both see an old
+/// version and the second fail on what the first just added ("duplicate column").
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let done: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    let done = usize::try_from(done).unwrap_or(0);
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(done) {
-        let tx = conn.transaction()?;
+    let version = |conn: &Connection| -> Result<usize, StoreError> {
+        let done: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        Ok(usize::try_from(done).unwrap_or(0))
+    };
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version(conn)?) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if version(&tx)? > index {
+            continue; // another connection ran it meanwhile; the transaction rolls back
+        }
         tx.execute_batch(migration)?;
         tx.pragma_update(None, "user_version", index + 1)?;
         tx.commit()?;
