@@ -8,6 +8,12 @@
 //! check refuses whoever is banned from the room or the site (`banned`): an account by its
 //! id, a guest by its name and by its address (see [`super::rules`]).
 //!
+//! A backend's API key passes the same door with the scope its call needs
+//! ([`require_scope`], the one place a key's scopes are judged): `read` to read and see
+//! presence, `publish` to post, `moderate` to act, `rooms` to create private rooms and set
+//! their members. A key enters private rooms (a backend the operator trusts manages them), but
+//! never a direct message or an inbox: those are people's own.
+//!
 //! A room known to exist and found public is public for good (a room with messages cannot be
 //! made private), so it is cached and costs no store read again: the hot path of a busy
 //! public room is unchanged. A private room's members are read from the directory at each
@@ -18,7 +24,7 @@ use super::Hub;
 use super::new_rooms::NewRoomRefusal;
 use super::rules::{Rules, Visitor, now_ms};
 use crate::{
-    auth::Identity,
+    auth::{Identity, Principal},
     delivery::frame::EventFrame,
     delivery::{outbox::OutboxSender, rooms::SessionId},
     store::{
@@ -26,7 +32,9 @@ use crate::{
         accounts::{AccountId, PrivateRoom, RoomAccess, RoomExists},
     },
 };
-use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, ServerMsg, moderation::SanctionKind};
+use chinwag_shared::{
+    ErrorCode, ErrorFrame, RoomName, ServerMsg, api_keys::ApiScope, moderation::SanctionKind,
+};
 use std::{net::IpAddr, sync::Arc};
 
 /// Why access was refused.
@@ -42,9 +50,28 @@ pub enum AccessError {
         /// When the ban ends.
         until: Option<u64>,
     },
+    /// An API key without the scope the call needs.
+    #[error(transparent)]
+    Scope(#[from] MissingScope),
     /// The directory could not be read; nothing is decided.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// An API key was used for a call its scopes do not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("this API key lacks the `{}` scope this call needs", .0.as_str())]
+pub struct MissingScope(pub ApiScope);
+
+/// The one scope check: whether `principal` may make a call that API keys reach with
+/// `scope`. Every gate of the hub a key can pass asks here (entering a room to read, post or
+/// act; creating rooms; setting members; site-wide acts). People are judged by their roles
+/// instead, elsewhere: this lets them through.
+pub fn require_scope(principal: &Principal, scope: ApiScope) -> Result<(), MissingScope> {
+    match principal {
+        Principal::Service(key) if !key.has(scope) => Err(MissingScope(scope)),
+        Principal::Service(_) | Principal::Guest | Principal::Account(_) => Ok(()),
+    }
 }
 
 /// " for another {time}" for a sanction that ends, nothing for one until lifted.
@@ -117,13 +144,25 @@ impl Hub {
         visitor: &Visitor<'_>,
         room: &RoomName,
     ) -> Result<Entry, AccessError> {
+        self.enter_for(visitor, room, ApiScope::Read).await
+    }
+
+    /// [`Hub::enter`] for a call an API key makes with `scope` (reading is `read`).
+    pub async fn enter_for(
+        &self,
+        visitor: &Visitor<'_>,
+        room: &RoomName,
+        scope: ApiScope,
+    ) -> Result<Entry, AccessError> {
         let principal = visitor.principal;
+        require_scope(principal, scope)?;
         let access = self.room_access(room).await?;
-        let admitted = match &access {
+        let admitted = match (&access, principal) {
             // Direct messages' names are kept for them (nobody may squat one as a public room
             // before its two members open it), and inboxes' for their accounts.
-            RoomAccess::Public => !is_dm_name(room) && !is_inbox_name(room),
-            RoomAccess::Private(private) => principal.identity().is_some_and(|identity| {
+            (RoomAccess::Public, _) => !is_dm_name(room) && !is_inbox_name(room),
+            (RoomAccess::Private(private), Principal::Service(_)) => !private.dm,
+            (RoomAccess::Private(private), _) => principal.identity().is_some_and(|identity| {
                 private.admits(&identity.account) || identity.grants.contains(room)
             }),
         };

@@ -18,7 +18,12 @@ use crate::{
         moderation::{Moderation, RoomRules, Sanction, SiteRules, Subject},
     },
 };
-use chinwag_shared::{RoomName, Username, moderation::Role, moderation::SanctionKind};
+use chinwag_shared::{
+    RoomName, Username,
+    api_keys::{ApiScope, SYSTEM_NAME},
+    moderation::Role,
+    moderation::SanctionKind,
+};
 use std::{
     collections::{BTreeSet, HashMap},
     net::IpAddr,
@@ -51,6 +56,16 @@ impl Visitor<'_> {
     /// The subjects a sanction on this visitor would be held by: an account by its id; a
     /// guest by its name and by its address.
     fn subjects(&self) -> Vec<Subject> {
+        if let Principal::Service(_) = self.principal {
+            // A backend is held by the bot name it posts under, as a guest's name is (a
+            // moderator may mute a bot); never by its address, which is the operator's own,
+            // and the system itself is never held.
+            return self
+                .name
+                .filter(|name| name.as_str() != SYSTEM_NAME)
+                .map(|name| vec![Subject::GuestName(name.hold_key())])
+                .unwrap_or_default();
+        }
         match self.principal.identity() {
             Some(identity) => vec![Subject::Account(identity.account.clone())],
             None => {
@@ -97,8 +112,16 @@ impl Rules {
         }
     }
 
-    /// What `principal` may do here. Guests are members, whatever name they use.
+    /// What `principal` may do here. Guests are members, whatever name they use; an API key
+    /// with the `moderate` scope acts as a site admin (below every real one: see
+    /// `check_power`), any other key is a member.
     pub fn role(&self, principal: &Principal) -> Role {
+        if let Principal::Service(_) = principal {
+            return match super::access::require_scope(principal, ApiScope::Moderate) {
+                Ok(()) => Role::Admin,
+                Err(_) => Role::Member,
+            };
+        }
         let Some(identity) = principal.identity() else {
             return Role::Member;
         };

@@ -18,6 +18,7 @@
 //! authors were recorded have none, and count as their username's.
 
 mod accounts;
+mod api_keys;
 mod append;
 mod backup;
 mod change;
