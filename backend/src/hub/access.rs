@@ -227,6 +227,9 @@ pub enum MembershipError {
     /// The owner cannot be removed from their own room.
     #[error("the owner cannot be removed from their own room")]
     Owner,
+    /// An API key without the `rooms` scope.
+    #[error(transparent)]
+    Scope(#[from] MissingScope),
     /// The directory failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -311,7 +314,7 @@ impl Hub {
     }
 
     /// Tells `account`'s connections, on every node, that its private rooms or DMs changed.
-    fn tell_rooms_changed(&self, account: &AccountId) {
+    pub(super) fn tell_rooms_changed(&self, account: &AccountId) {
         if let Some(room) = inbox(account) {
             self.fanout
                 .publish_event(EventFrame::new(&room, &ServerMsg::RoomsChanged));
@@ -321,7 +324,7 @@ impl Hub {
     /// Tells every connection already in `room` (joining a name creates nothing, so anyone
     /// may have been waiting in it) that it is private now: each asks for access again, and
     /// those refused leave, on every node.
-    fn close_to_outsiders(&self, room: &RoomName) {
+    pub(super) fn close_to_outsiders(&self, room: &RoomName) {
         let notice = forbidden(
             room,
             format!("#{room} is private now, and you are not a member"),
@@ -393,13 +396,16 @@ pub enum CreateRoomError {
     /// The address created as many rooms as it may for now.
     #[error(transparent)]
     TooMany(#[from] NewRoomRefusal),
+    /// An API key without the `rooms` scope.
+    #[error(transparent)]
+    Scope(#[from] MissingScope),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// The `forbidden` error frame a connection sends as it leaves `room`.
-fn forbidden(room: &RoomName, detail: String) -> ServerMsg {
+pub(super) fn forbidden(room: &RoomName, detail: String) -> ServerMsg {
     ServerMsg::Error(ErrorFrame {
         code: ErrorCode::Forbidden,
         detail,
@@ -414,7 +420,7 @@ fn forbidden(room: &RoomName, detail: String) -> ServerMsg {
 const INBOX_PREFIX: &str = "inbox-";
 
 /// Whether `room` is in the names kept for inboxes.
-fn is_inbox_name(room: &RoomName) -> bool {
+pub(super) fn is_inbox_name(room: &RoomName) -> bool {
     room.as_str().starts_with(INBOX_PREFIX)
 }
 
@@ -428,7 +434,7 @@ pub fn inbox(account: &AccountId) -> Option<RoomName> {
 const DM_PREFIX: &str = "dm-";
 
 /// Whether `room` is in the names kept for direct messages.
-fn is_dm_name(room: &RoomName) -> bool {
+pub(super) fn is_dm_name(room: &RoomName) -> bool {
     room.as_str().starts_with(DM_PREFIX)
 }
 

@@ -14,6 +14,7 @@
 //! scopes of backends' API keys ([`access::require_scope`]) and site-wide acts ([`site`]).
 
 pub mod access;
+pub mod managed_rooms;
 pub mod moderation;
 pub mod new_rooms;
 pub mod presence;

@@ -15,6 +15,7 @@ mod frame_header;
 mod handshake;
 mod history;
 mod hostile;
+mod hostile_api_keys;
 mod hostile_identity;
 mod hostile_lifecycle;
 mod hostile_moderation;
