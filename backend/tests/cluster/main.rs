@@ -6,6 +6,7 @@
 //! Redis restarted empty. `redis-server` must be on PATH; `cargo xtask test` installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_keys;
 mod authorship;
 mod changes;
 mod directory;
