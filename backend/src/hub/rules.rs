@@ -311,6 +311,49 @@ mod tests {
         assert_eq!(rules.role(&Principal::Guest), Role::Member);
     }
 
+    fn key(scopes: &[ApiScope]) -> Principal {
+        Principal::Service(Arc::new(crate::auth::ServiceKey {
+            id: "0123456789abcdef".to_owned(),
+            name: "backend".to_owned(),
+            scopes: scopes.to_vec(),
+        }))
+    }
+
+    #[test]
+    fn a_key_moderates_only_with_its_scope_and_is_held_only_by_its_bot_name() {
+        let rules = Rules {
+            sanctions: vec![
+                (
+                    ban(Subject::Address("10.0.0.1".parse().unwrap()), None),
+                    true,
+                ),
+                (
+                    ban(
+                        Subject::GuestName(Username::parse("spambot").unwrap().hold_key()),
+                        None,
+                    ),
+                    false,
+                ),
+            ],
+            ..Rules::default()
+        };
+        assert_eq!(rules.role(&key(&[ApiScope::Moderate])), Role::Admin);
+        assert_eq!(rules.role(&key(&[ApiScope::Publish])), Role::Member);
+        let backend = key(&[ApiScope::Publish]);
+        let held = |name: &str| {
+            let name = Username::parse(name).unwrap();
+            let visitor = Visitor {
+                principal: &backend,
+                address: "10.0.0.1".parse().unwrap(),
+                name: Some(&name),
+            };
+            rules.sanction(&visitor, SanctionKind::Ban, 0).is_some()
+        };
+        assert!(!held("newsbot"), "an address ban never holds a backend");
+        assert!(held("spambot"), "a bot's name is held like a guest's");
+        assert!(!held("system"), "the system is never held");
+    }
+
     #[test]
     fn a_guest_is_held_by_name_and_by_address_an_account_by_id() {
         let here: IpAddr = "10.0.0.1".parse().unwrap();
