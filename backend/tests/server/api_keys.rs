@@ -444,3 +444,67 @@ async fn a_rooms_key_creates_private_rooms_and_sets_members_a_read_key_reads_the
     .await;
     assert_eq!(reply.status, 403, "the owner stays: {reply:?}");
 }
+
+#[tokio::test]
+async fn a_read_key_long_polls_and_a_publish_key_types_as_its_bot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, ada) = staffed(&dir, &[]).await;
+    let (read, _) = make_key(&server, &ada, &["read"]).await;
+    let (publish, _) = make_key(&server, &ada, &["publish"]).await;
+    let (mut watcher, _) = Client::join(&server.ws_url("?room=plaza&username=watcher")).await;
+
+    let typing = as_key(
+        &server,
+        &publish,
+        "POST",
+        "/api/rooms/plaza/typing",
+        Some(json!({"username": "helpbot"})),
+    )
+    .await;
+    assert_eq!(typing.status, 204, "{typing:?}");
+    let frame = watcher.recv_type("typing").await;
+    assert_eq!(frame["username"], "helpbot", "{frame}");
+    let reply = as_key(
+        &server,
+        &read,
+        "POST",
+        "/api/rooms/plaza/typing",
+        Some(json!({"username": "helpbot"})),
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (403, "forbidden"),
+        "{reply:?}"
+    );
+
+    // A long-poll held by the read key wakes for the bot's post.
+    let server = std::sync::Arc::new(server);
+    let polling = {
+        let (server, read) = (std::sync::Arc::clone(&server), read.clone());
+        tokio::spawn(async move {
+            as_key(
+                &server,
+                &read,
+                "GET",
+                "/api/rooms/plaza/messages?after=0&wait=10",
+                None,
+            )
+            .await
+        })
+    };
+    crate::cast::until_long_polls_waiting(&server, 1.0).await;
+    let posted = as_key(
+        &server,
+        &publish,
+        "POST",
+        "/api/rooms/plaza/messages",
+        Some(json!({"username": "helpbot", "message": "how can I help?"})),
+    )
+    .await;
+    assert_eq!(posted.status, 201, "{posted:?}");
+    let woken = polling.await.unwrap();
+    assert_eq!(woken.status, 200, "{woken:?}");
+    assert_eq!(woken.body[0]["message"], "how can I help?", "{woken:?}");
+    assert_eq!(woken.body[0]["bot"], true, "{woken:?}");
+}
