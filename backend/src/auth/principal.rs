@@ -5,7 +5,7 @@
 //! access against it. A guest is no one in particular: the name it types is only a name. A
 //! backend calling with a server API key is a [`ServiceKey`]: not a person, so it has no
 //! account, opens no socket and uses none of the account routes; what it may do is its
-//! scopes, which the hub checks at its gates (`hub::access::require_scope`).
+//! scopes, which the hub checks at its gates (`hub::scopes::require_scope`).
 
 use crate::store::{Author, accounts::AccountId};
 use chinwag_shared::{
@@ -66,7 +66,7 @@ pub struct ServiceKey {
 }
 
 impl ServiceKey {
-    /// Whether it holds `scope`. Only `hub::access::require_scope` asks: that is the one
+    /// Whether it holds `scope`. Only `hub::scopes::require_scope` asks: that is the one
     /// place a key's scopes are judged.
     pub fn has(&self, scope: ApiScope) -> bool {
         self.scopes.contains(&scope)

@@ -11,7 +11,7 @@
 //! A backend's API key passes the same door with the scope its call needs
 //! ([`require_scope`], the one place a key's scopes are judged): `read` to read and see
 //! presence, `publish` to post, `moderate` to act, `rooms` to create private rooms and set
-//! their members. A key enters private rooms (a backend the operator trusts manages them), but
+//! their members (see [`super::scopes`]). A key enters private rooms (a backend the operator trusts manages them), but
 //! never a direct message or an inbox: those are people's own.
 //!
 //! A room known to exist and found public is public for good (a room with messages cannot be
@@ -23,6 +23,7 @@
 use super::Hub;
 use super::new_rooms::NewRoomRefusal;
 use super::rules::{Rules, Visitor, now_ms};
+pub use super::scopes::{MissingScope, require_scope};
 use crate::{
     auth::{Identity, Principal},
     delivery::frame::EventFrame,
@@ -56,22 +57,6 @@ pub enum AccessError {
     /// The directory could not be read; nothing is decided.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// An API key was used for a call its scopes do not open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("this API key lacks the `{}` scope this call needs", .0.as_str())]
-pub struct MissingScope(pub ApiScope);
-
-/// The one scope check: whether `principal` may make a call that API keys reach with
-/// `scope`. Every gate of the hub a key can pass asks here (entering a room to read, post or
-/// act; creating rooms; setting members; site-wide acts). People are judged by their roles
-/// instead, elsewhere: this lets them through.
-pub fn require_scope(principal: &Principal, scope: ApiScope) -> Result<(), MissingScope> {
-    match principal {
-        Principal::Service(key) if !key.has(scope) => Err(MissingScope(scope)),
-        Principal::Service(_) | Principal::Guest | Principal::Account(_) => Ok(()),
-    }
 }
 
 /// " for another {time}" for a sanction that ends, nothing for one until lifted.

@@ -10,12 +10,11 @@
 
 use super::{
     Hub,
-    access::{
-        CreateRoomError, MembershipError, forbidden, is_dm_name, is_inbox_name, require_scope,
-    },
+    access::{CreateRoomError, MembershipError, forbidden, is_dm_name, is_inbox_name},
+    scopes::require_key_scope,
 };
 use crate::{
-    auth::Principal,
+    auth::ServiceKey,
     delivery::frame::EventFrame,
     store::accounts::{AccountId, PrivateRoom, RoomAccess, RoomExists},
 };
@@ -27,17 +26,12 @@ impl Hub {
     /// given, asked from `address` (whose new-room budget it spends, as every room does).
     pub async fn create_room_for_backend(
         &self,
-        by: &Principal,
+        by: &ServiceKey,
         room: &RoomName,
         owner: Option<&AccountId>,
         address: IpAddr,
     ) -> Result<(), CreateRoomError> {
-        require_scope(by, ApiScope::Rooms)?;
-        if by.service().is_none() {
-            return Err(CreateRoomError::Scope(super::access::MissingScope(
-                ApiScope::Rooms,
-            )));
-        }
+        require_key_scope(by, ApiScope::Rooms)?;
         if is_dm_name(room) || is_inbox_name(room) {
             return Err(CreateRoomError::Reserved);
         }
@@ -65,15 +59,12 @@ impl Hub {
     /// A removed account's live connections leave the room at once, on every node.
     pub async fn set_member_for_backend(
         &self,
-        by: &Principal,
+        by: &ServiceKey,
         room: &RoomName,
         account: &AccountId,
         member: bool,
     ) -> Result<(), MembershipError> {
-        require_scope(by, ApiScope::Rooms)?;
-        if by.service().is_none() {
-            return Err(MembershipError::Forbidden);
-        }
+        require_key_scope(by, ApiScope::Rooms)?;
         let RoomAccess::Private(private) = self.accounts.room_access(room).await? else {
             return Err(MembershipError::Public);
         };

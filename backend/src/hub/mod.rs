@@ -11,7 +11,7 @@
 //! and a muted poster or one posting faster than the room's slow mode is refused
 //! ([`rules`], [`slow_mode`]). Moderation acts and read state ([`moderation`],
 //! [`read_state`]) are judged here too, for every route and socket alike, and so are the
-//! scopes of backends' API keys ([`access::require_scope`]) and site-wide acts ([`site`]).
+//! scopes of backends' API keys ([`scopes`]) and site-wide acts ([`site`]).
 
 pub mod access;
 pub mod managed_rooms;
@@ -20,6 +20,7 @@ pub mod new_rooms;
 pub mod presence;
 pub mod read_state;
 pub mod rules;
+pub mod scopes;
 pub mod site;
 pub mod slow_mode;
 

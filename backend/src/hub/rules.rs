@@ -117,7 +117,7 @@ impl Rules {
     /// `check_power`), any other key is a member.
     pub fn role(&self, principal: &Principal) -> Role {
         if let Principal::Service(_) = principal {
-            return match super::access::require_scope(principal, ApiScope::Moderate) {
+            return match super::scopes::require_scope(principal, ApiScope::Moderate) {
                 Ok(()) => Role::Admin,
                 Err(_) => Role::Member,
             };

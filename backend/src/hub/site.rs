@@ -9,8 +9,8 @@
 
 use super::{
     Hub,
-    access::{MissingScope, require_scope},
     rules::ADMIN_ROLE_CLAIM,
+    scopes::{MissingScope, require_scope},
 };
 use crate::{auth::Principal, store::StoreError};
 use chinwag_shared::api_keys::ApiScope;

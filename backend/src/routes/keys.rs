@@ -10,7 +10,7 @@
 //!   through this node at once, through the others within the credential cache's TTL.
 //!
 //! A backend sends its key as `Authorization: Bearer cwk_…` to the ordinary routes, and the
-//! hub judges its scopes where it judges everything else (`hub::access::require_scope`).
+//! hub judges its scopes where it judges everything else (`hub::scopes::require_scope`).
 //! Posting as a bot is `POST /api/rooms/{room}/messages` (`routes::api`), whose bot names
 //! are judged here ([`bot_name`]).
 

@@ -63,14 +63,15 @@ pub async fn create(
                 .map_err(create_failure)?;
             Some(identity.name.clone())
         }
-        (_, named) => {
+        (Principal::Guest, _) => return Err(sign_in_first()),
+        (Principal::Service(key), named) => {
             let owner = match named {
                 Some(name) => Some(account_named(&state, name).await?),
                 None => None,
             };
             state
                 .hub
-                .create_room_for_backend(&caller, &room, owner.as_ref().map(|a| &a.id), address)
+                .create_room_for_backend(key, &room, owner.as_ref().map(|a| &a.id), address)
                 .await
                 .map_err(create_failure)?;
             owner.map(|account| account.name)
@@ -193,12 +194,13 @@ async fn change_member(
                 .set_member(identity, &room, &account.id, member)
                 .await
         }
-        _ => {
+        Principal::Service(key) => {
             state
                 .hub
-                .set_member_for_backend(&caller, &room, &account.id, member)
+                .set_member_for_backend(key, &room, &account.id, member)
                 .await
         }
+        Principal::Guest => return Err(sign_in_first()),
     };
     match changed {
         Ok(()) => Ok(HttpResponse::NoContent().finish()),

@@ -5,6 +5,7 @@
 //! for the frame that proves the state it needs, with a timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_key_scopes;
 mod api_keys;
 mod backup;
 mod bad_input;
