@@ -11,7 +11,7 @@
 //! - a room is private from its creation on, or never: a room that has messages cannot be
 //!   created again as private, so a public room's readers are never shut out later.
 
-use super::StoreError;
+use super::{StoreError, api_keys::ApiKeys};
 use async_trait::async_trait;
 use chinwag_shared::{NameKey, RoomName, Username};
 use std::{collections::BTreeSet, fmt, sync::Arc};
@@ -200,9 +200,10 @@ pub struct AccountTaken;
 #[error("a room of that name exists already")]
 pub struct RoomExists;
 
-/// The directory, in both engines.
+/// The directory, in both engines. It holds the server API's keys too ([`ApiKeys`]): every
+/// engine's directory is also its key store, so whoever holds the directory can check a key.
 #[async_trait]
-pub trait Accounts: Send + Sync + 'static {
+pub trait Accounts: ApiKeys + Send + Sync + 'static {
     /// Creates an account named `name` unless an account owns its [`NameKey`].
     async fn create_account(
         &self,

@@ -13,6 +13,7 @@
 //! client `unavailable`.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod author;
 mod error;
 pub mod moderation;
@@ -42,6 +43,9 @@ pub struct NewMessage {
     pub author: Author,
     /// Whether the poster is a guest (not signed in); the record says so.
     pub guest: bool,
+    /// Whether a backend posts it as a bot or the system, through an API key; the record
+    /// says so.
+    pub bot: bool,
 }
 
 /// What an append did. The records here are the author's answer, so they carry its
@@ -315,6 +319,7 @@ mod tests {
         let username = Username::parse(username).unwrap();
         NewMessage {
             guest: true,
+            bot: false,
             room: RoomName::parse("r").unwrap(),
             author: Author::name(&username),
             username,
@@ -326,6 +331,7 @@ mod tests {
     fn stored(username: &str, text: &str) -> ChatRecord {
         ChatRecord {
             guest: true,
+            bot: false,
             id: 4,
             room: RoomName::parse("r").unwrap(),
             username: Username::parse(username).unwrap(),

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts_cli;
+mod api_keys;
 mod authorship;
 mod changes;
 mod directory;

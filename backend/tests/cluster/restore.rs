@@ -23,6 +23,7 @@ fn record(id: u64, message: &str) -> ChatRecord {
         message: message.to_owned(),
         ts: 1_700_000_000_000 + id,
         guest: false,
+        bot: false,
         client_id: None,
         change: None,
         deleted: None,
@@ -43,6 +44,7 @@ fn log_records() -> Vec<ChatRecord> {
                 by: Some(Username::parse("mod").unwrap()),
             }),
             guest: true,
+            bot: false,
             ..record(2, "")
         },
         ChatRecord {
@@ -99,6 +101,7 @@ async fn a_restored_log_reads_back_exactly_and_goes_on_after_its_head() {
         text: MessageText::parse("after").unwrap(),
         client_id: None,
         guest: true,
+        bot: false,
     };
     let Appended::Stored(stored) = store.append(next).await.unwrap() else {
         panic!("stored");
@@ -127,6 +130,7 @@ async fn every_room_is_walked_by_name_even_ones_made_before_the_index() {
             text: MessageText::parse("hi").unwrap(),
             client_id: None,
             guest: true,
+            bot: false,
         };
         store.append(message).await.unwrap();
     }

@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts_cli;
+mod api_key_scopes;
+mod api_keys;
 mod backup;
 mod bad_input;
 mod cast;
@@ -15,6 +17,7 @@ mod frame_header;
 mod handshake;
 mod history;
 mod hostile;
+mod hostile_api_keys;
 mod hostile_identity;
 mod hostile_lifecycle;
 mod hostile_moderation;

@@ -17,7 +17,9 @@
 //! - `chinwag:sessions:{id}` and `chinwag:tokens:{id}`: sorted sets of an account's digests;
 //! - `chinwag:private:{room}`: a hash with `dm` (`1`/`0`) and, unless a DM, `owner`: its
 //!   existence is what makes the room private;
-//! - `chinwag:members:{room}` and `chinwag:member-of:{id}`: the same membership, both ways.
+//! - `chinwag:members:{room}` and `chinwag:member-of:{id}`: the same membership, both ways;
+//! - `chinwag:api-keys` (key id → digest) and `chinwag:api-key:{digest}`: the server API's
+//!   keys ([`api_keys`]).
 //!
 //! Invariants, each kept by one Lua script (Redis runs a script alone, so its check and its
 //! writes are one step): a name key is taken once, by the script that also writes the account
@@ -29,6 +31,7 @@
 //! Cluster. A Redis failure is [`StoreError::Redis`]; a stored name that no longer validates
 //! is [`crate::store::Corrupt`], and a field missing or not a number is a Redis type error.
 
+mod api_keys;
 mod credentials;
 pub mod keys;
 mod listing;

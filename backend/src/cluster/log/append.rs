@@ -82,6 +82,7 @@ fn unnumbered(message: &NewMessage) -> ChatRecord {
         message: message.text.as_str().to_owned(),
         ts: 0,
         guest: message.guest,
+        bot: message.bot,
         client_id: None,
         change: None,
         deleted: None,
@@ -150,6 +151,7 @@ mod tests {
         let username = Username::parse("ada").unwrap();
         NewMessage {
             guest: true,
+            bot: false,
             room: RoomName::parse("general").unwrap(),
             author: Author::name(&username),
             username,

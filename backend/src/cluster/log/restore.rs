@@ -236,6 +236,7 @@ mod tests {
             message: message.to_owned(),
             ts: 1,
             guest: false,
+            bot: false,
             client_id: None,
             change: None,
             deleted: None,

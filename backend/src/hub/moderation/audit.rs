@@ -41,19 +41,22 @@ impl Hub {
         detail: String,
     ) {
         self.count_act(action.as_str());
-        let Some(identity) = actor.principal.identity() else {
+        let Ok(name) = super::actor_name(actor.principal) else {
             return;
         };
+        let key = actor.principal.service();
         let entry = AuditEntry {
             id: 0,
             ts: now_ms(),
-            actor: identity.name.clone(),
+            actor: name.clone(),
             action,
             subject: subject.cloned(),
             target,
             detail,
+            key: key.map(|key| key.name.clone()),
         };
-        tracing::info!(%room, actor = %identity.name, action = action.as_str(), subject = ?subject.map(Username::as_str), "moderation");
+        // A key by its id: its name is free text an admin typed, kept out of log lines.
+        tracing::info!(%room, actor = %name, key = key.map(|key| key.id.as_str()), action = action.as_str(), subject = ?subject.map(Username::as_str), "moderation");
         if let Err(err) = self.moderation().audit(room, NewAudit { entry }).await {
             tracing::warn!(%room, error = %err, "audit log not written");
         }

@@ -31,10 +31,10 @@ use std::path::Path;
 /// The directory in SQLite.
 pub struct SqliteAccounts {
     /// The directory's own write connection.
-    conn: SideWriter,
+    pub(super) conn: SideWriter,
     /// The store's read-only connections, shared: a storm of session checks reads in
     /// parallel, within the store's bound on readers, instead of queueing on `conn`.
-    readers: ReaderPool,
+    pub(super) readers: ReaderPool,
 }
 
 impl SqliteAccounts {

@@ -182,6 +182,7 @@ async fn a_private_room_is_made_only_where_no_room_is_and_is_never_listed() {
             text: MessageText::parse("hi").unwrap(),
             client_id: None,
             guest: true,
+            bot: false,
         })
         .await
         .unwrap();

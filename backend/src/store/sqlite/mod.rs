@@ -19,6 +19,7 @@
 
 mod account_rows;
 mod accounts;
+mod api_keys;
 mod append;
 mod backup;
 mod change;

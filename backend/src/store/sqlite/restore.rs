@@ -52,8 +52,8 @@ fn write(
     }
     let mut insert = tx.prepare_cached(
         "INSERT INTO messages (room, id, username, message, ts, guest, change_kind, target,
-                               moderator, edited, deleted_id, deleted_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                               moderator, edited, deleted_id, deleted_by, bot)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?;
     for record in records {
         let (kind, target, moderator) = match record.change {
@@ -80,6 +80,7 @@ fn write(
                 .as_ref()
                 .and_then(|deletion| deletion.by.as_ref())
                 .map(Username::as_str),
+            record.bot,
         ])?;
     }
     drop(insert);

@@ -34,6 +34,7 @@ fn record(id: u64, message: &str) -> ChatRecord {
         message: message.to_owned(),
         ts: 1_700_000_000_000 + id,
         guest: false,
+        bot: false,
         client_id: None,
         change: None,
         deleted: None,
@@ -55,6 +56,7 @@ fn log() -> Vec<ChatRecord> {
                 by: Some(Username::parse("mod").unwrap()),
             }),
             guest: true,
+            bot: false,
             ..record(2, "")
         },
         ChatRecord {
@@ -98,6 +100,7 @@ async fn a_restored_log_reads_back_exactly_and_goes_on_after_its_head() {
         text: MessageText::parse("after").unwrap(),
         client_id: None,
         guest: true,
+        bot: false,
     };
     let Appended::Stored(stored) = store.append(next).await.unwrap() else {
         panic!("stored");

@@ -141,6 +141,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 6. An operator can disable an account (issue 16). Accounts are listed by name key
     //    through the `UNIQUE` index `name_key` already has.
     "ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;",
+    // 7. The server API (issue 16): API keys, stored by the digest of their secret only (see
+    //    `auth::secret`), with the short id they are listed and revoked by; their scopes are
+    //    one space-separated text. A message a backend posted through a key is a bot's (or
+    //    the system's): `bot`. An audit entry made by a key names it in `key`.
+    "CREATE TABLE api_keys (
+         digest     TEXT    PRIMARY KEY,
+         id         TEXT    NOT NULL UNIQUE,
+         name       TEXT    NOT NULL,
+         scopes     TEXT    NOT NULL,
+         created_by TEXT    NOT NULL,
+         created    INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     ALTER TABLE messages ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE audit_log ADD COLUMN key TEXT;",
 ];
 
 /// Runs the [`MIGRATIONS`] this file has not had yet, each in its own transaction with the
