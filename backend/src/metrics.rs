@@ -4,6 +4,8 @@
 //! relaxed atomic add; nothing here takes a lock on the message path. Metric names are
 //! listed with their meaning in `docs/operations.md`.
 
+use crate::delivery::latency::DeliveryLatency;
+use chinwag_shared::ErrorCode;
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
@@ -49,6 +51,11 @@ pub struct Metrics {
     pub frames_delivered: Counter,
     /// Error frames sent, by code.
     pub error_frames: Family<CodeLabel, Counter>,
+    /// HTTP requests refused with an API error, by code.
+    pub http_refusals: Family<CodeLabel, Counter>,
+    /// Time from a chat record being stored to its frame being handed to its recipients
+    /// here (observed once per record; see `delivery::latency`).
+    pub delivery_latency: DeliveryLatency,
     /// Frames refused by the rate limit.
     pub rate_limited: Counter,
     /// Connections the server closed, by reason (slow_consumer, abuse, idle, protocol, …).
@@ -70,7 +77,7 @@ pub struct Metrics {
     /// Posts refused because they would create a room over the poster's budget.
     pub new_rooms_refused: Counter,
     /// Sign-ins by outcome: `ok`, `bad_credentials` (a wrong password or no such account),
-    /// `locked` (refused unread during a lockout).
+    /// `locked` (refused unread during a lockout), `disabled` (an account an admin disabled).
     pub sign_ins: Family<OutcomeLabel, Counter>,
     /// Moderation acts and message changes that took effect, by action.
     pub moderation_acts: Family<ActionLabel, Counter>,
@@ -88,6 +95,8 @@ impl Default for Metrics {
             messages_in: Counter::default(),
             frames_delivered: Counter::default(),
             error_frames: Family::default(),
+            http_refusals: Family::default(),
+            delivery_latency: DeliveryLatency::default(),
             rate_limited: Counter::default(),
             server_closes: Family::default(),
             outbox_depth: Histogram::new([0.0, 1.0, 4.0, 16.0, 64.0, 256.0, 1024.0]),
@@ -131,6 +140,17 @@ impl Default for Metrics {
             "redis_aof_enabled",
             "1 if the Redis under a cluster node keeps an append-only file, 0 if not, -1 unknown",
             metrics.redis_aof_enabled.clone(),
+        );
+        registry.register(
+            "http_refusals",
+            "HTTP requests refused with an API error, by code",
+            metrics.http_refusals.clone(),
+        );
+        registry.register(
+            "delivery_seconds",
+            "Time from a chat record being stored to its frame being handed to its recipients \
+             on this node, once per record",
+            metrics.delivery_latency.clone(),
         );
         registry.register(
             "connections_open",
@@ -184,14 +204,16 @@ impl Default for Metrics {
         );
         registry.register(
             "sign_ins",
-            "Sign-ins by outcome: ok, bad_credentials (wrong password or no such account), locked",
+            "Sign-ins by outcome: ok, bad_credentials (wrong password or no such account), locked, \
+             disabled",
             metrics.sign_ins.clone(),
         );
         registry.register(
             "moderation_acts",
             "Moderation acts and message changes that took effect, by action: edit, delete_own, \
              delete, mute, unmute, ban, unban, kick, slow_mode, add_moderator, remove_moderator, \
-             set_owner",
+             set_owner, and the site's disable, enable, sign_out, grant_admin, revoke_admin, \
+             create_key, revoke_key",
             metrics.moderation_acts.clone(),
         );
         Self {
@@ -218,12 +240,12 @@ impl Metrics {
     /// from the start (and its documentation can be checked against it), and `rate()` sees
     /// the first event as a rise from 0 rather than as a series appearing.
     fn start_labelled_series_at_zero(&self) {
-        for code in chinwag_shared::ErrorCode::ALL {
-            self.error_frames
-                .get_or_create(&CodeLabel {
-                    code: code.as_str(),
-                })
-                .inc_by(0);
+        for code in ErrorCode::ALL {
+            let label = CodeLabel {
+                code: code.as_str(),
+            };
+            self.error_frames.get_or_create(&label).inc_by(0);
+            self.http_refusals.get_or_create(&label).inc_by(0);
         }
         for reason in CLOSE_REASONS {
             self.server_closes
@@ -240,6 +262,47 @@ impl Metrics {
                 .get_or_create(&ActionLabel { action })
                 .inc_by(0);
         }
+    }
+
+    /// Counts an error frame sent to a socket.
+    pub fn count_error_frame(&self, code: ErrorCode) {
+        let label = CodeLabel {
+            code: code.as_str(),
+        };
+        self.error_frames.get_or_create(&label).inc();
+    }
+
+    /// Counts an HTTP request refused with `code`.
+    pub fn count_http_refusal(&self, code: ErrorCode) {
+        let label = CodeLabel {
+            code: code.as_str(),
+        };
+        self.http_refusals.get_or_create(&label).inc();
+    }
+
+    /// Refusals so far by code, error frames and HTTP errors together; codes never refused
+    /// are left out. Reads without creating a series, so `/metrics` is unchanged by it.
+    pub fn refusals(&self) -> Vec<(ErrorCode, u64)> {
+        ErrorCode::ALL
+            .iter()
+            .filter_map(|code| {
+                let label = CodeLabel {
+                    code: code.as_str(),
+                };
+                let count = [&self.error_frames, &self.http_refusals]
+                    .iter()
+                    .filter_map(|family| family.get(&label).map(|counter| counter.get()))
+                    .sum::<u64>();
+                (count > 0).then_some((*code, count))
+            })
+            .collect()
+    }
+
+    /// Connections closed so far by the server for `reason` (e.g. `slow_consumer`).
+    pub fn server_closes_for(&self, reason: &'static str) -> u64 {
+        self.server_closes
+            .get(&ReasonLabel { reason })
+            .map_or(0, |counter| counter.get())
     }
 
     /// The text exposition of every metric.

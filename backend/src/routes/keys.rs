@@ -1,5 +1,6 @@
-//! The server API's keys, for backends (site admins only, signed in by session, access token
-//! or an admin's JWT; a key never manages keys, 403):
+//! The server API's keys, for backends (site admins only, judged by the console's one
+//! extractor [`SiteAdmin`]: signed in by session, access token or an admin's JWT; a key never
+//! manages keys, 403). Creating and revoking one lands in the site audit log:
 //!
 //! - `POST /api/keys` `{"name","scopes":[…]}`: 201 with the key's secret, shown this once,
 //!   and its listing (`{"key","id","name","scopes","created_by","created"}`); 400
@@ -14,64 +15,59 @@
 //! Posting as a bot is `POST /api/rooms/{room}/messages` (`routes::api`), whose bot names
 //! are judged here ([`bot_name`]).
 
-use super::{AppState, account::principal, error::ApiFailure};
-use crate::auth::{AuthError, Identity, Principal, ServiceKey};
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use super::{AppState, admin::SiteAdmin, error::ApiFailure};
+use crate::auth::ServiceKey;
+use actix_web::{HttpResponse, http::StatusCode, web};
 use chinwag_shared::{
     ErrorCode, RoomName, Username,
-    api_keys::{CreatedApiKey, NewApiKey},
+    api_keys::{ApiKeyView, CreatedApiKey, NewApiKey},
+    moderation::AuditAction,
 };
-use std::sync::Arc;
-
-/// The site admin `request` comes from: 401 for a guest, 403 for a key or a person who is
-/// not an admin.
-async fn site_admin(request: &HttpRequest, state: &AppState) -> Result<Arc<Identity>, ApiFailure> {
-    let caller = principal(request, state).await?;
-    match &caller {
-        Principal::Guest => Err(AuthError::Unauthenticated(
-            "sign in as a site admin first (no session, access token or JWT came with the request)",
-        )
-        .into()),
-        Principal::Service(_) => Err(AuthError::NotAPerson.into()),
-        Principal::Account(identity) => {
-            if state.hub.is_site_admin(&caller).await? {
-                Ok(Arc::clone(identity))
-            } else {
-                Err(AuthError::NotAdmin.into())
-            }
-        }
-    }
-}
 
 /// `POST /api/keys`.
 pub async fn create(
-    request: HttpRequest,
+    admin: SiteAdmin,
     body: web::Json<NewApiKey>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    let admin = site_admin(&request, &state).await?;
     let NewApiKey { name, scopes } = body.into_inner();
-    let (view, key) = state.auth.create_api_key(&admin, &name, &scopes).await?;
+    let (view, key) = state.auth.create_api_key(&admin.0, &name, &scopes).await?;
+    state
+        .hub
+        .record_site_act(
+            &admin.0.name,
+            AuditAction::CreateKey,
+            None,
+            key_detail(&view),
+        )
+        .await;
     Ok(HttpResponse::Created().json(CreatedApiKey { key, view }))
 }
 
 /// `GET /api/keys`.
 pub async fn list(
-    request: HttpRequest,
+    _admin: SiteAdmin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    site_admin(&request, &state).await?;
     Ok(HttpResponse::Ok().json(state.auth.api_keys().await?))
 }
 
 /// `DELETE /api/keys/{id}`.
 pub async fn revoke(
-    request: HttpRequest,
+    admin: SiteAdmin,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    let admin = site_admin(&request, &state).await?;
-    if state.auth.revoke_api_key(&admin, &id).await? {
+    if state.auth.revoke_api_key(&admin.0, &id).await? {
+        state
+            .hub
+            .record_site_act(
+                &admin.0.name,
+                AuditAction::RevokeKey,
+                None,
+                format!("key {}", id.as_str()),
+            )
+            .await;
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiFailure::with_status(
@@ -80,6 +76,12 @@ pub async fn revoke(
             "there is no API key with that id",
         ))
     }
+}
+
+/// What the site audit log says of a new key: its id, name and scopes (never its secret).
+fn key_detail(view: &ApiKeyView) -> String {
+    let scopes: Vec<&str> = view.scopes.iter().map(|scope| scope.as_str()).collect();
+    format!("key {} \"{}\" ({})", view.id, view.name, scopes.join(", "))
 }
 
 /// The name a key's post in `room` goes out under: the bot `named`, or the system's

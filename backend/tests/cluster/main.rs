@@ -10,6 +10,7 @@ mod accounts_cli;
 mod api_keys;
 mod authorship;
 mod changes;
+mod console;
 mod directory;
 mod failover;
 mod front;
