@@ -78,7 +78,8 @@ where
     tag = tag::MODERATION,
     params(RoomMessagePath),
     responses(
-        (status = 200, description = "The deletion record stored (also broadcast).", body = ChatRecord),
+        (status = 200, description = "The deletion record stored (also broadcast).",
+         body = ChatRecord),
         (status = 404, description = "`no_such_message`.", body = ApiError),
         (status = 409, description = "`message_deleted`.", body = ApiError),
         BadRequest, Unauthenticated, Forbidden, Unavailable,

@@ -36,12 +36,13 @@ enum Where {
     path = "/api/rooms/{room}/mutes/{username}",
     tag = tag::MODERATION,
     params(RoomUserPath),
-    request_body(content = Option<SanctionBody>, description = "May be left out: then until lifted, no reason."),
+    request_body(
+        content = Option<SanctionBody>,
+        description = "May be left out: then until lifted, with no reason."
+    ),
     responses(
         (status = 200, description = "The sanction in force.", body = SanctionView),
-        (status = 409, description = "`too_many`: the room holds as many sanctions as \
-                                      allowed.", body = ApiError),
-        BadRequest, Unauthenticated, Forbidden, Unavailable,
+        BadRequest, Unauthenticated, Forbidden, TooManySanctions, Unavailable,
     )
 )]
 pub async fn mute(
@@ -69,12 +70,13 @@ pub async fn mute(
     path = "/api/rooms/{room}/bans/{username}",
     tag = tag::MODERATION,
     params(RoomUserPath),
-    request_body(content = Option<SanctionBody>, description = "May be left out: then until lifted, no reason."),
+    request_body(
+        content = Option<SanctionBody>,
+        description = "May be left out: then until lifted, with no reason."
+    ),
     responses(
         (status = 200, description = "The sanction in force.", body = SanctionView),
-        (status = 409, description = "`too_many`: the room holds as many sanctions as \
-                                      allowed.", body = ApiError),
-        BadRequest, Unauthenticated, Forbidden, Unavailable,
+        BadRequest, Unauthenticated, Forbidden, TooManySanctions, Unavailable,
     )
 )]
 pub async fn ban(
@@ -102,12 +104,13 @@ pub async fn ban(
     path = "/api/site/mutes/{username}",
     tag = tag::MODERATION,
     params(UserPath),
-    request_body(content = Option<SanctionBody>, description = "May be left out: then until lifted, no reason."),
+    request_body(
+        content = Option<SanctionBody>,
+        description = "May be left out: then until lifted, with no reason."
+    ),
     responses(
         (status = 200, description = "The sanction in force.", body = SanctionView),
-        (status = 409, description = "`too_many`: the room holds as many sanctions as \
-                                      allowed.", body = ApiError),
-        BadRequest, Unauthenticated, Forbidden, Unavailable,
+        BadRequest, Unauthenticated, Forbidden, TooManySanctions, Unavailable,
     )
 )]
 pub async fn site_mute(
@@ -135,12 +138,13 @@ pub async fn site_mute(
     path = "/api/site/bans/{username}",
     tag = tag::MODERATION,
     params(UserPath),
-    request_body(content = Option<SanctionBody>, description = "May be left out: then until lifted, no reason."),
+    request_body(
+        content = Option<SanctionBody>,
+        description = "May be left out: then until lifted, with no reason."
+    ),
     responses(
         (status = 200, description = "The sanction in force.", body = SanctionView),
-        (status = 409, description = "`too_many`: the room holds as many sanctions as \
-                                      allowed.", body = ApiError),
-        BadRequest, Unauthenticated, Forbidden, Unavailable,
+        BadRequest, Unauthenticated, Forbidden, TooManySanctions, Unavailable,
     )
 )]
 pub async fn site_ban(

@@ -47,6 +47,14 @@ pub struct Forbidden(pub ApiError);
 )]
 pub struct NoSuchUser(pub ApiError);
 
+/// 409 `too_many` of a sanction.
+#[derive(IntoResponses)]
+#[response(
+    status = 409,
+    description = "`too_many`: the room (or the site) holds as many sanctions as allowed."
+)]
+pub struct TooManySanctions(pub ApiError);
+
 /// 429.
 #[derive(IntoResponses)]
 #[response(
