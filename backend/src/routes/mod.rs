@@ -3,13 +3,17 @@
 //! Handlers are thin: they parse the request into validated types, call the [`Hub`] and turn
 //! the outcome into a response. [`AppState`] is what every handler shares.
 //!
-//! Every route is registered in one table ([`register`]) through a [`Router`], which keeps
+//! Every route is registered in one table (`register`) through a [`Router`], which keeps
 //! its method and path, and every handler carries a `#[utoipa::path]` describing it: the
 //! OpenAPI description served at `GET /api/openapi.json` ([`openapi`]) is generated from
-//! those, and a unit test checks it lists exactly the routes of the table. What
-//! `server.rs` serves besides (the browser client's files through `actix_files`, its
-//! index at `/`, the seed lecture's page) is the web page, not the API, and is not in the
-//! table or the description.
+//! those, and a unit test checks it lists exactly the routes of the table. A new route takes
+//! three steps: `router.get(path, handler)` (or `post`, `put`, `patch`, `delete`) in
+//! `register`; a `#[utoipa::path(...)]` above the handler with the same method and path (its
+//! first doc paragraph is the summary; `tag`, `params`, `request_body`, and `responses` with
+//! the shared sets of `openapi::responses`); the handler's name in `openapi::ApiDoc`'s
+//! `paths(...)`. What `server.rs` serves besides (the browser client's files through
+//! `actix_files`, its index at `/`, the seed lecture's page) is the web page, not the API,
+//! and is in neither the table nor the description.
 
 pub mod account;
 pub mod api;
