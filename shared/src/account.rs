@@ -36,8 +36,10 @@ pub const CLOSE_CREDENTIAL_EXPIRED: u16 = 4001;
 
 /// Body of sign-up and sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Credentials {
     /// The account's name.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::Username))]
     pub username: String,
     /// Its password, sent only over these two routes and the password change.
     pub password: String,
@@ -45,6 +47,7 @@ pub struct Credentials {
 
 /// Body of `PUT /api/password`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordChange {
     /// The password now.
     pub current: String,
@@ -54,6 +57,7 @@ pub struct PasswordChange {
 
 /// How a request proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     /// A browser session (the cookie, or its token as a bearer).
@@ -66,6 +70,7 @@ pub enum AuthMethod {
 
 /// Who a request is: the answer of `GET /api/me`, sign-up and sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// The account's name, as it is shown.
     pub username: Username,
@@ -79,6 +84,7 @@ pub struct Me {
 /// What the server allows: the answer of `GET /api/auth`, for a client deciding which screens
 /// to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthPolicy {
     /// Whether people may chat without an account (`--guests on`, the default).
     pub guests: bool,
@@ -88,6 +94,7 @@ pub struct AuthPolicy {
 
 /// Body of `POST /api/tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewToken {
     /// What the token is for ("my bot"), 1–[`MAX_TOKEN_NAME_CHARS`] characters.
     pub name: String,
@@ -95,6 +102,7 @@ pub struct NewToken {
 
 /// A personal access token, as listed by `GET /api/tokens`: never the secret itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     /// Its id, for `DELETE /api/tokens/{id}`.
     pub id: String,
@@ -106,6 +114,7 @@ pub struct TokenInfo {
 
 /// The answer of `POST /api/tokens`: the only time the secret is ever shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     /// The secret, to send as `Authorization: Bearer …`.
     pub token: String,
@@ -116,8 +125,10 @@ pub struct CreatedToken {
 
 /// Body of `POST /api/rooms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewRoom {
     /// The room's name (the rules of [`RoomName`]).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::RoomName))]
     pub name: String,
     /// Whether only its members may read and post.
     #[serde(default)]
@@ -131,14 +142,17 @@ pub struct NewRoom {
 
 /// Body of `POST /api/dms`: whom to write to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewDm {
     /// The other account's name.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::Username))]
     pub username: String,
 }
 
 /// A room as its members see it: the answer of `POST /api/rooms` and `POST /api/dms`, and an
 /// entry of `GET /api/me/rooms` (the private rooms and direct messages the caller is in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomInfo {
     /// The room.
     pub room: RoomName,
@@ -164,6 +178,7 @@ pub struct RoomInfo {
 
 /// A member of a private room, as `GET /api/rooms/{room}/members` lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     /// The member's name.
     pub username: Username,

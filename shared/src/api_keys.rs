@@ -15,6 +15,7 @@ pub const SYSTEM_NAME: &str = "system";
 /// What a key may do. Each scope opens a set of calls; a call outside them is a 403
 /// `forbidden` naming the scope it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ApiScope {
     /// Post to any room as a named bot (or as the system), with `client_id` idempotency.
@@ -56,6 +57,7 @@ impl ApiScope {
 
 /// `POST /api/keys`: a new key's name and scopes (at least one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewApiKey {
     /// What it is for ("billing backend"); 1 to [`crate::account::MAX_TOKEN_NAME_CHARS`]
     /// characters.
@@ -66,6 +68,7 @@ pub struct NewApiKey {
 
 /// The answer to `POST /api/keys` (201): the secret, shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedApiKey {
     /// The secret to send as `Authorization: Bearer …`.
     pub key: String,
@@ -76,6 +79,7 @@ pub struct CreatedApiKey {
 
 /// A key as `GET /api/keys` lists it: everything but its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyView {
     /// Its id, for `DELETE /api/keys/{id}`.
     pub id: String,

@@ -17,6 +17,7 @@ pub const LIVE_WINDOW_SECS: usize = 900;
 
 /// One second of one node.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiveSample {
     /// The second it counts, Unix seconds.
     pub t: u64,
@@ -46,6 +47,7 @@ pub struct LiveSample {
 
 /// A node of the cluster (the only one, on SQLite), as any node reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NodeStatus {
     /// Its id (unique per process).
     pub id: String,
@@ -64,6 +66,7 @@ pub struct NodeStatus {
 
 /// The first event of `GET /api/admin/live`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiveSnapshot {
     /// The answering node's id.
     pub node: String,
@@ -75,6 +78,7 @@ pub struct LiveSnapshot {
 
 /// Each later event of `GET /api/admin/live`, once a second.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiveTick {
     /// The second just ended.
     pub sample: LiveSample,
@@ -84,6 +88,7 @@ pub struct LiveTick {
 
 /// A room as `GET /api/admin/rooms` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminRoom {
     /// Its name.
     pub room: RoomName,
@@ -109,6 +114,7 @@ pub struct AdminRoom {
 
 /// An account as `GET /api/admin/accounts?q=…` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminAccount {
     /// Its id.
     pub id: String,
@@ -126,6 +132,7 @@ pub struct AdminAccount {
 
 /// How a connection reaches the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     /// A WebSocket on `/socket`.
@@ -136,6 +143,7 @@ pub enum Transport {
 
 /// One connection of an account, as `GET /api/admin/accounts/{name}/connections` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectionView {
     /// How it is connected.
     pub transport: Transport,

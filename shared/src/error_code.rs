@@ -8,6 +8,7 @@ use std::fmt;
 
 /// Why the server refused something a client sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The text frame is not JSON at all.

@@ -21,10 +21,13 @@
 //! - [`console`]: what the operators' console (`/admin`) shows: live numbers, nodes, rooms,
 //!   accounts and their connections.
 //! - [`error_code`]: [`ErrorCode`], the stable `code` strings of error frames.
+//! - `schema` (feature `openapi`, the server's only): the OpenAPI schemas of the validated
+//!   newtypes; every wire struct derives `utoipa::ToSchema` under the same feature.
 //!
 //! The promises (ids strictly increasing per room, resume with `after`, idempotent `client_id`)
 //! are written down in `docs/protocol.md`. This crate depends on serde and two no_std
-//! unicode-rs table crates (UTS #39 security data, normalization) alone, so it builds for
+//! unicode-rs table crates (UTS #39 security data, normalization) alone (plus `utoipa` with
+//! the `openapi` feature), so it builds for
 //! `wasm32-unknown-unknown` as well as native targets.
 #![deny(missing_docs)]
 
@@ -39,6 +42,8 @@ pub mod limits;
 pub mod moderation;
 pub mod names;
 pub mod record;
+#[cfg(feature = "openapi")]
+mod schema;
 pub mod server_msg;
 
 pub use client_msg::{ClientMsg, Envelope, Request, SeedMsg};

@@ -16,6 +16,7 @@ pub const CLOSE_BANNED: u16 = 4003;
 
 /// What the caller may do in a room, from least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads and posts (a guest, or an account with no role here).
@@ -37,13 +38,16 @@ impl Role {
 
 /// `PATCH /api/rooms/{room}/messages/{id}`: the new text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditBody {
     /// The message's new text (the rules of any message apply).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::MessageText))]
     pub message: String,
 }
 
 /// `PUT /api/rooms/{room}/mutes/{username}` and `…/bans/{username}`; every field optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SanctionBody {
     /// How long it lasts, in seconds (at most [`crate::MAX_SANCTION_SECS`]); until lifted
     /// without it.
@@ -56,6 +60,7 @@ pub struct SanctionBody {
 
 /// `PATCH /api/rooms/{room}`: the room settings to change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomSettingsPatch {
     /// One message per this many seconds per person; 0 turns slow mode off. At most
     /// [`crate::MAX_SLOW_MODE_SECS`].
@@ -65,6 +70,7 @@ pub struct RoomSettingsPatch {
 
 /// `PUT /api/rooms/{room}/read`: the newest id the caller has read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadBody {
     /// The id read up to; a marker only ever moves forward.
     pub id: u64,
@@ -72,6 +78,7 @@ pub struct ReadBody {
 
 /// `PUT /api/rooms/{room}/owner`: who owns a public room (admins only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OwnerBody {
     /// The new owner's account name.
     pub username: Username,
@@ -79,6 +86,7 @@ pub struct OwnerBody {
 
 /// `GET /api/rooms/{room}/settings`: a room's settings and the caller's place in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomSettings {
     /// The room.
     pub room: RoomName,
@@ -103,6 +111,7 @@ pub struct RoomSettings {
 
 /// Which kind of sanction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SanctionKind {
     /// May read, may not post.
@@ -113,6 +122,7 @@ pub enum SanctionKind {
 
 /// A mute or ban in force, as `GET /api/rooms/{room}/sanctions` lists it to moderators.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SanctionView {
     /// Mute or ban.
     pub kind: SanctionKind,
@@ -138,6 +148,7 @@ pub struct SanctionView {
 
 /// What a moderator did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     /// Deleted someone else's message (`target` is its id, `subject` its author).
@@ -232,6 +243,7 @@ impl AuditAction {
 /// and bans, disabling and enabling accounts, signing them out, granting and revoking admin,
 /// creating and revoking API keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Its place in the room's audit log (1, 2, 3, …); pages use it as `before`.
     pub id: u64,

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 /// One stored chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatRecord {
     /// Position in its room's log: 1 for the first message, then +1 per stored message.
     pub id: u64,
@@ -60,6 +61,7 @@ pub struct ChatRecord {
 
 /// What a change record does to message `target` of the same room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// The author replaced the text with the record's `message`.
@@ -89,6 +91,7 @@ impl Change {
 
 /// A deleted message's tombstone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deletion {
     /// The id of the deletion record.
     pub id: u64,
@@ -177,6 +180,7 @@ pub const EPOCH_HEADER: &str = "Chinwag-Epoch";
 
 /// A room and the id of its newest record, as listed by `GET /api/rooms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomSummary {
     /// The room.
     pub room: RoomName,

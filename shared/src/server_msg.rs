@@ -119,6 +119,7 @@ pub struct ErrorFrame {
 
 /// The JSON body of an HTTP API error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Stable machine-readable reason.
     pub code: ErrorCode,

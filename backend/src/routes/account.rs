@@ -24,6 +24,9 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chinwag_shared::account::{Credentials, Me, PasswordChange};
 use std::sync::Arc;
 
+use super::openapi::{responses::*, tag};
+use chinwag_shared::account::AuthPolicy;
+
 /// Who `request` is, or the refusal (401 for a bad credential, or a guest where guests are
 /// off).
 pub async fn principal(request: &HttpRequest, state: &AppState) -> Result<Principal, ApiFailure> {
@@ -60,12 +63,35 @@ pub async fn signed_in(
     }
 }
 
-/// `GET /api/auth`.
+/// What the server allows: guests, sign-up.
+#[utoipa::path(
+    get,
+    path = "/api/auth",
+    tag = tag::ACCOUNTS,
+    security(()),
+    responses((status = 200, description = "The policy.", body = AuthPolicy))
+)]
 pub async fn policy(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(state.auth.policy())
 }
 
-/// `POST /api/accounts`.
+/// Creates an account and signs it in.
+#[utoipa::path(
+    post,
+    path = "/api/accounts",
+    tag = tag::ACCOUNTS,
+    security(()),
+    request_body = Credentials,
+    responses(
+        (status = 201, description = "Created; the session cookie is set.", body = Me,
+         headers(("Set-Cookie" = String, description = "The session cookie."))),
+        (status = 400, description = "`invalid_username`, `weak_password`, `bad_message`.",
+         body = ApiError),
+        (status = 409, description = "`username_taken`: an account has this name or one \
+                                      that looks like it.", body = ApiError),
+        Forbidden, TooManyRequests, Unavailable,
+    )
+)]
 pub async fn sign_up(
     request: HttpRequest,
     body: web::Json<Credentials>,
@@ -77,7 +103,24 @@ pub async fn sign_up(
     Ok(with_session(HttpResponse::Created(), &state, secret).json(identity.me(false)))
 }
 
-/// `POST /api/session`.
+/// Signs in with a name and password.
+#[utoipa::path(
+    post,
+    path = "/api/session",
+    tag = tag::ACCOUNTS,
+    security(()),
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set.", body = Me,
+         headers(("Set-Cookie" = String, description = "The session cookie."))),
+        (status = 401, description = "`bad_credentials`: a wrong name or password alike.",
+         body = ApiError),
+        (status = 429, description = "`rate_limited`: too many failures; `Retry-After` says \
+                                      when to try again.", body = ApiError,
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        BadRequest, Forbidden, Unavailable,
+    )
+)]
 pub async fn sign_in(
     request: HttpRequest,
     body: web::Json<Credentials>,
@@ -123,7 +166,20 @@ fn with_session(
     response
 }
 
-/// `DELETE /api/session`: 204, and the browser forgets its cookie.
+/// Signs this session out (or revokes the access token used); the cookie is cleared.
+///
+/// Never fails for want of a session: a guest gets the cookie cleared too.
+#[utoipa::path(
+    delete,
+    path = "/api/session",
+    tag = tag::ACCOUNTS,
+    security((), ("session" = []), ("bearer" = []), ("access_token" = [])),
+    responses(
+        (status = 204, description = "Signed out; the cookie is cleared.",
+         headers(("Set-Cookie" = String, description = "The cleared session cookie."))),
+        Forbidden, Unavailable,
+    )
+)]
 pub async fn sign_out(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -139,7 +195,16 @@ pub async fn sign_out(
     Ok(forget_cookie(&state))
 }
 
-/// `DELETE /api/sessions`: every session of the account ends.
+/// Signs out every session of the account.
+#[utoipa::path(
+    delete,
+    path = "/api/sessions",
+    tag = tag::ACCOUNTS,
+    responses(
+        (status = 204, description = "Every session ended; this one's cookie is cleared."),
+        Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn sign_out_everywhere(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -158,7 +223,16 @@ fn forget_cookie(state: &AppState) -> HttpResponse {
         .finish()
 }
 
-/// `GET /api/me`.
+/// Who the request is.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = tag::ACCOUNTS,
+    responses(
+        (status = 200, description = "The signed-in account.", body = Me),
+        Unauthenticated, Unavailable,
+    )
+)]
 pub async fn me(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -174,7 +248,20 @@ async fn me_of(state: &AppState, identity: &Arc<Identity>) -> Result<Me, ApiFail
     Ok(identity.me(state.hub.is_site_admin(&principal).await?))
 }
 
-/// `PUT /api/password`.
+/// Changes the password; the account's other sessions end.
+#[utoipa::path(
+    put,
+    path = "/api/password",
+    tag = tag::ACCOUNTS,
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed."),
+        (status = 400, description = "`weak_password`, `bad_message`.", body = ApiError),
+        (status = 401, description = "`unauthenticated`, or `bad_credentials` (the current \
+                                      password is wrong).", body = ApiError),
+        TooManyRequests, Forbidden, Unavailable,
+    )
+)]
 pub async fn change_password(
     request: HttpRequest,
     body: web::Json<PasswordChange>,

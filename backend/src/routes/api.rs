@@ -46,16 +46,28 @@ use chinwag_shared::{
 use serde::Deserialize;
 use std::time::Duration;
 
+use super::openapi::{params::*, responses::*, tag};
+
 /// The longest a long-poll may be held, in seconds.
 pub const MAX_WAIT_SECS: u64 = 30;
 
 /// Query string of the messages endpoint.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Deserialize)]
 pub struct HistoryQuery {
+    /// Page forward: the records with ids above this one (resume, polling).
     after: Option<u64>,
+    /// Page back: the records with ids below this one. Neither: the newest page.
     before: Option<u64>,
+    /// Records per page: 100 without it, at most 500.
+    #[param(minimum = 1)]
     limit: Option<usize>,
+    /// With `after`: hold the request up to this many seconds (at most 30) until a record
+    /// newer than `after` exists, then answer (`[]` if none came).
+    #[param(maximum = 30)]
     wait: Option<u64>,
+    /// The history epoch `after` was counted in (from `Chinwag-Epoch`); another one is a 409.
     epoch: Option<Epoch>,
 }
 
@@ -89,7 +101,28 @@ impl HistoryQuery {
     }
 }
 
-/// `GET /api/rooms/{room}/messages`.
+/// A page of a room's records, oldest first; with `after` and `wait`, a long-poll.
+///
+/// Records are the same objects the socket carries; edits and deletions come as change
+/// records. A page that stops before the end of what was asked names the next one in `Link`.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{room}/messages",
+    tag = tag::HISTORY,
+    params(RoomPath, HistoryQuery),
+    security((), ("session" = []), ("bearer" = []), ("access_token" = [])),
+    responses(
+        (status = 200, description = "The page (possibly empty).", body = Vec<ChatRecord>,
+         headers(
+            ("Chinwag-Epoch" = String, description = "The room's history epoch."),
+            ("Link" = String, description = "`<…>; rel=\"next\"`: the next page, if any."),
+         )),
+        (status = 409, description = "`history_reset`: `epoch` is not the room's; start \
+                                      again from `after=0` under the one in `Chinwag-Epoch`.",
+         body = ApiError),
+        BadRequest, Unauthenticated, Forbidden, TooManyRequests, Unavailable,
+    )
+)]
 pub async fn messages(
     request: HttpRequest,
     room: web::Path<String>,
@@ -217,17 +250,49 @@ async fn long_poll(
 
 /// Body of `POST /api/rooms/{room}/messages`: the seed's shape, plus an optional client id
 /// and token. A signed-in caller may leave the username out (it speaks as its account).
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct PostBody {
+    /// Who speaks: a guest's name; a signed-in caller's own name or nothing.
+    #[schema(value_type = Option<Username>)]
     username: Option<String>,
+    /// The text.
+    #[schema(value_type = MessageText)]
     message: String,
+    /// The sender's own id for this message: a retry with the same one stores it once.
+    #[schema(value_type = Option<ClientId>)]
     client_id: Option<String>,
+    /// A guest browser's token, so its own live connections may share its name.
+    #[schema(value_type = Option<ClientToken>)]
     token: Option<String>,
 }
 
-/// `POST /api/rooms/{room}/messages`: 201 with the stored record, or 200 with the record
-/// this author stored earlier under the same `client_id` (the author is the token if the
-/// body has one, else the username); 409 `client_id_reused` if that was another message.
+/// Posts a message, stored and broadcast like a socket `send`.
+///
+/// 201 with the stored record, or 200 with the record this author stored earlier under the
+/// same `client_id` (the author is the token if the body has one, else the username); 409
+/// `client_id_reused` if that was another message.
+#[utoipa::path(
+    post,
+    path = "/api/rooms/{room}/messages",
+    tag = tag::HISTORY,
+    params(RoomPath),
+    request_body = PostBody,
+    security((), ("session" = []), ("bearer" = []), ("access_token" = [])),
+    responses(
+        (status = 201, description = "Stored and broadcast.", body = ChatRecord),
+        (status = 200, description = "A retry: the record stored earlier under this \
+                                      `client_id`.", body = ChatRecord),
+        (status = 409, description = "`client_id_reused` (that id names another message of \
+                                      this author), or `username_taken` (the name belongs \
+                                      to an account, or is held in the room by another \
+                                      client).", body = ApiError),
+        (status = 429, description = "`rate_limited`, `slow_mode` (`retry_after_ms`), or \
+                                      `too_many_new_rooms` (the first message would create \
+                                      a room past this address's budget).", body = ApiError,
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn post_message(
     request: HttpRequest,
     room: web::Path<String>,
@@ -278,13 +343,30 @@ const REUSED_DETAIL: &str = "this client_id already names another message of you
                                  this room; send the new one with a fresh client_id";
 
 /// Body of `POST /api/rooms/{room}/typing`.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct TypingBody {
+    /// Who types: a guest's name; a signed-in caller's own name or nothing.
+    #[schema(value_type = Option<Username>)]
     username: Option<String>,
+    /// A guest browser's token.
+    #[schema(value_type = Option<ClientToken>)]
     token: Option<String>,
 }
 
-/// `POST /api/rooms/{room}/typing`: relays a typing notice; 204.
+/// Relays a typing notice to the room's live members.
+#[utoipa::path(
+    post,
+    path = "/api/rooms/{room}/typing",
+    tag = tag::HISTORY,
+    params(RoomPath),
+    request_body = TypingBody,
+    security((), ("session" = []), ("bearer" = []), ("access_token" = [])),
+    responses(
+        (status = 204, description = "Relayed."),
+        (status = 409, description = "`username_taken`.", body = ApiError),
+        BadRequest, Unauthenticated, Forbidden, TooManyRequests, Unavailable,
+    )
+)]
 pub async fn typing(
     request: HttpRequest,
     room: web::Path<String>,
@@ -305,7 +387,18 @@ pub async fn typing(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /api/rooms/{room}/presence`: who is in the room over WebSockets right now.
+/// Who is in the room over WebSockets right now.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{room}/presence",
+    tag = tag::HISTORY,
+    params(RoomPath),
+    security((), ("session" = []), ("bearer" = []), ("access_token" = [])),
+    responses(
+        (status = 200, description = "Their names.", body = Vec<Username>),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn presence(
     request: HttpRequest,
     room: web::Path<String>,
@@ -426,9 +519,14 @@ pub(super) fn refuse_held_name(
 }
 
 /// Query string of `GET /api/rooms`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Deserialize)]
 pub struct RoomsQuery {
+    /// Rooms per page: 50 without it, at most 200.
+    #[param(minimum = 1)]
     limit: Option<usize>,
+    /// Where the page starts: opaque, taken from the previous page's `Link`.
     cursor: Option<String>,
 }
 
@@ -461,9 +559,23 @@ impl RoomsQuery {
     }
 }
 
-/// `GET /api/rooms`: one page of rooms, busiest first, and a `Link` to the next page unless
-/// this is the last. A page is bounded whatever the number of rooms, so neither the query nor
-/// the response grows with the spam a flood once left behind.
+/// A page of rooms with their newest ids, busiest first.
+///
+/// A `Link` names the next page unless this is the last. A page is bounded whatever the
+/// number of rooms, so neither the query nor the response grows with the spam a flood once
+/// left behind. A signed-in caller also gets its unread and mention counts.
+#[utoipa::path(
+    get,
+    path = "/api/rooms",
+    tag = tag::HISTORY,
+    params(RoomsQuery),
+    security((), ("session" = []), ("bearer" = []), ("access_token" = [])),
+    responses(
+        (status = 200, description = "The page.", body = Vec<chinwag_shared::RoomSummary>,
+         headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, if any."))),
+        BadRequest, Unauthenticated, Unavailable,
+    )
+)]
 pub async fn rooms(
     request: HttpRequest,
     query: web::Query<RoomsQuery>,

@@ -10,12 +10,45 @@
 use super::AppState;
 use actix_web::{HttpResponse, web};
 
-/// Liveness probe.
+use super::openapi::tag;
+
+/// Liveness probe: 200 while the process serves HTTP.
+#[utoipa::path(
+    get,
+    path = "/livez",
+    tag = tag::HEALTH,
+    security(()),
+    responses((status = 200, description = "`ok`.", body = String, content_type = "text/plain"))
+)]
 pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
-/// Readiness probe.
+/// The liveness probe under its older name: the same answer as `/livez`.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = tag::HEALTH,
+    security(()),
+    responses((status = 200, description = "`ok`.", body = String, content_type = "text/plain"))
+)]
+pub async fn healthz() -> HttpResponse {
+    livez().await
+}
+
+/// Readiness probe: 200 while the node can take messages.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = tag::HEALTH,
+    security(()),
+    responses(
+        (status = 200, description = "`ready`.", body = String, content_type = "text/plain"),
+        (status = 503, description = "`storage unavailable` or `shutting down`: send new \
+                                      clients elsewhere.", body = String,
+         content_type = "text/plain"),
+    )
+)]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if state.shutdown.is_cancelled() {
         return HttpResponse::ServiceUnavailable()
@@ -33,6 +66,15 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Every metric in the OpenMetrics text format, which Prometheus scrapes.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = tag::HEALTH,
+    security(()),
+    responses((status = 200, description = "The metrics (listed in `docs/operations.md`).",
+               body = String,
+               content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"))
+)]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let metrics = state.hub.metrics();
     metrics.store_ready.set(i64::from(state.hub.ready()));

@@ -15,16 +15,36 @@
 //! Posting as a bot is `POST /api/rooms/{room}/messages` (`routes::api`), whose bot names
 //! are judged here ([`bot_name`]).
 
-use super::{AppState, admin::SiteAdmin, error::ApiFailure};
+use super::{
+    AppState,
+    admin::SiteAdmin,
+    error::ApiFailure,
+    openapi::{
+        params::KeyPath,
+        responses::{BadRequest, Forbidden, Unauthenticated, Unavailable},
+        tag,
+    },
+};
 use crate::auth::ServiceKey;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use chinwag_shared::{
-    ErrorCode, RoomName, Username,
+    ApiError, ErrorCode, RoomName, Username,
     api_keys::{ApiKeyView, CreatedApiKey, NewApiKey},
     moderation::AuditAction,
 };
 
-/// `POST /api/keys`.
+/// Makes an API key for a backend and shows its secret this once (site admins).
+#[utoipa::path(
+    post,
+    path = "/api/keys",
+    operation_id = "create_api_key",
+    tag = tag::KEYS,
+    request_body = NewApiKey,
+    responses(
+        (status = 201, description = "The key, with its secret shown this once.", body = CreatedApiKey),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn create(
     admin: SiteAdmin,
     body: web::Json<NewApiKey>,
@@ -44,7 +64,17 @@ pub async fn create(
     Ok(HttpResponse::Created().json(CreatedApiKey { key, view }))
 }
 
-/// `GET /api/keys`.
+/// Every API key, oldest first, never with its secret (site admins).
+#[utoipa::path(
+    get,
+    path = "/api/keys",
+    operation_id = "list_api_keys",
+    tag = tag::KEYS,
+    responses(
+        (status = 200, description = "The keys.", body = Vec<ApiKeyView>),
+        Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn list(
     _admin: SiteAdmin,
     state: web::Data<AppState>,
@@ -52,7 +82,20 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(state.auth.api_keys().await?))
 }
 
-/// `DELETE /api/keys/{id}`.
+/// Revokes an API key (site admins): refused at once here, within the credential cache's
+/// lifetime on other nodes.
+#[utoipa::path(
+    delete,
+    path = "/api/keys/{id}",
+    operation_id = "revoke_api_key",
+    tag = tag::KEYS,
+    params(KeyPath),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 404, description = "No key has that id.", body = ApiError),
+        Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn revoke(
     admin: SiteAdmin,
     id: web::Path<String>,

@@ -24,6 +24,12 @@ use chinwag_shared::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::openapi::{params::*, responses::*, tag};
+use chinwag_shared::{
+    ChatRecord,
+    moderation::{AuditEntry, RoomSettings},
+};
+
 /// A JSON body that may be left out: none (or only whitespace) is the default; anything
 /// else must be the route's shape and at most [`MAX_FRAME_BYTES`], or 400 `bad_message`.
 pub(super) fn optional_body<T: serde::de::DeserializeOwned + Default>(
@@ -65,7 +71,20 @@ where
     act(visitor(request, state, &principal, None)).await
 }
 
-/// `DELETE /api/rooms/{room}/messages/{id}`.
+/// Deletes a message: its author, or a moderator.
+#[utoipa::path(
+    delete,
+    path = "/api/rooms/{room}/messages/{id}",
+    tag = tag::MODERATION,
+    params(RoomMessagePath),
+    responses(
+        (status = 200, description = "The deletion record stored (also broadcast).",
+         body = ChatRecord),
+        (status = 404, description = "`no_such_message`.", body = ApiError),
+        (status = 409, description = "`message_deleted`.", body = ApiError),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn delete_message(
     request: HttpRequest,
     path: web::Path<(String, u64)>,
@@ -80,7 +99,20 @@ pub async fn delete_message(
     .await
 }
 
-/// `PATCH /api/rooms/{room}/messages/{id}`.
+/// Edits a message: its author, within the edit window.
+#[utoipa::path(
+    patch,
+    path = "/api/rooms/{room}/messages/{id}",
+    tag = tag::MODERATION,
+    params(RoomMessagePath),
+    request_body = EditBody,
+    responses(
+        (status = 200, description = "The edit record stored (also broadcast).", body = ChatRecord),
+        (status = 404, description = "`no_such_message`.", body = ApiError),
+        (status = 409, description = "`message_deleted`.", body = ApiError),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn edit_message(
     request: HttpRequest,
     path: web::Path<(String, u64)>,
@@ -97,7 +129,18 @@ pub async fn edit_message(
     .await
 }
 
-/// `GET /api/rooms/{room}/settings`.
+/// A room's settings and the caller's place in it.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{room}/settings",
+    tag = tag::MODERATION,
+    params(RoomPath),
+    security((), ("session" = []), ("bearer" = []), ("access_token" = [])),
+    responses(
+        (status = 200, description = "The room's settings now.", body = RoomSettings),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn settings(
     request: HttpRequest,
     room: web::Path<String>,
@@ -110,7 +153,18 @@ pub async fn settings(
     .await
 }
 
-/// `PATCH /api/rooms/{room}`.
+/// Changes a room's settings (slow mode): moderators.
+#[utoipa::path(
+    patch,
+    path = "/api/rooms/{room}",
+    tag = tag::MODERATION,
+    params(RoomPath),
+    request_body = RoomSettingsPatch,
+    responses(
+        (status = 200, description = "The room's settings now.", body = RoomSettings),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn patch_room(
     request: HttpRequest,
     room: web::Path<String>,
@@ -128,7 +182,18 @@ pub async fn patch_room(
     .await
 }
 
-/// `PUT /api/rooms/{room}/owner`.
+/// Sets a public room's owner: site admins.
+#[utoipa::path(
+    put,
+    path = "/api/rooms/{room}/owner",
+    tag = tag::MODERATION,
+    params(RoomPath),
+    request_body = OwnerBody,
+    responses(
+        (status = 200, description = "The room's settings now.", body = RoomSettings),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn set_owner(
     request: HttpRequest,
     room: web::Path<String>,
@@ -143,7 +208,17 @@ pub async fn set_owner(
     .await
 }
 
-/// `PUT /api/rooms/{room}/moderators/{username}`.
+/// Makes an account a moderator of the room: its owner.
+#[utoipa::path(
+    put,
+    path = "/api/rooms/{room}/moderators/{username}",
+    tag = tag::MODERATION,
+    params(RoomUserPath),
+    responses(
+        (status = 200, description = "The room's settings now.", body = RoomSettings),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn add_moderator(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -152,7 +227,17 @@ pub async fn add_moderator(
     set_moderator(request, path, state, true).await
 }
 
-/// `DELETE /api/rooms/{room}/moderators/{username}`.
+/// Removes a moderator of the room: its owner.
+#[utoipa::path(
+    delete,
+    path = "/api/rooms/{room}/moderators/{username}",
+    tag = tag::MODERATION,
+    params(RoomUserPath),
+    responses(
+        (status = 200, description = "The room's settings now.", body = RoomSettings),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn remove_moderator(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -180,13 +265,28 @@ async fn set_moderator(
 }
 
 /// Query of an audit log (a room's, or the site's).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Deserialize)]
 pub struct AuditQuery {
+    /// Entries with ids below this one (the next page back).
     pub(super) before: Option<u64>,
+    /// Entries per page: 100 without it, at most 500.
+    #[param(minimum = 1)]
     pub(super) limit: Option<usize>,
 }
 
-/// `GET /api/rooms/{room}/audit`: newest first.
+/// The room's audit log, newest first: moderators.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{room}/audit",
+    tag = tag::MODERATION,
+    params(RoomPath, AuditQuery),
+    responses(
+        (status = 200, description = "A page of entries.", body = Vec<AuditEntry>),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn audit(
     request: HttpRequest,
     room: web::Path<String>,
@@ -206,12 +306,26 @@ pub async fn audit(
 }
 
 /// The answer of `PUT /api/rooms/{room}/read`.
+#[derive(utoipa::ToSchema)]
+#[schema(as = ReadMarker)]
 #[derive(Debug, Serialize)]
 struct Marker {
+    /// The id read up to.
     id: u64,
 }
 
-/// `PUT /api/rooms/{room}/read`.
+/// Moves the caller's read marker forward.
+#[utoipa::path(
+    put,
+    path = "/api/rooms/{room}/read",
+    tag = tag::HISTORY,
+    params(RoomPath),
+    request_body = ReadBody,
+    responses(
+        (status = 200, description = "The marker now (it never moves back).", body = Marker),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn mark_read(
     request: HttpRequest,
     room: web::Path<String>,

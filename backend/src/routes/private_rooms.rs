@@ -30,7 +30,25 @@ use chinwag_shared::{
     account::{Member, NewDm, NewRoom, RoomInfo},
 };
 
-/// `POST /api/rooms`.
+use super::openapi::{params::*, responses::*, tag};
+
+/// Creates a private room; the caller owns it.
+///
+/// Public rooms need no creating: their first message makes them.
+#[utoipa::path(
+    post,
+    path = "/api/rooms",
+    operation_id = "create_room",
+    tag = tag::PRIVATE_ROOMS,
+    request_body = NewRoom,
+    responses(
+        (status = 201, description = "Created.", body = RoomInfo),
+        (status = 409, description = "`room_exists`.", body = ApiError),
+        (status = 429, description = "`too_many_new_rooms`: this address's budget of new \
+                                      rooms is spent for now.", body = ApiError),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn create(
     request: HttpRequest,
     body: web::Json<NewRoom>,
@@ -88,7 +106,16 @@ pub async fn create(
     }))
 }
 
-/// `GET /api/me/rooms`.
+/// The private rooms and direct messages the caller is in, with unread counts.
+#[utoipa::path(
+    get,
+    path = "/api/me/rooms",
+    tag = tag::PRIVATE_ROOMS,
+    responses(
+        (status = 200, description = "The rooms.", body = Vec<RoomInfo>),
+        Unauthenticated, Unavailable,
+    )
+)]
 pub async fn mine(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -124,7 +151,17 @@ pub async fn mine(
     Ok(HttpResponse::Ok().json(rooms))
 }
 
-/// `GET /api/rooms/{room}/members`.
+/// The members of a private room (members only); `[]` for a public room.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{room}/members",
+    tag = tag::PRIVATE_ROOMS,
+    params(RoomPath),
+    responses(
+        (status = 200, description = "The members, the owner first.", body = Vec<Member>),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn members(
     request: HttpRequest,
     room: web::Path<String>,
@@ -156,7 +193,17 @@ pub async fn members(
     Ok(HttpResponse::Ok().json(members))
 }
 
-/// `PUT /api/rooms/{room}/members/{username}`.
+/// Adds a member to a private room (its owner only).
+#[utoipa::path(
+    put,
+    path = "/api/rooms/{room}/members/{username}",
+    tag = tag::PRIVATE_ROOMS,
+    params(RoomUserPath),
+    responses(
+        (status = 204, description = "Added."),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn add_member(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -165,7 +212,17 @@ pub async fn add_member(
     change_member(request, path, state, true).await
 }
 
-/// `DELETE /api/rooms/{room}/members/{username}`.
+/// Removes a member from a private room (its owner; or a member leaving).
+#[utoipa::path(
+    delete,
+    path = "/api/rooms/{room}/members/{username}",
+    tag = tag::PRIVATE_ROOMS,
+    params(RoomUserPath),
+    responses(
+        (status = 204, description = "Removed."),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn remove_member(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -261,7 +318,18 @@ fn create_failure(err: CreateRoomError) -> ApiFailure {
     }
 }
 
-/// `POST /api/dms`.
+/// The direct message with another account, opened on first use.
+#[utoipa::path(
+    post,
+    path = "/api/dms",
+    tag = tag::PRIVATE_ROOMS,
+    request_body = NewDm,
+    responses(
+        (status = 200, description = "The direct message's room.", body = RoomInfo),
+        (status = 429, description = "`too_many_new_rooms`.", body = ApiError),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn open_dm(
     request: HttpRequest,
     body: web::Json<NewDm>,

@@ -20,6 +20,9 @@ use chinwag_shared::{
 };
 use serde::Deserialize;
 
+use super::openapi::{params::*, responses::*, tag};
+use chinwag_shared::moderation::SanctionView;
+
 /// Where a sanction route acts: a room, or the site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Where {
@@ -27,7 +30,21 @@ enum Where {
     Site,
 }
 
-/// `PUT /api/rooms/{room}/mutes/{username}`.
+/// Mutes someone in the room (they may read, not post): moderators.
+#[utoipa::path(
+    put,
+    path = "/api/rooms/{room}/mutes/{username}",
+    tag = tag::MODERATION,
+    params(RoomUserPath),
+    request_body(
+        content = Option<SanctionBody>,
+        description = "May be left out: then until lifted, with no reason."
+    ),
+    responses(
+        (status = 200, description = "The sanction in force.", body = SanctionView),
+        BadRequest, Unauthenticated, Forbidden, TooManySanctions, Unavailable,
+    )
+)]
 pub async fn mute(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -47,7 +64,21 @@ pub async fn mute(
     .await
 }
 
-/// `PUT /api/rooms/{room}/bans/{username}`.
+/// Bans someone from the room; their connections leave it: moderators.
+#[utoipa::path(
+    put,
+    path = "/api/rooms/{room}/bans/{username}",
+    tag = tag::MODERATION,
+    params(RoomUserPath),
+    request_body(
+        content = Option<SanctionBody>,
+        description = "May be left out: then until lifted, with no reason."
+    ),
+    responses(
+        (status = 200, description = "The sanction in force.", body = SanctionView),
+        BadRequest, Unauthenticated, Forbidden, TooManySanctions, Unavailable,
+    )
+)]
 pub async fn ban(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -67,7 +98,21 @@ pub async fn ban(
     .await
 }
 
-/// `PUT /api/site/mutes/{username}`.
+/// Mutes someone on the whole site: site admins.
+#[utoipa::path(
+    put,
+    path = "/api/site/mutes/{username}",
+    tag = tag::MODERATION,
+    params(UserPath),
+    request_body(
+        content = Option<SanctionBody>,
+        description = "May be left out: then until lifted, with no reason."
+    ),
+    responses(
+        (status = 200, description = "The sanction in force.", body = SanctionView),
+        BadRequest, Unauthenticated, Forbidden, TooManySanctions, Unavailable,
+    )
+)]
 pub async fn site_mute(
     request: HttpRequest,
     username: web::Path<String>,
@@ -87,7 +132,21 @@ pub async fn site_mute(
     .await
 }
 
-/// `PUT /api/site/bans/{username}`.
+/// Bans someone from the whole site: site admins.
+#[utoipa::path(
+    put,
+    path = "/api/site/bans/{username}",
+    tag = tag::MODERATION,
+    params(UserPath),
+    request_body(
+        content = Option<SanctionBody>,
+        description = "May be left out: then until lifted, with no reason."
+    ),
+    responses(
+        (status = 200, description = "The sanction in force.", body = SanctionView),
+        BadRequest, Unauthenticated, Forbidden, TooManySanctions, Unavailable,
+    )
+)]
 pub async fn site_ban(
     request: HttpRequest,
     username: web::Path<String>,
@@ -130,7 +189,17 @@ async fn impose(
     .await
 }
 
-/// `DELETE /api/rooms/{room}/mutes/{username}`.
+/// Lifts a mute in the room: moderators.
+#[utoipa::path(
+    delete,
+    path = "/api/rooms/{room}/mutes/{username}",
+    tag = tag::MODERATION,
+    params(RoomUserPath),
+    responses(
+        (status = 204, description = "Lifted, or there was none."),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn unmute(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -148,7 +217,17 @@ pub async fn unmute(
     .await
 }
 
-/// `DELETE /api/rooms/{room}/bans/{username}`.
+/// Lifts a ban in the room: moderators.
+#[utoipa::path(
+    delete,
+    path = "/api/rooms/{room}/bans/{username}",
+    tag = tag::MODERATION,
+    params(RoomUserPath),
+    responses(
+        (status = 204, description = "Lifted, or there was none."),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn unban(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -166,7 +245,17 @@ pub async fn unban(
     .await
 }
 
-/// `DELETE /api/site/mutes/{username}`.
+/// Lifts a site-wide mute: site admins.
+#[utoipa::path(
+    delete,
+    path = "/api/site/mutes/{username}",
+    tag = tag::MODERATION,
+    params(UserPath),
+    responses(
+        (status = 204, description = "Lifted, or there was none."),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn site_unmute(
     request: HttpRequest,
     username: web::Path<String>,
@@ -184,7 +273,17 @@ pub async fn site_unmute(
     .await
 }
 
-/// `DELETE /api/site/bans/{username}`.
+/// Lifts a site-wide ban: site admins.
+#[utoipa::path(
+    delete,
+    path = "/api/site/bans/{username}",
+    tag = tag::MODERATION,
+    params(UserPath),
+    responses(
+        (status = 204, description = "Lifted, or there was none."),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn site_unban(
     request: HttpRequest,
     username: web::Path<String>,
@@ -223,12 +322,24 @@ async fn lift(
 }
 
 /// Body of a kick: an optional reason.
-#[derive(Debug, Default, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Default, Deserialize)]
 pub struct KickBody {
+    /// Why, for the audit log.
     reason: Option<String>,
 }
 
-/// `POST /api/rooms/{room}/kicks/{username}`: 204.
+/// Takes someone's connections out of the room (they may come back): moderators.
+#[utoipa::path(
+    post,
+    path = "/api/rooms/{room}/kicks/{username}",
+    tag = tag::MODERATION,
+    params(RoomUserPath),
+    request_body(content = Option<KickBody>, description = "May be left out."),
+    responses(
+        (status = 204, description = "Kicked."),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn kick(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -248,7 +359,17 @@ pub async fn kick(
     .await
 }
 
-/// `GET /api/rooms/{room}/sanctions`.
+/// The mutes and bans in force in the room: moderators.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{room}/sanctions",
+    tag = tag::MODERATION,
+    params(RoomPath),
+    responses(
+        (status = 200, description = "The sanctions.", body = Vec<SanctionView>),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn sanctions(
     request: HttpRequest,
     room: web::Path<String>,

@@ -19,13 +19,25 @@ use chinwag_shared::{ClientToken, Epoch, MAX_FRAME_BYTES, RoomName, Username};
 use serde::Deserialize;
 use std::sync::Arc;
 
+use super::openapi::{responses::*, tag};
+
 /// Query string of `/socket`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Deserialize)]
 pub struct SocketQuery {
+    /// The room to join first (`general` without it).
+    #[param(value_type = Option<RoomName>)]
     room: Option<String>,
+    /// Resume: deliver that room's records after this id, then live ones.
     after: Option<u64>,
+    /// A guest's name (a signed-in connection speaks as its account).
+    #[param(value_type = Option<Username>)]
     username: Option<String>,
+    /// A guest browser's token, so its tabs may share a name.
+    #[param(value_type = Option<ClientToken>)]
     token: Option<String>,
+    /// The history epoch `after` was counted in.
     epoch: Option<Epoch>,
 }
 
@@ -46,6 +58,20 @@ impl SocketQuery {
 }
 
 /// Upgrades to a WebSocket and starts its session.
+///
+/// The socket carries JSON text frames both ways; `docs/protocol.md` describes them. The
+/// query is checked before the upgrade, so a bad one is a plain HTTP error.
+#[utoipa::path(
+    get,
+    path = "/socket",
+    tag = tag::SOCKET,
+    params(SocketQuery),
+    security((), ("session" = []), ("bearer" = []), ("access_token" = [])),
+    responses(
+        (status = 101, description = "Switching Protocols: the WebSocket is open."),
+        BadRequest, Unauthenticated, Forbidden, TooManyRequests, Unavailable,
+    )
+)]
 pub async fn socket(
     request: HttpRequest,
     body: web::Payload,

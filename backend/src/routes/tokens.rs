@@ -11,6 +11,8 @@ use chinwag_shared::{
     account::{CreatedToken, NewToken, TokenInfo},
 };
 
+use super::openapi::{params::*, responses::*, tag};
+
 fn info(listing: TokenListing) -> TokenInfo {
     TokenInfo {
         id: listing.id,
@@ -19,7 +21,17 @@ fn info(listing: TokenListing) -> TokenInfo {
     }
 }
 
-/// `GET /api/tokens`.
+/// Lists the account's personal access tokens (never their secrets).
+#[utoipa::path(
+    get,
+    path = "/api/tokens",
+    operation_id = "list_tokens",
+    tag = tag::TOKENS,
+    responses(
+        (status = 200, description = "The tokens.", body = Vec<TokenInfo>),
+        Unauthenticated, Unavailable,
+    )
+)]
 pub async fn list(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -30,7 +42,21 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(tokens))
 }
 
-/// `POST /api/tokens`.
+/// Makes a personal access token and shows its secret, this once.
+#[utoipa::path(
+    post,
+    path = "/api/tokens",
+    operation_id = "create_token",
+    tag = tag::TOKENS,
+    request_body = NewToken,
+    responses(
+        (status = 201, description = "Made: send `token` as `Authorization: Bearer …`.",
+         body = CreatedToken),
+        (status = 409, description = "`too_many`: the account holds as many tokens as \
+                                      allowed.", body = ApiError),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn create(
     request: HttpRequest,
     body: web::Json<NewToken>,
@@ -44,7 +70,20 @@ pub async fn create(
     }))
 }
 
-/// `DELETE /api/tokens/{id}`.
+/// Revokes one of the account's tokens.
+#[utoipa::path(
+    delete,
+    path = "/api/tokens/{id}",
+    operation_id = "revoke_token",
+    tag = tag::TOKENS,
+    params(TokenPath),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 404, description = "`bad_query`: the account has no token with that id.",
+         body = ApiError),
+        Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn revoke(
     request: HttpRequest,
     id: web::Path<String>,

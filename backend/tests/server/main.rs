@@ -36,6 +36,7 @@ mod look_alikes;
 mod memory_bounds;
 mod metrics;
 mod moderation;
+mod openapi;
 mod origins;
 mod polling;
 mod presence;

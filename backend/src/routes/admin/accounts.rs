@@ -17,6 +17,11 @@ use super::{
     super::{AppState, account::principal},
     SiteAdmin,
 };
+use crate::routes::openapi::{
+    params::AccountPath,
+    responses::{BadRequest, Forbidden, NoSuchUser, Unauthenticated, Unavailable},
+    tag,
+};
 use crate::{
     console::accounts::{self, AccountActError},
     routes::error::ApiFailure,
@@ -27,7 +32,9 @@ use actix_web::{
     web,
 };
 use chinwag_shared::{
-    ErrorCode, MAX_USERNAME_CHARS, Username, api_keys::ApiScope, console::AdminAccount,
+    ErrorCode, MAX_USERNAME_CHARS, Username,
+    api_keys::ApiScope,
+    console::{AdminAccount, ConnectionView},
 };
 use serde::Deserialize;
 
@@ -57,10 +64,16 @@ fn name_of(raw: &str) -> Result<Username, ApiFailure> {
 }
 
 /// Query of the account search.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Deserialize)]
 pub struct AccountsQuery {
+    /// A part of the name, in any case; every account without it.
     q: Option<String>,
+    /// Accounts per page: 50 without it, at most 200.
+    #[param(minimum = 1)]
     limit: Option<usize>,
+    /// Where the page starts: opaque, taken from the previous page's `Link`.
     after: Option<String>,
 }
 
@@ -76,7 +89,18 @@ fn encode_query(raw: &str) -> String {
         .collect()
 }
 
-/// `GET /api/admin/accounts`.
+/// Accounts whose names hold `q`, ordered by name; a full page links the next (site admins).
+#[utoipa::path(
+    get,
+    path = "/api/admin/accounts",
+    operation_id = "admin_search_accounts",
+    tag = tag::CONSOLE,
+    params(AccountsQuery),
+    responses(
+        (status = 200, description = "A page of accounts.", body = Vec<AdminAccount>),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn search(
     _admin: SiteAdmin,
     query: web::Query<AccountsQuery>,
@@ -142,7 +166,18 @@ pub async fn search(
     Ok(response.json(listed))
 }
 
-/// `PUT /api/admin/accounts/{name}/disabled`.
+/// Disables an account: sign-in refused, every session and token revoked, its connections ended on every node (site admins).
+#[utoipa::path(
+    put,
+    path = "/api/admin/accounts/{name}/disabled",
+    operation_id = "admin_disable_account",
+    tag = tag::CONSOLE,
+    params(AccountPath),
+    responses(
+        (status = 204, description = "Disabled."),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn disable(
     admin: SiteAdmin,
     name: web::Path<String>,
@@ -153,7 +188,18 @@ pub async fn disable(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `DELETE /api/admin/accounts/{name}/disabled`.
+/// Enables a disabled account again (site admins).
+#[utoipa::path(
+    delete,
+    path = "/api/admin/accounts/{name}/disabled",
+    operation_id = "admin_enable_account",
+    tag = tag::CONSOLE,
+    params(AccountPath),
+    responses(
+        (status = 204, description = "Enabled."),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn enable(
     admin: SiteAdmin,
     name: web::Path<String>,
@@ -164,7 +210,18 @@ pub async fn enable(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `DELETE /api/admin/accounts/{name}/sessions`.
+/// Signs an account out everywhere and ends its connections (site admins, or an API key with `moderate` for anyone but a site admin).
+#[utoipa::path(
+    delete,
+    path = "/api/admin/accounts/{name}/sessions",
+    operation_id = "admin_sign_out_everywhere",
+    tag = tag::CONSOLE,
+    params(AccountPath),
+    responses(
+        (status = 204, description = "Signed out."),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn sign_out_everywhere(
     request: HttpRequest,
     name: web::Path<String>,
@@ -179,7 +236,18 @@ pub async fn sign_out_everywhere(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `PUT /api/admin/accounts/{name}/admin`.
+/// Makes an account a site admin (site admins).
+#[utoipa::path(
+    put,
+    path = "/api/admin/accounts/{name}/admin",
+    operation_id = "admin_grant_admin",
+    tag = tag::CONSOLE,
+    params(AccountPath),
+    responses(
+        (status = 204, description = "Granted."),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn grant_admin(
     admin: SiteAdmin,
     name: web::Path<String>,
@@ -190,7 +258,18 @@ pub async fn grant_admin(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `DELETE /api/admin/accounts/{name}/admin`.
+/// Makes an account no longer a site admin; nobody revokes their own (site admins).
+#[utoipa::path(
+    delete,
+    path = "/api/admin/accounts/{name}/admin",
+    operation_id = "admin_revoke_admin",
+    tag = tag::CONSOLE,
+    params(AccountPath),
+    responses(
+        (status = 204, description = "Revoked."),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn revoke_admin(
     admin: SiteAdmin,
     name: web::Path<String>,
@@ -201,7 +280,18 @@ pub async fn revoke_admin(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /api/admin/accounts/{name}/connections`.
+/// An account's connections open on the answering node (site admins).
+#[utoipa::path(
+    get,
+    path = "/api/admin/accounts/{name}/connections",
+    operation_id = "admin_connections",
+    tag = tag::CONSOLE,
+    params(AccountPath),
+    responses(
+        (status = 200, description = "Its connections.", body = Vec<ConnectionView>),
+        BadRequest, Unauthenticated, Forbidden, NoSuchUser, Unavailable,
+    )
+)]
 pub async fn connections(
     _admin: SiteAdmin,
     name: web::Path<String>,

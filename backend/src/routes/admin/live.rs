@@ -9,6 +9,10 @@
 //! shutting down, so it never holds a graceful shutdown up.
 
 use super::{super::AppState, SiteAdmin};
+use crate::routes::openapi::{
+    responses::{Forbidden, TooManyRequests, Unauthenticated},
+    tag,
+};
 use crate::{admission::Permit, routes::error::ApiFailure};
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -43,7 +47,18 @@ fn event(name: &str, data: &impl Serialize) -> Bytes {
     Bytes::from(format!("event: {name}\ndata: {json}\n\n"))
 }
 
-/// `GET /api/admin/live`.
+/// The live numbers as server-sent events: a `snapshot` (`LiveSnapshot`: the last 15 minutes
+/// and every node), then a `tick` (`LiveTick`) each second (site admins).
+#[utoipa::path(
+    get,
+    path = "/api/admin/live",
+    operation_id = "admin_live",
+    tag = tag::CONSOLE,
+    responses(
+        (status = 200, description = "`event: snapshot` with a `LiveSnapshot`, then `event: tick` with a `LiveTick` each second.", content_type = "text/event-stream", body = LiveTick),
+        Unauthenticated, Forbidden, TooManyRequests,
+    )
+)]
 pub async fn live(
     _admin: SiteAdmin,
     request: HttpRequest,

@@ -20,7 +20,7 @@ pub mod live;
 pub mod rooms;
 pub mod site;
 
-use super::{AppState, account::signed_in, error::ApiFailure};
+use super::{AppState, Router, account::signed_in, error::ApiFailure};
 use crate::auth::{Identity, Principal};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use chinwag_shared::ErrorCode;
@@ -58,35 +58,23 @@ impl FromRequest for SiteAdmin {
 }
 
 /// Registers the console's routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    let account = "/api/admin/accounts/{name}";
-    cfg.route("/api/admin/live", web::get().to(live::live))
-        .route("/api/admin/rooms", web::get().to(rooms::rooms))
-        .route("/api/admin/accounts", web::get().to(accounts::search))
-        .route(
-            &format!("{account}/disabled"),
-            web::put().to(accounts::disable),
+pub fn register(router: &mut Router<'_>) {
+    router
+        .get("/api/admin/live", live::live)
+        .get("/api/admin/rooms", rooms::rooms)
+        .get("/api/admin/accounts", accounts::search)
+        .put("/api/admin/accounts/{name}/disabled", accounts::disable)
+        .delete("/api/admin/accounts/{name}/disabled", accounts::enable)
+        .delete(
+            "/api/admin/accounts/{name}/sessions",
+            accounts::sign_out_everywhere,
         )
-        .route(
-            &format!("{account}/disabled"),
-            web::delete().to(accounts::enable),
+        .put("/api/admin/accounts/{name}/admin", accounts::grant_admin)
+        .delete("/api/admin/accounts/{name}/admin", accounts::revoke_admin)
+        .get(
+            "/api/admin/accounts/{name}/connections",
+            accounts::connections,
         )
-        .route(
-            &format!("{account}/sessions"),
-            web::delete().to(accounts::sign_out_everywhere),
-        )
-        .route(
-            &format!("{account}/admin"),
-            web::put().to(accounts::grant_admin),
-        )
-        .route(
-            &format!("{account}/admin"),
-            web::delete().to(accounts::revoke_admin),
-        )
-        .route(
-            &format!("{account}/connections"),
-            web::get().to(accounts::connections),
-        )
-        .route("/api/admin/sanctions", web::get().to(site::sanctions))
-        .route("/api/admin/audit", web::get().to(site::audit));
+        .get("/api/admin/sanctions", site::sanctions)
+        .get("/api/admin/audit", site::audit);
 }

@@ -6,6 +6,10 @@
 //! `GET /api/rooms/{room}/audit`, which site admins may read for every room.
 
 use super::{super::AppState, SiteAdmin};
+use crate::routes::openapi::{
+    responses::{BadRequest, Forbidden, Unauthenticated, Unavailable},
+    tag,
+};
 use crate::{
     hub::Hub,
     routes::{api::RoomsQuery, error::ApiFailure},
@@ -18,7 +22,19 @@ use actix_web::{HttpResponse, http::header::LINK, web};
 use chinwag_shared::{RoomSummary, Username, console::AdminRoom};
 use std::collections::HashMap;
 
-/// `GET /api/admin/rooms`.
+/// Rooms busiest first with who is in them, their owner and moderators, private ones
+/// included (site admins).
+#[utoipa::path(
+    get,
+    path = "/api/admin/rooms",
+    operation_id = "admin_rooms",
+    tag = tag::CONSOLE,
+    params(RoomsQuery),
+    responses(
+        (status = 200, description = "A page of rooms.", body = Vec<AdminRoom>),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn rooms(
     _admin: SiteAdmin,
     query: web::Query<RoomsQuery>,

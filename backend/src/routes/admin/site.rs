@@ -4,10 +4,25 @@
 //! (the site's audit log, newest first, paged like a room's).
 
 use super::{super::AppState, SiteAdmin};
+use crate::routes::openapi::{
+    responses::{BadRequest, Forbidden, Unauthenticated, Unavailable},
+    tag,
+};
 use crate::routes::{api::page_limit, error::ApiFailure, moderation::AuditQuery};
 use actix_web::{HttpResponse, web};
+use chinwag_shared::moderation::{AuditEntry, SanctionView};
 
-/// `GET /api/admin/sanctions`.
+/// Site-wide mutes and bans in force, newest first (site admins).
+#[utoipa::path(
+    get,
+    path = "/api/admin/sanctions",
+    operation_id = "admin_site_sanctions",
+    tag = tag::CONSOLE,
+    responses(
+        (status = 200, description = "The sanctions.", body = Vec<SanctionView>),
+        Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn sanctions(
     _admin: SiteAdmin,
     state: web::Data<AppState>,
@@ -15,7 +30,18 @@ pub async fn sanctions(
     Ok(HttpResponse::Ok().json(state.hub.site_sanctions().await?))
 }
 
-/// `GET /api/admin/audit`.
+/// The site's audit log, newest first (site admins).
+#[utoipa::path(
+    get,
+    path = "/api/admin/audit",
+    operation_id = "admin_site_audit",
+    tag = tag::CONSOLE,
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of entries.", body = Vec<AuditEntry>),
+        BadRequest, Unauthenticated, Forbidden, Unavailable,
+    )
+)]
 pub async fn audit(
     _admin: SiteAdmin,
     query: web::Query<AuditQuery>,
