@@ -42,6 +42,8 @@
 //!   the log (values clipped, repeated warnings per address budgeted).
 //! - [`config`] and [`server`]: flags, wiring and graceful shutdown; [`admin`]: the
 //!   `chinwag accounts …` commands.
+//! - [`console`]: the operators' console behind `/api/admin/…` (site admins only): the
+//!   per-second live numbers and the acts on accounts; its routes are [`routes::admin`].
 //!
 //! The wire protocol itself lives in the `chinwag-shared` crate; `docs/protocol.md` documents it.
 
@@ -50,6 +52,7 @@ pub mod admission;
 pub mod auth;
 pub mod cluster;
 pub mod config;
+pub mod console;
 pub mod delivery;
 pub mod fanout;
 pub mod history;

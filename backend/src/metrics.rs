@@ -4,6 +4,8 @@
 //! relaxed atomic add; nothing here takes a lock on the message path. Metric names are
 //! listed with their meaning in `docs/operations.md`.
 
+use crate::delivery::latency::DeliveryLatency;
+use chinwag_shared::ErrorCode;
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
@@ -49,6 +51,11 @@ pub struct Metrics {
     pub frames_delivered: Counter,
     /// Error frames sent, by code.
     pub error_frames: Family<CodeLabel, Counter>,
+    /// HTTP requests refused with an API error, by code.
+    pub http_refusals: Family<CodeLabel, Counter>,
+    /// Time from a chat record being stored to its frame being handed to its recipients
+    /// here (observed once per record; see `delivery::latency`).
+    pub delivery_latency: DeliveryLatency,
     /// Frames refused by the rate limit.
     pub rate_limited: Counter,
     /// Connections the server closed, by reason (slow_consumer, abuse, idle, protocol, …).
@@ -88,6 +95,8 @@ impl Default for Metrics {
             messages_in: Counter::default(),
             frames_delivered: Counter::default(),
             error_frames: Family::default(),
+            http_refusals: Family::default(),
+            delivery_latency: DeliveryLatency::default(),
             rate_limited: Counter::default(),
             server_closes: Family::default(),
             outbox_depth: Histogram::new([0.0, 1.0, 4.0, 16.0, 64.0, 256.0, 1024.0]),
@@ -130,6 +139,17 @@ impl Default for Metrics {
             "redis_aof_enabled",
             "1 if the Redis under a cluster node keeps an append-only file, 0 if not, -1 unknown",
             metrics.redis_aof_enabled.clone(),
+        );
+        registry.register(
+            "http_refusals",
+            "HTTP requests refused with an API error, by code",
+            metrics.http_refusals.clone(),
+        );
+        registry.register(
+            "delivery_seconds",
+            "Time from a chat record being stored to its frame being handed to its recipients \
+             on this node, once per record",
+            metrics.delivery_latency.clone(),
         );
         registry.register(
             "connections_open",
@@ -201,6 +221,47 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Counts an error frame sent to a socket.
+    pub fn count_error_frame(&self, code: ErrorCode) {
+        let label = CodeLabel {
+            code: code.as_str(),
+        };
+        self.error_frames.get_or_create(&label).inc();
+    }
+
+    /// Counts an HTTP request refused with `code`.
+    pub fn count_http_refusal(&self, code: ErrorCode) {
+        let label = CodeLabel {
+            code: code.as_str(),
+        };
+        self.http_refusals.get_or_create(&label).inc();
+    }
+
+    /// Refusals so far by code, error frames and HTTP errors together; codes never refused
+    /// are left out. Reads without creating a series, so `/metrics` is unchanged by it.
+    pub fn refusals(&self) -> Vec<(ErrorCode, u64)> {
+        ErrorCode::ALL
+            .iter()
+            .filter_map(|code| {
+                let label = CodeLabel {
+                    code: code.as_str(),
+                };
+                let count = [&self.error_frames, &self.http_refusals]
+                    .iter()
+                    .filter_map(|family| family.get(&label).map(|counter| counter.get()))
+                    .sum::<u64>();
+                (count > 0).then_some((*code, count))
+            })
+            .collect()
+    }
+
+    /// Connections closed so far by the server for `reason` (e.g. `slow_consumer`).
+    pub fn server_closes_for(&self, reason: &'static str) -> u64 {
+        self.server_closes
+            .get(&ReasonLabel { reason })
+            .map_or(0, |counter| counter.get())
+    }
+
     /// The text exposition of every metric.
     pub fn render(&self) -> String {
         let mut text = String::new();

@@ -10,9 +10,10 @@ use crate::{
     auth::Auth,
     cluster::{self, ClusterConfig},
     config::Config,
+    console::live::Live,
     delivery::rooms::Rooms,
     fanout::{ChatPublisher, Fanout, local::LocalFanout},
-    hub::{Directory, Hub, presence::LocalPresence},
+    hub::{Directory, Hub, nodes::LocalNode, presence::LocalPresence},
     logs::PeerWarnings,
     metrics::Metrics,
     routes::{
@@ -70,7 +71,7 @@ pub async fn serve(
             };
             cluster::redis_hub(&cluster, config.new_room_limits(), metrics, &engine_stop)?
         }
-        None => embedded_hub(&config, metrics)?,
+        None => embedded_hub(&config, metrics)?.with_nodes(Arc::new(LocalNode::new(node.as_str()))),
     };
     let hub = Arc::new(hub.with_edit_window(config.edit_window()));
     let bound = listener.local_addr()?;
@@ -88,6 +89,8 @@ pub async fn serve(
         jwt,
         config.auth_settings(),
     )?);
+    let live = Arc::new(Live::new());
+    tokio::spawn(Arc::clone(&live).run(Arc::clone(&hub), engine_stop.clone()));
     let state = web::Data::new(AppState {
         hub: Arc::clone(&hub),
         auth,
@@ -107,6 +110,7 @@ pub async fn serve(
             config.log_warnings_per_peer,
             config.log_peers_tracked,
         )),
+        live,
     });
     // Every TCP connection of an address is either a socket or long-poll (capped per
     // address) or a plain request (capped in flight), so together they bound its connections.
@@ -153,6 +157,9 @@ pub async fn serve(
             .wrap(actix_web::middleware::from_fn(
                 routes::request_limit::limit_requests,
             ))
+            .wrap(actix_web::middleware::from_fn(
+                routes::error::count_refusals,
+            ))
             .app_data(app_state.clone())
             .configure(routes::configure)
             .configure(|cfg| serve_frontend(cfg, static_dir.clone()))
@@ -185,7 +192,9 @@ pub async fn serve(
 
 /// The single-node engine: SQLite log, in-process fan-out, local presence.
 fn embedded_hub(config: &Config, metrics: Arc<Metrics>) -> Result<Hub, StoreError> {
-    let rooms = Arc::new(Rooms::new(config.recent_tail_bytes));
+    let rooms = Arc::new(
+        Rooms::new(config.recent_tail_bytes).with_latency(metrics.delivery_latency.clone()),
+    );
     // One local fan-out, seen as two seams: the store publishes chat records to it, the hub
     // and presence publish events.
     let local = Arc::new(LocalFanout::new(Arc::clone(&rooms)));

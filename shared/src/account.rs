@@ -71,6 +71,9 @@ pub struct Me {
     pub username: Username,
     /// How the request proved it.
     pub method: AuthMethod,
+    /// Whether it is a site admin (left out when not): the client shows the console link.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub admin: bool,
 }
 
 /// What the server allows: the answer of `GET /api/auth`, for a client deciding which screens
@@ -192,13 +195,19 @@ mod tests {
 
     #[test]
     fn me_names_its_method_in_snake_case() {
-        let me = Me {
+        let mut me = Me {
             username: Username::parse("ada").unwrap(),
             method: AuthMethod::Jwt,
+            admin: false,
         };
         assert_eq!(
             serde_json::to_value(&me).unwrap(),
             json!({"username":"ada","method":"jwt"})
+        );
+        me.admin = true;
+        assert_eq!(
+            serde_json::to_value(&me).unwrap(),
+            json!({"username":"ada","method":"jwt","admin":true})
         );
     }
 }

@@ -43,7 +43,9 @@ impl ApiScope {
 
     /// Reads a wire or stored name.
     pub fn parse(raw: &str) -> Option<Self> {
-        ApiScope::ALL.into_iter().find(|scope| scope.as_str() == raw)
+        ApiScope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == raw)
     }
 }
 

@@ -94,11 +94,14 @@ pub enum ErrorCode {
     EditWindowClosed,
     /// The message was deleted: it can be neither edited nor deleted again (HTTP 409).
     MessageDeleted,
+    /// Sign-in to an account a site admin disabled (HTTP 403); it stays refused until an
+    /// admin enables it again.
+    AccountDisabled,
 }
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 36] = [
+    pub const ALL: [ErrorCode; 37] = [
         ErrorCode::BadJson,
         ErrorCode::BadMessage,
         ErrorCode::UnknownType,
@@ -135,6 +138,7 @@ impl ErrorCode {
         ErrorCode::NoSuchMessage,
         ErrorCode::EditWindowClosed,
         ErrorCode::MessageDeleted,
+        ErrorCode::AccountDisabled,
     ];
 
     /// Whether a send refused with this code was refused *for now*: the same message (same
@@ -186,6 +190,7 @@ impl ErrorCode {
             ErrorCode::NoSuchMessage => "no_such_message",
             ErrorCode::EditWindowClosed => "edit_window_closed",
             ErrorCode::MessageDeleted => "message_deleted",
+            ErrorCode::AccountDisabled => "account_disabled",
         }
     }
 }

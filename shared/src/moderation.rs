@@ -160,6 +160,21 @@ pub enum AuditAction {
     RemoveModerator,
     /// Made `subject` the room's owner.
     SetOwner,
+    /// Disabled `subject`'s account (site log): it cannot sign in; its sessions, tokens and
+    /// connections ended.
+    Disable,
+    /// Enabled `subject`'s account again (site log).
+    Enable,
+    /// Signed `subject` out everywhere: sessions, tokens and connections (site log).
+    SignOut,
+    /// Made `subject` a site admin (site log).
+    GrantAdmin,
+    /// Took site admin from `subject` (site log).
+    RevokeAdmin,
+    /// Created an API key (site log; `detail` holds its name, never its secret).
+    CreateKey,
+    /// Revoked an API key (site log; `detail` holds its name).
+    RevokeKey,
 }
 
 impl AuditAction {
@@ -176,6 +191,13 @@ impl AuditAction {
             AuditAction::AddModerator => "add_moderator",
             AuditAction::RemoveModerator => "remove_moderator",
             AuditAction::SetOwner => "set_owner",
+            AuditAction::Disable => "disable",
+            AuditAction::Enable => "enable",
+            AuditAction::SignOut => "sign_out",
+            AuditAction::GrantAdmin => "grant_admin",
+            AuditAction::RevokeAdmin => "revoke_admin",
+            AuditAction::CreateKey => "create_key",
+            AuditAction::RevokeKey => "revoke_key",
         }
     }
 
@@ -192,14 +214,23 @@ impl AuditAction {
             AuditAction::AddModerator,
             AuditAction::RemoveModerator,
             AuditAction::SetOwner,
+            AuditAction::Disable,
+            AuditAction::Enable,
+            AuditAction::SignOut,
+            AuditAction::GrantAdmin,
+            AuditAction::RevokeAdmin,
+            AuditAction::CreateKey,
+            AuditAction::RevokeKey,
         ]
         .into_iter()
         .find(|action| action.as_str() == raw)
     }
 }
 
-/// One line of a room's audit log (`GET /api/rooms/{room}/audit`, newest first). Site-wide
-/// acts are logged under the room they were taken from.
+/// One line of a room's audit log (`GET /api/rooms/{room}/audit`, newest first), or of the
+/// site's (`GET /api/admin/audit`), which holds the acts on the whole site: site-wide mutes
+/// and bans, disabling and enabling accounts, signing them out, granting and revoking admin,
+/// creating and revoking API keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     /// Its place in the room's audit log (1, 2, 3, …); pages use it as `before`.
@@ -245,6 +276,13 @@ mod tests {
             "unban",
             "kick",
             "slow_mode",
+            "disable",
+            "enable",
+            "sign_out",
+            "grant_admin",
+            "revoke_admin",
+            "create_key",
+            "revoke_key",
         ] {
             let action = AuditAction::parse(raw).unwrap();
             assert_eq!(action.as_str(), raw);

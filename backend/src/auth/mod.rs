@@ -86,6 +86,9 @@ pub enum AuthError {
     /// Sign-in with a wrong name or password (never says which).
     #[error("wrong name or password")]
     BadCredentials,
+    /// Sign-in, with the right password, to an account a site admin disabled.
+    #[error("this account is disabled; ask the site's admins")]
+    Disabled,
     /// Too many failed sign-ins from this address or for this account.
     #[error("too many sign-in attempts; try again in {} s", .0.as_secs().max(1))]
     Locked(Duration),
@@ -315,6 +318,12 @@ impl Auth {
                 true
             }
         }
+    }
+
+    /// Forgets the cached check of the credential `digest` (revoked through another node,
+    /// as a connection opened with it has just heard): the next use asks the store.
+    pub fn forget(&self, digest: &str) {
+        lock(&self.sessions).remove(digest);
     }
 
     /// Whether an account owns `name` (or a look-alike): guests may not use it.

@@ -41,11 +41,12 @@ impl Identity {
         chinwag_shared::ClientToken::parse(&format!("account-{}", &digest[..32])).ok()
     }
 
-    /// What `GET /api/me` says about it.
-    pub fn me(&self) -> Me {
+    /// What `GET /api/me` says about it, `admin` as the hub judged it.
+    pub fn me(&self, admin: bool) -> Me {
         Me {
             username: self.name.clone(),
             method: self.method,
+            admin,
         }
     }
 }

@@ -95,7 +95,23 @@ impl Auth {
             return Err(AuthError::BadCredentials);
         };
         self.throttle.succeeded(&throttle_key);
-        self.start_session(&account).await
+        // Told only to whoever knows the password: a wrong one says nothing of it.
+        if account.disabled {
+            return Err(AuthError::Disabled);
+        }
+        let (identity, secret) = self.start_session(&account).await?;
+        // Disabled while the password was being checked: its credentials were revoked
+        // before this one existed, so this one goes too.
+        if self
+            .accounts
+            .account(&account.id)
+            .await?
+            .is_none_or(|now| now.disabled)
+        {
+            self.sign_out(&identity).await?;
+            return Err(AuthError::Disabled);
+        }
+        Ok((identity, secret))
     }
 
     async fn start_session(&self, account: &Account) -> Result<(Arc<Identity>, String), AuthError> {
@@ -147,6 +163,21 @@ impl Auth {
             .accounts
             .revoke_all(account, CredentialKind::Session, keep)
             .await?;
+        let mut sessions = lock(&self.sessions);
+        for digest in gone {
+            sessions.remove(&digest);
+        }
+        Ok(())
+    }
+
+    /// Revokes every session and access token of `account` (disabled, or signed out
+    /// everywhere by an admin), and forgets them here. Its open connections are the hub's
+    /// to end (`Hub::end_connections_of`).
+    pub async fn revoke_everything(&self, account: &AccountId) -> Result<(), AuthError> {
+        let mut gone = Vec::new();
+        for kind in [CredentialKind::Session, CredentialKind::AccessToken] {
+            gone.extend(self.accounts.revoke_all(account, kind, None).await?);
+        }
         let mut sessions = lock(&self.sessions);
         for digest in gone {
             sessions.remove(&digest);

@@ -14,6 +14,8 @@
 //!   private rooms), so an account or a private room made through one node holds on all.
 //! - [`RedisModeration`] ([`moderation`]): roles, slow mode, mutes and bans, the audit log
 //!   and read markers, so a moderator's act through one node holds on all.
+//! - [`node_registry::RedisNodes`]: every node's status under a short lease, so the
+//!   operators' console on any node lists them all.
 //!
 //! [`link`] holds the connection, the per-command deadline and the readiness flag: while Redis
 //! is unreachable, sends are answered `unavailable` (never confirmed), `/readyz` says 503, and
@@ -27,6 +29,7 @@ pub mod broker;
 pub mod link;
 pub mod log;
 pub mod moderation;
+pub mod node_registry;
 pub mod persistence;
 pub mod presence;
 pub mod wire;
@@ -74,7 +77,9 @@ pub fn redis_hub(
     stop: &CancellationToken,
 ) -> Result<Hub, StoreError> {
     let link = Link::new(&config.url, config.timeout)?;
-    let rooms = Arc::new(Rooms::new(config.recent_tail_bytes));
+    let rooms = Arc::new(
+        Rooms::new(config.recent_tail_bytes).with_latency(metrics.delivery_latency.clone()),
+    );
     let subscribed = Arc::new(AtomicBool::new(false));
     let store: Arc<dyn Store> = Arc::new(RedisStore::new(
         link.clone(),
@@ -102,6 +107,7 @@ pub fn redis_hub(
     ));
     let accounts = Arc::new(accounts::RedisAccounts::new(link.clone()));
     let moderation = Arc::new(moderation::RedisModeration::new(link.clone()));
+    let nodes = node_registry::RedisNodes::new(link.clone(), Arc::clone(&config.node));
     tokio::spawn(link.keep_checking(stop.clone()));
     tracing::info!(redis = %redact(&config.url), node = %config.node, "redis engine");
     Ok(Hub::new(
@@ -115,7 +121,8 @@ pub fn redis_hub(
             accounts,
             moderation,
         },
-    ))
+    )
+    .with_nodes(Arc::new(nodes)))
 }
 
 /// The URL without a password, for logs.

@@ -49,12 +49,14 @@ pub fn event_payload(room: &RoomName, json: &str) -> String {
 }
 
 /// Whose connections a removal takes out, as its payload's third line says it: the account's
-/// id as a JSON string, `null` for outsiders, `{"guest":key,"ban":bool}` for a guest name.
+/// id as a JSON string, `null` for outsiders, `{"guest":key,"ban":bool}` for a guest name,
+/// `{"signed_out":id}` for every connection of an account that was signed out by an admin.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 enum WhoLeaves {
     Account(String),
     Guest { guest: String, ban: bool },
+    SignedOut { signed_out: String },
     Outsiders(()),
 }
 
@@ -64,6 +66,9 @@ pub fn removal_payload(room: &RoomName, removes: &Removes, json: &str) -> String
     let who = match removes {
         Removes::Account(account) => WhoLeaves::Account(account.to_string()),
         Removes::Outsiders => WhoLeaves::Outsiders(()),
+        Removes::SignedOut(account) => WhoLeaves::SignedOut {
+            signed_out: account.to_string(),
+        },
         Removes::Guest { key, ban } => WhoLeaves::Guest {
             guest: key.to_string(),
             ban: *ban,
@@ -152,6 +157,7 @@ pub fn parse(payload: &str) -> Result<Payload<'_>, Malformed> {
             let removes = match who {
                 WhoLeaves::Account(id) => Removes::Account(Arc::from(id)),
                 WhoLeaves::Outsiders(()) => Removes::Outsiders,
+                WhoLeaves::SignedOut { signed_out } => Removes::SignedOut(Arc::from(signed_out)),
                 WhoLeaves::Guest { guest, ban } => Removes::Guest {
                     key: Arc::from(guest),
                     ban,
@@ -270,6 +276,8 @@ mod tests {
                 key: Arc::from("bob"),
                 ban: false,
             },
+            Removes::SignedOut(Arc::from("17")),
+            Removes::SignedOut(Arc::from("{\"guest\":\"x\",\"ban\":true}")),
         ] {
             let payload = removal_payload(&room, &removes, "{}");
             let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();

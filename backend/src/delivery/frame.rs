@@ -59,6 +59,9 @@ pub enum Removes {
     /// Every connection the access rule no longer admits: the room was just made private,
     /// and each connection in it asks again.
     Outsiders,
+    /// Every connection of the account with this id, through its inbox: it ends as a
+    /// sign-out ends it (the account was disabled, or signed out everywhere by an admin).
+    SignedOut(Arc<str>),
     /// Those of guests using a name with this key (`NameKey`), kicked or banned by name.
     Guest {
         /// The name's key.
@@ -85,6 +88,23 @@ impl ChatFrame {
     }
 }
 
+impl ChatFrame {
+    /// When the store accepted the record, Unix ms (its `ts`): from the record where it is
+    /// at hand, else read from the JSON text, whose one top-level `"ts":` key is the record's
+    /// (every string in it is escaped, so `"ts":` cannot occur inside a value). For the
+    /// delivery-latency histogram; `None` if the text holds no stamp.
+    pub fn stored_ms(&self) -> Option<u64> {
+        if let Some(record) = &self.record {
+            return Some(record.ts);
+        }
+        let (_, after) = self.text.split_once("\"ts\":")?;
+        let digits = after
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(after, |end| &after[..end]);
+        digits.parse().ok()
+    }
+}
+
 impl EventFrame {
     /// An ephemeral event for `room`'s members, encoded once.
     pub fn new(room: &RoomName, message: &ServerMsg) -> Self {
@@ -101,6 +121,15 @@ impl EventFrame {
         Self {
             removes: Some(Removes::Account(Arc::from(account))),
             ..Self::new(room, message)
+        }
+    }
+
+    /// The notice, sent to `account`'s inbox, that every connection of it ends as signed
+    /// out. Its text is never sent: the connections close with the sign-out close code.
+    pub fn signed_out(inbox: &RoomName, account: &str, message: &ServerMsg) -> Self {
+        Self {
+            removes: Some(Removes::SignedOut(Arc::from(account))),
+            ..Self::new(inbox, message)
         }
     }
 
@@ -215,6 +244,25 @@ mod tests {
         assert_eq!(frame.room().as_str(), "general");
         assert!(!frame.text().contains("client_id"), "{}", frame.text());
         assert_eq!(chat.record.as_ref().unwrap().client_id, None);
+    }
+
+    #[test]
+    fn a_relayed_chat_frame_reads_its_stamp_from_the_text() {
+        let epoch: Epoch = "e1".into();
+        let mut quoted = record(3);
+        quoted.message = "\"ts\":1 and \\\"ts\\\":2".to_owned();
+        quoted.ts = 1_764_700_000_123;
+        let frame = Frame::chat(&quoted, &epoch);
+        let chat = frame.as_chat().unwrap();
+        let relayed = ChatFrame {
+            room: chat.room.clone(),
+            id: chat.id,
+            epoch: Epoch::clone(&chat.epoch),
+            text: chat.text.clone(),
+            record: None,
+        };
+        assert_eq!(relayed.stored_ms(), Some(1_764_700_000_123));
+        assert_eq!(chat.stored_ms(), Some(1_764_700_000_123));
     }
 
     #[test]

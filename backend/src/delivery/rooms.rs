@@ -11,7 +11,7 @@
 //! all-Cyrillic `аӏісе` are one name: holding one holds them all. The check and the claim
 //! happen under one lock, so two connections cannot both take a free name.
 
-use super::{frame::Frame, outbox::OutboxSender};
+use super::{frame::Frame, latency::DeliveryLatency, outbox::OutboxSender};
 use super::{recent::Recent, waiters::Waiters};
 use chinwag_shared::{ClientToken, NameKey, RoomName, Username};
 use std::{
@@ -147,6 +147,8 @@ pub struct Rooms {
     rooms: Mutex<HashMap<RoomName, Room>>,
     waiters: Waiters,
     recent: Recent,
+    /// How long chat records took from the store to their members' outboxes here.
+    latency: DeliveryLatency,
 }
 
 impl Rooms {
@@ -156,7 +158,15 @@ impl Rooms {
             rooms: Mutex::default(),
             waiters: Waiters::default(),
             recent: Recent::new(recent_bytes),
+            latency: DeliveryLatency::default(),
         }
+    }
+
+    /// This registry, observing delivery latency into `latency` (the server's metrics).
+    #[must_use]
+    pub fn with_latency(mut self, latency: DeliveryLatency) -> Self {
+        self.latency = latency;
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<RoomName, Room>> {
@@ -172,16 +182,21 @@ impl Rooms {
     pub fn deliver(&self, frame: &Arc<Frame>) {
         // Into the tail first: a session registering after the loop below finds it there.
         self.recent.push(frame);
-        {
+        let handed = {
             let rooms = self.lock();
-            if let Some(room) = rooms.get(frame.room()) {
+            rooms.get(frame.room()).is_some_and(|room| {
                 for member in room.members.values() {
                     member.outbox.offer(frame);
                 }
-            }
-        }
+                !room.members.is_empty()
+            })
+        };
         if let Frame::Chat(chat) = &**frame {
             self.waiters.published(&chat.room, chat.id);
+            // Once per record, after its last recipient: never per recipient.
+            if handed && let Some(stored) = chat.stored_ms() {
+                self.latency.observe_since(stored);
+            }
         }
     }
 
@@ -336,6 +351,28 @@ impl Rooms {
             .iter()
             .map(|(name, room)| (name.clone(), room.users()))
             .collect()
+    }
+
+    /// How many rooms with a member here `counted` says yes to.
+    pub fn count_rooms(&self, counted: impl Fn(&RoomName) -> bool) -> usize {
+        self.lock().keys().filter(|room| counted(room)).count()
+    }
+
+    /// The rooms `session` is a member of, `counted` says yes to. A pass over every room
+    /// here: for the operators' console, never the message path.
+    pub fn rooms_of(
+        &self,
+        session: SessionId,
+        counted: impl Fn(&RoomName) -> bool,
+    ) -> Vec<RoomName> {
+        let mut rooms: Vec<RoomName> = self
+            .lock()
+            .iter()
+            .filter(|(name, room)| room.members.contains_key(&session) && counted(name))
+            .map(|(name, _)| name.clone())
+            .collect();
+        rooms.sort();
+        rooms
     }
 
     /// Number of (room, session) memberships; for tests and metrics.

@@ -375,7 +375,7 @@ fn forbidden(room: &RoomName, detail: String) -> ServerMsg {
 const INBOX_PREFIX: &str = "inbox-";
 
 /// Whether `room` is in the names kept for inboxes.
-fn is_inbox_name(room: &RoomName) -> bool {
+pub(crate) fn is_inbox_name(room: &RoomName) -> bool {
     room.as_str().starts_with(INBOX_PREFIX)
 }
 

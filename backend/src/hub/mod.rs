@@ -10,11 +10,15 @@
 //! that would create a room (its first message) spends the poster's [`new_rooms`] budget,
 //! and a muted poster or one posting faster than the room's slow mode is refused
 //! ([`rules`], [`slow_mode`]). Moderation acts and read state ([`moderation`],
-//! [`read_state`]) are judged here too, for every route and socket alike.
+//! [`read_state`]) are judged here too, for every route and socket alike. For the
+//! operators' console it also knows this node's open connections ([`connections`]) and
+//! where every node's status is kept ([`nodes`]).
 
 pub mod access;
+pub mod connections;
 pub mod moderation;
 pub mod new_rooms;
+pub mod nodes;
 pub mod presence;
 pub mod read_state;
 pub mod rules;
@@ -120,6 +124,10 @@ pub struct Hub {
     slow_mode: SlowMode,
     /// How long after posting an author may edit (zero: never).
     edit_window: Duration,
+    /// The connections open on this node.
+    connections: connections::Connections,
+    /// Where every node's status is kept (this node alone, on SQLite).
+    nodes: Arc<dyn nodes::NodeRegistry>,
 }
 
 impl Hub {
@@ -148,7 +156,26 @@ impl Hub {
             rules: RulesCache::new(directory.moderation),
             slow_mode: SlowMode::default(),
             edit_window: DEFAULT_EDIT_WINDOW,
+            connections: connections::Connections::default(),
+            nodes: Arc::new(nodes::LocalNode::new("local")),
         }
+    }
+
+    /// This hub, listing the nodes kept in `nodes` (a cluster's registry, or this node's id).
+    #[must_use]
+    pub fn with_nodes(mut self, nodes: Arc<dyn nodes::NodeRegistry>) -> Self {
+        self.nodes = nodes;
+        self
+    }
+
+    /// Where every node's status is kept.
+    pub fn nodes(&self) -> &Arc<dyn nodes::NodeRegistry> {
+        &self.nodes
+    }
+
+    /// Rooms someone is in on this node (accounts' inboxes not counted).
+    pub fn occupied_rooms(&self) -> usize {
+        self.rooms.count_rooms(|room| !access::is_inbox_name(room))
     }
 
     /// This hub, letting authors edit their messages for `window` after posting (zero: not

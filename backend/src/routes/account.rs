@@ -5,7 +5,8 @@
 //! - `POST /api/accounts` `{"username","password"}`: 201 and the session cookie; 409
 //!   `username_taken` (a look-alike counts), 400 `invalid_username` / `weak_password`.
 //! - `POST /api/session` `{"username","password"}`: 200 and the cookie; 401 `bad_credentials`
-//!   for a wrong name or password alike; 429 `rate_limited` with `Retry-After` once locked.
+//!   for a wrong name or password alike; 429 `rate_limited` with `Retry-After` once locked;
+//!   403 `account_disabled` (the password was right) for an account an admin disabled.
 //! - `DELETE /api/session`: signs this session out (or revokes the access token used).
 //! - `DELETE /api/sessions`: signs out every session of the account.
 //! - `GET /api/me`: who the request is; 401 `unauthenticated` for a guest.
@@ -20,7 +21,7 @@ use crate::{
     metrics::OutcomeLabel,
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use chinwag_shared::account::{Credentials, PasswordChange};
+use chinwag_shared::account::{Credentials, Me, PasswordChange};
 use std::sync::Arc;
 
 /// Who `request` is, or the refusal (401 for a bad credential, or a guest where guests are
@@ -72,7 +73,7 @@ pub async fn sign_up(
     let Credentials { username, password } = body.into_inner();
     let address = state.trusted_proxies.client_ip(&request);
     let (identity, secret) = state.auth.sign_up(address, &username, password).await?;
-    Ok(with_session(HttpResponse::Created(), &state, secret).json(identity.me()))
+    Ok(with_session(HttpResponse::Created(), &state, secret).json(identity.me(false)))
 }
 
 /// `POST /api/session`.
@@ -88,6 +89,7 @@ pub async fn sign_in(
         Ok(_) => "ok",
         Err(AuthError::BadCredentials) => "bad_credentials",
         Err(AuthError::Locked(_)) => "locked",
+        Err(AuthError::Disabled) => "disabled",
         Err(_) => "failed",
     };
     let sign_ins = &state.hub.metrics().sign_ins;
@@ -101,7 +103,8 @@ pub async fn sign_in(
         tracing::warn!(peer = %address, retry_after_secs = wait.as_secs(), "sign-in locked out");
     }
     let (identity, secret) = outcome?;
-    Ok(with_session(HttpResponse::Ok(), &state, secret).json(identity.me()))
+    let me = me_of(&state, &identity).await?;
+    Ok(with_session(HttpResponse::Ok(), &state, secret).json(me))
 }
 
 /// The response builder with the session cookie for `secret` set.
@@ -157,7 +160,14 @@ pub async fn me(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let identity = signed_in(&request, &state).await?;
-    Ok(HttpResponse::Ok().json(identity.me()))
+    Ok(HttpResponse::Ok().json(me_of(&state, &identity).await?))
+}
+
+/// What `GET /api/me` says about `identity`: its name, how it signed in, and whether it is a
+/// site admin (so the client knows to offer the console).
+async fn me_of(state: &AppState, identity: &Arc<Identity>) -> Result<Me, ApiFailure> {
+    let principal = Principal::Account(Arc::clone(identity));
+    Ok(identity.me(state.hub.is_site_admin(&principal).await?))
 }
 
 /// `PUT /api/password`.

@@ -120,7 +120,12 @@ pub async fn messages(
                 .long_polls
                 .admit(address)
                 .map_err(|refused| refusal(refused, "long-polls"))?;
-            long_poll(&state, &room, after, limit, Duration::from_secs(wait)).await?
+            let waiting = Waiting {
+                principal: &principal,
+                address,
+                wait: Duration::from_secs(wait),
+            };
+            long_poll(&state, &room, after, limit, waiting).await?
         }
         (Some(_), Page::After { .. }) => {
             let detail = format!("wait is at most {MAX_WAIT_SECS} seconds");
@@ -157,18 +162,34 @@ fn next_page(room: &RoomName, page: Page, records: &[ChatRecord]) -> Option<Stri
     ))
 }
 
-/// Answers with the records after `after` as soon as there are any, or `[]` after `wait`.
+/// Who waits in a long-poll, from where, and for how long.
+struct Waiting<'a> {
+    principal: &'a Principal,
+    address: std::net::IpAddr,
+    wait: Duration,
+}
+
+/// Answers with the records after `after` as soon as there are any, or `[]` after `wait`;
+/// 401 at once if the account is signed out by an admin or disabled meanwhile.
 async fn long_poll(
     state: &AppState,
     room: &RoomName,
     after: u64,
     limit: usize,
-    wait: Duration,
+    waiting: Waiting<'_>,
 ) -> Result<Vec<chinwag_shared::ChatRecord>, ApiFailure> {
     // Subscribe before reading, so a record published in between still wakes us.
     let mut newest = state.hub.watch(room);
-    let _counted = Waiting::start(&state.hub.metrics().long_polls_waiting);
-    let deadline = tokio::time::Instant::now() + wait;
+    let _counted = Counted::start(&state.hub.metrics().long_polls_waiting);
+    let mut connection = state.hub.open_connection(
+        state.hub.new_session_id(),
+        waiting.principal,
+        chinwag_shared::console::Transport::LongPoll,
+        waiting.address,
+        Some(room.clone()),
+    );
+    connection.watch_inbox(waiting.principal);
+    let deadline = tokio::time::Instant::now() + waiting.wait;
     loop {
         // Mark what the signal says now as seen *before* reading: anything published after
         // this line makes `changed` fire, so nothing slips between the read and the wait.
@@ -185,6 +206,9 @@ async fn long_poll(
             }
             () = tokio::time::sleep_until(deadline) => return Ok(Vec::new()),
             () = state.shutdown.cancelled() => return Ok(Vec::new()),
+            () = connection.signed_out() => {
+                return Err(crate::auth::AuthError::Unauthenticated("you were signed out").into());
+            }
         }
     }
 }
@@ -394,7 +418,8 @@ pub struct RoomsQuery {
 }
 
 impl RoomsQuery {
-    fn limit(&self) -> Result<usize, ApiFailure> {
+    /// The page size asked for: 50 by default, at most 200.
+    pub(super) fn limit(&self) -> Result<usize, ApiFailure> {
         match self.limit {
             Some(0) => Err(ApiFailure::bad_request(
                 ErrorCode::BadQuery,
@@ -405,7 +430,8 @@ impl RoomsQuery {
         }
     }
 
-    fn cursor(&self) -> Result<Option<RoomCursor>, ApiFailure> {
+    /// Where the page starts: after the room the cursor names.
+    pub(super) fn cursor(&self) -> Result<Option<RoomCursor>, ApiFailure> {
         self.cursor
             .as_deref()
             .map(|raw| {
@@ -457,16 +483,16 @@ pub async fn rooms(
 
 /// Counts one long-poll in `chinwag_long_polls_waiting` for as long as it lives, so the gauge
 /// is right on every exit path, errors included.
-struct Waiting<'a>(&'a prometheus_client::metrics::gauge::Gauge);
+struct Counted<'a>(&'a prometheus_client::metrics::gauge::Gauge);
 
-impl<'a> Waiting<'a> {
+impl<'a> Counted<'a> {
     fn start(gauge: &'a prometheus_client::metrics::gauge::Gauge) -> Self {
         gauge.inc();
         Self(gauge)
     }
 }
 
-impl Drop for Waiting<'_> {
+impl Drop for Counted<'_> {
     fn drop(&mut self) {
         self.0.dec();
     }

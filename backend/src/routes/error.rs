@@ -5,7 +5,14 @@ use crate::{
     hub::{PostError, access::AccessError, moderation::ActError, presence::PresenceError},
     store::StoreError,
 };
-use actix_web::{HttpResponse, ResponseError, http::StatusCode, web};
+use actix_web::{
+    HttpResponse, ResponseError,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::StatusCode,
+    middleware::Next,
+    web,
+};
 use chinwag_shared::{ApiError, Epoch, ErrorCode, ValidationError};
 use std::fmt;
 
@@ -114,6 +121,7 @@ impl From<AuthError> for ApiFailure {
             AuthError::BadCredentials => {
                 Self::with_status(StatusCode::UNAUTHORIZED, ErrorCode::BadCredentials, detail)
             }
+            AuthError::Disabled => Self::forbidden(ErrorCode::AccountDisabled, detail),
             AuthError::Locked(wait) => {
                 let mut failure = Self::with_status(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -236,6 +244,34 @@ impl ResponseError for ApiFailure {
         }
         response.json(&self.body)
     }
+}
+
+impl ApiFailure {
+    /// Its stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.body.code
+    }
+}
+
+/// Middleware: counts every request refused with an [`ApiFailure`] in
+/// `chinwag_http_refusals_total` by its code (what the console shows as refusals, beside
+/// the sockets' error frames). Reads the error the response already carries: no parsing.
+pub async fn count_refusals(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = request.app_data::<web::Data<super::AppState>>().cloned();
+    let answered = next.call(request).await;
+    let refused = match &answered {
+        Ok(response) => response.response().error(),
+        Err(err) => Some(err),
+    };
+    if let (Some(state), Some(failure)) =
+        (state, refused.and_then(|err| err.as_error::<ApiFailure>()))
+    {
+        state.hub.metrics().count_http_refusal(failure.code());
+    }
+    answered
 }
 
 /// Makes malformed query strings (`after=abc`) answer with a JSON `bad_query` error.

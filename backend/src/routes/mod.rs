@@ -1,9 +1,11 @@
-//! HTTP routes: the WebSocket endpoint, the history API and health.
+//! HTTP routes: the WebSocket endpoint, the history API, health, and the operators' console
+//! ([`admin`], site admins only).
 //!
 //! Handlers are thin: they parse the request into validated types, call the [`Hub`] and turn
 //! the outcome into a response. [`AppState`] is what every handler shares.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod client_ip;
 pub mod error;
@@ -51,6 +53,8 @@ pub struct AppState {
     pub request_limits: Arc<request_limit::RequestLimits>,
     /// Budgets of warning lines per client address; sessions share it.
     pub peer_warnings: Arc<PeerWarnings>,
+    /// The console's live numbers, sampled each second.
+    pub live: Arc<crate::console::live::Live>,
 }
 
 /// Registers every route.
@@ -99,6 +103,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/rooms/{room}/typing", web::post().to(api::typing))
         .route("/api/rooms/{room}/presence", web::get().to(api::presence));
     configure_moderation(cfg);
+    admin::configure(cfg);
 }
 
 /// Registers the moderation and read-state routes (`moderation`).

@@ -179,11 +179,11 @@ async fn set_moderator(
     .await
 }
 
-/// Query of the audit log.
+/// Query of an audit log (a room's, or the site's).
 #[derive(Debug, Deserialize)]
 pub struct AuditQuery {
-    before: Option<u64>,
-    limit: Option<usize>,
+    pub(super) before: Option<u64>,
+    pub(super) limit: Option<usize>,
 }
 
 /// `GET /api/rooms/{room}/audit`: newest first.

@@ -5,7 +5,9 @@
 //! join, and before a send or typing notice to a room it is not in. A room it has joined
 //! needs no asking again: a removal reaches it through the room's own frames (an
 //! [`EventFrame`] whose `removes` names its account), on whichever node it is connected to,
-//! and it leaves the room at once.
+//! and it leaves the room at once. An account disabled or signed out everywhere by an admin
+//! is told through its inbox ([`Removes::SignedOut`]), and the connection ends as a sign-out
+//! ends it.
 
 use super::{Ending, Session, Step, inbound};
 use crate::{
@@ -127,7 +129,7 @@ impl Session {
     pub(super) async fn on_removal(&mut self, event: &EventFrame) -> Step {
         let mine = match (&event.removes, self.principal.identity()) {
             (Some(Removes::Outsiders), _) => !self.readmitted(&event.room).await,
-            (Some(Removes::Account(removed)), Some(identity)) => {
+            (Some(Removes::Account(removed) | Removes::SignedOut(removed)), Some(identity)) => {
                 **removed == *identity.account.as_str()
             }
             (Some(Removes::Guest { key, .. }), None) => self
@@ -138,6 +140,19 @@ impl Session {
         };
         if !mine {
             return Ok(());
+        }
+        // Disabled, or signed out everywhere by an admin: closed as a sign-out closes it,
+        // so the client finds itself signed out. Its credential is forgotten here at once
+        // (it was revoked; another node's cache may hold it a few seconds more).
+        if matches!(event.removes, Some(Removes::SignedOut(_))) {
+            if let Some(digest) = self
+                .principal
+                .identity()
+                .and_then(|identity| identity.credential.as_deref())
+            {
+                self.auth.forget(digest);
+            }
+            return Err(Ending::CredentialExpired);
         }
         // A removal through the account's inbox is a site-wide ban: off the server.
         if self.inbox.as_ref() == Some(&event.room) {

@@ -105,6 +105,8 @@ pub struct Session {
     /// This connection's slot; freed as the session ends, before its close frame goes out,
     /// so a client that saw the close can count on the slot being free.
     permit: Option<Permit>,
+    /// Its entry in the hub's list of open connections, for the operators' console.
+    registered: Option<crate::hub::connections::OpenConnection>,
 }
 
 /// What the upgrade settled about one connection: where it comes from, its slot, and who it
@@ -168,6 +170,7 @@ impl Session {
             principal,
             auth,
             inbox: None,
+            registered: None,
             limits,
             last_heard: Instant::now(),
         }
@@ -196,6 +199,7 @@ impl Session {
         // presence shows it gone. Then the close frame gets as long as an idle client would:
         // a slow reader still learns why (1013: resume with after=) behind what it was sent.
         self.leave_all();
+        self.registered.take();
         self.permit.take();
         let close = self.ws.clone().close(ending.close_reason());
         let _closed_or_gone = tokio::time::timeout(self.limits.idle_timeout, close).await;
@@ -216,6 +220,13 @@ impl Session {
         frames: &mut AggregatedMessageStream,
         initial: JoinRequest,
     ) -> Ending {
+        self.registered = Some(self.hub.open_connection(
+            self.id,
+            &self.principal,
+            chinwag_shared::console::Transport::WebSocket,
+            self.visitor().address,
+            None,
+        ));
         if let Some(identity) = self.principal.identity() {
             let account = identity.account.clone();
             self.inbox = self.hub.join_inbox(&account, self.id, self.outbox.sender());

@@ -55,10 +55,7 @@ impl Session {
         // Details quote input (serde names the unknown variant it was sent, in full).
         let detail = Clipped::new(&frame.detail);
         tracing::debug!(session = self.id, code = %frame.code, %detail, "refused a client frame");
-        let label = crate::metrics::CodeLabel {
-            code: frame.code.as_str(),
-        };
-        self.hub.metrics().error_frames.get_or_create(&label).inc();
+        self.hub.metrics().count_error_frame(frame.code);
         self.send_msg(&ServerMsg::Error(frame)).await
     }
 

@@ -48,6 +48,25 @@ pub struct Account {
     pub name: Username,
     /// The Argon2id PHC string of its password.
     pub password_hash: String,
+    /// When it was made, Unix milliseconds.
+    pub created: u64,
+    /// Whether an operator disabled it. The store only keeps the flag; refusing the
+    /// account's sign-ins and credentials is identity's job (`auth`).
+    pub disabled: bool,
+}
+
+/// Accounts one call of [`Accounts::list_accounts`] returns at most, whatever it is asked:
+/// a page is built in memory.
+pub const MAX_ACCOUNTS_PAGE: usize = 1000;
+
+/// Whether an account named `name` matches the search `query` of
+/// [`Accounts::list_accounts`]: `query` appears in the name, compared in lower case (Unicode
+/// lowercasing, so `ИВАН` finds `Иван`). Both engines filter through here, so a search finds
+/// the same accounts on either.
+pub fn name_matches(name: &Username, query: &str) -> bool {
+    name.as_str()
+        .to_lowercase()
+        .contains(query.to_lowercase().as_str())
 }
 
 /// What a credential lets its bearer do.
@@ -192,6 +211,22 @@ pub trait Accounts: Send + Sync + 'static {
 
     /// The account with id `id`, if any.
     async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError>;
+
+    /// Up to `limit` (at most [`MAX_ACCOUNTS_PAGE`]) accounts whose names match `query` (see
+    /// [`name_matches`]; every account without one), ordered by their names' [`NameKey`]s,
+    /// starting just after the key `after` (the last key of the previous page: the
+    /// `hold_key()` of its last account's name).
+    async fn list_accounts(
+        &self,
+        query: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError>;
+
+    /// Marks `id` disabled or enabled again; true if that changed it (false for an account
+    /// already so, or none). Its credentials are left alone: revoking them is the caller's
+    /// step ([`Accounts::revoke_all`]).
+    async fn set_disabled(&self, id: &AccountId, disabled: bool) -> Result<bool, StoreError>;
 
     /// Replaces `id`'s password hash.
     async fn set_password(&self, id: &AccountId, password_hash: &str) -> Result<(), StoreError>;

@@ -8,8 +8,9 @@
 //! every engine keeps:
 //! - a sanction is one per (scope, subject, kind): imposing it again replaces it;
 //! - a read marker only moves forward;
-//! - the audit log keeps at most [`AUDIT_KEPT`] entries per room, newest first, with ids that
-//!   strictly increase per room;
+//! - the audit log keeps at most [`AUDIT_KEPT`] entries per scope (each room, and the site,
+//!   whose log holds the acts on the whole site: disabling accounts, granting admin,
+//!   site-wide sanctions), newest first, with ids that strictly increase per scope;
 //! - expired sanctions may be returned (the hub compares `until` with its clock) but an
 //!   engine forgets them in time, so the lists stay bounded by what is in force.
 
@@ -197,15 +198,15 @@ pub trait Moderation: Send + Sync + 'static {
         kind: SanctionKind,
     ) -> Result<bool, StoreError>;
 
-    /// Appends `audit` to `room`'s audit log, returning its id; keeps the newest
-    /// [`AUDIT_KEPT`].
-    async fn audit(&self, room: &RoomName, audit: NewAudit) -> Result<u64, StoreError>;
+    /// Appends `audit` to the audit log of `scope` (a room's, or the site's for acts on the
+    /// whole site), returning its id; keeps the newest [`AUDIT_KEPT`].
+    async fn audit(&self, scope: &Scope, audit: NewAudit) -> Result<u64, StoreError>;
 
-    /// Up to `limit` of `room`'s audit entries with ids below `before` (all without it),
-    /// newest first.
+    /// Up to `limit` of the entries of `scope`'s audit log with ids below `before` (all
+    /// without it), newest first.
     async fn audit_log(
         &self,
-        room: &RoomName,
+        scope: &Scope,
         before: Option<u64>,
         limit: usize,
     ) -> Result<Vec<AuditEntry>, StoreError>;

@@ -50,7 +50,7 @@ fn removes(frame: &Frame) -> Option<&str> {
     match frame {
         Frame::Event(event) => match &event.removes {
             Some(Removes::Account(account)) => Some(account),
-            Some(Removes::Outsiders | Removes::Guest { .. }) | None => None,
+            Some(Removes::Outsiders | Removes::Guest { .. } | Removes::SignedOut(_)) | None => None,
         },
         Frame::Chat(_) => None,
     }

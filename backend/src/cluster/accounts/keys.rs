@@ -12,6 +12,10 @@ use chinwag_shared::{NameKey, RoomName};
 /// The counter `INCR` draws account ids from.
 pub const LAST_ACCOUNT_ID: &str = "chinwag:accounts:last-id";
 
+/// Every account's name key, in a sorted set at score 0, so a lexicographic range walks the
+/// accounts in name key order (see `super::listing`).
+pub const ACCOUNTS_BY_KEY: &str = "chinwag:accounts:by-key";
+
 /// Prefix of the per-account hashes; the sign-up script appends the id it drew.
 pub const ACCOUNT_PREFIX: &str = "chinwag:account:";
 

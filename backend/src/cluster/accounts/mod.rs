@@ -8,7 +8,10 @@
 //!
 //! - `chinwag:accounts:last-id`: the counter account ids are drawn from (`INCR`; never reused);
 //! - `chinwag:name:{name key}`: the id of the account owning that [`chinwag_shared::NameKey`];
-//! - `chinwag:account:{id}`: a hash with `name`, `password_hash`, `created` (Unix ms);
+//! - `chinwag:account:{id}`: a hash with `name`, `password_hash`, `created` (Unix ms) and,
+//!   while an operator has it disabled, `disabled` (`1`);
+//! - `chinwag:accounts:by-key`: every account's name key, for listing in key order
+//!   ([`listing`]);
 //! - `chinwag:credential:{digest}`: a hash with `account`, `kind`, `name`, `created` and, if
 //!   it expires, `expires`; such a key also lapses ([`credentials`]);
 //! - `chinwag:sessions:{id}` and `chinwag:tokens:{id}`: sorted sets of an account's digests;
@@ -28,23 +31,28 @@
 
 mod credentials;
 pub mod keys;
+mod listing;
 mod private_rooms;
 
 use super::Link;
 use crate::store::{
     Corrupt, RedisError, StoreError,
     accounts::{
-        Account, AccountId, Accounts, Credential, CredentialKind, MemberRoom, NameOwned,
-        NewCredential, PrivateRoom, RoomAccess, RoomExists, TokenListing,
+        Account, AccountId, Accounts, Credential, CredentialKind, MAX_ACCOUNTS_PAGE, MemberRoom,
+        NameOwned, NewCredential, PrivateRoom, RoomAccess, RoomExists, TokenListing,
     },
 };
 use async_trait::async_trait;
 use chinwag_shared::{NameKey, RoomName, Username, ValidationError};
 use redis::{Cmd, FromRedisValue, Pipeline, Script, ScriptInvocation};
-use std::sync::LazyLock;
+use std::sync::{
+    LazyLock,
+    atomic::{AtomicBool, Ordering},
+};
 
-/// KEYS: the name key, the id counter. ARGV: the account key prefix, the name, the password
-/// hash, created (Unix ms). Returns the new account's id, or nil if the name key is taken.
+/// KEYS: the name key, the id counter, the index by name key. ARGV: the account key prefix,
+/// the name, the password hash, created (Unix ms), the bare name key. Returns the new
+/// account's id, or nil if the name key is taken.
 static CREATE_ACCOUNT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -54,6 +62,7 @@ end
 local id = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], id)
 redis.call('HSET', ARGV[1] .. id, 'name', ARGV[2], 'password_hash', ARGV[3], 'created', ARGV[4])
+redis.call('ZADD', KEYS[3], 0, ARGV[5])
 return id
 ",
     )
@@ -72,31 +81,78 @@ return 0
     )
 });
 
+/// KEYS: the account. ARGV: `1` to disable, `0` to enable. Returns 1 if that changed the
+/// account, 0 if it was so already or does not exist (nothing is written then).
+static SET_DISABLED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+local was = redis.call('HGET', KEYS[1], 'disabled') == '1'
+if ARGV[1] == '1' and not was then
+  redis.call('HSET', KEYS[1], 'disabled', '1')
+  return 1
+elseif ARGV[1] == '0' and was then
+  redis.call('HDEL', KEYS[1], 'disabled')
+  return 1
+end
+return 0
+",
+    )
+});
+
+/// The fields of an account's hash, as [`account_fields`] asks for them.
+type AccountFields = (Option<String>, Option<String>, Option<u64>, Option<String>);
+
+/// `HMGET` of the fields [`account_of`] reads, in its order.
+fn account_fields(id: &str) -> Cmd {
+    let mut query = redis::cmd("HMGET");
+    query
+        .arg(keys::account(id))
+        .arg("name")
+        .arg("password_hash")
+        .arg("created")
+        .arg("disabled");
+    query
+}
+
+/// The account `id` from its hash's fields; `None` if it has no hash.
+fn account_of(id: &str, fields: AccountFields) -> Result<Option<Account>, StoreError> {
+    let (name, hash, created, disabled) = fields;
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let key = || keys::account(id);
+    Ok(Some(Account {
+        id: AccountId::new(id),
+        name: stored(&name, Username::parse)?,
+        password_hash: hash.ok_or_else(|| missing(&key(), "password_hash"))?,
+        created: created.ok_or_else(|| missing(&key(), "created"))?,
+        disabled: disabled.as_deref() == Some("1"),
+    }))
+}
+
 /// The directory in Redis.
 pub struct RedisAccounts {
     link: Link,
+    /// Whether the name key index is known to hold every account (see
+    /// [`listing::backfill`]); checked once per process, at the first listing.
+    indexed: AtomicBool,
 }
 
 impl RedisAccounts {
     /// The directory on `link`.
     pub fn new(link: Link) -> Self {
-        Self { link }
+        Self {
+            link,
+            indexed: AtomicBool::new(false),
+        }
     }
 
     /// The account with id `id`, if its hash exists.
     async fn account_at(&self, id: &str) -> Result<Option<Account>, StoreError> {
-        let key = keys::account(id);
-        let mut query = redis::cmd("HMGET");
-        query.arg(&key).arg("name").arg("password_hash");
-        let (name, hash): (Option<String>, Option<String>) = read(&self.link, &query).await?;
-        let Some(name) = name else {
-            return Ok(None);
-        };
-        Ok(Some(Account {
-            id: AccountId::new(id),
-            name: stored(&name, Username::parse)?,
-            password_hash: hash.ok_or_else(|| missing(&key, "password_hash"))?,
-        }))
+        account_of(id, read(&self.link, &account_fields(id)).await?)
     }
 }
 
@@ -159,16 +215,20 @@ impl Accounts for RedisAccounts {
         invocation
             .key(keys::name(&name.hold_key()))
             .key(keys::LAST_ACCOUNT_ID)
+            .key(keys::ACCOUNTS_BY_KEY)
             .arg(keys::ACCOUNT_PREFIX)
             .arg(name.as_str())
             .arg(password_hash)
-            .arg(now);
+            .arg(now)
+            .arg(name.hold_key().as_str());
         let id: Option<u64> = write(&self.link, invocation).await?;
         Ok(id.map_or(Err(NameOwned), |id| {
             Ok(Account {
                 id: AccountId::new(id.to_string()),
                 name: name.clone(),
                 password_hash: password_hash.to_owned(),
+                created: now,
+                disabled: false,
             })
         }))
     }
@@ -190,6 +250,27 @@ impl Accounts for RedisAccounts {
 
     async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
         self.account_at(id.as_str()).await
+    }
+
+    async fn list_accounts(
+        &self,
+        query: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError> {
+        if !self.indexed.load(Ordering::Relaxed) {
+            listing::backfill(&self.link).await?;
+            self.indexed.store(true, Ordering::Relaxed);
+        }
+        listing::list(&self.link, query, after, limit.min(MAX_ACCOUNTS_PAGE)).await
+    }
+
+    async fn set_disabled(&self, id: &AccountId, disabled: bool) -> Result<bool, StoreError> {
+        let mut invocation = SET_DISABLED.prepare_invoke();
+        invocation
+            .key(keys::account(id.as_str()))
+            .arg(if disabled { "1" } else { "0" });
+        Ok(write::<i64>(&self.link, invocation).await? == 1)
     }
 
     async fn set_password(&self, id: &AccountId, password_hash: &str) -> Result<(), StoreError> {

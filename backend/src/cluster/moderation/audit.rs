@@ -1,4 +1,4 @@
-//! A room's audit log in Redis: a stream whose entry ids are the audit ids, trimmed to
+//! A room's (or the site's) audit log in Redis: a stream whose entry ids are the audit ids, trimmed to
 //! [`AUDIT_KEPT`] in the step that appends.
 //!
 //! [`super::RedisModeration`] calls [`append`] for each act the hub judges and [`page`] for
@@ -14,10 +14,10 @@ use crate::{
     cluster::Link,
     store::{
         Corrupt, StoreError,
-        moderation::{AUDIT_KEPT, NewAudit},
+        moderation::{AUDIT_KEPT, NewAudit, Scope},
     },
 };
-use chinwag_shared::{RoomName, moderation::AuditEntry};
+use chinwag_shared::moderation::AuditEntry;
 use redis::Script;
 use serde_json::{Map, Value};
 use std::sync::LazyLock;
@@ -37,27 +37,23 @@ return id
     )
 });
 
-/// Appends `audit` to `room`'s log, returning its id.
-pub(super) async fn append(
-    link: &Link,
-    room: &RoomName,
-    audit: NewAudit,
-) -> Result<u64, StoreError> {
+/// Appends `audit` to `scope`'s log, returning its id.
+pub(super) async fn append(link: &Link, scope: &Scope, audit: NewAudit) -> Result<u64, StoreError> {
     let mut invocation = APPEND.prepare_invoke();
     invocation
-        .key(keys::audit_last_id(room))
-        .key(keys::audit(room))
+        .key(keys::audit_last_id(scope))
+        .key(keys::audit(scope))
         .arg(without_id(&audit.entry)?)
         .arg(ENTRY)
         .arg(AUDIT_KEPT);
     write(link, invocation).await
 }
 
-/// Up to `limit` entries of `room`'s log with ids below `before` (all without it), newest
+/// Up to `limit` entries of `scope`'s log with ids below `before` (all without it), newest
 /// first.
 pub(super) async fn page(
     link: &Link,
-    room: &RoomName,
+    scope: &Scope,
     before: Option<u64>,
     limit: usize,
 ) -> Result<Vec<AuditEntry>, StoreError> {
@@ -71,7 +67,7 @@ pub(super) async fn page(
     if count == 0 {
         return Ok(Vec::new());
     }
-    let key = keys::audit(room);
+    let key = keys::audit(scope);
     let mut command = redis::cmd("XREVRANGE");
     command.arg(&key).arg(end).arg("-").arg("COUNT").arg(count);
     let entries: Vec<(String, Vec<String>)> = read_command(link, &command).await?;

@@ -39,14 +39,14 @@ pub fn sanction_ends(scope: &Scope) -> String {
     format!("chinwag:sanction-ends:{{{}}}", scope.key())
 }
 
-/// The last audit id drawn for a room (`INCR`; never reused, even past trimming).
-pub fn audit_last_id(room: &RoomName) -> String {
-    format!("chinwag:audit-last-id:{{{room}}}")
+/// The last audit id drawn for a scope (`INCR`; never reused, even past trimming).
+pub fn audit_last_id(scope: &Scope) -> String {
+    format!("chinwag:audit-last-id:{{{}}}", scope.key())
 }
 
-/// A room's audit log (a stream whose entry ids are `{id}-0`).
-pub fn audit(room: &RoomName) -> String {
-    format!("chinwag:audit:{{{room}}}")
+/// A scope's audit log (a stream whose entry ids are `{id}-0`): a room's, or the site's.
+pub fn audit(scope: &Scope) -> String {
+    format!("chinwag:audit:{{{}}}", scope.key())
 }
 
 /// An account's read markers (a hash, room → id).
@@ -71,8 +71,8 @@ mod tests {
             moderators(&room),
             sanctions(&scope),
             sanction_ends(&scope),
-            audit_last_id(&room),
-            audit(&room),
+            audit_last_id(&scope),
+            audit(&scope),
         ] {
             assert!(key.starts_with("chinwag:"), "{key}");
             assert!(key.ends_with(":{general}"), "{key}");
@@ -86,6 +86,8 @@ mod tests {
             admins(),
             sanctions(&Scope::Site),
             sanction_ends(&Scope::Site),
+            audit(&Scope::Site),
+            audit_last_id(&Scope::Site),
         ] {
             assert!(key.ends_with(":{*}"), "{key}");
         }

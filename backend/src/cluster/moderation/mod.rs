@@ -12,8 +12,8 @@
 //!   sanction's JSON,
 //!   and `chinwag:sanction-ends:{general}` / `{*}`: the same fields scored by end (`+inf`
 //!   until lifted) ([`sanctions`]);
-//! - `chinwag:audit-last-id:{general}`: the counter audit ids are drawn from, and
-//!   `chinwag:audit:{general}`: a stream of the newest
+//! - `chinwag:audit-last-id:{general}` / `{*}`: the counter audit ids are drawn from, and
+//!   `chinwag:audit:{general}` / `{*}` (the site's log): a stream of the newest
 //!   [`AUDIT_KEPT`](crate::store::moderation::AUDIT_KEPT) entries ([`audit`]);
 //! - `chinwag:read-markers:17` for account `17` (no tag): a hash, room → id ([`markers`]).
 //!
@@ -164,17 +164,17 @@ impl Moderation for RedisModeration {
         sanctions::lift(&self.link, scope, subject, kind).await
     }
 
-    async fn audit(&self, room: &RoomName, audit: NewAudit) -> Result<u64, StoreError> {
-        audit::append(&self.link, room, audit).await
+    async fn audit(&self, scope: &Scope, audit: NewAudit) -> Result<u64, StoreError> {
+        audit::append(&self.link, scope, audit).await
     }
 
     async fn audit_log(
         &self,
-        room: &RoomName,
+        scope: &Scope,
         before: Option<u64>,
         limit: usize,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        audit::page(&self.link, room, before, limit).await
+        audit::page(&self.link, scope, before, limit).await
     }
 
     async fn set_read_marker(

@@ -1,13 +1,18 @@
 //! The audit log: every act by a moderator or admin, written to the room's log after it took
 //! effect (a log that cannot be written is reported, not undone), and counted in
-//! `chinwag_moderation_acts_total` with the authors' own edits and deletions.
+//! `chinwag_moderation_acts_total` with the authors' own edits and deletions. Acts on the
+//! whole site (site-wide mutes and bans, and the console's: disabling accounts, signing them
+//! out, granting admin, API keys) go to the site's log, [`Scope::Site`].
 
 use super::ActError;
 use crate::hub::{
     Hub,
     rules::{Visitor, now_ms},
 };
-use crate::store::moderation::NewAudit;
+use crate::store::{
+    StoreError,
+    moderation::{NewAudit, Scope},
+};
 use chinwag_shared::{
     RoomName, Username,
     moderation::{AuditAction, AuditEntry},
@@ -26,7 +31,8 @@ impl Hub {
         if !role.moderates() {
             return Err(ActError::Forbidden("only moderators read the audit log"));
         }
-        Ok(self.moderation().audit_log(room, before, limit).await?)
+        let scope = Scope::Room(room.clone());
+        Ok(self.moderation().audit_log(&scope, before, limit).await?)
     }
 
     /// Writes an act to `room`'s audit log. The act has taken effect: a log that cannot be
@@ -40,22 +46,77 @@ impl Hub {
         target: Option<u64>,
         detail: String,
     ) {
+        let scope = Scope::Room(room.clone());
+        self.record_at(&scope, actor, action, subject, target, detail)
+            .await;
+    }
+
+    /// Writes an act to the audit log of `scope` (a room's, or the site's).
+    pub(super) async fn record_at(
+        &self,
+        scope: &Scope,
+        actor: &Visitor<'_>,
+        action: AuditAction,
+        subject: Option<&Username>,
+        target: Option<u64>,
+        detail: String,
+    ) {
         self.count_act(action.as_str());
         let Some(identity) = actor.principal.identity() else {
             return;
         };
+        self.write_audit(scope, &identity.name, action, subject, target, detail)
+            .await;
+    }
+
+    /// Writes an act on the whole site (an account disabled, admin granted, an API key
+    /// made) to the site's audit log, after it took effect. `detail` is shown to admins:
+    /// never a secret.
+    pub async fn record_site_act(
+        &self,
+        actor: &Username,
+        action: AuditAction,
+        subject: Option<&Username>,
+        detail: String,
+    ) {
+        self.count_act(action.as_str());
+        self.write_audit(&Scope::Site, actor, action, subject, None, detail)
+            .await;
+    }
+
+    /// A page of the site's audit log, newest first (admins only: the caller checked).
+    pub async fn site_audit_log(
+        &self,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.moderation()
+            .audit_log(&Scope::Site, before, limit)
+            .await
+    }
+
+    async fn write_audit(
+        &self,
+        scope: &Scope,
+        actor: &Username,
+        action: AuditAction,
+        subject: Option<&Username>,
+        target: Option<u64>,
+        detail: String,
+    ) {
         let entry = AuditEntry {
             id: 0,
             ts: now_ms(),
-            actor: identity.name.clone(),
+            actor: actor.clone(),
             action,
             subject: subject.cloned(),
             target,
             detail,
         };
-        tracing::info!(%room, actor = %identity.name, action = action.as_str(), subject = ?subject.map(Username::as_str), "moderation");
-        if let Err(err) = self.moderation().audit(room, NewAudit { entry }).await {
-            tracing::warn!(%room, error = %err, "audit log not written");
+        let scope_key = scope.key();
+        tracing::info!(scope = scope_key, %actor, action = action.as_str(), subject = ?subject.map(Username::as_str), "moderation");
+        if let Err(err) = self.moderation().audit(scope, NewAudit { entry }).await {
+            tracing::warn!(scope = scope_key, error = %err, "audit log not written");
         }
     }
 

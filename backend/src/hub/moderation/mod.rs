@@ -13,14 +13,16 @@
 //! moderator is written to the room's audit log after it took effect.
 //!
 //! One file per part: [`lifecycle`] (edits and deletions), [`sanctions`] (mutes, bans,
-//! kicks), [`settings`] (slow mode, owners, moderators, what a room's settings say) and
-//! [`audit`] (the log of acts and their counts). This file holds what they share: the error,
+//! kicks), [`settings`] (slow mode, owners, moderators, what a room's settings say),
+//! [`site`] (site admins and site-wide sanctions, for the console) and [`audit`] (the logs
+//! of acts, each room's and the site's, and their counts). This file holds what they share: the error,
 //! who an act names, and the judging of the actor.
 
 mod audit;
 mod lifecycle;
 mod sanctions;
 mod settings;
+mod site;
 
 use super::{
     Hub,

@@ -82,8 +82,15 @@ impl Hub {
             SanctionKind::Ban => AuditAction::Ban,
         };
         let detail = sanction_detail(site, body.seconds, &reason);
-        self.record_act(room, actor, action, Some(target.name()), None, detail)
-            .await;
+        self.record_at(
+            &sanction.scope,
+            actor,
+            action,
+            Some(target.name()),
+            None,
+            detail,
+        )
+        .await;
         Ok(view(&sanction, site))
     }
 
@@ -136,7 +143,7 @@ impl Hub {
             } else {
                 String::new()
             };
-            self.record_act(room, actor, action, Some(target.name()), None, detail)
+            self.record_at(&scope, actor, action, Some(target.name()), None, detail)
                 .await;
         }
         Ok(lifted)
@@ -293,7 +300,7 @@ fn sanction_detail(site: bool, seconds: Option<u64>, reason: &str) -> String {
     parts.join("; ")
 }
 
-fn view(sanction: &Sanction, site: bool) -> SanctionView {
+pub(super) fn view(sanction: &Sanction, site: bool) -> SanctionView {
     SanctionView {
         kind: sanction.kind,
         username: sanction.username.clone(),

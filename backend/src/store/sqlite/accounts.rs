@@ -17,9 +17,9 @@ use super::{
 use crate::store::{
     StoreError,
     accounts::{
-        Account, AccountId, Accounts, Credential, CredentialKind, MAX_SESSIONS_PER_ACCOUNT,
-        MemberRoom, NameOwned, NewCredential, PrivateRoom, RoomAccess, RoomExists, TOKEN_ID_CHARS,
-        TokenListing,
+        Account, AccountId, Accounts, Credential, CredentialKind, MAX_ACCOUNTS_PAGE,
+        MAX_SESSIONS_PER_ACCOUNT, MemberRoom, NameOwned, NewCredential, PrivateRoom, RoomAccess,
+        RoomExists, TOKEN_ID_CHARS, TokenListing, name_matches,
     },
 };
 use async_trait::async_trait;
@@ -56,16 +56,74 @@ impl SqliteAccounts {
     }
 }
 
-fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+/// The columns [`account_row`] reads, in its order.
+const ACCOUNT_COLUMNS: &str = "id, name, password_hash, created, disabled";
+
+/// An `accounts` row as selected with [`ACCOUNT_COLUMNS`].
+struct AccountRow {
+    id: i64,
+    name: String,
+    password_hash: String,
+    created: i64,
+    disabled: bool,
 }
 
-fn account_of((id, name, hash): (i64, String, String)) -> Result<Account, StoreError> {
-    Ok(Account {
-        id: AccountId::new(id.to_string()),
-        name: parse_stored(&name, Username::parse)?,
-        password_hash: hash,
+fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRow> {
+    Ok(AccountRow {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        password_hash: row.get(2)?,
+        created: row.get(3)?,
+        disabled: row.get(4)?,
     })
+}
+
+fn account_of(row: AccountRow) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: AccountId::new(row.id.to_string()),
+        name: parse_stored(&row.name, Username::parse)?,
+        password_hash: row.password_hash,
+        created: to_u64(row.created),
+        disabled: row.disabled,
+    })
+}
+
+/// Rows [`Accounts::list_accounts`] reads at a time while it filters by name: a search that
+/// matches few accounts walks the index in steps of this many, never holding more.
+const LIST_SCAN_ROWS: i64 = 256;
+
+/// Up to `limit` accounts matching `query`, by name key, after the key `after`.
+fn list_accounts(
+    conn: &Connection,
+    query: Option<&str>,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Account>, StoreError> {
+    let mut found = Vec::new();
+    let mut cursor = after.unwrap_or_default().to_owned();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ACCOUNT_COLUMNS}, name_key FROM accounts WHERE name_key > ?1
+         ORDER BY name_key LIMIT ?2"
+    ))?;
+    while found.len() < limit {
+        let mut rows = stmt.query(params![cursor, LIST_SCAN_ROWS])?;
+        let mut read = 0;
+        while let Some(row) = rows.next()? {
+            read += 1;
+            cursor = row.get(5)?;
+            let account = account_of(account_row(row)?)?;
+            if query.is_none_or(|query| name_matches(&account.name, query)) {
+                found.push(account);
+                if found.len() == limit {
+                    break;
+                }
+            }
+        }
+        if read < LIST_SCAN_ROWS {
+            break;
+        }
+    }
+    Ok(found)
 }
 
 #[async_trait]
@@ -94,6 +152,8 @@ impl Accounts for SqliteAccounts {
                     id: AccountId::new(id.to_string()),
                     name,
                     password_hash: hash,
+                    created: now,
+                    disabled: false,
                 })
             }))
         })
@@ -104,9 +164,9 @@ impl Accounts for SqliteAccounts {
         let key = key.as_str().to_owned();
         self.readers
             .read(move |conn| {
-                conn.prepare_cached(
-                    "SELECT id, name, password_hash FROM accounts WHERE name_key = ?1",
-                )?
+                conn.prepare_cached(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE name_key = ?1"
+                ))?
                 .query_row([key], account_row)
                 .optional()?
                 .map(account_of)
@@ -121,13 +181,41 @@ impl Accounts for SqliteAccounts {
         };
         self.readers
             .read(move |conn| {
-                conn.prepare_cached("SELECT id, name, password_hash FROM accounts WHERE id = ?1")?
-                    .query_row([id], account_row)
-                    .optional()?
-                    .map(account_of)
-                    .transpose()
+                conn.prepare_cached(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"
+                ))?
+                .query_row([id], account_row)
+                .optional()?
+                .map(account_of)
+                .transpose()
             })
             .await
+    }
+
+    async fn list_accounts(
+        &self,
+        query: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError> {
+        let (query, after) = (query.map(str::to_owned), after.map(str::to_owned));
+        let limit = limit.min(MAX_ACCOUNTS_PAGE);
+        self.readers
+            .read(move |conn| list_accounts(conn, query.as_deref(), after.as_deref(), limit))
+            .await
+    }
+
+    async fn set_disabled(&self, id: &AccountId, disabled: bool) -> Result<bool, StoreError> {
+        let id = id.as_str().to_owned();
+        self.run(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE accounts SET disabled = ?2 WHERE id = ?1 AND disabled <> ?2",
+                )?
+                .execute(params![id, disabled])?;
+            Ok(changed > 0)
+        })
+        .await
     }
 
     async fn set_password(&self, id: &AccountId, password_hash: &str) -> Result<(), StoreError> {

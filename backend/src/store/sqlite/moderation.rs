@@ -190,20 +190,20 @@ impl Moderation for SqliteModeration {
             .await
     }
 
-    async fn audit(&self, room: &RoomName, audit: NewAudit) -> Result<u64, StoreError> {
-        let room = room.clone();
+    async fn audit(&self, scope: &Scope, audit: NewAudit) -> Result<u64, StoreError> {
+        let scope = scope.key().to_owned();
         self.conn
-            .run(move |conn| record_audit(conn, &room, &audit.entry, AUDIT_KEPT))
+            .run(move |conn| record_audit(conn, &scope, &audit.entry, AUDIT_KEPT))
             .await
     }
 
     async fn audit_log(
         &self,
-        room: &RoomName,
+        scope: &Scope,
         before: Option<u64>,
         limit: usize,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let room = room.clone();
+        let room = scope.key().to_owned();
         let before = before.map_or(i64::MAX, to_i64);
         let limit = to_i64(limit as u64);
         self.readers
@@ -329,10 +329,11 @@ pub(super) fn impose(
     Ok(Ok(()))
 }
 
-/// Appends `entry` to `room`'s audit log under the next id, keeping the newest `kept`.
+/// Appends `entry` to the audit log of the scope stored as `room` (a room's name, or `*` for
+/// the site), under the next id, keeping the newest `kept`.
 pub(super) fn record_audit(
     conn: &mut Connection,
-    room: &RoomName,
+    room: &str,
     entry: &AuditEntry,
     kept: usize,
 ) -> Result<u64, StoreError> {
@@ -340,13 +341,13 @@ pub(super) fn record_audit(
     // The newest entry is never trimmed, so the largest id kept is the largest ever given.
     let id: i64 = tx
         .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM audit_log WHERE room = ?1")?
-        .query_row([room.as_str()], |row| row.get(0))?;
+        .query_row([room], |row| row.get(0))?;
     tx.prepare_cached(
         "INSERT INTO audit_log (room, id, ts, actor, action, subject, target, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
-        room.as_str(),
+        room,
         id,
         to_i64(entry.ts),
         entry.actor.as_str(),
@@ -356,10 +357,7 @@ pub(super) fn record_audit(
         entry.detail,
     ])?;
     tx.prepare_cached("DELETE FROM audit_log WHERE room = ?1 AND id <= ?2")?
-        .execute(params![
-            room.as_str(),
-            id.saturating_sub(to_i64(kept as u64))
-        ])?;
+        .execute(params![room, id.saturating_sub(to_i64(kept as u64))])?;
     tx.commit()?;
     Ok(to_u64(id))
 }

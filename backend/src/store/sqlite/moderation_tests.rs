@@ -10,7 +10,7 @@ use crate::{
     fanout::ChatPublisher,
     store::{
         accounts::AccountId,
-        moderation::{AUDIT_KEPT, Moderation, NewAudit, RoomRules},
+        moderation::{AUDIT_KEPT, Moderation, NewAudit, RoomRules, Scope},
     },
 };
 use chinwag_shared::{
@@ -171,19 +171,25 @@ async fn the_audit_log_gives_increasing_ids_per_room_and_reads_newest_first() {
     let mut deletion = entry(AuditAction::Delete, "");
     deletion.entry.target = Some(42);
     assert_eq!(
-        moderation.audit(&general, deletion.clone()).await.unwrap(),
+        moderation
+            .audit(&Scope::Room(general.clone()), deletion.clone())
+            .await
+            .unwrap(),
         1
     );
     assert_eq!(
         moderation
-            .audit(&general, entry(AuditAction::Mute, "10 minutes"))
+            .audit(
+                &Scope::Room(general.clone()),
+                entry(AuditAction::Mute, "10 minutes")
+            )
             .await
             .unwrap(),
         2
     );
     assert_eq!(
         moderation
-            .audit(&other, entry(AuditAction::Ban, ""))
+            .audit(&Scope::Room(other.clone()), entry(AuditAction::Ban, ""))
             .await
             .unwrap(),
         1,
@@ -191,9 +197,18 @@ async fn the_audit_log_gives_increasing_ids_per_room_and_reads_newest_first() {
     );
     let mut slow = entry(AuditAction::SlowMode, "30");
     slow.entry.subject = None;
-    assert_eq!(moderation.audit(&general, slow.clone()).await.unwrap(), 3);
+    assert_eq!(
+        moderation
+            .audit(&Scope::Room(general.clone()), slow.clone())
+            .await
+            .unwrap(),
+        3
+    );
 
-    let log = moderation.audit_log(&general, None, 10).await.unwrap();
+    let log = moderation
+        .audit_log(&Scope::Room(general.clone()), None, 10)
+        .await
+        .unwrap();
     assert_eq!(
         log.iter().map(|entry| entry.id).collect::<Vec<_>>(),
         [3, 2, 1]
@@ -213,17 +228,24 @@ async fn the_audit_log_gives_increasing_ids_per_room_and_reads_newest_first() {
         }
     );
     assert_eq!(log[1].detail, "10 minutes");
-    let page = moderation.audit_log(&general, Some(3), 1).await.unwrap();
+    let page = moderation
+        .audit_log(&Scope::Room(general.clone()), Some(3), 1)
+        .await
+        .unwrap();
     assert_eq!(page.iter().map(|entry| entry.id).collect::<Vec<_>>(), [2]);
     assert!(
         moderation
-            .audit_log(&general, Some(1), 10)
+            .audit_log(&Scope::Room(general.clone()), Some(1), 10)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        moderation.audit_log(&other, None, 10).await.unwrap().len(),
+        moderation
+            .audit_log(&Scope::Room(other.clone()), None, 10)
+            .await
+            .unwrap()
+            .len(),
         1
     );
 }
@@ -247,11 +269,14 @@ async fn the_audit_log_keeps_the_newest_entries_and_its_ids_go_on_growing() {
     }
     let moderation = &fixture.moderation;
     let next = moderation
-        .audit(&general, entry(AuditAction::Kick, ""))
+        .audit(&Scope::Room(general.clone()), entry(AuditAction::Kick, ""))
         .await
         .unwrap();
     assert_eq!(next, AUDIT_KEPT as u64 + 1);
-    let oldest_left = moderation.audit_log(&general, Some(3), 10).await.unwrap();
+    let oldest_left = moderation
+        .audit_log(&Scope::Room(general.clone()), Some(3), 10)
+        .await
+        .unwrap();
     assert_eq!(
         oldest_left.iter().map(|entry| entry.id).collect::<Vec<_>>(),
         [2],
@@ -262,10 +287,21 @@ async fn the_audit_log_keeps_the_newest_entries_and_its_ids_go_on_growing() {
     let mut conn = Connection::open(&fixture.path).unwrap();
     let small = room("small");
     let ids: Vec<u64> = (0..5)
-        .map(|_| record_audit(&mut conn, &small, &entry(AuditAction::Kick, "").entry, 3).unwrap())
+        .map(|_| {
+            record_audit(
+                &mut conn,
+                small.as_str(),
+                &entry(AuditAction::Kick, "").entry,
+                3,
+            )
+            .unwrap()
+        })
         .collect();
     assert_eq!(ids, [1, 2, 3, 4, 5]);
-    let kept = moderation.audit_log(&small, None, 10).await.unwrap();
+    let kept = moderation
+        .audit_log(&Scope::Room(small.clone()), None, 10)
+        .await
+        .unwrap();
     assert_eq!(
         kept.iter().map(|entry| entry.id).collect::<Vec<_>>(),
         [5, 4, 3]

@@ -138,6 +138,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
          id      INTEGER NOT NULL,
          PRIMARY KEY (account, room)
      ) WITHOUT ROWID;",
+    // 6. An operator can disable an account (issue 16). Accounts are listed by name key
+    //    through the `UNIQUE` index `name_key` already has.
+    "ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Runs the [`MIGRATIONS`] this file has not had yet, each in its own transaction with the

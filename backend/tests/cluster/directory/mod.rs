@@ -6,6 +6,7 @@
 //! markers that only move forward. This file holds what they build on.
 
 mod accounts;
+mod listing;
 mod moderation;
 mod private_rooms;
 

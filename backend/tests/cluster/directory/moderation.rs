@@ -229,7 +229,10 @@ async fn every_key_is_a_chinwag_one_and_a_rooms_keys_carry_its_hash_tag() {
         let mute = sanction(scope, account(4), SanctionKind::Mute, "");
         moderation.impose(&mute).await.unwrap().unwrap();
     }
-    moderation.audit(&general, new_audit("")).await.unwrap();
+    moderation
+        .audit(&Scope::Room(general.clone()), new_audit(""))
+        .await
+        .unwrap();
     moderation
         .set_read_marker(&id("1"), &general, 1)
         .await

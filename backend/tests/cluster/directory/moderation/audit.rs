@@ -10,7 +10,10 @@ async fn audit_ids_increase_per_room_and_pages_go_newest_first() {
     let general = room("general");
     let other = room("other");
     assert_eq!(
-        moderation.audit_log(&general, None, 10).await.unwrap(),
+        moderation
+            .audit_log(&Scope::Room(general.clone()), None, 10)
+            .await
+            .unwrap(),
         Vec::new()
     );
     let mut given = Vec::new();
@@ -35,7 +38,7 @@ async fn audit_ids_increase_per_room_and_pages_go_newest_first() {
         }
         let id = moderation
             .audit(
-                &general,
+                &Scope::Room(general.clone()),
                 NewAudit {
                     entry: entry.clone(),
                 },
@@ -50,38 +53,59 @@ async fn audit_ids_increase_per_room_and_pages_go_newest_first() {
         "ids count from 1, the given one ignored"
     );
     assert_eq!(
-        moderation.audit(&other, new_audit("there")).await.unwrap(),
+        moderation
+            .audit(&Scope::Room(other.clone()), new_audit("there"))
+            .await
+            .unwrap(),
         1,
         "each room counts its own"
     );
 
     let newest_first: Vec<AuditEntry> = given.iter().rev().cloned().collect();
     assert_eq!(
-        moderation.audit_log(&general, None, 10).await.unwrap(),
+        moderation
+            .audit_log(&Scope::Room(general.clone()), None, 10)
+            .await
+            .unwrap(),
         newest_first,
         "read back whole"
     );
     assert_eq!(
-        ids(&moderation.audit_log(&general, None, 2).await.unwrap()),
+        ids(&moderation
+            .audit_log(&Scope::Room(general.clone()), None, 2)
+            .await
+            .unwrap()),
         [5, 4]
     );
     assert_eq!(
-        ids(&moderation.audit_log(&general, Some(4), 2).await.unwrap()),
+        ids(&moderation
+            .audit_log(&Scope::Room(general.clone()), Some(4), 2)
+            .await
+            .unwrap()),
         [3, 2]
     );
     assert_eq!(
-        ids(&moderation.audit_log(&general, Some(2), 10).await.unwrap()),
+        ids(&moderation
+            .audit_log(&Scope::Room(general.clone()), Some(2), 10)
+            .await
+            .unwrap()),
         [1]
     );
     for (before, limit) in [(Some(1), 10), (Some(0), 10), (None, 0)] {
         assert_eq!(
-            moderation.audit_log(&general, before, limit).await.unwrap(),
+            moderation
+                .audit_log(&Scope::Room(general.clone()), before, limit)
+                .await
+                .unwrap(),
             Vec::new(),
             "{before:?} {limit}"
         );
     }
     assert_eq!(
-        ids(&moderation.audit_log(&other, None, 10).await.unwrap()),
+        ids(&moderation
+            .audit_log(&Scope::Room(other.clone()), None, 10)
+            .await
+            .unwrap()),
         [1]
     );
 }
@@ -98,7 +122,12 @@ async fn audits_appended_at_once_on_several_connections_get_distinct_increasing_
             let mut ids = Vec::new();
             for at in 0..50 {
                 let audit = new_audit(&format!("{appender}/{at}"));
-                ids.push(moderation.audit(&general, audit).await.unwrap());
+                ids.push(
+                    moderation
+                        .audit(&Scope::Room(general.clone()), audit)
+                        .await
+                        .unwrap(),
+                );
             }
             ids
         });
@@ -111,7 +140,7 @@ async fn audits_appended_at_once_on_several_connections_get_distinct_increasing_
     }
     assert_eq!(drawn, (1..=300).collect::<BTreeSet<u64>>());
     let log = moderation(&redis)
-        .audit_log(&general, None, 1_000)
+        .audit_log(&Scope::Room(general.clone()), None, 1_000)
         .await
         .unwrap();
     assert_eq!(ids(&log), (1..=300).rev().collect::<Vec<u64>>());
@@ -129,7 +158,7 @@ async fn the_audit_log_keeps_the_newest_audit_kept_and_never_reuses_an_id() {
         appenders.spawn(async move {
             for _ in (appender..appended).step_by(FILLERS) {
                 moderation
-                    .audit(&general, new_audit("filler"))
+                    .audit(&Scope::Room(general.clone()), new_audit("filler"))
                     .await
                     .unwrap();
             }
@@ -141,7 +170,7 @@ async fn the_audit_log_keeps_the_newest_audit_kept_and_never_reuses_an_id() {
     let moderation = moderation(&redis);
     let newest = u64::try_from(appended).unwrap();
     let log = moderation
-        .audit_log(&general, None, AUDIT_KEPT + 100)
+        .audit_log(&Scope::Room(general.clone()), None, AUDIT_KEPT + 100)
         .await
         .unwrap();
     assert_eq!(log.len(), AUDIT_KEPT);
@@ -154,11 +183,17 @@ async fn the_audit_log_keeps_the_newest_audit_kept_and_never_reuses_an_id() {
         .unwrap();
     assert_eq!(kept, AUDIT_KEPT);
     assert_eq!(
-        moderation.audit(&general, new_audit("next")).await.unwrap(),
+        moderation
+            .audit(&Scope::Room(general.clone()), new_audit("next"))
+            .await
+            .unwrap(),
         newest + 1
     );
     assert_eq!(
-        ids(&moderation.audit_log(&general, Some(7), 10).await.unwrap()),
+        ids(&moderation
+            .audit_log(&Scope::Room(general.clone()), Some(7), 10)
+            .await
+            .unwrap()),
         [6, 5],
         "the append trimmed the oldest again; a page stops at the oldest kept"
     );

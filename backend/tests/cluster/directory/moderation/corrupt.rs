@@ -78,7 +78,7 @@ async fn corrupt_stored_values_are_errors_not_rules() {
             .unwrap();
     }
     let err = moderation
-        .audit_log(&room("audit-json"), None, 10)
+        .audit_log(&Scope::Room(room("audit-json")), None, 10)
         .await
         .unwrap_err();
     assert!(
@@ -86,7 +86,7 @@ async fn corrupt_stored_values_are_errors_not_rules() {
         "{err}"
     );
     let err = moderation
-        .audit_log(&room("audit-field"), None, 10)
+        .audit_log(&Scope::Room(room("audit-field")), None, 10)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Redis(_)), "{err}");
