@@ -59,3 +59,4 @@ pub const REJOIN: &str = "rejoin";
 pub const COMPOSER_HINT: &str = "composer-hint";
 pub const MENTIONS: &str = "mentions";
 pub const INFO: &str = "info";
+pub const CONSOLE_LINK: &str = "console-link";
