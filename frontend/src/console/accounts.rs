@@ -15,6 +15,7 @@ use crate::account::{
     failure::{ApiFailure, Purpose},
     listing::Listing,
 };
+use crate::testid;
 use chinwag_shared::{
     Username,
     console::{AdminAccount, ConnectionView, Transport},
@@ -131,8 +132,8 @@ pub fn AccountsPanel(props: &AccountsPanelProps) -> Html {
                 <form class="search" role="search" {onsubmit}>
                     <label for="account-search" class="sr-only">{ "Search accounts by name" }</label>
                     <input id="account-search" type="search" placeholder="Search by name"
-                        value={(*draft).clone()} {oninput} data-testid="account-search" />
-                    <button type="submit" data-testid="account-search-submit">{ "Search" }</button>
+                        value={(*draft).clone()} {oninput} data-testid={testid::ACCOUNT_SEARCH} />
+                    <button type="submit" data-testid={testid::ACCOUNT_SEARCH_SUBMIT}>{ "Search" }</button>
                 </form>
             </div>
             { match &*accounts {
@@ -145,7 +146,7 @@ pub fn AccountsPanel(props: &AccountsPanelProps) -> Html {
                     }</p>
                 },
                 Listing::Loaded(list) => html! {
-                    <ul class="account-list" data-testid="accounts">{ rows(list) }</ul>
+                    <ul class="account-list" data-testid={testid::ACCOUNTS}>{ rows(list) }</ul>
                 },
             } }
             if *more {
@@ -195,7 +196,7 @@ fn account_row(
     };
     html! {
         <li key={name.to_string()} class={classes!("account-row", account.disabled.then_some("disabled"))}
-            data-testid="account-row" data-name={name.to_string()} data-disabled={account.disabled.to_string()}
+            data-testid={testid::ACCOUNT_ROW} data-name={name.to_string()} data-disabled={account.disabled.to_string()}
             data-admin={account.admin.to_string()}>
             <div class="account-who">
                 <bdi class="account-name">{ name.as_str() }</bdi>
@@ -203,27 +204,27 @@ fn account_row(
                 if account.admin { <span class="tag">{ "admin" }</span> }
                 if account.disabled { <span class="tag bad">{ "disabled" }</span> }
                 <span class="meta">
-                    { format!("joined {} · {} connection{}", format::when(account.created),
+                    { format!("joined {} · {} connection{}", format::day(account.created),
                         account.connections, if account.connections == 1 { "" } else { "s" }) }
                 </span>
             </div>
             <div class="account-actions">
                 <button type="button" class="secondary" onclick={show_connections}
-                    aria-expanded={connections_shown.to_string()} data-testid="account-connections">
+                    aria-expanded={connections_shown.to_string()} data-testid={testid::ACCOUNT_CONNECTIONS}>
                     { "Connections" }
                 </button>
                 if account.disabled {
-                    <button type="button" class="secondary" onclick={enable} data-testid="account-enable">{ "Enable" }</button>
+                    <button type="button" class="secondary" onclick={enable} data-testid={testid::ACCOUNT_ENABLE}>{ "Enable" }</button>
                 } else if !is_me {
-                    <button type="button" class="secondary danger-text" onclick={disable} data-testid="account-disable">{ "Disable" }</button>
+                    <button type="button" class="secondary danger-text" onclick={disable} data-testid={testid::ACCOUNT_DISABLE}>{ "Disable" }</button>
                 }
                 if !account.disabled {
-                    <button type="button" class="secondary" onclick={sign_out} data-testid="account-sign-out">{ "Sign out everywhere" }</button>
+                    <button type="button" class="secondary" onclick={sign_out} data-testid={testid::ACCOUNT_SIGN_OUT}>{ "Sign out everywhere" }</button>
                 }
                 if !account.admin {
-                    <button type="button" class="secondary" onclick={grant} data-testid="account-grant-admin">{ "Grant admin" }</button>
+                    <button type="button" class="secondary" onclick={grant} data-testid={testid::ACCOUNT_GRANT_ADMIN}>{ "Grant admin" }</button>
                 } else if !is_me {
-                    <button type="button" class="secondary" onclick={revoke} data-testid="account-revoke-admin">{ "Revoke admin" }</button>
+                    <button type="button" class="secondary" onclick={revoke} data-testid={testid::ACCOUNT_REVOKE_ADMIN}>{ "Revoke admin" }</button>
                 }
             </div>
             if connections_shown {
@@ -329,7 +330,7 @@ fn Connections(props: &ConnectionsProps) -> Html {
     }
     let now = format::now_ms();
     html! {
-        <div class="connections" data-testid="connections">
+        <div class="connections" data-testid={testid::CONNECTIONS}>
             { match &*list {
                 Listing::Loading => html! { <p class="hint" role="status">{ "Loading…" }</p> },
                 Listing::Failed(reason) => html! { <p class="error" role="alert">{ reason }</p> },
@@ -345,7 +346,7 @@ fn Connections(props: &ConnectionsProps) -> Html {
                             };
                             let rooms = connection.rooms.iter().map(|room| format!("#{room}")).collect::<Vec<_>>().join(" ");
                             html! {
-                                <li data-testid="connection">
+                                <li data-testid={testid::CONNECTION}>
                                     <strong>{ how }</strong>
                                     { format!(" from {} · since {} · on {}", connection.address, format::ago(connection.since, now), connection.node) }
                                     if !rooms.is_empty() { <span class="meta">{ format!(" · {rooms}") }</span> }

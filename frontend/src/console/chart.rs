@@ -18,6 +18,9 @@ pub const PLOT_HEIGHT: f64 = 100.0;
 /// A gap longer than this many seconds between two points breaks the line.
 const MAX_GAP_SECS: u64 = 2;
 
+/// How wide (in plot units) a second with no neighbour is drawn.
+const LONE_POINT_WIDTH: f64 = 3.0;
+
 /// The smallest "round" number (1, 2 or 5 times a power of ten) at or above `max`, and at
 /// least 1, so a flat line of zeros sits on the floor of a chart whose top says "1".
 pub fn nice_ceiling(max: f64) -> f64 {
@@ -40,22 +43,30 @@ pub fn polylines(points: &[(u64, f64)], end: u64, window: u64, top: f64) -> Vec<
     let start = end.saturating_sub(window);
     let span = window.max(1) as f64;
     let top = if top > 0.0 { top } else { 1.0 };
-    let mut lines: Vec<String> = Vec::new();
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut last: Option<u64> = None;
     for &(t, value) in points.iter().filter(|(t, _)| *t >= start && *t <= end) {
         let x = (t - start) as f64 / span * PLOT_WIDTH;
         let y = PLOT_HEIGHT - (value.clamp(0.0, top) / top) * PLOT_HEIGHT;
-        let point = format!("{x:.1},{y:.1}");
-        match (last, lines.last_mut()) {
-            (Some(previous), Some(line)) if t - previous <= MAX_GAP_SECS => {
-                line.push(' ');
-                line.push_str(&point);
-            }
-            _ => lines.push(point),
+        match (last, runs.last_mut()) {
+            (Some(previous), Some(run)) if t - previous <= MAX_GAP_SECS => run.push((x, y)),
+            _ => runs.push(vec![(x, y)]),
         }
         last = Some(t);
     }
-    lines
+    runs.into_iter()
+        .map(|mut run| {
+            // A lone second would be a line of no length, which draws nothing: give it a
+            // short flat stroke ending at its place instead.
+            if let [(x, y)] = run[..] {
+                run.insert(0, ((x - LONE_POINT_WIDTH).max(0.0), y));
+            }
+            run.iter()
+                .map(|(x, y)| format!("{x:.1},{y:.1}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
 }
 
 /// One series of a chart.
@@ -121,6 +132,9 @@ pub fn Chart(props: &ChartProps) -> Html {
                     }) }
                 </svg>
             </div>
+            <div class="chart-axis" aria-hidden="true">
+                <span>{ format!("−{minutes} min") }</span><span>{ "now" }</span>
+            </div>
             if props.series.len() > 1 {
                 <ul class="chart-legend">
                     { for props.series.iter().map(|series| html! {
@@ -172,5 +186,12 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn no_points_draw_nothing() {
         assert!(polylines(&[], 10, 900, 1.0).is_empty());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_lone_second_is_drawn_as_a_short_stroke() {
+        // Seconds 1001 and 1005 have no neighbour within the gap: each is a stroke of its own.
+        let lines = polylines(&[(1001, 1.0), (1005, 1.0)], 1010, 10, 1.0);
+        assert_eq!(lines, ["87.0,0.0 90.0,0.0", "447.0,0.0 450.0,0.0"]);
     }
 }

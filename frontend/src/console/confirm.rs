@@ -9,6 +9,7 @@
 //! and closes it. How the action went comes back through [`ConsoleContext::report`].
 
 use crate::account::failure::{ApiFailure, Purpose};
+use crate::testid;
 use std::future::Future;
 use web_sys::HtmlElement;
 use yew::prelude::*;
@@ -118,12 +119,12 @@ pub fn ConfirmDialog(props: &ConfirmDialogProps) -> Html {
     html! {
         <div class="dialog-backdrop" onclick={backdrop} {onkeydown}>
             <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="confirm-question"
-                onclick={inside} data-testid="confirm-dialog">
+                onclick={inside} data-testid={testid::CONFIRM_DIALOG}>
                 <p id="confirm-question">{ props.confirmation.question.clone() }</p>
                 <div class="dialog-buttons">
                     <button type="button" class="secondary" ref={cancel_ref} onclick={cancel}
-                        data-testid="confirm-cancel">{ "Cancel" }</button>
-                    <button type="button" {class} onclick={confirm} data-testid="confirm-ok">
+                        data-testid={testid::CONFIRM_CANCEL}>{ "Cancel" }</button>
+                    <button type="button" {class} onclick={confirm} data-testid={testid::CONFIRM_OK}>
                         { props.confirmation.confirm.clone() }
                     </button>
                 </div>

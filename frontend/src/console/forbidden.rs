@@ -2,6 +2,7 @@
 //! without the role. It says so plainly (with the status the server would give, 403) and
 //! links back to the chat; it never shows a number of the console.
 
+use crate::testid;
 use chinwag_shared::Username;
 use yew::prelude::*;
 
@@ -34,12 +35,12 @@ pub fn Forbidden(props: &ForbiddenProps) -> Html {
     };
     html! {
         <main class="welcome">
-            <div class="welcome-card forbidden" data-testid="console-forbidden">
+            <div class="welcome-card forbidden" data-testid={testid::CONSOLE_FORBIDDEN}>
                 <p class="status-code" aria-hidden="true">{ "403" }</p>
                 <h1>{ "Site admins only" }</h1>
                 <p>{ "The console shows how the whole site is doing and changes accounts, so it is for the site's admins." }</p>
                 <p class="hint">{ why }</p>
-                <a class="button-link" href="/" data-testid="back-to-chat">{ "Back to the chat" }</a>
+                <a class="button-link" href="/" data-testid={testid::BACK_TO_CHAT}>{ "Back to the chat" }</a>
             </div>
         </main>
     }

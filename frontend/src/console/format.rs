@@ -71,6 +71,14 @@ pub fn now_ms() -> u64 {
     js_sys::Date::now().max(0.0) as u64
 }
 
+/// A date in the reader's locale, for Unix ms `ms`.
+pub fn day(ms: u64) -> String {
+    // f64 holds every millisecond timestamp until the year 287,396 exactly.
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    date.to_locale_date_string("default", &wasm_bindgen::JsValue::UNDEFINED)
+        .into()
+}
+
 /// A date and time in the reader's locale, for Unix ms `ms`.
 pub fn when(ms: u64) -> String {
     // f64 holds every millisecond timestamp until the year 287,396 exactly.

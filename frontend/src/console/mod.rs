@@ -33,6 +33,7 @@ mod use_live;
 
 pub use forbidden::{Forbidden, Visitor};
 
+use crate::testid;
 use accounts::AccountsPanel;
 use chinwag_shared::Username;
 use confirm::{ConfirmDialog, Confirmation, ConsoleContext, Outcome};
@@ -160,7 +161,7 @@ pub fn ConsoleScreen(props: &ConsoleScreenProps) -> Html {
     };
     html! {
         <ContextProvider<ConsoleContext> context={context}>
-            <div class="console" data-testid="console">
+            <div class="console" data-testid={testid::CONSOLE}>
                 <header class="topbar console-bar">
                     <h1>{ "Chinwag" }<span class="console-word">{ " console" }</span></h1>
                     if !state.node.is_empty() {
@@ -168,13 +169,13 @@ pub fn ConsoleScreen(props: &ConsoleScreenProps) -> Html {
                     }
                     <span class={live_badge.0}>{ live_badge.1 }</span>
                     <span class="console-me"><bdi class="me">{ props.me.as_str() }</bdi></span>
-                    <a href="/" class="back-link" data-testid="back-to-chat">{ "← Chat" }</a>
+                    <a href="/" class="back-link" data-testid={testid::BACK_TO_CHAT}>{ "← Chat" }</a>
                 </header>
                 <nav class="console-tabs" role="tablist" aria-label="Console panels">
                     { for Tab::ALL.into_iter().map(|each| html! {
                         <button type="button" role="tab" aria-selected={(each == *tab).to_string()}
                             class={classes!("console-tab", (each == *tab).then_some("current"))}
-                            onclick={pick(each)} data-testid="console-tab" data-tab={each.fragment()}>
+                            onclick={pick(each)} data-testid={testid::CONSOLE_TAB} data-tab={each.fragment()}>
                             { each.label() }
                         </button>
                     }) }
@@ -200,7 +201,7 @@ fn outcome_line(said: &Outcome, dismiss: Callback<MouseEvent>) -> Html {
         Outcome::Failed(text) => ("banner barred", "alert", text),
     };
     html! {
-        <div {class} {role} data-testid="console-outcome">
+        <div {class} {role} data-testid={testid::CONSOLE_OUTCOME}>
             <p>{ text }</p>
             <button type="button" class="link" onclick={dismiss} aria-label="Dismiss this message">{ "Dismiss" }</button>
         </div>

@@ -13,6 +13,7 @@ use super::{
     rooms::AuditList,
 };
 use crate::account::{failure::Purpose, listing::Listing};
+use crate::testid;
 use chinwag_shared::{
     MAX_REASON_CHARS, MAX_USERNAME_CHARS, Username,
     moderation::{AuditEntry, SanctionBody, SanctionKind, SanctionView},
@@ -97,7 +98,7 @@ pub fn ModerationPanel() -> Html {
                     <p class="empty-state">{ "Nobody is muted or banned on the whole site." }</p>
                 },
                 Listing::Loaded(list) => html! {
-                    <table class="data cards" data-testid="site-sanctions">
+                    <table class="data cards" data-testid={testid::SITE_SANCTIONS}>
                         <thead>
                             <tr>
                                 <th scope="col">{ "Who" }</th>
@@ -177,7 +178,7 @@ fn sanction_row(
         None => "until lifted".to_owned(),
     };
     html! {
-        <tr key={format!("{}-{name}", noun(kind))} data-testid="site-sanction" data-name={name.to_string()}
+        <tr key={format!("{}-{name}", noun(kind))} data-testid={testid::SITE_SANCTION} data-name={name.to_string()}
             data-kind={noun(kind)}>
             <td data-label="Who">
                 <bdi>{ name.as_str() }</bdi>
@@ -188,7 +189,7 @@ fn sanction_row(
             <td data-label="By"><bdi>{ sanction.by.as_str() }</bdi></td>
             <td data-label="Until">{ until }</td>
             <td data-label="">
-                <button type="button" class="secondary" onclick={lift} data-testid="sanction-lift"
+                <button type="button" class="secondary" onclick={lift} data-testid={testid::SANCTION_LIFT}
                     aria-label={format!("Lift {name}'s {}", noun(kind))}>{ "Lift" }</button>
             </td>
         </tr>
@@ -264,13 +265,13 @@ fn ImposeForm(props: &ImposeFormProps) -> Html {
                 }
             };
             let (words, seconds) = DURATIONS[(*duration).min(DURATIONS.len() - 1)];
-            let reason = reason.trim().to_owned();
+            let why = reason.trim().to_owned();
             let body = SanctionBody {
                 seconds,
-                reason: (!reason.is_empty()).then_some(reason.clone()),
+                reason: (!why.is_empty()).then_some(why.clone()),
             };
             let kind = *kind;
-            let question = impose_question(kind, &who, words, &reason);
+            let question = impose_question(kind, &who, words, &why);
             let run = {
                 let who = who.clone();
                 context.request(
@@ -289,6 +290,15 @@ fn ImposeForm(props: &ImposeFormProps) -> Html {
                     },
                 )
             };
+            // Once confirmed, the form empties for the next one.
+            let run = {
+                let (name, reason) = (name.clone(), reason.clone());
+                Callback::from(move |()| {
+                    run.emit(());
+                    name.set(String::new());
+                    reason.set(String::new());
+                })
+            };
             context.ask.emit(Confirmation {
                 question: question.into(),
                 confirm: if kind == SanctionKind::Ban {
@@ -303,25 +313,25 @@ fn ImposeForm(props: &ImposeFormProps) -> Html {
         })
     };
     html! {
-        <form class="card impose" {onsubmit} aria-labelledby="impose-title" data-testid="impose-form">
+        <form class="card impose" {onsubmit} aria-labelledby="impose-title" data-testid={testid::IMPOSE_FORM}>
             <h2 id="impose-title">{ "Mute or ban on the whole site" }</h2>
             <div class="impose-fields">
                 <label>
                     <span>{ "Name" }</span>
                     <input type="text" value={(*name).clone()} oninput={on_name} required=true
                         maxlength={MAX_USERNAME_CHARS.to_string()} placeholder="account or guest name"
-                        aria-invalid={invalid.is_some().then_some("true")} data-testid="impose-name" />
+                        aria-invalid={invalid.is_some().then_some("true")} data-testid={testid::IMPOSE_NAME} />
                 </label>
                 <label>
                     <span>{ "What" }</span>
-                    <select onchange={on_kind} data-testid="impose-kind">
+                    <select onchange={on_kind} data-testid={testid::IMPOSE_KIND}>
                         <option value="mute" selected={*kind == SanctionKind::Mute}>{ "Mute (may read, not post)" }</option>
                         <option value="ban" selected={*kind == SanctionKind::Ban}>{ "Ban (may not join)" }</option>
                     </select>
                 </label>
                 <label>
                     <span>{ "For" }</span>
-                    <select onchange={on_duration} data-testid="impose-duration">
+                    <select onchange={on_duration} data-testid={testid::IMPOSE_DURATION}>
                         { for DURATIONS.iter().enumerate().map(|(i, (words, _))| html! {
                             <option value={i.to_string()} selected={i == *duration}>{ *words }</option>
                         }) }
@@ -331,13 +341,13 @@ fn ImposeForm(props: &ImposeFormProps) -> Html {
                     <span>{ "Reason" }</span>
                     <input type="text" value={(*reason).clone()} oninput={on_reason}
                         maxlength={MAX_REASON_CHARS.to_string()} placeholder="shown to moderators and in the audit log"
-                        data-testid="impose-reason" />
+                        data-testid={testid::IMPOSE_REASON} />
                 </label>
             </div>
             if let Some(invalid) = &*invalid {
                 <p class="error" role="alert">{ invalid }</p>
             }
-            <button type="submit" data-testid="impose-submit">{ "Impose…" }</button>
+            <button type="submit" data-testid={testid::IMPOSE_SUBMIT}>{ "Impose…" }</button>
         </form>
     }
 }

@@ -4,6 +4,7 @@
 //! node's console lists them all.
 
 use super::format;
+use crate::testid;
 use chinwag_shared::console::NodeStatus;
 use yew::prelude::*;
 
@@ -23,7 +24,7 @@ pub fn NodesTable(props: &NodesTableProps) -> Html {
             if props.nodes.is_empty() {
                 <p class="empty-state">{ "No node has reported yet." }</p>
             } else {
-                <table class="data cards" data-testid="nodes">
+                <table class="data cards" data-testid={testid::NODES}>
                     <thead>
                         <tr>
                             <th scope="col">{ "Node" }</th>
@@ -50,7 +51,7 @@ fn row(node: &NodeStatus) -> Html {
         ("badge offline", "not ready")
     };
     html! {
-        <tr key={node.id.clone()} data-testid="node-row" data-node={node.id.clone()}>
+        <tr key={node.id.clone()} data-testid={testid::NODE_ROW} data-node={node.id.clone()}>
             <td data-label="Node">
                 <code class="node-id">{ &node.id }</code>
                 if node.this { <span class="tag">{ "this one" }</span> }

@@ -13,6 +13,7 @@ use super::{
     live::{LiveState, Stream},
     nodes::NodesTable,
 };
+use crate::testid;
 use chinwag_shared::console::{LIVE_WINDOW_SECS, LiveSample};
 use yew::prelude::*;
 
@@ -79,7 +80,7 @@ pub fn NowPanel(props: &NowPanelProps) -> Html {
                     if refusals.is_empty() {
                         <p class="empty-state">{ "None: every request and frame was accepted." }</p>
                     } else {
-                        <table class="data" data-testid="refusals">
+                        <table class="data" data-testid={testid::REFUSALS}>
                             <thead><tr><th scope="col">{ "Code" }</th><th scope="col" class="num">{ "Count" }</th></tr></thead>
                             <tbody>
                                 { for refusals.iter().map(|(code, count)| html! {
@@ -101,7 +102,7 @@ pub fn NowPanel(props: &NowPanelProps) -> Html {
 /// One number tile.
 fn stat(id: &str, label: &str, value: f64, shown: &str, detail: &str) -> Html {
     html! {
-        <div class="stat" data-testid={format!("stat-{id}")} data-value={value.to_string()}>
+        <div class="stat" data-testid={format!("{}{id}", testid::STAT_PREFIX)} data-value={value.to_string()}>
             <span class="stat-label">{ label }</span>
             <strong class="stat-value">{ shown }</strong>
             <span class="stat-detail">{ detail }</span>
@@ -112,7 +113,7 @@ fn stat(id: &str, label: &str, value: f64, shown: &str, detail: &str) -> Html {
 /// A per-second tile that also counts the whole window (its `data-total`).
 fn stat_with_total(id: &str, label: &str, value: f64, shown: &str, total: u64) -> Html {
     html! {
-        <div class="stat" data-testid={format!("stat-{id}")} data-value={value.to_string()}
+        <div class="stat" data-testid={format!("{}{id}", testid::STAT_PREFIX)} data-value={value.to_string()}
             data-total={total.to_string()}>
             <span class="stat-label">{ label }</span>
             <strong class="stat-value">{ shown }</strong>
@@ -129,7 +130,7 @@ fn store_stat(latest: &LiveSample) -> Html {
         ("stat bad", "Not ready", "the store does not answer")
     };
     html! {
-        <div {class} data-testid="stat-store" data-value={latest.store_ready.to_string()}>
+        <div {class} data-testid={format!("{}store", testid::STAT_PREFIX)} data-value={latest.store_ready.to_string()}>
             <span class="stat-label">{ "Store" }</span>
             <strong class="stat-value">{ shown }</strong>
             <span class="stat-detail">{ detail }</span>
@@ -158,12 +159,16 @@ fn refusal_meaning(code: &str) -> &'static str {
 fn stream_line(stream: Stream, on_reconnect: &Callback<()>) -> Html {
     let (class, text) = match stream {
         Stream::Connecting => ("badge connecting", "Connecting…"),
-        Stream::Live => ("badge open", "Live · every second"),
+        Stream::Live => ("badge open", "Live"),
         Stream::Reconnecting => ("badge reconnecting", "Reconnecting…"),
         Stream::Closed => ("badge offline", "Stopped"),
     };
+    // While live, the top bar's badge says so; the line speaks only when something is off.
+    if stream == Stream::Live {
+        return html! {};
+    }
     html! {
-        <p class="stream-line" role="status" data-testid="live-status" data-state={format!("{stream:?}").to_lowercase()}>
+        <p class="stream-line" role="status" data-testid={testid::LIVE_STATUS} data-state={format!("{stream:?}").to_lowercase()}>
             <span {class}>{ text }</span>
             if stream == Stream::Closed {
                 <span class="hint">{ " The server closed the live stream (signed out, or no longer an admin?). " }</span>

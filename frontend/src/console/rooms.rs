@@ -7,6 +7,7 @@
 //! than one a second old.
 
 use super::{api, format};
+use crate::testid;
 use crate::{
     account::{failure::Purpose, listing::Listing, moderation_api},
     components::{lock_icon::LockIcon, room_settings_panel::describe},
@@ -81,7 +82,7 @@ pub fn RoomsPanel() -> Html {
                     <p class="empty-state">{ "No rooms yet: one appears when someone first joins it." }</p>
                 },
                 Listing::Loaded(list) => html! {
-                    <table class="data cards" data-testid="admin-rooms">
+                    <table class="data cards" data-testid={testid::ADMIN_ROOMS}>
                         <thead>
                             <tr>
                                 <th scope="col">{ "Room" }</th>
@@ -133,15 +134,17 @@ fn room_rows(
     };
     html! {
         <>
-            <tr key={room.room.to_string()} data-testid="admin-room" data-room={room.room.to_string()}
+            <tr key={room.room.to_string()} data-testid={testid::ADMIN_ROOM} data-room={room.room.to_string()}
                 class={classes!(is_open.then_some("open"))}>
                 <td data-label="Room">
-                    <button type="button" class="link room-open" onclick={toggle}
-                        aria-expanded={is_open.to_string()}
-                        aria-label={format!("#{}: {} its audit log", room.room, if is_open { "hide" } else { "show" })}>
-                        { format!("#{}", room.room) }
-                    </button>
-                    { " " }{ kind }
+                    <span class="room-cell">
+                        <button type="button" class="link room-open" onclick={toggle}
+                            aria-expanded={is_open.to_string()}
+                            aria-label={format!("#{}: {} its audit log", room.room, if is_open { "hide" } else { "show" })}>
+                            { format!("#{}", room.room) }
+                        </button>
+                        { kind }
+                    </span>
                 </td>
                 <td data-label="Online" class="num">{ format::number(room.online as f64) }</td>
                 <td data-label="Messages" class="num">{ format::number(room.messages as f64) }</td>
@@ -209,7 +212,7 @@ fn RoomAudit(props: &RoomAuditProps) -> Html {
         })
     };
     html! {
-        <div class="room-audit" data-testid="room-audit">
+        <div class="room-audit" data-testid={testid::ROOM_AUDIT}>
             <h3>{ format!("Audit log of #{}", props.room) }</h3>
             <AuditList entries={(*entries).clone()} empty={format!("Nothing has happened in #{} yet.", props.room)} />
             if *more {
@@ -238,9 +241,9 @@ pub fn AuditList(props: &AuditListProps) -> Html {
             html! { <p class="empty-state">{ props.empty.clone() }</p> }
         }
         Listing::Loaded(list) => html! {
-            <ol class="audit-log" data-testid="audit-log">
+            <ol class="audit-log" data-testid={testid::AUDIT_LOG}>
                 { for list.iter().map(|entry| html! {
-                    <li key={entry.id} data-testid="audit-entry">
+                    <li key={entry.id} data-testid={testid::AUDIT_ENTRY}>
                         <span class="meta">{ format::when(entry.ts) }</span>
                         { " " }
                         <bdi class="author">{ entry.actor.as_str() }</bdi>
