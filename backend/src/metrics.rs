@@ -77,7 +77,7 @@ pub struct Metrics {
     /// Posts refused because they would create a room over the poster's budget.
     pub new_rooms_refused: Counter,
     /// Sign-ins by outcome: `ok`, `bad_credentials` (a wrong password or no such account),
-    /// `locked` (refused unread during a lockout).
+    /// `locked` (refused unread during a lockout), `disabled` (an account an admin disabled).
     pub sign_ins: Family<OutcomeLabel, Counter>,
     /// Moderation acts and message changes that took effect, by action.
     pub moderation_acts: Family<ActionLabel, Counter>,
@@ -203,14 +203,16 @@ impl Default for Metrics {
         );
         registry.register(
             "sign_ins",
-            "Sign-ins by outcome: ok, bad_credentials (wrong password or no such account), locked",
+            "Sign-ins by outcome: ok, bad_credentials (wrong password or no such account), locked, \
+             disabled",
             metrics.sign_ins.clone(),
         );
         registry.register(
             "moderation_acts",
             "Moderation acts and message changes that took effect, by action: edit, delete_own, \
              delete, mute, unmute, ban, unban, kick, slow_mode, add_moderator, remove_moderator, \
-             set_owner",
+             set_owner, and the site's disable, enable, sign_out, grant_admin, revoke_admin, \
+             create_key, revoke_key",
             metrics.moderation_acts.clone(),
         );
         Self {

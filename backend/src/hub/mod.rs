@@ -453,6 +453,15 @@ impl Hub {
         self.store.rooms(after, limit).await
     }
 
+    /// Like [`Hub::rooms`], private rooms and direct messages included (the console).
+    pub async fn rooms_with_private(
+        &self,
+        after: Option<&RoomCursor>,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, StoreError> {
+        self.store.rooms_with_private(after, limit).await
+    }
+
     /// Finishes pending writes; called once on shutdown after the sessions have closed.
     pub async fn close(&self) {
         self.store.close().await;

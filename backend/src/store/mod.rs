@@ -253,6 +253,17 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<RoomSummary>, StoreError>;
 
+    /// Like [`Store::rooms`], private rooms and direct messages included: for the operators'
+    /// console. By default the public list: the Redis engine indexes public rooms only, so a
+    /// cluster's console lists those.
+    async fn rooms_with_private(
+        &self,
+        after: Option<&RoomCursor>,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, StoreError> {
+        self.rooms(after, limit).await
+    }
+
     /// Finishes every accepted write and refuses new ones. Idempotent.
     async fn close(&self);
 }

@@ -8,6 +8,7 @@
 
 mod authorship;
 mod changes;
+mod console;
 mod directory;
 mod failover;
 mod front;

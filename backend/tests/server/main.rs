@@ -8,12 +8,14 @@
 mod backup;
 mod bad_input;
 mod cast;
+mod console;
 mod epoch;
 mod forwarded;
 mod frame_header;
 mod handshake;
 mod history;
 mod hostile;
+mod hostile_console;
 mod hostile_identity;
 mod hostile_lifecycle;
 mod hostile_moderation;

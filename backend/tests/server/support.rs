@@ -850,3 +850,116 @@ pub async fn someone_else_uses_the_client_id_first(
     );
     confirmation
 }
+
+/// A server-sent event stream read off a raw HTTP/1.1 connection (`GET /api/admin/live`):
+/// the status, then one event at a time, every read bounded by [`WAIT`].
+pub struct Sse {
+    pub status: u16,
+    stream: tokio::net::TcpStream,
+    /// Bytes read and not yet de-chunked.
+    raw: Vec<u8>,
+    /// The body de-chunked so far, not yet cut into events.
+    body: String,
+    ended: bool,
+}
+
+impl Sse {
+    /// Opens `path` on `server` with `headers`, and reads the response's head.
+    pub async fn open(server: &Server, path: &str, headers: &[(&str, &str)]) -> Sse {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = tokio::time::timeout(WAIT, tokio::net::TcpStream::connect(server.addr))
+            .await
+            .expect("connected in time")
+            .expect("connected");
+        let mut request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n", server.addr);
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).await.expect("sent");
+        let mut sse = Sse {
+            status: 0,
+            stream,
+            raw: Vec::new(),
+            body: String::new(),
+            ended: false,
+        };
+        let head_end = loop {
+            if let Some(at) = sse.raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at;
+            }
+            assert!(sse.read_more().await, "the head arrived");
+        };
+        let head = String::from_utf8_lossy(&sse.raw[..head_end]).to_string();
+        sse.raw.drain(..head_end + 4);
+        sse.status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .expect("a status line");
+        assert!(
+            sse.status != 200 || head.to_ascii_lowercase().contains("text/event-stream"),
+            "{head}"
+        );
+        sse
+    }
+
+    /// Reads more bytes; false at the end of the connection.
+    async fn read_more(&mut self) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0_u8; 8192];
+        let read = tokio::time::timeout(WAIT, self.stream.read(&mut buf))
+            .await
+            .expect("bytes arrived in time")
+            .unwrap_or(0);
+        self.raw.extend_from_slice(&buf[..read]);
+        read > 0
+    }
+
+    /// Moves every complete chunk from `raw` into `body`.
+    fn dechunk(&mut self) {
+        loop {
+            let Some(line_end) = self.raw.windows(2).position(|w| w == b"\r\n") else {
+                return;
+            };
+            let size =
+                usize::from_str_radix(String::from_utf8_lossy(&self.raw[..line_end]).trim(), 16)
+                    .expect("a chunk size");
+            if size == 0 {
+                self.ended = true;
+                return;
+            }
+            let start = line_end + 2;
+            if self.raw.len() < start + size + 2 {
+                return;
+            }
+            self.body
+                .push_str(&String::from_utf8_lossy(&self.raw[start..start + size]));
+            self.raw.drain(..start + size + 2);
+        }
+    }
+
+    /// The next event's name and data, or `None` once the stream ended.
+    pub async fn next_event(&mut self) -> Option<(String, Value)> {
+        loop {
+            self.dechunk();
+            if let Some(end) = self.body.find("\n\n") {
+                let event: String = self.body.drain(..end + 2).collect();
+                let mut name = String::new();
+                let mut data = String::new();
+                for line in event.lines() {
+                    if let Some(value) = line.strip_prefix("event: ") {
+                        name = value.to_owned();
+                    } else if let Some(value) = line.strip_prefix("data: ") {
+                        data.push_str(value);
+                    }
+                }
+                let data = serde_json::from_str(&data).expect("an event's data is JSON");
+                return Some((name, data));
+            }
+            if self.ended || !self.read_more().await {
+                return None;
+            }
+        }
+    }
+}

@@ -27,7 +27,10 @@ pub async fn rooms(
     let limit = query.limit()?;
     let after = query.cursor()?;
     // One more than asked says whether a next page exists, so the last page has no Link.
-    let mut rooms = state.hub.rooms(after.as_ref(), limit + 1).await?;
+    let mut rooms = state
+        .hub
+        .rooms_with_private(after.as_ref(), limit + 1)
+        .await?;
     let more = rooms.len() > limit;
     rooms.truncate(limit);
     let next = more.then(|| rooms.last()).flatten().map(|last| {

@@ -204,7 +204,22 @@ impl Store for SqliteStore {
     ) -> Result<Vec<RoomSummary>, StoreError> {
         let after = after.cloned();
         self.readers
-            .read(move |conn| queries::rooms_page(conn, after.as_ref(), limit))
+            .read(move |conn| {
+                queries::rooms_page(conn, after.as_ref(), limit, queries::Listed::PublicOnly)
+            })
+            .await
+    }
+
+    async fn rooms_with_private(
+        &self,
+        after: Option<&RoomCursor>,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, StoreError> {
+        let after = after.cloned();
+        self.readers
+            .read(move |conn| {
+                queries::rooms_page(conn, after.as_ref(), limit, queries::Listed::All)
+            })
             .await
     }
 

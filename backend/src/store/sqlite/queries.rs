@@ -74,28 +74,41 @@ pub(super) fn room_exists(conn: &Connection, room: &RoomName) -> Result<bool, St
 
 /// Up to `limit` public rooms, busiest first, from just after `after` (see [`RoomCursor`]).
 /// Private rooms are never listed: their members find them through the directory.
+/// Which rooms a page of rooms lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Listed {
+    /// Public rooms (what everyone's room list shows).
+    PublicOnly,
+    /// Private rooms and direct messages too (the operators' console).
+    All,
+}
+
 pub(super) fn rooms_page(
     conn: &Connection,
     after: Option<&RoomCursor>,
     limit: usize,
+    private: Listed,
 ) -> Result<Vec<RoomSummary>, StoreError> {
     let limit = to_i64(limit as u64);
+    let public_only = match private {
+        Listed::PublicOnly => "AND NOT EXISTS (SELECT 1 FROM private_rooms WHERE room = name)",
+        Listed::All => "",
+    };
     // A row-value comparison keeps the cursor's condition one range of the index.
     let (mut stmt, bound) = match after {
         None => (
-            conn.prepare_cached(
-                "SELECT name, last_id FROM rooms
-                 WHERE NOT EXISTS (SELECT 1 FROM private_rooms WHERE room = name)
-                 ORDER BY last_id DESC, name DESC LIMIT ?1",
-            )?,
+            conn.prepare_cached(&format!(
+                "SELECT name, last_id FROM rooms WHERE 1 {public_only}
+                 ORDER BY last_id DESC, name DESC LIMIT ?1"
+            ))?,
             vec![Value::Integer(limit)],
         ),
         Some(cursor) => (
-            conn.prepare_cached(
+            conn.prepare_cached(&format!(
                 "SELECT name, last_id FROM rooms WHERE (last_id, name) < (?2, ?3)
-                   AND NOT EXISTS (SELECT 1 FROM private_rooms WHERE room = name)
-                 ORDER BY last_id DESC, name DESC LIMIT ?1",
-            )?,
+                   {public_only}
+                 ORDER BY last_id DESC, name DESC LIMIT ?1"
+            ))?,
             vec![
                 Value::Integer(limit),
                 Value::Integer(to_i64(cursor.last_id)),
