@@ -2,9 +2,10 @@
 //! it out everywhere, grant or revoke site admin, and see its open connections.
 //!
 //! Every change asks first ([`Confirmation`]) and the list is read again after it, so what
-//! shows is always the server's word. The signed-in admin's own row offers neither
-//! "Disable" nor "Revoke admin": locking oneself out of the console is done from another
-//! admin's, or from the command line.
+//! shows is always the server's word. The signed-in admin's own row offers none of
+//! "Disable", "Sign out everywhere" and "Revoke admin" (the server refuses them too):
+//! locking oneself out is done from another admin's console, or the command line. Pages
+//! follow the server's `Link` to the next one; its cursor is the server's business.
 
 use super::{
     api,
@@ -38,7 +39,8 @@ pub fn AccountsPanel(props: &AccountsPanelProps) -> Html {
     // The query searched and a counter that asks again for it.
     let search = use_state(|| (String::new(), 0u32));
     let accounts = use_state(Listing::<AdminAccount>::default);
-    let more = use_state(|| false);
+    // The next page's URL, as the server linked it.
+    let more = use_state(|| None::<String>);
     let shown_connections = use_state(|| None::<Username>);
     {
         let (accounts, more) = (accounts.clone(), more.clone());
@@ -46,8 +48,8 @@ pub fn AccountsPanel(props: &AccountsPanelProps) -> Html {
             let query = query.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 match api::accounts(&query, None).await {
-                    Ok(page) => {
-                        more.set(page.len() >= api::ACCOUNTS_PAGE);
+                    Ok((page, next)) => {
+                        more.set(next);
                         accounts.set(Listing::Loaded(page));
                     }
                     Err(failure) => {
@@ -75,19 +77,15 @@ pub fn AccountsPanel(props: &AccountsPanelProps) -> Html {
         Callback::from(move |()| search.set((search.0.clone(), search.1.wrapping_add(1))))
     };
     let load_more = {
-        let (accounts, more, search) = (accounts.clone(), more.clone(), search.clone());
+        let (accounts, more) = (accounts.clone(), more.clone());
         Callback::from(move |_: MouseEvent| {
-            let Some(after) = accounts
-                .items()
-                .and_then(|items| items.last())
-                .map(|a| a.name.to_string())
-            else {
+            let Some(url) = (*more).clone() else {
                 return;
             };
-            let (accounts, more, query) = (accounts.clone(), more.clone(), search.0.clone());
+            let (accounts, more) = (accounts.clone(), more.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(page) = api::accounts(&query, Some(&after)).await {
-                    more.set(page.len() >= api::ACCOUNTS_PAGE);
+                if let Ok((page, next)) = api::accounts("", Some(&url)).await {
+                    more.set(next);
                     let mut all = accounts
                         .items()
                         .map(<[AdminAccount]>::to_vec)
@@ -149,7 +147,7 @@ pub fn AccountsPanel(props: &AccountsPanelProps) -> Html {
                     <ul class="account-list" data-testid={testid::ACCOUNTS}>{ rows(list) }</ul>
                 },
             } }
-            if *more {
+            if more.is_some() {
                 <button type="button" class="secondary" onclick={load_more}>{ "More accounts" }</button>
             }
         </section>
@@ -218,7 +216,7 @@ fn account_row(
                 } else if !is_me {
                     <button type="button" class="secondary danger-text" onclick={disable} data-testid={testid::ACCOUNT_DISABLE}>{ "Disable" }</button>
                 }
-                if !account.disabled {
+                if !account.disabled && !is_me {
                     <button type="button" class="secondary" onclick={sign_out} data-testid={testid::ACCOUNT_SIGN_OUT}>{ "Sign out everywhere" }</button>
                 }
                 if !account.admin {

@@ -26,26 +26,33 @@ pub const AUDIT_PAGE: usize = 30;
 /// One page of rooms, busiest first, and the URL of the next page if there is one.
 pub async fn rooms(next: Option<&str>) -> Result<(Vec<AdminRoom>, Option<String>), ApiFailure> {
     let first = format!("/api/admin/rooms?limit={ROOMS_PAGE}");
-    let url = next.unwrap_or(&first);
+    page(next.unwrap_or(&first)).await
+}
+
+/// One page of accounts whose name contains `query`, by name, and the URL of the next page
+/// if there is one (its cursor is the server's to write: the console only follows it).
+pub async fn accounts(
+    query: &str,
+    next: Option<&str>,
+) -> Result<(Vec<AdminAccount>, Option<String>), ApiFailure> {
+    let mut first = format!("/api/admin/accounts?limit={ACCOUNTS_PAGE}");
+    let query = query.trim();
+    if !query.is_empty() {
+        first.push_str(&format!("&q={}", js_sys::encode_uri_component(query)));
+    }
+    page(next.unwrap_or(&first)).await
+}
+
+/// A page of a list that links to its next page.
+async fn page<T: serde::de::DeserializeOwned>(
+    url: &str,
+) -> Result<(Vec<T>, Option<String>), ApiFailure> {
     let response = fetch(Request::get(url), None::<&()>).await?;
     let next = response
         .headers()
         .get("Link")
         .and_then(|link| next_link(&link));
     Ok((read(response).await?, next))
-}
-
-/// One page of accounts whose name contains `query`, by name, after the name `after`.
-pub async fn accounts(query: &str, after: Option<&str>) -> Result<Vec<AdminAccount>, ApiFailure> {
-    let mut url = format!("/api/admin/accounts?limit={ACCOUNTS_PAGE}");
-    let query = query.trim();
-    if !query.is_empty() {
-        url.push_str(&format!("&q={}", js_sys::encode_uri_component(query)));
-    }
-    if let Some(after) = after {
-        url.push_str(&format!("&after={}", js_sys::encode_uri_component(after)));
-    }
-    read(fetch(Request::get(&url), None::<&()>).await?).await
 }
 
 /// `/api/admin/accounts/{name}/{what}`.
