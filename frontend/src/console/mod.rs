@@ -167,7 +167,8 @@ pub fn ConsoleScreen(props: &ConsoleScreenProps) -> Html {
                     if !state.node.is_empty() {
                         <span class="hint node-name" title="The node answering">{ "node " }<code>{ &state.node }</code></span>
                     }
-                    <span class={live_badge.0}>{ live_badge.1 }</span>
+                    <span class={live_badge.0} data-testid={testid::LIVE_STATUS}
+                        data-state={format!("{:?}", state.stream).to_lowercase()}>{ live_badge.1 }</span>
                     <span class="console-me"><bdi class="me">{ props.me.as_str() }</bdi></span>
                     <a href="/" class="back-link" data-testid={testid::BACK_TO_CHAT}>{ "← Chat" }</a>
                 </header>

@@ -168,7 +168,7 @@ fn stream_line(stream: Stream, on_reconnect: &Callback<()>) -> Html {
         return html! {};
     }
     html! {
-        <p class="stream-line" role="status" data-testid={testid::LIVE_STATUS} data-state={format!("{stream:?}").to_lowercase()}>
+        <p class="stream-line" role="status">
             <span {class}>{ text }</span>
             if stream == Stream::Closed {
                 <span class="hint">{ " The server closed the live stream (signed out, or no longer an admin?). " }</span>
