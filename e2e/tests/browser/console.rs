@@ -13,6 +13,7 @@ use crate::{
     screenshots::save_both,
     support::{Bot, Browser, Driver, Server},
 };
+use fantoccini::key::Key;
 
 /// A screen of the console with text, tiles and charts is far larger than a blank page.
 const MIN_CONSOLE_PNG_BYTES: usize = 12_000;
@@ -105,6 +106,19 @@ async fn disabling_an_account_signs_out_its_open_tab() {
     assert!(
         question.starts_with("Disable bob?"),
         "the dialog names the account: {question}"
+    );
+    // Focus starts on Cancel (Enter alone confirms nothing) and Tab stays inside.
+    let focused = || olga.eval(r#"return document.activeElement?.getAttribute("data-testid");"#);
+    assert_eq!(focused().await, "confirm-cancel");
+    let cancel = olga.find("confirm-cancel").await;
+    cancel.send_keys(&Key::Tab).await.expect("press Tab");
+    assert_eq!(focused().await, "confirm-ok");
+    let ok = olga.find("confirm-ok").await;
+    ok.send_keys(&Key::Tab).await.expect("press Tab");
+    assert_eq!(
+        focused().await,
+        "confirm-cancel",
+        "Tab wraps inside the dialog"
     );
     olga.answer_dialog(false).await;
     let view = olga.console().await;

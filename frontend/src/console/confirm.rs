@@ -4,9 +4,9 @@
 //!
 //! A panel builds a [`Confirmation`] (the question, the button's word, what to run) and
 //! hands it to the console through [`ConsoleContext::ask`]; [`ConfirmDialog`] shows it as a
-//! modal `alertdialog` with focus on "Cancel", so Enter alone never confirms a change.
-//! Escape, "Cancel" or a click outside closes it; the confirming button runs the action
-//! and closes it. How the action went comes back through [`ConsoleContext::report`].
+//! modal `alertdialog` with focus on "Cancel", so Enter alone never confirms a change, and
+//! Tab moves between its two buttons only. Escape, "Cancel" or a click outside closes it;
+//! the confirming button runs the action and closes it. How the action went comes back through [`ConsoleContext::report`].
 
 use crate::account::failure::{ApiFailure, Purpose};
 use crate::testid;
@@ -99,13 +99,31 @@ pub fn ConfirmDialog(props: &ConfirmDialogProps) -> Html {
             run.emit(());
         })
     };
+    let confirm_ref = use_node_ref();
     let onkeydown = {
         let on_close = props.on_close.clone();
-        Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Escape" {
+        let (cancel_ref, confirm_ref) = (cancel_ref.clone(), confirm_ref.clone());
+        Callback::from(move |event: KeyboardEvent| match event.key().as_str() {
+            "Escape" => {
                 event.prevent_default();
                 on_close.emit(());
             }
+            // A modal keeps focus inside: Tab moves between its two buttons only.
+            "Tab" => {
+                event.prevent_default();
+                let on_cancel = cancel_ref
+                    .cast::<HtmlElement>()
+                    .zip(web_sys::window().and_then(|w| w.document()))
+                    .and_then(|(cancel, document)| {
+                        document.active_element().map(|active| active == *cancel)
+                    })
+                    .unwrap_or(false);
+                let next = if on_cancel { &confirm_ref } else { &cancel_ref };
+                if let Some(next) = next.cast::<HtmlElement>() {
+                    let _ = next.focus();
+                }
+            }
+            _ => {}
         })
     };
     // Clicks inside the dialog stop here, so only a click on the backdrop closes it.
@@ -124,7 +142,7 @@ pub fn ConfirmDialog(props: &ConfirmDialogProps) -> Html {
                 <div class="dialog-buttons">
                     <button type="button" class="secondary" ref={cancel_ref} onclick={cancel}
                         data-testid={testid::CONFIRM_CANCEL}>{ "Cancel" }</button>
-                    <button type="button" {class} onclick={confirm} data-testid={testid::CONFIRM_OK}>
+                    <button type="button" {class} ref={confirm_ref} onclick={confirm} data-testid={testid::CONFIRM_OK}>
                         { props.confirmation.confirm.clone() }
                     </button>
                 </div>

@@ -319,7 +319,7 @@ fn ImposeForm(props: &ImposeFormProps) -> Html {
                 <label>
                     <span>{ "Name" }</span>
                     <input type="text" value={(*name).clone()} oninput={on_name} required=true
-                        maxlength={MAX_USERNAME_CHARS.to_string()} placeholder="account or guest name"
+                        maxlength={MAX_USERNAME_CHARS.to_string()} placeholder="their name"
                         aria-invalid={invalid.is_some().then_some("true")} data-testid={testid::IMPOSE_NAME} />
                 </label>
                 <label>
