@@ -3,13 +3,17 @@
 //! and how the stream stands. Pure; [`use_live`](super::use_live) feeds it the stream's
 //! events.
 //!
-//! The ring is an [`imbl::Vector`], so the copy a reducer makes each second shares its
-//! 900 samples instead of cloning them. A `snapshot` replaces it (the stream reopened); a
+//! The ring is a [`VecDeque`]: the copy a reducer makes each second clones its (at most
+//! 900) samples, a few hundred small allocations a second, which costs less than the code a
+//! persistent vector of samples would add to the bundle. A `snapshot` replaces it (the stream reopened); a
 //! `tick` appends one second, dropping the oldest beyond the window, and a tick for a
 //! second already held (a repeat after a reconnect) replaces nothing.
 
 use chinwag_shared::console::{LIVE_WINDOW_SECS, LiveSample, LiveSnapshot, LiveTick, NodeStatus};
-use std::{collections::BTreeMap, rc::Rc};
+use std::{
+    collections::{BTreeMap, VecDeque},
+    rc::Rc,
+};
 use yew::Reducible;
 
 /// How the stream stands.
@@ -34,7 +38,7 @@ pub struct LiveState {
     /// The answering node's id.
     pub node: String,
     /// Its last seconds, oldest first, at most [`LIVE_WINDOW_SECS`].
-    samples: imbl::Vector<LiveSample>,
+    samples: VecDeque<LiveSample>,
     /// Every node, as last read.
     pub nodes: Vec<NodeStatus>,
 }
