@@ -100,6 +100,29 @@ async fn disabling_an_account_signs_out_its_open_tab() {
         c.account("bob").filter(|row| !row.disabled).map(|_| ())
     })
     .await;
+    olga.search_accounts("BO").await;
+    assert!(
+        olga.console().await.account("olga").is_none(),
+        "the search leaves olga out"
+    );
+    // Bob's open tab is one of his connections.
+    let css = r#"[data-testid="account-row"][data-name="bob"] [data-testid="account-connections"]"#;
+    olga.find_css(css)
+        .await
+        .click()
+        .await
+        .expect("show connections");
+    let connections = olga
+        .wait_for_console("bob's open tab among his connections", |c| {
+            (!c.connections.is_empty()).then(|| c.connections.clone())
+        })
+        .await;
+    assert!(
+        connections
+            .iter()
+            .any(|line| line.starts_with("WebSocket") && line.contains("#general")),
+        "{connections:?}"
+    );
 
     // Cancelling changes nothing.
     let question = olga.ask_about_account("bob", "account-disable").await;

@@ -40,6 +40,7 @@ return {
     disabled: r.getAttribute("data-disabled") === "true",
     admin: r.getAttribute("data-admin") === "true",
   })),
+  connections: all(document, "connection").map((c) => c.textContent.trim()),
   rooms: all(document, "admin-room").map((r) => r.getAttribute("data-room")),
   audit: all(document, "audit-entry").map((e) => e.textContent.trim()),
   sanctions: all(document, "site-sanction").map((r) => ({
@@ -75,6 +76,8 @@ pub struct ConsoleView {
     pub nodes: Vec<Option<String>>,
     /// The accounts panel's rows.
     pub accounts: Vec<AccountRow>,
+    /// The lines of an account's open connections, while shown.
+    pub connections: Vec<String>,
     /// `data-room` of each row of the rooms panel.
     pub rooms: Vec<Option<String>>,
     /// The audit lines shown.
@@ -196,6 +199,23 @@ impl Browser {
             .expect("click action");
         self.wait_for_console("the confirmation dialog", |c| c.dialog.clone())
             .await
+    }
+
+    /// Searches the accounts panel for `query` and waits until every row listed holds it.
+    pub async fn search_accounts(&self, query: &str) {
+        self.type_into("account-search", query).await;
+        self.click("account-search-submit").await;
+        let wanted = query.to_lowercase();
+        self.wait_for_console(&format!("only accounts holding {query:?}"), |c| {
+            (!c.accounts.is_empty()
+                && c.accounts.iter().all(|row| {
+                    row.name
+                        .as_deref()
+                        .is_some_and(|name| name.to_lowercase().contains(&wanted))
+                }))
+            .then_some(())
+        })
+        .await;
     }
 
     /// Answers the open confirmation dialog (`yes`: its confirming button, else "Cancel")
