@@ -256,6 +256,11 @@ async fn console_screenshots_at_desktop_and_phone_sizes() {
     })
     .await;
     save_both(&olga, "console-now", MIN_CONSOLE_PNG_BYTES).await;
+    // The same in the dark scheme, for its contrast.
+    let dark = Browser::open(&driver, server.addr).await;
+    dark.prefer_dark().await;
+    dark.sign_in_to_console("olga", PASSWORD).await;
+    save_both(&dark, "console-now-dark", MIN_CONSOLE_PNG_BYTES).await;
 
     // The menu of an admin links to the console.
     olga.goto("/").await;

@@ -6,8 +6,9 @@
 //! This file and `frontend/src/console/` are the two sides of the console's `data-testid`
 //! hooks.
 
-use super::Browser;
+use super::{Browser, WAIT, watch::Cdp};
 use serde::Deserialize;
+use serde_json::json;
 use std::collections::BTreeMap;
 
 /// Collects what the console (or its 403 page, or the sign-in screen) shows.
@@ -216,6 +217,23 @@ impl Browser {
             .then_some(())
         })
         .await;
+    }
+
+    /// Makes the page see `prefers-color-scheme: dark` (Chromium's media emulation), as a
+    /// browser on a system in dark mode would.
+    pub async fn prefer_dark(&self) {
+        let command = Cdp {
+            cmd: "Emulation.setEmulatedMedia",
+            params: json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+        };
+        tokio::time::timeout(WAIT, self.client().issue_cmd(command))
+            .await
+            .expect("CDP command answered in time")
+            .unwrap_or_else(|err| panic!("Emulation.setEmulatedMedia: {err}"));
+        let dark = self
+            .eval("return matchMedia('(prefers-color-scheme: dark)').matches;")
+            .await;
+        assert_eq!(dark, true, "the page sees the dark scheme");
     }
 
     /// Answers the open confirmation dialog (`yes`: its confirming button, else "Cancel")
