@@ -12,7 +12,8 @@
 //! - [`rooms`]: every room, busiest first, and a room's audit log;
 //! - [`accounts`]: search, disable and enable, sign out everywhere, grant and revoke admin,
 //!   and an account's connections;
-//! - [`moderation`]: site-wide mutes and bans (lift, impose), and the site audit log.
+//! - [`moderation`]: site-wide mutes and bans (lift; impose with [`impose`]), and the site
+//!   audit log.
 //!
 //! Every change asks first in the console's own dialog ([`confirm`]) and says how it went
 //! above the panels. [`api`] holds the routes; [`format`] how numbers and times read. The
@@ -24,6 +25,7 @@ mod chart;
 mod confirm;
 mod forbidden;
 mod format;
+mod impose;
 mod live;
 mod moderation;
 mod nodes;
