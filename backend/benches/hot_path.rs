@@ -35,6 +35,7 @@ fn record() -> ChatRecord {
         message: "a message of roughly the length people type in a chat, give or take".into(),
         ts: 1_700_000_000_000,
         guest: true,
+        bot: false,
         client_id: None,
         change: None,
         deleted: None,
@@ -120,6 +121,7 @@ fn message(n: u64) -> NewMessage {
         text: MessageText::parse(&format!("message number {n}")).unwrap(),
         client_id: None,
         guest: true,
+        bot: false,
     }
 }
 

@@ -32,11 +32,44 @@ pub enum Command {
         /// Where to write the copy; must not exist yet.
         dest: PathBuf,
     },
+    /// Write everything the store named by `--db` (or `--redis`) holds to standard output
+    /// as JSON lines: accounts, rooms with their members and roles, every record (deleted
+    /// messages stay deleted). Safe while a server runs on it.
+    Export,
+    /// Load an export from standard input into the store named by `--db` (or `--redis`),
+    /// which must be empty: no rooms, no accounts.
+    Import,
 }
 
 /// `chinwag accounts …`.
 #[derive(Debug, Clone, Subcommand)]
 pub enum AccountsCommand {
+    /// Create the account NAME with the password on the first line of standard input (held
+    /// to the sign-up rules, hashed as sign-up hashes).
+    Create {
+        /// The account's name.
+        name: String,
+        /// Make it a site admin too.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List accounts, one per line: name, id, created (RFC 3339, UTC), `admin` or `-`,
+    /// `disabled` or `-`, separated by tabs, in name order.
+    List {
+        /// Only accounts whose names contain this, ignoring case.
+        #[arg(long)]
+        query: Option<String>,
+    },
+    /// Disable the account NAME and revoke its sessions and tokens.
+    Disable {
+        /// The account's name.
+        name: String,
+    },
+    /// Enable the account NAME again.
+    Enable {
+        /// The account's name.
+        name: String,
+    },
     /// Make the account NAME a site admin: it moderates every room and acts site-wide.
     GrantAdmin {
         /// The account's name.
@@ -421,6 +454,27 @@ mod tests {
         let config = parse(&["--redis", "redis://r", "accounts", "revoke-admin", "bob"]);
         assert_eq!(config.redis.as_deref(), Some("redis://r"));
         assert!(parse(&[]).command.is_none(), "no command: serve");
+    }
+
+    #[test]
+    fn the_new_account_commands_export_and_import_parse_with_their_store_flags() {
+        let config = parse(&["accounts", "create", "ada", "--admin", "--db", "x.db"]);
+        assert!(matches!(
+            config.command,
+            Some(Command::Accounts(AccountsCommand::Create { ref name, admin: true })) if name == "ada"
+        ));
+        let config = parse(&["accounts", "list", "--query", "ad"]);
+        assert!(matches!(
+            config.command,
+            Some(Command::Accounts(AccountsCommand::List { query: Some(ref q) })) if q == "ad"
+        ));
+        let config = parse(&["export", "--redis", "redis://r"]);
+        assert!(matches!(config.command, Some(Command::Export)));
+        assert_eq!(config.redis.as_deref(), Some("redis://r"));
+        let config = parse(&["import", "--db", "new.db"]);
+        assert!(matches!(config.command, Some(Command::Import)));
+        assert_eq!(config.db, PathBuf::from("new.db"));
+        assert!(Config::try_parse_from(["chinwag", "accounts", "create"]).is_err());
     }
 
     #[test]

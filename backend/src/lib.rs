@@ -41,7 +41,7 @@
 //!   room budget; [`metrics`]: what `/metrics` reports; [`logs`]: what clients may put into
 //!   the log (values clipped, repeated warnings per address budgeted).
 //! - [`config`] and [`server`]: flags, wiring and graceful shutdown; [`admin`]: the
-//!   `chinwag accounts …` commands.
+//!   `chinwag accounts …` commands; [`portability`]: `chinwag export` and `chinwag import`.
 //! - [`console`]: the operators' console behind `/api/admin/…` (site admins only): the
 //!   per-second live numbers and the acts on accounts; its routes are [`routes::admin`].
 //!
@@ -59,6 +59,7 @@ pub mod history;
 pub mod hub;
 pub mod logs;
 pub mod metrics;
+pub mod portability;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;

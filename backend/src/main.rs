@@ -8,8 +8,9 @@
 use anyhow::Context;
 use chinwag_backend::{
     Config,
+    admin::{Engine, accounts},
     config::{Command, LogFormat},
-    serve,
+    portability, serve,
     server::LISTENING_ON,
 };
 use clap::Parser;
@@ -40,8 +41,33 @@ async fn main() -> anyhow::Result<()> {
     }
     match &config.command {
         Some(Command::Accounts(command)) => {
-            let done = chinwag_backend::admin::run(&config, command).await?;
-            println!("{done}");
+            let engine = Engine::open(&config)?;
+            let done = accounts::run(
+                &engine,
+                command,
+                // Unlocked handles (each call locks for itself): no lock is held across an
+                // await.
+                &mut std::io::BufReader::new(std::io::stdin()),
+                &mut std::io::stdout(),
+            )
+            .await;
+            engine.close().await;
+            return Ok(done?);
+        }
+        Some(Command::Export) => {
+            let engine = Engine::open(&config)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let done = portability::export::export(&engine, &mut out).await;
+            engine.close().await;
+            eprintln!("{}", done?);
+            return Ok(());
+        }
+        Some(Command::Import) => {
+            let engine = Engine::open(&config)?;
+            let mut input = std::io::BufReader::new(std::io::stdin());
+            let done = portability::import::import(&engine, &mut input).await;
+            engine.close().await;
+            println!("{}", done?);
             return Ok(());
         }
         Some(Command::Backup { dest }) => {

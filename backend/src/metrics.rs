@@ -115,6 +115,7 @@ impl Default for Metrics {
             registry: Registry::default(),
         };
         metrics.redis_aof_enabled.set(-1);
+        metrics.start_labelled_series_at_zero();
         registry.register(
             "long_poll_rooms",
             "Rooms somebody long-polls now (entries of the waiter table)",
@@ -222,7 +223,47 @@ impl Default for Metrics {
     }
 }
 
+/// Why the server closes connections (`Ending::metric_reason`), each counted from zero.
+const CLOSE_REASONS: [&str; 8] = [
+    "protocol",
+    "shutdown",
+    "slow_consumer",
+    "idle",
+    "store_failed",
+    "abuse",
+    "credential_expired",
+    "banned",
+];
+
 impl Metrics {
+    /// Creates the known series of each labelled family at 0, so a scrape lists every family
+    /// from the start (and its documentation can be checked against it), and `rate()` sees
+    /// the first event as a rise from 0 rather than as a series appearing.
+    fn start_labelled_series_at_zero(&self) {
+        for code in ErrorCode::ALL {
+            let label = CodeLabel {
+                code: code.as_str(),
+            };
+            self.error_frames.get_or_create(&label).inc_by(0);
+            self.http_refusals.get_or_create(&label).inc_by(0);
+        }
+        for reason in CLOSE_REASONS {
+            self.server_closes
+                .get_or_create(&ReasonLabel { reason })
+                .inc_by(0);
+        }
+        for outcome in ["ok", "bad_credentials", "locked"] {
+            self.sign_ins
+                .get_or_create(&OutcomeLabel { outcome })
+                .inc_by(0);
+        }
+        for action in ["edit", "delete_own"] {
+            self.moderation_acts
+                .get_or_create(&ActionLabel { action })
+                .inc_by(0);
+        }
+    }
+
     /// Counts an error frame sent to a socket.
     pub fn count_error_frame(&self, code: ErrorCode) {
         let label = CodeLabel {

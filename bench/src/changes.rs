@@ -276,6 +276,7 @@ mod tests {
             message: String::new(),
             ts: 1_700_000_000_000,
             guest: false,
+            bot: false,
             client_id: None,
             change,
             deleted: None,

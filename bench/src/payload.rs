@@ -116,6 +116,7 @@ mod tests {
             message: STAMP.text(140),
             ts: 1_700_000_000_000,
             guest: true,
+            bot: false,
             client_id: None,
             change: None,
             deleted: None,

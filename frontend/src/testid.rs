@@ -29,6 +29,7 @@ pub const ACCOUNT_PASSWORD: &str = "account-password";
 pub const ACCOUNT_SUBMIT: &str = "account-submit";
 pub const ACCOUNT_ERROR: &str = "account-error";
 pub const GUEST_BADGE: &str = "guest-badge";
+pub const BOT_BADGE: &str = "bot-badge";
 pub const ACCOUNT_MENU: &str = "account-menu";
 pub const SIGN_OUT: &str = "sign-out";
 pub const SIGN_OUT_EVERYWHERE: &str = "sign-out-everywhere";

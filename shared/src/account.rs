@@ -122,6 +122,11 @@ pub struct NewRoom {
     /// Whether only its members may read and post.
     #[serde(default)]
     pub private: bool,
+    /// Only from an API key (scope `rooms`): the account to own the room, who is also its
+    /// first member. A room a key creates without one has no owner: its members are set by
+    /// keys alone. A person creating a room owns it, and may not name another owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// Body of `POST /api/dms`: whom to write to.

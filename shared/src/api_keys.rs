@@ -7,6 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The name a backend's message is shown under when it names no bot: the system's. Such a
+/// record has `bot` set and this `username` ([`crate::ChatRecord::is_system`]); no bot may
+/// take the name, and an audit entry made by a key names this as its actor.
+pub const SYSTEM_NAME: &str = "system";
+
 /// What a key may do. Each scope opens a set of calls; a call outside them is a 403
 /// `forbidden` naming the scope it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -250,6 +250,10 @@ pub struct AuditEntry {
     /// Anything else: a reason, a duration, an interval; free text.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
+    /// When a backend acted through an API key: the key's name (then `actor` is
+    /// [`crate::api_keys::SYSTEM_NAME`]). Left out for a person's acts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 #[cfg(test)]

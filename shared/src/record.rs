@@ -33,6 +33,12 @@ pub struct ChatRecord {
     /// the field reads as a guest's.
     #[serde(default = "written_by_guest")]
     pub guest: bool,
+    /// Whether a backend posted it through the server API with a key (`POST
+    /// /api/rooms/{room}/messages` with `Authorization: Bearer cwk_…`): then `username` is the
+    /// bot's name, or [`crate::api_keys::SYSTEM_NAME`] for a message from the system. Left
+    /// out when false, so every other record's JSON is unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bot: bool,
     /// The sender's own id for this message, when it gave one; retries carry the same id.
     /// Only ever in the sender's own confirmation (and the answer to its retries): the frames
     /// other members receive, replays and history pages leave it out, so one client's ids
@@ -102,6 +108,12 @@ pub enum Applied {
 }
 
 impl ChatRecord {
+    /// Whether this is a message from the system itself (a backend's post without a bot
+    /// name), rather than from a named bot or a person.
+    pub fn is_system(&self) -> bool {
+        self.bot && self.username.as_str() == crate::api_keys::SYSTEM_NAME
+    }
+
     /// Whether this record is a message (not a change record).
     pub fn is_message(&self) -> bool {
         self.change.is_none()
@@ -222,6 +234,7 @@ mod tests {
             message: text.to_owned(),
             ts: 1,
             guest: false,
+            bot: false,
             client_id: None,
             change: None,
             edited: None,

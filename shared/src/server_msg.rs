@@ -144,6 +144,7 @@ mod tests {
             message: "hi".into(),
             ts: 1_700_000_000_000,
             guest: false,
+            bot: false,
             client_id: None,
             change: None,
             deleted: None,

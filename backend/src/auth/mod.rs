@@ -10,12 +10,14 @@
 //!
 //! The parts, one per file: `request` (where a credential is found), [`secret`] (minted
 //! secrets and their digests), [`password`] (Argon2id), [`throttle`] (sign-in lockouts),
-//! `sign_in` (sign up, sign in and out, the password), `tokens` (access tokens), [`jwt`]
+//! `sign_in` (sign up, sign in and out, the password), `tokens` (access tokens), `api_keys`
+//! (the server API's keys, for backends: made, listed, revoked and checked), [`jwt`]
 //! (tokens from an embedding app), [`cookie`] and [`principal`]. This file holds [`Auth`]
 //! itself: the principal of a request and the caches. Checking a session on upgrade is a lookup in a small cache
 //! ([`SESSION_CACHE_TTL`]); Argon2 runs only on sign-up, sign-in and a password change.
 //! Secrets are never logged: not a password, not a token, not a digest.
 
+mod api_keys;
 pub mod cookie;
 pub mod jwt;
 pub mod password;
@@ -26,7 +28,7 @@ mod sign_in;
 pub mod throttle;
 mod tokens;
 
-pub use principal::{Identity, Principal};
+pub use principal::{Identity, Principal, ServiceKey};
 
 use crate::{
     rate_limit::{PerAddress, TokenBucket},
@@ -116,6 +118,26 @@ pub enum AuthError {
     /// The system's random source failed.
     #[error("no randomness: {0}")]
     Random(#[from] getrandom::Error),
+    /// An API key called a route for people (its account, sessions, password, tokens, keys).
+    #[error(
+        "an API key is not a person: it has no account, session, password or tokens, and \
+         cannot manage keys; sign in as a site admin for that"
+    )]
+    NotAPerson,
+    /// Only site admins manage API keys.
+    #[error("only site admins manage API keys")]
+    NotAdmin,
+    /// An API key's name is empty, too long or holds control characters.
+    #[error(
+        "a key's name needs 1 to {MAX_TOKEN_NAME_CHARS} characters, none of them control characters"
+    )]
+    KeyName,
+    /// A key was asked for without scopes.
+    #[error("a key needs at least one scope: publish, read, moderate or rooms")]
+    NoScopes,
+    /// The server holds as many API keys as it keeps.
+    #[error(transparent)]
+    TooManyKeys(#[from] crate::store::api_keys::TooManyKeys),
 }
 
 struct Cached {
@@ -131,6 +153,8 @@ pub struct Auth {
     jwt: Option<JwtVerifier>,
     settings: AuthSettings,
     sessions: Mutex<HashMap<String, Cached>>,
+    /// Checked API keys by digest, and when they were read (see `api_keys`).
+    keys: Mutex<HashMap<String, (Arc<ServiceKey>, Instant)>>,
     /// Names as typed → whether an account owns them (by their key), and when that was read.
     /// Keyed by the name itself, so a guest's every send costs one hash lookup, not a
     /// skeleton computation.
@@ -170,6 +194,7 @@ impl Auth {
             jwt,
             settings,
             sessions: Mutex::new(HashMap::new()),
+            keys: Mutex::new(HashMap::new()),
             names: Mutex::new(HashMap::new()),
             sign_ups: Mutex::new(PerAddress::new(
                 SIGN_UP_ADDRESSES,
@@ -200,7 +225,10 @@ impl Auth {
     /// failing cookie is a guest. With guests off, a guest is an error too.
     pub async fn principal(&self, request: &HttpRequest) -> Result<Principal, AuthError> {
         let principal = match presented(request) {
-            Presented::Explicit(credential) => {
+            Presented::Explicit(credential) if secret::shape(&credential) == Shape::ApiKey => {
+                Principal::Service(self.check_api_key(&credential).await?)
+            }
+            Presented::Explicit(credential) | Presented::Query(credential) => {
                 Principal::Account(self.check(&credential).await?.ok_or(
                     AuthError::Unauthenticated("the credential is unknown, revoked or expired"),
                 )?)
@@ -242,6 +270,9 @@ impl Auth {
                     "this server is not configured for JWTs",
                 )),
             },
+            Shape::ApiKey => Err(AuthError::Unauthenticated(
+                "an API key goes in the Authorization: Bearer header, never in a URL or a cookie",
+            )),
             Shape::Unknown => Err(AuthError::Unauthenticated(
                 "the credential is not one this server issues",
             )),

@@ -2,12 +2,16 @@
 //!
 //! Every transport turns what it was shown (the session cookie, a bearer token, a JWT, or
 //! nothing) into one of these at its door (`Auth::principal`), and the hub judges every room
-//! access against it. A guest is no one in particular: the name it types is only a name.
+//! access against it. A guest is no one in particular: the name it types is only a name. A
+//! backend calling with a server API key is a [`ServiceKey`]: not a person, so it has no
+//! account, opens no socket and uses none of the account routes; what it may do is its
+//! scopes, which the hub checks at its gates (`hub::scopes::require_scope`).
 
 use crate::store::{Author, accounts::AccountId};
 use chinwag_shared::{
     RoomName, Username,
     account::{AuthMethod, Me},
+    api_keys::{ApiScope, SYSTEM_NAME},
 };
 use std::{sync::Arc, time::SystemTime};
 
@@ -51,6 +55,32 @@ impl Identity {
     }
 }
 
+/// A server API key, as a request proved it: which key, and what it may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceKey {
+    /// Its id (the listing's), which audit entries and logs may name.
+    pub id: String,
+    /// Its name, as its admin gave it.
+    pub name: String,
+    /// What it may do.
+    pub scopes: Vec<ApiScope>,
+}
+
+impl ServiceKey {
+    /// Whether it holds `scope`. Only `hub::scopes::require_scope` asks: that is the one
+    /// place a key's scopes are judged.
+    pub fn has(&self, scope: ApiScope) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    /// The name it acts under where a person's name would stand (the actor of an audit
+    /// entry or a sanction, a moderator's tombstone): the system's.
+    pub fn acting_name() -> Username {
+        #[expect(clippy::expect_used, reason = "a constant that is a valid name")]
+        Username::parse(SYSTEM_NAME).expect("the system's name is a valid username")
+    }
+}
+
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -58,14 +88,24 @@ pub enum Principal {
     Guest,
     /// A signed-in identity.
     Account(Arc<Identity>),
+    /// A backend with a server API key: not a person.
+    Service(Arc<ServiceKey>),
 }
 
 impl Principal {
     /// The identity, if signed in.
     pub fn identity(&self) -> Option<&Identity> {
         match self {
-            Principal::Guest => None,
+            Principal::Guest | Principal::Service(_) => None,
             Principal::Account(identity) => Some(identity),
+        }
+    }
+
+    /// The API key, for a backend.
+    pub fn service(&self) -> Option<&ServiceKey> {
+        match self {
+            Principal::Service(key) => Some(key),
+            Principal::Guest | Principal::Account(_) => None,
         }
     }
 
@@ -83,6 +123,7 @@ impl Principal {
     ) -> Author {
         match self {
             Principal::Account(identity) => Author::account(&identity.account),
+            Principal::Service(key) => Author::api_key(&key.id),
             Principal::Guest => Author::of(token, username),
         }
     }

@@ -8,8 +8,11 @@ use chinwag_shared::account::{ACCESS_TOKEN_PARAM, SESSION_COOKIE};
 
 /// The credential a request carries, and where.
 pub(super) enum Presented {
-    /// `Authorization: Bearer` or the `access_token` query parameter: must check out.
+    /// `Authorization: Bearer`: must check out.
     Explicit(String),
+    /// The `access_token` query parameter: must check out, and may not be an API key (a URL
+    /// is written to access logs and browser histories; a key goes in the header).
+    Query(String),
     /// The session cookie: ignored if it does not.
     Cookie(String),
     /// None.
@@ -30,7 +33,7 @@ pub(super) fn presented(request: &HttpRequest) -> Presented {
         return Presented::Explicit(token.to_owned());
     }
     if let Some(token) = query_param(request.query_string(), ACCESS_TOKEN_PARAM) {
-        return Presented::Explicit(token);
+        return Presented::Query(token);
     }
     match request.cookie(SESSION_COOKIE) {
         Some(cookie) => Presented::Cookie(cookie.value().to_owned()),

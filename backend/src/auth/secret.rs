@@ -2,7 +2,8 @@
 //! form in which they are ever stored: a digest.
 //!
 //! A secret is 256 random bits from the operating system, written as URL-safe base64 behind
-//! a prefix that says what it is (`cws_` a session, `cwp_` an access token), so a leaked one
+//! a prefix that says what it is (`cws_` a session, `cwp_` an access token, `cwk_` a server
+//! API key), so a leaked one
 //! is recognisable in a log or a repository scan. The store keeps only [`digest`]: SHA-256,
 //! in hex. A fast hash is right here (unlike for passwords): a 256-bit secret cannot be
 //! guessed, so there is nothing for a slow hash to protect, and lookups stay cheap.
@@ -17,6 +18,8 @@ pub enum SecretKind {
     Session,
     /// A personal access token.
     AccessToken,
+    /// A server API key, for a backend.
+    ApiKey,
 }
 
 impl SecretKind {
@@ -24,6 +27,7 @@ impl SecretKind {
         match self {
             SecretKind::Session => "cws_",
             SecretKind::AccessToken => "cwp_",
+            SecretKind::ApiKey => "cwk_",
         }
     }
 }
@@ -57,6 +61,8 @@ pub fn digest(secret: &str) -> String {
 pub enum Shape {
     /// One of ours (a session or an access token): look its digest up.
     Minted,
+    /// A server API key: look its digest up among the keys.
+    ApiKey,
     /// Three dot-separated parts: a JWT.
     Jwt,
     /// Neither.
@@ -70,6 +76,8 @@ pub fn shape(presented: &str) -> Shape {
         .any(|kind| presented.starts_with(kind.prefix()))
     {
         Shape::Minted
+    } else if presented.starts_with(SecretKind::ApiKey.prefix()) {
+        Shape::ApiKey
     } else if presented.split('.').count() == 3 {
         Shape::Jwt
     } else {
@@ -93,12 +101,15 @@ mod tests {
         assert!(!digest_a.contains(&a[4..]), "the digest is not the secret");
         let (token, _) = mint(SecretKind::AccessToken).unwrap();
         assert!(token.starts_with("cwp_"));
+        let (key, _) = mint(SecretKind::ApiKey).unwrap();
+        assert!(key.starts_with("cwk_"));
     }
 
     #[test]
     fn shapes_are_told_apart_by_form_alone() {
         assert_eq!(shape("cws_abc"), Shape::Minted);
         assert_eq!(shape("cwp_abc"), Shape::Minted);
+        assert_eq!(shape("cwk_abc"), Shape::ApiKey);
         assert_eq!(shape("aaa.bbb.ccc"), Shape::Jwt);
         assert_eq!(shape("aaa.bbb"), Shape::Unknown);
         assert_eq!(shape(""), Shape::Unknown);

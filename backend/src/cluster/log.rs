@@ -17,7 +17,9 @@
 //! - `chinwag:edits:{room}`: each edited message's edit record ids, scored by the message's id.
 //!
 //! and one sorted set of every public room with a message, `chinwag:rooms:busiest`, scored by
-//! its newest id, which `GET /api/rooms` pages through busiest first. A room exists once `seq`
+//! its newest id, which `GET /api/rooms` pages through busiest first, and one of every room,
+//! `chinwag:rooms:by-name`, which `chinwag export` walks by name (module `restore`, which also
+//! writes what `chinwag import` loads). A room exists once `seq`
 //! does: reading a head mints an epoch but creates no room, and creating a private room
 //! ([`super::accounts`]) sets `seq` to 0 in the same step that marks it private, so it is
 //! never new again. A private room never enters the room list: the append script skips it,
@@ -51,12 +53,13 @@
 mod append;
 mod change;
 mod nodes;
+mod restore;
 mod revised;
 
 use super::link::Link;
 use crate::store::{
-    Appended, Changed, Corrupt, Epoch, NewChange, NewMessage, PAGE_BYTES, Page, RoomCursor,
-    RoomHead, Store, StoreError, public, record_bytes,
+    Appended, Changed, Corrupt, Epoch, NewChange, NewMessage, Occupied, PAGE_BYTES, Page,
+    RoomCursor, RoomHead, Store, StoreError, public, record_bytes,
 };
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, RoomName, RoomSummary, ServerMsg};
@@ -160,6 +163,12 @@ static ROOMS_PAGE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ROOMS_
 static HEAD_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(&format!("{ENSURE_EPOCH}{HEAD_TAIL}")));
 
+/// Every room that exists (its `seq` set: a message, or made private), all at score 0, so
+/// `ZRANGEBYLEX` walks them by name ([`Store::room_names`]). The append script adds a room
+/// with its first record, the private-room script as it makes one; rooms made before the
+/// set existed are added once per process by module `restore`.
+pub(crate) const ROOMS_BY_NAME_KEY: &str = "chinwag:rooms:by-name";
+
 /// Every room with a message, scored by its newest id. (Servers before the room list was paged
 /// kept an unscored set at `chinwag:rooms`; it is no longer read, and may be deleted.)
 const ROOMS_KEY: &str = "chinwag:rooms:busiest";
@@ -196,6 +205,9 @@ pub struct RedisStore {
     max_len: u64,
     /// Whether this node's fan-out subscription is up (see [`super::Subscriber`]).
     subscribed: Arc<AtomicBool>,
+    /// Whether every room made before [`ROOMS_BY_NAME_KEY`] existed has been added to it by
+    /// this process (module `restore`).
+    named: AtomicBool,
     /// Keeps one stream entry per node while the store lives (module `nodes`); `None` outside a
     /// runtime (nothing to run it on).
     _one_entry_per_node: Option<nodes::AbortOnDrop>,
@@ -213,6 +225,7 @@ impl RedisStore {
             link,
             max_len: max_len.max(1),
             subscribed,
+            named: AtomicBool::new(false),
             _one_entry_per_node: one_entry_per_node,
         }
     }
@@ -351,6 +364,26 @@ impl Store for RedisStore {
                 })
             })
             .collect()
+    }
+
+    async fn room_names(
+        &self,
+        after: Option<&RoomName>,
+        limit: usize,
+    ) -> Result<Vec<RoomName>, StoreError> {
+        if !self.named.load(Ordering::Relaxed) {
+            restore::name_every_room(&self.link).await?;
+            self.named.store(true, Ordering::Relaxed);
+        }
+        restore::room_names(&self.link, after, limit).await
+    }
+
+    async fn restore(
+        &self,
+        room: &RoomName,
+        records: &[ChatRecord],
+    ) -> Result<Result<(), Occupied>, StoreError> {
+        restore::restore(self, room, records).await
     }
 
     fn ready(&self) -> bool {

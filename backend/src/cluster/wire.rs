@@ -327,6 +327,7 @@ mod tests {
     fn record(message: &str) -> chinwag_shared::ChatRecord {
         chinwag_shared::ChatRecord {
             guest: true,
+            bot: false,
             id: 99,
             room: RoomName::parse("general").unwrap(),
             username: chinwag_shared::Username::parse("ada").unwrap(),

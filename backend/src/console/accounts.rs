@@ -11,7 +11,7 @@
 //! themselves, nor revokes their own admin: the console must not lock out the one using it.
 
 use crate::{
-    auth::{Auth, AuthError, Identity},
+    auth::{Auth, AuthError, Identity, Principal},
     hub::{Hub, moderation::ActError},
     store::{StoreError, accounts::Account},
 };
@@ -108,18 +108,27 @@ pub async fn enable(hub: &Hub, actor: &Identity, name: &Username) -> Result<(), 
 pub async fn sign_out_everywhere(
     hub: &Hub,
     auth: &Auth,
-    actor: &Identity,
+    actor: &Principal,
     name: &Username,
 ) -> Result<(), AccountActError> {
     let account = account_named(hub, name).await?;
-    not_self(
-        actor,
-        &account,
-        "sign yourself out from your own account's menu, not the console",
-    )?;
+    match actor {
+        Principal::Account(identity) => not_self(
+            identity,
+            &account,
+            "sign yourself out from your own account's menu, not the console",
+        )?,
+        // A backend's key moderates people, never the site's admins.
+        Principal::Service(_) if hub.site_admins().await?.contains(&account.id) => {
+            return Err(AccountActError::Act(ActError::Forbidden(
+                "an API key may not sign out a site admin",
+            )));
+        }
+        Principal::Service(_) | Principal::Guest => {}
+    }
     end_everything(hub, auth, &account).await?;
-    hub.record_site_act(
-        &actor.name,
+    hub.record_site_act_of(
+        actor,
         AuditAction::SignOut,
         Some(&account.name),
         String::new(),

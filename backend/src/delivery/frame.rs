@@ -218,6 +218,7 @@ mod tests {
     fn record(id: u64) -> ChatRecord {
         ChatRecord {
             guest: true,
+            bot: false,
             id,
             room: RoomName::parse("general").unwrap(),
             username: Username::parse("ada").unwrap(),

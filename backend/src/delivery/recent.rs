@@ -319,6 +319,7 @@ mod tests {
     fn chat(room: &str, id: u64, epoch: &Epoch) -> Arc<Frame> {
         let record = ChatRecord {
             guest: true,
+            bot: false,
             id,
             room: RoomName::parse(room).unwrap(),
             username: Username::parse("u").unwrap(),
@@ -435,6 +436,7 @@ mod tests {
     fn heavy_chat(room: &str, id: u64, epoch: &Epoch) -> Arc<Frame> {
         let record = ChatRecord {
             guest: true,
+            bot: false,
             id,
             room: RoomName::parse(room).unwrap(),
             username: Username::parse("u").unwrap(),

@@ -8,6 +8,12 @@
 //! check refuses whoever is banned from the room or the site (`banned`): an account by its
 //! id, a guest by its name and by its address (see [`super::rules`]).
 //!
+//! A backend's API key passes the same door with the scope its call needs
+//! ([`require_scope`], the one place a key's scopes are judged): `read` to read and see
+//! presence, `publish` to post, `moderate` to act, `rooms` to create private rooms and set
+//! their members (see [`super::scopes`]). A key enters private rooms (a backend the operator trusts manages them), but
+//! never a direct message or an inbox: those are people's own.
+//!
 //! A room known to exist and found public is public for good (a room with messages cannot be
 //! made private), so it is cached and costs no store read again: the hot path of a busy
 //! public room is unchanged. A private room's members are read from the directory at each
@@ -17,8 +23,9 @@
 use super::Hub;
 use super::new_rooms::NewRoomRefusal;
 use super::rules::{Rules, Visitor, now_ms};
+pub use super::scopes::{MissingScope, require_scope};
 use crate::{
-    auth::Identity,
+    auth::{Identity, Principal},
     delivery::frame::EventFrame,
     delivery::{outbox::OutboxSender, rooms::SessionId},
     store::{
@@ -26,7 +33,9 @@ use crate::{
         accounts::{AccountId, PrivateRoom, RoomAccess, RoomExists},
     },
 };
-use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, ServerMsg, moderation::SanctionKind};
+use chinwag_shared::{
+    ErrorCode, ErrorFrame, RoomName, ServerMsg, api_keys::ApiScope, moderation::SanctionKind,
+};
 use std::{net::IpAddr, sync::Arc};
 
 /// Why access was refused.
@@ -42,6 +51,9 @@ pub enum AccessError {
         /// When the ban ends.
         until: Option<u64>,
     },
+    /// An API key without the scope the call needs.
+    #[error(transparent)]
+    Scope(#[from] MissingScope),
     /// The directory could not be read; nothing is decided.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -117,13 +129,25 @@ impl Hub {
         visitor: &Visitor<'_>,
         room: &RoomName,
     ) -> Result<Entry, AccessError> {
+        self.enter_for(visitor, room, ApiScope::Read).await
+    }
+
+    /// [`Hub::enter`] for a call an API key makes with `scope` (reading is `read`).
+    pub async fn enter_for(
+        &self,
+        visitor: &Visitor<'_>,
+        room: &RoomName,
+        scope: ApiScope,
+    ) -> Result<Entry, AccessError> {
         let principal = visitor.principal;
+        require_scope(principal, scope)?;
         let access = self.room_access(room).await?;
-        let admitted = match &access {
+        let admitted = match (&access, principal) {
             // Direct messages' names are kept for them (nobody may squat one as a public room
             // before its two members open it), and inboxes' for their accounts.
-            RoomAccess::Public => !is_dm_name(room) && !is_inbox_name(room),
-            RoomAccess::Private(private) => principal.identity().is_some_and(|identity| {
+            (RoomAccess::Public, _) => !is_dm_name(room) && !is_inbox_name(room),
+            (RoomAccess::Private(private), Principal::Service(_)) => !private.dm,
+            (RoomAccess::Private(private), _) => principal.identity().is_some_and(|identity| {
                 private.admits(&identity.account) || identity.grants.contains(room)
             }),
         };
@@ -188,6 +212,9 @@ pub enum MembershipError {
     /// The owner cannot be removed from their own room.
     #[error("the owner cannot be removed from their own room")]
     Owner,
+    /// An API key without the `rooms` scope.
+    #[error(transparent)]
+    Scope(#[from] MissingScope),
     /// The directory failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -272,7 +299,7 @@ impl Hub {
     }
 
     /// Tells `account`'s connections, on every node, that its private rooms or DMs changed.
-    fn tell_rooms_changed(&self, account: &AccountId) {
+    pub(super) fn tell_rooms_changed(&self, account: &AccountId) {
         if let Some(room) = inbox(account) {
             self.fanout
                 .publish_event(EventFrame::new(&room, &ServerMsg::RoomsChanged));
@@ -282,7 +309,7 @@ impl Hub {
     /// Tells every connection already in `room` (joining a name creates nothing, so anyone
     /// may have been waiting in it) that it is private now: each asks for access again, and
     /// those refused leave, on every node.
-    fn close_to_outsiders(&self, room: &RoomName) {
+    pub(super) fn close_to_outsiders(&self, room: &RoomName) {
         let notice = forbidden(
             room,
             format!("#{room} is private now, and you are not a member"),
@@ -354,13 +381,16 @@ pub enum CreateRoomError {
     /// The address created as many rooms as it may for now.
     #[error(transparent)]
     TooMany(#[from] NewRoomRefusal),
+    /// An API key without the `rooms` scope.
+    #[error(transparent)]
+    Scope(#[from] MissingScope),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// The `forbidden` error frame a connection sends as it leaves `room`.
-fn forbidden(room: &RoomName, detail: String) -> ServerMsg {
+pub(super) fn forbidden(room: &RoomName, detail: String) -> ServerMsg {
     ServerMsg::Error(ErrorFrame {
         code: ErrorCode::Forbidden,
         detail,
@@ -389,7 +419,7 @@ pub fn inbox(account: &AccountId) -> Option<RoomName> {
 const DM_PREFIX: &str = "dm-";
 
 /// Whether `room` is in the names kept for direct messages.
-fn is_dm_name(room: &RoomName) -> bool {
+pub(super) fn is_dm_name(room: &RoomName) -> bool {
     room.as_str().starts_with(DM_PREFIX)
 }
 

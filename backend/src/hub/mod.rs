@@ -10,18 +10,22 @@
 //! that would create a room (its first message) spends the poster's [`new_rooms`] budget,
 //! and a muted poster or one posting faster than the room's slow mode is refused
 //! ([`rules`], [`slow_mode`]). Moderation acts and read state ([`moderation`],
-//! [`read_state`]) are judged here too, for every route and socket alike. For the
+//! [`read_state`]) are judged here too, for every route and socket alike, and so are the
+//! scopes of backends' API keys ([`scopes`]) and site-wide acts ([`site`]). For the
 //! operators' console it also knows this node's open connections ([`connections`]) and
 //! where every node's status is kept ([`nodes`]).
 
 pub mod access;
 pub mod connections;
+pub mod managed_rooms;
 pub mod moderation;
 pub mod new_rooms;
 pub mod nodes;
 pub mod presence;
 pub mod read_state;
 pub mod rules;
+pub mod scopes;
+pub mod site;
 pub mod slow_mode;
 
 use crate::delivery::rooms::{NameTaken, Rooms, SessionId};
@@ -39,7 +43,8 @@ use crate::{
     },
 };
 use chinwag_shared::{
-    ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username, moderation::SanctionKind,
+    ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username, api_keys::ApiScope,
+    moderation::SanctionKind,
 };
 use new_rooms::{ConnectionRooms, KnownRooms, NewRoomBudget, NewRoomLimits, NewRoomRefusal};
 use presence::{Presence, PresenceError};
@@ -304,7 +309,9 @@ impl Hub {
             address: poster.address,
             name: Some(&message.username),
         };
-        let entry = self.enter(&visitor, &message.room).await?;
+        let entry = self
+            .enter_for(&visitor, &message.room, ApiScope::Publish)
+            .await?;
         let rules = &entry.rules;
         let mut slowed = None;
         if let Some(mute) = rules.sanction(&visitor, SanctionKind::Mute, now_ms()) {

@@ -18,7 +18,12 @@ use crate::{
         moderation::{Moderation, RoomRules, Sanction, SiteRules, Subject},
     },
 };
-use chinwag_shared::{RoomName, Username, moderation::Role, moderation::SanctionKind};
+use chinwag_shared::{
+    RoomName, Username,
+    api_keys::{ApiScope, SYSTEM_NAME},
+    moderation::Role,
+    moderation::SanctionKind,
+};
 use std::{
     collections::{BTreeSet, HashMap},
     net::IpAddr,
@@ -51,6 +56,16 @@ impl Visitor<'_> {
     /// The subjects a sanction on this visitor would be held by: an account by its id; a
     /// guest by its name and by its address.
     fn subjects(&self) -> Vec<Subject> {
+        if let Principal::Service(_) = self.principal {
+            // A backend is held by the bot name it posts under, as a guest's name is (a
+            // moderator may mute a bot); never by its address, which is the operator's own,
+            // and the system itself is never held.
+            return self
+                .name
+                .filter(|name| name.as_str() != SYSTEM_NAME)
+                .map(|name| vec![Subject::GuestName(name.hold_key())])
+                .unwrap_or_default();
+        }
         match self.principal.identity() {
             Some(identity) => vec![Subject::Account(identity.account.clone())],
             None => {
@@ -97,8 +112,16 @@ impl Rules {
         }
     }
 
-    /// What `principal` may do here. Guests are members, whatever name they use.
+    /// What `principal` may do here. Guests are members, whatever name they use; an API key
+    /// with the `moderate` scope acts as a site admin (below every real one: see
+    /// `check_power`), any other key is a member.
     pub fn role(&self, principal: &Principal) -> Role {
+        if let Principal::Service(_) = principal {
+            return match super::scopes::require_scope(principal, ApiScope::Moderate) {
+                Ok(()) => Role::Admin,
+                Err(_) => Role::Member,
+            };
+        }
         let Some(identity) = principal.identity() else {
             return Role::Member;
         };
@@ -286,6 +309,49 @@ mod tests {
         assert_eq!(rules.role(&account("3", None)), Role::Moderator);
         assert_eq!(rules.role(&account("4", None)), Role::Member);
         assert_eq!(rules.role(&Principal::Guest), Role::Member);
+    }
+
+    fn key(scopes: &[ApiScope]) -> Principal {
+        Principal::Service(Arc::new(crate::auth::ServiceKey {
+            id: "0123456789abcdef".to_owned(),
+            name: "backend".to_owned(),
+            scopes: scopes.to_vec(),
+        }))
+    }
+
+    #[test]
+    fn a_key_moderates_only_with_its_scope_and_is_held_only_by_its_bot_name() {
+        let rules = Rules {
+            sanctions: vec![
+                (
+                    ban(Subject::Address("10.0.0.1".parse().unwrap()), None),
+                    true,
+                ),
+                (
+                    ban(
+                        Subject::GuestName(Username::parse("spambot").unwrap().hold_key()),
+                        None,
+                    ),
+                    false,
+                ),
+            ],
+            ..Rules::default()
+        };
+        assert_eq!(rules.role(&key(&[ApiScope::Moderate])), Role::Admin);
+        assert_eq!(rules.role(&key(&[ApiScope::Publish])), Role::Member);
+        let backend = key(&[ApiScope::Publish]);
+        let held = |name: &str| {
+            let name = Username::parse(name).unwrap();
+            let visitor = Visitor {
+                principal: &backend,
+                address: "10.0.0.1".parse().unwrap(),
+                name: Some(&name),
+            };
+            rules.sanction(&visitor, SanctionKind::Ban, 0).is_some()
+        };
+        assert!(!held("newsbot"), "an address ban never holds a backend");
+        assert!(held("spambot"), "a bot's name is held like a guest's");
+        assert!(!held("system"), "the system is never held");
     }
 
     #[test]

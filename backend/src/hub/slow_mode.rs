@@ -21,6 +21,14 @@ pub const PEOPLE_KEPT: usize = 100_000;
 
 /// Who slow mode counts as one person.
 pub fn person(visitor: &Visitor<'_>) -> String {
+    if let Some(key) = visitor.principal.service() {
+        // Each bot name of a key is one person (a key's bots are many, behind one address).
+        return format!(
+            "k:{}:{}",
+            key.id,
+            visitor.name.map_or("", |name| name.as_str())
+        );
+    }
     match visitor.principal.identity() {
         Some(identity) => format!("a:{}", identity.account),
         None => format!(

@@ -52,6 +52,7 @@ pub async fn signed_in(
 ) -> Result<Arc<Identity>, ApiFailure> {
     match principal(request, state).await? {
         Principal::Account(identity) => Ok(identity),
+        Principal::Service(_) => Err(AuthError::NotAPerson.into()),
         Principal::Guest => Err(crate::auth::AuthError::Unauthenticated(
             "sign in first (no session, access token or JWT came with the request)",
         )
@@ -128,9 +129,12 @@ pub async fn sign_out(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     // Whoever asks (a stale cookie where guests are off included) gets the cookie cleared:
-    // signing out never fails for want of a session.
-    if let Ok(Principal::Account(identity)) = state.auth.principal(&request).await {
-        state.auth.sign_out(&identity).await?;
+    // signing out never fails for want of a session. A key has none to end: refused, so a
+    // backend does not believe it revoked itself.
+    match state.auth.principal(&request).await {
+        Ok(Principal::Account(identity)) => state.auth.sign_out(&identity).await?,
+        Ok(Principal::Service(_)) => return Err(AuthError::NotAPerson.into()),
+        Ok(Principal::Guest) | Err(_) => {}
     }
     Ok(forget_cookie(&state))
 }

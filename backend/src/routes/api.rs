@@ -15,7 +15,9 @@
 //!   room's history epoch in `Chinwag-Epoch`; a request naming another `epoch=E` gets 409
 //!   `history_reset` (its `after` belongs to a history that is gone).
 //! - `POST /api/rooms/{room}/messages`: store and broadcast like a socket `send`, within the
-//!   same new-room budget (429 `too_many_new_rooms`).
+//!   same new-room budget (429 `too_many_new_rooms`). With a server API key (scope
+//!   `publish`) it posts as the bot `username` names, or as the system without one (see
+//!   [`super::keys`]).
 //! - `POST /api/rooms/{room}/typing`, `GET /api/rooms/{room}/presence`: the ephemeral parts.
 
 use super::{
@@ -39,7 +41,7 @@ use actix_web::{
 };
 use chinwag_shared::{
     ChatRecord, ClientId, ClientToken, DEFAULT_HISTORY_PAGE, DEFAULT_ROOMS_PAGE, Epoch, ErrorCode,
-    MAX_HISTORY_PAGE, MAX_ROOMS_PAGE, MessageText, RoomName, Username,
+    MAX_HISTORY_PAGE, MAX_ROOMS_PAGE, MessageText, RoomName, Username, api_keys::ApiScope,
 };
 use serde::Deserialize;
 use std::time::Duration;
@@ -240,7 +242,10 @@ pub async fn post_message(
     let text = MessageText::parse(&body.message)?;
     let client_id = body.client_id.as_deref().map(ClientId::parse).transpose()?;
     let token = client_token(&principal, body.token.as_deref())?;
-    refuse_held_name(&state, &room, &username, token.as_ref())?;
+    if principal.service().is_none() {
+        // A bot's name was judged with the key's other rules (`keys::bot_name`).
+        refuse_held_name(&state, &room, &username, token.as_ref())?;
+    }
     let message = NewMessage {
         author: principal.author(token.as_ref(), &username),
         room,
@@ -248,6 +253,7 @@ pub async fn post_message(
         text,
         client_id,
         guest: principal.is_guest(),
+        bot: principal.service().is_some(),
     };
     let poster = Poster {
         principal: &principal,
@@ -291,7 +297,10 @@ pub async fn typing(
         principal,
     } = speaker(&request, &state, &room, body.username.as_deref()).await?;
     let token = client_token(&principal, body.token.as_deref())?;
-    refuse_held_name(&state, &room, &username, token.as_ref())?;
+    if principal.service().is_none() {
+        // A bot's name was judged with the key's other rules (`keys::bot_name`).
+        refuse_held_name(&state, &room, &username, token.as_ref())?;
+    }
     state.hub.typing(&room, &username);
     Ok(HttpResponse::NoContent().finish())
 }
@@ -334,10 +343,13 @@ async fn speaker(
     let room = RoomName::parse(room)?;
     let named = named.map(Username::parse).transpose()?;
     let principal = principal(request, state).await?;
-    state
-        .hub
-        .admit(&visitor(request, state, &principal, None), &room)
-        .await?;
+    let asking = visitor(request, state, &principal, None);
+    // A key is let in with the scope a post needs (the post itself asks again, by name).
+    let scope = match principal {
+        Principal::Service(_) => ApiScope::Publish,
+        Principal::Guest | Principal::Account(_) => ApiScope::Read,
+    };
+    state.hub.enter_for(&asking, &room, scope).await?;
     let username = match (&principal, named) {
         (Principal::Account(identity), None) => identity.name.clone(),
         (Principal::Account(identity), Some(named)) => {
@@ -370,6 +382,7 @@ async fn speaker(
             }
             named
         }
+        (Principal::Service(_), named) => super::keys::bot_name(state, &room, named).await?,
     };
     Ok(Speaker {
         room,
@@ -387,11 +400,13 @@ fn client_token(
     match principal {
         Principal::Account(identity) => Ok(identity.client_token()),
         Principal::Guest => Ok(sent.map(ClientToken::parse).transpose()?),
+        // A key's bots hold no names in rooms: they are never connected.
+        Principal::Service(_) => Ok(None),
     }
 }
 
 /// A name held in the room by a live connection of another client is refused (409).
-fn refuse_held_name(
+pub(super) fn refuse_held_name(
     state: &AppState,
     room: &RoomName,
     username: &Username,

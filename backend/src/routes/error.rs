@@ -2,7 +2,10 @@
 
 use crate::{
     auth::AuthError,
-    hub::{PostError, access::AccessError, moderation::ActError, presence::PresenceError},
+    hub::{
+        PostError, access::AccessError, moderation::ActError, presence::PresenceError,
+        site::SiteActError,
+    },
     store::StoreError,
 };
 use actix_web::{
@@ -143,6 +146,15 @@ impl From<AuthError> for ApiFailure {
             AuthError::TooManyTokens => {
                 Self::with_status(StatusCode::CONFLICT, ErrorCode::TooMany, detail)
             }
+            AuthError::NotAPerson | AuthError::NotAdmin => {
+                Self::forbidden(ErrorCode::Forbidden, detail)
+            }
+            AuthError::KeyName | AuthError::NoScopes => {
+                Self::bad_request(ErrorCode::BadMessage, detail)
+            }
+            AuthError::TooManyKeys(_) => {
+                Self::with_status(StatusCode::CONFLICT, ErrorCode::TooMany, detail)
+            }
             AuthError::Store(err) => err.into(),
             AuthError::Hashing(_) | AuthError::Random(_) => {
                 // The hasher's and the random source's errors name what failed, never what
@@ -159,7 +171,23 @@ impl From<AccessError> for ApiFailure {
         match err {
             AccessError::Forbidden => Self::forbidden(ErrorCode::Forbidden, err.to_string()),
             AccessError::Banned { .. } => Self::forbidden(ErrorCode::Banned, err.to_string()),
+            AccessError::Scope(_) => Self::forbidden(ErrorCode::Forbidden, err.to_string()),
             AccessError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<SiteActError> for ApiFailure {
+    fn from(err: SiteActError) -> Self {
+        let detail = err.to_string();
+        match err {
+            SiteActError::Unauthenticated => {
+                Self::with_status(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, detail)
+            }
+            SiteActError::NotAdmin | SiteActError::Scope(_) => {
+                Self::forbidden(ErrorCode::Forbidden, detail)
+            }
+            SiteActError::Store(err) => err.into(),
         }
     }
 }

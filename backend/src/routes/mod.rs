@@ -11,6 +11,7 @@ pub mod client_ip;
 pub mod error;
 pub mod frame_guard;
 pub mod health;
+pub mod keys;
 pub mod moderation;
 pub mod origin;
 pub mod post_limit;
@@ -79,6 +80,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/tokens", web::get().to(tokens::list))
         .route("/api/tokens", web::post().to(tokens::create))
         .route("/api/tokens/{id}", web::delete().to(tokens::revoke))
+        .route("/api/keys", web::get().to(keys::list))
+        .route("/api/keys", web::post().to(keys::create))
+        .route("/api/keys/{id}", web::delete().to(keys::revoke))
         .route("/api/me/rooms", web::get().to(private_rooms::mine))
         .route("/api/dms", web::post().to(private_rooms::open_dm))
         .route("/api/rooms", web::post().to(private_rooms::create))

@@ -9,10 +9,18 @@
 //!   (a member may remove themselves); 204, 403 `forbidden`, 404 `no_such_user`.
 //! - `POST /api/dms` `{"username"}`: the direct message with that account, opened on first use.
 //!
+//! A backend's API key with the `rooms` scope creates private rooms (naming an `owner`
+//! account, or none) and sets their members through the same routes (`hub::managed_rooms`).
+//!
 //! Every rule is the hub's (`hub::access`); these handlers parse, ask, and answer.
 
-use super::{AppState, account::signed_in, error::ApiFailure};
+use super::{
+    AppState,
+    account::{principal, signed_in},
+    error::ApiFailure,
+};
 use crate::{
+    auth::{AuthError, Principal},
     hub::access::{CreateRoomError, MembershipError},
     store::accounts::{Account, RoomAccess},
 };
@@ -28,7 +36,10 @@ pub async fn create(
     body: web::Json<NewRoom>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
-    let identity = signed_in(&request, &state).await?;
+    let caller = principal(&request, &state).await?;
+    if caller.is_guest() {
+        return Err(sign_in_first());
+    }
     let room = RoomName::parse(&body.name)?;
     if !body.private {
         return Err(ApiFailure::bad_request(
@@ -37,15 +48,39 @@ pub async fn create(
         ));
     }
     let address = state.trusted_proxies.client_ip(&request);
-    state
-        .hub
-        .create_private_room(&identity, &room, address)
-        .await
-        .map_err(create_failure)?;
+    let owner = match (&caller, &body.owner) {
+        (Principal::Account(_), Some(_)) => {
+            return Err(ApiFailure::bad_request(
+                ErrorCode::BadMessage,
+                "you own the rooms you create; only an API key names another owner",
+            ));
+        }
+        (Principal::Account(identity), None) => {
+            state
+                .hub
+                .create_private_room(identity, &room, address)
+                .await
+                .map_err(create_failure)?;
+            Some(identity.name.clone())
+        }
+        (Principal::Guest, _) => return Err(sign_in_first()),
+        (Principal::Service(key), named) => {
+            let owner = match named {
+                Some(name) => Some(account_named(&state, name).await?),
+                None => None,
+            };
+            state
+                .hub
+                .create_room_for_backend(key, &room, owner.as_ref().map(|a| &a.id), address)
+                .await
+                .map_err(create_failure)?;
+            owner.map(|account| account.name)
+        }
+    };
     Ok(HttpResponse::Created().json(RoomInfo {
         room,
         private: true,
-        owner: Some(identity.name.clone()),
+        owner,
         dm_with: None,
         last_id: 0,
         mentions: None,
@@ -145,15 +180,29 @@ async fn change_member(
     state: web::Data<AppState>,
     member: bool,
 ) -> Result<HttpResponse, ApiFailure> {
-    let identity = signed_in(&request, &state).await?;
+    let caller = principal(&request, &state).await?;
+    if caller.is_guest() {
+        return Err(sign_in_first());
+    }
     let (room, username) = path.into_inner();
     let room = RoomName::parse(&room)?;
     let account = account_named(&state, &username).await?;
-    match state
-        .hub
-        .set_member(&identity, &room, &account.id, member)
-        .await
-    {
+    let changed = match &caller {
+        Principal::Account(identity) => {
+            state
+                .hub
+                .set_member(identity, &room, &account.id, member)
+                .await
+        }
+        Principal::Service(key) => {
+            state
+                .hub
+                .set_member_for_backend(key, &room, &account.id, member)
+                .await
+        }
+        Principal::Guest => return Err(sign_in_first()),
+    };
+    match changed {
         Ok(()) => Ok(HttpResponse::NoContent().finish()),
         Err(MembershipError::Store(err)) => Err(err.into()),
         Err(refused) => Err(ApiFailure::forbidden(
@@ -161,6 +210,14 @@ async fn change_member(
             refused.to_string(),
         )),
     }
+}
+
+/// The 401 of a guest on a route for the signed-in.
+fn sign_in_first() -> ApiFailure {
+    AuthError::Unauthenticated(
+        "sign in first (no session, access token or JWT came with the request)",
+    )
+    .into()
 }
 
 /// The account named `username` (look-alikes fold), or 404 `no_such_user`.
@@ -197,6 +254,9 @@ fn create_failure(err: CreateRoomError) -> ApiFailure {
             ErrorCode::InvalidRoom,
             CreateRoomError::Reserved.to_string(),
         ),
+        CreateRoomError::Scope(missing) => {
+            ApiFailure::forbidden(ErrorCode::Forbidden, missing.to_string())
+        }
         CreateRoomError::Store(err) => err.into(),
     }
 }

@@ -61,6 +61,14 @@ pub async fn socket(
     // a network that blocks WebSockets; told on the socket, it shows the ban and stays on
     // WebSockets for the person's other rooms.
     let principal = super::account::principal(&request, &state).await?;
+    if principal.service().is_some() {
+        return Err(ApiFailure::forbidden(
+            chinwag_shared::ErrorCode::Forbidden,
+            "an API key calls the HTTP API (read history with GET /api/rooms/{room}/messages, \
+             long-polling with wait=); the WebSocket is for people",
+        )
+        .into());
+    }
     let visitor = super::account::visitor(&request, &state, &principal, initial.username.as_ref());
     match state.hub.admit(&visitor, &initial.room).await {
         Ok(()) | Err(AccessError::Banned { .. }) => {}

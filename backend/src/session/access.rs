@@ -56,7 +56,9 @@ impl Session {
     async fn readmitted(&self, room: &RoomName) -> bool {
         match self.hub.admit(&self.visitor(), room).await {
             Ok(()) => true,
-            Err(AccessError::Forbidden | AccessError::Banned { .. }) => false,
+            Err(AccessError::Forbidden | AccessError::Banned { .. } | AccessError::Scope(_)) => {
+                false
+            }
             Err(AccessError::Store(err)) => {
                 tracing::warn!(session = self.id, error = %err, "access not re-checked; leaving");
                 false
@@ -71,7 +73,7 @@ impl Session {
         }
         match self.hub.admit(&self.visitor(), room).await {
             Ok(()) => Ok(()),
-            Err(AccessError::Forbidden) => {
+            Err(AccessError::Forbidden | AccessError::Scope(_)) => {
                 let mut frame = inbound::error(
                     ErrorCode::Forbidden,
                     format!("#{room} is private, and you are not a member"),

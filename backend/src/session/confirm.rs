@@ -82,6 +82,7 @@ mod tests {
     fn own(room_name: &str, id: u64) -> ChatRecord {
         ChatRecord {
             guest: true,
+            bot: false,
             id,
             room: room(room_name),
             username: Username::parse("ada").unwrap(),

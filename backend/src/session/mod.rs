@@ -141,7 +141,8 @@ impl Session {
         // connection of the account is one client to the room's "name is held" rule.
         let (username, token) = match &principal {
             Principal::Account(identity) => (Some(identity.name.clone()), identity.client_token()),
-            Principal::Guest => (None, None),
+            // Keys never reach a session: the upgrade refuses them (`routes::socket`).
+            Principal::Guest | Principal::Service(_) => (None, None),
         };
         hub.metrics().connections_open.inc();
         Self {

@@ -40,6 +40,7 @@ impl Session {
             text,
             client_id: client_id.clone(),
             guest: self.principal.is_guest(),
+            bot: false,
         };
         let address = self.visitor().address;
         let poster = Poster {
@@ -101,7 +102,7 @@ impl Session {
                 }
                 (ErrorCode::TooManyNewRooms, refusal.to_string())
             }
-            PostError::Access(AccessError::Forbidden) => (
+            PostError::Access(AccessError::Forbidden | AccessError::Scope(_)) => (
                 ErrorCode::Forbidden,
                 format!("#{room} is private, and you are not a member"),
             ),

@@ -11,7 +11,7 @@
 //! - a room is private from its creation on, or never: a room that has messages cannot be
 //!   created again as private, so a public room's readers are never shut out later.
 
-use super::StoreError;
+use super::{StoreError, api_keys::ApiKeys};
 use async_trait::async_trait;
 use chinwag_shared::{NameKey, RoomName, Username};
 use std::{collections::BTreeSet, fmt, sync::Arc};
@@ -190,14 +190,20 @@ pub struct MemberRoom {
 #[error("an account already owns that name or one that looks like it")]
 pub struct NameOwned;
 
+/// An account holds that name (or a look-alike) or that id already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an account already holds that name, one that looks like it, or that id")]
+pub struct AccountTaken;
+
 /// A room of that name exists already (it has messages, or was created as private).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a room of that name exists already")]
 pub struct RoomExists;
 
-/// The directory, in both engines.
+/// The directory, in both engines. It holds the server API's keys too ([`ApiKeys`]): every
+/// engine's directory is also its key store, so whoever holds the directory can check a key.
 #[async_trait]
-pub trait Accounts: Send + Sync + 'static {
+pub trait Accounts: ApiKeys + Send + Sync + 'static {
     /// Creates an account named `name` unless an account owns its [`NameKey`].
     async fn create_account(
         &self,
@@ -205,6 +211,16 @@ pub trait Accounts: Send + Sync + 'static {
         password_hash: &str,
         now: u64,
     ) -> Result<Result<Account, NameOwned>, StoreError>;
+
+    /// Stores `account` exactly as given, its id, creation time and disabled flag included,
+    /// unless an account holds its [`NameKey`] or its id: how `chinwag import` brings accounts
+    /// back with the ids that direct messages' names and roles were made from. Ids drawn
+    /// later by [`Accounts::create_account`] come after it. `account.id` is an engine id
+    /// (decimal digits), never a JWT identity's.
+    async fn restore_account(
+        &self,
+        account: &Account,
+    ) -> Result<Result<(), AccountTaken>, StoreError>;
 
     /// The account owning `key`, if any.
     async fn account_by_key(&self, key: &NameKey) -> Result<Option<Account>, StoreError>;

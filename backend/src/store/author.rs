@@ -64,6 +64,17 @@ impl Author {
         Self { key }
     }
 
+    /// A backend posting with a server API key: every bot and system message of one key.
+    /// A key id is hex digits, kept as it is (so the key holds one `:`).
+    pub fn api_key(id: &str) -> Self {
+        let key = if id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            format!("key:{id}")
+        } else {
+            format!("key:{}", hex_digest(id))
+        };
+        Self { key }
+    }
+
     /// Whoever posts with `token` if there is one, else as `username`.
     pub fn of(token: Option<&ClientToken>, username: &Username) -> Self {
         token.map_or_else(|| Self::name(username), Self::token)

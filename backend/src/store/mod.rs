@@ -13,6 +13,7 @@
 //! client `unavailable`.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod author;
 mod error;
 pub mod moderation;
@@ -42,6 +43,9 @@ pub struct NewMessage {
     pub author: Author,
     /// Whether the poster is a guest (not signed in); the record says so.
     pub guest: bool,
+    /// Whether a backend posts it as a bot or the system, through an API key; the record
+    /// says so.
+    pub bot: bool,
 }
 
 /// What an append did. The records here are the author's answer, so they carry its
@@ -183,6 +187,14 @@ impl std::fmt::Display for RoomCursor {
     }
 }
 
+/// The room's log reaches the ids a restore would write already: nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the room holds records up to id {last_id} already")]
+pub struct Occupied {
+    /// The room's newest id.
+    pub last_id: u64,
+}
+
 /// The durable log behind the hub.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -253,6 +265,27 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<RoomSummary>, StoreError>;
 
+    /// Up to `limit` rooms that exist (a message was stored in them, or they were created
+    /// private), public and private alike, in name order (by bytes), from just after `after`.
+    /// Writes never move a room in this order, so a walk through it while a server runs
+    /// meets every room that existed when it began exactly once (`chinwag export`).
+    async fn room_names(
+        &self,
+        after: Option<&RoomName>,
+        limit: usize,
+    ) -> Result<Vec<RoomName>, StoreError>;
+
+    /// Writes `records`, ascending by id, into `room`'s log exactly as given (ids,
+    /// timestamps, authors, change records, messages' edited or deleted state) and makes the
+    /// last one's id the room's newest: how `chinwag import` loads an export. Nothing is
+    /// handed to fan-out and no `client_id` is kept. If the room's newest id is not below
+    /// the first record's, nothing is written ([`Occupied`]). The caller vouches that the
+    /// records are a consistent log (the import checks them).
+    async fn restore(
+        &self,
+        room: &RoomName,
+        records: &[ChatRecord],
+    ) -> Result<Result<(), Occupied>, StoreError>;
     /// Like [`Store::rooms`], private rooms and direct messages included: for the operators'
     /// console. By default the public list: the Redis engine indexes public rooms only, so a
     /// cluster's console lists those.
@@ -296,6 +329,7 @@ mod tests {
         let username = Username::parse(username).unwrap();
         NewMessage {
             guest: true,
+            bot: false,
             room: RoomName::parse("r").unwrap(),
             author: Author::name(&username),
             username,
@@ -307,6 +341,7 @@ mod tests {
     fn stored(username: &str, text: &str) -> ChatRecord {
         ChatRecord {
             guest: true,
+            bot: false,
             id: 4,
             room: RoomName::parse("r").unwrap(),
             username: Username::parse(username).unwrap(),

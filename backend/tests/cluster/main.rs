@@ -6,6 +6,8 @@
 //! Redis restarted empty. `redis-server` must be on PATH; `cargo xtask test` installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts_cli;
+mod api_keys;
 mod authorship;
 mod changes;
 mod console;
@@ -18,9 +20,11 @@ mod moderation;
 mod order;
 mod outage;
 mod persistence;
+mod portability;
 mod presence;
 mod redis;
 mod removal;
+mod restore;
 mod rooms;
 #[allow(
     dead_code,

@@ -91,6 +91,7 @@ async fn what_the_scripts_store_and_publish_decodes_as_server_messages() {
         message: text.to_owned(),
         ts: confirmed["ts"].as_u64().unwrap(),
         guest: true,
+        bot: false,
         client_id: None,
         change: None,
         deleted: None,

@@ -120,4 +120,13 @@ async fn a_backup_taken_under_live_writes_holds_every_message_confirmed_before_i
     assert_eq!(ids, expected, "one consistent state: ids 1.. with no hole");
     assert!(ids.len() >= confirmed.len());
     assert!(ids.len() <= confirmed.len() + posted_during);
+    // And that state is the live log's as it was at one instant: every record of the copy is
+    // the source's record of that id, field for field.
+    let live = every_record(&server, "log").await;
+    assert!(live.len() >= records.len());
+    assert_eq!(
+        records,
+        live[..records.len()],
+        "the copy is a prefix of the live log"
+    );
 }

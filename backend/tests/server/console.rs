@@ -435,3 +435,54 @@ async fn the_rooms_and_site_sanctions_say_what_holds() {
         "a site ban is the site's: {plaza_log:?}"
     );
 }
+
+#[tokio::test]
+async fn a_moderating_key_disconnects_a_user_but_no_admin_and_keys_land_in_the_site_log() {
+    use crate::api_keys::{as_key, make_key};
+    let dir = tempfile::tempdir().unwrap();
+    let (server, ada) = staffed(&dir, &[]).await;
+    let bob = Person::sign_up(&server, "bob").await;
+    let (mut socket, _) = bob.join(&server, "plaza").await;
+    let (publish, _) = make_key(&server, &ada, &["publish"]).await;
+    let (moderate, listing) = make_key(&server, &ada, &["moderate"]).await;
+    assert_eq!(
+        site_acts(&server, &ada).await[0],
+        ("create_key".to_owned(), String::new()),
+        "making a key is a site act"
+    );
+
+    let path = "/api/admin/accounts/bob/sessions";
+    let refused = as_key(&server, &publish, "DELETE", path, None).await;
+    assert_eq!((refused.status, refused.code()), (403, "forbidden"));
+    let refused = as_key(&server, &moderate, "GET", "/api/admin/accounts", None).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (403, "forbidden"),
+        "the rest of the console is for people: {refused:?}"
+    );
+    let admin_path = "/api/admin/accounts/ada/sessions";
+    let refused = as_key(&server, &moderate, "DELETE", admin_path, None).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (403, "forbidden"),
+        "a key never signs out a site admin: {refused:?}"
+    );
+
+    let out = as_key(&server, &moderate, "DELETE", path, None).await;
+    assert_eq!(out.status, 204, "{out:?}");
+    assert_eq!(close_code(&mut socket).await, CLOSE_CREDENTIAL_EXPIRED);
+    let log = ada.call(&server, "GET", "/api/admin/audit", None).await;
+    let newest = &log.body[0];
+    assert_eq!(
+        (&newest["action"], &newest["subject"], &newest["key"]),
+        (&json!("sign_out"), &json!("bob"), &json!("billing backend")),
+        "{log:?}"
+    );
+
+    let id = listing["id"].as_str().unwrap();
+    let revoked = ada
+        .call(&server, "DELETE", &format!("/api/keys/{id}"), None)
+        .await;
+    assert_eq!(revoked.status, 204, "{revoked:?}");
+    assert_eq!(site_acts(&server, &ada).await[0].0, "revoke_key");
+}

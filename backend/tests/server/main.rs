@@ -5,6 +5,9 @@
 //! for the frame that proves the state it needs, with a timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts_cli;
+mod api_key_scopes;
+mod api_keys;
 mod backup;
 mod bad_input;
 mod cast;
@@ -15,6 +18,7 @@ mod frame_header;
 mod handshake;
 mod history;
 mod hostile;
+mod hostile_api_keys;
 mod hostile_console;
 mod hostile_identity;
 mod hostile_lifecycle;

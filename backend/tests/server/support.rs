@@ -851,6 +851,34 @@ pub async fn someone_else_uses_the_client_id_first(
     confirmation
 }
 
+/// Runs the `chinwag` binary once with `args` (a command such as `accounts list --db …`),
+/// `stdin` on its standard input; its exit status and output, within [`WAIT`].
+pub async fn run_chinwag(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chinwag"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chinwag runs");
+    let mut input = child.stdin.take().expect("a stdin pipe");
+    let stdin = stdin.to_vec();
+    // Written beside the wait, so a command that never reads (or a big export) cannot
+    // deadlock against a full pipe.
+    let feed = tokio::spawn(async move {
+        let _reader_gone = input.write_all(&stdin).await;
+    });
+    let output = tokio::time::timeout(WAIT, child.wait_with_output())
+        .await
+        .expect("chinwag finished in time")
+        .expect("chinwag ran");
+    let _ = feed.await;
+    output
+}
+
 /// A server-sent event stream read off a raw HTTP/1.1 connection (`GET /api/admin/live`):
 /// the status, then one event at a time, every read bounded by [`WAIT`].
 pub struct Sse {

@@ -116,6 +116,7 @@ pub async fn create_private_room(name: &RoomName) -> Result<RoomInfo, ApiFailure
     let body = NewRoom {
         name: name.to_string(),
         private: true,
+        owner: None,
     };
     read(fetch(Request::post("/api/rooms"), Some(&body)).await?).await
 }

@@ -118,6 +118,7 @@ mod tests {
             subject: Some(Username::parse("bob").unwrap()),
             target: None,
             detail: String::new(),
+            key: None,
         }
     }
 

@@ -3,7 +3,8 @@
 //! deleted", "by NAME" for a moderator) once deleted. A stored message has an actions menu
 //! ([`ActionMenu`]) with what this person may do to it: edit their own (inline: Enter
 //! saves, Shift+Enter adds a line, Escape cancels), delete it, and as a moderator delete
-//! anyone's and mute, kick or ban its author. Mentions of the reader are marked.
+//! anyone's and mute, kick or ban its author. Mentions of the reader are marked. A message a
+//! backend posted through the server API is marked "bot" (or "system", the system's own).
 //!
 //! The text is a text node, never parsed as HTML, so `<script>` in a message shows literally.
 //! The author is a `<bdi>` and the text a `dir="auto"` paragraph: each takes its direction
@@ -69,6 +70,10 @@ pub struct MessageProps {
     /// Whether its author was a guest (not signed in) when they wrote it.
     #[prop_or_default]
     pub guest: bool,
+    /// Set when a backend posted it through the server API: "bot", or "system" for the
+    /// system's own messages.
+    #[prop_or_default]
+    pub bot: Option<&'static str>,
     /// The reader, whose mentions are marked.
     #[prop_or_default]
     pub reader: Option<Username>,
@@ -168,6 +173,12 @@ pub fn Message(props: &MessageProps) -> Html {
                 <bdi class="author" data-testid={testid::MESSAGE_AUTHOR}>{ props.author.as_str() }</bdi>
                 if props.guest {
                     <GuestBadge />
+                }
+                if let Some(kind) = props.bot {
+                    <span class="guest-badge bot-badge" data-testid={testid::BOT_BADGE}
+                        title="Posted by a program through the server API, not by a person">
+                        { kind }
+                    </span>
                 }
                 { meta }
                 if props.edited && props.deleted.is_none() {

@@ -154,7 +154,8 @@ fn interleave<'a>(
 
 /// A stored message, with what this person may do to it.
 fn record_item(record: &ChatRecord, props: &MessageListProps) -> Html {
-    let mine = record.username == props.me;
+    // A bot's message is nobody's here, whatever name the bot took.
+    let mine = record.username == props.me && !record.bot;
     let own = mine && props.signed_in && !record.guest;
     let actions = MessageActions {
         edit: own,
@@ -168,6 +169,7 @@ fn record_item(record: &ChatRecord, props: &MessageListProps) -> Html {
             text={AttrValue::from(record.message.clone())}
             delivery={Delivery::Confirmed { id: record.id, ts: record.ts }}
             {mine} guest={record.guest} reader={props.me.clone()}
+            bot={record.bot.then_some(if record.is_system() { "system" } else { "bot" })}
             edited={record.edited.is_some()} {deleted} {actions} />
     }
 }

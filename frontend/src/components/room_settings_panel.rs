@@ -352,11 +352,13 @@ mod tests {
             subject: Some(name("bob")),
             target: Some(7),
             detail: String::new(),
+            key: None,
         };
         assert_eq!(describe(&entry), "deleted bob's message #7");
         let muted = AuditEntry {
             action: AuditAction::Mute,
             detail: "3600 s".into(),
+            key: None,
             ..entry
         };
         assert_eq!(describe(&muted), "muted bob (3600 s)");

@@ -61,6 +61,18 @@ pub fn rooms_of(account: &str) -> String {
     format!("chinwag:member-of:{account}")
 }
 
+/// The server API's keys: a hash of key id → the digest of its secret. Its length is what
+/// the key bound counts.
+pub const API_KEYS: &str = "chinwag:api-keys";
+
+/// Prefix of the per-key hashes; the create script appends the digest.
+pub const API_KEY_PREFIX: &str = "chinwag:api-key:";
+
+/// An API key's hash (id, name, scopes, created_by, created), by the digest of its secret.
+pub fn api_key(digest: &str) -> String {
+    format!("{API_KEY_PREFIX}{digest}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,9 @@
 //! - `chinwag:sessions:{id}` and `chinwag:tokens:{id}`: sorted sets of an account's digests;
 //! - `chinwag:private:{room}`: a hash with `dm` (`1`/`0`) and, unless a DM, `owner`: its
 //!   existence is what makes the room private;
-//! - `chinwag:members:{room}` and `chinwag:member-of:{id}`: the same membership, both ways.
+//! - `chinwag:members:{room}` and `chinwag:member-of:{id}`: the same membership, both ways;
+//! - `chinwag:api-keys` (key id → digest) and `chinwag:api-key:{digest}`: the server API's
+//!   keys ([`api_keys`]).
 //!
 //! Invariants, each kept by one Lua script (Redis runs a script alone, so its check and its
 //! writes are one step): a name key is taken once, by the script that also writes the account
@@ -29,6 +31,7 @@
 //! Cluster. A Redis failure is [`StoreError::Redis`]; a stored name that no longer validates
 //! is [`crate::store::Corrupt`], and a field missing or not a number is a Redis type error.
 
+mod api_keys;
 mod credentials;
 pub mod keys;
 mod listing;
@@ -38,8 +41,8 @@ use super::Link;
 use crate::store::{
     Corrupt, RedisError, StoreError,
     accounts::{
-        Account, AccountId, Accounts, Credential, CredentialKind, MAX_ACCOUNTS_PAGE, MemberRoom,
-        NameOwned, NewCredential, PrivateRoom, RoomAccess, RoomExists, TokenListing,
+        Account, AccountId, AccountTaken, Accounts, Credential, CredentialKind, MAX_ACCOUNTS_PAGE,
+        MemberRoom, NameOwned, NewCredential, PrivateRoom, RoomAccess, RoomExists, TokenListing,
     },
 };
 use async_trait::async_trait;
@@ -64,6 +67,30 @@ redis.call('SET', KEYS[1], id)
 redis.call('HSET', ARGV[1] .. id, 'name', ARGV[2], 'password_hash', ARGV[3], 'created', ARGV[4])
 redis.call('ZADD', KEYS[3], 0, ARGV[5])
 return id
+",
+    )
+});
+
+/// KEYS: the name key, the account, the id counter, the index by name key. ARGV: the id, the
+/// name, the password hash, created (Unix ms), `1` if disabled, the bare name key. Writes the
+/// account at the id given unless the name key or the id is taken (returns 0, writing
+/// nothing), and moves the counter up to it, so ids drawn later come after.
+static RESTORE_ACCOUNT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], 'name', ARGV[2], 'password_hash', ARGV[3], 'created', ARGV[4])
+if ARGV[5] == '1' then
+  redis.call('HSET', KEYS[2], 'disabled', '1')
+end
+redis.call('ZADD', KEYS[4], 0, ARGV[6])
+if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[3]) or '0') then
+  redis.call('SET', KEYS[3], ARGV[1])
+end
+return 1
 ",
     )
 });
@@ -231,6 +258,31 @@ impl Accounts for RedisAccounts {
                 disabled: false,
             })
         }))
+    }
+
+    async fn restore_account(
+        &self,
+        account: &Account,
+    ) -> Result<Result<(), AccountTaken>, StoreError> {
+        let name_key = account.name.hold_key();
+        let mut invocation = RESTORE_ACCOUNT.prepare_invoke();
+        invocation
+            .key(keys::name(&name_key))
+            .key(keys::account(account.id.as_str()))
+            .key(keys::LAST_ACCOUNT_ID)
+            .key(keys::ACCOUNTS_BY_KEY)
+            .arg(account.id.as_str())
+            .arg(account.name.as_str())
+            .arg(&account.password_hash)
+            .arg(account.created)
+            .arg(if account.disabled { "1" } else { "0" })
+            .arg(name_key.as_str());
+        let restored: i64 = write(&self.link, invocation).await?;
+        Ok(if restored == 1 {
+            Ok(())
+        } else {
+            Err(AccountTaken)
+        })
     }
 
     async fn account_by_key(&self, key: &NameKey) -> Result<Option<Account>, StoreError> {

@@ -9,7 +9,10 @@
 
 use super::{keys, missing, read, read_all, stored, write};
 use crate::{
-    cluster::{Link, log::room_key},
+    cluster::{
+        Link,
+        log::{ROOMS_BY_NAME_KEY, room_key},
+    },
     store::{
         RedisError, StoreError,
         accounts::{AccountId, MemberRoom, PrivateRoom, RoomAccess, RoomExists},
@@ -20,7 +23,7 @@ use redis::{FromRedisValue, Script, Value};
 use std::{collections::BTreeSet, sync::LazyLock};
 
 /// KEYS: 1 the room's hash in the log, 2 its private hash, 3 its members, then each member's
-/// `member-of` set in the order of ARGV from 4. ARGV: 1 the room, 2 the owner ('' for none),
+/// `member-of` set in the order of ARGV from 4, and last the log's rooms by name. ARGV: 1 the room, 2 the owner ('' for none),
 /// 3 whether a DM ('1'/'0'), then the members. Returns 1 if made, 0 if the room exists.
 static CREATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
@@ -29,6 +32,7 @@ if redis.call('HEXISTS', KEYS[1], 'seq') == 1 or redis.call('EXISTS', KEYS[2]) =
   return 0
 end
 redis.call('HSET', KEYS[1], 'seq', 0)
+redis.call('ZADD', KEYS[#KEYS], 0, ARGV[1])
 redis.call('HSET', KEYS[2], 'dm', ARGV[3])
 if ARGV[2] ~= '' then
   redis.call('HSET', KEYS[2], 'owner', ARGV[2])
@@ -81,6 +85,7 @@ pub(super) async fn create(
             .key(keys::rooms_of(member.as_str()))
             .arg(member.as_str());
     }
+    invocation.key(ROOMS_BY_NAME_KEY);
     let created: i64 = write(link, invocation).await?;
     Ok(if created == 1 {
         Ok(())

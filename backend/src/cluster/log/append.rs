@@ -7,7 +7,9 @@
 //! what the trimmed history no longer needs, and publishes the record. After it, the node
 //! decides whether a hit is a retry or a reuse for other text ([`Appended::retry_of`]).
 
-use super::{DEDUPE_FOR, ENSURE_EPOCH, Keys, PRUNE, ROOMS_KEY, RedisStore, parse_record};
+use super::{
+    DEDUPE_FOR, ENSURE_EPOCH, Keys, PRUNE, ROOMS_BY_NAME_KEY, ROOMS_KEY, RedisStore, parse_record,
+};
 use crate::{
     cluster::{
         accounts::keys::private_room,
@@ -20,7 +22,7 @@ use redis::Script;
 use std::sync::LazyLock;
 
 /// KEYS: room hash, log stream, client-id key, rooms by size, the room's private-room hash,
-/// revised set, edits set, copies set. ARGV: the record's [`ChatTemplate`] (1 before the id,
+/// revised set, edits set, copies set, rooms by name. ARGV: the record's [`ChatTemplate`] (1 before the id,
 /// 2 before the timestamp, 3 after it); the payload's [`wire::chat_payload_pieces`] (4 before
 /// the id, 5 before the epoch, 6 before the record); 7 stream max length, 8 dedupe seconds, 9
 /// channel, 10 room, 11 whether there is a client id ("1"/"0"). The script only puts numbers
@@ -51,6 +53,9 @@ end
 if redis.call('EXISTS', KEYS[5]) == 0 then
   redis.call('ZADD', KEYS[4], id, ARGV[10])
 end
+if id == 1 then
+  redis.call('ZADD', KEYS[9], 0, ARGV[10])
+end
 prune(KEYS[2], KEYS[6], KEYS[7], id, ARGV[7])
 redis.call('PUBLISH', ARGV[9], ARGV[4] .. id .. ARGV[5] .. epoch .. ARGV[6] .. json)
 return {1, epoch, json}
@@ -77,6 +82,7 @@ fn unnumbered(message: &NewMessage) -> ChatRecord {
         message: message.text.as_str().to_owned(),
         ts: 0,
         guest: message.guest,
+        bot: message.bot,
         client_id: None,
         change: None,
         deleted: None,
@@ -105,6 +111,7 @@ pub async fn append(store: &RedisStore, message: NewMessage) -> Result<Appended,
         .key(&keys.revised)
         .key(&keys.edits)
         .key(&keys.copies)
+        .key(ROOMS_BY_NAME_KEY)
         .arg(template.before_id)
         .arg(template.before_ts)
         .arg(template.after_ts)
@@ -144,6 +151,7 @@ mod tests {
         let username = Username::parse("ada").unwrap();
         NewMessage {
             guest: true,
+            bot: false,
             room: RoomName::parse("general").unwrap(),
             author: Author::name(&username),
             username,

@@ -140,6 +140,7 @@ fn unnumbered(change: &NewChange) -> ChatRecord {
         message,
         ts: 0,
         guest: change.guest,
+        bot: false,
         client_id: None,
         change: Some(what),
         edited: None,

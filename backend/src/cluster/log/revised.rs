@@ -248,6 +248,7 @@ mod tests {
             message: String::new(),
             ts: 1,
             guest: true,
+            bot: false,
             client_id: None,
             change: None,
             edited: None,

@@ -119,6 +119,7 @@ mod tests {
             subject: Some(Username::parse("ada").unwrap()),
             target: Some(12),
             detail: "spam".to_owned(),
+            key: None,
         }
     }
 

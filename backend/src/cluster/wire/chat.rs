@@ -24,6 +24,8 @@ struct StoredChat<'a> {
     username: &'a Username,
     message: &'a str,
     guest: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    bot: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     change: Option<&'a Change>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,6 +48,7 @@ impl<'a> StoredChat<'a> {
             message,
             ts: _,
             guest,
+            bot,
             client_id: _,
             change,
             edited,
@@ -56,6 +59,7 @@ impl<'a> StoredChat<'a> {
             username,
             message,
             guest: *guest,
+            bot: *bot,
             change: change.as_ref(),
             edited: *edited,
             deleted: deleted.as_ref(),
@@ -152,6 +156,7 @@ static TAIL: LazyLock<Tail> = LazyLock::new(|| {
         message: String::new(),
         ts: 0,
         guest: true,
+        bot: false,
         client_id: None,
         change: None,
         deleted: None,

@@ -1,5 +1,8 @@
 //! The message lifecycle: an author edits its own message within the edit window and
-//! deletes it at any time; a moderator deletes anyone's. Both are change records of the
+//! deletes it at any time; a moderator deletes anyone's. A backend's key with the `moderate`
+//! scope deletes any message (as a moderator, under the system's name) and edits the
+//! messages posted through the API (bots' and the system's) at any time: it speaks for them,
+//! and never puts words in a person's mouth. Both are change records of the
 //! room's log ([`crate::store::Store::change`]), so they reach every client like messages.
 
 use super::ActError;
@@ -46,6 +49,9 @@ impl Hub {
         text: MessageText,
     ) -> Result<ChatRecord, ActError> {
         let (rules, _role) = self.judge(actor, room).await?;
+        if actor.principal.service().is_some() {
+            return self.edit_for_backend(room, id, text).await;
+        }
         let identity = actor
             .principal
             .identity()
@@ -80,6 +86,33 @@ impl Hub {
         Ok(record)
     }
 
+    /// An API key's edit of message `id`: only a message posted through the API, and the
+    /// change is made under the name it was posted under.
+    async fn edit_for_backend(
+        &self,
+        room: &RoomName,
+        id: u64,
+        text: MessageText,
+    ) -> Result<ChatRecord, ActError> {
+        let message = self.message(room, id).await?;
+        if !message.bot {
+            return Err(ActError::Forbidden(
+                "an API key edits only messages posted through the API (bots' and the system's)",
+            ));
+        }
+        let record = self
+            .change(NewChange {
+                room: room.clone(),
+                target: id,
+                actor: message.username,
+                guest: false,
+                action: ChangeAction::Edit(text),
+            })
+            .await?;
+        self.count_act("edit");
+        Ok(record)
+    }
+
     /// `actor` deletes message `id` of `room`: its own, or anyone's as a moderator.
     pub async fn delete(
         &self,
@@ -88,12 +121,10 @@ impl Hub {
         id: u64,
     ) -> Result<ChatRecord, ActError> {
         let (_rules, role) = self.judge(actor, room).await?;
-        let identity = actor
-            .principal
-            .identity()
-            .ok_or(ActError::Unauthenticated)?;
+        let name = super::actor_name(actor.principal)?;
         let message = self.message(room, id).await?;
-        let own = authored_by(&message, &identity.name);
+        // A key is never a message's author: its deletions are a moderator's, audited.
+        let own = actor.principal.identity().is_some() && authored_by(&message, &name);
         if !own && !role.moderates() {
             return Err(ActError::Forbidden(
                 "only its author or a moderator may delete a message",
@@ -103,7 +134,7 @@ impl Hub {
             .change(NewChange {
                 room: room.clone(),
                 target: id,
-                actor: identity.name.clone(),
+                actor: name,
                 guest: false,
                 action: ChangeAction::Delete { moderator: !own },
             })
@@ -125,8 +156,9 @@ impl Hub {
     }
 }
 
-/// Whether `message` was written by the account named `name` (guests' messages belong to
-/// no one: a name alone proves nothing).
+/// Whether `message` was written by the account named `name` (guests' and bots' messages
+/// belong to no account: a name alone proves nothing, and an account made later under a
+/// bot's name does not own what the bot said).
 fn authored_by(message: &ChatRecord, name: &Username) -> bool {
-    !message.guest && message.username.hold_key() == name.hold_key()
+    !message.guest && !message.bot && message.username.hold_key() == name.hold_key()
 }

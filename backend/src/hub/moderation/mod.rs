@@ -29,8 +29,11 @@ use super::{
     access::AccessError,
     rules::{Rules, Visitor},
 };
-use crate::store::{StoreError, accounts::Account, moderation::Subject};
-use chinwag_shared::{RoomName, Username, moderation::Role};
+use crate::{
+    auth::{Principal, ServiceKey},
+    store::{StoreError, accounts::Account, moderation::Subject},
+};
+use chinwag_shared::{RoomName, Username, api_keys::ApiScope, moderation::Role};
 use std::sync::Arc;
 
 /// Why an act was refused.
@@ -98,7 +101,8 @@ impl Target {
 }
 
 impl Hub {
-    /// Lets `actor` in and answers the rules with the actor's role, refusing guests.
+    /// Lets `actor` in and answers the rules with the actor's role, refusing guests (and an
+    /// API key without the `moderate` scope).
     pub(super) async fn judge(
         &self,
         actor: &Visitor<'_>,
@@ -107,7 +111,7 @@ impl Hub {
         if actor.principal.is_guest() {
             return Err(ActError::Unauthenticated);
         }
-        let entry = self.enter(actor, room).await?;
+        let entry = self.enter_for(actor, room, ApiScope::Moderate).await?;
         let role = entry.rules.role(actor.principal);
         Ok((entry.rules, role))
     }
@@ -136,6 +140,16 @@ impl Hub {
         } else {
             self.rules.forget_room(room);
         }
+    }
+}
+
+/// The name `principal` acts under: an account's own, the system's for an API key (the
+/// audit entry names the key beside it); a guest does not act.
+pub(super) fn actor_name(principal: &Principal) -> Result<Username, ActError> {
+    match principal {
+        Principal::Account(identity) => Ok(identity.name.clone()),
+        Principal::Service(_) => Ok(ServiceKey::acting_name()),
+        Principal::Guest => Err(ActError::Unauthenticated),
     }
 }
 

@@ -34,10 +34,7 @@ impl Hub {
         body: &SanctionBody,
     ) -> Result<SanctionView, ActError> {
         let (rules, role) = self.judge(actor, room).await?;
-        let identity = actor
-            .principal
-            .identity()
-            .ok_or(ActError::Unauthenticated)?;
+        let by = super::actor_name(actor.principal)?;
         let target = self.target(username).await?;
         check_power(&rules, role, site, &target)?;
         let reason = reason(body.reason.as_deref())?;
@@ -64,7 +61,7 @@ impl Hub {
             username: target.name().clone(),
             until,
             reason: reason.clone(),
-            by: identity.name.clone(),
+            by,
             created: now,
         };
         self.moderation().impose(&sanction).await??;

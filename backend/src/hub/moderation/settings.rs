@@ -90,6 +90,7 @@ impl Hub {
         username: &Username,
     ) -> Result<RoomSettings, ActError> {
         let (_rules, role) = self.judge(actor, room).await?;
+        refuse_keys(actor)?;
         if role < Role::Admin {
             return Err(ActError::Forbidden("only site admins give rooms owners"));
         }
@@ -118,6 +119,7 @@ impl Hub {
         moderator: bool,
     ) -> Result<RoomSettings, ActError> {
         let (_rules, role) = self.judge(actor, room).await?;
+        refuse_keys(actor)?;
         if role < Role::Owner {
             return Err(ActError::Forbidden(
                 "only the room's owner appoints and removes moderators",
@@ -163,5 +165,16 @@ impl Hub {
             let notice = ServerMsg::RoomSettingsChanged { room: room.clone() };
             self.fanout.publish_event(EventFrame::new(&inbox, &notice));
         }
+    }
+}
+
+/// Roles are given by people: an API key (even with `moderate`) appoints no owner or
+/// moderator.
+fn refuse_keys(actor: &Visitor<'_>) -> Result<(), ActError> {
+    match actor.principal.service() {
+        Some(_) => Err(ActError::Forbidden(
+            "an API key cannot give roles: owners and moderators are appointed by people",
+        )),
+        None => Ok(()),
     }
 }

@@ -2,17 +2,14 @@
 //! revoking it, and the site-wide mutes and bans in force. Every change lands in the site's
 //! audit log ([`Hub::record_site_act`]).
 //!
-//! Whether someone is a site admin is read from the site rules cached for
+//! Whether someone is a site admin ([`Hub::is_site_admin`], in `hub::site`) is read from the site rules cached for
 //! [`RULES_TTL`](crate::hub::rules::RULES_TTL): a grant or revocation through this node holds
 //! at once, through another within that time.
 
 use super::ActError;
 use crate::{
-    auth::{Identity, Principal},
-    hub::{
-        Hub,
-        rules::{ADMIN_ROLE_CLAIM, now_ms},
-    },
+    auth::Identity,
+    hub::{Hub, rules::now_ms},
     store::{
         StoreError,
         accounts::{Account, AccountId},
@@ -22,18 +19,6 @@ use chinwag_shared::moderation::{AuditAction, SanctionView};
 use std::collections::BTreeSet;
 
 impl Hub {
-    /// Whether `principal` is a site admin: granted in the directory, or a JWT whose `role`
-    /// claim says so.
-    pub async fn is_site_admin(&self, principal: &Principal) -> Result<bool, StoreError> {
-        let Some(identity) = principal.identity() else {
-            return Ok(false);
-        };
-        if identity.role.as_deref() == Some(ADMIN_ROLE_CLAIM) {
-            return Ok(true);
-        }
-        Ok(self.rules.site().await?.admins.contains(&identity.account))
-    }
-
     /// The accounts granted site admin in the directory.
     pub async fn site_admins(&self) -> Result<BTreeSet<AccountId>, StoreError> {
         Ok(self.rules.site().await?.admins.clone())

@@ -5,23 +5,30 @@
 //!   `q` is a case-blind part of the name; `limit` 50 by default, at most 200. A full page
 //!   carries `Link: <…>; rel="next"`, whose `after` is the opaque key to go on from.
 //! - `PUT` / `DELETE /api/admin/accounts/{name}/disabled` → 204 (disable / enable).
-//! - `DELETE /api/admin/accounts/{name}/sessions` → 204 (sign out everywhere).
+//! - `DELETE /api/admin/accounts/{name}/sessions` → 204 (sign out everywhere). The one
+//!   route here a backend's API key with the `moderate` scope may call too (never on a site
+//!   admin); every other takes [`SiteAdmin`].
 //! - `PUT` / `DELETE /api/admin/accounts/{name}/admin` → 204 (grant / revoke site admin).
 //! - `GET /api/admin/accounts/{name}/connections` → `[ConnectionView]` (this node's).
 //!
 //! An unknown name is 404 `no_such_user`; a name that is no valid name, 400.
 
-use super::{super::AppState, SiteAdmin};
+use super::{
+    super::{AppState, account::principal},
+    SiteAdmin,
+};
 use crate::{
     console::accounts::{self, AccountActError},
     routes::error::ApiFailure,
 };
 use actix_web::{
-    HttpResponse,
+    HttpRequest, HttpResponse,
     http::{StatusCode, header::LINK},
     web,
 };
-use chinwag_shared::{ErrorCode, MAX_USERNAME_CHARS, Username, console::AdminAccount};
+use chinwag_shared::{
+    ErrorCode, MAX_USERNAME_CHARS, Username, api_keys::ApiScope, console::AdminAccount,
+};
 use serde::Deserialize;
 
 /// Accounts in a page unless `limit` says otherwise.
@@ -159,12 +166,16 @@ pub async fn enable(
 
 /// `DELETE /api/admin/accounts/{name}/sessions`.
 pub async fn sign_out_everywhere(
-    admin: SiteAdmin,
+    request: HttpRequest,
     name: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
+    // Open to backends too: the one route under `/api/admin` a key with `moderate` may call
+    // ("disconnect a user's sessions"), judged where every site-wide act is.
+    let caller = principal(&request, &state).await?;
+    state.hub.site_act(&caller, ApiScope::Moderate).await?;
     let name = name_of(&name)?;
-    accounts::sign_out_everywhere(&state.hub, &state.auth, &admin.0, &name).await?;
+    accounts::sign_out_everywhere(&state.hub, &state.auth, &caller, &name).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -10,6 +10,7 @@
 //! statement against a `UNIQUE` key, so two nodes' sign-ups never both win.
 
 use super::{
+    account_rows::{ACCOUNT_COLUMNS, account_of, account_row, list_accounts},
     readers::ReaderPool,
     side_writer::SideWriter,
     values::{parse_stored, to_i64, to_u64},
@@ -17,9 +18,9 @@ use super::{
 use crate::store::{
     StoreError,
     accounts::{
-        Account, AccountId, Accounts, Credential, CredentialKind, MAX_ACCOUNTS_PAGE,
+        Account, AccountId, AccountTaken, Accounts, Credential, CredentialKind, MAX_ACCOUNTS_PAGE,
         MAX_SESSIONS_PER_ACCOUNT, MemberRoom, NameOwned, NewCredential, PrivateRoom, RoomAccess,
-        RoomExists, TOKEN_ID_CHARS, TokenListing, name_matches,
+        RoomExists, TOKEN_ID_CHARS, TokenListing,
     },
 };
 use async_trait::async_trait;
@@ -30,10 +31,10 @@ use std::path::Path;
 /// The directory in SQLite.
 pub struct SqliteAccounts {
     /// The directory's own write connection.
-    conn: SideWriter,
+    pub(super) conn: SideWriter,
     /// The store's read-only connections, shared: a storm of session checks reads in
     /// parallel, within the store's bound on readers, instead of queueing on `conn`.
-    readers: ReaderPool,
+    pub(super) readers: ReaderPool,
 }
 
 impl SqliteAccounts {
@@ -54,76 +55,6 @@ impl SqliteAccounts {
     {
         self.conn.run(work).await
     }
-}
-
-/// The columns [`account_row`] reads, in its order.
-const ACCOUNT_COLUMNS: &str = "id, name, password_hash, created, disabled";
-
-/// An `accounts` row as selected with [`ACCOUNT_COLUMNS`].
-struct AccountRow {
-    id: i64,
-    name: String,
-    password_hash: String,
-    created: i64,
-    disabled: bool,
-}
-
-fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRow> {
-    Ok(AccountRow {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        password_hash: row.get(2)?,
-        created: row.get(3)?,
-        disabled: row.get(4)?,
-    })
-}
-
-fn account_of(row: AccountRow) -> Result<Account, StoreError> {
-    Ok(Account {
-        id: AccountId::new(row.id.to_string()),
-        name: parse_stored(&row.name, Username::parse)?,
-        password_hash: row.password_hash,
-        created: to_u64(row.created),
-        disabled: row.disabled,
-    })
-}
-
-/// Rows [`Accounts::list_accounts`] reads at a time while it filters by name: a search that
-/// matches few accounts walks the index in steps of this many, never holding more.
-const LIST_SCAN_ROWS: i64 = 256;
-
-/// Up to `limit` accounts matching `query`, by name key, after the key `after`.
-fn list_accounts(
-    conn: &Connection,
-    query: Option<&str>,
-    after: Option<&str>,
-    limit: usize,
-) -> Result<Vec<Account>, StoreError> {
-    let mut found = Vec::new();
-    let mut cursor = after.unwrap_or_default().to_owned();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ACCOUNT_COLUMNS}, name_key FROM accounts WHERE name_key > ?1
-         ORDER BY name_key LIMIT ?2"
-    ))?;
-    while found.len() < limit {
-        let mut rows = stmt.query(params![cursor, LIST_SCAN_ROWS])?;
-        let mut read = 0;
-        while let Some(row) = rows.next()? {
-            read += 1;
-            cursor = row.get(5)?;
-            let account = account_of(account_row(row)?)?;
-            if query.is_none_or(|query| name_matches(&account.name, query)) {
-                found.push(account);
-                if found.len() == limit {
-                    break;
-                }
-            }
-        }
-        if read < LIST_SCAN_ROWS {
-            break;
-        }
-    }
-    Ok(found)
 }
 
 #[async_trait]
@@ -156,6 +87,36 @@ impl Accounts for SqliteAccounts {
                     disabled: false,
                 })
             }))
+        })
+        .await
+    }
+
+    async fn restore_account(
+        &self,
+        account: &Account,
+    ) -> Result<Result<(), AccountTaken>, StoreError> {
+        let account = account.clone();
+        self.run(move |conn| {
+            // No conflict target: a taken id and a taken name key both insert nothing. An id
+            // above the AUTOINCREMENT counter moves it, so later sign-ups come after.
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO accounts (id, name, name_key, password_hash, created, disabled)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
+                    account.id.as_str(),
+                    account.name.as_str(),
+                    account.name.hold_key().as_str(),
+                    account.password_hash,
+                    to_i64(account.created),
+                    account.disabled,
+                ])?;
+            Ok(if inserted == 1 {
+                Ok(())
+            } else {
+                Err(AccountTaken)
+            })
         })
         .await
     }

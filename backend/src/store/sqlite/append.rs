@@ -53,8 +53,8 @@ pub(super) fn append_one(
     }
     let id = next_id(conn, &message.room)?;
     conn.prepare_cached(
-        "INSERT INTO messages (room, id, username, message, ts, client_id, author, guest)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO messages (room, id, username, message, ts, client_id, author, guest, bot)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         message.room.as_str(),
@@ -65,6 +65,7 @@ pub(super) fn append_one(
         message.client_id.as_ref().map(ClientId::as_str),
         message.client_id.as_ref().map(|_| message.author.key()),
         message.guest,
+        message.bot,
     ])?;
     Ok(Appended::Stored(ChatRecord {
         id,
@@ -73,6 +74,7 @@ pub(super) fn append_one(
         message: message.text.as_str().to_owned(),
         ts,
         guest: message.guest,
+        bot: message.bot,
         client_id: message.client_id.clone(),
         change: None,
         deleted: None,

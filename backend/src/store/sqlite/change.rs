@@ -68,6 +68,7 @@ pub(super) fn change_one(
         message: text.to_owned(),
         ts,
         guest: change.guest,
+        bot: false,
         client_id: None,
         change: Some(match kind {
             ChangeKind::Edit => Change::Edit {

@@ -65,6 +65,7 @@ pub(super) fn message(username: &str, text: &str, client_id: Option<&str>) -> Ne
         text: MessageText::parse(text).unwrap(),
         client_id: client_id.map(|id| ClientId::parse(id).unwrap()),
         guest: true,
+        bot: false,
     }
 }
 

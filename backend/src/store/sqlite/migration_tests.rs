@@ -50,6 +50,7 @@ async fn a_version_4_file_migrates_once_and_takes_changes_and_moderation() {
 
     let store = SqliteStore::open(&path, SyncMode::Normal, Arc::new(Published::default())).unwrap();
     assert_eq!(user_version(&path), MIGRATIONS.len() as i64);
+    assert!(MIGRATIONS.len() >= 5, "every migration since version 4 ran");
     let old = everything(&store).await;
     assert_eq!(texts(&old), [(1, "from before"), (2, "also old")]);
     assert!(old.iter().all(|record| record.change.is_none()
@@ -86,4 +87,30 @@ async fn a_version_4_file_migrates_once_and_takes_changes_and_moderation() {
         30
     );
     store.close().await;
+}
+
+#[test]
+fn connections_migrating_one_new_file_at_once_each_run_every_migration_once() {
+    // A server starting while `chinwag accounts …` opens the same file: both migrate.
+    for _round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chinwag.db");
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut conn = Connection::open(&path).unwrap();
+                    conn.busy_timeout(std::time::Duration::from_secs(10))
+                        .unwrap();
+                    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+                    conn.execute_batch(SCHEMA).unwrap();
+                    super::schema::migrate(&mut conn)
+                })
+            })
+            .collect();
+        for racer in racers {
+            racer.join().unwrap().unwrap();
+        }
+        assert_eq!(user_version(&path), MIGRATIONS.len() as i64);
+    }
 }

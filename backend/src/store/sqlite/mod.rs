@@ -17,7 +17,9 @@
 //! A `client_id` is unique per room *and author* (see [`super::author`]); rows from before
 //! authors were recorded have none, and count as their username's.
 
+mod account_rows;
 mod accounts;
+mod api_keys;
 mod append;
 mod backup;
 mod change;
@@ -26,6 +28,7 @@ mod moderation;
 mod queries;
 mod readers;
 mod records;
+mod restore;
 mod sanction_rows;
 mod schema;
 mod scrub;
@@ -35,6 +38,8 @@ mod values;
 mod writer;
 
 #[cfg(test)]
+mod account_listing_tests;
+#[cfg(test)]
 mod accounts_tests;
 #[cfg(test)]
 mod changes_tests;
@@ -42,6 +47,8 @@ mod changes_tests;
 mod migration_tests;
 #[cfg(test)]
 mod moderation_tests;
+#[cfg(test)]
+mod restore_tests;
 #[cfg(test)]
 mod sanctions_tests;
 #[cfg(test)]
@@ -59,14 +66,19 @@ pub use sync_mode::SyncMode;
 pub use writer::MAX_BATCH;
 
 use super::{
-    Appended, Changed, Epoch, NewChange, NewMessage, Page, RoomCursor, RoomHead, Store, StoreError,
+    Appended, Changed, Epoch, NewChange, NewMessage, Occupied, Page, RoomCursor, RoomHead, Store,
+    StoreError,
 };
 use crate::fanout::ChatPublisher;
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, RoomName, RoomSummary};
 use readers::ReaderPool;
 use rusqlite::Connection;
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 use tokio::sync::{mpsc, oneshot, watch};
 use writer::WriteJob;
 
@@ -83,6 +95,8 @@ pub struct SqliteStore {
     sync: SyncMode,
     /// How far deleted texts are gone from the files (see [`SqliteStore::scrubbed`]).
     scrub: watch::Receiver<ScrubProgress>,
+    /// The file, which a restore opens a connection of its own to (`restore`).
+    path: PathBuf,
 }
 
 impl SqliteStore {
@@ -108,6 +122,7 @@ impl SqliteStore {
             readers: ReaderPool::new(path),
             sync,
             scrub,
+            path: path.to_owned(),
         })
     }
 
@@ -221,6 +236,25 @@ impl Store for SqliteStore {
                 queries::rooms_page(conn, after.as_ref(), limit, queries::Listed::All)
             })
             .await
+    }
+
+    async fn room_names(
+        &self,
+        after: Option<&RoomName>,
+        limit: usize,
+    ) -> Result<Vec<RoomName>, StoreError> {
+        let after = after.cloned();
+        self.readers
+            .read(move |conn| restore::room_names(conn, after.as_ref(), limit))
+            .await
+    }
+
+    async fn restore(
+        &self,
+        room: &RoomName,
+        records: &[ChatRecord],
+    ) -> Result<Result<(), Occupied>, StoreError> {
+        restore::restore(&self.path, room, records).await
     }
 
     async fn close(&self) {

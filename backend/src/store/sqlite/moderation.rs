@@ -209,7 +209,7 @@ impl Moderation for SqliteModeration {
         self.readers
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT id, ts, actor, action, subject, target, detail FROM audit_log
+                    "SELECT id, ts, actor, action, subject, target, detail, key FROM audit_log
                      WHERE room = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
                 )?;
                 let rows = stmt.query_map(params![room.as_str(), before, limit], |row| {
@@ -221,6 +221,7 @@ impl Moderation for SqliteModeration {
                         subject: row.get(4)?,
                         target: row.get(5)?,
                         detail: row.get(6)?,
+                        key: row.get(7)?,
                     })
                 })?;
                 rows.map(|row| row?.into_entry()).collect()
@@ -343,8 +344,8 @@ pub(super) fn record_audit(
         .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM audit_log WHERE room = ?1")?
         .query_row([room], |row| row.get(0))?;
     tx.prepare_cached(
-        "INSERT INTO audit_log (room, id, ts, actor, action, subject, target, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO audit_log (room, id, ts, actor, action, subject, target, detail, key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         room,
@@ -355,6 +356,7 @@ pub(super) fn record_audit(
         entry.subject.as_ref().map(Username::as_str),
         entry.target.map(to_i64),
         entry.detail,
+        entry.key,
     ])?;
     tx.prepare_cached("DELETE FROM audit_log WHERE room = ?1 AND id <= ?2")?
         .execute(params![room, id.saturating_sub(to_i64(kept as u64))])?;
@@ -371,6 +373,7 @@ struct AuditRow {
     subject: Option<String>,
     target: Option<i64>,
     detail: String,
+    key: Option<String>,
 }
 
 impl AuditRow {
@@ -392,6 +395,7 @@ impl AuditRow {
                 .transpose()?,
             target: self.target.map(to_u64),
             detail: self.detail,
+            key: self.key,
         })
     }
 }

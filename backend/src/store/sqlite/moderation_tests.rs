@@ -70,6 +70,7 @@ fn entry(action: AuditAction, detail: &str) -> NewAudit {
             subject: Some(name("mallory")),
             target: None,
             detail: detail.to_owned(),
+            key: None,
         },
     }
 }

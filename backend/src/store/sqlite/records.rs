@@ -22,7 +22,7 @@ use rusqlite::Row;
 macro_rules! record_columns {
     () => {
         "id, username, message, ts, guest, change_kind, target, moderator, edited, deleted_id, \
-         deleted_by"
+         deleted_by, bot"
     };
 }
 pub(super) use record_columns;
@@ -67,6 +67,7 @@ pub(super) struct StoredRow {
     edited: Option<i64>,
     deleted_id: Option<i64>,
     deleted_by: Option<String>,
+    bot: bool,
 }
 
 impl StoredRow {
@@ -84,6 +85,7 @@ impl StoredRow {
             edited: row.get(8)?,
             deleted_id: row.get(9)?,
             deleted_by: row.get(10)?,
+            bot: row.get(11)?,
         })
     }
 
@@ -108,6 +110,7 @@ impl StoredRow {
             message: self.message,
             ts: to_u64(self.ts),
             guest: self.guest,
+            bot: self.bot,
             client_id: None,
             change,
             edited: self.edited.map(to_u64),

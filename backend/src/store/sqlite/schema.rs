@@ -7,7 +7,7 @@
 //! opens, migrates once, and keeps working.
 
 use crate::store::{Epoch, StoreError};
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The first version's tables, each created only if missing.
@@ -141,15 +141,37 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 6. An operator can disable an account (issue 16). Accounts are listed by name key
     //    through the `UNIQUE` index `name_key` already has.
     "ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;",
+    // 7. The server API (issue 16): API keys, stored by the digest of their secret only (see
+    //    `auth::secret`), with the short id they are listed and revoked by; their scopes are
+    //    one space-separated text. A message a backend posted through a key is a bot's (or
+    //    the system's): `bot`. An audit entry made by a key names it in `key`.
+    "CREATE TABLE api_keys (
+         digest     TEXT    PRIMARY KEY,
+         id         TEXT    NOT NULL UNIQUE,
+         name       TEXT    NOT NULL,
+         scopes     TEXT    NOT NULL,
+         created_by TEXT    NOT NULL,
+         created    INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     ALTER TABLE messages ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE audit_log ADD COLUMN key TEXT;",
 ];
 
 /// Runs the [`MIGRATIONS`] this file has not had yet, each in its own transaction with the
-/// version it brings, so a crash mid-way leaves the file at a version it fully has.
+/// version it brings, so a crash mid-way leaves the file at a version it fully has. Each
+/// takes the write lock first (IMMEDIATE) and reads the version again under it: a server
+/// starting while `chinwag accounts …` opens the same file would otherwise both see an old
+/// version and the second fail on what the first just added ("duplicate column").
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let done: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    let done = usize::try_from(done).unwrap_or(0);
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(done) {
-        let tx = conn.transaction()?;
+    let version = |conn: &Connection| -> Result<usize, StoreError> {
+        let done: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        Ok(usize::try_from(done).unwrap_or(0))
+    };
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version(conn)?) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if version(&tx)? > index {
+            continue; // another connection ran it meanwhile; the transaction rolls back
+        }
         tx.execute_batch(migration)?;
         tx.pragma_update(None, "user_version", index + 1)?;
         tx.commit()?;

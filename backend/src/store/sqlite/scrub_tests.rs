@@ -71,6 +71,7 @@ async fn post(store: &SqliteStore, text: &str) -> u64 {
         text: MessageText::parse(text).unwrap(),
         client_id: None,
         guest: true,
+        bot: false,
     };
     match store.append(message).await.unwrap() {
         Appended::Stored(record) => record.id,

@@ -32,6 +32,7 @@ fn message(username: &str, text: &str, client_id: &str) -> NewMessage {
     let username = Username::parse(username).unwrap();
     NewMessage {
         guest: true,
+        bot: false,
         room: RoomName::parse("r").unwrap(),
         author: Author::name(&username),
         username,
@@ -140,6 +141,7 @@ fn plain(text: &str) -> NewMessage {
     let username = Username::parse("alice").unwrap();
     NewMessage {
         guest: true,
+        bot: false,
         room: RoomName::parse("durable").unwrap(),
         author: Author::name(&username),
         username,

@@ -46,6 +46,7 @@ pub(super) fn message(by: &str, text: &str, client_id: Option<&str>) -> NewMessa
         text: MessageText::parse(text).unwrap(),
         client_id: client_id.map(|id| ClientId::parse(id).unwrap()),
         guest: true,
+        bot: false,
     }
 }
 

@@ -3,7 +3,7 @@
 //! step, and an index rebuilt for accounts made before it existed.
 
 use super::*;
-use chinwag_backend::store::accounts::Account;
+use chinwag_backend::store::accounts::{Account, AccountTaken};
 
 /// 300 `userNNN` accounts (more than one scan step), then `Zed`, `ZEDDY` and `Иван`,
 /// created at 1000 + their order.
@@ -175,4 +175,42 @@ fn by_key(names: impl Iterator<Item = String>) -> Vec<String> {
     let mut names: Vec<String> = names.collect();
     names.sort_by_key(|text| name(text).hold_key());
     names
+}
+
+#[tokio::test]
+async fn a_restored_account_keeps_its_id_and_later_sign_ups_come_after_it() {
+    let redis = Redis::start().await;
+    let directory = directory(&redis);
+    let ada = Account {
+        id: id("7"),
+        name: name("Ada"),
+        password_hash: "$argon2id$h".to_owned(),
+        created: 42,
+        disabled: true,
+    };
+    assert_eq!(directory.restore_account(&ada).await.unwrap(), Ok(()));
+    assert_eq!(directory.account(&ada.id).await.unwrap(), Some(ada.clone()));
+    let same_id = Account {
+        name: name("zed"),
+        ..ada.clone()
+    };
+    assert_eq!(
+        directory.restore_account(&same_id).await.unwrap(),
+        Err(AccountTaken)
+    );
+    let look_alike = Account {
+        id: id("9"),
+        name: name("ADA"),
+        ..ada.clone()
+    };
+    assert_eq!(
+        directory.restore_account(&look_alike).await.unwrap(),
+        Err(AccountTaken)
+    );
+    assert_eq!(directory.account(&id("9")).await.unwrap(), None);
+    assert_eq!(sign_up(&directory, "bob").await, id("8"));
+    assert_eq!(
+        names(directory.list_accounts(None, None, 10).await.unwrap()),
+        ["Ada", "bob"]
+    );
 }

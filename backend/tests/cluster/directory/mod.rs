@@ -100,6 +100,7 @@ pub(super) async fn post(log: &RedisStore, to: &RoomName) -> u64 {
         text: MessageText::parse("hello").unwrap(),
         client_id: None,
         guest: true,
+        bot: false,
     };
     match log.append(message).await.unwrap() {
         chinwag_backend::store::Appended::Stored(record) => record.id,

@@ -79,6 +79,7 @@ fn entry(action: AuditAction, detail: &str) -> AuditEntry {
         subject: Some(name("ada")),
         target: None,
         detail: detail.to_owned(),
+        key: None,
     }
 }
 

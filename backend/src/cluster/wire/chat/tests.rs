@@ -9,6 +9,7 @@ use chinwag_shared::ServerMsg;
 fn record(message: &str) -> ChatRecord {
     ChatRecord {
         guest: true,
+        bot: false,
         id: 99,
         room: RoomName::parse("general").unwrap(),
         username: Username::parse("Zoë the 2nd").unwrap(),

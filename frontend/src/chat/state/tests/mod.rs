@@ -31,6 +31,7 @@ pub(super) fn record(room_name: &str, id: u64, who: &str, client_id: Option<&str
         message: format!("message {id}"),
         ts: 1_700_000_000_000,
         guest: false,
+        bot: false,
         client_id: client_id.map(|id| ClientId::parse(id).unwrap()),
         change: None,
         deleted: None,

@@ -1,0 +1,115 @@
+//! The server API's keys, for backends (site admins only, judged by the console's one
+//! extractor [`SiteAdmin`]: signed in by session, access token or an admin's JWT; a key never
+//! manages keys, 403). Creating and revoking one lands in the site audit log:
+//!
+//! - `POST /api/keys` `{"name","scopes":[…]}`: 201 with the key's secret, shown this once,
+//!   and its listing (`{"key","id","name","scopes","created_by","created"}`); 400
+//!   `bad_message` for a bad name, no scopes or an unknown scope; 409 `too_many` past the
+//!   server's bound (`store::api_keys::MAX_API_KEYS`).
+//! - `GET /api/keys`: every key, oldest first, never a secret.
+//! - `DELETE /api/keys/{id}`: revokes it (204; 404 if there is none such). It stops working
+//!   through this node at once, through the others within the credential cache's TTL.
+//!
+//! A backend sends its key as `Authorization: Bearer cwk_…` to the ordinary routes, and the
+//! hub judges its scopes where it judges everything else (`hub::scopes::require_scope`).
+//! Posting as a bot is `POST /api/rooms/{room}/messages` (`routes::api`), whose bot names
+//! are judged here ([`bot_name`]).
+
+use super::{AppState, admin::SiteAdmin, error::ApiFailure};
+use crate::auth::ServiceKey;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use chinwag_shared::{
+    ErrorCode, RoomName, Username,
+    api_keys::{ApiKeyView, CreatedApiKey, NewApiKey},
+    moderation::AuditAction,
+};
+
+/// `POST /api/keys`.
+pub async fn create(
+    admin: SiteAdmin,
+    body: web::Json<NewApiKey>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    let NewApiKey { name, scopes } = body.into_inner();
+    let (view, key) = state.auth.create_api_key(&admin.0, &name, &scopes).await?;
+    state
+        .hub
+        .record_site_act(
+            &admin.0.name,
+            AuditAction::CreateKey,
+            None,
+            key_detail(&view),
+        )
+        .await;
+    Ok(HttpResponse::Created().json(CreatedApiKey { key, view }))
+}
+
+/// `GET /api/keys`.
+pub async fn list(
+    _admin: SiteAdmin,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    Ok(HttpResponse::Ok().json(state.auth.api_keys().await?))
+}
+
+/// `DELETE /api/keys/{id}`.
+pub async fn revoke(
+    admin: SiteAdmin,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiFailure> {
+    if state.auth.revoke_api_key(&admin.0, &id).await? {
+        state
+            .hub
+            .record_site_act(
+                &admin.0.name,
+                AuditAction::RevokeKey,
+                None,
+                format!("key {}", id.as_str()),
+            )
+            .await;
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiFailure::with_status(
+            StatusCode::NOT_FOUND,
+            ErrorCode::BadQuery,
+            "there is no API key with that id",
+        ))
+    }
+}
+
+/// What the site audit log says of a new key: its id, name and scopes (never its secret).
+fn key_detail(view: &ApiKeyView) -> String {
+    let scopes: Vec<&str> = view.scopes.iter().map(|scope| scope.as_str()).collect();
+    format!("key {} \"{}\" ({})", view.id, view.name, scopes.join(", "))
+}
+
+/// The name a key's post in `room` goes out under: the bot `named`, or the system's
+/// without one. A bot may not take the system's name (409), a name an account owns or one
+/// that looks like it (409 `username_taken`: a bot never speaks as a person), nor a name a
+/// live connection holds in the room (409, as for any poster).
+pub(super) async fn bot_name(
+    state: &AppState,
+    room: &RoomName,
+    named: Option<Username>,
+) -> Result<Username, ApiFailure> {
+    let system = ServiceKey::acting_name();
+    let Some(named) = named else {
+        return Ok(system);
+    };
+    let taken = |detail: String| {
+        ApiFailure::with_status(StatusCode::CONFLICT, ErrorCode::UsernameTaken, detail)
+    };
+    if named.hold_key() == system.hold_key() {
+        return Err(taken(format!(
+            "{named} is the system's name; leave username out to post as the system"
+        )));
+    }
+    if state.auth.name_owned(&named).await? {
+        return Err(taken(format!(
+            "{named} belongs to an account; a bot may not take a person's name"
+        )));
+    }
+    super::api::refuse_held_name(state, room, &named, None)?;
+    Ok(named)
+}
