@@ -231,7 +231,8 @@ pub struct AuditListProps {
     pub empty: AttrValue,
 }
 
-/// Audit lines, newest first: when, who, what to whom.
+/// Audit lines, newest first: when, who (and through which API key, for a backend's act),
+/// what to whom.
 #[component]
 pub fn AuditList(props: &AuditListProps) -> Html {
     match &props.entries {
@@ -247,6 +248,9 @@ pub fn AuditList(props: &AuditListProps) -> Html {
                         <span class="meta">{ format::when(entry.ts) }</span>
                         { " " }
                         <bdi class="author">{ entry.actor.as_str() }</bdi>
+                        if let Some(key) = &entry.key {
+                            <span class="meta">{ format!(" (API key “{key}”)") }</span>
+                        }
                         { format!(" {}", describe(entry)) }
                     </li>
                 }) }
