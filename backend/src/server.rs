@@ -300,11 +300,14 @@ async fn stop_on(
     http.stop(true).await;
 }
 
+/// The operators' console: a screen of the browser client, served its page at this path.
+const CONSOLE_PATH: &str = "/admin";
+
 /// The seed lecture's plain-JS client, compiled into the binary so it is always there.
 const SEED_PAGE: &str = include_str!("../static/examples/seed.html");
 
-/// Serves the built browser client from `dir`, or a page that says how to build it, plus
-/// the seed lecture's page at `/examples/seed.html`.
+/// Serves the built browser client from `dir` (its page also at [`CONSOLE_PATH`]), or a
+/// page that says how to build it, plus the seed lecture's page at `/examples/seed.html`.
 fn serve_frontend(cfg: &mut web::ServiceConfig, dir: Option<PathBuf>) {
     cfg.route(
         "/examples/seed.html",
@@ -316,10 +319,24 @@ fn serve_frontend(cfg: &mut web::ServiceConfig, dir: Option<PathBuf>) {
     );
     match dir {
         Some(dir) => {
+            // The console is a screen of the same app: its path answers with the app's page,
+            // which reads the path and shows the console (or its 403 page) itself.
+            let page = dir.join("index.html");
+            for path in [CONSOLE_PATH, "/admin/"] {
+                let page = page.clone();
+                cfg.route(
+                    path,
+                    web::get().to(move || {
+                        let page = page.clone();
+                        async move { actix_files::NamedFile::open_async(page).await }
+                    }),
+                );
+            }
             cfg.service(actix_files::Files::new("/", dir).index_file("index.html"));
         }
         None => {
             cfg.route("/", web::get().to(frontend_missing));
+            cfg.route(CONSOLE_PATH, web::get().to(frontend_missing));
         }
     }
 }

@@ -8,6 +8,8 @@
 //!   the pure reconnect policy [`chat::reconnect`] on [`chat::backoff`], and the HTTP
 //!   [`chat::api`].
 //! - [`components`]: views, props in and callbacks out.
+//! - [`console`]: the site admins' console at `/admin` (live numbers, rooms, accounts,
+//!   moderation), in the same app.
 //! - [`storage`]: what the browser remembers; [`clipboard`]: copying, best effort;
 //!   [`testid`]: hooks for end-to-end tests.
 
@@ -16,6 +18,7 @@ mod app;
 mod chat;
 mod clipboard;
 mod components;
+mod console;
 mod storage;
 mod testid;
 

@@ -64,3 +64,32 @@ async fn pages_carry_a_csp_that_allows_exactly_their_inline_code() {
     assert_eq!(header(&api, "x-content-type-options"), "nosniff");
     assert!(api.headers().get("content-security-policy").is_none());
 }
+
+#[tokio::test]
+async fn the_console_path_answers_with_the_apps_page_and_its_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let frontend = dir.path().join("no-frontend"); // the directory the harness serves
+    std::fs::create_dir(&frontend).unwrap();
+    let page = "<!doctype html><title>the app</title><script type=\"module\">boot()</script>";
+    std::fs::write(frontend.join("index.html"), page).unwrap();
+    let server = Server::start(&dir).await;
+
+    let urls = ["/", "/admin", "/admin/"].map(|path| server.http_url(path));
+    let responses = tokio::task::spawn_blocking(move || urls.map(|url| get(&url)))
+        .await
+        .unwrap();
+    let csp = header(&responses[0], "content-security-policy");
+    for mut response in responses {
+        assert_eq!(response.status(), 200);
+        assert!(
+            header(&response, "content-type").starts_with("text/html"),
+            "served as a page"
+        );
+        assert_eq!(header(&response, "content-security-policy"), csp);
+        let body = response.body_mut().read_to_string().unwrap();
+        assert_eq!(
+            body, page,
+            "the same app page, which shows the console itself"
+        );
+    }
+}

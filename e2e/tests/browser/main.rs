@@ -5,7 +5,7 @@
 //! user sees across the whole system: relay between browsers, rendering as text, history after
 //! a reload, reconnect after a crash (also one that lost the database), the seed lecture's
 //! page, rooms, accounts, private rooms and direct messages, moderation (deletions, edits,
-//! bans) and read state across reloads and devices, and the trunk dev loop
+//! bans) and read state across reloads and devices, the operators' console (`/admin`), and the trunk dev loop
 //! (`dev_loop.rs`). Every test starts its own
 //! server and chromedriver, waits by polling the DOM with a bound, and never sleeps to
 //! synchronise. Prerequisites: `cargo xtask test` builds them (see [`support`]).
@@ -13,6 +13,7 @@
 
 mod accounts;
 mod chat;
+mod console;
 mod dev_loop;
 mod history;
 mod history_reset;

@@ -88,7 +88,7 @@ async fn save(browser: &Browser, path: &Path, viewport: Viewport, min_bytes: usi
 
 /// Saves `<screen>-desktop.png` and `<screen>-phone.png` of what `browser` shows, leaving it
 /// at the desktop size.
-async fn save_both(browser: &Browser, screen: &str, min_bytes: usize) {
+pub(crate) async fn save_both(browser: &Browser, screen: &str, min_bytes: usize) {
     let out = workspace_root().join("target/screenshots");
     for (size, viewport) in [("desktop", Viewport::DESKTOP), ("phone", Viewport::PHONE)] {
         browser.set_viewport(viewport).await;

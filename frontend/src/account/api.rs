@@ -163,7 +163,7 @@ fn member_url(room: &RoomName, who: &Username) -> String {
 
 /// Sends `request` (with `body` as JSON, if any) with the session cookie; a non-2xx answer
 /// becomes [`ApiFailure::Refused`].
-pub(super) async fn fetch<B: Serialize + ?Sized>(
+pub(crate) async fn fetch<B: Serialize + ?Sized>(
     request: RequestBuilder,
     body: Option<&B>,
 ) -> Result<Response, ApiFailure> {
@@ -187,7 +187,7 @@ pub(super) async fn fetch<B: Serialize + ?Sized>(
 }
 
 /// The JSON body of a successful answer.
-pub(super) async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
+pub(crate) async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
     response
         .json()
         .await

@@ -51,6 +51,8 @@ pub enum Purpose {
     Members,
     /// Editing or deleting a message, a sanction, a room's settings or its moderators.
     Moderation,
+    /// Anything the site admins' console (`/admin`) asks or changes.
+    Console,
 }
 
 impl ApiFailure {
@@ -91,6 +93,9 @@ impl ApiFailure {
                 "Your current password is wrong.".to_owned()
             }
             (ErrorCode::BadCredentials, _) => "Wrong name or password.".to_owned(),
+            (ErrorCode::AccountDisabled, _) => {
+                "This account is disabled. Ask a site admin to enable it.".to_owned()
+            }
             (ErrorCode::RateLimited, _) => match retry_after_secs {
                 Some(secs) => format!("Too many tries; try again in {secs} s."),
                 None => "Too many tries; wait a little and try again.".to_owned(),
@@ -108,6 +113,9 @@ impl ApiFailure {
             }
             (ErrorCode::Forbidden, Purpose::Moderation) => {
                 "Only the room's moderators can do that.".to_owned()
+            }
+            (ErrorCode::Forbidden, Purpose::Console) => {
+                "Only site admins can do that; is this account still one?".to_owned()
             }
             (ErrorCode::Forbidden, _) => "You may not do that here.".to_owned(),
             (ErrorCode::NoSuchMessage, _) => "That message no longer exists.".to_owned(),
@@ -191,6 +199,10 @@ mod tests {
             ),
             (ErrorCode::RoomExists, "A room of that name exists already."),
             (ErrorCode::NoSuchUser, "No account has that name."),
+            (
+                ErrorCode::AccountDisabled,
+                "This account is disabled. Ask a site admin to enable it.",
+            ),
             (ErrorCode::Forbidden, "You may not do that here."),
             (
                 ErrorCode::InvalidUsername,

@@ -230,6 +230,7 @@ mod tests {
         Me {
             username: name(raw),
             method: AuthMethod::Session,
+            admin: false,
         }
     }
 

@@ -47,6 +47,9 @@ pub struct ChatScreenProps {
     pub me: Username,
     /// Whether `me` is a signed-in account (else a guest).
     pub signed_in: bool,
+    /// Whether that account is a site admin (its menu links to the console).
+    #[prop_or_default]
+    pub admin: bool,
     /// The session: signing out, the password, a guest's change of name.
     pub session: SessionHandle,
 }
@@ -265,7 +268,7 @@ fn identity(props: &ChatScreenProps) -> Html {
     let session = &props.session;
     if props.signed_in {
         return html! {
-            <AccountMenu me={props.me.clone()} on_sign_out={session.sign_out.clone()}
+            <AccountMenu me={props.me.clone()} admin={props.admin} on_sign_out={session.sign_out.clone()}
                 on_sign_out_everywhere={session.sign_out_everywhere.clone()}
                 on_change_password={session.change_password.clone()}
                 tokens={html! { <TokensSection /> }} />

@@ -5,6 +5,11 @@
 //! server allows), and the chat ([`chat_screen`]) as a guest or as the signed-in account.
 //! The chat screen is keyed by who is chatting, so changing identity starts a fresh chat
 //! (new socket, new state) rather than carrying one person's rooms over to another.
+//!
+//! At `/admin` (the one other path the server answers with this app) the same session
+//! decides between the operators' [`console`](crate::console) for a site admin, its 403
+//! page for a guest or another account, and the sign-in screen for nobody yet. Moving
+//! between the two is a plain link: each page load picks its screen once.
 //! [`tokens_section`], [`members_section`] and [`room_settings_section`] join the account
 //! hooks to their views.
 
@@ -19,6 +24,7 @@ use crate::{
         use_session,
     },
     components::welcome::Welcome,
+    console::{self, ConsoleScreen, Forbidden, Visitor},
 };
 use chat_screen::ChatScreen;
 use yew::prelude::*;
@@ -27,6 +33,7 @@ use yew::prelude::*;
 #[component]
 pub fn App() -> Html {
     let session = use_session();
+    let at_console = use_memo((), |()| console::at_console());
     let state: &SessionState = &session.state;
     match &state.session {
         Session::Loading => html! {
@@ -51,13 +58,23 @@ pub fn App() -> Html {
                 on_sign_in={session.sign_in.clone()} on_sign_up={session.sign_up.clone()}
                 on_guest={session.continue_as_guest.clone()} />
         },
+        Session::Guest(name) if *at_console => html! {
+            <Forbidden visitor={Visitor::Guest(name.clone())} />
+        },
+        Session::SignedIn(me) if *at_console => {
+            if me.admin {
+                html! { <ConsoleScreen me={me.username.clone()} /> }
+            } else {
+                html! { <Forbidden visitor={Visitor::Account(me.username.clone())} /> }
+            }
+        }
         Session::Guest(name) => html! {
             <ChatScreen key={format!("guest:{name}")} me={name.clone()} signed_in=false
                 session={session.clone()} />
         },
         Session::SignedIn(me) => html! {
             <ChatScreen key={format!("account:{}", me.username)} me={me.username.clone()}
-                signed_in=true session={session.clone()} />
+                signed_in=true admin={me.admin} session={session.clone()} />
         },
     }
 }

@@ -1,5 +1,5 @@
 //! The account menu in the top bar: who is signed in, signing out (here or everywhere), the
-//! password form and the access tokens.
+//! password form, the access tokens, and for a site admin a link to the console (`/admin`).
 //!
 //! A disclosure, not an ARIA menu: its panel holds forms, which a `role="menu"` may not. The
 //! button says whether it is open (`aria-expanded`); opening it, or moving to one of its
@@ -18,6 +18,9 @@ use yew::prelude::*;
 pub struct AccountMenuProps {
     /// The signed-in account.
     pub me: Username,
+    /// Whether it is a site admin (the menu links to the console).
+    #[prop_or_default]
+    pub admin: bool,
     /// Sign this browser out.
     pub on_sign_out: Callback<Attempt<()>>,
     /// Sign every session out.
@@ -113,6 +116,11 @@ pub fn AccountMenu(props: &AccountMenuProps) -> Html {
             <>
                 <p class="signed-in-as">{ "Signed in as " }<strong><bdi>{ props.me.as_str() }</bdi></strong></p>
                 <ul class="menu-items">
+                    if props.admin {
+                        <li><a class="menu-link" href="/admin" data-testid={testid::CONSOLE_LINK}>
+                            { "Console" }<span class="hint">{ " · the site's live numbers, rooms and accounts" }</span>
+                        </a></li>
+                    }
                     <li><button type="button" data-testid={testid::CHANGE_PASSWORD} onclick={show(View::Password)}>
                         { "Change password" }
                     </button></li>

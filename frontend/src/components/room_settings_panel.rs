@@ -229,6 +229,13 @@ pub fn describe(entry: &AuditEntry) -> String {
         AuditAction::AddModerator => format!("made {subject} a moderator"),
         AuditAction::RemoveModerator => format!("removed {subject} as a moderator"),
         AuditAction::SetOwner => format!("made {subject} the owner"),
+        AuditAction::Disable => format!("disabled {subject}'s account"),
+        AuditAction::Enable => format!("enabled {subject}'s account"),
+        AuditAction::SignOut => format!("signed {subject} out everywhere"),
+        AuditAction::GrantAdmin => format!("made {subject} a site admin"),
+        AuditAction::RevokeAdmin => format!("took site admin from {subject}"),
+        AuditAction::CreateKey => "created an API key".to_owned(),
+        AuditAction::RevokeKey => "revoked an API key".to_owned(),
     };
     if !entry.detail.is_empty() {
         line.push_str(&format!(" ({})", entry.detail));
@@ -355,5 +362,18 @@ mod tests {
             ..entry
         };
         assert_eq!(describe(&muted), "muted bob (3600 s)");
+        let disabled = AuditEntry {
+            action: AuditAction::Disable,
+            detail: String::new(),
+            ..muted.clone()
+        };
+        assert_eq!(describe(&disabled), "disabled bob's account");
+        let key = AuditEntry {
+            action: AuditAction::CreateKey,
+            subject: None,
+            detail: "deploy bot".into(),
+            ..muted
+        };
+        assert_eq!(describe(&key), "created an API key (deploy bot)");
     }
 }

@@ -10,6 +10,7 @@ mod account;
 mod admin;
 mod bot;
 mod browser;
+mod console;
 mod driver;
 mod moderation;
 mod page;

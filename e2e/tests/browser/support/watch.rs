@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 /// A Chrome DevTools Protocol command, sent through chromedriver's extension endpoint.
 #[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
+pub(super) struct Cdp {
+    pub(super) cmd: &'static str,
+    pub(super) params: Value,
 }
 
 impl WebDriverCompatibleCommand for Cdp {
