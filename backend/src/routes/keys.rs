@@ -12,7 +12,7 @@
 //!
 //! A backend sends its key as `Authorization: Bearer cwk_…` to the ordinary routes, and the
 //! hub judges its scopes where it judges everything else (`hub::scopes::require_scope`).
-//! Posting as a bot is `POST /api/rooms/{room}/messages` (`routes::api`), whose bot names
+//! Posting as a bot is `POST /api/rooms/{room}/messages` (`routes::posting`), whose bot names
 //! are judged here ([`bot_name`]).
 
 use super::{
@@ -153,6 +153,6 @@ pub(super) async fn bot_name(
             "{named} belongs to an account; a bot may not take a person's name"
         )));
     }
-    super::api::refuse_held_name(state, room, &named, None)?;
+    super::posting::refuse_held_name(state, room, &named, None)?;
     Ok(named)
 }

@@ -28,6 +28,7 @@ pub mod moderation;
 pub mod openapi;
 pub mod origin;
 pub mod post_limit;
+pub mod posting;
 pub mod private_rooms;
 pub mod request_limit;
 pub mod router;
@@ -126,9 +127,9 @@ fn register(router: &mut Router<'_>) {
         )
         .get("/api/rooms", api::rooms)
         .get("/api/rooms/{room}/messages", api::messages)
-        .post("/api/rooms/{room}/messages", api::post_message)
-        .post("/api/rooms/{room}/typing", api::typing)
-        .get("/api/rooms/{room}/presence", api::presence);
+        .post("/api/rooms/{room}/messages", posting::post_message)
+        .post("/api/rooms/{room}/typing", posting::typing)
+        .get("/api/rooms/{room}/presence", posting::presence);
     register_moderation(router);
     admin::register(router);
 }

@@ -20,7 +20,8 @@ pub mod responses;
 mod tests;
 
 use super::{
-    account, admin, api, health, keys, moderation, private_rooms, sanctions, socket, tokens,
+    account, admin, api, health, keys, moderation, posting, private_rooms, sanctions, socket,
+    tokens,
 };
 use actix_web::{HttpResponse, http::header::ContentType, web::Bytes};
 use chinwag_shared::{
@@ -69,9 +70,9 @@ use utoipa::{
         private_rooms::remove_member,
         api::rooms,
         api::messages,
-        api::post_message,
-        api::typing,
-        api::presence,
+        posting::post_message,
+        posting::typing,
+        posting::presence,
         moderation::delete_message,
         moderation::edit_message,
         moderation::patch_room,
