@@ -24,7 +24,7 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chinwag_shared::account::{Credentials, Me, PasswordChange};
 use std::sync::Arc;
 
-use super::openapi::{responses::*, tag};
+use super::describe::{responses::*, tag};
 use chinwag_shared::account::AuthPolicy;
 
 /// Who `request` is, or the refusal (401 for a bad credential, or a guest where guests are

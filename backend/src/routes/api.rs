@@ -38,7 +38,7 @@ use chinwag_shared::{
 use serde::Deserialize;
 use std::time::Duration;
 
-use super::openapi::{params::*, responses::*, tag};
+use super::describe::{params::*, responses::*, tag};
 
 /// The longest a long-poll may be held, in seconds.
 pub const MAX_WAIT_SECS: u64 = 30;

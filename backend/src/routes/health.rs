@@ -10,7 +10,7 @@
 use super::AppState;
 use actix_web::{HttpResponse, web};
 
-use super::openapi::tag;
+use super::describe::tag;
 
 /// Liveness probe: 200 while the process serves HTTP.
 #[utoipa::path(

@@ -12,23 +12,22 @@
 //!
 //! A backend sends its key as `Authorization: Bearer cwk_…` to the ordinary routes, and the
 //! hub judges its scopes where it judges everything else (`hub::scopes::require_scope`).
-//! Posting as a bot is `POST /api/rooms/{room}/messages` (`routes::posting`), whose bot names
-//! are judged here ([`bot_name`]).
+//! Posting as a bot is `POST /api/rooms/{room}/messages` (`routes::posting`), which judges
+//! bot names too.
 
 use super::{
     AppState,
     admin::SiteAdmin,
-    error::ApiFailure,
-    openapi::{
+    describe::{
         params::KeyPath,
         responses::{BadRequest, Forbidden, Unauthenticated, Unavailable},
         tag,
     },
+    error::ApiFailure,
 };
-use crate::auth::ServiceKey;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use chinwag_shared::{
-    ApiError, ErrorCode, RoomName, Username,
+    ApiError, ErrorCode,
     api_keys::{ApiKeyView, CreatedApiKey, NewApiKey},
     moderation::AuditAction,
 };
@@ -125,34 +124,4 @@ pub async fn revoke(
 fn key_detail(view: &ApiKeyView) -> String {
     let scopes: Vec<&str> = view.scopes.iter().map(|scope| scope.as_str()).collect();
     format!("key {} \"{}\" ({})", view.id, view.name, scopes.join(", "))
-}
-
-/// The name a key's post in `room` goes out under: the bot `named`, or the system's
-/// without one. A bot may not take the system's name (409), a name an account owns or one
-/// that looks like it (409 `username_taken`: a bot never speaks as a person), nor a name a
-/// live connection holds in the room (409, as for any poster).
-pub(super) async fn bot_name(
-    state: &AppState,
-    room: &RoomName,
-    named: Option<Username>,
-) -> Result<Username, ApiFailure> {
-    let system = ServiceKey::acting_name();
-    let Some(named) = named else {
-        return Ok(system);
-    };
-    let taken = |detail: String| {
-        ApiFailure::with_status(StatusCode::CONFLICT, ErrorCode::UsernameTaken, detail)
-    };
-    if named.hold_key() == system.hold_key() {
-        return Err(taken(format!(
-            "{named} is the system's name; leave username out to post as the system"
-        )));
-    }
-    if state.auth.name_owned(&named).await? {
-        return Err(taken(format!(
-            "{named} belongs to an account; a bot may not take a person's name"
-        )));
-    }
-    super::posting::refuse_held_name(state, room, &named, None)?;
-    Ok(named)
 }

@@ -11,7 +11,7 @@
 //! three steps: `router.get(path, handler)` (or `post`, `put`, `patch`, `delete`) in
 //! `register`; a `#[utoipa::path(...)]` above the handler with the same method and path (its
 //! first doc paragraph is the summary; `tag`, `params`, `request_body`, and `responses` with
-//! the shared sets of `openapi::responses`); the handler's name in `openapi::ApiDoc`'s
+//! the shared sets of `describe::responses`); the handler's name in `openapi::ApiDoc`'s
 //! `paths(...)`. What `server.rs` serves besides (the browser client's files through
 //! `actix_files`, its index at `/`, the seed lecture's page) is the web page, not the API,
 //! and is in neither the table nor the description.
@@ -20,6 +20,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod client_ip;
+pub mod describe;
 pub mod error;
 pub mod frame_guard;
 pub mod health;

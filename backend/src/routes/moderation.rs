@@ -24,7 +24,7 @@ use chinwag_shared::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::openapi::{params::*, responses::*, tag};
+use super::describe::{params::*, responses::*, tag};
 use chinwag_shared::{
     ChatRecord,
     moderation::{AuditEntry, RoomSettings},

@@ -13,11 +13,11 @@
 use super::{
     AppState,
     account::{principal, visitor},
+    describe::{params::*, responses::*, tag},
     error::ApiFailure,
-    openapi::{params::*, responses::*, tag},
 };
 use crate::{
-    auth::Principal,
+    auth::{Principal, ServiceKey},
     hub::Poster,
     store::{Appended, NewMessage},
 };
@@ -88,7 +88,7 @@ pub async fn post_message(
     let client_id = body.client_id.as_deref().map(ClientId::parse).transpose()?;
     let token = client_token(&principal, body.token.as_deref())?;
     if principal.service().is_none() {
-        // A bot's name was judged with the key's other rules (`keys::bot_name`).
+        // A bot's name was judged with the key's other rules (`bot_name`).
         refuse_held_name(&state, &room, &username, token.as_ref())?;
     }
     let message = NewMessage {
@@ -160,7 +160,7 @@ pub async fn typing(
     } = speaker(&request, &state, &room, body.username.as_deref()).await?;
     let token = client_token(&principal, body.token.as_deref())?;
     if principal.service().is_none() {
-        // A bot's name was judged with the key's other rules (`keys::bot_name`).
+        // A bot's name was judged with the key's other rules (`bot_name`).
         refuse_held_name(&state, &room, &username, token.as_ref())?;
     }
     state.hub.typing(&room, &username);
@@ -255,7 +255,7 @@ async fn speaker(
             }
             named
         }
-        (Principal::Service(_), named) => super::keys::bot_name(state, &room, named).await?,
+        (Principal::Service(_), named) => bot_name(state, &room, named).await?,
     };
     Ok(Speaker {
         room,
@@ -296,4 +296,34 @@ pub(super) fn refuse_held_name(
         ));
     }
     Ok(())
+}
+
+/// The name a key's post in `room` goes out under: the bot `named`, or the system's
+/// without one. A bot may not take the system's name (409), a name an account owns or one
+/// that looks like it (409 `username_taken`: a bot never speaks as a person), nor a name a
+/// live connection holds in the room (409, as for any poster).
+async fn bot_name(
+    state: &AppState,
+    room: &RoomName,
+    named: Option<Username>,
+) -> Result<Username, ApiFailure> {
+    let system = ServiceKey::acting_name();
+    let Some(named) = named else {
+        return Ok(system);
+    };
+    let taken = |detail: String| {
+        ApiFailure::with_status(StatusCode::CONFLICT, ErrorCode::UsernameTaken, detail)
+    };
+    if named.hold_key() == system.hold_key() {
+        return Err(taken(format!(
+            "{named} is the system's name; leave username out to post as the system"
+        )));
+    }
+    if state.auth.name_owned(&named).await? {
+        return Err(taken(format!(
+            "{named} belongs to an account; a bot may not take a person's name"
+        )));
+    }
+    refuse_held_name(state, room, &named, None)?;
+    Ok(named)
 }

@@ -30,7 +30,7 @@ use chinwag_shared::{
     account::{Member, NewDm, NewRoom, RoomInfo},
 };
 
-use super::openapi::{params::*, responses::*, tag};
+use super::describe::{params::*, responses::*, tag};
 
 /// Creates a private room; the caller owns it.
 ///

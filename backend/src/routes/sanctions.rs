@@ -20,7 +20,7 @@ use chinwag_shared::{
 };
 use serde::Deserialize;
 
-use super::openapi::{params::*, responses::*, tag};
+use super::describe::{params::*, responses::*, tag};
 use chinwag_shared::moderation::SanctionView;
 
 /// Where a sanction route acts: a room, or the site.

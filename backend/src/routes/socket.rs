@@ -19,7 +19,7 @@ use chinwag_shared::{ClientToken, Epoch, MAX_FRAME_BYTES, RoomName, Username};
 use serde::Deserialize;
 use std::sync::Arc;
 
-use super::openapi::{responses::*, tag};
+use super::describe::{responses::*, tag};
 
 /// Query string of `/socket`.
 #[derive(utoipa::IntoParams)]

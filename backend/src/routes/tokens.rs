@@ -11,7 +11,7 @@ use chinwag_shared::{
     account::{CreatedToken, NewToken, TokenInfo},
 };
 
-use super::openapi::{params::*, responses::*, tag};
+use super::describe::{params::*, responses::*, tag};
 
 fn info(listing: TokenListing) -> TokenInfo {
     TokenInfo {

@@ -17,7 +17,7 @@ use super::{
     super::{AppState, account::principal},
     SiteAdmin,
 };
-use crate::routes::openapi::{
+use crate::routes::describe::{
     params::AccountPath,
     responses::{BadRequest, Forbidden, NoSuchUser, Unauthenticated, Unavailable},
     tag,

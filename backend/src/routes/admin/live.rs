@@ -9,7 +9,7 @@
 //! shutting down, so it never holds a graceful shutdown up.
 
 use super::{super::AppState, SiteAdmin};
-use crate::routes::openapi::{
+use crate::routes::describe::{
     responses::{Forbidden, TooManyRequests, Unauthenticated},
     tag,
 };

@@ -6,7 +6,7 @@
 //! `GET /api/rooms/{room}/audit`, which site admins may read for every room.
 
 use super::{super::AppState, SiteAdmin};
-use crate::routes::openapi::{
+use crate::routes::describe::{
     responses::{BadRequest, Forbidden, Unauthenticated, Unavailable},
     tag,
 };

@@ -4,7 +4,7 @@
 //! (the site's audit log, newest first, paged like a room's).
 
 use super::{super::AppState, SiteAdmin};
-use crate::routes::openapi::{
+use crate::routes::describe::{
     responses::{BadRequest, Forbidden, Unauthenticated, Unavailable},
     tag,
 };

@@ -5,7 +5,7 @@
 //! every answer with its schema, who may call it (`security`) and its area (`tag`); its
 //! summary is the first paragraph of its `///` doc. The wire types' schemas come from
 //! `chinwag_shared` (its `openapi` feature, which only the server turns on), the common
-//! error answers from [`responses`], the shared path parameters from [`params`].
+//! error answers, path parameters and tags from [`super::describe`].
 //! [`ApiDoc`] gathers the handlers, and the document is built and serialized once, when the
 //! routes are configured, then served from memory.
 //!
@@ -14,14 +14,12 @@
 //! The files `server.rs` serves (the browser client, the seed page) are not the API, and are
 //! in neither.
 
-pub mod params;
-pub mod responses;
 #[cfg(test)]
 mod tests;
 
 use super::{
-    account, admin, api, health, keys, moderation, posting, private_rooms, sanctions, socket,
-    tokens,
+    account, admin, api, describe::tag, health, keys, moderation, posting, private_rooms,
+    sanctions, socket, tokens,
 };
 use actix_web::{HttpResponse, http::header::ContentType, web::Bytes};
 use chinwag_shared::{
@@ -129,28 +127,6 @@ use utoipa::{
     )
 )]
 pub struct ApiDoc;
-
-/// The operation tags, one per area; each handler's `tag = …` names one.
-pub mod tag {
-    /// `/socket`.
-    pub const SOCKET: &str = "socket";
-    /// Rooms and their messages.
-    pub const HISTORY: &str = "history";
-    /// The account routes.
-    pub const ACCOUNTS: &str = "accounts";
-    /// Personal access tokens.
-    pub const TOKENS: &str = "tokens";
-    /// Private rooms and direct messages.
-    pub const PRIVATE_ROOMS: &str = "private rooms";
-    /// Moderation and sanctions.
-    pub const MODERATION: &str = "moderation";
-    /// Probes, metrics, this document.
-    pub const HEALTH: &str = "health";
-    /// API keys.
-    pub const KEYS: &str = "api keys";
-    /// The operators' console.
-    pub const CONSOLE: &str = "console";
-}
 
 /// The ways a request proves who it is (`auth`): the session cookie, an `Authorization:
 /// Bearer` token, or the `access_token` query parameter where no header can be set.
