@@ -321,18 +321,7 @@ fn serve_frontend(cfg: &mut web::ServiceConfig, dir: Option<PathBuf>) {
         Some(dir) => {
             // The console is a screen of the same app: its path answers with the app's page,
             // which reads the path and shows the console (or its 403 page) itself.
-            let page = dir.join("index.html");
-            for path in [CONSOLE_PATH, "/admin/"] {
-                let page = page.clone();
-                cfg.route(
-                    path,
-                    web::get().to(move || {
-                        let page = page.clone();
-                        async move { actix_files::NamedFile::open_async(page).await }
-                    }),
-                );
-            }
-            cfg.service(actix_files::Files::new("/", dir).index_file("index.html"));
+            routes::client_files::configure(cfg, dir, &[CONSOLE_PATH, "/admin/"]);
         }
         None => {
             cfg.route("/", web::get().to(frontend_missing));

@@ -11,7 +11,8 @@
 //! - `cargo xtask dev [--port P] [--server-port B] [--release]`: the client's live-reload
 //!   loop, `trunk serve` on P (default 8081) in front of a debug server on B (default 8080)
 //!   that allows the dev page's origin, until Ctrl-C stops both. See `dev.rs`.
-//! - `cargo xtask frontend`: only build the browser client into `dist/`.
+//! - `cargo xtask frontend`: only build the browser client into `dist/` (precompressed: see
+//!   [`precompress`]).
 //! - `cargo xtask cluster [--nodes N] [--port P] [--check]`: a local cluster — Redis, N
 //!   nodes (default 3) and nginx round-robin in front on P (default 8090) — until Ctrl-C.
 //!   `--check` only starts it, probes it through nginx and stops it. Installs Redis and
@@ -22,6 +23,7 @@
 
 mod cluster;
 mod dev;
+mod precompress;
 mod supervisor;
 mod tools;
 
@@ -89,7 +91,8 @@ fn run_chinwag(root: &Path, flags: &[String]) -> Result<()> {
     run(&mut server)
 }
 
-/// Installs trunk, wasm-bindgen-cli and wasm-opt as needed, then `trunk build --release`.
+/// Installs trunk, wasm-bindgen-cli and wasm-opt as needed, then `trunk build --release`,
+/// then writes the brotli and gzip copies the server sends to browsers that accept them.
 fn build_frontend(root: &Path) -> Result<()> {
     let path = tools::ensure_frontend_toolchain(root)?;
     let mut trunk = Command::new("trunk");
@@ -97,7 +100,18 @@ fn build_frontend(root: &Path) -> Result<()> {
         .current_dir(root)
         .env("PATH", path)
         .args(["build", "--release", "--offline"]);
-    run(&mut trunk)
+    run(&mut trunk)?;
+    let dist = root.join("dist");
+    let summary = precompress::precompress(&dist)?;
+    for (file, [plain, gzip, brotli]) in &summary.sizes {
+        let name = file.strip_prefix(&dist).unwrap_or(file).display();
+        eprintln!("xtask: {name}: {plain} B, gzip {gzip} B, brotli {brotli} B");
+    }
+    eprintln!(
+        "xtask: precompressed dist/: {} copies written, {} up to date",
+        summary.written, summary.fresh
+    );
+    Ok(())
 }
 
 /// Every check of CI, in the order that fails fastest.
