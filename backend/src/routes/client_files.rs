@@ -40,26 +40,15 @@ pub struct ClientFiles {
     root: PathBuf,
 }
 
-/// Registers the client's files: `/` is its `index.html`, `pages` are paths that answer with
-/// that page too (the app reads the path itself), and every other GET or HEAD a file of `root`.
-pub fn configure(cfg: &mut web::ServiceConfig, root: PathBuf, pages: &[&str]) {
+/// Registers the client's files: every GET or HEAD not routed before is a file of `root`,
+/// and a directory answers with its `index.html` (`/` the chat, `/admin` the console).
+pub fn configure(cfg: &mut web::ServiceConfig, root: PathBuf) {
     cfg.app_data(web::Data::new(ClientFiles { root }));
-    for page in pages {
-        cfg.service(
-            web::resource(*page)
-                .route(web::get().to(serve_index))
-                .route(web::head().to(serve_index)),
-        );
-    }
     cfg.service(
         web::resource("/{file:.*}")
             .route(web::get().to(serve_path))
             .route(web::head().to(serve_path)),
     );
-}
-
-async fn serve_index(request: HttpRequest, files: web::Data<ClientFiles>) -> HttpResponse {
-    serve(&request, files.root.join("index.html")).await
 }
 
 async fn serve_path(request: HttpRequest, files: web::Data<ClientFiles>) -> HttpResponse {

@@ -14,12 +14,13 @@ use std::path::Path;
 
 const WASM: &str = "chinwag-frontend-8f2c61d0a4b3e597_bg.wasm";
 const PAGE: &str = "<!doctype html><title>the app</title><script type=\"module\">boot()</script>";
+const CONSOLE_PAGE: &str = "<!doctype html><title>the console</title>";
 
 /// A built client in `dir`'s served directory: the page and a hashed wasm file, each with
 /// brotli and gzip copies, an uncompressible image, and a secret beside (not in) the directory.
 fn fake_build(dir: &Path) {
     let dist = dir.join("no-frontend"); // the directory the harness serves
-    std::fs::create_dir(&dist).unwrap();
+    std::fs::create_dir_all(dist.join("admin")).unwrap();
     for (name, body) in [
         ("index.html", PAGE),
         ("index.html.br", "page-in-brotli"),
@@ -28,6 +29,8 @@ fn fake_build(dir: &Path) {
         (&format!("{WASM}.br"), "wasm-in-brotli"),
         (&format!("{WASM}.gz"), "wasm-in-gzip"),
         ("logo-0123456789abcdef.png", "png-bytes"),
+        ("admin/index.html", CONSOLE_PAGE),
+        ("admin/index.html.br", "console-in-brotli"),
     ] {
         std::fs::write(dist.join(name), body).unwrap();
     }
@@ -178,11 +181,19 @@ async fn the_page_is_revalidated_by_its_etag_and_keeps_its_policy() {
     fake_build(dir.path());
     let server = Server::start(&dir).await;
 
-    for path in ["/", "/index.html", "/admin", "/admin/"] {
+    let pages = [
+        ("/", "page-in-brotli", "page-in-gzip", PAGE),
+        ("/index.html", "page-in-brotli", "page-in-gzip", PAGE),
+        // The console's own build, with a brotli copy only: gzip gets the plain page.
+        ("/admin", "console-in-brotli", CONSOLE_PAGE, CONSOLE_PAGE),
+        ("/admin/", "console-in-brotli", CONSOLE_PAGE, CONSOLE_PAGE),
+    ];
+    for (path, brotli, gzip, plain) in pages {
+        let gzip_coding = (gzip != plain).then_some("gzip");
         for (accepted, coding, body) in [
-            ("gzip, br", Some("br"), "page-in-brotli"),
-            ("gzip", Some("gzip"), "page-in-gzip"),
-            ("identity", None, PAGE),
+            ("gzip, br", Some("br"), brotli),
+            ("gzip", gzip_coding, gzip),
+            ("identity", None, plain),
         ] {
             let got = fetch(&server, path, &[("accept-encoding", accepted)]).await;
             assert_eq!(got.status, 200, "{path} {accepted}: {got:?}");
