@@ -128,11 +128,14 @@ pub async fn serve(
     if static_dir.is_none() {
         tracing::warn!(dir = %config.static_dir.display(), "no built frontend; `/` explains how to build it");
     }
-    let app_page = static_dir
-        .as_ref()
-        .and_then(|dir| std::fs::read_to_string(dir.join("index.html")).ok())
-        .unwrap_or_default();
-    let csp = routes::security::content_security_policy(&[&app_page, SEED_PAGE]);
+    let read_page = |page: &str| {
+        static_dir
+            .as_ref()
+            .and_then(|dir| std::fs::read_to_string(dir.join(page)).ok())
+            .unwrap_or_default()
+    };
+    let (app_page, console_page) = (read_page("index.html"), read_page(CONSOLE_PAGE));
+    let csp = routes::security::content_security_policy(&[&app_page, &console_page, SEED_PAGE]);
     // Hashes and keywords only: always a valid header value.
     let page_policy = routes::security::PagePolicy(
         actix_web::http::header::HeaderValue::from_str(&csp).unwrap_or_else(|_| {
@@ -300,14 +303,19 @@ async fn stop_on(
     http.stop(true).await;
 }
 
-/// The operators' console: a screen of the browser client, served its page at this path.
+/// The operators' console: a build of the browser client of its own, at this path.
 const CONSOLE_PATH: &str = "/admin";
+
+/// The console's page in the static directory (trunk builds `admin.html` into `dist/admin/`),
+/// which the client files serve at [`CONSOLE_PATH`] as that directory's index.
+const CONSOLE_PAGE: &str = "admin/index.html";
 
 /// The seed lecture's plain-JS client, compiled into the binary so it is always there.
 const SEED_PAGE: &str = include_str!("../static/examples/seed.html");
 
-/// Serves the built browser client from `dir` (its page also at [`CONSOLE_PATH`]), or a
-/// page that says how to build it, plus the seed lecture's page at `/examples/seed.html`.
+/// Serves the built browser client from `dir` (the chat at `/`, the console at
+/// [`CONSOLE_PATH`]), or a page that says how to build it, plus the seed lecture's page at
+/// `/examples/seed.html`.
 fn serve_frontend(cfg: &mut web::ServiceConfig, dir: Option<PathBuf>) {
     cfg.route(
         "/examples/seed.html",
@@ -318,22 +326,7 @@ fn serve_frontend(cfg: &mut web::ServiceConfig, dir: Option<PathBuf>) {
         }),
     );
     match dir {
-        Some(dir) => {
-            // The console is a screen of the same app: its path answers with the app's page,
-            // which reads the path and shows the console (or its 403 page) itself.
-            let page = dir.join("index.html");
-            for path in [CONSOLE_PATH, "/admin/"] {
-                let page = page.clone();
-                cfg.route(
-                    path,
-                    web::get().to(move || {
-                        let page = page.clone();
-                        async move { actix_files::NamedFile::open_async(page).await }
-                    }),
-                );
-            }
-            cfg.service(actix_files::Files::new("/", dir).index_file("index.html"));
-        }
+        Some(dir) => routes::client_files::configure(cfg, dir),
         None => {
             cfg.route("/", web::get().to(frontend_missing));
             cfg.route(CONSOLE_PATH, web::get().to(frontend_missing));

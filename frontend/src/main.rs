@@ -9,17 +9,28 @@
 //!   [`chat::api`].
 //! - [`components`]: views, props in and callbacks out.
 //! - [`console`]: the site admins' console at `/admin` (live numbers, rooms, accounts,
-//!   moderation), in the same app.
+//!   moderation): a build of its own, with the crate feature `console` (trunk's
+//!   `admin.html`), so the chat's bundle does not carry it. The two builds share the session
+//!   and the sign-in screen; each leaves out the other's screens.
 //! - [`storage`]: what the browser remembers; [`clipboard`]: copying, best effort;
 //!   [`testid`]: hooks for end-to-end tests.
+
+// The console's build shares the session, the API and the views with the chat but shows
+// none of the chat's screens: what only those use is unused there, and left to the linker.
+#![cfg_attr(feature = "console", allow(dead_code, unused_imports))]
 
 mod account;
 mod app;
 mod chat;
 mod clipboard;
 mod components;
+// Compiled for the tests of the chat's build too, so `cargo test` runs the console's.
+#[cfg(any(feature = "console", test))]
+#[cfg_attr(not(feature = "console"), allow(dead_code, unused_imports))]
 mod console;
 mod storage;
+// Both sides' ids in one list (the e2e tests read it); the chat's build uses its own only.
+#[cfg_attr(not(feature = "console"), allow(dead_code))]
 mod testid;
 
 // The unit tests of the pure parts run twice: natively under `cargo test` (each is marked

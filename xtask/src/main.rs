@@ -11,7 +11,8 @@
 //! - `cargo xtask dev [--port P] [--server-port B] [--release]`: the client's live-reload
 //!   loop, `trunk serve` on P (default 8081) in front of a debug server on B (default 8080)
 //!   that allows the dev page's origin, until Ctrl-C stops both. See `dev.rs`.
-//! - `cargo xtask frontend`: only build the browser client into `dist/`.
+//! - `cargo xtask frontend`: only build the browser client into `dist/`: the chat, and the
+//!   console in `dist/admin/` (precompressed: see [`precompress`]).
 //! - `cargo xtask cluster [--nodes N] [--port P] [--check]`: a local cluster — Redis, N
 //!   nodes (default 3) and nginx round-robin in front on P (default 8090) — until Ctrl-C.
 //!   `--check` only starts it, probes it through nginx and stops it. Installs Redis and
@@ -22,6 +23,7 @@
 
 mod cluster;
 mod dev;
+mod precompress;
 mod supervisor;
 mod tools;
 
@@ -89,15 +91,43 @@ fn run_chinwag(root: &Path, flags: &[String]) -> Result<()> {
     run(&mut server)
 }
 
-/// Installs trunk, wasm-bindgen-cli and wasm-opt as needed, then `trunk build --release`.
+/// Installs trunk, wasm-bindgen-cli and wasm-opt as needed, then `trunk build --release` of
+/// the chat (`index.html` into `dist/`) and of the operators' console (`admin.html` into
+/// `dist/admin/`), then writes the brotli and gzip copies the server sends to browsers that
+/// accept them.
 fn build_frontend(root: &Path) -> Result<()> {
     let path = tools::ensure_frontend_toolchain(root)?;
-    let mut trunk = Command::new("trunk");
-    trunk
-        .current_dir(root)
-        .env("PATH", path)
+    // The chat first: trunk empties its dist (`dist/`, so `dist/admin/` too) before writing.
+    let mut chat = Command::new("trunk");
+    chat.current_dir(root)
+        .env("PATH", &path)
         .args(["build", "--release", "--offline"]);
-    run(&mut trunk)
+    run(&mut chat)?;
+    // The console, a bundle of its own (feature `console`), which the server sends at /admin.
+    let mut console = Command::new("trunk");
+    // The target first: `--offline` takes an optional value and would swallow it.
+    console.current_dir(root).env("PATH", &path).args([
+        "build",
+        "admin.html",
+        "--release",
+        "--offline",
+        "--dist",
+        "dist/admin",
+        "--public-url",
+        "/admin/",
+    ]);
+    run(&mut console)?;
+    let dist = root.join("dist");
+    let summary = precompress::precompress(&dist)?;
+    for (file, [plain, gzip, brotli]) in &summary.sizes {
+        let name = file.strip_prefix(&dist).unwrap_or(file).display();
+        eprintln!("xtask: {name}: {plain} B, gzip {gzip} B, brotli {brotli} B");
+    }
+    eprintln!(
+        "xtask: precompressed dist/: {} copies written, {} up to date",
+        summary.written, summary.fresh
+    );
+    Ok(())
 }
 
 /// Every check of CI, in the order that fails fastest.
@@ -124,6 +154,19 @@ fn test_everything(root: &Path) -> Result<()> {
         "chinwag-frontend",
         "--target",
         "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    // The console's build (admin.html) compiles the crate with the feature `console`.
+    cargo(&[
+        "clippy",
+        "-p",
+        "chinwag-frontend",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--features",
+        "console",
         "--",
         "-D",
         "warnings",

@@ -13,12 +13,13 @@
 //! first doc paragraph is the summary; `tag`, `params`, `request_body`, and `responses` with
 //! the shared sets of `describe::responses`); the handler's name in `openapi::ApiDoc`'s
 //! `paths(...)`. What `server.rs` serves besides (the browser client's files through
-//! `actix_files`, its index at `/`, the seed lecture's page) is the web page, not the API,
+//! [`client_files`], its index at `/`, the seed lecture's page) is the web page, not the API,
 //! and is in neither the table nor the description.
 
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod client_files;
 pub mod client_ip;
 pub mod describe;
 pub mod error;

@@ -11,6 +11,7 @@ mod api_keys;
 mod backup;
 mod bad_input;
 mod cast;
+mod client_files;
 mod console;
 mod epoch;
 mod forwarded;

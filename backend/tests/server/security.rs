@@ -66,12 +66,15 @@ async fn pages_carry_a_csp_that_allows_exactly_their_inline_code() {
 }
 
 #[tokio::test]
-async fn the_console_path_answers_with_the_apps_page_and_its_policy() {
+async fn the_console_path_answers_with_the_consoles_own_page_and_its_policy() {
     let dir = tempfile::tempdir().unwrap();
     let frontend = dir.path().join("no-frontend"); // the directory the harness serves
-    std::fs::create_dir(&frontend).unwrap();
-    let page = "<!doctype html><title>the app</title><script type=\"module\">boot()</script>";
+    std::fs::create_dir_all(frontend.join("admin")).unwrap();
+    let page = "<!doctype html><title>the chat</title><script type=\"module\">chat()</script>";
+    let console =
+        "<!doctype html><title>the console</title><script type=\"module\">console()</script>";
     std::fs::write(frontend.join("index.html"), page).unwrap();
+    std::fs::write(frontend.join("admin/index.html"), console).unwrap();
     let server = Server::start(&dir).await;
 
     let urls = ["/", "/admin", "/admin/"].map(|path| server.http_url(path));
@@ -79,7 +82,12 @@ async fn the_console_path_answers_with_the_apps_page_and_its_policy() {
         .await
         .unwrap();
     let csp = header(&responses[0], "content-security-policy");
-    for mut response in responses {
+    // One policy for every page, listing both pages' boot scripts.
+    for boot in ["chat()", "console()"] {
+        let hash = STANDARD.encode(Sha256::digest(boot.as_bytes()));
+        assert!(csp.contains(&format!("'sha256-{hash}'")), "{boot}: {csp}");
+    }
+    for (mut response, expected) in responses.into_iter().zip([page, console, console]) {
         assert_eq!(response.status(), 200);
         assert!(
             header(&response, "content-type").starts_with("text/html"),
@@ -88,8 +96,8 @@ async fn the_console_path_answers_with_the_apps_page_and_its_policy() {
         assert_eq!(header(&response, "content-security-policy"), csp);
         let body = response.body_mut().read_to_string().unwrap();
         assert_eq!(
-            body, page,
-            "the same app page, which shows the console itself"
+            body, expected,
+            "the chat at /, the console's own page at /admin"
         );
     }
 }

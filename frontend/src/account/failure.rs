@@ -51,7 +51,8 @@ pub enum Purpose {
     Members,
     /// Editing or deleting a message, a sanction, a room's settings or its moderators.
     Moderation,
-    /// Anything the site admins' console (`/admin`) asks or changes.
+    /// Anything the site admins' console (`/admin`) asks or changes (its build only).
+    #[cfg_attr(not(feature = "console"), allow(dead_code))]
     Console,
 }
 

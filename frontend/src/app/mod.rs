@@ -6,34 +6,38 @@
 //! The chat screen is keyed by who is chatting, so changing identity starts a fresh chat
 //! (new socket, new state) rather than carrying one person's rooms over to another.
 //!
-//! At `/admin` (the one other path the server answers with this app) the same session
-//! decides between the operators' [`console`](crate::console) for a site admin, its 403
-//! page for a guest or another account, and the sign-in screen for nobody yet. Moving
-//! between the two is a plain link: each page load picks its screen once.
+//! The operators' console is a build of its own: with the crate feature `console` (trunk's
+//! `admin.html`, served at `/admin`) the same session decides between the
+//! [`console`](crate::console) for a site admin, its 403 page for a guest or another
+//! account, and the sign-in screen for nobody yet, and the chat screens are not compiled in.
+//! Without it (the chat, `index.html`) the console is not compiled in, so no chat visitor
+//! downloads it. Moving between the two is a plain link to the other page.
 //! [`tokens_section`], [`members_section`] and [`room_settings_section`] join the account
 //! hooks to their views.
 
+#[cfg(not(feature = "console"))]
 mod chat_screen;
+#[cfg(not(feature = "console"))]
 mod members_section;
+#[cfg(not(feature = "console"))]
 mod room_settings_section;
+#[cfg(not(feature = "console"))]
 mod tokens_section;
 
 use crate::{
     account::{
+        SessionHandle,
         session::{Session, SessionState},
         use_session,
     },
     components::welcome::Welcome,
-    console::{self, ConsoleScreen, Forbidden, Visitor},
 };
-use chat_screen::ChatScreen;
 use yew::prelude::*;
 
 /// The root component.
 #[component]
 pub fn App() -> Html {
     let session = use_session();
-    let at_console = use_memo((), |()| console::at_console());
     let state: &SessionState = &session.state;
     match &state.session {
         Session::Loading => html! {
@@ -58,16 +62,29 @@ pub fn App() -> Html {
                 on_sign_in={session.sign_in.clone()} on_sign_up={session.sign_up.clone()}
                 on_guest={session.continue_as_guest.clone()} />
         },
-        Session::Guest(name) if *at_console => html! {
-            <Forbidden visitor={Visitor::Guest(name.clone())} />
-        },
-        Session::SignedIn(me) if *at_console => {
-            if me.admin {
-                html! { <ConsoleScreen me={me.username.clone()} /> }
-            } else {
-                html! { <Forbidden visitor={Visitor::Account(me.username.clone())} /> }
-            }
+        Session::Guest(_) | Session::SignedIn(_) => chosen_screen(&session),
+    }
+}
+
+/// What someone with a session sees in the console's build: the console, or its 403 page.
+#[cfg(feature = "console")]
+fn chosen_screen(session: &SessionHandle) -> Html {
+    use crate::console::{ConsoleScreen, Forbidden, Visitor};
+    match &session.state.session {
+        Session::SignedIn(me) if me.admin => html! { <ConsoleScreen me={me.username.clone()} /> },
+        Session::SignedIn(me) => {
+            html! { <Forbidden visitor={Visitor::Account(me.username.clone())} /> }
         }
+        Session::Guest(name) => html! { <Forbidden visitor={Visitor::Guest(name.clone())} /> },
+        _ => Html::default(),
+    }
+}
+
+/// What someone with a session sees in the chat's build: the chat, keyed by who is chatting.
+#[cfg(not(feature = "console"))]
+fn chosen_screen(session: &SessionHandle) -> Html {
+    use chat_screen::ChatScreen;
+    match &session.state.session {
         Session::Guest(name) => html! {
             <ChatScreen key={format!("guest:{name}")} me={name.clone()} signed_in=false
                 session={session.clone()} />
@@ -76,5 +93,6 @@ pub fn App() -> Html {
             <ChatScreen key={format!("account:{}", me.username)} me={me.username.clone()}
                 signed_in=true admin={me.admin} session={session.clone()} />
         },
+        _ => Html::default(),
     }
 }

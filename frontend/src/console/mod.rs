@@ -1,8 +1,9 @@
 //! The operators' console at `/admin`, for site admins: how the site is doing now, and what
-//! an admin can do about it, in the same app as the chat.
+//! an admin can do about it. It is the app built with the feature `console` (trunk's
+//! `admin.html`, into `dist/admin/`), so the chat's own bundle carries none of it.
 //!
-//! [`ConsoleScreen`] is what the app shows at that path, once it knows who is there: the
-//! console for a site admin, the [`forbidden`] page (403) for anyone else. The console has
+//! [`ConsoleScreen`] is what that build shows once it knows who is there: the console for a
+//! site admin, the [`forbidden`] page (403) for anyone else. The console has
 //! four panels behind tabs (the tab is kept in the URL's fragment, so `/admin#accounts`
 //! opens there and a reload stays put):
 //!
@@ -45,16 +46,6 @@ use now::NowPanel;
 use rooms::RoomsPanel;
 use use_live::use_live;
 use yew::prelude::*;
-
-/// The path the console lives at.
-pub const CONSOLE_PATH: &str = "/admin";
-
-/// Whether the page was opened at the console's path (`/admin` or `/admin/`).
-pub fn at_console() -> bool {
-    web_sys::window()
-        .and_then(|window| window.location().pathname().ok())
-        .is_some_and(|path| path.trim_end_matches('/') == CONSOLE_PATH)
-}
 
 /// A panel of the console.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
