@@ -18,6 +18,9 @@ use tokio::time::Instant;
 /// Environment variable naming the Chromium binary; default `/usr/bin/chromium`.
 pub const CHROMIUM: &str = "CHINWAG_CHROMIUM";
 
+/// How long a window resize may take to reach the page's viewport on a busy machine.
+const RESIZE_SETTLE: Duration = Duration::from_secs(1);
+
 /// A browser window size in CSS pixels.
 #[derive(Clone, Copy, Debug)]
 pub struct Viewport {
@@ -329,16 +332,18 @@ impl Browser {
     }
 
     /// Resizes the window so the page's viewport (`innerWidth` × `innerHeight`) is exactly
-    /// `viewport`, then checks it is.
+    /// `viewport`, then checks it is. A busy machine applies a resize late, so each try waits
+    /// (bounded) for the viewport to reach the size before correcting by the window's frame:
+    /// a correction computed from a stale reading would overshoot.
     pub async fn set_viewport(&self, viewport: Viewport) {
         let wanted = (viewport.width, viewport.height);
         let mut window = wanted;
-        for _ in 0..3 {
+        for _ in 0..4 {
             self.client
                 .set_window_size(window.0, window.1)
                 .await
                 .expect("set window size");
-            let inner = self.inner_size().await;
+            let inner = self.settled_inner_size(wanted).await;
             if inner == wanted {
                 return;
             }
@@ -351,6 +356,26 @@ impl Browser {
         }
         let inner = self.inner_size().await;
         panic!("viewport {inner:?} is not the requested {viewport:?}");
+    }
+
+    /// The viewport as soon as it is `wanted`; else, once [`RESIZE_SETTLE`] has passed, the
+    /// first reading equal to the one before it (a window frame keeps it off `wanted`), and
+    /// at the latest whatever it reads at twice that time.
+    async fn settled_inner_size(&self, wanted: (u32, u32)) -> (u32, u32) {
+        let start = Instant::now();
+        let mut last = self.inner_size().await;
+        loop {
+            if last == wanted {
+                return last;
+            }
+            tokio::time::sleep(POLL).await;
+            let now = self.inner_size().await;
+            let waited = start.elapsed();
+            if (waited >= RESIZE_SETTLE && now == last) || waited >= 2 * RESIZE_SETTLE {
+                return now;
+            }
+            last = now;
+        }
     }
 
     async fn inner_size(&self) -> (u32, u32) {
