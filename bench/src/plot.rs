@@ -62,6 +62,7 @@ fn render(steps: &[StepReport], limit_ms: f64) -> Result<String> {
         (TargetKind::Chinwag, "#1f6fb4"),
         (TargetKind::BareRelay, "#e07b00"),
         (TargetKind::RawTcp, "#2a9d3a"),
+        (TargetKind::ActixRelay, "#9b3fb5"),
     ];
     let all: Vec<(TargetKind, &str, Series)> = kinds
         .iter()
@@ -340,6 +341,19 @@ mod tests {
         assert!(!svg.contains("bare-relay"));
         assert!(svg.contains("p95 limit 250 ms"));
         assert!(svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn the_actix_relay_gets_a_line_and_label_of_its_own() {
+        let steps = [
+            step(TargetKind::Chinwag, 100, 2.0),
+            step(TargetKind::ActixRelay, 100, 1.5),
+            step(TargetKind::BareRelay, 100, 1.0),
+        ];
+        let svg = render(&steps, 250.0).unwrap();
+        assert_eq!(svg.matches("<polyline").count(), 3);
+        assert!(svg.contains(">actix-relay</text>"), "{svg}");
+        assert!(svg.contains("#9b3fb5"));
     }
 
     #[test]
