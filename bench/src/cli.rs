@@ -75,6 +75,9 @@ pub enum TargetKind {
     BareRelay,
     /// Newline-delimited fan-out of the same bytes over plain TCP.
     RawTcp,
+    /// A bare actix-ws relay: a hub task and a bounded channel per connection, on Chinwag's
+    /// own framework.
+    ActixRelay,
 }
 
 impl TargetKind {
@@ -84,6 +87,7 @@ impl TargetKind {
             Self::Chinwag => "chinwag",
             Self::BareRelay => "bare-relay",
             Self::RawTcp => "raw-tcp",
+            Self::ActixRelay => "actix-relay",
         }
     }
 }
@@ -96,7 +100,7 @@ pub struct TargetArgs {
     #[arg(long)]
     pub server: Option<PathBuf>,
     /// An already running target on loopback instead of starting one:
-    /// `ws://127.0.0.1:PORT` (chinwag, bare-relay) or `tcp://127.0.0.1:PORT` (raw-tcp).
+    /// `ws://127.0.0.1:PORT` (chinwag, bare-relay, actix-relay) or `tcp://127.0.0.1:PORT` (raw-tcp).
     /// Repeat it (or give a comma list) for the nodes of one cluster: connections are dealt
     /// to them in turn, senders included.
     #[arg(long, requires = "pid", value_delimiter = ',')]

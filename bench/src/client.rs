@@ -87,7 +87,7 @@ impl Connector {
                 let request = chinwag_request(self.addr, join)?;
                 Ok(split_ws(handshake(request, stream).await?))
             }
-            TargetKind::BareRelay => {
+            TargetKind::BareRelay | TargetKind::ActixRelay => {
                 let request = format!("ws://{}/socket", self.addr).into_client_request()?;
                 let (mut writer, reader) = split_ws(handshake(request, stream).await?);
                 writer

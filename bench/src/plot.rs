@@ -62,6 +62,7 @@ fn render(steps: &[StepReport], limit_ms: f64) -> Result<String> {
         (TargetKind::Chinwag, "#1f6fb4"),
         (TargetKind::BareRelay, "#e07b00"),
         (TargetKind::RawTcp, "#2a9d3a"),
+        (TargetKind::ActixRelay, "#9b3fb5"),
     ];
     let all: Vec<(TargetKind, &str, Series)> = kinds
         .iter()
@@ -151,8 +152,12 @@ fn render(steps: &[StepReport], limit_ms: f64) -> Result<String> {
             kind.name()
         );
     }
-    let notes = ["● no loss", "○ red: messages lost", "× step could not run"];
+    let mut notes: Vec<String> = ["● no loss", "○ red: messages lost", "× step could not run"]
+        .map(String::from)
+        .to_vec();
+    notes.extend(ratio_notes(steps));
     for (i, note) in notes.iter().enumerate() {
+        let note = escape(note);
         let _ = writeln!(
             svg,
             r##"<text x="{:.1}" y="{:.1}" fill="#555" font-size="11">{note}</text>"##,
@@ -186,6 +191,43 @@ fn failed_marks(svg: &mut String, steps: &[StepReport], px: &dyn Fn(f64) -> f64)
             step.clients
         );
     }
+}
+
+/// "chinwag ÷ actix-relay" lines for the legend: the range of Chinwag's p95 and CPU per frame
+/// over each baseline's, across the broadcast steps both ran at the same size.
+fn ratio_notes(steps: &[StepReport]) -> Vec<String> {
+    type Pick = fn(&crate::report::Ratios) -> Option<&crate::report::RatioSet>;
+    let baselines: [(&str, Pick); 3] = [
+        ("actix-relay", |r| r.vs_actix_relay.as_ref()),
+        ("bare-relay", |r| r.vs_bare_relay.as_ref()),
+        ("raw-tcp", |r| r.vs_raw_tcp.as_ref()),
+    ];
+    let mut notes = Vec::new();
+    for (name, pick) in baselines {
+        let sets: Vec<_> = steps
+            .iter()
+            .filter(|s| s.mode == Mode::Broadcast && s.target == Some(TargetKind::Chinwag))
+            .filter_map(|s| s.ratios.as_ref().and_then(pick))
+            .collect();
+        let range = |values: Vec<f64>| {
+            let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (low <= high).then(|| format!("{low:.2}–{high:.2}×"))
+        };
+        let p95 = range(sets.iter().filter_map(|r| r.p95).collect());
+        let cpu = range(sets.iter().filter_map(|r| r.cpu_per_frame).collect());
+        if p95.is_none() && cpu.is_none() {
+            continue;
+        }
+        notes.push(format!("chinwag ÷ {name}:"));
+        if let Some(p95) = p95 {
+            notes.push(format!("p95 {p95}"));
+        }
+        if let Some(cpu) = cpu {
+            notes.push(format!("cpu/frame {cpu}"));
+        }
+    }
+    notes
 }
 
 /// The rate and pinning the broadcast steps ran with.
@@ -340,6 +382,38 @@ mod tests {
         assert!(!svg.contains("bare-relay"));
         assert!(svg.contains("p95 limit 250 ms"));
         assert!(svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn the_actix_relay_gets_a_line_and_label_of_its_own() {
+        let steps = [
+            step(TargetKind::Chinwag, 100, 2.0),
+            step(TargetKind::ActixRelay, 100, 1.5),
+            step(TargetKind::BareRelay, 100, 1.0),
+        ];
+        let svg = render(&steps, 250.0).unwrap();
+        assert_eq!(svg.matches("<polyline").count(), 3);
+        assert!(svg.contains(">actix-relay</text>"), "{svg}");
+        assert!(svg.contains("#9b3fb5"));
+    }
+
+    #[test]
+    fn the_legend_gives_chinwag_over_the_actix_relay() {
+        let mut chinwag = step(TargetKind::Chinwag, 100, 3.0);
+        chinwag.ratios = Some(crate::report::Ratios {
+            vs_actix_relay: Some(crate::report::RatioSet {
+                p95: Some(1.5),
+                cpu_per_frame: Some(1.25),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let steps = [chinwag, step(TargetKind::ActixRelay, 100, 2.0)];
+        let svg = render(&steps, 250.0).unwrap();
+        assert!(svg.contains("chinwag ÷ actix-relay:"), "{svg}");
+        assert!(svg.contains("p95 1.50–1.50×"), "{svg}");
+        assert!(svg.contains("cpu/frame 1.25–1.25×"), "{svg}");
+        assert!(!svg.contains("chinwag ÷ bare-relay"), "{svg}");
     }
 
     #[test]

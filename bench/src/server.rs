@@ -141,13 +141,15 @@ impl Launcher {
                     .args(&self.server_args)
                     .env("RUST_LOG", &self.server_log);
             }
-            TargetKind::BareRelay | TargetKind::RawTcp => {
+            TargetKind::BareRelay | TargetKind::RawTcp | TargetKind::ActixRelay => {
                 command.args(["serve-baseline", "--kind", kind.name()]);
             }
         }
         let prefix = match kind {
             TargetKind::Chinwag => LISTENING_ON.to_owned(),
-            TargetKind::BareRelay | TargetKind::RawTcp => baselines::listening_prefix(kind),
+            TargetKind::BareRelay | TargetKind::RawTcp | TargetKind::ActixRelay => {
+                baselines::listening_prefix(kind)
+            }
         };
         let process = Process::spawn(command, dir, &prefix).await?;
         Ok(Target {
@@ -173,7 +175,7 @@ impl Launcher {
                 }
                 Ok(path)
             }
-            TargetKind::BareRelay | TargetKind::RawTcp => {
+            TargetKind::BareRelay | TargetKind::RawTcp | TargetKind::ActixRelay => {
                 std::env::current_exe().context("cannot find this executable for serve-baseline")
             }
         }

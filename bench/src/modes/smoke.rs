@@ -17,10 +17,11 @@ use crate::{
 use anyhow::Result;
 use std::time::Duration;
 
-const ALL: [TargetKind; 3] = [
+const ALL: [TargetKind; 4] = [
     TargetKind::Chinwag,
     TargetKind::BareRelay,
     TargetKind::RawTcp,
+    TargetKind::ActixRelay,
 ];
 
 /// Runs the smoke steps; whether all passed.
@@ -43,6 +44,7 @@ pub async fn run(args: &SmokeArgs, pinning: Pinning, json: bool) -> Result<bool>
         (TargetKind::Chinwag, 50, 200.0, 2.0),
         (TargetKind::BareRelay, 20, 100.0, 0.5),
         (TargetKind::RawTcp, 20, 100.0, 0.5),
+        (TargetKind::ActixRelay, 20, 100.0, 0.5),
     ] {
         let plan = broadcast::Plan {
             clients,

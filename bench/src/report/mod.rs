@@ -264,6 +264,9 @@ pub struct Ratios {
     /// Against the raw-TCP fan-out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vs_raw_tcp: Option<RatioSet>,
+    /// Against the bare actix-ws relay: what Chinwag's features cost over its framework.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_actix_relay: Option<RatioSet>,
 }
 
 /// Chinwag's figure divided by a baseline's, per metric both have.
@@ -313,8 +316,12 @@ pub fn attach_ratios(steps: &mut [StepReport]) {
         let ratios = Ratios {
             vs_bare_relay: against(TargetKind::BareRelay),
             vs_raw_tcp: against(TargetKind::RawTcp),
+            vs_actix_relay: against(TargetKind::ActixRelay),
         };
-        if ratios.vs_bare_relay.is_some() || ratios.vs_raw_tcp.is_some() {
+        if ratios.vs_bare_relay.is_some()
+            || ratios.vs_raw_tcp.is_some()
+            || ratios.vs_actix_relay.is_some()
+        {
             step.ratios = Some(ratios);
         }
     }
@@ -403,6 +410,7 @@ mod tests {
             broadcast(TargetKind::Chinwag, 10.0, 6.0),
             broadcast(TargetKind::BareRelay, 5.0, 2.0),
             broadcast(TargetKind::RawTcp, 2.0, 1.0),
+            broadcast(TargetKind::ActixRelay, 8.0, 4.0),
         ];
         steps.push(StepReport {
             clients: 5000,
@@ -421,9 +429,12 @@ mod tests {
             Some(3.0)
         );
         assert_eq!(ratios.vs_raw_tcp.as_ref().unwrap().p95, Some(5.0));
+        let actix = ratios.vs_actix_relay.as_ref().unwrap();
+        assert_eq!(actix.p95, Some(1.25));
+        assert_eq!(actix.cpu_per_frame, Some(1.5));
         assert!(steps[1].ratios.is_none());
         assert!(
-            steps[4].ratios.is_none(),
+            steps[5].ratios.is_none(),
             "a step that never ran has nothing to compare"
         );
         let table = tables(&steps);

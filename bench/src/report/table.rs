@@ -23,9 +23,13 @@ pub fn tables(steps: &[StepReport]) -> String {
         .iter()
         .filter_map(|s| s.ratios.as_ref().map(|r| (s, r)))
         .flat_map(|(s, r)| {
-            [("bare-relay", &r.vs_bare_relay), ("raw-tcp", &r.vs_raw_tcp)]
-                .into_iter()
-                .filter_map(move |(name, set)| set.as_ref().map(|set| ratio_row(s, name, set)))
+            [
+                ("bare-relay", &r.vs_bare_relay),
+                ("raw-tcp", &r.vs_raw_tcp),
+                ("actix-relay", &r.vs_actix_relay),
+            ]
+            .into_iter()
+            .filter_map(move |(name, set)| set.as_ref().map(|set| ratio_row(s, name, set)))
         })
         .collect();
     if !ratio_rows.is_empty() {
