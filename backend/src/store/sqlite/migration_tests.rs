@@ -102,7 +102,7 @@ fn connections_migrating_one_new_file_at_once_each_run_every_migration_once() {
                     let mut conn = Connection::open(&path).unwrap();
                     conn.busy_timeout(std::time::Duration::from_secs(10))
                         .unwrap();
-                    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+                    super::enable_wal(&conn).unwrap();
                     conn.execute_batch(SCHEMA).unwrap();
                     super::schema::migrate(&mut conn)
                 })

@@ -99,6 +99,31 @@ pub struct SqliteStore {
     path: PathBuf,
 }
 
+/// Tries of [`enable_wal`] before its refusal stands, [`WAL_RETRY`] apart.
+const WAL_TRIES: u32 = 100;
+/// The pause between tries of [`enable_wal`].
+const WAL_RETRY: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Puts the file in WAL mode. Switching needs the file to itself, and SQLite refuses at once
+/// (`SQLITE_BUSY`, without waiting out the busy timeout, so as not to deadlock) when another
+/// connection is opening it at the same moment: a server starting while `chinwag accounts …`
+/// opens the file. So it tries again, bounded; once one of them has switched, the others'
+/// switch is a no-op.
+pub(super) fn enable_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let mut tries = 0;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(err, _))
+                if err.code == rusqlite::ErrorCode::DatabaseBusy && tries < WAL_TRIES =>
+            {
+                tries += 1;
+                std::thread::sleep(WAL_RETRY);
+            }
+            result => return result,
+        }
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, commits with `sync`, and starts the
     /// writer thread, which publishes committed records to `publisher`.
@@ -108,10 +133,10 @@ impl SqliteStore {
         publisher: Arc<dyn ChatPublisher>,
     ) -> Result<Self, StoreError> {
         let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        enable_wal(&conn)?;
         let sync = sync_mode::set_sync_mode(&conn, sync)?;
         scrub::secure_delete(&conn)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.execute_batch(schema::SCHEMA)?;
         schema::migrate(&mut conn)?;
         let epoch = schema::database_epoch(&conn)?;
