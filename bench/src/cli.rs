@@ -49,7 +49,8 @@ pub enum Command {
     Throughput(ThroughputArgs),
     /// N idle connections: server resident memory per connection.
     Idle(IdleArgs),
-    /// N clients drop at once and resume with `after=`: time until all caught up, and loss.
+    /// N clients drop at once and come back (resuming with `after=` on Chinwag): time until
+    /// all are back, and loss.
     Storm(StormArgs),
     /// A few seconds of broadcast, storm and idle; fails on any loss or error.
     Smoke(SmokeArgs),
@@ -88,6 +89,28 @@ impl TargetKind {
             Self::BareRelay => "bare-relay",
             Self::RawTcp => "raw-tcp",
             Self::ActixRelay => "actix-relay",
+        }
+    }
+}
+
+/// How a storm's clients come back after the reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resume {
+    /// Reconnect with `after=<highest id held>`: every message posted while away is replayed,
+    /// and a client is back once it holds them all (Chinwag only: it needs history).
+    On,
+    /// Reconnect live-only, the work a target without history does: a client is back once the
+    /// target greets it and a message posted after the storm began reaches it.
+    Off,
+}
+
+impl Resume {
+    /// The name used in flags, tables and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::On => "on",
+            Self::Off => "off",
         }
     }
 }
@@ -218,10 +241,16 @@ pub struct IdleArgs {
 /// `storm`.
 #[derive(Debug, Clone, Args)]
 pub struct StormArgs {
-    /// Where to connect (Chinwag only: the baselines keep no history to resume from).
+    /// Where to connect. Chinwag by default; a baseline keeps no history, so against it the
+    /// storm is a plain reconnect (`--resume off`).
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Clients that drop and resume.
+    /// Chinwag's reconnect: `on` resumes with `after=` (the storm as it always ran), `off`
+    /// reconnects live-only, the same work as a baseline's; a comma list (`on,off`) runs each
+    /// in turn, on a fresh server each. The baselines always run `off`.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "on")]
+    pub resume: Vec<Resume>,
+    /// Clients that drop and come back.
     #[arg(long, default_value_t = 10_000, value_parser = clients)]
     pub clients: usize,
     /// Messages stored before the clients first join (replayed to each with `after=0`).
@@ -469,7 +498,30 @@ mod tests {
         assert_eq!(args.rounds, 3);
         assert_eq!(args.auth.present, Presentation::Bearer);
         assert!(args.changes_percent.is_empty());
+        assert_eq!(args.resume, [Resume::On]);
         assert!(Cli::try_parse_from(["chinwag-bench", "storm", "--rounds", "0"]).is_err());
+    }
+
+    #[test]
+    fn a_storm_takes_target_kinds_and_both_reconnects() {
+        let cli = Cli::try_parse_from([
+            "chinwag-bench",
+            "storm",
+            "--target-kind",
+            "chinwag,actix-relay",
+            "--resume",
+            "on,off",
+        ])
+        .unwrap();
+        let Command::Storm(args) = cli.command else {
+            panic!("not storm");
+        };
+        assert_eq!(
+            args.target.target_kind,
+            [TargetKind::Chinwag, TargetKind::ActixRelay]
+        );
+        assert_eq!(args.resume, [Resume::On, Resume::Off]);
+        assert!(Cli::try_parse_from(["chinwag-bench", "storm", "--resume", "maybe"]).is_err());
     }
 
     #[test]

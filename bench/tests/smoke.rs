@@ -1,7 +1,8 @@
 //! The load generator's smoke run, in the test suite so it cannot rot.
 //!
 //! Runs `chinwag-bench smoke --json` (a few seconds of broadcast against Chinwag and the three
-//! baselines, throughput, a 50-client storm and 100 idle connections) against an already built
+//! baselines, throughput, a 50-client resume storm against Chinwag and a 20-client plain
+//! reconnect storm against the actix relay, and 100 idle connections) against an already built
 //! server and requires every step to pass with zero loss, zero duplicates and zero errors. It
 //! builds nothing: the server comes from `CHINWAG_BIN`, else `chinwag` next to the bench binary
 //! (`target/debug/chinwag`), so `cargo build -p chinwag-backend` must have run first.
@@ -110,6 +111,28 @@ fn smoke_run_passes_every_step_with_zero_loss() {
         "no actix-relay step in {targets:?}"
     );
     assert_lossless(&steps);
+    let storms: Vec<&Value> = steps.iter().filter(|s| s["mode"] == "storm").collect();
+    for storm in &storms {
+        let resume = if storm["target"] == "chinwag" {
+            "on"
+        } else {
+            "off"
+        };
+        assert_eq!(storm["resume"], resume, "{storm}");
+        // Every client came back (a number only then); how fast is not judged here.
+        assert!(storm["catch_up_ms"].is_number(), "{storm}");
+        let per_client = storm["latency_ms"]["samples"].as_u64();
+        assert_eq!(per_client, storm["clients"].as_u64(), "{storm}");
+    }
+    let relay_storm = storms
+        .iter()
+        .find(|s| s["target"] == "actix-relay")
+        .unwrap_or_else(|| panic!("no storm against the actix relay in {stdout}"));
+    assert_eq!(relay_storm["clients"], 20, "{relay_storm}");
+    assert!(
+        relay_storm["delivered"].as_u64().unwrap() >= 20 * 10,
+        "the relay storm delivered almost nothing: {relay_storm}"
+    );
     let delivered: u64 = steps.iter().map(|s| s["delivered"].as_u64().unwrap()).sum();
     assert!(
         delivered > 1000,

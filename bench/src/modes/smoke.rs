@@ -1,13 +1,16 @@
 //! `smoke`: a few seconds of every mode at toy sizes, so the load generator cannot rot.
 //!
 //! Run by the test suite (`bench/tests/smoke.rs`) against the debug server. The storm runs
-//! twice, as guests and then signed in, so the sign-in path is exercised too. It checks
+//! twice against Chinwag, resuming as guests and then signed in, so the sign-in path is
+//! exercised too, and once against the actix relay as a plain reconnect. It checks
 //! correctness, not speed: any lost, repeated or refused message, any failed connection, and
 //! any server that dies or will not stop fails it. Latency is reported but not judged (debug
 //! builds on a shared machine are slow for reasons that are not bugs).
 
 use crate::{
-    cli::{AuthArgs, IdleArgs, SmokeArgs, StormArgs, TargetArgs, TargetKind, ThroughputArgs},
+    cli::{
+        AuthArgs, IdleArgs, Resume, SmokeArgs, StormArgs, TargetArgs, TargetKind, ThroughputArgs,
+    },
     modes::{Bench, broadcast, idle, on_target, storm, throughput},
     pinning::Pinning,
     report::{Mode, StepReport},
@@ -80,6 +83,7 @@ pub async fn run(args: &SmokeArgs, pinning: Pinning, json: bool) -> Result<bool>
 
     let storm = StormArgs {
         target: target.clone(),
+        resume: vec![Resume::On],
         clients: 50,
         history: 5,
         rate: 20.0,
@@ -98,21 +102,30 @@ pub async fn run(args: &SmokeArgs, pinning: Pinning, json: bool) -> Result<bool>
         rounds: 1,
         changes_percent: Vec::new(),
     };
-    let mut storms = Vec::new();
-    let outcome = on_target(&bench.launcher, TargetKind::Chinwag, async |t| {
-        storm::rounds(t, &storm, &mut storms).await
-    })
-    .await;
-    for report in storms {
-        bench.record(report);
-    }
-    if let Err(err) = outcome {
-        bench.record(StepReport::failed(
-            Mode::Storm,
-            TargetKind::Chinwag,
-            50,
-            &err,
-        ));
+    // The same storm against the relay, which has no history: every client must come back.
+    let relay_storm = StormArgs {
+        resume: vec![Resume::Off],
+        clients: 20,
+        auth: AuthArgs::default(),
+        ..storm.clone()
+    };
+    for (kind, args, resume) in [
+        (TargetKind::Chinwag, &storm, Resume::On),
+        (TargetKind::ActixRelay, &relay_storm, Resume::Off),
+    ] {
+        let mut storms = Vec::new();
+        let outcome = on_target(&bench.launcher, kind, async |t| {
+            storm::rounds(t, args, resume, &mut storms).await
+        })
+        .await;
+        for report in storms {
+            bench.record(report);
+        }
+        if let Err(err) = outcome {
+            let mut report = StepReport::failed(Mode::Storm, kind, args.clients, &err);
+            report.resume = Some(resume);
+            bench.record(report);
+        }
     }
 
     let idle = IdleArgs {

@@ -6,7 +6,12 @@
 //! the baseline's at the same client count and rate, so a ratio above 1 means Chinwag is slower
 //! (latency, CPU) or, for rates, faster.
 
-use crate::{cli::TargetKind, procinfo::PhaseCpuUse, signin::AuthKind, stats::LatencySummary};
+use crate::{
+    cli::{Resume, TargetKind},
+    procinfo::PhaseCpuUse,
+    signin::AuthKind,
+    stats::LatencySummary,
+};
 use serde::{Deserialize, Serialize};
 
 mod table;
@@ -132,6 +137,10 @@ pub struct StepReport {
     /// (the per-client distribution is in `latency_ms`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catch_up_ms: Option<f64>,
+    /// Storm: whether the clients resumed with `after=` (`on`, Chinwag) or reconnected
+    /// live-only (`off`, the only reconnect a baseline has).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume: Option<Resume>,
     /// Storm: how long the clients were away (the missed messages were posted meanwhile).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outage_ms: Option<f64>,
@@ -293,6 +302,9 @@ pub struct RatioSet {
     /// Server memory per idle connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rss_per_connection: Option<f64>,
+    /// Storm: time until every client was back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catch_up: Option<f64>,
 }
 
 /// Fills `ratios` on each Chinwag step from the baseline steps of the same mode and size.
@@ -338,6 +350,7 @@ impl RatioSet {
             self.delivered_per_s,
             self.accepted_per_s,
             self.rss_per_connection,
+            self.catch_up,
         ]
         .iter()
         .any(Option::is_some)
@@ -350,6 +363,8 @@ fn same_shape(a: &StepReport, b: &StepReport) -> bool {
         && a.senders == b.senders
         && a.rate_per_s == b.rate_per_s
         && a.window == b.window
+        // A resumed storm replays what a plain reconnect does not: not the same work.
+        && a.resume == b.resume
 }
 
 fn ratio_set(chinwag: &StepReport, base: &StepReport) -> RatioSet {
@@ -372,6 +387,7 @@ fn ratio_set(chinwag: &StepReport, base: &StepReport) -> RatioSet {
             chinwag.rss_per_connection_bytes,
             base.rss_per_connection_bytes,
         ),
+        catch_up: div(chinwag.catch_up_ms, base.catch_up_ms),
     }
 }
 
@@ -439,6 +455,33 @@ mod tests {
         );
         let table = tables(&steps);
         assert!(table.contains("2.00×"), "{table}");
+    }
+
+    #[test]
+    fn a_storm_is_compared_only_with_a_baseline_that_reconnected_the_same_way() {
+        let storm = |kind, resume, catch_up_ms| {
+            let mut step = StepReport::new(Mode::Storm, kind, true, 4000);
+            step.rate_per_s = Some(20.0);
+            step.resume = Some(resume);
+            step.catch_up_ms = Some(catch_up_ms);
+            step
+        };
+        let mut steps = vec![
+            storm(TargetKind::Chinwag, Resume::On, 900.0),
+            storm(TargetKind::Chinwag, Resume::Off, 600.0),
+            storm(TargetKind::ActixRelay, Resume::Off, 400.0),
+        ];
+        attach_ratios(&mut steps);
+        assert!(
+            steps[0].ratios.is_none(),
+            "a resume replays, a relay cannot"
+        );
+        let actix = steps[1].ratios.as_ref().unwrap().vs_actix_relay.as_ref();
+        assert_eq!(actix.unwrap().catch_up, Some(1.5));
+        let table = tables(&steps);
+        assert!(table.contains("1.50×"), "{table}");
+        let json = json_lines(&steps);
+        assert!(json.contains(r#""resume":"off""#), "{json}");
     }
 
     #[test]

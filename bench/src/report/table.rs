@@ -4,7 +4,7 @@
 //! output keeps them whole.
 
 use super::{Mode, RatioSet, StepReport};
-use crate::signin::AuthKind;
+use crate::{cli::Resume, signin::AuthKind};
 
 /// The steps as human tables, one per mode present, then the ratios.
 pub fn tables(steps: &[StepReport]) -> String {
@@ -44,6 +44,7 @@ pub fn tables(steps: &[StepReport]) -> String {
             "deliv/s",
             "accept/s",
             "rss/conn",
+            "catch-up",
         ];
         out.push_str(&render(headers, &ratio_rows));
         out.push('\n');
@@ -173,12 +174,13 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
         Mode::Storm => (
             &[
                 "storm",
+                "resume",
                 "auth",
                 "round",
                 "clients",
                 "missed",
                 "outage ms",
-                "catch-up ms",
+                "back ms",
                 "p50 ms",
                 "p95 ms",
                 "p99 ms",
@@ -194,6 +196,7 @@ fn columns(mode: Mode) -> (&'static [&'static str], Cells) {
             |s| {
                 vec![
                     s.target_label(),
+                    s.resume.map_or("-", Resume::name).into(),
                     s.auth.map_or("guest", AuthKind::name).into(),
                     s.round.map_or("-".into(), |v| v.to_string()),
                     s.clients.to_string(),
@@ -243,6 +246,7 @@ fn ratio_row(s: &StepReport, name: &str, set: &RatioSet) -> Vec<String> {
         x(set.delivered_per_s),
         x(set.accepted_per_s),
         x(set.rss_per_connection),
+        x(set.catch_up),
     ]
 }
 

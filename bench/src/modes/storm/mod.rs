@@ -1,7 +1,17 @@
-//! `storm`: N clients drop at once and resume with `after=`; how long until all are caught
-//! up, and whether anything was lost or repeated.
+//! `storm`: N clients drop at once and come back; how long until all are back, and whether
+//! anything was lost or repeated.
 //!
-//! Chinwag only: the baselines keep no history to resume from. One [`poster`] stores
+//! Two reconnects ([`Resume`], `--resume`). **On** (Chinwag's default, the storm as it always
+//! ran) resumes with `after=`, described below. **Off** is a plain reconnect, the only one a
+//! target without history can do, so it is what runs against the baselines and what makes
+//! them comparable with Chinwag: every connection is live-only (no `after=`), and a client is
+//! back once the target greets it (`joined`) and a message posted after the storm began
+//! reaches it (at the live rate that adds up to one posting interval); it must then receive
+//! every message from its first on each connection to the last, each once. The same
+//! poster, phases and clocks serve both; a baseline numbers the poster's messages by their
+//! stamps instead of ids ([`client::message_number`]).
+//!
+//! Resuming: one [`poster`] stores
 //! `history` messages, then N [`client`]s join with `after=0` (each gets the history replayed,
 //! then `joined`). The poster posts live at `rate` for the warm-up. Then every client resets
 //! its TCP connection at the same moment (`SO_LINGER` 0, like a crashed network), the poster
@@ -28,21 +38,21 @@
 
 mod client;
 mod poster;
+mod who;
 
 use crate::{
     changes::{ChangeClient, ChangeMix},
-    cli::{StormArgs, TargetKind},
-    http,
+    cli::{Resume, StormArgs, TargetKind},
     modes::{self, Bench, check_fd_limit, tally::Errors},
     payload::Epoch,
     procinfo, progress,
     report::{Mode, StepReport},
     server::Target,
     signin::{self, AuthKind, Credential, Presentation},
-    stats::{Histogram, LatencySummary},
+    stats::Histogram,
 };
 use anyhow::{Context, Result, bail};
-use client::{Crowd, Phase, Seen};
+use client::{Crowd, Joining, Phase, Seen};
 use poster::{Poster, PosterChanges};
 use std::sync::{
     Arc,
@@ -54,6 +64,7 @@ use tokio::{
     task::JoinSet,
     time::Instant,
 };
+use who::{Who, check_presence, sign_in};
 
 /// Live traffic after the last client caught up, before posting stops.
 const TAIL: Duration = Duration::from_secs(1);
@@ -64,16 +75,22 @@ const SETUP_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long the clients may take to reset their connections.
 const DROP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Runs the storm against Chinwag: once, or `--rounds` rounds of each `--auth` kind in turn,
-/// all against one server.
+/// Runs the storm against each target kind in turn, and against Chinwag once per `--resume`
+/// variant (a baseline only reconnects): each on a fresh server, which serves that variant's
+/// `--rounds` rounds of each `--auth` kind.
 pub async fn run(args: &StormArgs, mut bench: Bench) -> Result<bool> {
-    if bench
+    let plan: Vec<(TargetKind, Resume)> = bench
         .launcher
         .kinds()
         .iter()
-        .any(|k| *k != TargetKind::Chinwag)
-    {
-        bail!("storm needs history to resume from: only --target-kind chinwag");
+        .flat_map(|&kind| {
+            variants(kind, &args.resume)
+                .into_iter()
+                .map(move |r| (kind, r))
+        })
+        .collect();
+    if plan.iter().any(|&(_, resume)| resume == Resume::Off) {
+        check_plain(args)?;
     }
     check_fd_limit(args.clients + 1)?;
     let kinds: Vec<&str> = args.auth.auth.iter().map(|kind| kind.name()).collect();
@@ -85,29 +102,65 @@ pub async fn run(args: &StormArgs, mut bench: Bench) -> Result<bool> {
         args.rounds,
         kinds.join(", ")
     ));
-    let mut reports = Vec::new();
-    let outcome = modes::on_target(&bench.launcher, TargetKind::Chinwag, async |target| {
-        rounds(target, args, &mut reports).await
-    })
-    .await;
-    for report in reports {
-        bench.record(report);
-    }
-    if let Err(err) = outcome {
-        let report = StepReport::failed(Mode::Storm, TargetKind::Chinwag, args.clients, &err);
-        bench.record(report);
+    for (kind, resume) in plan {
+        progress::note(&format!(
+            "storm: {} with resume {}",
+            kind.name(),
+            resume.name()
+        ));
+        let mut reports = Vec::new();
+        let outcome = modes::on_target(&bench.launcher, kind, async |target| {
+            rounds(target, args, resume, &mut reports).await
+        })
+        .await;
+        for report in reports {
+            bench.record(report);
+        }
+        if let Err(err) = outcome {
+            let mut report = StepReport::failed(Mode::Storm, kind, args.clients, &err);
+            report.resume = Some(resume);
+            bench.record(report);
+        }
     }
     bench.finish()
 }
 
+/// The reconnects `kind` runs of those asked: Chinwag each, a baseline (no history) only `Off`.
+fn variants(kind: TargetKind, asked: &[Resume]) -> Vec<Resume> {
+    match kind {
+        TargetKind::Chinwag => asked.to_vec(),
+        TargetKind::BareRelay | TargetKind::RawTcp | TargetKind::ActixRelay => vec![Resume::Off],
+    }
+}
+
+/// A plain reconnect is the baselines' work: guests, plain messages. Signed-in clients and
+/// changes exist on Chinwag alone, so they cannot be compared and are refused.
+fn check_plain(args: &StormArgs) -> Result<()> {
+    if args.auth.auth.iter().any(|&kind| kind != AuthKind::None) || !args.changes_percent.is_empty()
+    {
+        bail!(
+            "a storm without resume (--resume off, or any baseline target) runs guests posting \
+             plain messages: leave out --auth session and --changes-percent"
+        );
+    }
+    Ok(())
+}
+
 /// Every round of every `--auth` kind against one running server, each storm in a room of
-/// its own. Sessions, if any kind needs them, are made once before the first storm. A storm
-/// that cannot run ends the rounds, with its failure reported.
+/// its own, its clients coming back as `resume` says. Sessions, if any kind needs them, are
+/// made once before the first storm. A storm that cannot run ends the rounds, with its failure
+/// reported.
 pub async fn rounds(
     target: &Target,
     args: &StormArgs,
+    resume: Resume,
     reports: &mut Vec<StepReport>,
 ) -> Result<()> {
+    if resume == Resume::Off {
+        check_plain(args)?;
+    } else if target.kind != TargetKind::Chinwag {
+        bail!("{} keeps no history to resume from", target.kind.name());
+    }
     let signed = if args.auth.auth.contains(&AuthKind::Session) {
         Some(sign_in(target, args).await?)
     } else {
@@ -139,15 +192,12 @@ pub async fn rounds(
                     session: poster_session.as_ref(),
                     changes,
                 };
-                let mut report = match step(target, args, &who, round, poster).await {
+                let mut report = match step(target, args, &who, round, poster, resume).await {
                     Ok(report) => report,
                     Err(err) => {
-                        let mut report = StepReport::failed(
-                            Mode::Storm,
-                            TargetKind::Chinwag,
-                            args.clients,
-                            &err,
-                        );
+                        let mut report =
+                            StepReport::failed(Mode::Storm, target.kind, args.clients, &err);
+                        report.resume = Some(resume);
                         report.auth = Some(kind);
                         report.round = Some(round);
                         report.changes_percent = changes.map(ChangeMix::percent);
@@ -189,95 +239,23 @@ impl Posting<'_> {
     }
 }
 
-/// Sessions made for a run, before anything is timed.
-struct Signed {
-    /// One session per client.
-    sessions: Vec<Arc<str>>,
-    /// The accounts' names, each a name in the room's presence.
-    accounts: Vec<String>,
-    /// Where each client presents its session.
-    via: Presentation,
-    /// What making them cost, for the reports.
-    sign_up_ms: Option<LatencySummary>,
-    sign_in_ms_each: Option<f64>,
-}
-
-/// Who the storm's clients are.
-enum Who<'a> {
-    /// Guests without names.
-    Guests,
-    /// Client i presents session i.
-    Signed(&'a Signed),
-}
-
-impl Who<'_> {
-    fn kind(&self) -> AuthKind {
-        match self {
-            Self::Guests => AuthKind::None,
-            Self::Signed(_) => AuthKind::Session,
-        }
-    }
-
-    fn credential(&self, client: usize) -> Option<Credential> {
-        match self {
-            Self::Guests => None,
-            Self::Signed(signed) => Some(Credential {
-                secret: Arc::clone(&signed.sessions[client % signed.sessions.len()]),
-                via: signed.via,
-            }),
-        }
-    }
-}
-
-/// Signs up `--auth-accounts` accounts and signs them in until every client has a session
-/// of its own (through the first node).
-async fn sign_in(target: &Target, args: &StormArgs) -> Result<Signed> {
-    let prefix = format!("storm{}", std::process::id());
-    let sessions = args.auth.auth_sessions.unwrap_or(args.clients);
-    progress::note(&format!(
-        "storm: signing up {} account(s) and signing in {sessions} session(s) (untimed)",
-        args.auth.auth_accounts
-    ));
-    let made = signin::sign_in_all(target.addrs[0], &prefix, args.auth.auth_accounts, sessions)
-        .await
-        .context("signing in before the storm")?;
-    let sign_up_ms = made.sign_up.summary();
-    let sign_in_ms_each =
-        (made.sign_ins > 0).then(|| made.sign_in_wall.as_secs_f64() * 1e3 / made.sign_ins as f64);
-    if let Some(up) = &sign_up_ms {
-        progress::note(&format!(
-            "  sign-up p50 {:.1} ms (one at a time); {} sign-ins in {:.1} s, {:.1} ms each ({} at a time)",
-            up.p50,
-            made.sign_ins,
-            made.sign_in_wall.as_secs_f64(),
-            sign_in_ms_each.unwrap_or(0.0),
-            signin::SIGN_IN_CONCURRENCY
-        ));
-    }
-    let accounts = (0..args.auth.auth_accounts.min(sessions).min(args.clients))
-        .map(|k| format!("{prefix}-{k}"))
-        .collect();
-    Ok(Signed {
-        sessions: made.sessions,
-        accounts,
-        via: args.auth.present,
-        sign_up_ms,
-        sign_in_ms_each,
-    })
-}
-
-/// One storm against a running Chinwag, its clients being `who`, its poster `posting`.
+/// One storm against a running target, its clients being `who` and coming back as `resume`
+/// says, its poster `posting`.
 async fn step(
     target: &Target,
     args: &StormArgs,
     who: &Who<'_>,
     round: u32,
     posting: Posting<'_>,
+    resume: Resume,
 ) -> Result<StepReport> {
-    let share = posting
+    let mut share = posting
         .changes
         .map(|mix| format!("-c{}", mix.percent()))
         .unwrap_or_default();
+    if resume == Resume::Off {
+        share.push_str("-live");
+    }
     let crowd = Arc::new(Crowd {
         epoch: Epoch::now(),
         room: format!(
@@ -294,16 +272,19 @@ async fn step(
     let poster = Poster::start(&crowd, target.connector(0), args.rate, changes).await?;
     poster.burst(args.history).await?;
     let setup = Instant::now();
-    let clients = join_all(&crowd, target, args, who).await?;
+    let clients = join_all(&crowd, target, args, who, resume).await?;
     let connect = setup.elapsed();
     let all_joined = Instant::now();
-    check_presence(target, &crowd, who).await?;
+    // Only Chinwag has presence to read.
+    if target.kind == TargetKind::Chinwag {
+        check_presence(target, &crowd, who).await?;
+    }
 
     poster.set_live(true);
     tokio::time::sleep(args.warmup).await;
     let cpu = procinfo::PhaseCpu::start(&target.pids, &target.backing)?;
     let overflows = procinfo::OverflowWindow::start();
-    let storm = drop_and_resume(&crowd, &clients, &poster, args).await?;
+    let storm = drop_and_resume(&crowd, &clients, &poster, args, resume).await?;
     let overflows = overflows.finish();
 
     tokio::time::sleep(TAIL).await;
@@ -329,6 +310,7 @@ async fn step(
     poster.stop();
 
     let mut report = StepReport::new(Mode::Storm, target.kind, false, args.clients);
+    report.resume = Some(resume);
     report.rate_per_s = Some(args.rate);
     report.duration_s = args.warmup.as_secs_f64();
     report.missed = Some(args.missed);
@@ -345,20 +327,13 @@ async fn step(
     report.retry_samples = crowd.retries.samples();
     report.changes_percent = posting.changes.map(ChangeMix::percent);
     report.changes_sent = posting.changes.map(|_| changes_made);
-    report.resume_bytes = Some(
-        clients
-            .seen
-            .iter()
-            .map(|s| s.resume_bytes.load(Relaxed))
-            .sum(),
-    );
-    report.resume_records = Some(
-        clients
-            .seen
-            .iter()
-            .map(|s| s.resume_records.load(Relaxed))
-            .sum(),
-    );
+    if resume == Resume::On {
+        let sum = |field: fn(&Seen) -> &AtomicU64| {
+            clients.seen.iter().map(|s| field(s).load(Relaxed)).sum()
+        };
+        report.resume_bytes = Some(sum(|s| &s.resume_bytes));
+        report.resume_records = Some(sum(|s| &s.resume_records));
+    }
     storm.fill(&mut report, &clients.seen, args.timeout);
     fill_counts(&mut report, &clients.seen, final_id, &crowd.errors);
     report.set_cpu(&cpu, report.delivered, report.sent);
@@ -373,12 +348,13 @@ struct Clients {
     phase: watch::Sender<Phase>,
 }
 
-/// Starts every client and waits until all have joined with `after=0`.
+/// Starts every client and waits until all have joined (with `after=0` when resuming).
 async fn join_all(
     crowd: &Arc<Crowd>,
     target: &Target,
     args: &StormArgs,
     who: &Who<'_>,
+    resume: Resume,
 ) -> Result<Clients> {
     let (phase, phases) = watch::channel(Phase::Live);
     let setup = Arc::new(Semaphore::new(args.connect_concurrency.max(1)));
@@ -389,11 +365,12 @@ async fn join_all(
         seen.push(Arc::clone(&state));
         let (crowd, phases, setup) = (Arc::clone(crowd), phases.clone(), Arc::clone(&setup));
         // The poster is connection 0.
-        let connector = target.connector(i + 1);
-        let credential = who.credential(i);
-        tasks.spawn(async move {
-            client::client(&crowd, connector, credential, &state, phases, &setup).await
-        });
+        let joining = Joining {
+            connector: target.connector(i + 1),
+            credential: who.credential(i),
+            resume,
+        };
+        tasks.spawn(async move { client::client(&crowd, joining, &state, phases, &setup).await });
     }
     let bar = progress::bar(args.clients as u64, "storm: joining");
     let all = args.clients as u64;
@@ -450,12 +427,15 @@ impl Storm {
 }
 
 /// Resets every connection, posts the missed messages, signals the reconnect and waits until
-/// every client is caught up (or the timeout passes).
+/// every client is back (or the timeout passes). Resuming, a client is back once it holds the
+/// poster's last id at the signal; reconnecting live-only, once it holds a later one (posted
+/// after the storm began, since every earlier one was confirmed by then).
 async fn drop_and_resume(
     crowd: &Crowd,
     clients: &Clients,
     poster: &Poster,
     args: &StormArgs,
+    resume: Resume,
 ) -> Result<Storm> {
     let all = clients.seen.len() as u64;
     let dropped_at = Instant::now();
@@ -464,7 +444,10 @@ async fn drop_and_resume(
         .await
         .context("clients did not all drop")?;
     poster.burst(args.missed).await?;
-    let target_id = poster.confirmed();
+    let target_id = match resume {
+        Resume::On => poster.confirmed(),
+        Resume::Off => poster.confirmed() + 1,
+    };
     let outage = dropped_at.elapsed();
     let reconnect_ns = crowd.epoch.nanos();
     let signalled = Instant::now();
@@ -489,10 +472,12 @@ async fn drop_and_resume(
     })
 }
 
-/// Deliveries due (every id to every client), what is missing, repeats and errors.
+/// Deliveries due (every id to every client, less those a live-only connection was never
+/// due), what is missing, repeats and errors.
 fn fill_counts(report: &mut StepReport, seen: &[Arc<Seen>], final_id: u64, errors: &Errors) {
     report.sent = final_id;
-    report.expected = final_id * seen.len() as u64;
+    let skipped: u64 = seen.iter().map(|s| s.skipped.load(Relaxed)).sum();
+    report.expected = (final_id * seen.len() as u64).saturating_sub(skipped);
     let missing: u64 = seen
         .iter()
         .map(|s| s.gaps.load(Relaxed) + final_id.saturating_sub(s.last.load(Relaxed)))
@@ -501,35 +486,6 @@ fn fill_counts(report: &mut StepReport, seen: &[Arc<Seen>], final_id: u64, error
     report.duplicates = seen.iter().map(|s| s.duplicates.load(Relaxed)).sum();
     report.errors += errors.count();
     report.error_samples.extend(errors.samples());
-}
-
-/// Checks through `GET /api/rooms/{room}/presence` that the clients are who they should be:
-/// signed in, every account is a name in the room; guests, none is. A cookie the server does
-/// not accept makes a guest without a word, so this is what shows it.
-async fn check_presence(target: &Target, crowd: &Crowd, who: &Who<'_>) -> Result<()> {
-    let path = format!("/api/rooms/{}/presence", crowd.room);
-    let response = tokio::time::timeout(
-        Duration::from_secs(10),
-        http::one_request(target.addrs[0], "GET", &path, ""),
-    )
-    .await
-    .context("presence timed out")??;
-    let names: Vec<String> = serde_json::from_slice(&response.ok_body()?)?;
-    let accounts: &[String] = match who {
-        Who::Guests => &[],
-        Who::Signed(signed) => &signed.accounts,
-    };
-    if let Some(missing) = accounts.iter().find(|name| !names.contains(name)) {
-        bail!("account {missing} is not in the room's presence: its clients are not signed in");
-    }
-    let expected = accounts.len() + 1;
-    if names.len() != expected {
-        bail!(
-            "presence lists {names:?}: expected the poster and {} account(s)",
-            accounts.len()
-        );
-    }
-    Ok(())
 }
 
 /// Polls `done` every 5 ms until it holds; `Err` after `limit`.

@@ -2,14 +2,15 @@
 //!
 //! It is a named member of the room, so each message it posts comes back as its confirmation
 //! with the stored id; [`Poster::confirmed`] is the newest such id, which is how the
-//! controller knows the id every client must reach. Given [`PosterChanges`] (issue 15), it is
+//! controller knows the id every client must reach. A baseline relays its frames back to it as
+//! they are, numbered by their stamps (see [`message_number`]). Given [`PosterChanges`] (issue 15), it is
 //! signed in and turns a share of its posts into edits and deletions of its own recent
 //! messages (see [`crate::changes`]); each is one record of the log, so ids still count posts.
 
-use super::client::Crowd;
+use super::client::{Crowd, message_number};
 use crate::{
     changes::{ChangeClient, ChangeMix, OwnIds, Post, is_change},
-    client::{Connector, FrameWriter, JoinSpec, chat_id, is_error_frame},
+    client::{Connector, FrameWriter, JoinSpec, is_error_frame},
     payload::Stamp,
     signin::Credential,
 };
@@ -86,7 +87,7 @@ impl Poster {
             loop {
                 match reader.next().await {
                     Ok(Some(text)) => {
-                        if let Some(id) = chat_id(text) {
+                        if let Some(id) = message_number(text) {
                             seen.fetch_max(id, Relaxed);
                             // Only the poster posts in its room: every message is its own.
                             if !is_change(text)
