@@ -12,7 +12,8 @@
 //! Build what the tests need with `cargo xtask test` (trunk, then the server), or by hand with
 //! `cargo xtask frontend && cargo build -p chinwag-backend`, then `cargo test -p chinwag-e2e`.
 //! `CHINWAG_BIN` and `CHINWAG_DIST` point the tests at another server binary or client build.
-//! The benchmark's command is in `docs/benchmarks.md` ("Issue 17").
+//! The benchmark's command and figures are in `docs/benchmarks.md` ("Issue 17: from navigation
+//! to the last 50 messages").
 
 pub mod cdp;
 pub mod chromium;
