@@ -5,8 +5,8 @@
 //! user sees across the whole system: relay between browsers, rendering as text, history after
 //! a reload, reconnect after a crash (also one that lost the database), the seed lecture's
 //! page, rooms, accounts, private rooms and direct messages, moderation (deletions, edits,
-//! bans) and read state across reloads and devices, the operators' console (`/admin`), and the trunk dev loop
-//! (`dev_loop.rs`). Every test starts its own
+//! bans) and read state across reloads and devices, the operators' console (`/admin`), the trunk dev loop
+//! (`dev_loop.rs`), and a smoke run of the page-load benchmark (`page_load.rs`). Every test starts its own
 //! server and chromedriver, waits by polling the DOM with a bound, and never sleeps to
 //! synchronise. Prerequisites: `cargo xtask test` builds them (see [`support`]).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -18,6 +18,7 @@ mod dev_loop;
 mod history;
 mod history_reset;
 mod moderation;
+mod page_load;
 mod presence;
 mod private_rooms;
 mod read_state;

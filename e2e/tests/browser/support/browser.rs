@@ -9,14 +9,11 @@ use super::{
     Driver, POLL, WAIT,
     page::{PAGE_SCRIPT, Page},
 };
-use fantoccini::{Client, ClientBuilder, Locator, elements::Element, key::Key};
-use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::{Value, json};
+use chinwag_e2e::cdp;
+use fantoccini::{Client, Locator, elements::Element, key::Key};
+use serde_json::Value;
 use std::{net::SocketAddr, path::Path, time::Duration};
 use tokio::time::Instant;
-
-/// Environment variable naming the Chromium binary; default `/usr/bin/chromium`.
-pub const CHROMIUM: &str = "CHINWAG_CHROMIUM";
 
 /// How long a window resize may take to reach the page's viewport on a busy machine.
 const RESIZE_SETTLE: Duration = Duration::from_secs(1);
@@ -52,47 +49,23 @@ pub struct Browser {
 impl Browser {
     /// Opens a browser for the server at `addr`, at the desktop viewport, on a blank page.
     pub async fn open(driver: &Driver, addr: SocketAddr) -> Browser {
-        let profile = driver.new_profile();
-        let chromium = std::env::var(CHROMIUM).unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--hide-scrollbars",
-            "--force-device-scale-factor=1",
-        ]
-        .map(String::from)
-        .into_iter()
-        .chain([format!("--user-data-dir={}", profile.display())])
-        .collect::<Vec<_>>();
-        let capabilities = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": chromium, "args": args},
-        });
-        let serde_json::Value::Object(capabilities) = capabilities else {
-            unreachable!("a JSON object literal")
-        };
-        let client = tokio::time::timeout(
-            WAIT,
-            ClientBuilder::new(HttpConnector::new())
-                .capabilities(capabilities)
-                .connect(&driver.url),
-        )
-        .await
-        .expect("browser session started in time")
-        .expect("chromedriver started a browser session");
+        let client = driver
+            .open_session()
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
         let browser = Browser {
             client,
             base: format!("http://{addr}"),
         };
         browser.set_viewport(Viewport::DESKTOP).await;
         browser
+    }
+
+    /// Runs the DevTools command `cmd` with `params` in this browser's tab; its answer.
+    pub async fn cdp(&self, cmd: &'static str, params: Value) -> Value {
+        cdp::execute(&self.client, cmd, params)
+            .await
+            .unwrap_or_else(|err| panic!("{err}"))
     }
 
     /// Navigates to `path` on the server and waits for the load to finish.

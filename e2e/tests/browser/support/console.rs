@@ -6,7 +6,7 @@
 //! This file and `frontend/src/console/` are the two sides of the console's `data-testid`
 //! hooks.
 
-use super::{Browser, WAIT, watch::Cdp};
+use super::Browser;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -222,14 +222,11 @@ impl Browser {
     /// Makes the page see `prefers-color-scheme: dark` (Chromium's media emulation), as a
     /// browser on a system in dark mode would.
     pub async fn prefer_dark(&self) {
-        let command = Cdp {
-            cmd: "Emulation.setEmulatedMedia",
-            params: json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
-        };
-        tokio::time::timeout(WAIT, self.client().issue_cmd(command))
-            .await
-            .expect("CDP command answered in time")
-            .unwrap_or_else(|err| panic!("Emulation.setEmulatedMedia: {err}"));
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+        )
+        .await;
         let dark = self
             .eval("return matchMedia('(prefers-color-scheme: dark)').matches;")
             .await;

@@ -1,39 +1,15 @@
 //! Watching every page a browser loads for a text, from the page's first moment: proof that
 //! something never showed, not merely that it was gone whenever a poll looked.
 //!
-//! [`Browser::watch_loads_for`] asks Chromium (through chromedriver's `goog/cdp/execute`)
+//! [`Browser::watch_loads_for`] asks Chromium (a CDP command, [`Browser::cdp`])
 //! to run a script in each new document before the page's own: a `MutationObserver` over the
 //! whole document that notes any moment the document's text holds the watched text. Its
 //! callbacks run after each DOM change and before the next paint, so a text rendered for any
 //! frame at all is caught. [`Browser::watched`] reads what it noted on the current page.
 
 use super::Browser;
-use fantoccini::wd::WebDriverCompatibleCommand;
 use serde::Deserialize;
-use serde_json::{Value, json};
-
-/// A Chrome DevTools Protocol command, sent through chromedriver's extension endpoint.
-#[derive(Debug)]
-pub(super) struct Cdp {
-    pub(super) cmd: &'static str,
-    pub(super) params: Value,
-}
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        let session = session_id.expect("a CDP command needs a session");
-        base_url.join(&format!("session/{session}/goog/cdp/execute"))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({"cmd": self.cmd, "params": self.params});
-        (http::Method::POST, Some(body.to_string()))
-    }
-}
+use serde_json::json;
 
 /// What the watcher noted on the current page.
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -61,14 +37,12 @@ impl Browser {
   }}).observe(document, {{ subtree: true, childList: true, characterData: true }});
 }})();"#
         );
-        let command = Cdp {
-            cmd: "Page.addScriptToEvaluateOnNewDocument",
-            params: json!({"source": source}),
-        };
-        let answer = tokio::time::timeout(super::WAIT, self.client().issue_cmd(command))
-            .await
-            .expect("CDP command answered in time")
-            .unwrap_or_else(|err| panic!("Page.addScriptToEvaluateOnNewDocument: {err}"));
+        let answer = self
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({"source": source}),
+            )
+            .await;
         assert!(
             answer["identifier"].is_string(),
             "the script was registered: {answer}"
