@@ -372,7 +372,7 @@ fn announcement(state: &ChatState) -> String {
     let Some(view) = state.current_room() else {
         return String::new();
     };
-    let newest = view.messages.get_max();
+    let newest = view.messages.last_key_value();
     let reset = view
         .notices
         .iter()
