@@ -91,8 +91,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_change_copies_only_the_changed_clone() {
         let mut first: SharedMap<u64, &str> = [(1, "a")].into_iter().collect();
         let kept = first.clone();
@@ -103,7 +104,7 @@ mod tests {
         assert_ne!(first, kept);
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn equal_contents_compare_equal_without_sharing() {
         let one: SharedList<u8> = vec![1, 2].into_iter().collect();
         let other: SharedList<u8> = vec![1, 2].into_iter().collect();
