@@ -8,7 +8,8 @@
 //! - username: 1–32 characters; letters, digits, combining marks, space, `_`, `-`, `.`; no
 //!   space at either end; no invisible characters (the Hangul fillers are letters that draw
 //!   nothing); at most [`MAX_NAME_MARKS_PER_CHAR`] marks on a character and
-//!   [`MAX_NAME_MARKS`] in all; one script (digits and `_-. ` go with any). Two names are one
+//!   [`MAX_NAME_MARKS`] in all; one script (digits and `_-. ` go with any; the server checks
+//!   this one, the browser client leaves it to the server to keep its bundle small). Two names are one
 //!   person's when their [`NameKey`]s are equal: case and look-alike letters make no new name.
 //! - room: 1–48 characters of `a-z`, `0-9`, `-`, `_`, starting with a letter or digit. Room
 //!   names appear in URLs (`/api/rooms/{room}/messages`), hence the narrow alphabet.
@@ -292,6 +293,8 @@ fn validate_username(value: &str) -> Result<(), ValidationError> {
             return Err(ValidationError::TooManyMarks { field, on: None });
         }
     }
+    // The server's rule only: see `first_script_clash` for why the browser leaves it out.
+    #[cfg(not(target_arch = "wasm32"))]
     if let Some(ch) = appearance::first_script_clash(value) {
         return Err(ValidationError::MixedScripts { field, ch });
     }

@@ -192,13 +192,19 @@ impl SessionState {
     }
 }
 
-/// `text` as a sentence: a capital first letter and a full stop.
+/// `text` as a sentence: a capital first letter and a full stop. The capital is ASCII only:
+/// the text is the server's or a validation error's English, and `char::to_uppercase` would
+/// link all of Unicode's case table (about 12 KB of wasm).
 fn sentence(text: &str) -> String {
     let text = text.trim();
     let mut chars = text.chars();
     let mut out: String = chars
         .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
+        .map(|first| {
+            std::iter::once(first.to_ascii_uppercase())
+                .chain(chars)
+                .collect()
+        })
         .unwrap_or_default();
     if !out.is_empty() && !out.ends_with(['.', '!', '?']) {
         out.push('.');

@@ -250,7 +250,9 @@ fn clock_time(ms: u64) -> String {
     date.to_locale_time_string("default").into()
 }
 
-/// `detail` as a sentence: capitalized, with a full stop; `None` if it says nothing.
+/// `detail` as a sentence: capitalized, with a full stop; `None` if it says nothing. The
+/// capital is ASCII only: the server writes its details in English, and `char::to_uppercase`
+/// would link all of Unicode's case table (about 12 KB of wasm).
 fn sentence(detail: &str) -> Option<String> {
     let detail = detail.trim();
     let mut chars = detail.chars();
@@ -260,7 +262,11 @@ fn sentence(detail: &str) -> Option<String> {
     } else {
         "."
     };
-    Some(format!("{}{}{stop}", first.to_uppercase(), chars.as_str()))
+    Some(format!(
+        "{}{}{stop}",
+        first.to_ascii_uppercase(),
+        chars.as_str()
+    ))
 }
 
 /// The account menu for an account; the name, its guest mark and "Change name" for a guest.
@@ -366,7 +372,7 @@ fn announcement(state: &ChatState) -> String {
     let Some(view) = state.current_room() else {
         return String::new();
     };
-    let newest = view.messages.get_max();
+    let newest = view.messages.last_key_value();
     let reset = view
         .notices
         .iter()

@@ -7,11 +7,10 @@
 
 use super::message::{Delivery, Message, MessageActions};
 use crate::{
-    chat::state::{Notice, NoticeKind, Pending, SendState},
+    chat::state::{Notice, NoticeKind, Pending, SendState, SharedList, SharedMap},
     testid,
 };
 use chinwag_shared::{ChatRecord, ClientId, RoomName, Username};
-use imbl::{OrdMap, Vector};
 use std::rc::Rc;
 use web_sys::Element;
 use yew::prelude::*;
@@ -25,9 +24,9 @@ pub struct MessageListProps {
     /// The room shown.
     pub room: RoomName,
     /// Its stored messages.
-    pub messages: OrdMap<u64, Rc<ChatRecord>>,
+    pub messages: SharedMap<u64, Rc<ChatRecord>>,
     /// Its join/leave and history-reset lines.
-    pub notices: Vector<Notice>,
+    pub notices: SharedList<Notice>,
     /// Its unconfirmed sends.
     pub pending: Vec<Pending>,
     /// This person.
@@ -137,8 +136,8 @@ enum Item<'a> {
 
 /// Messages by id with each notice placed after the message that was newest when it came.
 fn interleave<'a>(
-    messages: &'a OrdMap<u64, Rc<ChatRecord>>,
-    notices: &'a Vector<Notice>,
+    messages: &'a SharedMap<u64, Rc<ChatRecord>>,
+    notices: &'a SharedList<Notice>,
 ) -> Vec<Item<'a>> {
     let mut items = Vec::with_capacity(messages.len() + notices.len());
     let mut notices = notices.iter().peekable();

@@ -79,10 +79,16 @@ pub fn UsernameForm(props: &UsernameFormProps) -> Html {
     }
 }
 
+/// `text` with a capital first letter. ASCII only: the text is a validation error's English,
+/// and `char::to_uppercase` would link all of Unicode's case table (about 12 KB of wasm).
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
+        .map(|first| {
+            std::iter::once(first.to_ascii_uppercase())
+                .chain(chars)
+                .collect()
+        })
         .unwrap_or_default()
 }

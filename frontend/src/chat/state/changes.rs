@@ -86,7 +86,7 @@ impl RoomView {
         }
         self.orphans.insert(target, Rc::new(change));
         if self.orphans.len() > ORPHANS_KEPT
-            && let Some((oldest, _)) = self.orphans.get_min()
+            && let Some((oldest, _)) = self.orphans.first_key_value()
         {
             let oldest = *oldest;
             self.orphans.remove(&oldest);

@@ -57,7 +57,7 @@ impl ChatState {
             return;
         };
         view.forget_history(epoch);
-        view.notices.push_back(Notice {
+        view.notices.push(Notice {
             after_id: 0,
             seq,
             kind: NoticeKind::HistoryReset,

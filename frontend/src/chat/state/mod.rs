@@ -13,13 +13,15 @@
 //! - [`outbox`]: sends not yet confirmed, each a [`SendState`], with per-message backoff;
 //! - [`presence`]: who is here (and which of them are guests) and who is typing;
 //! - [`access`]: this account's private rooms and direct messages, and rooms the server
-//!   refuses or takes away.
+//!   refuses or takes away;
+//! - [`cow`]: the copy-on-write maps and lists the state keeps its collections in.
 //!
 //! The controller (`chat/controller/`) reads the state to decide what to send; the
 //! components only show it.
 
 mod access;
 mod changes;
+mod cow;
 mod history;
 mod outbox;
 mod presence;
@@ -30,6 +32,7 @@ mod standing;
 mod tests;
 
 pub use access::RoomKind;
+pub use cow::{SharedList, SharedMap};
 pub use history::HISTORY_PAGE;
 pub use outbox::{Pending, SendState};
 pub use read::Unread;
@@ -41,7 +44,6 @@ use chinwag_shared::{
     ChatRecord, ClientId, Epoch, RoomName, RoomSummary, ServerMsg, Username, account::RoomInfo,
     moderation::RoomSettings,
 };
-use imbl::{OrdMap, Vector};
 use presence::Movement;
 use std::rc::Rc;
 use yew::Reducible;
@@ -88,7 +90,7 @@ pub struct ChatState {
     /// The room on screen.
     pub current: RoomName,
     /// Joined rooms.
-    pub rooms: OrdMap<RoomName, RoomView>,
+    pub rooms: SharedMap<RoomName, RoomView>,
     /// The server's busiest rooms, busiest first: at most [`BUSIEST_ROOMS`], for the sidebar.
     pub directory: Vec<RoomSummary>,
     /// The connection.
@@ -96,7 +98,7 @@ pub struct ChatState {
     /// How the client reaches the server.
     pub transport: TransportKind,
     /// Sends awaiting confirmation, oldest first.
-    pub outbox: Vector<Pending>,
+    pub outbox: SharedList<Pending>,
     /// Whether the tab is hidden.
     pub page_hidden: bool,
     /// A problem to show that concerns no single message.
@@ -104,9 +106,9 @@ pub struct ChatState {
     /// A word that something asked for was done ("bob was muted"), until dismissed.
     pub info: Option<String>,
     /// The private rooms and direct messages this account is a member of.
-    pub memberships: OrdMap<RoomName, RoomInfo>,
+    pub memberships: SharedMap<RoomName, RoomInfo>,
     /// Unread counts the server's room lists gave, for rooms not joined (see [`read`]).
-    pub listed_unread: OrdMap<RoomName, Unread>,
+    pub listed_unread: SharedMap<RoomName, Unread>,
     notice_seq: u64,
 }
 
@@ -177,7 +179,7 @@ pub enum ChatAction {
 impl ChatState {
     /// The state of a fresh screen: `rooms` joined (the default room at least), `current` shown.
     pub fn new(me: Username, rooms: Vec<RoomName>, current: Option<RoomName>) -> Self {
-        let mut joined: OrdMap<RoomName, RoomView> = rooms
+        let mut joined: SharedMap<RoomName, RoomView> = rooms
             .into_iter()
             .map(|room| (room, RoomView::default()))
             .collect();
@@ -190,12 +192,12 @@ impl ChatState {
             directory: Vec::new(),
             status: Status::Connecting,
             transport: TransportKind::WebSocket,
-            outbox: Vector::new(),
+            outbox: SharedList::default(),
             page_hidden: false,
             banner: None,
             info: None,
-            memberships: OrdMap::new(),
-            listed_unread: OrdMap::new(),
+            memberships: SharedMap::default(),
+            listed_unread: SharedMap::default(),
             notice_seq: 0,
         }
     }
@@ -244,7 +246,7 @@ impl ChatState {
                 self.rooms.entry(room.clone()).or_default().unread = 0;
                 self.current = room;
             }
-            ChatAction::Queue(pending) => self.outbox.push_back(pending),
+            ChatAction::Queue(pending) => self.outbox.push(pending),
             ChatAction::Retry(client_id) => self.retry(&client_id),
             ChatAction::Resent(client_ids) => self.resent(&client_ids),
             ChatAction::Discard(client_id) => {

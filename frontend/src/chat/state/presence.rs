@@ -70,8 +70,9 @@ impl ChatState {
         }
         if username != me {
             let verb = if arrived { "joined" } else { "left" };
-            view.notices.push_back(Notice {
-                after_id: view.newest_id(),
+            let after_id = view.newest_id();
+            view.notices.push(Notice {
+                after_id,
                 seq,
                 kind: NoticeKind::Presence,
                 text: format!("{username} {verb}"),

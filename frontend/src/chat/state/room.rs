@@ -1,14 +1,13 @@
 //! One joined room as this client knows it: its log, where a reconnect resumes it, who is
 //! here and typing, its notices and unread count, and how a live record lands in it.
 //!
-//! The log is a persistent map keyed by id, so a record that arrives twice (a replay
-//! overlapping live delivery, a retry's answer) lands on the same key, and a reducer action
-//! shares the unchanged parts of every log instead of copying them. Paging and epochs, which
+//! The log is a map keyed by id, so a record that arrives twice (a replay overlapping live
+//! delivery, a retry's answer) lands on the same key; it is a [`super::SharedMap`], so a
+//! reducer action copies only the logs it changes. Paging and epochs, which
 //! decide when a log is forgotten, are in [`super::history`].
 
-use super::{ChatState, changes::counts, standing::Standing};
+use super::{ChatState, SharedList, SharedMap, changes::counts, standing::Standing};
 use chinwag_shared::{ChatRecord, ClientMsg, Epoch, RoomName, Username};
-use imbl::{OrdMap, Vector};
 use std::{
     collections::{BTreeMap, BTreeSet},
     rc::Rc,
@@ -42,7 +41,7 @@ pub enum NoticeKind {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RoomView {
     /// Stored messages by id.
-    pub messages: OrdMap<u64, Rc<ChatRecord>>,
+    pub messages: SharedMap<u64, Rc<ChatRecord>>,
     /// The newest id received: where a reconnect resumes. `None` until the first join.
     pub last_seen: Option<u64>,
     /// The history epoch `last_seen` belongs to, from the last `joined` or `history_reset`;
@@ -59,7 +58,7 @@ pub struct RoomView {
     /// Who is typing, with when their notice expires (ms since the epoch).
     pub typing: BTreeMap<Username, f64>,
     /// Join and leave lines.
-    pub notices: Vector<Notice>,
+    pub notices: SharedList<Notice>,
     /// Messages from others not yet seen in this room.
     pub unread: u32,
     /// Of `unread`, how many mention this person.
@@ -70,7 +69,7 @@ pub struct RoomView {
     /// ends before it. `None` until one arrives.
     pub floor: Option<u64>,
     /// Change records whose message is not here yet, one per target (see [`super::changes`]).
-    pub(super) orphans: OrdMap<u64, Rc<ChatRecord>>,
+    pub(super) orphans: SharedMap<u64, Rc<ChatRecord>>,
     /// This person's role, sanctions and slow-mode wait here.
     pub standing: Standing,
 }
@@ -78,7 +77,7 @@ pub struct RoomView {
 impl RoomView {
     /// The smallest id received (a message, or a change a page began with), for "load older".
     pub fn oldest_id(&self) -> Option<u64> {
-        let first_message = self.messages.get_min().map(|(id, _)| *id);
+        let first_message = self.messages.first_key_value().map(|(id, _)| *id);
         match (self.floor, first_message) {
             (Some(floor), Some(first)) => Some(floor.min(first)),
             (floor, first) => floor.or(first),
@@ -93,7 +92,7 @@ impl RoomView {
     }
 
     pub(super) fn newest_id(&self) -> u64 {
-        self.messages.get_max().map_or(0, |(id, _)| *id)
+        self.messages.last_key_value().map_or(0, |(id, _)| *id)
     }
 
     /// The `join` that picks this room up again after a reconnect: from the newest id seen,
@@ -120,10 +119,10 @@ impl RoomView {
     /// Forgets the shown history (messages, notices, unread, paging) for a new `epoch`,
     /// keeping presence and typing, which are not history.
     pub(super) fn forget_history(&mut self, epoch: Option<Epoch>) {
-        self.messages = OrdMap::new();
-        self.orphans = OrdMap::new();
+        self.messages = SharedMap::default();
+        self.orphans = SharedMap::default();
         self.floor = None;
-        self.notices = Vector::new();
+        self.notices = SharedList::default();
         self.unread = 0;
         self.mentions = 0;
         // Ids of the old history mean nothing in the new one.
