@@ -139,7 +139,9 @@ pub async fn socket(
     );
     // No `tracing` span around the session: entering one on every poll cost ~5 % of the
     // per-frame CPU; the session's events name it (`session = id`) instead.
-    state.sessions.spawn_local(session.run(frames, initial));
+    state
+        .sessions
+        .spawn_local(session.run(frames, Box::new(initial)));
     Ok(response)
 }
 

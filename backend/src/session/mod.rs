@@ -107,6 +107,10 @@ pub struct Session {
     permit: Option<Permit>,
     /// Its entry in the hub's list of open connections, for the operators' console.
     registered: Option<crate::hub::connections::OpenConnection>,
+    /// Frames written since the delivery counter was last told: it is told once per turn
+    /// of the loop, not once per frame, since a shared atomic per delivery is a real share
+    /// of a delivery's cost.
+    unreported_deliveries: u64,
 }
 
 /// What the upgrade settled about one connection: where it comes from, its slot, and who it
@@ -172,6 +176,7 @@ impl Session {
             auth,
             inbox: None,
             registered: None,
+            unreported_deliveries: 0,
             limits,
             last_heard: Instant::now(),
         }
@@ -183,27 +188,49 @@ impl Session {
     }
 
     /// Serves the connection until it ends, then sends the close frame.
-    pub async fn run(mut self, mut frames: AggregatedMessageStream, initial: JoinRequest) {
-        tracing::debug!(session = self.id, peer = ?self.peer, "session open");
-        let ending = self.serve(&mut frames, initial).await;
-        match &ending {
-            Ending::PeerGone | Ending::PeerClosed(_) | Ending::Shutdown => {
-                tracing::debug!(session = self.id, ?ending, "session closed");
+    ///
+    /// Written as a function returning an `async move` block rather than an `async fn`: an
+    /// `async fn` moves its arguments from the future's start state into locals, and both
+    /// copies stay in the future, so every open connection would carry the session twice.
+    /// The block uses its captures in place. The first join comes boxed for the same reason:
+    /// it is needed only at the start, and a task's future keeps whatever it captured.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold the session twice (see above)"
+    )]
+    pub fn run(
+        mut self,
+        mut frames: AggregatedMessageStream,
+        initial: Box<JoinRequest>,
+    ) -> impl Future<Output = ()> {
+        async move {
+            tracing::debug!(session = self.id, peer = ?self.peer, "session open");
+            let ending = self.serve(&mut frames, initial).await;
+            self.report_deliveries();
+            match &ending {
+                Ending::PeerGone | Ending::PeerClosed(_) | Ending::Shutdown => {
+                    tracing::debug!(session = self.id, ?ending, "session closed");
+                }
+                _ => {
+                    tracing::info!(session = self.id, peer = ?self.peer, ?ending, "closing session")
+                }
             }
-            _ => tracing::info!(session = self.id, peer = ?self.peer, ?ending, "closing session"),
+            if let Some(reason) = ending.metric_reason() {
+                let label = crate::metrics::ReasonLabel { reason };
+                self.hub.metrics().server_closes.get_or_create(&label).inc();
+            }
+            // Out of every room and its slot freed first: nothing more is queued for it, and
+            // presence shows it gone. Then the close frame gets as long as an idle client would:
+            // a slow reader still learns why (1013: resume with after=) behind what it was sent.
+            self.leave_all();
+            self.registered.take();
+            self.permit.take();
+            // Boxed, as the close is the last thing a connection does: inline, its future and timer
+            // would be part of every open connection's memory.
+            let close = self.ws.clone().close(ending.close_reason());
+            let _closed_or_gone =
+                Box::pin(tokio::time::timeout(self.limits.idle_timeout, close)).await;
         }
-        if let Some(reason) = ending.metric_reason() {
-            let label = crate::metrics::ReasonLabel { reason };
-            self.hub.metrics().server_closes.get_or_create(&label).inc();
-        }
-        // Out of every room and its slot freed first: nothing more is queued for it, and
-        // presence shows it gone. Then the close frame gets as long as an idle client would:
-        // a slow reader still learns why (1013: resume with after=) behind what it was sent.
-        self.leave_all();
-        self.registered.take();
-        self.permit.take();
-        let close = self.ws.clone().close(ending.close_reason());
-        let _closed_or_gone = tokio::time::timeout(self.limits.idle_timeout, close).await;
     }
 
     /// Leaves every joined room, and the inbox.
@@ -219,7 +246,7 @@ impl Session {
     async fn serve(
         &mut self,
         frames: &mut AggregatedMessageStream,
-        initial: JoinRequest,
+        initial: Box<JoinRequest>,
     ) -> Ending {
         self.registered = Some(self.hub.open_connection(
             self.id,
@@ -232,7 +259,10 @@ impl Session {
             let account = identity.account.clone();
             self.inbox = self.hub.join_inbox(&account, self.id, self.outbox.sender());
         }
-        if let Err(ending) = self.join(initial).await {
+        // Boxed, like every rare step below: the task holds the largest future it may await
+        // inline for its whole life, and a join (store reads, replay) would otherwise make
+        // every idle connection pay for it in memory.
+        if let Err(ending) = Box::pin(self.join(*initial)).await {
             return ending;
         }
         let mut heartbeat = tokio::time::interval(self.limits.heartbeat_interval);
@@ -253,13 +283,22 @@ impl Session {
                 () = &mut shutdown => Err(Ending::Shutdown),
                 () = &mut overflowed => Err(Ending::SlowConsumer),
                 () = &mut expiry => Err(Ending::CredentialExpired),
-                incoming = frames.recv() => self.on_incoming(incoming).await,
-                Some(frame) = self.outbox.next() => self.on_frame(&frame).await,
-                _ = heartbeat.tick() => self.on_heartbeat().await,
+                incoming = frames.recv() => Box::pin(self.on_incoming(incoming)).await,
+                Some(frame) = self.outbox.next() => self.on_frames(frame).await,
+                _ = heartbeat.tick() => Box::pin(self.on_heartbeat()).await,
             };
+            self.report_deliveries();
             if let Err(ending) = step {
                 return ending;
             }
+        }
+    }
+
+    /// Adds the frames written since the last report to the server's delivery counter.
+    fn report_deliveries(&mut self) {
+        if self.unreported_deliveries > 0 {
+            let written = std::mem::take(&mut self.unreported_deliveries);
+            self.hub.metrics().frames_delivered.inc_by(written);
         }
     }
 

@@ -10,11 +10,18 @@ use super::{Ending, Session, Step, inbound};
 use crate::{delivery::frame::encode, logs::Clipped};
 use bytestring::ByteString;
 use chinwag_shared::{ChatRecord, ErrorCode, ErrorFrame, RoomName, ServerMsg};
+use std::{pin::Pin, time::Duration};
+use tokio_util::sync::CancellationToken;
 
 impl Session {
     /// Sends a record this session holds (a store page, the author's own copy).
+    ///
+    /// Here and below, the text is encoded in a statement of its own before the write is
+    /// awaited: a message built inside the awaited expression would live in the session's
+    /// future across the await, and every connection would carry its size for life.
     pub(super) async fn send_record(&mut self, record: &ChatRecord) -> Step {
-        self.send_msg(&ServerMsg::Chat(record.clone())).await
+        let text = encode(&ServerMsg::Chat(record.clone()));
+        self.send_text(text).await
     }
 
     /// Sends `room`'s chat frame `id` as it was broadcast (`shared`), or this client's own
@@ -25,19 +32,19 @@ impl Session {
         id: u64,
         shared: &ByteString,
     ) -> Step {
-        match self.confirmations.take(room, id) {
-            Some(own) => self.send_record(&own).await,
-            None => self.send_text(shared.clone()).await,
-        }
+        let text = match self.confirmations.take(room, id) {
+            Some(own) => encode(&ServerMsg::Chat(own)),
+            None => shared.clone(),
+        };
+        self.send_text(text).await
     }
 
     /// Sends a record read from the store, or this client's own copy if it is the
     /// confirmation of its send.
     pub(super) async fn send_stored(&mut self, record: &ChatRecord) -> Step {
-        match self.confirmations.take(&record.room, record.id) {
-            Some(own) => self.send_record(&own).await,
-            None => self.send_record(record).await,
-        }
+        let own = self.confirmations.take(&record.room, record.id);
+        let text = encode(&ServerMsg::Chat(own.unwrap_or_else(|| record.clone())));
+        self.send_text(text).await
     }
 
     /// Tells the client the store could not answer for `room`; it may try again.
@@ -61,7 +68,8 @@ impl Session {
 
     /// Encodes and sends a message for this client alone.
     pub(super) async fn send_msg(&mut self, message: &ServerMsg) -> Step {
-        self.send_text(encode(message)).await
+        let text = encode(message);
+        self.send_text(text).await
     }
 
     /// Hands `text` to the socket. Usually immediate; when the peer has stopped reading, the
@@ -69,7 +77,7 @@ impl Session {
     /// timeout passes, so a stalled peer cannot pin its session forever.
     pub(super) async fn send_text(&mut self, text: ByteString) -> Step {
         self.write(text).await?;
-        self.hub.metrics().frames_delivered.inc();
+        self.unreported_deliveries += 1;
         Ok(())
     }
 
@@ -86,12 +94,34 @@ impl Session {
             sent = &mut write => return sent.map_err(|_| Ending::PeerGone),
             () = std::future::ready(()) => {}
         }
+        // The wait is boxed: its timers and wake-ups are made only by a write that must wait,
+        // and are not part of every connection's future.
+        let stop = StopWaiting {
+            shutdown: &self.shutdown,
+            overflowed: &self.overflowed,
+            idle_timeout: self.limits.idle_timeout,
+        };
+        Box::pin(stop.race(write)).await
+    }
+}
+
+/// What ends a write's wait for a peer that is not reading.
+struct StopWaiting<'a> {
+    shutdown: &'a CancellationToken,
+    overflowed: &'a CancellationToken,
+    idle_timeout: Duration,
+}
+
+impl StopWaiting<'_> {
+    /// Waits for `write` unless the server shuts down, the outbox overflows or the idle
+    /// timeout passes first.
+    async fn race<E>(self, write: Pin<&mut impl Future<Output = Result<(), E>>>) -> Step {
         tokio::select! {
             biased;
-            sent = &mut write => sent.map_err(|_| Ending::PeerGone),
+            sent = write => sent.map_err(|_| Ending::PeerGone),
             () = self.shutdown.cancelled() => Err(Ending::Shutdown),
             () = self.overflowed.cancelled() => Err(Ending::SlowConsumer),
-            () = tokio::time::sleep(self.limits.idle_timeout) => Err(Ending::SlowConsumer),
+            () = tokio::time::sleep(self.idle_timeout) => Err(Ending::SlowConsumer),
         }
     }
 }

@@ -20,6 +20,11 @@ use crate::{
     store::{Epoch, Page, RoomHead, page_is_cut},
 };
 use chinwag_shared::{ClientToken, ErrorCode, MAX_HISTORY_PAGE, RoomName, ServerMsg, Username};
+use std::sync::Arc;
+
+/// The most queued frames one wake-up of a session delivers before it looks at its other
+/// duties again ([`Session::on_frames`]).
+const FRAMES_PER_WAKE: usize = 32;
 
 /// A join: the one a connection makes as it opens (from the `/socket` query string) or a
 /// later `join` frame.
@@ -230,8 +235,24 @@ impl Session {
         self.send_msg(&ServerMsg::Left { room }).await
     }
 
+    /// Delivers `first` and then what else is queued already, up to [`FRAMES_PER_WAKE`]: one
+    /// wake-up and one pass of the session's loop for a run of frames, rather than one per
+    /// frame. The bound keeps the loop's other duties (the client's own frames, shutdown,
+    /// overflow, the heartbeat) from waiting behind a busy room.
+    pub(super) async fn on_frames(&mut self, first: Arc<Frame>) -> Step {
+        let mut frame = first;
+        for _ in 1..FRAMES_PER_WAKE {
+            self.on_frame(&frame).await?;
+            let Some(next) = self.outbox.try_next() else {
+                return Ok(());
+            };
+            frame = next;
+        }
+        self.on_frame(&frame).await
+    }
+
     /// Delivers a frame fan-out queued, keeping each room's ids gapless and unrepeated.
-    pub(super) async fn on_frame(&mut self, frame: &Frame) -> Step {
+    async fn on_frame(&mut self, frame: &Frame) -> Step {
         if self.inbox.as_ref() == Some(frame.room()) {
             // A notice for the person (`rooms_changed`, `read_marker`): not a room's, no
             // cursor. A removal through the inbox is a site-wide ban: `on_removal` ends the
@@ -239,7 +260,7 @@ impl Session {
             if let Frame::Event(event) = frame
                 && event.removes.is_some()
             {
-                return self.on_removal(event).await;
+                return Box::pin(self.on_removal(event)).await;
             }
             return self.send_text(frame.text().clone()).await;
         }
@@ -247,7 +268,9 @@ impl Session {
             return Ok(()); // queued before this connection left the room
         };
         let chat = match frame {
-            Frame::Event(event) if event.removes.is_some() => return self.on_removal(event).await,
+            Frame::Event(event) if event.removes.is_some() => {
+                return Box::pin(self.on_removal(event)).await;
+            }
             Frame::Event(event) => return self.send_text(event.text.clone()).await,
             Frame::Chat(chat) => chat,
         };
@@ -259,7 +282,7 @@ impl Session {
                 // The store lost its history under us and started again at id 1. What this
                 // client was owed belongs to the old history; it re-sends what is still
                 // unconfirmed (protocol: `history_reset`) and is answered directly.
-                self.send_reset(&chat.room, &chat.epoch).await?;
+                Box::pin(self.send_reset(&chat.room, &chat.epoch)).await?;
                 self.confirmations.forget(&chat.room);
                 order
             }
@@ -267,7 +290,8 @@ impl Session {
         match order {
             Order::Send => self.send_chat(&chat.room, chat.id, &chat.text).await,
             Order::Fill { upto } => {
-                self.catch_up(&chat.room, upto).await?;
+                // Boxed: a catch-up reads the store, and its future is large (see `serve`).
+                Box::pin(self.catch_up(&chat.room, upto)).await?;
                 self.send_chat(&chat.room, chat.id, &chat.text).await?;
                 if let Some(cursor) = self.cursors.get_mut(&chat.room) {
                     cursor.sent(chat.id);
