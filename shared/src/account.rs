@@ -114,7 +114,7 @@ pub struct TokenInfo {
 
 /// The answer of `POST /api/tokens`: the only time the secret is ever shown.
 ///
-/// Written with `info`'s fields flattened in, read through [`CreatedTokenFields`]: serde's
+/// Written with `info`'s fields flattened in, read through `CreatedTokenFields`: serde's
 /// derived reader of a flattened field buffers the object first, which in the browser
 /// compiles a second copy of the reader.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

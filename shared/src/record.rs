@@ -62,7 +62,7 @@ pub struct ChatRecord {
 /// What a change record does to message `target` of the same room.
 ///
 /// Written tagged by `kind` (`{"kind":"delete","target":4,"moderator":true}`), read through
-/// [`ChangeFields`]: serde's derived reader of a tagged enum buffers the object first, which
+/// `ChangeFields`: serde's derived reader of a tagged enum buffers the object first, which
 /// in the browser compiles a second copy of the reader.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -4,8 +4,8 @@
 //! `ServerMsg` is internally tagged (`{"type":"chat",...}`), and serde's derived decoder for
 //! that form cannot know which variant it is reading until it has seen `"type"`, which may
 //! come anywhere in the object. So it first copies the whole object into its own buffered
-//! `Content` tree and then decodes the variant from that copy. That costs an allocation per
-//! field, and, in the browser, a second compiled copy of every variant's decoder (one reading
+//! `Content` tree and then decodes the variant from that copy. That costs allocations per
+//! frame, and, in the browser, a second compiled copy of every variant's decoder (one reading
 //! JSON text, one reading `Content`): `ChatRecord`'s, for one, already exists for the history
 //! API.
 //!
@@ -13,7 +13,9 @@
 //! other field), then once more as the variant's own fields, where the `type` field is just
 //! one more unknown field to skip. No copy, and every variant's decoder is the one that reads
 //! JSON text. The derived `Deserialize` stays for the server, which decodes frames from any
-//! serde format; both accept the same frames (the tests below check every variant).
+//! serde format; both accept the same objects (the tests check every variant). Only the
+//! derived one also takes a JSON array (the tag, then the fields in order), which no server
+//! writes.
 //!
 //! The structs here are the fields of `ServerMsg`'s struct variants, with the same serde
 //! attributes; `ServerMsg` itself stays the one place that says how a frame is written.
