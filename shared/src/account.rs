@@ -113,14 +113,44 @@ pub struct TokenInfo {
 }
 
 /// The answer of `POST /api/tokens`: the only time the secret is ever shown.
+///
+/// Written with `info`'s fields flattened in, read through `CreatedTokenFields`: serde's
+/// derived reader of a flattened field buffers the object first, which in the browser
+/// compiles a second copy of the reader.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(from = "CreatedTokenFields")]
 pub struct CreatedToken {
     /// The secret, to send as `Authorization: Bearer …`.
     pub token: String,
     /// The token as it will be listed.
     #[serde(flatten)]
     pub info: TokenInfo,
+}
+
+/// [`CreatedToken`]'s fields as they are written, flat.
+#[derive(Deserialize)]
+struct CreatedTokenFields {
+    token: String,
+    id: String,
+    name: String,
+    created: u64,
+}
+
+impl From<CreatedTokenFields> for CreatedToken {
+    fn from(
+        CreatedTokenFields {
+            token,
+            id,
+            name,
+            created,
+        }: CreatedTokenFields,
+    ) -> Self {
+        CreatedToken {
+            token,
+            info: TokenInfo { id, name, created },
+        }
+    }
 }
 
 /// Body of `POST /api/rooms`.
@@ -205,6 +235,24 @@ mod tests {
             serde_json::to_value(&created).unwrap(),
             json!({"token":"cwt_secret","id":"t1","name":"bot","created":5})
         );
+        let text = serde_json::to_string(&created).unwrap();
+        assert_eq!(
+            text,
+            r#"{"token":"cwt_secret","id":"t1","name":"bot","created":5}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<CreatedToken>(&text).unwrap(),
+            created
+        );
+        let reordered = r#"{"created":5,"name":"bot","later":1,"id":"t1","token":"cwt_secret"}"#;
+        assert_eq!(
+            serde_json::from_str::<CreatedToken>(reordered).unwrap(),
+            created
+        );
+        let error = serde_json::from_str::<CreatedToken>(r#"{"token":"cwt_secret","id":"t1"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("missing field `name`"), "{error}");
     }
 
     #[test]

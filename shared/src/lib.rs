@@ -25,9 +25,10 @@
 //!   newtypes; every wire struct derives `utoipa::ToSchema` under the same feature.
 //!
 //! The promises (ids strictly increasing per room, resume with `after`, idempotent `client_id`)
-//! are written down in `docs/protocol.md`. This crate depends on serde and two no_std
-//! unicode-rs table crates (UTS #39 security data, normalization) alone (plus `utoipa` with
-//! the `openapi` feature), so it builds for
+//! are written down in `docs/protocol.md`. This crate depends on serde, serde_json (for
+//! [`ServerMsg::from_json`], the browser's frame decoder) and two no_std unicode-rs table
+//! crates (UTS #39 security data, normalization) alone (plus `utoipa` with the `openapi`
+//! feature), so it builds for
 //! `wasm32-unknown-unknown` as well as native targets.
 #![deny(missing_docs)]
 

@@ -7,6 +7,8 @@
 use crate::{ChatRecord, Epoch, ErrorCode, RoomName, Username};
 use serde::{Deserialize, Serialize};
 
+mod decode;
+
 /// A message from server to client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -49,7 +49,7 @@ impl Connection {
             let Some(text) = event.data().as_string() else {
                 return; // the protocol is text only
             };
-            match serde_json::from_str::<ServerMsg>(&text) {
+            match ServerMsg::from_json(&text) {
                 Ok(msg) => events.emit(ConnEvent::Message(Box::new(msg))),
                 Err(err) => gloo::console::warn!(format!("undecodable frame: {err}: {text}")),
             }
