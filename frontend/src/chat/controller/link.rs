@@ -230,6 +230,9 @@ impl Controller {
             ServerMsg::Chat(record) if browser::page_hidden() => self.notify_if_for_me(record),
             _ => {}
         }
+        if let Some(room) = super::access::removed_room(&msg) {
+            self.head_start_room_removed(&room);
+        }
         self.watch_standing(&msg);
         self.check_guest_name(&msg);
         let replacement = self.replacement_for(&msg);

@@ -16,8 +16,9 @@
 //! The page is shown the moment it arrives, before the `joined` if it comes first: that is
 //! the point. A failed early request (a refused private room, the network) is dropped without
 //! a word; the room then loads as it did without one, and the socket's join shows a refusal.
-//! Only the first connection's join of the head start's room settles it; after that the
-//! controller loads pages as before.
+//! Only the first connection's join of the head start's room settles it; after that, or once
+//! the server takes the room away (a `left`, a refused join), the controller loads pages as
+//! before.
 
 use super::{Controller, with};
 use crate::chat::{
@@ -151,6 +152,16 @@ impl HeadStart {
         Some((room, step))
     }
 
+    /// The server took `room` away (a `left`, or a refused join): a later join of it is a
+    /// fresh one, which loads its own page, so the head start has nothing more to settle.
+    pub fn room_removed(&mut self, room: &RoomName) {
+        if let HeadStart::Waiting { room: ours, .. } | HeadStart::Shown { room: ours, .. } = self
+            && ours == room
+        {
+            *self = HeadStart::Idle;
+        }
+    }
+
     /// The socket joined `room`. `None` if the head start has nothing to do with it (the
     /// join loads its page as without one); else what to do.
     pub fn joined(&mut self, room: &RoomName, joined: Joined) -> Option<Step> {
@@ -217,6 +228,11 @@ impl Controller {
             }
             None => false,
         }
+    }
+
+    /// The server took `room` away ([`HeadStart::room_removed`]).
+    pub(super) fn head_start_room_removed(&self, room: &RoomName) {
+        self.head_start.borrow_mut().room_removed(room);
     }
 
     fn take_step(&self, room: RoomName, step: Step, page: Option<HistoryPage>) {

@@ -404,3 +404,35 @@ fn only_the_head_start_room_s_first_join_is_settled_by_it() {
     assert_eq!(head_start, HeadStart::Idle);
     assert_eq!(head_start.joined(&room(), joined()), None, "settled once");
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_room_taken_away_before_its_join_is_no_longer_settled_by_the_head_start() {
+    let joined = Joined {
+        last_id: 9,
+        epoch: None,
+    };
+    let page = PagePoint {
+        newest: Some(4),
+        epoch: None,
+    };
+    let mut head_start = HeadStart::Shown {
+        room: room(),
+        page: page.clone(),
+    };
+    head_start.room_removed(&RoomName::parse("general").unwrap());
+    assert_ne!(head_start, HeadStart::Idle, "another room leaves it be");
+    head_start.room_removed(&room());
+    assert_eq!(head_start, HeadStart::Idle);
+    // A rejoin loads its own page, not the records after the old early page.
+    assert_eq!(head_start.joined(&room(), joined), None);
+    let mut waiting = HeadStart::Waiting {
+        room: room(),
+        joined: None,
+    };
+    waiting.room_removed(&room());
+    assert_eq!(
+        waiting.page_arrived(Some(page)),
+        None,
+        "a late page is not shown"
+    );
+}
