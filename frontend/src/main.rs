@@ -40,5 +40,8 @@ mod testid;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 fn main() {
+    // Before the first render: the room's page is asked for alongside the session's requests.
+    #[cfg(not(feature = "console"))]
+    chat::head_start::begin();
     yew::Renderer::<app::App>::new().render();
 }

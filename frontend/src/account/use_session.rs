@@ -105,18 +105,16 @@ pub fn use_session() -> SessionHandle {
     }
 }
 
-/// Asks what the server allows and who this is.
+/// Asks what the server allows and who this is, both at once.
 async fn load(dispatch: UseReducerDispatcher<SessionState>) {
-    let answers = async {
-        Ok::<_, super::failure::ApiFailure>((api::auth_policy().await?, api::me().await?))
-    };
-    match answers.await {
-        Ok((policy, me)) => dispatch.dispatch(SessionAction::Loaded {
+    // Neither question waits on the other's answer: both go at once, one round trip.
+    match futures::join!(api::auth_policy(), api::me()) {
+        (Ok(policy), Ok(me)) => dispatch.dispatch(SessionAction::Loaded {
             policy,
             me,
             remembered: storage::load_username(),
         }),
-        Err(failure) => {
+        (Err(failure), _) | (_, Err(failure)) => {
             dispatch.dispatch(SessionAction::LoadFailed(failure.message(Purpose::SignIn)))
         }
     }

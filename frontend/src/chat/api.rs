@@ -66,13 +66,20 @@ impl std::fmt::Display for HistoryError {
     }
 }
 
-async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
-    let response = Request::get(url)
+/// A GET of `path` with `query`'s pairs. The pairs go through gloo's `query`, not into the
+/// path: gloo joins a query already in the path to its own with `&`, even an empty one, so a
+/// path with `?` went out ending in a stray `&`.
+fn get(path: &str, query: &[(&str, String)]) -> gloo::net::http::RequestBuilder {
+    Request::get(path).query(query.iter().map(|(name, value)| (*name, value.as_str())))
+}
+
+async fn get_json<T: DeserializeOwned>(path: &str, query: &[(&str, String)]) -> Result<T, String> {
+    let response = get(path, query)
         .send()
         .await
         .map_err(|err| err.to_string())?;
     if !response.ok() {
-        return Err(format!("{url}: HTTP {}", response.status()));
+        return Err(format!("{path}: HTTP {}", response.status()));
     }
     response.json().await.map_err(|err| err.to_string())
 }
@@ -80,7 +87,7 @@ async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
 /// The server's `limit` busiest rooms (the first page of its room list), with their newest
 /// ids.
 pub async fn busiest_rooms(limit: usize) -> Result<Vec<RoomSummary>, String> {
-    get_json(&format!("/api/rooms?limit={limit}")).await
+    get_json("/api/rooms", &[("limit", limit.to_string())]).await
 }
 
 /// Up to `limit` records of `room` with ids below `before`, ascending.
@@ -89,10 +96,20 @@ pub async fn history_before(
     before: u64,
     limit: usize,
 ) -> Result<HistoryPage, HistoryError> {
-    get_history(&format!(
-        "/api/rooms/{room}/messages?before={before}&limit={limit}"
-    ))
+    get_history(
+        &messages_path(room),
+        &[("before", before.to_string()), ("limit", limit.to_string())],
+    )
     .await
+}
+
+/// The newest `limit` records of `room`, ascending (the page a room opens on).
+pub async fn newest_page(room: &RoomName, limit: usize) -> Result<HistoryPage, HistoryError> {
+    get_history(&messages_path(room), &[("limit", limit.to_string())]).await
+}
+
+fn messages_path(room: &RoomName) -> String {
+    format!("/api/rooms/{room}/messages")
 }
 
 /// The records of `room` after `after` under `epoch` (if known); with `wait`, a long-poll
@@ -103,24 +120,21 @@ pub async fn messages_after(
     wait: Option<u32>,
     epoch: Option<&Epoch>,
 ) -> Result<HistoryPage, HistoryError> {
-    let wait = wait.map(|secs| format!("&wait={secs}")).unwrap_or_default();
-    let epoch = epoch
-        .map(|epoch| format!("&epoch={}", js_sys::encode_uri_component(epoch.as_str())))
-        .unwrap_or_default();
-    get_history(&format!(
-        "/api/rooms/{room}/messages?after={after}&limit=500{wait}{epoch}"
-    ))
-    .await
+    // gloo's `query` encodes each value, the epoch included.
+    let mut query = vec![("after", after.to_string()), ("limit", "500".to_owned())];
+    query.extend(wait.map(|secs| ("wait", secs.to_string())));
+    query.extend(epoch.map(|epoch| ("epoch", epoch.as_str().to_owned())));
+    get_history(&messages_path(room), &query).await
 }
 
 /// The newest record of `room` (if it has any), as a page of at most one.
 pub async fn newest(room: &RoomName) -> Result<HistoryPage, HistoryError> {
-    get_history(&format!("/api/rooms/{room}/messages?limit=1")).await
+    newest_page(room, 1).await
 }
 
-async fn get_history(url: &str) -> Result<HistoryPage, HistoryError> {
+async fn get_history(path: &str, query: &[(&str, String)]) -> Result<HistoryPage, HistoryError> {
     let failed = |reason: String| HistoryError::Failed(reason);
-    let response = Request::get(url)
+    let response = get(path, query)
         .send()
         .await
         .map_err(|err| failed(err.to_string()))?;
@@ -142,7 +156,7 @@ async fn get_history(url: &str) -> Result<HistoryPage, HistoryError> {
         _ => {}
     }
     if !response.ok() {
-        return Err(failed(format!("{url}: HTTP {}", response.status())));
+        return Err(failed(format!("{path}: HTTP {}", response.status())));
     }
     let records = response
         .json()
@@ -158,7 +172,7 @@ fn epoch_of(response: &Response) -> Option<Epoch> {
 
 /// Who is in `room` over WebSockets.
 pub async fn presence(room: &RoomName) -> Result<Vec<Username>, String> {
-    get_json(&format!("/api/rooms/{room}/presence")).await
+    get_json(&format!("/api/rooms/{room}/presence"), &[]).await
 }
 
 /// Posts a message; the stored record, or the server's refusal as an error frame.

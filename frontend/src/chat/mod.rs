@@ -10,7 +10,9 @@
 //!   ([`http`]), with the HTTP API in [`api`];
 //! - [`reconnect`]: the pure policy of when to reconnect and when to fall back from
 //!   WebSockets to long-polling, on the delays of [`backoff`];
-//! - [`state`]: everything shown, with the outbox of unconfirmed sends.
+//! - [`state`]: everything shown, with the outbox of unconfirmed sends;
+//! - [`head_start`]: the newest page of the room a returning visitor had open, asked for as
+//!   the app starts rather than after the socket's join.
 //!
 //! Everything the controller owns is dropped with the component that called `use_chat`, and
 //! its closures hold only weak references to it, so nothing outlives the screen.
@@ -20,6 +22,7 @@ pub mod api;
 pub mod backoff;
 pub mod connection;
 mod controller;
+pub mod head_start;
 pub mod http;
 pub mod reconnect;
 pub mod state;

@@ -123,7 +123,7 @@ impl Controller {
 }
 
 /// The room a frame takes away: a `left`, or a `forbidden` that names a room and no message.
-fn removed_room(msg: &ServerMsg) -> Option<RoomName> {
+pub(super) fn removed_room(msg: &ServerMsg) -> Option<RoomName> {
     match msg {
         ServerMsg::Left { room } => Some(room.clone()),
         ServerMsg::Error(ErrorFrame {

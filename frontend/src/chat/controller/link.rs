@@ -21,7 +21,10 @@ use chinwag_shared::{
     ClientMsg, RoomName, ServerMsg, account::CLOSE_CREDENTIAL_EXPIRED, moderation::CLOSE_BANNED,
 };
 use gloo::timers::callback::Timeout;
-use std::{cell::RefCell, rc::Rc};
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+};
 use yew::Callback;
 
 /// The transport and the reconnect state around it.
@@ -31,6 +34,9 @@ pub(super) struct Link {
     /// The room joined through the URL of the current connection; others are joined by frame.
     url_room: RefCell<Option<RoomName>>,
     policy: RefCell<Reconnect>,
+    /// Whether a transport has opened before: the chat's start loaded the room directory, so
+    /// only later opens (after a drop, when it may have changed) load it again.
+    opened_before: Cell<bool>,
     /// Fires the next attempt.
     retry_timer: RefCell<Option<Timeout>>,
 }
@@ -42,6 +48,7 @@ impl Link {
             conn: RefCell::default(),
             url_room: RefCell::default(),
             policy: RefCell::new(Reconnect::new(forced)),
+            opened_before: Cell::new(false),
             retry_timer: RefCell::default(),
         }
     }
@@ -189,7 +196,9 @@ impl Controller {
         for pending in state.resendable() {
             self.send(&super::sends::send_msg(pending));
         }
-        self.refresh_directory();
+        if self.link.opened_before.replace(true) {
+            self.refresh_directory();
+        }
     }
 
     fn on_message(self: &Rc<Self>, msg: ServerMsg) {
@@ -199,9 +208,15 @@ impl Controller {
                 last_id,
                 epoch,
             } => {
+                // The first join of the room whose page was asked for early settles with it.
+                let joined = super::head_start::Joined {
+                    last_id: *last_id,
+                    epoch: epoch.clone(),
+                };
+                let settled = self.head_start_joined(room, joined);
                 // A join that resets the room (see `RoomView::join_resets`) brought no replay.
-                let loaded =
-                    self.latest.borrow().rooms.get(room).is_some_and(|view| {
+                let loaded = settled
+                    || self.latest.borrow().rooms.get(room).is_some_and(|view| {
                         view.loaded && !view.join_resets(*last_id, epoch.as_ref())
                     });
                 if !loaded {
@@ -214,6 +229,9 @@ impl Controller {
             ServerMsg::RoomsChanged => self.refresh_my_rooms(),
             ServerMsg::Chat(record) if browser::page_hidden() => self.notify_if_for_me(record),
             _ => {}
+        }
+        if let Some(room) = super::access::removed_room(&msg) {
+            self.head_start_room_removed(&room);
         }
         self.watch_standing(&msg);
         self.check_guest_name(&msg);

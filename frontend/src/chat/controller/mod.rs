@@ -10,6 +10,8 @@
 //!   reconnecting as the pure [`Reconnect`](super::reconnect::Reconnect) policy decides;
 //! - [`sends`]: new messages, their `client_id`s, and re-sends of refused ones on a timer;
 //! - [`rooms`]: opening rooms and loading history pages and the room directory over HTTP;
+//! - [`head_start`]: the room's newest page asked for as the app started, shown as soon as it
+//!   comes and settled against the socket's `joined` so no record is missing or shown twice;
 //! - [`typing`]: throttled typing notices out, expiring ones in;
 //! - [`browser`]: `online`/`offline`/`visibilitychange` listeners, `?transport=`, and
 //!   desktop notifications;
@@ -26,6 +28,7 @@
 
 mod access;
 mod browser;
+mod head_start;
 mod link;
 mod moderation;
 mod read;
@@ -60,6 +63,8 @@ pub(super) struct Controller {
     /// The state as of the last render, to read what to send.
     latest: Rc<RefCell<UseReducerHandle<ChatState>>>,
     link: link::Link,
+    /// The first page of the room the chat opens on, if it was asked for early.
+    head_start: RefCell<head_start::HeadStart>,
     sends: sends::Sends,
     typing: typing::Typing,
     browser: browser::Browser,
@@ -84,6 +89,7 @@ impl Controller {
             dispatch,
             latest,
             link: link::Link::new(browser::forced_transport()),
+            head_start: RefCell::default(),
             sends: sends::Sends::default(),
             typing: typing::Typing::default(),
             browser: browser::Browser::default(),
@@ -92,10 +98,12 @@ impl Controller {
         }
     }
 
-    /// Listens to the browser, loads the room directory and opens the first connection.
+    /// Listens to the browser, loads the room directory and opens the first connection. The
+    /// requests go out together; none waits for another's answer.
     pub(super) fn start(self: &Rc<Self>) {
         self.dispatch
             .dispatch(ChatAction::Transport(self.link.kind()));
+        self.take_head_start();
         self.listen_to_the_browser();
         self.watch_typing();
         self.refresh_directory();

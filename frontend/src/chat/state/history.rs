@@ -83,6 +83,12 @@ impl ChatState {
         {
             return;
         }
+        // A page that comes before the room's first `joined` (the head start asks for it as
+        // the app starts) names the epoch its ids belong to: a `joined` of another epoch then
+        // resets the room instead of mixing two histories.
+        if view.epoch.is_none() {
+            view.epoch = epoch.filter(|page| !page.is_empty()).cloned();
+        }
         // Not `records.len() < page_size`: the server may stop a page short at its byte
         // budget. Ids start at 1, so only an empty page or one that reaches 1 is the start.
         let _ = page_size;

@@ -36,7 +36,7 @@ pub use cow::{SharedList, SharedMap};
 pub use history::HISTORY_PAGE;
 pub use outbox::{Pending, SendState};
 pub use read::Unread;
-pub use room::{HISTORY_RESET_NOTICE, Notice, NoticeKind, RoomView};
+pub use room::{HISTORY_RESET_NOTICE, Notice, NoticeKind, RoomView, history_replaced};
 pub use standing::{Barred, Hold};
 
 use super::transport::TransportKind;

@@ -44,8 +44,9 @@ pub struct RoomView {
     pub messages: SharedMap<u64, Rc<ChatRecord>>,
     /// The newest id received: where a reconnect resumes. `None` until the first join.
     pub last_seen: Option<u64>,
-    /// The history epoch `last_seen` belongs to, from the last `joined` or `history_reset`;
-    /// `None` until then, and from servers that predate epochs.
+    /// The history epoch `last_seen` belongs to, from the last `joined` or `history_reset`, or
+    /// from the first page if it came before either; `None` until then, and from servers that
+    /// predate epochs.
     pub epoch: Option<Epoch>,
     /// Whether the newest history page has been loaded.
     pub loaded: bool,
@@ -108,12 +109,9 @@ impl RoomView {
     }
 
     /// Whether a `joined` saying `last_id` under `epoch` shows that the server's history is not
-    /// the one shown here, though no `history_reset` said so: a server without epochs whose
-    /// log is now shorter than what was seen, or an epoch that changed.
+    /// the one shown here, though no `history_reset` said so ([`history_replaced`]).
     pub fn join_resets(&self, last_id: u64, epoch: Option<&Epoch>) -> bool {
-        let epoch_changed =
-            epoch.is_some_and(|epoch| self.epoch.as_ref().is_some_and(|e| e != epoch));
-        epoch_changed || self.last_seen.is_some_and(|seen| last_id < seen)
+        history_replaced(self.last_seen, self.epoch.as_ref(), last_id, epoch)
     }
 
     /// Forgets the shown history (messages, notices, unread, paging) for a new `epoch`,
@@ -131,6 +129,23 @@ impl RoomView {
         self.loaded = false;
         self.has_older = false;
         self.epoch = epoch;
+    }
+}
+
+/// Whether a `joined` saying `last_id` under `epoch` shows that a history seen up to `seen`
+/// under `seen_epoch` is no longer the server's. With both epochs known, they decide: another
+/// epoch is another history, and within one epoch ids are never reused, so a `joined` older
+/// than what was seen (a page read after the join, say) is not a reset. Without them, a log
+/// now shorter than what was seen is the only sign (a server that predates epochs).
+pub fn history_replaced(
+    seen: Option<u64>,
+    seen_epoch: Option<&Epoch>,
+    last_id: u64,
+    epoch: Option<&Epoch>,
+) -> bool {
+    match (seen_epoch, epoch) {
+        (Some(seen_epoch), Some(epoch)) => seen_epoch != epoch,
+        _ => seen.is_some_and(|seen| last_id < seen),
     }
 }
 
