@@ -3,7 +3,6 @@
 //! - [`frame`]: a server message encoded once, shared as `Arc<Frame>`.
 //! - [`rooms`]: this process's registry of which session is in which room, offering each
 //!   frame to its members' outboxes; plus the names held in each room.
-//! - [`lanes`]: each worker thread's queue of frames for the members whose sessions run there.
 //! - [`latency`]: how long records take from the store to their members' outboxes.
 //! - [`outbox`]: one session's bounded queue of frames, closed when it overflows.
 //! - [`recent`]: the newest frames of busy rooms, so resumes skip the store.
@@ -14,7 +13,6 @@
 //! registry, sessions drain their outboxes), so the imports run the way the data flows.
 
 pub mod frame;
-pub mod lanes;
 pub mod latency;
 pub mod outbox;
 pub mod recent;

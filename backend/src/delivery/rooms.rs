@@ -11,13 +11,12 @@
 //! all-Cyrillic `аӏісе` are one name: holding one holds them all. The check and the claim
 //! happen under one lock, so two connections cannot both take a free name.
 
-use super::lanes::{LANE_BATCH, LaneId, Lanes};
 use super::{frame::Frame, latency::DeliveryLatency, outbox::OutboxSender};
 use super::{recent::Recent, waiters::Waiters};
 use chinwag_shared::{ClientToken, NameKey, RoomName, Username};
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
-    sync::{Arc, Mutex, MutexGuard, Weak},
+    sync::{Arc, Mutex, MutexGuard},
 };
 
 /// Identifies one connection for its whole life; never reused within a process.
@@ -30,9 +29,6 @@ struct Member {
     token: Option<ClientToken>,
     /// Whether the connection is a guest's (not signed in).
     guest: bool,
-    /// The lane its frames travel by (see [`super::lanes`]); `None`: offered by the
-    /// publisher itself.
-    lane: Option<LaneId>,
 }
 
 /// The name is held in the room by a live connection with another (or no) client token.
@@ -54,8 +50,6 @@ struct Hold {
 #[derive(Default)]
 struct Room {
     members: HashMap<SessionId, Member>,
-    /// How many members have no lane: while none, a publisher does not look at the room.
-    laneless: usize,
     /// The members' names by hold key, kept beside them so presence and the name rule cost a
     /// lookup, not a pass over every member (a join into a room of 10,000 would otherwise be
     /// O(room)).
@@ -155,8 +149,6 @@ pub struct Rooms {
     recent: Recent,
     /// How long chat records took from the store to their members' outboxes here.
     latency: DeliveryLatency,
-    /// The worker threads' delivery lanes.
-    lanes: Lanes,
 }
 
 impl Rooms {
@@ -167,7 +159,6 @@ impl Rooms {
             waiters: Waiters::default(),
             recent: Recent::new(recent_bytes),
             latency: DeliveryLatency::default(),
-            lanes: Lanes::default(),
         }
     }
 
@@ -186,91 +177,25 @@ impl Rooms {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Offers `frame` to every member of its room: through the lanes for members that have
-    /// one, directly for the rest (and for the members of a lane that could not take it).
-    /// Members whose outbox is full are told to close (they resume from the store when they
-    /// reconnect); nobody is waited for.
+    /// Offers `frame` to every member of its room. Members whose outbox is full are told to
+    /// close (they resume from the store when they reconnect); nobody is waited for.
     pub fn deliver(&self, frame: &Arc<Frame>) {
-        // Into the tail first: a session registering after the lanes or the loop below have
-        // offered the frame finds it there.
+        // Into the tail first: a session registering after the loop below finds it there.
         self.recent.push(frame);
-        let refused = self.lanes.hand(frame);
         let handed = {
             let rooms = self.lock();
             rooms.get(frame.room()).is_some_and(|room| {
-                if room.laneless == 0 && refused.is_empty() {
-                    return false;
-                }
-                let mut handed = false;
                 for member in room.members.values() {
-                    if member.lane.is_none_or(|lane| refused.contains(&lane)) {
-                        member.outbox.offer(frame);
-                        handed = true;
-                    }
+                    member.outbox.offer(frame);
                 }
-                handed
+                !room.members.is_empty()
             })
         };
         if let Frame::Chat(chat) = &**frame {
             self.waiters.published(&chat.room, chat.id);
-            if handed {
-                self.observe_latency(frame);
-            }
-        }
-    }
-
-    /// Records how long a chat frame took from the store to its last outbox: once per
-    /// record and per lane that offered it, never per recipient.
-    fn observe_latency(&self, frame: &Frame) {
-        if let Frame::Chat(chat) = frame
-            && let Some(stored) = chat.stored_ms()
-        {
-            self.latency.observe_since(stored);
-        }
-    }
-
-    /// Opens a delivery lane for the calling thread, whose task runs on it (a worker thread
-    /// of the HTTP server, inside its `LocalSet`), unless it has one. Members that join from
-    /// this thread from now on are offered their frames there.
-    pub fn enter_lane(self: &Arc<Self>) {
-        let registry = Arc::as_ptr(self) as usize;
-        let Some(mut frames) = self.lanes.open(registry) else {
-            return;
-        };
-        let Some(lane) = Lanes::home(registry) else {
-            return;
-        };
-        // Weak: the registry holds the lane's queue, so a strong reference here would keep
-        // both alive for ever; once the registry goes, the queue closes and the task ends.
-        let rooms = Arc::downgrade(self);
-        tokio::task::spawn_local(async move {
-            let mut batch = Vec::with_capacity(LANE_BATCH);
-            while frames.recv_many(&mut batch, LANE_BATCH).await > 0 {
-                let Some(rooms) = Weak::upgrade(&rooms) else {
-                    return;
-                };
-                rooms.deliver_on_lane(lane, &batch);
-                batch.clear();
-            }
-        });
-    }
-
-    /// Offers `frames`, in order, to the members on `lane`: one lock for the batch.
-    fn deliver_on_lane(&self, lane: LaneId, frames: &[Arc<Frame>]) {
-        let rooms = self.lock();
-        for frame in frames {
-            let Some(room) = rooms.get(frame.room()) else {
-                continue;
-            };
-            let mut handed = false;
-            for member in room.members.values() {
-                if member.lane == Some(lane) {
-                    member.outbox.offer(frame);
-                    handed = true;
-                }
-            }
-            if handed {
-                self.observe_latency(frame);
+            // Once per record, after its last recipient: never per recipient.
+            if handed && let Some(stored) = chat.stored_ms() {
+                self.latency.observe_since(stored);
             }
         }
     }
@@ -312,18 +237,15 @@ impl Rooms {
         if let Some(name) = &username {
             entry.hold(name, token.as_ref(), guest);
         }
-        let lane = Lanes::home(std::ptr::from_ref(self) as usize);
-        let member = Member {
-            outbox,
-            username,
-            token,
-            guest,
-            lane,
-        };
-        if let Some(replaced) = entry.members.insert(session, member) {
-            entry.laneless -= usize::from(replaced.lane.is_none());
-        }
-        entry.laneless += usize::from(lane.is_none());
+        entry.members.insert(
+            session,
+            Member {
+                outbox,
+                username,
+                token,
+                guest,
+            },
+        );
         Ok(PresenceChange {
             arrived,
             arrived_guest: guest,
@@ -352,11 +274,11 @@ impl Rooms {
         let Some(entry) = rooms.get_mut(room) else {
             return PresenceChange::default();
         };
-        let departed = entry.members.remove(&session).and_then(|member| {
-            entry.laneless -= usize::from(member.lane.is_none());
-            member.username
-        });
-        let departed = departed.and_then(|name| entry.release(&name));
+        let departed = entry
+            .members
+            .remove(&session)
+            .and_then(|member| member.username)
+            .and_then(|name| entry.release(&name));
         if entry.members.is_empty() {
             rooms.remove(room);
         }
@@ -462,8 +384,7 @@ impl Rooms {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delivery::{lanes::LANE_FRAMES, outbox::Outbox};
-    use std::time::Duration;
+    use crate::delivery::outbox::Outbox;
 
     fn name(text: &str) -> Username {
         Username::parse(text).unwrap()
@@ -572,92 +493,6 @@ mod tests {
             Some(name("Alice")),
             "the departure names whom the arrival named"
         );
-    }
-
-    fn event(text: &str) -> Arc<Frame> {
-        Arc::new(Frame::Event(crate::delivery::frame::EventFrame {
-            room: RoomName::default_room(),
-            text: text.into(),
-            removes: None,
-        }))
-    }
-
-    /// Runs `work` on a thread of its own, as a publisher or a thread without a lane would.
-    fn elsewhere<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-        std::thread::spawn(work).join().unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_member_on_a_lane_gets_each_frame_once_on_its_thread_and_a_laneless_one_directly() {
-        tokio::task::LocalSet::new()
-            .run_until(async {
-                let rooms = Arc::new(Rooms::default());
-                let room = RoomName::default_room();
-                let mut laneless = Outbox::new(8, 10_000);
-                let (registry, sender, at) = (Arc::clone(&rooms), laneless.sender(), room.clone());
-                elsewhere(move || registry.join(&at, 2, sender, None, None, true)).unwrap();
-                rooms.enter_lane();
-                let mut laned = Outbox::new(8, 10_000);
-                rooms
-                    .join(&room, 1, laned.sender(), None, None, true)
-                    .unwrap();
-
-                let frame = event("hello");
-                let (registry, published) = (Arc::clone(&rooms), Arc::clone(&frame));
-                elsewhere(move || registry.deliver(&published));
-                assert_eq!(laneless.len(), 1, "offered by the publisher itself");
-                assert_eq!(
-                    laned.len(),
-                    0,
-                    "not by the publisher: by its lane, on this thread"
-                );
-                let got = tokio::time::timeout(Duration::from_secs(5), laned.next())
-                    .await
-                    .unwrap()
-                    .unwrap();
-                assert!(Arc::ptr_eq(&got, &frame), "the one encoded frame");
-                assert!(Arc::ptr_eq(&laneless.next().await.unwrap(), &frame));
-                tokio::task::yield_now().await;
-                assert!(laned.try_next().is_none(), "once, not twice");
-                assert!(laneless.try_next().is_none());
-            })
-            .await;
-    }
-
-    #[tokio::test]
-    async fn a_full_lane_is_passed_by_and_its_members_get_the_frame_from_the_publisher() {
-        tokio::task::LocalSet::new()
-            .run_until(async {
-                let rooms = Arc::new(Rooms::default());
-                let room = RoomName::default_room();
-                rooms.enter_lane();
-                let frames = LANE_FRAMES + 1;
-                let mut laned = Outbox::new(frames, usize::MAX / 4);
-                rooms
-                    .join(&room, 1, laned.sender(), None, None, true)
-                    .unwrap();
-                // The lane's task cannot run until this task yields: its queue fills up.
-                for n in 0..frames {
-                    rooms.deliver(&event(&n.to_string()));
-                }
-                assert_eq!(
-                    laned.len(),
-                    1,
-                    "the frame the full lane refused, offered directly"
-                );
-                let mut received = 0;
-                while received < frames {
-                    tokio::time::timeout(Duration::from_secs(5), laned.next())
-                        .await
-                        .unwrap()
-                        .unwrap();
-                    received += 1;
-                }
-                tokio::task::yield_now().await;
-                assert!(laned.try_next().is_none(), "every frame once");
-                assert!(!laned.overflow_signal().is_cancelled());
-            })
-            .await;
     }
 
     #[test]

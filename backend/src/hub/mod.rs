@@ -166,13 +166,6 @@ impl Hub {
         }
     }
 
-    /// Gives the calling worker thread its delivery lane if it has none (see
-    /// `delivery::lanes`): a session calls this before it joins anything, so its frames are
-    /// offered on its own thread.
-    pub fn enter_delivery_lane(&self) {
-        self.rooms.enter_lane();
-    }
-
     /// This hub, listing the nodes kept in `nodes` (a cluster's registry, or this node's id).
     #[must_use]
     pub fn with_nodes(mut self, nodes: Arc<dyn nodes::NodeRegistry>) -> Self {

@@ -248,7 +248,6 @@ impl Session {
         frames: &mut AggregatedMessageStream,
         initial: Box<JoinRequest>,
     ) -> Ending {
-        self.hub.enter_delivery_lane();
         self.registered = Some(self.hub.open_connection(
             self.id,
             &self.principal,
