@@ -15,11 +15,6 @@ use std::sync::{
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_util::sync::CancellationToken;
 
-/// Set in the queued byte count once a frame was refused: a flag the session can read for
-/// the price of a load while it drains a run of frames, where the overflow token's check would
-/// take a lock. The token stays the signal that wakes the session.
-const OVERFLOWED: usize = 1 << (usize::BITS - 1);
-
 /// The fan-out side of an outbox; one clone per room the session is in.
 #[derive(Clone)]
 pub struct OutboxSender {
@@ -34,29 +29,22 @@ impl OutboxSender {
     pub fn offer(&self, frame: &Arc<Frame>) {
         let len = frame.text().len();
         let before = self.queued_bytes.fetch_add(len, Ordering::Relaxed);
-        if before.saturating_add(len) > self.max_bytes {
+        if before + len > self.max_bytes {
             self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
-            self.overflow();
+            self.overflowed.cancel();
             return;
         }
         match self.frames.try_send(Arc::clone(frame)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
-                self.overflow();
+                self.overflowed.cancel();
             }
             // The session is already gone; its memberships are being removed.
             Err(TrySendError::Closed(_)) => {
                 self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
             }
         }
-    }
-}
-
-impl OutboxSender {
-    fn overflow(&self) {
-        self.queued_bytes.fetch_or(OVERFLOWED, Ordering::Relaxed);
-        self.overflowed.cancel();
     }
 }
 
@@ -89,23 +77,6 @@ impl Outbox {
     /// The next queued frame. Never `None`: the outbox holds a sender of its own.
     pub async fn next(&mut self) -> Option<Arc<Frame>> {
         let frame = self.frames.recv().await?;
-        self.sender
-            .queued_bytes
-            .fetch_sub(frame.text().len(), Ordering::Relaxed);
-        Some(frame)
-    }
-
-    /// The next frame if one is queued already, without waiting: how a session drains what
-    /// piled up while it was busy in one wake-up instead of one wake-up per frame.
-    ///
-    /// `None` once the outbox has overflowed, even with frames queued: the session is closing
-    /// as too slow, and its close frame should not queue behind more frames on a socket the
-    /// client is not reading.
-    pub fn try_next(&mut self) -> Option<Arc<Frame>> {
-        if self.sender.queued_bytes.load(Ordering::Relaxed) & OVERFLOWED != 0 {
-            return None;
-        }
-        let frame = self.frames.try_recv().ok()?;
         self.sender
             .queued_bytes
             .fetch_sub(frame.text().len(), Ordering::Relaxed);
@@ -153,36 +124,6 @@ mod tests {
         assert!(outbox.overflow_signal().is_cancelled());
         assert_eq!(outbox.len(), 2, "the third frame was refused, not queued");
         assert!(outbox.next().await.is_some());
-    }
-
-    #[tokio::test]
-    async fn frames_already_queued_are_taken_without_waiting_and_free_their_bytes() {
-        let mut outbox = Outbox::new(100, 10);
-        let sender = outbox.sender();
-        assert!(outbox.try_next().is_none(), "nothing queued");
-        sender.offer(&frame(5));
-        sender.offer(&frame(5));
-        assert!(outbox.try_next().is_some());
-        assert!(outbox.try_next().is_some());
-        assert!(outbox.try_next().is_none());
-        sender.offer(&frame(10)); // fits only if both were freed
-        assert!(!outbox.overflow_signal().is_cancelled());
-    }
-
-    #[tokio::test]
-    async fn an_overflowed_outbox_stops_handing_out_queued_frames_without_waiting() {
-        let mut outbox = Outbox::new(2, 1_000);
-        let sender = outbox.sender();
-        sender.offer(&frame(1));
-        sender.offer(&frame(1));
-        assert!(outbox.try_next().is_some(), "not overflowed yet");
-        sender.offer(&frame(1));
-        sender.offer(&frame(1)); // the channel holds two: this one overflows it
-        assert!(outbox.overflow_signal().is_cancelled());
-        assert!(
-            outbox.try_next().is_none(),
-            "the session is closing; no more frames"
-        );
     }
 
     #[tokio::test]

@@ -284,7 +284,7 @@ impl Session {
                 () = &mut overflowed => Err(Ending::SlowConsumer),
                 () = &mut expiry => Err(Ending::CredentialExpired),
                 incoming = frames.recv() => Box::pin(self.on_incoming(incoming)).await,
-                Some(frame) = self.outbox.next() => self.on_frames(frame).await,
+                Some(frame) = self.outbox.next() => self.on_frame(&frame).await,
                 _ = heartbeat.tick() => Box::pin(self.on_heartbeat()).await,
             };
             self.report_deliveries();

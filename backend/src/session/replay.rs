@@ -20,11 +20,6 @@ use crate::{
     store::{Epoch, Page, RoomHead, page_is_cut},
 };
 use chinwag_shared::{ClientToken, ErrorCode, MAX_HISTORY_PAGE, RoomName, ServerMsg, Username};
-use std::sync::Arc;
-
-/// The most queued frames one wake-up of a session delivers before it looks at its other
-/// duties again ([`Session::on_frames`]).
-const FRAMES_PER_WAKE: usize = 32;
 
 /// A join: the one a connection makes as it opens (from the `/socket` query string) or a
 /// later `join` frame.
@@ -235,24 +230,8 @@ impl Session {
         self.send_msg(&ServerMsg::Left { room }).await
     }
 
-    /// Delivers `first` and then what else is queued already, up to [`FRAMES_PER_WAKE`]: one
-    /// wake-up and one pass of the session's loop for a run of frames, rather than one per
-    /// frame. The bound keeps the loop's other duties (the client's own frames, shutdown,
-    /// overflow, the heartbeat) from waiting behind a busy room.
-    pub(super) async fn on_frames(&mut self, first: Arc<Frame>) -> Step {
-        let mut frame = first;
-        for _ in 1..FRAMES_PER_WAKE {
-            self.on_frame(&frame).await?;
-            let Some(next) = self.outbox.try_next() else {
-                return Ok(());
-            };
-            frame = next;
-        }
-        self.on_frame(&frame).await
-    }
-
     /// Delivers a frame fan-out queued, keeping each room's ids gapless and unrepeated.
-    async fn on_frame(&mut self, frame: &Frame) -> Step {
+    pub(super) async fn on_frame(&mut self, frame: &Frame) -> Step {
         if self.inbox.as_ref() == Some(frame.room()) {
             // A notice for the person (`rooms_changed`, `read_marker`): not a room's, no
             // cursor. A removal through the inbox is a site-wide ban: `on_removal` ends the
