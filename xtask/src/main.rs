@@ -148,29 +148,20 @@ fn test_everything(root: &Path) -> Result<()> {
         "-D",
         "warnings",
     ])?;
-    cargo(&[
-        "clippy",
-        "-p",
-        "chinwag-frontend",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
-    // The console's build (admin.html) compiles the crate with the feature `console`.
-    cargo(&[
-        "clippy",
-        "-p",
-        "chinwag-frontend",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--features",
-        "console",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
+    // The client for wasm, as the chat builds it and as the console's build (admin.html)
+    // does, with the feature `console`.
+    for features in [&[][..], &["--features", "console"]] {
+        let mut args = vec![
+            "clippy",
+            "-p",
+            "chinwag-frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+        ];
+        args.extend_from_slice(features);
+        args.extend(["--", "-D", "warnings"]);
+        cargo(&args)?;
+    }
     // The backend's cluster tests start their own redis-server on a free port.
     tools::ensure_redis()?;
     tools::ensure_nginx()?;

@@ -107,10 +107,6 @@ pub struct Session {
     permit: Option<Permit>,
     /// Its entry in the hub's list of open connections, for the operators' console.
     registered: Option<crate::hub::connections::OpenConnection>,
-    /// Frames written since the delivery counter was last told: it is told once per turn
-    /// of the loop, not once per frame, since a shared atomic per delivery is a real share
-    /// of a delivery's cost.
-    unreported_deliveries: u64,
 }
 
 /// What the upgrade settled about one connection: where it comes from, its slot, and who it
@@ -176,7 +172,6 @@ impl Session {
             auth,
             inbox: None,
             registered: None,
-            unreported_deliveries: 0,
             limits,
             last_heard: Instant::now(),
         }
@@ -206,7 +201,6 @@ impl Session {
         async move {
             tracing::debug!(session = self.id, peer = ?self.peer, "session open");
             let ending = self.serve(&mut frames, initial).await;
-            self.report_deliveries();
             match &ending {
                 Ending::PeerGone | Ending::PeerClosed(_) | Ending::Shutdown => {
                     tracing::debug!(session = self.id, ?ending, "session closed");
@@ -287,18 +281,9 @@ impl Session {
                 Some(frame) = self.outbox.next() => self.on_frame(&frame).await,
                 _ = heartbeat.tick() => Box::pin(self.on_heartbeat()).await,
             };
-            self.report_deliveries();
             if let Err(ending) = step {
                 return ending;
             }
-        }
-    }
-
-    /// Adds the frames written since the last report to the server's delivery counter.
-    fn report_deliveries(&mut self) {
-        if self.unreported_deliveries > 0 {
-            let written = std::mem::take(&mut self.unreported_deliveries);
-            self.hub.metrics().frames_delivered.inc_by(written);
         }
     }
 

@@ -77,7 +77,7 @@ impl Session {
     /// timeout passes, so a stalled peer cannot pin its session forever.
     pub(super) async fn send_text(&mut self, text: ByteString) -> Step {
         self.write(text).await?;
-        self.unreported_deliveries += 1;
+        self.hub.metrics().frames_delivered.inc();
         Ok(())
     }
 
