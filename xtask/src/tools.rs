@@ -118,17 +118,20 @@ pub fn ensure_emoji_font() -> Result<()> {
     apt_install(&["--no-install-recommends", "fonts-noto-color-emoji"])
 }
 
-/// Installs Debian's Redis unless `redis-server` is on `PATH`.
+/// Installs Debian's Redis unless `redis-server` and `redis-cli` are both on `PATH`.
 ///
 /// The backend's cluster tests and `cargo xtask cluster` start their own `redis-server` on a
-/// port of their choosing, so only the binary matters. The package's own service does not
-/// start in a container without an init system (Docker-built images usually also have a
-/// `policy-rc.d` that forbids it); where it does start, it holds 6379, which nothing here uses.
+/// port of their choosing, so only the binaries matter; `redis-cli` (in `redis-tools`, which
+/// `redis-server` depends on) creates, inspects and reshards a Redis Cluster. The package's own
+/// service does not start in a container without an init system (Docker-built images usually
+/// also have a `policy-rc.d` that forbids it); where it does start, it holds 6379, which
+/// nothing here uses.
 pub fn ensure_redis() -> Result<()> {
-    if find_on_path("redis-server").is_some() {
+    let installed = ["redis-server", "redis-cli"].map(find_on_path);
+    if installed.iter().all(Option::is_some) {
         return Ok(());
     }
-    apt_install(&["--no-install-recommends", "redis-server"])
+    apt_install(&["--no-install-recommends", "redis-server", "redis-tools"])
 }
 
 /// Installs Debian's nginx unless [`nginx_binary`] finds one.

@@ -3,7 +3,9 @@
 //! Each test starts its own Redis on a free loopback port (no persistence: `--save ''
 //! --appendonly no`, except one AOF Redis in `persistence`) and its own nodes with `--redis`,
 //! and stops them when it ends. Failures are real ones: SIGKILL of a node, SIGSTOP of Redis,
-//! Redis restarted empty. `redis-server` must be on PATH; `cargo xtask test` installs it.
+//! Redis restarted empty. `redis_cluster` is the fixture for a real Redis Cluster instead
+//! (six nodes, three masters with a replica each), tested by `redis_cluster_fixture`.
+//! `redis-server` and `redis-cli` must be on PATH; `cargo xtask test` installs both.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts_cli;
@@ -23,6 +25,8 @@ mod persistence;
 mod portability;
 mod presence;
 mod redis;
+mod redis_cluster;
+mod redis_cluster_fixture;
 mod removal;
 mod restore;
 mod rooms;
