@@ -6,9 +6,17 @@
 //! (its append-only file), `node{i}.log`, and `nginx/` (the rendered `deploy/nginx.conf`,
 //! its logs and temp files).
 //!
+//! `--redis-cluster` swaps the one Redis for a Redis Cluster, as production might run it:
+//! six `redis-server`s in cluster mode on P+1000..P+1005 (each with its cluster bus on its
+//! port + 10000, also checked free), each with its own dir `redis-cluster/PORT/` (AOF on,
+//! `nodes.conf`, log), joined by `redis-cli --cluster create` into three masters with a
+//! replica each. The nodes start once every Redis says `cluster_state:ok`, with
+//! `--redis-cluster` and all six as seeds instead of `--redis`.
+//!
 //! The children run under a [`Supervisor`], which stops them in reverse start order on Ctrl-C,
 //! when any exits early, or when xtask fails: nginx, so no new requests arrive; the nodes,
-//! with SIGTERM, so each finishes in-flight work while Redis is still up; then Redis.
+//! with SIGTERM, so each finishes in-flight work while Redis is still up; then Redis (every
+//! Redis Cluster node at once).
 //!
 //! `--check` starts it all, asks the front for `/readyz` and for `/api/rooms` twice per node
 //! (expecting every node among the answers, when nodes name themselves in `X-Chinwag-Node`),
@@ -31,8 +39,14 @@ use std::{
     time::Duration,
 };
 
-/// Redis's port is the front's plus this, clear of the nodes' range.
+/// Redis's port is the front's plus this, clear of the nodes' range; with `--redis-cluster`,
+/// the first of [`REDIS_CLUSTER_NODES`] consecutive ports.
 const REDIS_PORT_OFFSET: u16 = 1000;
+/// Three masters and a replica for each: the smallest Redis Cluster that survives losing
+/// a master.
+const REDIS_CLUSTER_NODES: u16 = 6;
+/// A Redis Cluster node talks to the others on its port plus this (Redis's default).
+const REDIS_BUS_OFFSET: u16 = 10000;
 
 /// Runs the cluster until Ctrl-C (or, with `--check`, until the smoke test is done).
 pub fn cluster(root: &Path, args: &[String]) -> Result<()> {
@@ -49,7 +63,9 @@ pub fn cluster(root: &Path, args: &[String]) -> Result<()> {
     if dir.exists() {
         fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
     }
-    fs::create_dir_all(dir.join("redis"))?;
+    for redis_dir in ports.redis.dirs(&dir) {
+        fs::create_dir_all(redis_dir)?;
+    }
 
     // Dropping `cluster` stops every child, on success, error or panic alike.
     let mut cluster = Supervisor::new(TIERS)?;
@@ -65,13 +81,23 @@ pub fn cluster(root: &Path, args: &[String]) -> Result<()> {
 struct Ports {
     front: u16,
     nodes: Vec<u16>,
-    redis: u16,
+    redis: Redis,
+}
+
+/// The Redis the nodes share, by port.
+enum Redis {
+    /// One `redis-server`.
+    Single(u16),
+    /// A Redis Cluster: [`REDIS_CLUSTER_NODES`] `redis-server`s in cluster mode.
+    Cluster(Vec<u16>),
 }
 
 impl Ports {
-    /// Reads `[--nodes N] [--port P] [--check]`; also returns whether `--check` was given.
+    /// Reads `[--nodes N] [--port P] [--redis-cluster] [--check]`; also returns whether
+    /// `--check` was given.
     fn parse(args: &[String]) -> Result<(Self, bool)> {
         let (mut nodes, mut front, mut check) = (3, 8090, false);
+        let mut redis_cluster = false;
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             let mut value = |name: &str| -> Result<u16> {
@@ -84,13 +110,22 @@ impl Ports {
                 "--nodes" => nodes = value("--nodes")?,
                 "--port" => front = value("--port")?,
                 "--check" => check = true,
-                _ => bail!("unknown flag {arg:?}; cluster takes --nodes N, --port P, --check"),
+                "--redis-cluster" => redis_cluster = true,
+                _ => bail!(
+                    "unknown flag {arg:?}; cluster takes --nodes N, --port P, --redis-cluster, \
+                     --check"
+                ),
             }
         }
         ensure!(nodes > 0, "--nodes must be at least 1");
         let offset = |by: u16| front.checked_add(by).context("--port is too high");
         let nodes = (1..=nodes).map(offset).collect::<Result<_>>()?;
-        let redis = offset(REDIS_PORT_OFFSET)?;
+        let redis = if redis_cluster {
+            let ports = (0..REDIS_CLUSTER_NODES).map(|i| offset(REDIS_PORT_OFFSET + i));
+            Redis::Cluster(ports.collect::<Result<_>>()?)
+        } else {
+            Redis::Single(offset(REDIS_PORT_OFFSET)?)
+        };
         Ok((
             Ports {
                 front,
@@ -102,11 +137,51 @@ impl Ports {
     }
 
     fn ensure_free(&self) -> Result<()> {
-        for &port in self.nodes.iter().chain([&self.front, &self.redis]) {
+        let redis = self.redis.ports_with_buses()?;
+        for &port in self.nodes.iter().chain([&self.front]).chain(&redis) {
             TcpListener::bind(loopback(port))
                 .with_context(|| format!("port {port} is taken; pick another --port"))?;
         }
         Ok(())
+    }
+}
+
+impl Redis {
+    /// Every Redis port, with each Redis Cluster node's bus port.
+    fn ports_with_buses(&self) -> Result<Vec<u16>> {
+        match self {
+            Redis::Single(port) => Ok(vec![*port]),
+            Redis::Cluster(ports) => {
+                let buses = ports.iter().map(|port| {
+                    (port.checked_add(REDIS_BUS_OFFSET)).context("--port is too high for a bus")
+                });
+                let buses = buses.collect::<Result<Vec<_>>>()?;
+                Ok(ports.iter().copied().chain(buses).collect())
+            }
+        }
+    }
+
+    /// The directory of each Redis under the run's `dir`, in port order.
+    fn dirs(&self, dir: &Path) -> Vec<PathBuf> {
+        match self {
+            Redis::Single(_) => vec![dir.join("redis")],
+            Redis::Cluster(ports) => (ports.iter())
+                .map(|&port| redis_cluster_dir(dir, port))
+                .collect(),
+        }
+    }
+
+    /// The flag and value that point a node at this Redis: `--redis URL`, or
+    /// `--redis-cluster` with every node as a seed.
+    fn node_flags(&self) -> [String; 2] {
+        let url = |port: &u16| format!("redis://127.0.0.1:{port}");
+        match self {
+            Redis::Single(port) => ["--redis".to_owned(), url(port)],
+            Redis::Cluster(ports) => {
+                let seeds: Vec<String> = ports.iter().map(url).collect();
+                ["--redis-cluster".to_owned(), seeds.join(",")]
+            }
+        }
     }
 }
 
@@ -127,22 +202,20 @@ const TIERS: usize = 3;
 
 /// Starts Redis, then each node, then nginx, each once the one before it answers.
 fn start(cluster: &mut Supervisor, root: &Path, dir: &Path, ports: &Ports) -> Result<()> {
-    let mut redis = Command::new("redis-server");
-    redis.args(["--port", &ports.redis.to_string(), "--bind", "127.0.0.1"]);
-    redis.args(["--save", "", "--appendonly", "yes", "--dir"]);
-    redis.arg(dir.join("redis"));
-    let log = dir.join("redis/redis.log");
-    let launch = logged("redis", redis, log);
-    cluster.launch(Tier::Redis as usize, launch, || redis_pong(ports.redis))?;
+    match &ports.redis {
+        Redis::Single(port) => start_redis(cluster, dir, *port)?,
+        Redis::Cluster(ports) => start_redis_cluster(cluster, dir, ports)?,
+    }
 
-    let redis_url = format!("redis://127.0.0.1:{}", ports.redis);
+    let redis_flags = ports.redis.node_flags();
     for (i, &port) in ports.nodes.iter().enumerate() {
         let mut node = Command::new(crate::build_dir(root).join("release/chinwag"));
         // The name goes into presence and the X-Chinwag-Node header; the database is
         // unused with Redis, but keeps a stray default file out of the workspace.
         node.env("CHINWAG_NODE_ID", format!("node{i}"));
         node.env("CHINWAG_DB", dir.join(format!("node{i}.db")));
-        node.args(["--bind", &loopback(port).to_string(), "--redis", &redis_url]);
+        node.args(["--bind", &loopback(port).to_string()]);
+        node.args(&redis_flags);
         node.args(["--trusted-proxy", "127.0.0.1", "--static-dir"]);
         node.arg(root.join("dist"));
         let launch = logged(&format!("node {i}"), node, dir.join(format!("node{i}.log")));
@@ -164,6 +237,46 @@ fn start(cluster: &mut Supervisor, root: &Path, dir: &Path, ports: &Ports) -> Re
     let listening = || TcpStream::connect(loopback(ports.front)).is_ok();
     let launch = logged("nginx", nginx(&[]), prefix.join("stderr.log"));
     cluster.launch(Tier::Front as usize, launch, listening)
+}
+
+/// One Redis with its append-only file in `dir/redis/`.
+fn start_redis(cluster: &mut Supervisor, dir: &Path, port: u16) -> Result<()> {
+    let mut redis = Command::new("redis-server");
+    redis.args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+    redis.args(["--save", "", "--appendonly", "yes", "--dir"]);
+    redis.arg(dir.join("redis"));
+    let launch = logged("redis", redis, dir.join("redis/redis.log"));
+    cluster.launch(Tier::Redis as usize, launch, || redis_pong(port))
+}
+
+/// A Redis Cluster: every node started, then joined by `redis-cli --cluster create` into
+/// masters with one replica each, then awaited until each says `cluster_state:ok`.
+fn start_redis_cluster(cluster: &mut Supervisor, dir: &Path, ports: &[u16]) -> Result<()> {
+    for &port in ports {
+        let node_dir = redis_cluster_dir(dir, port);
+        let mut redis = Command::new("redis-server");
+        redis.args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+        redis.args(["--cluster-enabled", "yes"]);
+        redis.args(["--cluster-config-file", "nodes.conf"]);
+        // Five seconds without an answer and a master is failed over to its replica: quick
+        // enough to watch, slow enough that a busy laptop does not trigger it.
+        redis.args(["--cluster-node-timeout", "5000"]);
+        redis.args(["--save", "", "--appendonly", "yes", "--dir"]);
+        redis.arg(&node_dir);
+        let launch = logged(&format!("redis {port}"), redis, node_dir.join("redis.log"));
+        cluster.launch(Tier::Redis as usize, launch, || redis_pong(port))?;
+    }
+    let mut create = Command::new("redis-cli");
+    create.args(["--cluster", "create"]);
+    create.args(ports.iter().map(|port| format!("127.0.0.1:{port}")));
+    run(create.args(["--cluster-replicas", "1", "--cluster-yes"]))?;
+    let all_ok = || ports.iter().all(|&port| redis_cluster_ok(port));
+    cluster.until("every Redis Cluster node to say cluster_state:ok", all_ok)
+}
+
+/// Where the Redis Cluster node on `port` keeps its AOF, `nodes.conf` and log.
+fn redis_cluster_dir(dir: &Path, port: u16) -> PathBuf {
+    dir.join("redis-cluster").join(port.to_string())
 }
 
 /// A child of the cluster: its output in `log`, stopped with SIGTERM to it alone (nginx's
@@ -212,14 +325,26 @@ fn check(ports: &Ports) -> Result<()> {
 }
 
 fn print_summary(dir: &Path, ports: &Ports) {
-    let (dir, front, redis) = (dir.display(), ports.front, ports.redis);
+    let (dir, front) = (dir.display(), ports.front);
     let nodes: String = (ports.nodes.iter().enumerate())
         .map(|(i, port)| format!("  node {i}  http://127.0.0.1:{port}/  log {dir}/node{i}.log\n"))
         .collect();
+    let redis = match &ports.redis {
+        Redis::Single(port) => {
+            format!("redis://127.0.0.1:{port}  (append-only file in {dir}/redis)")
+        }
+        Redis::Cluster(ports) => {
+            let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+            format!(
+                "Redis Cluster on 127.0.0.1 ports {}: three masters and three replicas \
+                 (append-only files, nodes.conf and logs in {dir}/redis-cluster/PORT)",
+                ports.join(", ")
+            )
+        }
+    };
     eprintln!(
         "\nChinwag cluster is up:\n  open    http://127.0.0.1:{front}/  (nginx round-robin; \
-         logs in {dir}/nginx)\n{nodes}  redis   redis://127.0.0.1:{redis}  (append-only file \
-         in {dir}/redis)\nCtrl-C stops everything.\n"
+         logs in {dir}/nginx)\n{nodes}  redis   {redis}\nCtrl-C stops everything.\n"
     );
 }
 
@@ -243,6 +368,13 @@ fn get_ok(port: u16, path: &str) -> Result<Option<String>> {
 /// Whether Redis answers an inline `PING`.
 fn redis_pong(port: u16) -> bool {
     exchange(port, "PING\r\n", "\r\n").is_ok_and(|answer| answer.starts_with("+PONG"))
+}
+
+/// Whether the Redis Cluster node on `port` says `cluster_state:ok` in `CLUSTER INFO` (its
+/// first line, which the answer is read up to the next field for).
+fn redis_cluster_ok(port: u16) -> bool {
+    exchange(port, "CLUSTER INFO\r\n", "cluster_slots_assigned")
+        .is_ok_and(|answer| answer.contains("cluster_state:ok"))
 }
 
 /// Sends `request`, then reads until the answer contains `end`, the peer closes, or 4 KiB.

@@ -13,10 +13,11 @@
 //!   that allows the dev page's origin, until Ctrl-C stops both. See `dev.rs`.
 //! - `cargo xtask frontend`: only build the browser client into `dist/`: the chat, and the
 //!   console in `dist/admin/` (precompressed: see [`precompress`]).
-//! - `cargo xtask cluster [--nodes N] [--port P] [--check]`: a local cluster — Redis, N
-//!   nodes (default 3) and nginx round-robin in front on P (default 8090) — until Ctrl-C.
-//!   `--check` only starts it, probes it through nginx and stops it. Installs Redis and
-//!   nginx from Debian when missing. See `cluster.rs`.
+//! - `cargo xtask cluster [--nodes N] [--port P] [--redis-cluster] [--check]`: a local
+//!   cluster — Redis, N nodes (default 3) and nginx round-robin in front on P (default
+//!   8090) — until Ctrl-C. `--redis-cluster` runs a Redis Cluster (three masters, three
+//!   replicas) instead of one Redis. `--check` only starts it, probes it through nginx and
+//!   stops it. Installs Redis and nginx from Debian when missing. See `cluster.rs`.
 //!
 //! Each install step checks first and skips what is already present at the right version, so
 //! a second run costs seconds. `dev` and `cluster` share one [`supervisor`] of children.
@@ -48,7 +49,7 @@ fn main() -> Result<()> {
             eprintln!(
                 "usage: cargo xtask <run [-- chinwag flags] | test \
                  | dev [--port P] [--server-port B] [--release] | frontend \
-                 | cluster [--nodes N] [--port P] [--check]>"
+                 | cluster [--nodes N] [--port P] [--redis-cluster] [--check]>"
             );
             bail!("unknown task {task:?}")
         }

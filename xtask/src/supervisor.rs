@@ -114,12 +114,22 @@ impl Supervisor {
             .get_mut(tier)
             .context("no such tier")?
             .push(supervised);
+        self.until(&format!("{name} to be ready"), ready)
+    }
+
+    /// Polls `ready` until it holds, within [`READY_TIMEOUT`], failing early if any child
+    /// exits or Ctrl-C arrives: also for a condition of several children at once (a Redis
+    /// Cluster formed), after each was launched. `what` names the awaited thing in errors.
+    pub fn until(&mut self, what: &str, ready: impl Fn() -> bool) -> Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
         while !ready() {
             self.fail_if_any_exited()?;
-            ensure!(!self.stopping(), "interrupted while starting {name}");
+            ensure!(!self.stopping(), "interrupted while waiting for {what}");
             let late = Instant::now() > deadline;
-            ensure!(!late, "{name} not ready in {READY_TIMEOUT:?}");
+            ensure!(
+                !late,
+                "timed out after {READY_TIMEOUT:?} waiting for {what}"
+            );
             thread::sleep(POLL);
         }
         Ok(())
