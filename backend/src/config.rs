@@ -4,8 +4,8 @@
 //! it; `docs/operations.md` lists them for operators. `chinwag --help` prints the same.
 
 use crate::{
-    hub::new_rooms::NewRoomLimits, routes::origin::Origin, session::SessionLimits,
-    store::sqlite::SyncMode,
+    cluster::RedisTarget, hub::new_rooms::NewRoomLimits, routes::origin::Origin,
+    session::SessionLimits, store::sqlite::SyncMode,
 };
 use clap::{Parser, Subcommand, ValueEnum, builder::PossibleValue};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
@@ -250,10 +250,39 @@ pub struct Config {
     /// loses the last second or two. `no`: a Redis crash, but an OS crash or power cut loses
     /// what the kernel had not yet written back (up to ~30 s on Linux). AOF off: a Redis
     /// restart loses every message since the last RDB snapshot, all of them without one; the
-    /// node warns at start and `chinwag_redis_aof_enabled` reads 0. Confirmations never wait
-    /// for replicas, so a failover may lose the newest messages.
-    #[arg(long, env = "CHINWAG_REDIS", global = true)]
+    /// node warns at start and `chinwag_redis_aof_enabled` reads 0. Confirmations wait for
+    /// replicas only with `--redis-wait-replicas`; without it, a failover may lose the newest
+    /// messages.
+    #[arg(
+        long,
+        env = "CHINWAG_REDIS",
+        global = true,
+        conflicts_with = "redis_cluster"
+    )]
     pub redis: Option<String>,
+
+    /// Run as one node of a cluster on this Redis Cluster, named by some of its nodes
+    /// (`redis://HOST:PORT,redis://HOST:PORT,...`; any reachable one will do, the rest of the
+    /// cluster is learned from it). Like `--redis`, with the rooms spread over the cluster's
+    /// shards: each room's log, presence and fan-out live on the master of its slot, and a
+    /// message is published on its room's shard only (sharded pub/sub, Redis 7 or later).
+    #[arg(
+        long,
+        env = "CHINWAG_REDIS_CLUSTER",
+        global = true,
+        value_delimiter = ',',
+        num_args = 1..
+    )]
+    pub redis_cluster: Vec<String>,
+
+    /// Redis engine only: confirm a message (and an edit or a deletion) only once this many
+    /// replicas of its master have it (Redis `WAIT`), so a failover to one of them loses no
+    /// confirmed message. While fewer replicas answer within `--redis-timeout-ms`, sends are
+    /// answered `unavailable` and retried by clients; the message may already be stored, and
+    /// its retry is then confirmed without a duplicate. 0 (the default) confirms once the
+    /// master has it.
+    #[arg(long, env = "CHINWAG_REDIS_WAIT_REPLICAS", default_value_t = 0)]
+    pub redis_wait_replicas: u32,
 
     /// Redis engine only: records kept per room, approximately (streams are trimmed with
     /// `MAXLEN ~`, in whole blocks). Older ones leave history and resume.
@@ -362,6 +391,16 @@ impl ValueEnum for SyncMode {
 }
 
 impl Config {
+    /// The Redis the engine runs on: `--redis`, or `--redis-cluster`'s seeds; `None` for the
+    /// embedded engine.
+    pub fn redis_target(&self) -> Option<RedisTarget> {
+        match (&self.redis, self.redis_cluster.is_empty()) {
+            (Some(url), _) => Some(RedisTarget::One(url.clone())),
+            (None, false) => Some(RedisTarget::Cluster(self.redis_cluster.clone())),
+            (None, true) => None,
+        }
+    }
+
     /// This node's id: `--node-id`, or one made from the clock and the process id.
     pub fn node_id(&self) -> String {
         self.node_id.clone().unwrap_or_else(|| {

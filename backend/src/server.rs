@@ -60,10 +60,11 @@ pub async fn serve(
     let engine_stop = CancellationToken::new();
     let metrics = Arc::new(Metrics::default());
     let jwt = config.jwt_verifier()?;
-    let hub = match &config.redis {
-        Some(url) => {
+    let hub = match config.redis_target() {
+        Some(target) => {
             let cluster = ClusterConfig {
-                url: url.clone(),
+                target,
+                wait_replicas: config.redis_wait_replicas,
                 node: Arc::from(node.as_str()),
                 history_max_len: config.history_max_len,
                 timeout: Duration::from_millis(config.redis_timeout_ms.max(1)),

@@ -66,8 +66,11 @@ pub struct Engine {
 impl Engine {
     /// The engine `config` names: Redis at `--redis` if given, else SQLite at `--db`.
     pub fn open(config: &Config) -> Result<Self, StoreError> {
-        if let Some(url) = &config.redis {
-            let link = Link::new(url, Duration::from_millis(config.redis_timeout_ms.max(1)))?;
+        if let Some(target) = config.redis_target() {
+            let link = Link::open(
+                &target,
+                Duration::from_millis(config.redis_timeout_ms.max(1)),
+            )?;
             let subscribed = Arc::new(AtomicBool::new(true));
             return Ok(Self {
                 store: Arc::new(RedisStore::new(

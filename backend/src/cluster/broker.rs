@@ -18,7 +18,7 @@
 
 use super::{
     link::Link,
-    wire::{self, CHANNEL},
+    wire::{self, CHANNEL, Channels},
 };
 use crate::{
     delivery::{
@@ -31,6 +31,7 @@ use crate::{
 use chinwag_shared::RoomName;
 use futures_util::StreamExt;
 use std::{
+    borrow::Cow,
     collections::HashMap,
     sync::{
         Arc,
@@ -51,10 +52,14 @@ const REMOVAL_QUEUE: usize = 1_024;
 /// The longest pause between attempts to resubscribe.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
 
+/// A payload on its way, with the channel it goes to.
+type Publication = (Cow<'static, str>, String);
+
 /// Publishes ephemeral events (and removals) to every node.
 pub struct RedisFanout {
-    events: mpsc::Sender<String>,
-    removals: mpsc::Sender<String>,
+    events: mpsc::Sender<Publication>,
+    removals: mpsc::Sender<Publication>,
+    channels: Channels,
 }
 
 impl RedisFanout {
@@ -66,14 +71,22 @@ impl RedisFanout {
             removals: removal_queue,
             events: event_queue,
         };
+        let channels = Channels::of(link.keyspace());
         tokio::spawn(publish_events(link, queues, stop));
-        Self { events, removals }
+        Self {
+            events,
+            removals,
+            channels,
+        }
     }
 }
 
 impl Fanout for RedisFanout {
     fn publish_event(&self, event: EventFrame) {
-        let payload = wire::event_frame_payload(&event);
+        let payload = (
+            self.channels.channel(&event.room),
+            wire::event_frame_payload(&event),
+        );
         if event.removes.is_some() {
             // Rare, and the removed member's other connections keep receiving the room
             // until it arrives: a loss is worth a warning, unlike a typing notice's.
@@ -88,14 +101,14 @@ impl Fanout for RedisFanout {
 
 /// The publisher task's two inputs.
 struct Queues {
-    removals: mpsc::Receiver<String>,
-    events: mpsc::Receiver<String>,
+    removals: mpsc::Receiver<Publication>,
+    events: mpsc::Receiver<Publication>,
 }
 
 impl Queues {
     /// The next payload to publish, removals first; `None` once `stop` is cancelled or the
     /// fan-out is dropped.
-    async fn next(&mut self, stop: &CancellationToken) -> Option<(String, bool)> {
+    async fn next(&mut self, stop: &CancellationToken) -> Option<(Publication, bool)> {
         tokio::select! {
             biased;
             () = stop.cancelled() => None,
@@ -106,11 +119,12 @@ impl Queues {
 }
 
 async fn publish_events(link: Link, mut queues: Queues, stop: CancellationToken) {
-    while let Some((payload, removal)) = queues.next(&stop).await {
+    let command = Channels::of(link.keyspace()).publish_command();
+    while let Some(((channel, payload), removal)) = queues.next(&stop).await {
         let published = link
             .call(|mut conn| async move {
-                redis::cmd("PUBLISH")
-                    .arg(CHANNEL)
+                redis::cmd(command)
+                    .arg(channel.as_ref())
                     .arg(payload)
                     .query_async::<i64>(&mut conn)
                     .await
@@ -124,85 +138,33 @@ async fn publish_events(link: Link, mut queues: Queues, stop: CancellationToken)
     }
 }
 
-/// Receives every node's frames and delivers them to this node's sessions.
-pub struct Subscriber {
-    link: Link,
+/// What arrives from Redis, handed to this node's sessions: each room's records once and in id
+/// order, and after a lost subscription each room's newest record, so its sessions fill the
+/// gap. Shared by both subscribers ([`Subscriber`] on one Redis, [`super::ShardedSubscriber`]
+/// on a cluster).
+pub(super) struct Inbox {
     rooms: Arc<Rooms>,
     store: Arc<dyn Store>,
     /// Per room, the epoch and id of the newest record delivered here.
     delivered: HashMap<RoomName, (Epoch, u64)>,
-    /// Whether the subscription is up; the node is not ready without it, since its clients
-    /// would miss what other nodes publish.
-    subscribed: Arc<AtomicBool>,
 }
 
-impl Subscriber {
-    /// A subscriber delivering into `rooms`, reading missed records from `store`, and
-    /// keeping `subscribed` true while its subscription is up.
-    pub fn new(
-        link: Link,
-        rooms: Arc<Rooms>,
-        store: Arc<dyn Store>,
-        subscribed: Arc<AtomicBool>,
-    ) -> Self {
+impl Inbox {
+    pub(super) fn new(rooms: Arc<Rooms>, store: Arc<dyn Store>) -> Self {
         Self {
-            link,
             rooms,
             store,
             delivered: HashMap::new(),
-            subscribed,
         }
     }
 
-    /// Subscribes, delivers, and resubscribes with backoff after every failure, until `stop`.
-    pub async fn run(mut self, stop: CancellationToken) {
-        let mut delay = Duration::from_millis(50);
-        loop {
-            let ended = self.listen(&stop, &mut delay).await;
-            self.subscribed.store(false, Ordering::Relaxed);
-            match ended {
-                Ok(()) => return,
-                Err(err) => tracing::warn!(error = %err, "fan-out subscription lost; retrying"),
-            }
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = tokio::time::sleep(delay) => {}
-            }
-            delay = (delay * 2).min(MAX_RETRY_DELAY);
-        }
+    /// The rooms with members on this node.
+    pub(super) fn rooms(&self) -> &Rooms {
+        &self.rooms
     }
 
-    /// One subscription, from connect to loss (an error) or `stop` (`Ok`).
-    async fn listen(
-        &mut self,
-        stop: &CancellationToken,
-        delay: &mut Duration,
-    ) -> Result<(), RedisError> {
-        let timeout = self.link.timeout();
-        let timed_out = |_elapsed| RedisError::TimedOut { after: timeout };
-        let mut pubsub = tokio::time::timeout(timeout, self.link.client().get_async_pubsub())
-            .await
-            .map_err(timed_out)??;
-        tokio::time::timeout(timeout, pubsub.subscribe(CHANNEL))
-            .await
-            .map_err(timed_out)??;
-        tracing::info!("subscribed to fan-out");
-        *delay = Duration::from_millis(50);
-        self.catch_up_rooms().await;
-        self.subscribed.store(true, Ordering::Relaxed);
-        let mut messages = pubsub.into_on_message();
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return Ok(()),
-                message = messages.next() => match message {
-                    Some(message) => self.on_payload(message.get_payload_bytes()),
-                    None => return Err(RedisError::SubscriptionClosed),
-                },
-            }
-        }
-    }
-
-    fn on_payload(&mut self, payload: &[u8]) {
+    /// Decodes one payload and delivers it.
+    pub(super) fn on_payload(&mut self, payload: &[u8]) {
         let Ok(payload) = std::str::from_utf8(payload) else {
             tracing::warn!("fan-out payload is not UTF-8; skipped");
             return;
@@ -237,26 +199,113 @@ impl Subscriber {
 
     /// Hands each room with members here its newest record, so sessions notice and fill
     /// whatever was published while this node was not listening.
-    async fn catch_up_rooms(&mut self) {
+    pub(super) async fn catch_up_rooms(&mut self) {
         let local = self.rooms.room_names();
         self.delivered.retain(|room, _| local.contains(room));
         for room in local {
-            let newest = Page::Before {
-                before: u64::MAX,
-                limit: 1,
-            };
-            let (head, page) = match (
-                self.store.head(&room).await,
-                self.store.page(&room, newest).await,
-            ) {
-                (Ok(head), Ok(page)) => (head, page),
-                (Err(err), _) | (_, Err(err)) => {
-                    tracing::warn!(%room, error = %err, "could not catch up a room");
-                    continue;
-                }
-            };
-            if let Some(record) = page.last() {
-                self.deliver(&Frame::chat(record, &head.epoch));
+            self.catch_up(&room).await;
+        }
+    }
+
+    /// Hands `room` its newest record (see [`Inbox::catch_up_rooms`]).
+    pub(super) async fn catch_up(&mut self, room: &RoomName) {
+        let newest = Page::Before {
+            before: u64::MAX,
+            limit: 1,
+        };
+        let (head, page) = match (
+            self.store.head(room).await,
+            self.store.page(room, newest).await,
+        ) {
+            (Ok(head), Ok(page)) => (head, page),
+            (Err(err), _) | (_, Err(err)) => {
+                tracing::warn!(%room, error = %err, "could not catch up a room");
+                return;
+            }
+        };
+        if let Some(record) = page.last() {
+            self.deliver(&Frame::chat(record, &head.epoch));
+        }
+    }
+
+    /// Forgets what was delivered in `room`, which has no members here any more.
+    pub(super) fn forget(&mut self, room: &RoomName) {
+        self.delivered.remove(room);
+    }
+}
+
+/// Receives every node's frames on one Redis and delivers them to this node's sessions.
+pub struct Subscriber {
+    link: Link,
+    inbox: Inbox,
+    /// Whether the subscription is up; the node is not ready without it, since its clients
+    /// would miss what other nodes publish.
+    subscribed: Arc<AtomicBool>,
+}
+
+impl Subscriber {
+    /// A subscriber delivering into `rooms`, reading missed records from `store`, and
+    /// keeping `subscribed` true while its subscription is up.
+    pub fn new(
+        link: Link,
+        rooms: Arc<Rooms>,
+        store: Arc<dyn Store>,
+        subscribed: Arc<AtomicBool>,
+    ) -> Self {
+        Self {
+            link,
+            inbox: Inbox::new(rooms, store),
+            subscribed,
+        }
+    }
+
+    /// Subscribes, delivers, and resubscribes with backoff after every failure, until `stop`.
+    pub async fn run(mut self, stop: CancellationToken) {
+        let mut delay = Duration::from_millis(50);
+        loop {
+            let ended = self.listen(&stop, &mut delay).await;
+            self.subscribed.store(false, Ordering::Relaxed);
+            match ended {
+                Ok(()) => return,
+                Err(err) => tracing::warn!(error = %err, "fan-out subscription lost; retrying"),
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(MAX_RETRY_DELAY);
+        }
+    }
+
+    /// One subscription, from connect to loss (an error) or `stop` (`Ok`).
+    async fn listen(
+        &mut self,
+        stop: &CancellationToken,
+        delay: &mut Duration,
+    ) -> Result<(), RedisError> {
+        let timeout = self.link.timeout();
+        let timed_out = |_elapsed| RedisError::TimedOut { after: timeout };
+        let Some(client) = self.link.client() else {
+            return Err(RedisError::NotOneRedis);
+        };
+        let mut pubsub = tokio::time::timeout(timeout, client.get_async_pubsub())
+            .await
+            .map_err(timed_out)??;
+        tokio::time::timeout(timeout, pubsub.subscribe(CHANNEL))
+            .await
+            .map_err(timed_out)??;
+        tracing::info!("subscribed to fan-out");
+        *delay = Duration::from_millis(50);
+        self.inbox.catch_up_rooms().await;
+        self.subscribed.store(true, Ordering::Relaxed);
+        let mut messages = pubsub.into_on_message();
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return Ok(()),
+                message = messages.next() => match message {
+                    Some(message) => self.inbox.on_payload(message.get_payload_bytes()),
+                    None => return Err(RedisError::SubscriptionClosed),
+                },
             }
         }
     }

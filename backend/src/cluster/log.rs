@@ -56,14 +56,14 @@ mod nodes;
 mod restore;
 mod revised;
 
-use super::link::Link;
+use super::{keyspace, link::Link};
 use crate::store::{
     Appended, Changed, Corrupt, Epoch, NewChange, NewMessage, Occupied, PAGE_BYTES, Page,
-    RoomCursor, RoomHead, Store, StoreError, public, record_bytes,
+    RedisError, RoomCursor, RoomHead, Store, StoreError, public, record_bytes,
 };
 use async_trait::async_trait;
 use chinwag_shared::{ChatRecord, RoomName, RoomSummary, ServerMsg};
-use redis::Script;
+use redis::{ErrorKind, FromRedisValue, Script, ScriptInvocation, ServerErrorKind};
 use std::{
     sync::{
         Arc, LazyLock,
@@ -167,15 +167,50 @@ static HEAD_SCRIPT: LazyLock<Script> =
 /// `ZRANGEBYLEX` walks them by name ([`Store::room_names`]). The append script adds a room
 /// with its first record, the private-room script as it makes one; rooms made before the
 /// set existed are added once per process by module `restore`.
-pub(crate) const ROOMS_BY_NAME_KEY: &str = "chinwag:rooms:by-name";
+pub(crate) fn rooms_by_name_key() -> String {
+    format!("{}rooms:by-name", keyspace::directory())
+}
 
 /// Every room with a message, scored by its newest id. (Servers before the room list was paged
 /// kept an unscored set at `chinwag:rooms`; it is no longer read, and may be deleted.)
-const ROOMS_KEY: &str = "chinwag:rooms:busiest";
+fn rooms_key() -> String {
+    format!("{}rooms:busiest", keyspace::directory())
+}
 
 /// The room's hash (`seq`, `epoch`); the directory's private-room script creates it too.
 pub(super) fn room_key(room: &RoomName) -> String {
-    format!("chinwag:room:{room}")
+    format!("chinwag:room:{}", keyspace::room(room))
+}
+
+/// Keeps `room`'s place in the room lists after record `id`, on a cluster, where the lists live
+/// in the directory's slot and a room's scripts cannot reach them: on the busiest list unless
+/// the room is private, and on the by-name list. Best effort, after the record is confirmed: a
+/// node that stops in between leaves the room's rank behind by one message, and its next
+/// message puts it right. (On one Redis the scripts keep the lists in the same atomic step.)
+async fn list_room(link: &Link, room: &RoomName, id: u64, private: bool) {
+    let mut lists = redis::pipe();
+    if !private {
+        lists
+            .cmd("ZADD")
+            .arg(rooms_key())
+            .arg("GT")
+            .arg(id)
+            .arg(room.as_str())
+            .ignore();
+    }
+    lists
+        .cmd("ZADD")
+        .arg(rooms_by_name_key())
+        .arg("NX")
+        .arg(0)
+        .arg(room.as_str())
+        .ignore();
+    let listed = link
+        .call(|mut conn| async move { lists.query_async::<()>(&mut conn).await })
+        .await;
+    if let Err(err) = listed {
+        tracing::warn!(%room, error = %err, "room list not updated; the next message will");
+    }
 }
 
 /// The keys of one room's log (see the module docs).
@@ -191,10 +226,10 @@ impl Keys {
     fn of(room: &RoomName) -> Self {
         Self {
             room: room_key(room),
-            log: format!("chinwag:log:{room}"),
-            revised: format!("chinwag:revised:{room}"),
-            edits: format!("chinwag:edits:{room}"),
-            copies: format!("chinwag:copies:{room}"),
+            log: format!("chinwag:log:{}", keyspace::room(room)),
+            revised: format!("chinwag:revised:{}", keyspace::room(room)),
+            edits: format!("chinwag:edits:{}", keyspace::room(room)),
+            copies: format!("chinwag:copies:{}", keyspace::room(room)),
         }
     }
 }
@@ -203,6 +238,8 @@ impl Keys {
 pub struct RedisStore {
     link: Link,
     max_len: u64,
+    /// Replicas that must have a record before it is confirmed (`--redis-wait-replicas`).
+    wait_replicas: u32,
     /// Whether this node's fan-out subscription is up (see [`super::Subscriber`]).
     subscribed: Arc<AtomicBool>,
     /// Whether every room made before [`ROOMS_BY_NAME_KEY`] existed has been added to it by
@@ -224,10 +261,60 @@ impl RedisStore {
         Self {
             link,
             max_len: max_len.max(1),
+            wait_replicas: 0,
             subscribed,
             named: AtomicBool::new(false),
             _one_entry_per_node: one_entry_per_node,
         }
+    }
+
+    /// This store, confirming a record only once `replicas` replicas of its master have it.
+    #[must_use]
+    pub fn waiting_for_replicas(mut self, replicas: u32) -> Self {
+        self.wait_replicas = replicas;
+        self
+    }
+
+    /// Runs a script that writes a record (an append, a change). With
+    /// `--redis-wait-replicas N`, `WAIT N` follows it in the same pipeline: on the same
+    /// connection, which is what `WAIT` counts the writes of, so it covers this script even
+    /// when a reconnection comes between two commands. Fewer than N acknowledgements within
+    /// half the deadline is [`RedisError::NotReplicated`]: the record is on the master, not
+    /// confirmed; the client's retry finds it by its `client_id` and waits again.
+    async fn write_record<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<T, StoreError> {
+        let wanted = self.wait_replicas;
+        if wanted == 0 {
+            return Ok(self
+                .link
+                .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
+                .await?);
+        }
+        let wait_ms = u64::try_from((self.link.timeout() / 2).as_millis()).unwrap_or(u64::MAX);
+        let mut pipe = redis::pipe();
+        pipe.invoke_script(invocation)
+            .cmd("WAIT")
+            .arg(wanted)
+            .arg(wait_ms.max(1));
+        let (answer, acked): (T, u32) = self
+            .link
+            .call(|mut conn| async move {
+                match pipe.query_async(&mut conn).await {
+                    Err(err) if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                        // The script never ran: load it (on every master) and run both again.
+                        invocation.load_async(&mut conn).await?;
+                        pipe.query_async(&mut conn).await
+                    }
+                    answered => answered,
+                }
+            })
+            .await?;
+        if acked < wanted {
+            return Err(RedisError::NotReplicated { wanted, acked }.into());
+        }
+        Ok(answer)
     }
 
     /// Sets Redis's `stream-node-max-entries` to 1 now, unless it is already, so that
@@ -338,7 +425,7 @@ impl Store for RedisStore {
             return Ok(Vec::new()); // ZREVRANGE 0 -1 would mean "everything"
         }
         let mut invocation = ROOMS_PAGE_SCRIPT.prepare_invoke();
-        invocation.key(ROOMS_KEY).arg(limit);
+        invocation.key(rooms_key()).arg(limit);
         match after {
             Some(cursor) => invocation.arg(cursor.last_id).arg(cursor.room.as_str()),
             None => invocation.arg("").arg(""),

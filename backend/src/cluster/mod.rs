@@ -26,21 +26,25 @@
 
 pub mod accounts;
 pub mod broker;
+pub mod keyspace;
 pub mod link;
 pub mod log;
 pub mod moderation;
 pub mod node_registry;
 pub mod persistence;
 pub mod presence;
+pub mod sharded_subscriber;
 pub mod wire;
 
 pub use broker::{RedisFanout, Subscriber};
-pub use link::Link;
+pub use link::{Link, RedisTarget};
 pub use log::RedisStore;
 pub use moderation::RedisModeration;
 pub use presence::RedisPresence;
+pub use sharded_subscriber::ShardedSubscriber;
 
 use crate::{
+    cluster::keyspace::Keyspace,
     delivery::rooms::Rooms,
     hub::{Directory, Hub, new_rooms::NewRoomLimits},
     metrics::Metrics,
@@ -55,8 +59,10 @@ use tokio_util::sync::CancellationToken;
 /// What a node needs to know to join a cluster.
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
-    /// `redis://HOST:PORT[/DB]`.
-    pub url: String,
+    /// One Redis or a cluster.
+    pub target: RedisTarget,
+    /// Replicas that must have a record before it is confirmed (`--redis-wait-replicas`).
+    pub wait_replicas: u32,
     /// This node's name in presence leases; unique per running node.
     pub node: Arc<str>,
     /// Records kept per room (approximately: `MAXLEN ~`).
@@ -76,16 +82,19 @@ pub fn redis_hub(
     metrics: Arc<Metrics>,
     stop: &CancellationToken,
 ) -> Result<Hub, StoreError> {
-    let link = Link::new(&config.url, config.timeout)?;
+    let link = Link::open(&config.target, config.timeout)?;
     let rooms = Arc::new(
         Rooms::new(config.recent_tail_bytes).with_latency(metrics.delivery_latency.clone()),
     );
     let subscribed = Arc::new(AtomicBool::new(false));
-    let store: Arc<dyn Store> = Arc::new(RedisStore::new(
-        link.clone(),
-        config.history_max_len,
-        Arc::clone(&subscribed),
-    ));
+    let store: Arc<dyn Store> = Arc::new(
+        RedisStore::new(
+            link.clone(),
+            config.history_max_len,
+            Arc::clone(&subscribed),
+        )
+        .waiting_for_replicas(config.wait_replicas),
+    );
     let fanout = Arc::new(RedisFanout::start(link.clone(), stop.clone()));
     let presence = Arc::new(RedisPresence::start(
         link.clone(),
@@ -93,13 +102,23 @@ pub fn redis_hub(
         Arc::clone(&config.node),
         stop.clone(),
     ));
-    let subscriber = Subscriber::new(
-        link.clone(),
-        Arc::clone(&rooms),
-        Arc::clone(&store),
-        subscribed,
-    );
-    tokio::spawn(subscriber.run(stop.clone()));
+    if link.keyspace() == Keyspace::Cluster {
+        let subscriber = ShardedSubscriber::new(
+            link.clone(),
+            Arc::clone(&rooms),
+            Arc::clone(&store),
+            subscribed,
+        );
+        tokio::spawn(subscriber.run(stop.clone()));
+    } else {
+        let subscriber = Subscriber::new(
+            link.clone(),
+            Arc::clone(&rooms),
+            Arc::clone(&store),
+            subscribed,
+        );
+        tokio::spawn(subscriber.run(stop.clone()));
+    }
     tokio::spawn(persistence::watch(
         link.clone(),
         Arc::clone(&metrics),
@@ -109,7 +128,12 @@ pub fn redis_hub(
     let moderation = Arc::new(moderation::RedisModeration::new(link.clone()));
     let nodes = node_registry::RedisNodes::new(link.clone(), Arc::clone(&config.node));
     tokio::spawn(link.keep_checking(stop.clone()));
-    tracing::info!(redis = %redact(&config.url), node = %config.node, "redis engine");
+    tracing::info!(
+        redis = %config.target.describe(),
+        node = %config.node,
+        wait_replicas = config.wait_replicas,
+        "redis engine"
+    );
     Ok(Hub::new(
         rooms,
         store,
@@ -125,27 +149,27 @@ pub fn redis_hub(
     .with_nodes(Arc::new(nodes)))
 }
 
-/// The URL without a password, for logs.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::RedisTarget;
+
     #[test]
     fn passwords_stay_out_of_logs() {
         assert_eq!(
-            super::redact("redis://:secret@10.0.0.1:6379"),
+            RedisTarget::One("redis://:secret@10.0.0.1:6379".into()).describe(),
             "redis://***@10.0.0.1:6379"
         );
         assert_eq!(
-            super::redact("redis://127.0.0.1:6379"),
+            RedisTarget::One("redis://127.0.0.1:6379".into()).describe(),
             "redis://127.0.0.1:6379"
+        );
+        assert_eq!(
+            RedisTarget::Cluster(vec![
+                "redis://:secret@10.0.0.1:7000".into(),
+                "redis://10.0.0.2:7000".into()
+            ])
+            .describe(),
+            "cluster redis://***@10.0.0.1:7000,redis://10.0.0.2:7000"
         );
     }
 }

@@ -11,7 +11,7 @@
 //! and every node's list leaves it out. Scores are the nodes' wall clocks, which must be kept
 //! in step (NTP), as for presence leases.
 
-use super::link::Link;
+use super::{keyspace, link::Link};
 use crate::{hub::nodes::NodeRegistry, store::StoreError};
 use async_trait::async_trait;
 use chinwag_shared::console::NodeStatus;
@@ -27,11 +27,13 @@ pub const NODE_LEASE: Duration = Duration::from_secs(5);
 pub const MAX_NODES: usize = 256;
 
 /// The set of node ids, scored by lease end.
-const NODES_KEY: &str = "chinwag:nodes";
+fn nodes_key() -> String {
+    format!("{}nodes", keyspace::directory())
+}
 
 /// The key of node `id`'s status: a fixed prefix, and the id as the whole rest.
 fn node_key(id: &str) -> String {
-    format!("chinwag:node:{id}")
+    format!("{}node:{id}", keyspace::directory())
 }
 
 fn now_ms() -> u64 {
@@ -74,12 +76,12 @@ impl NodeRegistry for RedisNodes {
             .arg(lease_ms)
             .ignore()
             .cmd("ZADD")
-            .arg(NODES_KEY)
+            .arg(nodes_key())
             .arg(now.saturating_add(lease_ms))
             .arg(&*self.id)
             .ignore()
             .cmd("ZREMRANGEBYSCORE")
-            .arg(NODES_KEY)
+            .arg(nodes_key())
             .arg("-inf")
             .arg(format!("({now}"))
             .ignore();
@@ -97,7 +99,7 @@ impl NodeRegistry for RedisNodes {
         let now = now_ms();
         let mut range = redis::cmd("ZRANGEBYSCORE");
         range
-            .arg(NODES_KEY)
+            .arg(nodes_key())
             .arg(now)
             .arg("+inf")
             .arg("LIMIT")

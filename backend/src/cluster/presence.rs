@@ -21,8 +21,9 @@
 //! caller never waits for Redis.
 
 use super::{
+    keyspace,
     link::Link,
-    wire::{self, CHANNEL},
+    wire::{self, Channels},
 };
 use crate::{
     delivery::{
@@ -54,7 +55,8 @@ pub const RENEW_EVERY: Duration = Duration::from_secs(3);
 const CHANGE_QUEUE: usize = 16_384;
 
 /// KEYS: room set, name set. ARGV: node, name, lease end, now, key lifetime (ms), channel,
-/// `user_joined` payload. Publishes it if no other node holds the name.
+/// `user_joined` payload, publish command ([`wire::Channels`]). Publishes it if no other node
+/// holds the name.
 const ARRIVE: &str = r"
 local held = redis.call('ZCOUNT', KEYS[2], ARGV[4], '+inf')
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
@@ -62,7 +64,7 @@ redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('ZADD', KEYS[1], 'GT', ARGV[3], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 if held == 0 then
-  redis.call('PUBLISH', ARGV[6], ARGV[7])
+  redis.call(ARGV[8], ARGV[6], ARGV[7])
 end
 return held
 ";
@@ -75,7 +77,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
 local rest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 if #rest == 0 then
   if redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
-    redis.call('PUBLISH', ARGV[6], ARGV[7])
+    redis.call(ARGV[8], ARGV[6], ARGV[7])
   end
   return 1
 end
@@ -83,21 +85,21 @@ redis.call('ZADD', KEYS[1], rest[2], ARGV[2])
 return 0
 ";
 
-/// KEYS: room set, then each candidate's name set. ARGV: now, channel, then each candidate's
-/// name and `user_left` payload, in the order of KEYS. The candidates are the names the node
+/// KEYS: room set, then each candidate's name set. ARGV: now, channel, publish command, then
+/// each candidate's name and `user_left` payload, in the order of KEYS. The candidates are the names the node
 /// read as lapsed; the script checks each again, so a name renewed since is left alone.
 /// Removes those whose every lease lapsed and publishes their payloads.
 const SWEEP: &str = r"
 local swept = 0
 for i = 2, #KEYS do
-  local name = ARGV[2 * i - 1]
+  local name = ARGV[2 * i]
   local lease = redis.call('ZSCORE', KEYS[1], name)
   if lease and tonumber(lease) < tonumber(ARGV[1]) then
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[1])
     local rest = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
     if #rest == 0 then
       redis.call('ZREM', KEYS[1], name)
-      redis.call('PUBLISH', ARGV[2], ARGV[2 * i])
+      redis.call(ARGV[3], ARGV[2], ARGV[2 * i + 1])
       swept = swept + 1
     else
       redis.call('ZADD', KEYS[1], rest[2], name)
@@ -112,11 +114,11 @@ static DEPART_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(DEPART));
 static SWEEP_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SWEEP));
 
 fn room_key(room: &RoomName) -> String {
-    format!("chinwag:presence:{room}")
+    format!("chinwag:presence:{}", keyspace::room(room))
 }
 
 fn holders_key(room: &RoomName, name: &Username) -> String {
-    format!("chinwag:presence:{room}:{name}")
+    format!("chinwag:presence:{}:{name}", keyspace::room(room))
 }
 
 fn now_ms() -> u64 {
@@ -146,6 +148,7 @@ impl RedisPresence {
             link: link.clone(),
             rooms: Arc::clone(&rooms),
             node,
+            channels: Channels::of(link.keyspace()),
         };
         tokio::spawn(task.run(queue, stop));
         Self {
@@ -189,6 +192,8 @@ struct PresenceTask {
     link: Link,
     rooms: Arc<Rooms>,
     node: Arc<str>,
+    /// Where its announcements are published.
+    channels: Channels,
 }
 
 impl PresenceTask {
@@ -248,8 +253,9 @@ impl PresenceTask {
             .arg(now + lease_ms())
             .arg(now)
             .arg(2 * lease_ms())
-            .arg(CHANNEL)
-            .arg(wire::event_payload(room, &encode(event)));
+            .arg(self.channels.channel(room).as_ref())
+            .arg(wire::event_payload(room, &encode(event)))
+            .arg(self.channels.publish_command());
         self.link
             .call(|mut conn| async move { invocation.invoke_async::<i64>(&mut conn).await })
             .await
@@ -265,6 +271,9 @@ impl PresenceTask {
         let now = now_ms();
         let until = now + lease_ms();
         let keep = 2 * lease_ms();
+        // One pipeline on one Redis; one per room on a cluster, where each room has its slot.
+        let one_pipeline = self.channels == Channels::Broadcast;
+        let mut pipes = Vec::new();
         let mut pipe = redis::pipe();
         for (room, names) in &snapshot {
             for name in names {
@@ -279,14 +288,22 @@ impl PresenceTask {
                     .ignore();
             }
             pipe.pexpire(room_key(room), keep as i64).ignore();
+            if !one_pipeline {
+                pipes.push(std::mem::replace(&mut pipe, redis::pipe()));
+            }
         }
-        let renewed = self
-            .link
-            .call(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
-            .await;
-        if let Err(err) = renewed {
-            tracing::debug!(error = %err, "presence leases not renewed");
-            return;
+        if !pipe.is_empty() {
+            pipes.push(pipe);
+        }
+        for pipe in pipes {
+            let renewed = self
+                .link
+                .call(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
+                .await;
+            if let Err(err) = renewed {
+                tracing::debug!(error = %err, "presence leases not renewed");
+                return;
+            }
         }
         for (room, _) in &snapshot {
             if let Err(err) = self.sweep(room, now).await {
@@ -321,7 +338,11 @@ impl PresenceTask {
             return Ok(());
         }
         let mut sweep = SWEEP_SCRIPT.prepare_invoke();
-        sweep.key(room_key(room)).arg(now).arg(CHANNEL);
+        sweep
+            .key(room_key(room))
+            .arg(now)
+            .arg(self.channels.channel(room).as_ref())
+            .arg(self.channels.publish_command());
         for name in &names {
             let left = ServerMsg::UserLeft {
                 room: room.clone(),

@@ -1,5 +1,8 @@
-//! The Redis engine's data format, built only here: what nodes tell each other through pub/sub
-//! on one channel, and the chat JSON the append script stores and publishes.
+//! The Redis engine's data format, built only here: what nodes tell each other through pub/sub,
+//! and the chat JSON the append script stores and publishes.
+//!
+//! Where payloads go is [`Channels`]'s: on one Redis, one channel every node hears; on a
+//! cluster, one sharded channel per room, which only the room's shard carries.
 //!
 //! Three kinds of payload, fields separated by `\n` (room names, ids and epochs never contain
 //! one, the account is written as a JSON string, which cannot, and the JSON frame is always
@@ -28,20 +31,75 @@
 //! [`chat`]), and a presence script publishes the [`event_payload`] it is given. A field
 //! added to `ChatRecord` reaches every copy through serde, or stops the build in [`chat`].
 
+use super::keyspace::Keyspace;
 use crate::{
     delivery::frame::{ChatFrame, EventFrame, Frame, Removes},
     history::Epoch,
 };
 use bytestring::ByteString;
 use chinwag_shared::RoomName;
-use std::sync::Arc;
+use std::{borrow::Cow, sync::Arc};
 
 mod chat;
 
 pub use chat::{ChatTemplate, RevisedTemplate, stored_json};
 
-/// The channel every node publishes to and subscribes to.
+/// The channel every node publishes to and subscribes to, on one Redis.
 pub const CHANNEL: &str = "chinwag:fanout";
+
+/// Where a room's payloads are published.
+///
+/// On one Redis, `PUBLISH` on [`CHANNEL`], which every node hears. On a cluster, a plain
+/// `PUBLISH` would be relayed to every Redis node over the cluster bus, so every append would
+/// cost every shard; instead `SPUBLISH` (Redis 7's sharded pub/sub) on the room's own channel,
+/// which hashes to the room's slot: the shard that ran the append script carries it, and only
+/// the nodes with members in the room subscribe to it ([`super::broker`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channels {
+    /// `PUBLISH` on [`CHANNEL`].
+    Broadcast,
+    /// `SPUBLISH` on [`room_channel`].
+    Sharded,
+}
+
+impl Channels {
+    /// The channels of a keyspace.
+    pub fn of(keyspace: Keyspace) -> Self {
+        match keyspace {
+            Keyspace::Single => Self::Broadcast,
+            Keyspace::Cluster => Self::Sharded,
+        }
+    }
+
+    /// The command that publishes (what the scripts call).
+    pub fn publish_command(self) -> &'static str {
+        match self {
+            Self::Broadcast => "PUBLISH",
+            Self::Sharded => "SPUBLISH",
+        }
+    }
+
+    /// The channel `room`'s payloads go to.
+    pub fn channel(self, room: &RoomName) -> Cow<'static, str> {
+        match self {
+            Self::Broadcast => Cow::Borrowed(CHANNEL),
+            Self::Sharded => Cow::Owned(room_channel(room)),
+        }
+    }
+}
+
+/// A room's sharded channel, in the room's slot (its tag is the room, like its keys').
+pub fn room_channel(room: &RoomName) -> String {
+    format!("chinwag:fanout:{{{room}}}")
+}
+
+/// The room a sharded channel is for, if it is one of [`room_channel`]'s.
+pub fn room_of_channel(channel: &str) -> Option<RoomName> {
+    let room = channel
+        .strip_prefix("chinwag:fanout:{")?
+        .strip_suffix('}')?;
+    RoomName::parse(room).ok()
+}
 
 /// The payload of an event for `room` whose frame JSON is `json` (never a chat frame).
 pub fn event_payload(room: &RoomName, json: &str) -> String {

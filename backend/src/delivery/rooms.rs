@@ -18,6 +18,7 @@ use std::{
     collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex, MutexGuard},
 };
+use tokio::sync::Notify;
 
 /// Identifies one connection for its whole life; never reused within a process.
 pub type SessionId = u64;
@@ -149,6 +150,9 @@ pub struct Rooms {
     recent: Recent,
     /// How long chat records took from the store to their members' outboxes here.
     latency: DeliveryLatency,
+    /// Told whenever a room gains its first member here or loses its last: what a subscriber
+    /// that listens per room (on a Redis Cluster) follows.
+    opened_or_closed: Notify,
 }
 
 impl Rooms {
@@ -159,6 +163,7 @@ impl Rooms {
             waiters: Waiters::default(),
             recent: Recent::new(recent_bytes),
             latency: DeliveryLatency::default(),
+            opened_or_closed: Notify::new(),
         }
     }
 
@@ -205,6 +210,12 @@ impl Rooms {
         &self.recent
     }
 
+    /// Resolves after a room gained its first member here or lost its last, since the last
+    /// time it resolved (a change while nobody waits is kept for the next wait).
+    pub async fn opened_or_closed(&self) {
+        self.opened_or_closed.notified().await;
+    }
+
     /// Long-poll waiters of this process.
     pub fn waiters(&self) -> &Waiters {
         &self.waiters
@@ -229,6 +240,9 @@ impl Rooms {
                 rooms.remove(room);
             }
             return Err(NameTaken);
+        }
+        if entry.members.is_empty() {
+            self.opened_or_closed.notify_one();
         }
         let arrived = username
             .as_ref()
@@ -281,6 +295,7 @@ impl Rooms {
             .and_then(|name| entry.release(&name));
         if entry.members.is_empty() {
             rooms.remove(room);
+            self.opened_or_closed.notify_one();
         }
         PresenceChange {
             arrived: None,

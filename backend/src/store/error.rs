@@ -83,6 +83,18 @@ pub enum RedisError {
     /// Redis ended the fan-out subscription.
     #[error("subscription closed")]
     SubscriptionClosed,
+    /// Fewer replicas than `--redis-wait-replicas` acknowledged a write in time: it is on the
+    /// master, but not yet safe from a failover, so it is not confirmed.
+    #[error("{acked} of {wanted} replicas acknowledged in time")]
+    NotReplicated {
+        /// Replicas asked for.
+        wanted: u32,
+        /// Replicas that acknowledged.
+        acked: u32,
+    },
+    /// A one-Redis subscriber was given a link to a cluster (a bug, not an outage).
+    #[error("this subscriber needs one Redis, not a cluster")]
+    NotOneRedis,
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ mod redis_cluster_fixture;
 mod removal;
 mod restore;
 mod rooms;
+mod sharded;
 #[allow(
     dead_code,
     reason = "shared with the single-node suite; not every helper is used here"
@@ -60,6 +61,24 @@ pub async fn node(redis: &Redis, name: &str, extra: &[&str]) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let url = redis.url();
     let mut flags = vec!["--redis", &url, "--node-id", name];
+    flags.extend_from_slice(&support::NO_RATE_LIMIT);
+    flags.extend_from_slice(extra);
+    let server = Server::start_with(dir.path(), &flags).await;
+    let node = Node { server, _dir: dir };
+    until_ready(&node, 200).await;
+    node
+}
+
+/// Starts a node named `name` on the Redis Cluster `cluster` (`--redis-cluster`, every node a
+/// seed), with `extra` flags.
+pub async fn cluster_node(
+    cluster: &redis_cluster::RedisCluster,
+    name: &str,
+    extra: &[&str],
+) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = cluster.seeds();
+    let mut flags = vec!["--redis-cluster", &seeds, "--node-id", name];
     flags.extend_from_slice(&support::NO_RATE_LIMIT);
     flags.extend_from_slice(extra);
     let server = Server::start_with(dir.path(), &flags).await;

@@ -97,7 +97,7 @@ impl ApiKeys for RedisAccounts {
     ) -> Result<Result<(), TooManyKeys>, StoreError> {
         let mut invocation = CREATE.prepare_invoke();
         invocation
-            .key(keys::API_KEYS)
+            .key(keys::api_keys())
             .key(keys::api_key(digest))
             .arg(MAX_API_KEYS)
             .arg(&key.id)
@@ -120,7 +120,7 @@ impl ApiKeys for RedisAccounts {
 
     async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
         let mut index = redis::cmd("HVALS");
-        index.arg(keys::API_KEYS);
+        index.arg(keys::api_keys());
         let digests: Vec<String> = read(&self.link, &index).await?;
         if digests.is_empty() {
             return Ok(Vec::new());
@@ -146,9 +146,9 @@ impl ApiKeys for RedisAccounts {
         }
         let mut invocation = REVOKE.prepare_invoke();
         invocation
-            .key(keys::API_KEYS)
+            .key(keys::api_keys())
             .arg(id.to_ascii_lowercase())
-            .arg(keys::API_KEY_PREFIX);
+            .arg(keys::api_key_prefix());
         write(&self.link, invocation).await
     }
 }

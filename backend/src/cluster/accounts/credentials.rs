@@ -133,7 +133,7 @@ pub(super) async fn create(link: &Link, credential: NewCredential) -> Result<(),
             CredentialKind::Session => MAX_SESSIONS_PER_ACCOUNT,
             CredentialKind::AccessToken => 0,
         })
-        .arg(keys::CREDENTIAL_PREFIX);
+        .arg(keys::credential_prefix());
     write::<i64>(link, invocation).await?;
     Ok(())
 }
@@ -197,7 +197,7 @@ pub(super) async fn revoke_all(
     let mut invocation = REVOKE_ALL.prepare_invoke();
     invocation
         .key(keys::credentials_of(account.as_str(), kind))
-        .arg(keys::CREDENTIAL_PREFIX)
+        .arg(keys::credential_prefix())
         .arg(keep.unwrap_or_default());
     write(link, invocation).await
 }
@@ -262,7 +262,7 @@ pub(super) async fn revoke_token(
             account.as_str(),
             CredentialKind::AccessToken,
         ))
-        .arg(keys::CREDENTIAL_PREFIX)
+        .arg(keys::credential_prefix())
         .arg(id.to_ascii_lowercase())
         .arg(TOKEN_ID_CHARS);
     write(link, invocation).await

@@ -6,71 +6,83 @@
 //! two different values never share a key, whatever text an account id holds (`jwt:{sub}`).
 //! The `//!` of [`super`] says what each key holds.
 
-use crate::store::accounts::CredentialKind;
+use crate::{cluster::keyspace, store::accounts::CredentialKind};
 use chinwag_shared::{NameKey, RoomName};
 
 /// The counter `INCR` draws account ids from.
-pub const LAST_ACCOUNT_ID: &str = "chinwag:accounts:last-id";
+pub fn last_account_id() -> String {
+    format!("{}accounts:last-id", keyspace::directory())
+}
 
 /// Every account's name key, in a sorted set at score 0, so a lexicographic range walks the
 /// accounts in name key order (see `super::listing`).
-pub const ACCOUNTS_BY_KEY: &str = "chinwag:accounts:by-key";
+pub fn accounts_by_key() -> String {
+    format!("{}accounts:by-key", keyspace::directory())
+}
 
 /// Prefix of the per-account hashes; the sign-up script appends the id it drew.
-pub const ACCOUNT_PREFIX: &str = "chinwag:account:";
+pub fn account_prefix() -> String {
+    format!("{}account:", keyspace::directory())
+}
 
 /// Prefix of the per-credential hashes; scripts that walk an account's credentials append
 /// each digest.
-pub const CREDENTIAL_PREFIX: &str = "chinwag:credential:";
+pub fn credential_prefix() -> String {
+    format!("{}credential:", keyspace::directory())
+}
 
 /// Who owns a name: the account id, under the name's folded [`NameKey`].
 pub fn name(key: &NameKey) -> String {
-    format!("chinwag:name:{}", key.as_str())
+    format!("{}name:{}", keyspace::directory(), key.as_str())
 }
 
 /// An account's hash.
 pub fn account(id: &str) -> String {
-    format!("{ACCOUNT_PREFIX}{id}")
+    format!("{}{id}", account_prefix())
 }
 
 /// A credential's hash, by the digest of its secret.
 pub fn credential(digest: &str) -> String {
-    format!("{CREDENTIAL_PREFIX}{digest}")
+    format!("{}{digest}", credential_prefix())
 }
 
 /// The digests of an account's credentials of one kind.
 pub fn credentials_of(account: &str, kind: CredentialKind) -> String {
     match kind {
-        CredentialKind::Session => format!("chinwag:sessions:{account}"),
-        CredentialKind::AccessToken => format!("chinwag:tokens:{account}"),
+        CredentialKind::Session => format!("{}sessions:{account}", keyspace::directory()),
+        CredentialKind::AccessToken => format!("{}tokens:{account}", keyspace::directory()),
     }
 }
 
 /// A private room's hash (owner, whether a DM); its existence is what makes the room private.
 pub fn private_room(room: &RoomName) -> String {
-    format!("chinwag:private:{room}")
+    format!("chinwag:private:{}", keyspace::room(room))
 }
 
 /// A private room's members.
 pub fn members(room: &RoomName) -> String {
-    format!("chinwag:members:{room}")
+    format!("chinwag:members:{}", keyspace::room(room))
 }
 
 /// The private rooms an account is a member of.
 pub fn rooms_of(account: &str) -> String {
-    format!("chinwag:member-of:{account}")
+    format!("{}member-of:{account}", keyspace::directory())
 }
 
 /// The server API's keys: a hash of key id → the digest of its secret. Its length is what
 /// the key bound counts.
-pub const API_KEYS: &str = "chinwag:api-keys";
+pub fn api_keys() -> String {
+    format!("{}api-keys", keyspace::directory())
+}
 
 /// Prefix of the per-key hashes; the create script appends the digest.
-pub const API_KEY_PREFIX: &str = "chinwag:api-key:";
+pub fn api_key_prefix() -> String {
+    format!("{}api-key:", keyspace::directory())
+}
 
 /// An API key's hash (id, name, scopes, created_by, created), by the digest of its secret.
 pub fn api_key(digest: &str) -> String {
-    format!("{API_KEY_PREFIX}{digest}")
+    format!("{}{digest}", api_key_prefix())
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub(super) async fn list(
     while found.len() < limit {
         let mut range = redis::cmd("ZRANGEBYLEX");
         range
-            .arg(keys::ACCOUNTS_BY_KEY)
+            .arg(keys::accounts_by_key())
             .arg(&from)
             .arg("+")
             .arg("LIMIT")
@@ -85,9 +85,9 @@ pub(super) async fn backfill(link: &Link) -> Result<(), StoreError> {
     let mut counts = redis::pipe();
     counts
         .cmd("ZCARD")
-        .arg(keys::ACCOUNTS_BY_KEY)
+        .arg(keys::accounts_by_key())
         .cmd("GET")
-        .arg(keys::LAST_ACCOUNT_ID);
+        .arg(keys::last_account_id());
     let (indexed, drawn): (u64, Option<u64>) = read_all(link, &counts).await?;
     let drawn = drawn.unwrap_or(0);
     if indexed >= drawn {
@@ -105,7 +105,7 @@ pub(super) async fn backfill(link: &Link) -> Result<(), StoreError> {
         }
         let found: Vec<Option<String>> = read_all(link, &names).await?;
         let mut add = redis::cmd("ZADD");
-        add.arg(keys::ACCOUNTS_BY_KEY);
+        add.arg(keys::accounts_by_key());
         let mut any = false;
         for name in found.iter().flatten() {
             let name = stored(name, Username::parse)?;

@@ -241,9 +241,9 @@ impl Accounts for RedisAccounts {
         let mut invocation = CREATE_ACCOUNT.prepare_invoke();
         invocation
             .key(keys::name(&name.hold_key()))
-            .key(keys::LAST_ACCOUNT_ID)
-            .key(keys::ACCOUNTS_BY_KEY)
-            .arg(keys::ACCOUNT_PREFIX)
+            .key(keys::last_account_id())
+            .key(keys::accounts_by_key())
+            .arg(keys::account_prefix())
             .arg(name.as_str())
             .arg(password_hash)
             .arg(now)
@@ -269,8 +269,8 @@ impl Accounts for RedisAccounts {
         invocation
             .key(keys::name(&name_key))
             .key(keys::account(account.id.as_str()))
-            .key(keys::LAST_ACCOUNT_ID)
-            .key(keys::ACCOUNTS_BY_KEY)
+            .key(keys::last_account_id())
+            .key(keys::accounts_by_key())
             .arg(account.id.as_str())
             .arg(account.name.as_str())
             .arg(&account.password_hash)

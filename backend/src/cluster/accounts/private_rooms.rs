@@ -5,13 +5,19 @@
 //! also gives it `seq` 0 in the log's room hash ([`super::super::log`]), so "private" and
 //! "exists" begin together: a room with a message is never made private, a private room is
 //! never made again, and the hub never takes it for a new room. Membership is kept both ways
-//! (`members:{room}` and `member-of:{account}`), always by one script, so the two sets agree.
+//! (`members:{room}` and `member-of:{account}`). On one Redis one script changes both, so the
+//! two sets agree. On a cluster they live in different slots (the room's, the directory's), so
+//! no script can reach both: the room's set is the truth, and `member-of` an index written
+//! around it, an addition before the room's set and a removal after, so the index may name a
+//! room too many, never one too few; [`rooms_of`] keeps only the rooms whose members include
+//! the account.
 
 use super::{keys, missing, read, read_all, stored, write};
 use crate::{
     cluster::{
         Link,
-        log::{ROOMS_BY_NAME_KEY, room_key},
+        keyspace::Keyspace,
+        log::{room_key, rooms_by_name_key},
     },
     store::{
         RedisError, StoreError,
@@ -22,9 +28,11 @@ use chinwag_shared::{RoomName, Username};
 use redis::{FromRedisValue, Script, Value};
 use std::{collections::BTreeSet, sync::LazyLock};
 
-/// KEYS: 1 the room's hash in the log, 2 its private hash, 3 its members, then each member's
-/// `member-of` set in the order of ARGV from 4, and last the log's rooms by name. ARGV: 1 the room, 2 the owner ('' for none),
-/// 3 whether a DM ('1'/'0'), then the members. Returns 1 if made, 0 if the room exists.
+/// KEYS: 1 the room's hash in the log, 2 its private hash, 3 its members, then on one Redis
+/// each member's `member-of` set in the order of ARGV from 4, and last the log's rooms by name
+/// (on a cluster, the node writes those itself: [`create`]). ARGV: 1 the room, 2 the owner (''
+/// for none), 3 whether a DM ('1'/'0'), then the members. Returns 1 if made, 0 if the room
+/// exists.
 static CREATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -32,22 +40,27 @@ if redis.call('HEXISTS', KEYS[1], 'seq') == 1 or redis.call('EXISTS', KEYS[2]) =
   return 0
 end
 redis.call('HSET', KEYS[1], 'seq', 0)
-redis.call('ZADD', KEYS[#KEYS], 0, ARGV[1])
+if #KEYS > 3 then
+  redis.call('ZADD', KEYS[#KEYS], 0, ARGV[1])
+end
 redis.call('HSET', KEYS[2], 'dm', ARGV[3])
 if ARGV[2] ~= '' then
   redis.call('HSET', KEYS[2], 'owner', ARGV[2])
 end
 for i = 4, #ARGV do
   redis.call('SADD', KEYS[3], ARGV[i])
-  redis.call('SADD', KEYS[i], ARGV[1])
+  if #KEYS > 3 then
+    redis.call('SADD', KEYS[i], ARGV[1])
+  end
 end
 return 1
 ",
     )
 });
 
-/// KEYS: the room's private hash, its members, the account's `member-of`. ARGV: the room, the
-/// account, '1' to add or '0' to remove. A room that is not private has no members to change.
+/// KEYS: the room's private hash, its members, and on one Redis the account's `member-of` (on
+/// a cluster, the node changes that itself: [`set_member`]). ARGV: the room, the account, '1'
+/// to add or '0' to remove. A room that is not private has no members to change.
 static SET_MEMBER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -56,10 +69,14 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 if ARGV[3] == '1' then
   redis.call('SADD', KEYS[2], ARGV[2])
-  redis.call('SADD', KEYS[3], ARGV[1])
+  if KEYS[3] then
+    redis.call('SADD', KEYS[3], ARGV[1])
+  end
 else
   redis.call('SREM', KEYS[2], ARGV[2])
-  redis.call('SREM', KEYS[3], ARGV[1])
+  if KEYS[3] then
+    redis.call('SREM', KEYS[3], ARGV[1])
+  end
 end
 return 1
 ",
@@ -80,18 +97,54 @@ pub(super) async fn create(
         .arg(room.as_str())
         .arg(private.owner.as_ref().map_or("", AccountId::as_str))
         .arg(if private.dm { "1" } else { "0" });
+    let one_script = link.keyspace() == Keyspace::Single;
     for member in &private.members {
-        invocation
-            .key(keys::rooms_of(member.as_str()))
-            .arg(member.as_str());
+        if one_script {
+            invocation.key(keys::rooms_of(member.as_str()));
+        }
+        invocation.arg(member.as_str());
     }
-    invocation.key(ROOMS_BY_NAME_KEY);
-    let created: i64 = write(link, invocation).await?;
-    Ok(if created == 1 {
-        Ok(())
+    if one_script {
+        invocation.key(rooms_by_name_key());
     } else {
-        Err(RoomExists)
-    })
+        index(link, room, private.members.iter(), "SADD").await?;
+    }
+    let created: i64 = write(link, invocation).await?;
+    if created != 1 {
+        return Ok(Err(RoomExists));
+    }
+    if !one_script {
+        let mut named = redis::cmd("ZADD");
+        named
+            .arg(rooms_by_name_key())
+            .arg("NX")
+            .arg(0)
+            .arg(room.as_str());
+        link.call(|mut conn| async move { named.query_async::<i64>(&mut conn).await })
+            .await?;
+    }
+    Ok(Ok(()))
+}
+
+/// On a cluster, adds `room` to (`SADD`) or removes it from (`SREM`) the `member-of` index of
+/// each of `accounts`: one pipeline, since the index is all in the directory's slot.
+async fn index(
+    link: &Link,
+    room: &RoomName,
+    accounts: impl Iterator<Item = &AccountId>,
+    command: &str,
+) -> Result<(), StoreError> {
+    let mut changes = redis::pipe();
+    for account in accounts {
+        changes
+            .cmd(command)
+            .arg(keys::rooms_of(account.as_str()))
+            .arg(room.as_str())
+            .ignore();
+    }
+    Ok(link
+        .call(|mut conn| async move { changes.query_async::<()>(&mut conn).await })
+        .await?)
 }
 
 /// Who may enter `room`: its owner, kind and members, read in one transaction.
@@ -137,11 +190,22 @@ pub(super) async fn set_member(
     invocation
         .key(keys::private_room(room))
         .key(keys::members(room))
-        .key(keys::rooms_of(account.as_str()))
         .arg(room.as_str())
         .arg(account.as_str())
         .arg(if member { "1" } else { "0" });
-    write::<i64>(link, invocation).await?;
+    if link.keyspace() == Keyspace::Single {
+        invocation.key(keys::rooms_of(account.as_str()));
+        write::<i64>(link, invocation).await?;
+        return Ok(());
+    }
+    // The index never names a room too few (see the module docs).
+    if member {
+        index(link, room, std::iter::once(account), "SADD").await?;
+        write::<i64>(link, invocation).await?;
+    } else {
+        write::<i64>(link, invocation).await?;
+        index(link, room, std::iter::once(account), "SREM").await?;
+    }
     Ok(())
 }
 
@@ -220,17 +284,30 @@ async fn room_fields(link: &Link, rooms: &[RoomName]) -> Result<Vec<[Value; 3]>,
     if rooms.is_empty() {
         return Ok(Vec::new());
     }
-    let mut query = redis::pipe();
-    for room in rooms {
+    let query_of = |rooms: &[RoomName]| {
+        let mut query = redis::pipe();
+        for room in rooms {
+            query
+                .cmd("HMGET")
+                .arg(keys::private_room(room))
+                .arg("owner")
+                .arg("dm")
+                .hget(room_key(room), "seq")
+                .smembers(keys::members(room));
+        }
         query
-            .cmd("HMGET")
-            .arg(keys::private_room(room))
-            .arg("owner")
-            .arg("dm")
-            .hget(room_key(room), "seq")
-            .smembers(keys::members(room));
-    }
-    let values: Vec<Value> = read_all(link, &query).await?;
+    };
+    let values: Vec<Value> = match link.keyspace() {
+        Keyspace::Single => read_all(link, &query_of(rooms)).await?,
+        // A pipeline stays in one slot, and each room has its own.
+        Keyspace::Cluster => {
+            let mut values = Vec::with_capacity(3 * rooms.len());
+            for room in rooms.chunks(1) {
+                values.extend(read_all::<Vec<Value>>(link, &query_of(room)).await?);
+            }
+            values
+        }
+    };
     let mut values = values.into_iter();
     let mut fields = Vec::with_capacity(rooms.len());
     while let (Some(private), Some(seq), Some(members)) =
@@ -254,6 +331,9 @@ fn listing(
     let Some(dm) = dm else {
         return Ok(None);
     };
+    if !members.contains(account.as_str()) {
+        return Ok(None); // a room the cluster's index names too many (see the module docs)
+    }
     let dm = is_dm(&keys::private_room(room), &dm)?;
     let shown = if dm {
         members

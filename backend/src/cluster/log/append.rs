@@ -8,12 +8,14 @@
 //! decides whether a hit is a retry or a reuse for other text ([`Appended::retry_of`]).
 
 use super::{
-    DEDUPE_FOR, ENSURE_EPOCH, Keys, PRUNE, ROOMS_BY_NAME_KEY, ROOMS_KEY, RedisStore, parse_record,
+    DEDUPE_FOR, ENSURE_EPOCH, Keys, PRUNE, RedisStore, list_room, parse_record, rooms_by_name_key,
+    rooms_key,
 };
 use crate::{
     cluster::{
         accounts::keys::private_room,
-        wire::{self, CHANNEL, ChatTemplate},
+        keyspace::{self, Keyspace},
+        wire::{self, ChatTemplate},
     },
     store::{Appended, Author, NewMessage, StoreError},
 };
@@ -21,18 +23,21 @@ use chinwag_shared::{ChatRecord, ClientId, RoomName};
 use redis::Script;
 use std::sync::LazyLock;
 
-/// KEYS: room hash, log stream, client-id key, rooms by size, the room's private-room hash,
-/// revised set, edits set, copies set, rooms by name. ARGV: the record's [`ChatTemplate`] (1 before the id,
-/// 2 before the timestamp, 3 after it); the payload's [`wire::chat_payload_pieces`] (4 before
-/// the id, 5 before the epoch, 6 before the record); 7 stream max length, 8 dedupe seconds, 9
-/// channel, 10 room, 11 whether there is a client id ("1"/"0"). The script only puts numbers
-/// and the epoch into the holes: every byte of JSON and header around them comes from
+/// KEYS: room hash, log stream, client-id key, the room's private-room hash, revised set,
+/// edits set, copies set, and on one Redis the room lists (by size, by name), which on a
+/// cluster live in another slot and are kept by the node ([`super::list_room`]). ARGV: the
+/// record's [`ChatTemplate`] (1 before the id, 2 before the timestamp, 3 after it); the
+/// payload's [`wire::chat_payload_pieces`] (4 before the id, 5 before the epoch, 6 before the
+/// record); 7 stream max length, 8 dedupe seconds, 9 channel, 10 room, 11 whether there is a
+/// client id ("1"/"0"), 12 the publish command ([`wire::Channels`]). Returns whether it stored,
+/// the epoch, the record's JSON, and whether the room is private. The script only puts
+/// numbers and the epoch into the holes: every byte of JSON and header around them comes from
 /// [`wire`].
 const APPEND: &str = r#"
 if ARGV[11] == '1' then
   local earlier = redis.call('GET', KEYS[3])
   if earlier then
-    return {0, redis.call('HGET', KEYS[1], 'epoch') or '', earlier}
+    return {0, redis.call('HGET', KEYS[1], 'epoch') or '', earlier, 1}
   end
 end
 "#;
@@ -46,19 +51,22 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', 'r', json)
 if ARGV[11] == '1' then
   redis.call('SET', KEYS[3], json, 'EX', ARGV[8])
   -- A change finds the copy by the record's timestamp; names older than the copies go.
-  redis.call('ZADD', KEYS[8], ts, id .. ' ' .. KEYS[3])
-  redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. (now[1] - ARGV[8]) .. '000')
-  redis.call('EXPIRE', KEYS[8], ARGV[8])
+  redis.call('ZADD', KEYS[7], ts, id .. ' ' .. KEYS[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. (now[1] - ARGV[8]) .. '000')
+  redis.call('EXPIRE', KEYS[7], ARGV[8])
 end
-if redis.call('EXISTS', KEYS[5]) == 0 then
-  redis.call('ZADD', KEYS[4], id, ARGV[10])
+local private = redis.call('EXISTS', KEYS[4])
+if KEYS[8] then
+  if private == 0 then
+    redis.call('ZADD', KEYS[8], id, ARGV[10])
+  end
+  if id == 1 then
+    redis.call('ZADD', KEYS[9], 0, ARGV[10])
+  end
 end
-if id == 1 then
-  redis.call('ZADD', KEYS[9], 0, ARGV[10])
-end
-prune(KEYS[2], KEYS[6], KEYS[7], id, ARGV[7])
-redis.call('PUBLISH', ARGV[9], ARGV[4] .. id .. ARGV[5] .. epoch .. ARGV[6] .. json)
-return {1, epoch, json}
+prune(KEYS[2], KEYS[5], KEYS[6], id, ARGV[7])
+redis.call(ARGV[12], ARGV[9], ARGV[4] .. id .. ARGV[5] .. epoch .. ARGV[6] .. json)
+return {1, epoch, json, private}
 "#;
 
 static APPEND_SCRIPT: LazyLock<Script> =
@@ -67,7 +75,8 @@ static APPEND_SCRIPT: LazyLock<Script> =
 /// The key of `author`'s copy of the record it stored in `room` under `client_id`.
 fn client_id_key(room: &RoomName, author: &Author, client_id: Option<&ClientId>) -> String {
     format!(
-        "chinwag:cid:{room}:{author}:{}",
+        "chinwag:cid:{}:{author}:{}",
+        keyspace::room(room),
         client_id.map_or("", ClientId::as_str)
     )
 }
@@ -106,12 +115,16 @@ pub async fn append(store: &RedisStore, message: NewMessage) -> Result<Appended,
             &message.author,
             message.client_id.as_ref(),
         ))
-        .key(ROOMS_KEY)
         .key(private_room(room))
         .key(&keys.revised)
         .key(&keys.edits)
-        .key(&keys.copies)
-        .key(ROOMS_BY_NAME_KEY)
+        .key(&keys.copies);
+    let lists_kept_by_script = store.link.keyspace() == Keyspace::Single;
+    if lists_kept_by_script {
+        invocation.key(rooms_key()).key(rooms_by_name_key());
+    }
+    let fanout = wire::Channels::of(store.link.keyspace());
+    invocation
         .arg(template.before_id)
         .arg(template.before_ts)
         .arg(template.after_ts)
@@ -120,18 +133,20 @@ pub async fn append(store: &RedisStore, message: NewMessage) -> Result<Appended,
         .arg(payload_before_json)
         .arg(store.max_len)
         .arg(DEDUPE_FOR.as_secs())
-        .arg(CHANNEL)
+        .arg(fanout.channel(room).as_ref())
         .arg(room.as_str())
         .arg(if message.client_id.is_some() {
             "1"
         } else {
             "0"
-        });
-    let (stored, _epoch, json): (i64, String, String) = store
-        .link
-        .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
-        .await?;
+        })
+        .arg(fanout.publish_command());
+    let (stored, _epoch, json, private): (i64, String, String, i64) =
+        store.write_record(&invocation).await?;
     let record = parse_record(&json)?;
+    if stored == 1 && !lists_kept_by_script {
+        list_room(&store.link, room, record.id, private == 1).await;
+    }
     Ok(if stored == 1 {
         Appended::Stored(ChatRecord {
             client_id: message.client_id,

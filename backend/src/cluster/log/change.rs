@@ -11,11 +11,12 @@
 //! its author's `client_id` copy, and on a deletion does the same to each edit record, text
 //! removed. So the check, the id and the new state are one atomic step, like an append.
 
-use super::{ENSURE_EPOCH, Keys, PRUNE, RECORD_AT, ROOMS_KEY, RedisStore, parse_record};
+use super::{ENSURE_EPOCH, Keys, PRUNE, RECORD_AT, RedisStore, list_room, parse_record, rooms_key};
 use crate::{
     cluster::{
         accounts::keys::private_room,
-        wire::{self, CHANNEL, ChatTemplate, RevisedTemplate, stored_json},
+        keyspace::Keyspace,
+        wire::{self, ChatTemplate, RevisedTemplate, stored_json},
     },
     store::{ChangeAction, Changed, NewChange, RedisError, StoreError},
 };
@@ -48,18 +49,20 @@ end
 return found
 ";
 
-/// KEYS: room hash, log stream, revised set, edits set, copies set, rooms by size, the room's
-/// private-room hash. ARGV: 1 the target's id, 2 its JSON as the node judged it, 3 its
-/// timestamp; the change record's [`ChatTemplate`] (4 before the id, 5 before the timestamp, 6
-/// after it); the target's [`RevisedTemplate`] (7 before the change's id, 8 after it); the
-/// payload's [`wire::chat_payload_pieces`] (9, 10, 11); 12 stream max length, 13 channel, 14
-/// `edit` or `delete`, 15 room; then, for a deletion, pairs of an edit record's id and its
-/// JSON without text. Like an append, the change record moves the room in the room list. Returns `{0, '', ''}` if the target changed
-/// since the node read it, else `{1, epoch, change record JSON}`.
+/// KEYS: room hash, log stream, revised set, edits set, copies set, the room's private-room
+/// hash, and on one Redis the rooms by size (on a cluster, the node moves the room in that
+/// list afterwards: [`super::list_room`]). ARGV: 1 the target's id, 2 its JSON as the node
+/// judged it, 3 its timestamp; the change record's [`ChatTemplate`] (4 before the id, 5 before
+/// the timestamp, 6 after it); the target's [`RevisedTemplate`] (7 before the change's id, 8
+/// after it); the payload's [`wire::chat_payload_pieces`] (9, 10, 11); 12 stream max length,
+/// 13 channel, 14 `edit` or `delete`, 15 room, 16 the publish command ([`wire::Channels`]);
+/// then, for a deletion, pairs of an edit record's id and its JSON without text. Like an
+/// append, the change record moves the room in the room list. Returns `{0, '', '', 1}` if the
+/// target changed since the node read it, else `{1, epoch, change record JSON, private}`.
 const CHANGE_CHECK: &str = r"
 local target = ARGV[1]
 if record_at(KEYS[2], KEYS[3], target) ~= ARGV[2] then
-  return {0, '', ''}
+  return {0, '', '', 1}
 end
 ";
 
@@ -80,22 +83,23 @@ for _, copy in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], ARGV[3], ARGV[3])) do
     redis.call('SET', key, state, 'XX', 'KEEPTTL')
   end
 end
-if redis.call('EXISTS', KEYS[7]) == 0 then
-  redis.call('ZADD', KEYS[6], id, ARGV[15])
+local private = redis.call('EXISTS', KEYS[6])
+if KEYS[7] and private == 0 then
+  redis.call('ZADD', KEYS[7], id, ARGV[15])
 end
 if ARGV[14] == 'edit' then
   redis.call('ZADD', KEYS[4], target, id)
 else
   redis.call('ZREMRANGEBYSCORE', KEYS[4], target, target)
-  for i = 16, #ARGV - 1, 2 do
+  for i = 17, #ARGV - 1, 2 do
     redis.call('XDEL', KEYS[2], ARGV[i] .. '-0')
     redis.call('ZREMRANGEBYSCORE', KEYS[3], ARGV[i], ARGV[i])
     redis.call('ZADD', KEYS[3], ARGV[i], ARGV[i + 1])
   end
 end
 prune(KEYS[2], KEYS[3], KEYS[4], id, ARGV[12])
-redis.call('PUBLISH', ARGV[13], ARGV[9] .. id .. ARGV[10] .. epoch .. ARGV[11] .. json)
-return {1, epoch, json}
+redis.call(ARGV[16], ARGV[13], ARGV[9] .. id .. ARGV[10] .. epoch .. ARGV[11] .. json)
+return {1, epoch, json, private}
 ";
 
 static READ_TARGET_SCRIPT: LazyLock<Script> =
@@ -242,8 +246,13 @@ async fn store_change(
         .key(&keys.revised)
         .key(&keys.edits)
         .key(&keys.copies)
-        .key(ROOMS_KEY)
-        .key(private_room(&change.room))
+        .key(private_room(&change.room));
+    let list_kept_by_script = store.link.keyspace() == Keyspace::Single;
+    if list_kept_by_script {
+        invocation.key(rooms_key());
+    }
+    let channels = wire::Channels::of(store.link.keyspace());
+    invocation
         .arg(change.target)
         .arg(&target.json)
         .arg(target.record.ts)
@@ -256,21 +265,27 @@ async fn store_change(
         .arg(payload_before_epoch)
         .arg(payload_before_json)
         .arg(store.max_len)
-        .arg(CHANNEL)
+        .arg(channels.channel(&change.room).as_ref())
         .arg(match change.action {
             ChangeAction::Edit(_) => "edit",
             ChangeAction::Delete { .. } => "delete",
         })
-        .arg(change.room.as_str());
+        .arg(change.room.as_str())
+        .arg(channels.publish_command());
     for edit in &target.edits {
         // What a deletion leaves of an edit record: that it happened, not its text.
         invocation
             .arg(edit.id)
             .arg(stored_json(&edit.clone().scrubbed()));
     }
-    let (stored, _epoch, json): (i64, String, String) = store
-        .link
-        .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
-        .await?;
-    Ok((stored == 1).then_some(json))
+    let (stored, _epoch, json, private): (i64, String, String, i64) =
+        store.write_record(&invocation).await?;
+    if stored != 1 {
+        return Ok(None);
+    }
+    if !list_kept_by_script {
+        let id = parse_record(&json)?.id;
+        list_room(&store.link, &change.room, id, private == 1).await;
+    }
+    Ok(Some(json))
 }

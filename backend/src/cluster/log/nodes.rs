@@ -82,7 +82,9 @@ fn refusal(link: &Link, err: &RedisError) -> StreamNodes {
     let unanswered = match err {
         RedisError::TimedOut { .. } => true,
         RedisError::Refused(err) => err.is_io_error() || err.is_connection_dropped(),
-        RedisError::SubscriptionClosed => false,
+        RedisError::SubscriptionClosed
+        | RedisError::NotReplicated { .. }
+        | RedisError::NotOneRedis => false,
     };
     if unanswered || !link.is_ready() {
         StreamNodes::Unreachable

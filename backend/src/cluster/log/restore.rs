@@ -11,9 +11,11 @@
 //! private), so a message appended meanwhile comes wholly before (the restore is refused as
 //! [`Occupied`]) or after. Nothing is published: no node's members see an import.
 
-use super::{ENSURE_EPOCH, Keys, PRUNE, ROOMS_BY_NAME_KEY, ROOMS_KEY, RedisStore, room_key};
+use super::{
+    ENSURE_EPOCH, Keys, PRUNE, RedisStore, list_room, room_key, rooms_by_name_key, rooms_key,
+};
 use crate::{
-    cluster::{Link, accounts::keys::private_room, wire},
+    cluster::{Link, accounts::keys::private_room, keyspace::Keyspace, wire},
     store::{Corrupt, Occupied, StoreError},
 };
 use chinwag_shared::{Change, ChatRecord, RoomName};
@@ -21,10 +23,12 @@ use redis::Script;
 use std::sync::LazyLock;
 
 /// Checks before the epoch is minted, so a refused restore writes nothing at all. KEYS: room
-/// hash, log stream, revised set, edits set, rooms by size, the room's private-room hash,
-/// rooms by name. ARGV: 1 stream max length, 2 room, 3 first id, 4 last id, then per record
-/// its id, `s` (stream) or `r` (revised), its JSON, and the message it edits ('' if it is no
-/// edit to keep in the edits set). Returns -1 once written, else the room's `seq`.
+/// hash, log stream, revised set, edits set, the room's private-room hash, and on one Redis
+/// the rooms by size and by name (on a cluster the node lists the room afterwards:
+/// [`super::list_room`]). ARGV: 1 stream max length, 2 room, 3 first id, 4 last id, then per
+/// record its id, `s` (stream) or `r` (revised), its JSON, and the message it edits ('' if it
+/// is no edit to keep in the edits set). Returns the room's `seq` if it refused, else -1 for a
+/// public room and -2 for a private one.
 const RESTORE_CHECK: &str = r"
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 if tonumber(ARGV[3]) <= seq then
@@ -44,12 +48,15 @@ for i = 5, #ARGV - 3, 4 do
   end
 end
 redis.call('HSET', KEYS[1], 'seq', ARGV[4])
-if redis.call('EXISTS', KEYS[6]) == 0 then
-  redis.call('ZADD', KEYS[5], ARGV[4], ARGV[2])
+local private = redis.call('EXISTS', KEYS[5])
+if KEYS[6] then
+  if private == 0 then
+    redis.call('ZADD', KEYS[6], ARGV[4], ARGV[2])
+  end
+  redis.call('ZADD', KEYS[7], 0, ARGV[2])
 end
-redis.call('ZADD', KEYS[7], 0, ARGV[2])
 prune(KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[4]), ARGV[1])
-return -1
+return -1 - private
 ";
 
 static RESTORE_SCRIPT: LazyLock<Script> = LazyLock::new(|| {
@@ -88,9 +95,12 @@ pub(super) async fn restore(
         .key(&keys.log)
         .key(&keys.revised)
         .key(&keys.edits)
-        .key(ROOMS_KEY)
-        .key(private_room(room))
-        .key(ROOMS_BY_NAME_KEY)
+        .key(private_room(room));
+    let lists_kept_by_script = store.link.keyspace() == Keyspace::Single;
+    if lists_kept_by_script {
+        invocation.key(rooms_key()).key(rooms_by_name_key());
+    }
+    invocation
         .arg(store.max_len)
         .arg(room.as_str())
         .arg(first.id)
@@ -107,10 +117,13 @@ pub(super) async fn restore(
         .link
         .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
         .await?;
-    Ok(match u64::try_from(seq) {
-        Ok(last_id) => Err(Occupied { last_id }),
-        Err(_written) => Ok(()),
-    })
+    if let Ok(last_id) = u64::try_from(seq) {
+        return Ok(Err(Occupied { last_id }));
+    }
+    if !lists_kept_by_script {
+        list_room(&store.link, room, last.id, seq == -2).await;
+    }
+    Ok(Ok(()))
 }
 
 /// Up to `limit` rooms by name after `after`.
@@ -124,7 +137,7 @@ pub(super) async fn room_names(
     }
     let mut range = redis::cmd("ZRANGEBYLEX");
     range
-        .arg(ROOMS_BY_NAME_KEY)
+        .arg(rooms_by_name_key())
         .arg(after.map_or_else(|| "-".to_owned(), |room| format!("({room}")))
         .arg("+")
         .arg("LIMIT")
@@ -153,11 +166,16 @@ pub(super) async fn room_names(
 /// Keys [`name_every_room`] asks `SCAN` for per step.
 const SCAN_COUNT: usize = 500;
 
-/// Adds to [`ROOMS_BY_NAME_KEY`] every room that exists (its hash has `seq`), for stores
+/// Adds to [`rooms_by_name_key`] every room that exists (its hash has `seq`), for stores
 /// written before the set existed: one `SCAN` of the keyspace, a step at a time. `ZADD` of a
 /// room already there changes nothing, so `SCAN` returning a key twice, or two processes
 /// doing this at once, is harmless.
 pub(super) async fn name_every_room(link: &Link) -> Result<(), StoreError> {
+    if link.keyspace() == Keyspace::Cluster {
+        // Every room on a cluster was made by a version that lists it; and `SCAN` would walk
+        // one node's keys only.
+        return Ok(());
+    }
     let pattern = format!("{}*", room_key_prefix());
     let mut cursor = 0_u64;
     // SCAN ends when the cursor comes back to 0; the bound only guards against a server
@@ -192,7 +210,7 @@ pub(super) async fn name_every_room(link: &Link) -> Result<(), StoreError> {
                 })
                 .await?;
             let mut add = redis::cmd("ZADD");
-            add.arg(ROOMS_BY_NAME_KEY);
+            add.arg(rooms_by_name_key());
             let mut any = false;
             for (room, exists) in rooms.iter().zip(exists) {
                 if exists {
