@@ -270,8 +270,7 @@ pub struct Config {
         long,
         env = "CHINWAG_REDIS_CLUSTER",
         global = true,
-        value_delimiter = ',',
-        num_args = 1..
+        value_delimiter = ','
     )]
     pub redis_cluster: Vec<String>,
 
