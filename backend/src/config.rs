@@ -495,6 +495,33 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_is_named_by_comma_separated_seeds_before_or_after_a_command() {
+        let seeds = "redis://a:7000,redis://b:7001";
+        let expected = Some(RedisTarget::Cluster(vec![
+            "redis://a:7000".to_owned(),
+            "redis://b:7001".to_owned(),
+        ]));
+        let config = parse(&["--redis-cluster", seeds, "accounts", "grant-admin", "ada"]);
+        assert_eq!(config.redis_target(), expected);
+        assert!(
+            config.command.is_some(),
+            "the command is not taken for a seed"
+        );
+        let config = parse(&["export", "--redis-cluster", seeds]);
+        assert_eq!(config.redis_target(), expected);
+        assert_eq!(
+            parse(&[]).redis_target(),
+            None,
+            "no Redis: the embedded engine"
+        );
+        assert!(
+            Config::try_parse_from(["chinwag", "--redis", "redis://r", "--redis-cluster", seeds])
+                .is_err(),
+            "one Redis or a cluster, not both"
+        );
+    }
+
+    #[test]
     fn the_new_account_commands_export_and_import_parse_with_their_store_flags() {
         let config = parse(&["accounts", "create", "ada", "--admin", "--db", "x.db"]);
         assert!(matches!(
