@@ -26,6 +26,7 @@
 
 pub mod accounts;
 pub mod broker;
+pub mod guest_names;
 pub mod keyspace;
 pub mod link;
 pub mod log;
@@ -127,6 +128,12 @@ pub fn redis_hub(
     let accounts = Arc::new(accounts::RedisAccounts::new(link.clone()));
     let moderation = Arc::new(moderation::RedisModeration::new(link.clone()));
     let nodes = node_registry::RedisNodes::new(link.clone(), Arc::clone(&config.node));
+    let guest_names = guest_names::RedisGuestNames::start(
+        link.clone(),
+        Arc::clone(&rooms),
+        Arc::clone(&config.node),
+        stop.clone(),
+    );
     tokio::spawn(link.keep_checking(stop.clone()));
     tracing::info!(
         redis = %config.target.describe(),
@@ -146,7 +153,8 @@ pub fn redis_hub(
             moderation,
         },
     )
-    .with_nodes(Arc::new(nodes)))
+    .with_nodes(Arc::new(nodes))
+    .with_guest_names(Arc::new(guest_names)))
 }
 
 #[cfg(test)]

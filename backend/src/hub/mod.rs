@@ -17,6 +17,7 @@
 
 pub mod access;
 pub mod connections;
+pub mod guest_names;
 pub mod managed_rooms;
 pub mod moderation;
 pub mod new_rooms;
@@ -46,6 +47,7 @@ use chinwag_shared::{
     ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username, api_keys::ApiScope,
     moderation::SanctionKind,
 };
+use guest_names::{GuestNameError, GuestNameRefusal, GuestNames, Holder, LocalGuestNames};
 use new_rooms::{ConnectionRooms, KnownRooms, NewRoomBudget, NewRoomLimits, NewRoomRefusal};
 use presence::{Presence, PresenceError};
 use rules::{RulesCache, Visitor, now_ms};
@@ -133,6 +135,8 @@ pub struct Hub {
     connections: connections::Connections,
     /// Where every node's status is kept (this node alone, on SQLite).
     nodes: Arc<dyn nodes::NodeRegistry>,
+    /// Guest names as every node holds them (nothing beyond `rooms`, on one node).
+    guest_names: Arc<dyn GuestNames>,
 }
 
 impl Hub {
@@ -163,7 +167,15 @@ impl Hub {
             edit_window: DEFAULT_EDIT_WINDOW,
             connections: connections::Connections::default(),
             nodes: Arc::new(nodes::LocalNode::new("local")),
+            guest_names: Arc::new(LocalGuestNames),
         }
+    }
+
+    /// This hub, holding guest names across nodes through `guest_names`.
+    #[must_use]
+    pub fn with_guest_names(mut self, guest_names: Arc<dyn GuestNames>) -> Self {
+        self.guest_names = guest_names;
+        self
     }
 
     /// This hub, listing the nodes kept in `nodes` (a cluster's registry, or this node's id).
@@ -241,6 +253,42 @@ impl Hub {
         token: Option<&ClientToken>,
     ) -> bool {
         self.rooms.name_taken(room, session, name, token)
+    }
+
+    /// Holds `name` in `room` for a guest's connection `session` (presenting `token`), as
+    /// [`Hub::join`] and [`Hub::name`] will: refused when another client of this node holds it
+    /// ([`Hub::name_taken`]) or another holder has it on another node ([`GuestNames`]). Only
+    /// guests claim: an account's name is its own everywhere.
+    pub async fn claim_guest_name(
+        &self,
+        room: &RoomName,
+        session: SessionId,
+        name: &Username,
+        token: Option<&ClientToken>,
+    ) -> Result<(), GuestNameRefusal> {
+        if self.name_taken(room, Some(session), name, token) {
+            return Err(GuestNameRefusal::Taken);
+        }
+        let holder = token.map_or(Holder::Connection(session), Holder::Token);
+        match self.guest_names.claim(room, name, holder).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(GuestNameRefusal::Taken),
+            Err(err) => Err(GuestNameRefusal::Unchecked(err)),
+        }
+    }
+
+    /// Whether `name` in `room` is held by another client than the one with `token`, on this
+    /// node or another: what a guest's HTTP post is refused by.
+    pub async fn guest_name_held(
+        &self,
+        room: &RoomName,
+        name: &Username,
+        token: Option<&ClientToken>,
+    ) -> Result<bool, GuestNameError> {
+        if self.name_taken(room, None, name, token) {
+            return Ok(true);
+        }
+        self.guest_names.held_by_another(room, name, token).await
     }
 
     /// Removes `session` from `room`, announcing a departure if it was the name's last

@@ -3,8 +3,8 @@
 use crate::{
     auth::AuthError,
     hub::{
-        PostError, access::AccessError, moderation::ActError, presence::PresenceError,
-        site::SiteActError,
+        PostError, access::AccessError, guest_names::GuestNameError, moderation::ActError,
+        presence::PresenceError, site::SiteActError,
     },
     store::StoreError,
 };
@@ -92,6 +92,13 @@ impl From<ValidationError> for ApiFailure {
 impl From<StoreError> for ApiFailure {
     fn from(err: StoreError) -> Self {
         tracing::warn!(error = %err, "store failed during an API request");
+        Self::unavailable()
+    }
+}
+
+impl From<GuestNameError> for ApiFailure {
+    fn from(err: GuestNameError) -> Self {
+        tracing::warn!(error = %err, "guest names failed during an API request");
         Self::unavailable()
     }
 }

@@ -89,7 +89,7 @@ pub async fn post_message(
     let token = client_token(&principal, body.token.as_deref())?;
     if principal.service().is_none() {
         // A bot's name was judged with the key's other rules (`bot_name`).
-        refuse_held_name(&state, &room, &username, token.as_ref())?;
+        refuse_held_name(&state, &room, &username, token.as_ref()).await?;
     }
     let message = NewMessage {
         author: principal.author(token.as_ref(), &username),
@@ -161,7 +161,7 @@ pub async fn typing(
     let token = client_token(&principal, body.token.as_deref())?;
     if principal.service().is_none() {
         // A bot's name was judged with the key's other rules (`bot_name`).
-        refuse_held_name(&state, &room, &username, token.as_ref())?;
+        refuse_held_name(&state, &room, &username, token.as_ref()).await?;
     }
     state.hub.typing(&room, &username);
     Ok(HttpResponse::NoContent().finish())
@@ -278,14 +278,15 @@ fn client_token(
     }
 }
 
-/// A name held in the room by a live connection of another client is refused (409).
-pub(super) fn refuse_held_name(
+/// A name held in the room by a live connection of another client, on this node or another,
+/// is refused (409).
+pub(super) async fn refuse_held_name(
     state: &AppState,
     room: &RoomName,
     username: &Username,
     token: Option<&ClientToken>,
 ) -> Result<(), ApiFailure> {
-    if state.hub.name_taken(room, None, username, token) {
+    if state.hub.guest_name_held(room, username, token).await? {
         return Err(ApiFailure::with_status(
             StatusCode::CONFLICT,
             ErrorCode::UsernameTaken,
@@ -324,6 +325,6 @@ async fn bot_name(
             "{named} belongs to an account; a bot may not take a person's name"
         )));
     }
-    refuse_held_name(state, room, &named, None)?;
+    refuse_held_name(state, room, &named, None).await?;
     Ok(named)
 }

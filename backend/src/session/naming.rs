@@ -7,11 +7,14 @@
 //! speak under another. A guest may not use a name an account owns (`username_taken`), and
 //! the room's rule holds for everyone: a name (compared by its look-alike key) belongs to one
 //! client at a time, and another client (another token) is refused with `username_taken`.
-//! The registry in `delivery::rooms` enforces that rule under its lock; this file turns its
-//! answers into the error frames a client sees.
+//! The registry in `delivery::rooms` enforces that rule under its lock for this node; on a
+//! cluster a guest's name is also claimed for every node (`hub::guest_names`), when it joins a
+//! room with it, adopts it, or speaks under a name it has not joined with. This file turns
+//! those answers into the error frames a client sees.
 
 use super::{Session, inbound};
 use crate::auth::Principal;
+use crate::hub::guest_names::GuestNameRefusal;
 use crate::logs::Clipped;
 use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, Username};
 
@@ -44,6 +47,32 @@ fn mismatch(account: &Username, named: &Username) -> ErrorFrame {
 }
 
 impl Session {
+    /// Holds `name` in `room` for this guest connection, on this node and every other; the
+    /// error frame to send when another client has it or the other nodes cannot be asked.
+    pub(super) async fn claim_name(
+        &self,
+        room: &RoomName,
+        name: &Username,
+    ) -> Result<(), ErrorFrame> {
+        let claimed = self
+            .hub
+            .claim_guest_name(room, self.id, name, self.token.as_ref())
+            .await;
+        match claimed {
+            Ok(()) => Ok(()),
+            Err(GuestNameRefusal::Taken) => Err(name_taken(room, name)),
+            Err(GuestNameRefusal::Unchecked(err)) => {
+                tracing::warn!(session = self.id, error = %err, "guest names unreadable");
+                let mut frame = inbound::error(
+                    ErrorCode::Unavailable,
+                    "names cannot be checked right now; try again shortly".to_owned(),
+                );
+                frame.room = Some(room.to_string());
+                Err(frame)
+            }
+        }
+    }
+
     /// Refuses a guest a name an account owns (or a look-alike of one). A directory that
     /// cannot be read refuses too: a name's owner is never put at risk by an outage.
     async fn refuse_owned_name(&self, name: &Username) -> Result<(), ErrorFrame> {
@@ -84,7 +113,13 @@ impl Session {
         };
         self.refuse_owned_name(&speaker).await?;
         self.adopt_username(&speaker).await?;
-        if self
+        // The name this connection is in the room under was claimed when it got there; any
+        // other is claimed now (the common case, a guest's own name, asks no other node).
+        let joined_under_it =
+            self.username.as_ref() == Some(&speaker) && self.cursors.contains_key(room);
+        if !joined_under_it {
+            self.claim_name(room, &speaker).await?;
+        } else if self
             .hub
             .name_taken(room, Some(self.id), &speaker, self.token.as_ref())
         {
@@ -107,13 +142,8 @@ impl Session {
             return Ok(());
         }
         self.refuse_owned_name(username).await?;
-        let token = self.token.as_ref();
-        if let Some(room) = self
-            .cursors
-            .keys()
-            .find(|room| self.hub.name_taken(room, Some(self.id), username, token))
-        {
-            return Err(name_taken(room, username));
+        for room in self.cursors.keys() {
+            self.claim_name(room, username).await?;
         }
         self.username = Some(username.clone());
         for room in self.cursors.keys() {

@@ -140,6 +140,11 @@ impl Session {
                 return self.send_unavailable(&room).await;
             }
         };
+        if let Some(name) = self.username.clone().filter(|_| self.principal.is_guest())
+            && let Err(frame) = self.claim_name(&room, &name).await
+        {
+            return self.send_error(frame).await;
+        }
         let joined = self.hub.join(
             &room,
             self.id,

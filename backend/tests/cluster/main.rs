@@ -16,6 +16,7 @@ mod console;
 mod directory;
 mod failover;
 mod front;
+mod guest_names;
 mod identity;
 mod live_from_open;
 mod moderation;
