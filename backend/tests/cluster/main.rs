@@ -59,15 +59,7 @@ impl std::ops::Deref for Node {
 
 /// Starts a node named `name` on `redis`, with `extra` flags.
 pub async fn node(redis: &Redis, name: &str, extra: &[&str]) -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let url = redis.url();
-    let mut flags = vec!["--redis", &url, "--node-id", name];
-    flags.extend_from_slice(&support::NO_RATE_LIMIT);
-    flags.extend_from_slice(extra);
-    let server = Server::start_with(dir.path(), &flags).await;
-    let node = Node { server, _dir: dir };
-    until_ready(&node, 200).await;
-    node
+    start_node(&["--redis", &redis.url()], name, extra).await
 }
 
 /// Starts a node named `name` on the Redis Cluster `cluster` (`--redis-cluster`, every node a
@@ -77,9 +69,15 @@ pub async fn cluster_node(
     name: &str,
     extra: &[&str],
 ) -> Node {
+    start_node(&["--redis-cluster", &cluster.seeds()], name, extra).await
+}
+
+/// Starts a node named `name` on the Redis that `engine` names, without rate limits, with
+/// `extra` flags, and waits until it is ready.
+async fn start_node(engine: &[&str], name: &str, extra: &[&str]) -> Node {
     let dir = tempfile::tempdir().unwrap();
-    let seeds = cluster.seeds();
-    let mut flags = vec!["--redis-cluster", &seeds, "--node-id", name];
+    let mut flags = engine.to_vec();
+    flags.extend_from_slice(&["--node-id", name]);
     flags.extend_from_slice(&support::NO_RATE_LIMIT);
     flags.extend_from_slice(extra);
     let server = Server::start_with(dir.path(), &flags).await;
