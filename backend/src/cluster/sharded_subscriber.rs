@@ -51,8 +51,6 @@ pub struct ShardedSubscriber {
     inbox: Inbox,
     /// Whether the cluster connection is up; the node is not ready without it.
     subscribed: Arc<AtomicBool>,
-    /// Rooms with members here, as last read from [`Rooms`].
-    wanted: HashSet<RoomName>,
     /// Rooms whose subscription Redis confirmed and has not ended since.
     confirmed: HashSet<RoomName>,
 }
@@ -70,7 +68,6 @@ impl ShardedSubscriber {
             link,
             inbox: Inbox::new(rooms, store),
             subscribed,
-            wanted: HashSet::new(),
             confirmed: HashSet::new(),
         }
     }
@@ -141,11 +138,11 @@ impl ShardedSubscriber {
     /// Subscribes to the rooms that gained members here, and to those whose subscription
     /// ended; unsubscribes from those with none left.
     async fn follow(&mut self, conn: &mut ClusterConnection) {
-        self.wanted = self.inbox.rooms().room_names();
+        let wanted = self.inbox.rooms().room_names();
         let closed: Vec<RoomName> = self
             .confirmed
             .iter()
-            .filter(|room| !self.wanted.contains(*room))
+            .filter(|room| !wanted.contains(*room))
             .cloned()
             .collect();
         for room in closed {
@@ -155,11 +152,9 @@ impl ShardedSubscriber {
                 tracing::debug!(%room, error = %err, "could not unsubscribe from a room");
             }
         }
-        let missing: Vec<RoomName> = self
-            .wanted
-            .iter()
-            .filter(|room| !self.confirmed.contains(*room))
-            .cloned()
+        let missing: Vec<RoomName> = wanted
+            .into_iter()
+            .filter(|room| !self.confirmed.contains(room))
             .collect();
         for room in missing {
             match conn.ssubscribe(room_channel(&room)).await {
