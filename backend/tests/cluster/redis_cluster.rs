@@ -549,3 +549,53 @@ fn slot_count(ranges: &[(u16, u16)]) -> u32 {
         .map(|&(start, end)| u32::from(end - start) + 1)
         .sum()
 }
+
+/// The fixture's own promises about restarts and single-slot moves, before the suites lean
+/// on them (its first promises are in `redis_cluster_fixture`).
+mod promises {
+    use super::RedisCluster;
+
+    #[tokio::test]
+    async fn a_killed_master_restarted_rejoins_as_its_successors_replica_with_the_data() {
+        let mut cluster = RedisCluster::start().await;
+        let key = "chinwag:fixture:restart";
+        let slot = cluster.slot_of(key).await;
+        let master = cluster.master_of_slot(slot).await;
+        cluster.kill(master);
+        let promoted = cluster.wait_promoted(slot).await;
+        assert_ne!(promoted, master);
+        // Written after the kill: only the promoted master has it, so the restarted node can
+        // hold it only by replicating from there.
+        let set = cluster.cli(promoted, &["SET", key, "after"]).await;
+        assert_eq!(set.trim(), "OK");
+        cluster.restart(master).await;
+        assert_eq!(cluster.wait_replica(master).await, promoted);
+        assert_eq!(cluster.replicas_of(promoted).await, vec![master]);
+        assert!(!cluster.masters().await.contains(&master));
+        // Its link is up, so its initial sync is done; DBSIZE is no key command, so the
+        // replica answers it itself (the cluster holds no other key).
+        let size = cluster.cli(master, &["DBSIZE"]).await;
+        assert_eq!(size.trim(), "1", "the restarted replica holds the key");
+    }
+
+    #[tokio::test]
+    async fn moving_a_slot_moves_it_and_its_keys_and_nothing_else() {
+        let cluster = RedisCluster::start().await;
+        let key = "chinwag:fixture:{moved}";
+        let slot = cluster.slot_of(key).await;
+        let from = cluster.master_of_slot(slot).await;
+        let to = *(cluster.masters().await.iter())
+            .find(|&&master| master != from)
+            .unwrap();
+        assert_eq!(cluster.cli(from, &["SET", key, "v"]).await.trim(), "OK");
+        let before = cluster.slot_counts().await;
+        cluster.move_slot(slot, to).await;
+        let after = cluster.slot_counts().await;
+        assert_eq!(after[&from], before[&from] - 1, "{before:?} → {after:?}");
+        assert_eq!(after[&to], before[&to] + 1, "{before:?} → {after:?}");
+        assert_eq!(cluster.master_of_slot(slot).await, to);
+        assert_eq!(cluster.cli(to, &["GET", key]).await.trim(), "v");
+        let asked_old = cluster.cli(from, &["GET", key]).await;
+        assert!(asked_old.contains("MOVED"), "{asked_old}");
+    }
+}
