@@ -3,7 +3,9 @@
 //! killed when dropped.
 //!
 //! Each node has its own temp dir (for `nodes.conf`), no persistence, and a node timeout of
-//! one second, so a killed master's replica takes over in a few seconds. Every question about
+//! one second, so a killed master's replica takes over in a few seconds; a killed node can be
+//! restarted, and rejoins as a replica. A single slot can be moved with its keys, by hand
+//! ([`RedisCluster::move_slot`]), where `redis-cli --cluster reshard` only takes a count. Every question about
 //! the cluster's shape (who owns a slot, who replicates whom) is answered from `CLUSTER NODES`
 //! as the live nodes see it, and every wait polls until those views agree, within [`SETTLE`].
 
@@ -14,7 +16,7 @@ use std::{
     time::Duration,
 };
 use tempfile::TempDir;
-use tokio::process::{Child, Command};
+use tokio::process::{Child, ChildStdout, Command};
 
 use crate::support::WAIT;
 
@@ -26,13 +28,20 @@ const SETTLE: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(50);
 /// How long one `redis-cli` run may take; `--cluster reshard` moves keys slot by slot.
 const CLI_TIMEOUT: Duration = Duration::from_secs(60);
+/// Batches of at most 100 keys [`RedisCluster::move_slot`] migrates before giving up.
+const MIGRATE_BATCHES: usize = 1_000;
 
 /// One `redis-server` of the cluster.
 struct Member {
     port: u16,
-    /// `None` once [`RedisCluster::kill`] killed it.
+    /// The cluster bus's port, kept so that a restart rejoins under the same address.
+    bus_port: u16,
+    /// `None` once [`RedisCluster::kill`] killed it, until [`RedisCluster::restart`].
     child: Option<Child>,
-    _dir: TempDir,
+    /// The killed process, reaped by a restart before its port is bound again.
+    killed: Option<Child>,
+    /// Holds its `nodes.conf`: who it is and the cluster it belongs to.
+    dir: TempDir,
 }
 
 pub struct RedisCluster {
@@ -49,36 +58,19 @@ impl RedisCluster {
         let mut outputs = Vec::with_capacity(NODES);
         for (&port, &bus_port) in client_ports.iter().zip(bus_ports) {
             let dir = tempfile::tempdir().unwrap();
-            let mut child = Command::new("redis-server")
-                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-                // The bus would default to port + 10000, past 65535 for a high free port.
-                .args(["--cluster-port", &bus_port.to_string()])
-                .args(["--cluster-enabled", "yes"])
-                .args(["--cluster-config-file", "nodes.conf"])
-                .args(["--cluster-node-timeout", "1000"])
-                .args(["--save", "", "--appendonly", "no", "--loglevel", "notice"])
-                .arg("--dir")
-                .arg(dir.path())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .kill_on_drop(true)
-                .spawn()
-                .expect("redis-server is on PATH (cargo xtask test installs it)");
-            outputs.push(child.stdout.take().unwrap());
+            let (child, output) = spawn_server(port, bus_port, &dir);
+            outputs.push(output);
             members.push(Member {
                 port,
+                bus_port,
                 child: Some(child),
-                _dir: dir,
+                killed: None,
+                dir,
             });
         }
         // All six start at once; each launcher keeps draining its log after the line.
-        let ready = "Ready to accept connections";
         for output in outputs {
-            wait_for_line(output, WAIT, ready, |line| {
-                line.contains(ready).then_some(())
-            })
-            .await
-            .expect("redis-server ready in time");
+            wait_ready(output).await;
         }
         let cluster = RedisCluster { members };
 
@@ -111,6 +103,11 @@ impl RedisCluster {
         let mut full = vec!["-p".to_owned(), port.to_string()];
         full.extend(args.iter().map(|&arg| arg.to_owned()));
         run_cli(&full).await
+    }
+
+    /// The ports of the nodes running now (not killed, or restarted).
+    pub fn live_ports(&self) -> Vec<u16> {
+        self.live().collect()
     }
 
     /// The hash slot `key` falls in (`CLUSTER KEYSLOT`).
@@ -165,6 +162,54 @@ impl RedisCluster {
             .unwrap_or_else(|| panic!("no node on port {port}"));
         let mut child = member.child.take().expect("the node is alive");
         child.start_kill().unwrap();
+        member.killed = Some(child);
+    }
+
+    /// Starts the node on `port` again after [`RedisCluster::kill`], with the same ports, dir
+    /// and flags. Its `nodes.conf` still names it and its cluster; it comes back empty (no
+    /// persistence), so if its slots were taken over meanwhile it rejoins as a replica of the
+    /// master that has them (see [`RedisCluster::wait_replica`]).
+    pub async fn restart(&mut self, port: u16) {
+        let member = (self.members.iter_mut())
+            .find(|member| member.port == port)
+            .unwrap_or_else(|| panic!("no node on port {port}"));
+        let mut killed = (member.killed.take()).unwrap_or_else(|| panic!("{port} was not killed"));
+        tokio::time::timeout(WAIT, killed.wait())
+            .await
+            .expect("the killed node exited in time")
+            .unwrap();
+        let (child, output) = spawn_server(member.port, member.bus_port, &member.dir);
+        member.child = Some(child);
+        wait_ready(output).await;
+    }
+
+    /// Waits until the node on `port` is a replica whose link to its master is up
+    /// (`master_link_status:up`: the initial sync is done) and every live node says
+    /// `cluster_state:ok` and sees it as that master's replica; returns the master's port.
+    pub async fn wait_replica(&self, port: u16) -> u16 {
+        let what = format!("node {port} replicating with its link up");
+        self.until(&what, |cluster| async move {
+            let replication = cluster.cli(port, &["INFO", "replication"]).await;
+            let field = |name: &str| {
+                (replication.lines())
+                    .find_map(|line| line.trim().strip_prefix(name).map(str::to_owned))
+            };
+            if field("role:")? != "slave" || field("master_link_status:")? != "up" {
+                return None;
+            }
+            let master: u16 = field("master_port:")?.parse().ok()?;
+            cluster.settled_layout().await?;
+            for live in cluster.live() {
+                let view = cluster.view_of(live).await;
+                let master_id = &view.iter().find(|seen| seen.port == master)?.id;
+                let seen = view.iter().find(|seen| seen.port == port)?;
+                if seen.failed || seen.master_id.as_ref() != Some(master_id) {
+                    return None;
+                }
+            }
+            Some(master)
+        })
+        .await
     }
 
     /// Waits until a live node serves `slot` and every live node agrees on who owns every slot
@@ -207,6 +252,63 @@ impl RedisCluster {
         .await;
         self.until("the reshard seen by every node", |cluster| {
             cluster.settled_layout()
+        })
+        .await;
+    }
+
+    /// Moves one `slot`, with its keys, from its master to the master on `to`, the way
+    /// `redis-cli --cluster reshard` moves each slot (which cannot be told which): the target
+    /// imports it, the source marks it migrating, `MIGRATE` carries its keys over in
+    /// batches, and `CLUSTER SETSLOT NODE` hands it over on both and then the other masters.
+    /// While it migrates, a command on a key already moved is sent on with `ASK`, and one
+    /// needing keys on both sides is answered `TRYAGAIN`. Waits until every live node agrees.
+    pub async fn move_slot(&self, slot: u16, to: u16) {
+        let from = self.master_of_slot(slot).await;
+        assert_ne!(from, to, "slot {slot} is on {to} already");
+        let from_id = self.id_of(from).await;
+        let to_id = self.id_of(to).await;
+        let slot_arg = slot.to_string();
+        let to_port = to.to_string();
+        let ok = |answer: String, what: &str| {
+            assert_eq!(answer.trim(), "OK", "{what}: {answer}");
+        };
+        let importing = ["CLUSTER", "SETSLOT", &slot_arg, "IMPORTING", &from_id];
+        ok(self.cli(to, &importing).await, "importing");
+        let migrating = ["CLUSTER", "SETSLOT", &slot_arg, "MIGRATING", &to_id];
+        ok(self.cli(from, &migrating).await, "migrating");
+        let mut moved_all = false;
+        for _ in 0..MIGRATE_BATCHES {
+            let listed = self
+                .cli(from, &["CLUSTER", "GETKEYSINSLOT", &slot_arg, "100"])
+                .await;
+            let keys: Vec<&str> = listed.lines().filter(|key| !key.is_empty()).collect();
+            if keys.is_empty() {
+                moved_all = true;
+                break;
+            }
+            let mut migrate = vec!["MIGRATE", "127.0.0.1", &to_port, "", "0", "5000", "KEYS"];
+            migrate.extend(keys);
+            let answer = self.cli(from, &migrate).await;
+            // NOKEY: every key listed went away (expired) in between; nothing to move.
+            assert!(matches!(answer.trim(), "OK" | "NOKEY"), "MIGRATE: {answer}");
+        }
+        assert!(
+            moved_all,
+            "slot {slot} still had keys after {MIGRATE_BATCHES} batches"
+        );
+        let node = ["CLUSTER", "SETSLOT", &slot_arg, "NODE", &to_id];
+        ok(self.cli(to, &node).await, "node on the target");
+        ok(self.cli(from, &node).await, "node on the source");
+        for master in self.masters().await {
+            if master != from && master != to {
+                ok(self.cli(master, &node).await, "node on another master");
+            }
+        }
+        let what = format!("slot {slot} on {to} for every node");
+        self.until(&what, |cluster| async move {
+            let layout = cluster.settled_layout().await?;
+            let owns = |(start, end): &(u16, u16)| (*start..=*end).contains(&slot);
+            layout.get(&to)?.iter().any(owns).then_some(())
         })
         .await;
     }
@@ -294,6 +396,39 @@ impl RedisCluster {
             .await
             .unwrap_or_else(|_| panic!("Redis Cluster: no {what} within {SETTLE:?}"))
     }
+}
+
+/// Starts one `redis-server` in cluster mode on `port` (bus on `bus_port`), keeping its
+/// `nodes.conf` in `dir`; returns it and its stdout, for [`wait_ready`].
+fn spawn_server(port: u16, bus_port: u16, dir: &TempDir) -> (Child, ChildStdout) {
+    let mut child = Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        // The bus would default to port + 10000, past 65535 for a high free port.
+        .args(["--cluster-port", &bus_port.to_string()])
+        .args(["--cluster-enabled", "yes"])
+        .args(["--cluster-config-file", "nodes.conf"])
+        .args(["--cluster-node-timeout", "1000"])
+        .args(["--save", "", "--appendonly", "no", "--loglevel", "notice"])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("redis-server is on PATH (cargo xtask test installs it)");
+    let output = child.stdout.take().unwrap();
+    (child, output)
+}
+
+/// Waits until the server whose stdout is `output` says it accepts connections; the launcher
+/// keeps draining its log after the line.
+async fn wait_ready(output: ChildStdout) {
+    let ready = "Ready to accept connections";
+    wait_for_line(output, WAIT, ready, |line| {
+        line.contains(ready).then_some(())
+    })
+    .await
+    .expect("redis-server ready in time");
 }
 
 /// Runs `redis-cli ARGS` on loopback, within [`CLI_TIMEOUT`]; panics unless it succeeds.
@@ -413,4 +548,54 @@ fn slot_count(ranges: &[(u16, u16)]) -> u32 {
     (ranges.iter())
         .map(|&(start, end)| u32::from(end - start) + 1)
         .sum()
+}
+
+/// The fixture's own promises about restarts and single-slot moves, before the suites lean
+/// on them (its first promises are in `redis_cluster_fixture`).
+mod promises {
+    use super::RedisCluster;
+
+    #[tokio::test]
+    async fn a_killed_master_restarted_rejoins_as_its_successors_replica_with_the_data() {
+        let mut cluster = RedisCluster::start().await;
+        let key = "chinwag:fixture:restart";
+        let slot = cluster.slot_of(key).await;
+        let master = cluster.master_of_slot(slot).await;
+        cluster.kill(master);
+        let promoted = cluster.wait_promoted(slot).await;
+        assert_ne!(promoted, master);
+        // Written after the kill: only the promoted master has it, so the restarted node can
+        // hold it only by replicating from there.
+        let set = cluster.cli(promoted, &["SET", key, "after"]).await;
+        assert_eq!(set.trim(), "OK");
+        cluster.restart(master).await;
+        assert_eq!(cluster.wait_replica(master).await, promoted);
+        assert_eq!(cluster.replicas_of(promoted).await, vec![master]);
+        assert!(!cluster.masters().await.contains(&master));
+        // Its link is up, so its initial sync is done; DBSIZE is no key command, so the
+        // replica answers it itself (the cluster holds no other key).
+        let size = cluster.cli(master, &["DBSIZE"]).await;
+        assert_eq!(size.trim(), "1", "the restarted replica holds the key");
+    }
+
+    #[tokio::test]
+    async fn moving_a_slot_moves_it_and_its_keys_and_nothing_else() {
+        let cluster = RedisCluster::start().await;
+        let key = "chinwag:fixture:{moved}";
+        let slot = cluster.slot_of(key).await;
+        let from = cluster.master_of_slot(slot).await;
+        let to = *(cluster.masters().await.iter())
+            .find(|&&master| master != from)
+            .unwrap();
+        assert_eq!(cluster.cli(from, &["SET", key, "v"]).await.trim(), "OK");
+        let before = cluster.slot_counts().await;
+        cluster.move_slot(slot, to).await;
+        let after = cluster.slot_counts().await;
+        assert_eq!(after[&from], before[&from] - 1, "{before:?} → {after:?}");
+        assert_eq!(after[&to], before[&to] + 1, "{before:?} → {after:?}");
+        assert_eq!(cluster.master_of_slot(slot).await, to);
+        assert_eq!(cluster.cli(to, &["GET", key]).await.trim(), "v");
+        let asked_old = cluster.cli(from, &["GET", key]).await;
+        assert!(asked_old.contains("MOVED"), "{asked_old}");
+    }
 }
