@@ -203,12 +203,13 @@ impl Inbox {
         let local = self.rooms.room_names();
         self.delivered.retain(|room, _| local.contains(room));
         for room in local {
-            self.catch_up(&room).await;
+            let _logged_when_not = self.catch_up(&room).await;
         }
     }
 
-    /// Hands `room` its newest record (see [`Inbox::catch_up_rooms`]).
-    pub(super) async fn catch_up(&mut self, room: &RoomName) {
+    /// Hands `room` its newest record (see [`Inbox::catch_up_rooms`]); whether it could read
+    /// it (a room that could not be caught up must be tried again).
+    pub(super) async fn catch_up(&mut self, room: &RoomName) -> bool {
         let newest = Page::Before {
             before: u64::MAX,
             limit: 1,
@@ -220,12 +221,13 @@ impl Inbox {
             (Ok(head), Ok(page)) => (head, page),
             (Err(err), _) | (_, Err(err)) => {
                 tracing::warn!(%room, error = %err, "could not catch up a room");
-                return;
+                return false;
             }
         };
         if let Some(record) = page.last() {
             self.deliver(&Frame::chat(record, &head.epoch));
         }
+        true
     }
 
     /// Forgets what was delivered in `room`, which has no members here any more.

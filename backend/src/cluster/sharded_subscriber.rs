@@ -15,6 +15,16 @@
 //! A room whose subscription Redis ended (its slot moved away) is subscribed again on the
 //! next check, within [`RECHECK`]. Nothing confirmed is lost; it may arrive late.
 //!
+//! The crate moves subscriptions to a slot's new master when it refreshes its map of the
+//! cluster, which it does when a command meets a redirection or a lost node. A connection that
+//! only listens sends no commands, so after a failover it could go on renewing its
+//! subscriptions on the old master once that comes back as a replica, which never receives the
+//! room's messages. So for [`PROBE_FOR`] after any sign of a changing cluster (a lost
+//! connection, a subscription renewed), each check also reads one key of up to
+//! [`PROBES_PER_CHECK`] rooms through this connection: a read that lands on a replica or a dead
+//! node makes the crate refresh its map and resubscribe where the slots are now. A room whose
+//! catch-up failed is caught up again at each check until it succeeds.
+//!
 //! Pushes come from the crate's connection tasks through a bounded queue
 //! ([`PUSH_QUEUE`]); when it overflows, pushes are dropped and every room is caught up, as
 //! after a lost subscription.
@@ -22,6 +32,7 @@
 use super::{
     broker::Inbox,
     link::Link,
+    log::room_key,
     wire::{self, room_channel},
 };
 use crate::{delivery::rooms::Rooms, store::Store};
@@ -33,7 +44,7 @@ use std::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -45,6 +56,12 @@ const PUSH_QUEUE: usize = 65_536;
 /// How often the wanted subscriptions are compared with the confirmed ones.
 const RECHECK: Duration = Duration::from_secs(1);
 
+/// How long after a sign of a changing cluster the subscriptions' slots are probed.
+const PROBE_FOR: Duration = Duration::from_secs(30);
+
+/// Rooms probed per check while probing, in turn, so a node with many rooms spreads them out.
+const PROBES_PER_CHECK: usize = 256;
+
 /// Receives the records and events of the rooms with members here, from their shards.
 pub struct ShardedSubscriber {
     link: Link,
@@ -53,6 +70,12 @@ pub struct ShardedSubscriber {
     subscribed: Arc<AtomicBool>,
     /// Rooms whose subscription Redis confirmed and has not ended since.
     confirmed: HashSet<RoomName>,
+    /// Rooms whose catch-up failed, to be caught up at the next check.
+    behind: HashSet<RoomName>,
+    /// Until when the subscriptions' slots are probed (see the module docs).
+    probing_until: Option<Instant>,
+    /// Where the next probes start among the confirmed rooms.
+    probe_turn: usize,
 }
 
 impl ShardedSubscriber {
@@ -69,6 +92,9 @@ impl ShardedSubscriber {
             inbox: Inbox::new(rooms, store),
             subscribed,
             confirmed: HashSet::new(),
+            behind: HashSet::new(),
+            probing_until: None,
+            probe_turn: 0,
         }
     }
 
@@ -126,6 +152,8 @@ impl ShardedSubscriber {
                         self.inbox.catch_up_rooms().await;
                     }
                     self.follow(&mut conn).await;
+                    self.catch_up_behind().await;
+                    self.probe(&conn).await;
                 }
                 push = queue.recv() => match push {
                     Some(push) => self.on_push(push).await,
@@ -162,7 +190,7 @@ impl ShardedSubscriber {
                 // where that push was dropped.
                 Ok(()) => {
                     self.confirmed.insert(room.clone());
-                    self.inbox.catch_up(&room).await;
+                    self.catch_up(room).await;
                 }
                 Err(err) => tracing::warn!(%room, error = %err, "could not subscribe to a room"),
             }
@@ -180,8 +208,11 @@ impl ShardedSubscriber {
                 // The first confirmation, or a renewal after a reconnection or a failover:
                 // whatever was published in between is in the log only.
                 if let Some(room) = channel_room(&push.data) {
-                    self.confirmed.insert(room.clone());
-                    self.inbox.catch_up(&room).await;
+                    if !self.confirmed.insert(room.clone()) {
+                        // A renewal: the crate reconnected somewhere; is it the right node?
+                        self.start_probing();
+                    }
+                    self.catch_up(room).await;
                 }
             }
             PushKind::SUnsubscribe => {
@@ -192,9 +223,68 @@ impl ShardedSubscriber {
             }
             PushKind::Disconnection => {
                 tracing::warn!("fan-out lost a cluster connection; the crate reconnects");
+                self.start_probing();
             }
             _ => {}
         }
+    }
+}
+
+impl ShardedSubscriber {
+    /// Hands `room` its newest record, or keeps it to try again at the next check.
+    async fn catch_up(&mut self, room: RoomName) {
+        if self.inbox.catch_up(&room).await {
+            self.behind.remove(&room);
+        } else {
+            self.behind.insert(room);
+        }
+    }
+
+    /// Catches up again the rooms whose catch-up failed and that still have members here.
+    async fn catch_up_behind(&mut self) {
+        let behind: Vec<RoomName> = self.behind.drain().collect();
+        for room in behind {
+            if self.confirmed.contains(&room) {
+                self.catch_up(room).await;
+            }
+        }
+    }
+
+    fn start_probing(&mut self) {
+        self.probing_until = Some(Instant::now() + PROBE_FOR);
+    }
+
+    /// While probing, reads one key in the slots of up to [`PROBES_PER_CHECK`] subscribed
+    /// rooms through the subscriber's own connection, all at once. The answers do not matter:
+    /// a redirection or a lost node among them makes the crate refresh its map of the cluster
+    /// and move subscriptions to where the slots are now.
+    async fn probe(&mut self, conn: &ClusterConnection) {
+        match self.probing_until {
+            Some(until) if Instant::now() < until => {}
+            _ => {
+                self.probing_until = None;
+                return;
+            }
+        }
+        let rooms: Vec<&RoomName> = self.confirmed.iter().collect();
+        if rooms.is_empty() {
+            return;
+        }
+        let start = self.probe_turn % rooms.len();
+        let count = rooms.len().min(PROBES_PER_CHECK);
+        self.probe_turn = start + count;
+        let timeout = self.link.timeout();
+        let probes = (0..count).map(|n| {
+            let room = rooms[(start + n) % rooms.len()];
+            let mut conn = conn.clone();
+            let mut exists = redis::cmd("EXISTS");
+            exists.arg(room_key(room));
+            async move {
+                let probe = exists.query_async::<i64>(&mut conn);
+                let _whatever_it_says = tokio::time::timeout(timeout, probe).await;
+            }
+        });
+        futures_util::future::join_all(probes).await;
     }
 }
 

@@ -617,9 +617,6 @@ async fn fail_with_evidence(
 }
 
 #[tokio::test]
-#[ignore = "backend bug, /work/notes/bugs-tests.md #1: in 6 of 14 runs the nodes' sharded \
-            subscription lands on the restarted old master (a replica), and nothing is delivered \
-            or confirmed again"]
 async fn after_a_failover_the_old_master_rejoins_and_the_room_carries_on_losing_nothing() {
     let mut cluster = RedisCluster::start().await;
     let wait = ["--redis-wait-replicas", "1", "--redis-timeout-ms", "1000"];
