@@ -19,7 +19,7 @@
 use super::keyspace::Keyspace;
 use crate::store::RedisError;
 use redis::{
-    Client, Cmd, Pipeline, RedisFuture, Value,
+    Client, Cmd, ErrorKind, Pipeline, RedisFuture, ServerErrorKind, Value,
     aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
     cluster::{ClusterClient, ClusterClientBuilder},
     cluster_async::ClusterConnection,
@@ -42,6 +42,19 @@ fn cluster_builder(seeds: &[String], timeout: Duration) -> ClusterClientBuilder 
         .retries(2)
         .min_retry_wait(50)
         .max_retry_wait(2_000)
+}
+
+/// Whether `err` is a cluster's answer that the command's slot is being moved to another
+/// master (`ASK`, `TRYAGAIN`, or a `MOVED` the crate did not follow): the command did not run,
+/// so running it again shortly is safe, even for a write.
+pub fn slot_moving(err: &RedisError) -> bool {
+    let RedisError::Refused(err) = err else {
+        return false;
+    };
+    matches!(
+        err.kind(),
+        ErrorKind::Server(ServerErrorKind::Ask | ServerErrorKind::TryAgain | ServerErrorKind::Moved)
+    )
 }
 
 /// How often the node pings Redis when nothing else talks to it.
@@ -299,8 +312,12 @@ impl Link {
     /// Keeps the readiness flag in step with an outcome, logging each change of it.
     fn settle<T>(&self, result: Result<T, RedisError>) -> Result<T, RedisError> {
         // Missing replicas are one shard's trouble, which a master answering shows is not
-        // this node's: it stays ready, and that shard's sends are refused one by one.
-        let answered = matches!(result, Ok(_) | Err(RedisError::NotReplicated { .. }));
+        // this node's: it stays ready, and that shard's sends are refused one by one. A slot
+        // on the move is routine on a cluster, not an outage.
+        let answered = match &result {
+            Ok(_) | Err(RedisError::NotReplicated { .. }) => true,
+            Err(err) => slot_moving(err),
+        };
         let was_ready = self.ready.swap(answered, Ordering::Relaxed);
         match (&result, was_ready) {
             (Err(err), true) => tracing::warn!(error = %err, "redis unavailable; node not ready"),

@@ -56,7 +56,10 @@ mod nodes;
 mod restore;
 mod revised;
 
-use super::{keyspace, link::Link};
+use super::{
+    keyspace,
+    link::{Link, slot_moving},
+};
 use crate::store::{
     Appended, Changed, Corrupt, Epoch, NewChange, NewMessage, Occupied, PAGE_BYTES, Page,
     RedisError, RoomCursor, RoomHead, Store, StoreError, public, record_bytes,
@@ -282,6 +285,28 @@ impl RedisStore {
     /// half the deadline is [`RedisError::NotReplicated`]: the record is on the master, not
     /// confirmed; the client's retry finds it by its `client_id` and waits again.
     async fn write_record<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<T, StoreError> {
+        // A slot on the move answers before running anything (`ASK`, `TRYAGAIN`): try again
+        // while the migration finishes, within the deadline, rather than refuse the sender.
+        let deadline = tokio::time::Instant::now() + self.link.timeout();
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match self.write_record_once(invocation).await {
+                Err(StoreError::Redis(err))
+                    if slot_moving(&err) && tokio::time::Instant::now() + pause < deadline =>
+                {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                answered => return answered,
+            }
+        }
+    }
+
+    /// One try of [`RedisStore::write_record`].
+    async fn write_record_once<T: FromRedisValue>(
         &self,
         invocation: &ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {

@@ -128,7 +128,7 @@ fn register(router: &mut Router<'_>) {
             private_rooms::remove_member,
         )
         .get("/api/rooms", api::rooms)
-        .get("/api/rooms/{room}/messages", api::messages)
+        .get_compressed("/api/rooms/{room}/messages", api::messages)
         .post("/api/rooms/{room}/messages", posting::post_message)
         .post("/api/rooms/{room}/typing", posting::typing)
         .get("/api/rooms/{room}/presence", posting::presence);

@@ -106,3 +106,57 @@ async fn limit_is_clamped_to_the_maximum_page() {
         .await;
     assert_eq!((status, ids(&page)), (200, vec![1, 2]));
 }
+
+/// GETs `path` with `accept-encoding` (none if `None`); the status, the content encoding and
+/// the body's bytes as they came.
+async fn get_raw(
+    server: &Server,
+    path: &str,
+    accept: Option<&str>,
+) -> (u16, Option<String>, Vec<u8>) {
+    let url = server.http_url(path);
+    let accept = accept.map(str::to_owned);
+    tokio::task::spawn_blocking(move || {
+        let mut request = crate::support::http_agent().get(&url);
+        if let Some(accept) = &accept {
+            request = request.header("accept-encoding", accept);
+        }
+        let mut response = request.call().unwrap();
+        let encoding = (response.headers().get("content-encoding"))
+            .map(|value| value.to_str().unwrap().to_owned());
+        let body = response.body_mut().read_to_vec().unwrap();
+        (response.status().as_u16(), encoding, body)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_history_page_is_gzipped_for_clients_that_accept_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_messages(&dir, "log", 50).await;
+    let path = "/api/rooms/log/messages?after=0&limit=50";
+    let (status, encoding, plain) = get_raw(&server, path, None).await;
+    assert_eq!(
+        (status, encoding),
+        (200, None),
+        "no accept-encoding: as it is"
+    );
+    let (status, encoding, gzipped) = get_raw(&server, path, Some("gzip, deflate, br")).await;
+    assert_eq!((status, encoding.as_deref()), (200, Some("gzip")));
+    assert!(
+        gzipped.len() * 3 < plain.len(),
+        "{} of {} bytes",
+        gzipped.len(),
+        plain.len()
+    );
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gzipped[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, plain, "the same page, byte for byte");
+    let page: Value = serde_json::from_slice(&unzipped).unwrap();
+    assert_eq!(ids(&page), (1..=50).collect::<Vec<_>>());
+}
