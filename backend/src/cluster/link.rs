@@ -53,7 +53,9 @@ pub fn slot_moving(err: &RedisError) -> bool {
     };
     matches!(
         err.kind(),
-        ErrorKind::Server(ServerErrorKind::Ask | ServerErrorKind::TryAgain | ServerErrorKind::Moved)
+        ErrorKind::Server(
+            ServerErrorKind::Ask | ServerErrorKind::TryAgain | ServerErrorKind::Moved
+        )
     )
 }
 

@@ -128,12 +128,8 @@ pub fn redis_hub(
     let accounts = Arc::new(accounts::RedisAccounts::new(link.clone()));
     let moderation = Arc::new(moderation::RedisModeration::new(link.clone()));
     let nodes = node_registry::RedisNodes::new(link.clone(), Arc::clone(&config.node));
-    let guest_names = guest_names::RedisGuestNames::start(
-        link.clone(),
-        Arc::clone(&rooms),
-        Arc::clone(&config.node),
-        stop.clone(),
-    );
+    let guest_names =
+        guest_names::RedisGuestNames::start(link.clone(), Arc::clone(&rooms), stop.clone());
     tokio::spawn(link.keep_checking(stop.clone()));
     tracing::info!(
         redis = %config.target.describe(),

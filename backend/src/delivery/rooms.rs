@@ -368,6 +368,34 @@ impl Rooms {
             .collect()
     }
 
+    /// Every guest's name held here under a client token, with the token, per room: what a
+    /// cluster renews for every node (`cluster::guest_names`). Each (room, name) once.
+    pub fn guest_names_held(&self) -> Vec<(RoomName, Username, ClientToken)> {
+        let rooms = self.lock();
+        let mut held = Vec::new();
+        for (name, room) in rooms.iter() {
+            let mut seen = HashSet::new();
+            for member in room.members.values() {
+                if let (true, Some(username), Some(token)) =
+                    (member.guest, &member.username, &member.token)
+                    && seen.insert(username.clone())
+                {
+                    held.push((name.clone(), username.clone(), token.clone()));
+                }
+            }
+        }
+        held
+    }
+
+    /// The client token of `session` in `room`, if it is a guest there under a name with one.
+    pub fn guest_token(&self, room: &RoomName, session: SessionId) -> Option<ClientToken> {
+        let rooms = self.lock();
+        let member = rooms.get(room)?.members.get(&session)?;
+        (member.guest && member.username.is_some())
+            .then(|| member.token.clone())
+            .flatten()
+    }
+
     /// How many rooms with a member here `counted` says yes to.
     pub fn count_rooms(&self, counted: impl Fn(&RoomName) -> bool) -> usize {
         self.lock().keys().filter(|room| counted(room)).count()

@@ -1,4 +1,4 @@
-//! Guest names across nodes: one guest's name in a room is refused to every other guest, on
+//! Guest names across nodes: one guest's name in a room is refused to every other client, on
 //! every node.
 //!
 //! A guest picks any name no account owns, and keeps it in a room while it is connected
@@ -6,24 +6,18 @@
 //! comparing names by their look-alike key. On a cluster each node's registry knows its own
 //! connections only, so two guests on two nodes could otherwise both be "ada" in one room. A
 //! [`GuestNames`] asks the whole deployment: on one node it has nothing to add
-//! ([`LocalGuestNames`]); on Redis the name is held under a lease that its node renews
+//! ([`LocalGuestNames`]); on Redis a name is held for every node under a lease
 //! ([`crate::cluster::guest_names`]).
 //!
-//! Two connections are the same holder when they present the same client token (one browser,
-//! perhaps connected through two nodes); a connection without a token holds alone.
+//! A holder is a client token: the same browser, connected through any node, is one holder
+//! (Chinwag's client makes one token per browser). A client without a token (the lecture's
+//! seed page, a script) is refused a name anyone holds on any node, but holds its own only on
+//! its node: it has nothing that would let it prove, through another connection, that it is
+//! the same client.
 
-use crate::{delivery::rooms::SessionId, store::RedisError};
+use crate::store::RedisError;
 use async_trait::async_trait;
 use chinwag_shared::{ClientToken, RoomName, Username};
-
-/// Who holds a guest name.
-#[derive(Debug, Clone, Copy)]
-pub enum Holder<'a> {
-    /// A client that presents this token, through any connection on any node.
-    Token(&'a ClientToken),
-    /// This one connection of this node (it has no token).
-    Connection(SessionId),
-}
 
 /// What asking the other nodes can fail with; clients see `unavailable`.
 #[derive(Debug, thiserror::Error)]
@@ -36,23 +30,28 @@ pub enum GuestNameError {
 /// Guest names as the whole deployment holds them.
 #[async_trait]
 pub trait GuestNames: Send + Sync + 'static {
-    /// Holds `name` in `room` for `holder` unless another holder has it on another node
+    /// Holds `name` in `room` for the client with `token` unless another client holds it
     /// (`Ok(false)`). The local registry's own rule is checked by the caller.
     async fn claim(
         &self,
         room: &RoomName,
         name: &Username,
-        holder: Holder<'_>,
+        token: &ClientToken,
     ) -> Result<bool, GuestNameError>;
 
-    /// Whether a holder other than the client with `token` (any holder, without one) has
-    /// `name` in `room` on another node: what an HTTP post as a guest is refused by.
+    /// Whether a client other than the one with `token` (any client, without one) holds
+    /// `name` in `room` on any node.
     async fn held_by_another(
         &self,
         room: &RoomName,
         name: &Username,
         token: Option<&ClientToken>,
     ) -> Result<bool, GuestNameError>;
+
+    /// Lets `name` in `room` go: the last connection of the client with `token` here left it.
+    /// Never blocks (it is called as connections close); a release that cannot be made lapses
+    /// with its lease.
+    fn release(&self, room: &RoomName, name: &Username, token: &ClientToken);
 }
 
 /// One node: its registry is the whole deployment, so there is nothing more to ask.
@@ -64,7 +63,7 @@ impl GuestNames for LocalGuestNames {
         &self,
         _room: &RoomName,
         _name: &Username,
-        _holder: Holder<'_>,
+        _token: &ClientToken,
     ) -> Result<bool, GuestNameError> {
         Ok(true)
     }
@@ -77,6 +76,8 @@ impl GuestNames for LocalGuestNames {
     ) -> Result<bool, GuestNameError> {
         Ok(false)
     }
+
+    fn release(&self, _room: &RoomName, _name: &Username, _token: &ClientToken) {}
 }
 
 /// Why a guest may not have a name.

@@ -47,7 +47,7 @@ use chinwag_shared::{
     ChatRecord, ClientToken, RoomName, RoomSummary, ServerMsg, Username, api_keys::ApiScope,
     moderation::SanctionKind,
 };
-use guest_names::{GuestNameError, GuestNameRefusal, GuestNames, Holder, LocalGuestNames};
+use guest_names::{GuestNameError, GuestNameRefusal, GuestNames, LocalGuestNames};
 use new_rooms::{ConnectionRooms, KnownRooms, NewRoomBudget, NewRoomLimits, NewRoomRefusal};
 use presence::{Presence, PresenceError};
 use rules::{RulesCache, Visitor, now_ms};
@@ -257,8 +257,9 @@ impl Hub {
 
     /// Holds `name` in `room` for a guest's connection `session` (presenting `token`), as
     /// [`Hub::join`] and [`Hub::name`] will: refused when another client of this node holds it
-    /// ([`Hub::name_taken`]) or another holder has it on another node ([`GuestNames`]). Only
-    /// guests claim: an account's name is its own everywhere.
+    /// ([`Hub::name_taken`]) or another client has it on another node ([`GuestNames`]). A
+    /// client with a token holds the name for every node from then on; one without a token
+    /// is only checked (see [`guest_names`]). Only guests claim: an account's name is its own.
     pub async fn claim_guest_name(
         &self,
         room: &RoomName,
@@ -269,23 +270,28 @@ impl Hub {
         if self.name_taken(room, Some(session), name, token) {
             return Err(GuestNameRefusal::Taken);
         }
-        let holder = token.map_or(Holder::Connection(session), Holder::Token);
-        match self.guest_names.claim(room, name, holder).await {
+        let free = match token {
+            Some(token) => self.guest_names.claim(room, name, token).await,
+            None => (self.guest_names.held_by_another(room, name, None).await).map(|held| !held),
+        };
+        match free {
             Ok(true) => Ok(()),
             Ok(false) => Err(GuestNameRefusal::Taken),
             Err(err) => Err(GuestNameRefusal::Unchecked(err)),
         }
     }
 
-    /// Whether `name` in `room` is held by another client than the one with `token`, on this
-    /// node or another: what a guest's HTTP post is refused by.
+    /// Whether `name` in `room` is held by another client than `session` (or, for a request
+    /// of no connection, `None`) with `token`, on this node or another: what a guest speaking
+    /// under a name it did not join with, or posting over HTTP, is refused by.
     pub async fn guest_name_held(
         &self,
         room: &RoomName,
+        session: Option<SessionId>,
         name: &Username,
         token: Option<&ClientToken>,
     ) -> Result<bool, GuestNameError> {
-        if self.name_taken(room, None, name, token) {
+        if self.name_taken(room, session, name, token) {
             return Ok(true);
         }
         self.guest_names.held_by_another(room, name, token).await
@@ -294,7 +300,11 @@ impl Hub {
     /// Removes `session` from `room`, announcing a departure if it was the name's last
     /// connection there.
     pub fn leave(&self, room: &RoomName, session: SessionId) {
+        let token = self.rooms.guest_token(room, session);
         let change = self.rooms.leave(room, session);
+        if let (Some(name), Some(token)) = (&change.departed, &token) {
+            self.guest_names.release(room, name, token);
+        }
         self.presence.changed(room, change);
     }
 

@@ -286,7 +286,11 @@ pub(super) async fn refuse_held_name(
     username: &Username,
     token: Option<&ClientToken>,
 ) -> Result<(), ApiFailure> {
-    if state.hub.guest_name_held(room, username, token).await? {
+    if state
+        .hub
+        .guest_name_held(room, None, username, token)
+        .await?
+    {
         return Err(ApiFailure::with_status(
             StatusCode::CONFLICT,
             ErrorCode::UsernameTaken,

@@ -14,7 +14,7 @@
 
 use super::{Session, inbound};
 use crate::auth::Principal;
-use crate::hub::guest_names::GuestNameRefusal;
+use crate::hub::guest_names::{GuestNameError, GuestNameRefusal};
 use crate::logs::Clipped;
 use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, Username};
 
@@ -61,16 +61,19 @@ impl Session {
         match claimed {
             Ok(()) => Ok(()),
             Err(GuestNameRefusal::Taken) => Err(name_taken(room, name)),
-            Err(GuestNameRefusal::Unchecked(err)) => {
-                tracing::warn!(session = self.id, error = %err, "guest names unreadable");
-                let mut frame = inbound::error(
-                    ErrorCode::Unavailable,
-                    "names cannot be checked right now; try again shortly".to_owned(),
-                );
-                frame.room = Some(room.to_string());
-                Err(frame)
-            }
+            Err(GuestNameRefusal::Unchecked(err)) => Err(self.names_unchecked(room, &err)),
         }
+    }
+
+    /// The error frame for names that could not be checked across nodes.
+    fn names_unchecked(&self, room: &RoomName, err: &GuestNameError) -> ErrorFrame {
+        tracing::warn!(session = self.id, error = %err, "guest names unreadable");
+        let mut frame = inbound::error(
+            ErrorCode::Unavailable,
+            "names cannot be checked right now; try again shortly".to_owned(),
+        );
+        frame.room = Some(room.to_string());
+        frame
     }
 
     /// Refuses a guest a name an account owns (or a look-alike of one). A directory that
@@ -114,18 +117,24 @@ impl Session {
         self.refuse_owned_name(&speaker).await?;
         self.adopt_username(&speaker).await?;
         // The name this connection is in the room under was claimed when it got there; any
-        // other is claimed now (the common case, a guest's own name, asks no other node).
+        // other is checked against every node (the common case, a guest's own name, asks no
+        // other node). Speaking in a room is not being in it, so nothing is held.
         let joined_under_it =
             self.username.as_ref() == Some(&speaker) && self.cursors.contains_key(room);
-        if !joined_under_it {
-            self.claim_name(room, &speaker).await?;
-        } else if self
-            .hub
-            .name_taken(room, Some(self.id), &speaker, self.token.as_ref())
-        {
-            return Err(name_taken(room, &speaker));
+        let held = if joined_under_it {
+            Ok(self
+                .hub
+                .name_taken(room, Some(self.id), &speaker, self.token.as_ref()))
+        } else {
+            (self.hub)
+                .guest_name_held(room, Some(self.id), &speaker, self.token.as_ref())
+                .await
+        };
+        match held {
+            Ok(false) => Ok(speaker),
+            Ok(true) => Err(name_taken(room, &speaker)),
+            Err(err) => Err(self.names_unchecked(room, &err)),
         }
-        Ok(speaker)
     }
 
     /// The first name a connection uses becomes its presence name in every room it is in,

@@ -89,3 +89,29 @@ async fn on_a_redis_cluster_a_guest_name_is_held_across_nodes() {
     let same = join_outcome(&b.ws_url("?room=den&username=ada&token=t-ada")).await;
     assert_eq!(same, "joined");
 }
+
+#[tokio::test]
+async fn a_guest_name_is_free_on_every_node_once_its_holder_leaves() {
+    let redis = Redis::start().await;
+    let a = node(&redis, "a", &[]).await;
+    let b = node(&redis, "b", &[]).await;
+    let (mut watcher, _) = Client::join(&b.ws_url("?room=den&username=watcher")).await;
+    let (holder, _) = Client::join(&a.ws_url("?room=den&username=bo&token=first")).await;
+    watcher.recv_user_event("user_joined", "bo").await;
+    drop(holder);
+    watcher.recv_user_event("user_left", "bo").await;
+    // Released as it left, not when its lease would lapse: bounded polling for the release,
+    // well within the 10 s lease.
+    let mut outcome = String::new();
+    for _ in 0..20 {
+        outcome = join_outcome(&b.ws_url("?room=den&username=bo&token=second")).await;
+        if outcome == "joined" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        outcome, "joined",
+        "the name was not released when its holder left"
+    );
+}
