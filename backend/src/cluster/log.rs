@@ -51,6 +51,7 @@
 //! loses its data, the next access mints a new one and ids start again at 1.
 
 mod append;
+mod batch;
 mod change;
 mod nodes;
 mod restore;
@@ -66,7 +67,7 @@ use chinwag_shared::{ChatRecord, RoomName, RoomSummary, ServerMsg};
 use redis::{ErrorKind, FromRedisValue, Script, ScriptInvocation, ServerErrorKind};
 use std::{
     sync::{
-        Arc, LazyLock,
+        Arc, LazyLock, OnceLock,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
@@ -245,6 +246,11 @@ pub struct RedisStore {
     /// Whether every room made before [`ROOMS_BY_NAME_KEY`] existed has been added to it by
     /// this process (module `restore`).
     named: AtomicBool,
+    /// Where appends queue for their batch (module `batch`), started by the first append.
+    appender: OnceLock<batch::Appender>,
+    /// The runtime the store was made on, which the appender runs on (`None` outside one:
+    /// the first append's, then).
+    runtime: Option<tokio::runtime::Handle>,
     /// Keeps one stream entry per node while the store lives (module `nodes`); `None` outside a
     /// runtime (nothing to run it on).
     _one_entry_per_node: Option<nodes::AbortOnDrop>,
@@ -255,7 +261,8 @@ impl RedisStore {
     /// answers and `subscribed` holds. Inside a runtime it also keeps Redis at one stream
     /// entry per node for as long as it lives (module `nodes`).
     pub fn new(link: Link, max_len: u64, subscribed: Arc<AtomicBool>) -> Self {
-        let one_entry_per_node = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let one_entry_per_node = runtime.as_ref().map(|runtime| {
             nodes::AbortOnDrop(runtime.spawn(nodes::keep_one_entry_per_node(link.clone())))
         });
         Self {
@@ -264,6 +271,8 @@ impl RedisStore {
             wait_replicas: 0,
             subscribed,
             named: AtomicBool::new(false),
+            appender: OnceLock::new(),
+            runtime,
             _one_entry_per_node: one_entry_per_node,
         }
     }
@@ -348,7 +357,19 @@ fn parse_entries(entries: Vec<(String, Vec<String>)>) -> Result<Vec<ChatRecord>,
 #[async_trait]
 impl Store for RedisStore {
     async fn append(&self, message: NewMessage) -> Result<Appended, StoreError> {
-        append::append(self, message).await
+        let appender = self.appender.get_or_init(|| {
+            let runtime = self
+                .runtime
+                .clone()
+                .unwrap_or_else(tokio::runtime::Handle::current);
+            batch::Appender::start(
+                &runtime,
+                self.link.clone(),
+                self.max_len,
+                self.wait_replicas,
+            )
+        });
+        appender.append(message).await
     }
 
     async fn change(&self, change: NewChange) -> Result<Changed, StoreError> {
