@@ -25,11 +25,15 @@
 //! never new again. A private room never enters the room list: the append script skips it,
 //! so the list's pages stay bounded and exact without filtering anything out.
 //!
-//! An append (module `append`) and a change (an edit or a deletion, module `change`) are each
-//! one Lua script, so Redis runs them atomically; both take the record's id from `seq` and
-//! publish it to every node in the same step. Ids are therefore strictly increasing and
-//! gapless per room whatever node writes, pub/sub carries them in id order, and a record is
-//! confirmed only after its script returned. The node hands the scripts JSON and payload
+//! Appends (module `append`) and a change (an edit or a deletion, module `change`) are Lua
+//! scripts, so Redis runs each atomically; both take each record's id from `seq` and publish
+//! it to every node in the same step. Ids are therefore strictly increasing and gapless per
+//! room whatever node writes, pub/sub carries them in id order, and a record is confirmed only
+//! after its script returned. Appends are group-committed (module `batch`): one task sends
+//! whatever queued while its previous round trip was in flight, as one script call per room
+//! that stores the room's share in order, so a busy node pays Redis's per-script cost once per
+//! room and batch rather than once per message, and an idle one sends at once. A change is one
+//! script call of its own. The node hands the scripts JSON and payload
 //! headers as text with holes ([`super::wire`]); they fill in only ids, Redis's clock and the
 //! epoch, and write no JSON of their own. The JSON stored and published has no `client_id`:
 //! that is the author's alone, added back only to the author's answer. Each script that
@@ -284,7 +288,8 @@ impl RedisStore {
         self
     }
 
-    /// Runs a script that writes a record (an append, a change). With
+    /// Runs a script that writes a record (a change; appends go through module `batch`, which
+    /// does the same for a whole pipeline). With
     /// `--redis-wait-replicas N`, `WAIT N` follows it in the same pipeline: on the same
     /// connection, which is what `WAIT` counts the writes of, so it covers this script even
     /// when a reconnection comes between two commands. Fewer than N acknowledgements within
@@ -499,6 +504,7 @@ impl Store for RedisStore {
     }
 
     async fn close(&self) {
-        // Every confirmed append is already in Redis; nothing is buffered here.
+        // Every confirmed append is already in Redis; those still queued in the appender
+        // (module `batch`) are not confirmed, and are sent while the runtime lives.
     }
 }

@@ -4,14 +4,15 @@
 //! in the same batch), and every sender answered with its own record. `sharded` has the same
 //! through nodes on a Redis Cluster.
 
-use crate::redis::Redis;
+use crate::{cluster_node, redis::Redis, redis_cluster::RedisCluster, support::Client};
 use chinwag_backend::{
     cluster::{Link, RedisStore},
     store::{Appended, Author, NewMessage, Page, Store},
 };
 use chinwag_shared::{ClientId, MessageText, RoomName, Username};
+use serde_json::json;
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     sync::{Arc, atomic::AtomicBool},
     time::Duration,
 };
@@ -130,4 +131,58 @@ async fn concurrent_appends_share_round_trips_and_stay_gapless_and_stored_once()
         calls < appends as u64,
         "{appends} appends took {calls} script calls: none shared a round trip"
     );
+}
+
+#[tokio::test]
+async fn on_a_redis_cluster_concurrent_sends_stay_gapless_and_stored_once() {
+    const CLIENTS_PER_ROOM: usize = 10;
+    let cluster = RedisCluster::start().await;
+    let node = cluster_node(&cluster, "a", &[]).await;
+    // A watcher per room, then every sender's messages sent without waiting for answers, so
+    // many are in flight at once; every third goes twice, back to back.
+    let mut watchers = Vec::new();
+    for room in ROOMS {
+        let url = node.ws_url(&format!("?room={room}&username=watcher"));
+        watchers.push(Client::join(&url).await.0);
+    }
+    let mut senders = Vec::new();
+    for room in ROOMS {
+        for c in 0..CLIENTS_PER_ROOM {
+            let url = node.ws_url(&format!("?room={room}&username={room}{c}"));
+            senders.push((room, c, Client::join(&url).await.0));
+        }
+    }
+    for (room, c, sender) in &mut senders {
+        for n in 0..PER_TASK {
+            let text = format!("{room}{c}-{n}");
+            let send = json!({"type":"send","room":room,"message":text,"client_id":text});
+            sender.send_json(send.clone()).await;
+            if n % 3 == 0 {
+                sender.send_json(send).await;
+            }
+        }
+    }
+    let per_room = CLIENTS_PER_ROOM * PER_TASK;
+    for (room, watcher) in ROOMS.iter().zip(&mut watchers) {
+        let mut ids = Vec::new();
+        let mut texts = BTreeSet::new();
+        while ids.len() < per_room {
+            let frame = watcher.recv().await;
+            assert_ne!(frame["type"], "error", "{frame}");
+            if frame["type"] == "chat" {
+                ids.push(frame["id"].as_u64().unwrap());
+                texts.insert(frame["message"].as_str().unwrap().to_owned());
+            }
+        }
+        assert_eq!(ids, (1..=per_room as u64).collect::<Vec<_>>(), "{room}");
+        assert_eq!(texts.len(), per_room, "{room}: each message once");
+        let path = format!("/api/rooms/{room}/messages?after=0&limit=500");
+        let (status, history) = node.get_json(&path).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            history.as_array().unwrap().len(),
+            per_room,
+            "{room}: no retry stored twice"
+        );
+    }
 }
