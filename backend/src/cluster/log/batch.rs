@@ -135,7 +135,8 @@ impl RoundTrips {
         let replies = match self.pipeline(&calls).await {
             Ok(replies) => replies,
             Err(err) => {
-                tracing::warn!(error = %err, batch = rooms.iter().map(Vec::len).sum::<usize>(), "append batch failed");
+                let size: usize = rooms.iter().map(Vec::len).sum();
+                tracing::warn!(error = %err, batch = size, "append batch failed");
                 for job in rooms.into_iter().flatten() {
                     job.answer(Err(err.clone().into()));
                 }
