@@ -25,11 +25,15 @@
 //! never new again. A private room never enters the room list: the append script skips it,
 //! so the list's pages stay bounded and exact without filtering anything out.
 //!
-//! An append (module `append`) and a change (an edit or a deletion, module `change`) are each
-//! one Lua script, so Redis runs them atomically; both take the record's id from `seq` and
-//! publish it to every node in the same step. Ids are therefore strictly increasing and
-//! gapless per room whatever node writes, pub/sub carries them in id order, and a record is
-//! confirmed only after its script returned. The node hands the scripts JSON and payload
+//! Appends (module `append`) and a change (an edit or a deletion, module `change`) are Lua
+//! scripts, so Redis runs each atomically; both take each record's id from `seq` and publish
+//! it to every node in the same step. Ids are therefore strictly increasing and gapless per
+//! room whatever node writes, pub/sub carries them in id order, and a record is confirmed only
+//! after its script returned. Appends are group-committed (module `batch`): one task sends
+//! whatever queued while its previous round trip was in flight, as one script call per room
+//! that stores the room's share in order, so a busy node pays Redis's per-script cost once per
+//! room and batch rather than once per message, and an idle one sends at once. A change is one
+//! script call of its own. The node hands the scripts JSON and payload
 //! headers as text with holes ([`super::wire`]); they fill in only ids, Redis's clock and the
 //! epoch, and write no JSON of their own. The JSON stored and published has no `client_id`:
 //! that is the author's alone, added back only to the author's answer. Each script that
@@ -51,6 +55,7 @@
 //! loses its data, the next access mints a new one and ids start again at 1.
 
 mod append;
+mod batch;
 mod change;
 mod nodes;
 mod restore;
@@ -69,7 +74,7 @@ use chinwag_shared::{ChatRecord, RoomName, RoomSummary, ServerMsg};
 use redis::{ErrorKind, FromRedisValue, Script, ScriptInvocation, ServerErrorKind};
 use std::{
     sync::{
-        Arc, LazyLock,
+        Arc, LazyLock, OnceLock,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
@@ -248,6 +253,11 @@ pub struct RedisStore {
     /// Whether every room made before [`ROOMS_BY_NAME_KEY`] existed has been added to it by
     /// this process (module `restore`).
     named: AtomicBool,
+    /// Where appends queue for their batch (module `batch`), started by the first append.
+    appender: OnceLock<batch::Appender>,
+    /// The runtime the store was made on, which the appender runs on (`None` outside one:
+    /// the first append's, then).
+    runtime: Option<tokio::runtime::Handle>,
     /// Keeps one stream entry per node while the store lives (module `nodes`); `None` outside a
     /// runtime (nothing to run it on).
     _one_entry_per_node: Option<nodes::AbortOnDrop>,
@@ -258,7 +268,8 @@ impl RedisStore {
     /// answers and `subscribed` holds. Inside a runtime it also keeps Redis at one stream
     /// entry per node for as long as it lives (module `nodes`).
     pub fn new(link: Link, max_len: u64, subscribed: Arc<AtomicBool>) -> Self {
-        let one_entry_per_node = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let one_entry_per_node = runtime.as_ref().map(|runtime| {
             nodes::AbortOnDrop(runtime.spawn(nodes::keep_one_entry_per_node(link.clone())))
         });
         Self {
@@ -267,6 +278,8 @@ impl RedisStore {
             wait_replicas: 0,
             subscribed,
             named: AtomicBool::new(false),
+            appender: OnceLock::new(),
+            runtime,
             _one_entry_per_node: one_entry_per_node,
         }
     }
@@ -278,7 +291,8 @@ impl RedisStore {
         self
     }
 
-    /// Runs a script that writes a record (an append, a change). With
+    /// Runs a script that writes a record (a change; appends go through module `batch`, which
+    /// does the same for a whole pipeline). With
     /// `--redis-wait-replicas N`, `WAIT N` follows it in the same pipeline: on the same
     /// connection, which is what `WAIT` counts the writes of, so it covers this script even
     /// when a reconnection comes between two commands. Fewer than N acknowledgements within
@@ -373,7 +387,19 @@ fn parse_entries(entries: Vec<(String, Vec<String>)>) -> Result<Vec<ChatRecord>,
 #[async_trait]
 impl Store for RedisStore {
     async fn append(&self, message: NewMessage) -> Result<Appended, StoreError> {
-        append::append(self, message).await
+        let appender = self.appender.get_or_init(|| {
+            let runtime = self
+                .runtime
+                .clone()
+                .unwrap_or_else(tokio::runtime::Handle::current);
+            batch::Appender::start(
+                &runtime,
+                self.link.clone(),
+                self.max_len,
+                self.wait_replicas,
+            )
+        });
+        appender.append(message).await
     }
 
     async fn change(&self, change: NewChange) -> Result<Changed, StoreError> {
@@ -503,6 +529,7 @@ impl Store for RedisStore {
     }
 
     async fn close(&self) {
-        // Every confirmed append is already in Redis; nothing is buffered here.
+        // Every confirmed append is already in Redis; those still queued in the appender
+        // (module `batch`) are not confirmed, and are sent while the runtime lives.
     }
 }

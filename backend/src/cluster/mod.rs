@@ -5,7 +5,8 @@
 //! and handlers do not change:
 //!
 //! - [`RedisStore`] ([`log`]): room logs as Redis streams; ids assigned atomically with the
-//!   append by a Lua script, which also publishes the record to every node.
+//!   append by a Lua script, which also publishes the record to every node; the appends that
+//!   wait together go as one script call per room, in one round trip.
 //! - [`RedisFanout`] and [`Subscriber`] ([`broker`]): pub/sub between nodes; each node delivers
 //!   to its own sessions in id order, and catches up after a lost subscription.
 //! - [`RedisPresence`] ([`presence`]): cluster-wide presence as leases that lapse within

@@ -68,8 +68,8 @@ pub enum Corrupt {
 }
 
 /// Why a command to Redis failed: the Redis engine's log, fan-out and presence all meet
-/// these, through `cluster::Link`.
-#[derive(Debug, thiserror::Error)]
+/// these, through `cluster::Link`. Cloned to answer every append of a failed batch.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RedisError {
     /// Redis, or the connection to it, answered with an error (or the URL is not one).
     #[error(transparent)]

@@ -1,16 +1,22 @@
-//! [`Store::append`](crate::store::Store::append) on Redis: one Lua script per message.
+//! [`Store::append`](crate::store::Store::append) on Redis: one Lua script call stores a
+//! room's share of a batch ([`super::batch`] gathers the batches).
 //!
-//! The script checks the author's `client_id` (an earlier copy, kept in its record's current
-//! state, answers the retry), mints the room's epoch if it has none, increments `seq`, adds
-//! the stream entry, remembers the `client_id` (its copy, and the copy's name in `copies` so a
-//! later change can rewrite it), adds the room to the room list unless it is private, drops
-//! what the trimmed history no longer needs, and publishes the record. After it, the node
-//! decides whether a hit is a retry or a reuse for other text ([`Appended::retry_of`]).
+//! For each message in turn, the script checks the author's `client_id` (an earlier copy, kept
+//! in its record's current state, answers the retry; a copy stored earlier in the same call
+//! counts too, so a retry that came in the same batch as its original is not stored twice),
+//! else increments `seq`, adds the stream entry, remembers the `client_id` (its copy, and the
+//! copy's name in `copies` so a later change can rewrite it) and publishes the record. Once
+//! per call it mints the room's epoch if it has none, reads Redis's clock (the batch shares one
+//! timestamp, as SQLite's does), adds the room to the room list unless it is private, and
+//! drops what the trimmed history no longer needs. After it, the node decides for each hit
+//! whether it is a retry or a reuse for other text ([`Appended::retry_of`]).
+//!
+//! Why one call per room rather than one per message: most of an append's cost inside Redis
+//! was running a script at all (about 8 of its 13 µs, `docs/benchmarks.md`), not the commands
+//! the script runs. A call may only touch one room anyway: on a cluster, all of a script's
+//! keys must share a slot.
 
-use super::{
-    DEDUPE_FOR, ENSURE_EPOCH, Keys, PRUNE, RedisStore, list_room, parse_record, rooms_by_name_key,
-    rooms_key,
-};
+use super::{DEDUPE_FOR, ENSURE_EPOCH, Keys, PRUNE, parse_record, rooms_by_name_key, rooms_key};
 use crate::{
     cluster::{
         accounts::keys::private_room,
@@ -20,57 +26,70 @@ use crate::{
     store::{Appended, Author, NewMessage, StoreError},
 };
 use chinwag_shared::{ChatRecord, ClientId, RoomName};
-use redis::Script;
+use redis::{FromRedisValue, Script, ScriptInvocation, Value};
 use std::sync::LazyLock;
 
-/// KEYS: room hash, log stream, client-id key, the room's private-room hash, revised set,
-/// edits set, copies set, and on one Redis the room lists (by size, by name), which on a
-/// cluster live in another slot and are kept by the node ([`super::list_room`]). ARGV: the
-/// record's [`ChatTemplate`] (1 before the id, 2 before the timestamp, 3 after it); the
-/// payload's [`wire::chat_payload_pieces`] (4 before the id, 5 before the epoch, 6 before the
-/// record); 7 stream max length, 8 dedupe seconds, 9 channel, 10 room, 11 whether there is a
-/// client id ("1"/"0"), 12 the publish command ([`wire::Channels`]). Returns whether it stored,
-/// the epoch, the record's JSON, and whether the room is private. The script only puts
-/// numbers and the epoch into the holes: every byte of JSON and header around them comes from
-/// [`wire`].
-const APPEND: &str = r#"
-if ARGV[11] == '1' then
-  local earlier = redis.call('GET', KEYS[3])
-  if earlier then
-    return {0, redis.call('HGET', KEYS[1], 'epoch') or '', earlier, 1}
-  end
-end
-"#;
-
-const APPEND_TAIL: &str = r#"
-local id = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+/// KEYS: 1 room hash, 2 log stream, 3 the room's private-room hash, 4 revised set, 5 edits
+/// set, 6 copies set, then one client-id key per message (7 .. 6+n), then on one Redis the room
+/// lists (by size, by name), which on a cluster live in another slot and are kept by the node
+/// ([`super::list_room`]). ARGV: the payload's [`wire::chat_payload_pieces`] (1 before the
+/// id, 2 before the epoch, 3 before the record); 4 stream max length, 5 dedupe seconds, 6
+/// channel, 7 room, 8 the publish command ([`wire::Channels`]), 9 the number of messages n;
+/// then four per message: its [`ChatTemplate`] (before the id, before the timestamp, after
+/// it) and whether it has a client id ("1"/"0"). Returns the epoch, whether the room is
+/// private, and per message whether it stored (1) or found an earlier copy (0), and that
+/// record's JSON. The script only puts numbers and the epoch into the holes: every byte of
+/// JSON and header around them comes from [`wire`].
+const APPEND_BATCH: &str = r#"
+local n = tonumber(ARGV[9])
 local now = redis.call('TIME')
 local ts = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
-local json = ARGV[1] .. id .. ARGV[2] .. ts .. ARGV[3]
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', 'r', json)
-if ARGV[11] == '1' then
-  redis.call('SET', KEYS[3], json, 'EX', ARGV[8])
-  -- A change finds the copy by the record's timestamp; names older than the copies go.
-  redis.call('ZADD', KEYS[7], ts, id .. ' ' .. KEYS[3])
-  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. (now[1] - ARGV[8]) .. '000')
-  redis.call('EXPIRE', KEYS[7], ARGV[8])
-end
-local private = redis.call('EXISTS', KEYS[4])
-if KEYS[8] then
-  if private == 0 then
-    redis.call('ZADD', KEYS[8], id, ARGV[10])
+local private = redis.call('EXISTS', KEYS[3])
+local stored, records = {}, {}
+local first, newest, remembered = nil, nil, false
+for i = 1, n do
+  local at = 9 + (i - 1) * 4
+  local cid = KEYS[6 + i]
+  local has_cid = ARGV[at + 4] == '1'
+  local earlier = has_cid and redis.call('GET', cid)
+  if earlier then
+    stored[i], records[i] = 0, earlier
+  else
+    local id = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+    local json = ARGV[at + 1] .. id .. ARGV[at + 2] .. ts .. ARGV[at + 3]
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], id .. '-0', 'r', json)
+    if has_cid then
+      redis.call('SET', cid, json, 'EX', ARGV[5])
+      -- A change finds the copy by the record's timestamp.
+      redis.call('ZADD', KEYS[6], ts, id .. ' ' .. cid)
+      remembered = true
+    end
+    redis.call(ARGV[8], ARGV[6], ARGV[1] .. id .. ARGV[2] .. epoch .. ARGV[3] .. json)
+    first, newest = first or id, id
+    stored[i], records[i] = 1, json
   end
-  if id == 1 then
-    redis.call('ZADD', KEYS[9], 0, ARGV[10])
-  end
 end
-prune(KEYS[2], KEYS[5], KEYS[6], id, ARGV[7])
-redis.call(ARGV[12], ARGV[9], ARGV[4] .. id .. ARGV[5] .. epoch .. ARGV[6] .. json)
-return {1, epoch, json, private}
+if remembered then
+  -- Names older than the copies go.
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. (now[1] - ARGV[5]) .. '000')
+  redis.call('EXPIRE', KEYS[6], ARGV[5])
+end
+if newest then
+  if KEYS[7 + n] then
+    if private == 0 then
+      redis.call('ZADD', KEYS[7 + n], newest, ARGV[7])
+    end
+    if first == 1 then
+      redis.call('ZADD', KEYS[8 + n], 0, ARGV[7])
+    end
+  end
+  prune(KEYS[2], KEYS[4], KEYS[5], newest, ARGV[4])
+end
+return {epoch, private, stored, records}
 "#;
 
 static APPEND_SCRIPT: LazyLock<Script> =
-    LazyLock::new(|| Script::new(&format!("{PRUNE}{APPEND}{ENSURE_EPOCH}{APPEND_TAIL}")));
+    LazyLock::new(|| Script::new(&format!("{PRUNE}{ENSURE_EPOCH}{APPEND_BATCH}")));
 
 /// The key of `author`'s copy of the record it stored in `room` under `client_id`.
 fn client_id_key(room: &RoomName, author: &Author, client_id: Option<&ClientId>) -> String {
@@ -99,61 +118,106 @@ fn unnumbered(message: &NewMessage) -> ChatRecord {
     }
 }
 
-/// Stores `message`, or finds its author's earlier copy (see the module docs).
-pub async fn append(store: &RedisStore, message: NewMessage) -> Result<Appended, StoreError> {
-    let room = &message.room;
+/// The script call that stores `messages`, in order, all in `room`, on a log keeping about
+/// `max_len` records, in the `keyspace` given.
+pub(super) fn invocation(
+    room: &RoomName,
+    messages: &[&NewMessage],
+    max_len: u64,
+    keyspace: Keyspace,
+) -> ScriptInvocation<'static> {
     let keys = Keys::of(room);
-    let template = ChatTemplate::new(&unnumbered(&message));
     let [payload_before_id, payload_before_epoch, payload_before_json] =
         wire::chat_payload_pieces(room);
+    let fanout = wire::Channels::of(keyspace);
     let mut invocation = APPEND_SCRIPT.prepare_invoke();
     invocation
         .key(&keys.room)
         .key(&keys.log)
-        .key(client_id_key(
-            room,
-            &message.author,
-            message.client_id.as_ref(),
-        ))
         .key(private_room(room))
         .key(&keys.revised)
         .key(&keys.edits)
         .key(&keys.copies);
-    let lists_kept_by_script = store.link.keyspace() == Keyspace::Single;
-    if lists_kept_by_script {
+    for message in messages {
+        invocation.key(client_id_key(
+            room,
+            &message.author,
+            message.client_id.as_ref(),
+        ));
+    }
+    if keyspace == Keyspace::Single {
         invocation.key(rooms_key()).key(rooms_by_name_key());
     }
-    let fanout = wire::Channels::of(store.link.keyspace());
     invocation
-        .arg(template.before_id)
-        .arg(template.before_ts)
-        .arg(template.after_ts)
         .arg(payload_before_id)
         .arg(payload_before_epoch)
         .arg(payload_before_json)
-        .arg(store.max_len)
+        .arg(max_len)
         .arg(DEDUPE_FOR.as_secs())
         .arg(fanout.channel(room).as_ref())
         .arg(room.as_str())
-        .arg(if message.client_id.is_some() {
-            "1"
-        } else {
-            "0"
-        })
-        .arg(fanout.publish_command());
-    let (stored, _epoch, json, private): (i64, String, String, i64) =
-        store.write_record(&invocation).await?;
-    let record = parse_record(&json)?;
-    if stored == 1 && !lists_kept_by_script {
-        list_room(&store.link, room, record.id, private == 1).await;
+        .arg(fanout.publish_command())
+        .arg(messages.len());
+    for message in messages {
+        let template = ChatTemplate::new(&unnumbered(message));
+        invocation
+            .arg(template.before_id)
+            .arg(template.before_ts)
+            .arg(template.after_ts)
+            .arg(if message.client_id.is_some() {
+                "1"
+            } else {
+                "0"
+            });
     }
-    Ok(if stored == 1 {
-        Appended::Stored(ChatRecord {
-            client_id: message.client_id,
-            ..record
+    invocation
+}
+
+/// What one script call did for its room.
+pub(super) struct RoomAnswer {
+    /// Per message, in the order given: what its append did.
+    pub appended: Vec<Result<Appended, StoreError>>,
+    /// The newest id stored, if any was.
+    pub newest: Option<u64>,
+    /// Whether the room is private (it then stays off the busiest list).
+    pub private: bool,
+}
+
+/// Reads the script's `reply` to the call that stored `messages`. A reply of the wrong shape
+/// is an error for them all; a record that does not parse, for its message alone.
+pub(super) fn answer(
+    messages: &[&NewMessage],
+    reply: Value,
+) -> Result<RoomAnswer, redis::RedisError> {
+    let (_epoch, private, stored, records): (String, i64, Vec<i64>, Vec<String>) =
+        FromRedisValue::from_redis_value(reply)?;
+    if stored.len() != messages.len() || records.len() != messages.len() {
+        return Err(redis::RedisError::from((
+            redis::ErrorKind::UnexpectedReturnType,
+            "append script answered for another number of messages",
+        )));
+    }
+    let mut newest = None;
+    let appended = messages
+        .iter()
+        .zip(stored.into_iter().zip(records))
+        .map(|(message, (stored, json))| {
+            let record = parse_record(&json)?;
+            Ok(if stored == 1 {
+                newest = Some(record.id);
+                Appended::Stored(ChatRecord {
+                    client_id: message.client_id.clone(),
+                    ..record
+                })
+            } else {
+                Appended::retry_of(message, record)
+            })
         })
-    } else {
-        Appended::retry_of(&message, record)
+        .collect();
+    Ok(RoomAnswer {
+        appended,
+        newest,
+        private: private == 1,
     })
 }
 
