@@ -26,13 +26,16 @@
 
 use super::{append, list_room};
 use crate::{
-    cluster::{keyspace::Keyspace, link::Link},
+    cluster::{
+        keyspace::Keyspace,
+        link::{Link, slot_moving},
+    },
     store::{Appended, NewMessage, RedisError, StoreError},
 };
 use chinwag_shared::RoomName;
 use futures_util::future::join_all;
 use redis::{ErrorKind, RedisResult, ScriptInvocation, ServerErrorKind, Value};
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most appends sent in one round trip.
@@ -108,18 +111,39 @@ impl RoundTrips {
             }
             let rooms = by_room(batch.drain(..));
             match self.link.keyspace() {
-                Keyspace::Single => self.round_trip(rooms).await,
+                Keyspace::Single => {
+                    let _never_handed_back = self.round_trip(rooms, false).await;
+                }
                 Keyspace::Cluster => {
-                    join_all(rooms.into_iter().map(|room| self.round_trip(vec![room]))).await;
+                    join_all(rooms.into_iter().map(|room| self.room_round_trip(room))).await;
                 }
             }
         }
         tracing::debug!("redis appender stopped");
     }
 
+    /// On a cluster, one room's round trip, tried again while the room's slot is on the move
+    /// (`ASK`, `TRYAGAIN`: the script did not run), within the deadline, rather than refusing
+    /// the senders of a routine resharding.
+    async fn room_round_trip(&self, room: Vec<Job>) {
+        let deadline = tokio::time::Instant::now() + self.link.timeout();
+        let mut pause = Duration::from_millis(10);
+        let mut rooms = vec![room];
+        loop {
+            let may_retry = tokio::time::Instant::now() + pause < deadline;
+            match self.round_trip(rooms, may_retry).await {
+                None => return,
+                Some(back) => rooms = back,
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+    }
+
     /// Sends one script call per room in `rooms`, then `WAIT` if asked, in one pipeline, and
-    /// answers every job.
-    async fn round_trip(&self, rooms: Vec<Vec<Job>>) {
+    /// answers every job; or, when `may_retry` and a slot was on the move, answers nothing
+    /// and hands the jobs back.
+    async fn round_trip(&self, rooms: Vec<Vec<Job>>, may_retry: bool) -> Option<Vec<Vec<Job>>> {
         let calls: Vec<ScriptInvocation<'static>> = rooms
             .iter()
             .map(|jobs| {
@@ -133,6 +157,15 @@ impl RoundTrips {
             })
             .collect();
         let replies = match self.pipeline(&calls).await {
+            Err(err) if may_retry && slot_moving(&err) => return Some(rooms),
+            Ok(replies)
+                if may_retry
+                    && replies.iter().any(|reply| {
+                        matches!(reply, Err(err) if slot_moving(&RedisError::from(err.clone())))
+                    }) =>
+            {
+                return Some(rooms);
+            }
             Ok(replies) => replies,
             Err(err) => {
                 let size: usize = rooms.iter().map(Vec::len).sum();
@@ -140,12 +173,13 @@ impl RoundTrips {
                 for job in rooms.into_iter().flatten() {
                     job.answer(Err(err.clone().into()));
                 }
-                return;
+                return None;
             }
         };
         for (jobs, reply) in rooms.into_iter().zip(replies) {
             self.answer_room(jobs, reply).await;
         }
+        None
     }
 
     /// Answers one room's jobs from its script call's `reply`.
