@@ -198,7 +198,8 @@ impl PresenceDiffs {
         true
     }
 
-    /// Notes that `room` holds `count` people across the deployment.
+    /// Notes that `room` holds `count` people across the deployment. Only for a room with
+    /// members here (see `Rooms::note_count`): [`PresenceDiffs::forget`] is what clears it.
     pub fn counted(&self, room: &RoomName, count: u64) {
         self.lock().counted.insert(room.clone(), count);
     }

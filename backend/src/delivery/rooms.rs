@@ -247,6 +247,16 @@ impl Rooms {
         &self.diffs
     }
 
+    /// Notes that `room` holds `count` people across the deployment, if it has members here
+    /// (under the lock, so a room that just emptied, and any room asked about over HTTP,
+    /// leaves nothing behind).
+    pub fn note_count(&self, room: &RoomName, count: u64) {
+        let rooms = self.lock();
+        if rooms.contains_key(room) {
+            self.diffs.counted(room, count);
+        }
+    }
+
     /// The newest frames of busy rooms.
     pub fn recent(&self) -> &Recent {
         &self.recent
@@ -569,6 +579,34 @@ mod tests {
             Some(name("Alice")),
             "the departure names whom the arrival named"
         );
+    }
+
+    #[test]
+    fn a_page_of_names_is_a_range_and_counts_are_kept_only_for_rooms_with_members() {
+        let rooms = Rooms::default();
+        let room = RoomName::default_room();
+        let outbox = Outbox::new(8, 1_000);
+        for (session, who) in [(1, "cy"), (2, "ada"), (3, "bob")] {
+            rooms
+                .join(&room, session, outbox.sender(), Some(name(who)), None, true)
+                .unwrap();
+        }
+        assert_eq!(
+            rooms.page(&room, Some(&name("ada")), 1),
+            (vec![name("bob")], 3)
+        );
+        assert_eq!(rooms.page(&room, Some(&name("cy")), 5), (vec![], 3));
+        let elsewhere = RoomName::parse("elsewhere").unwrap();
+        rooms.note_count(&elsewhere, 500);
+        rooms.note_count(&room, 500);
+        let diffs = rooms.presence_diffs();
+        let arrived = |who: &str| PresenceEvent::Arrived(name(who), false);
+        assert!(!diffs.gather(&elsewhere, arrived("x"), 0), "not noted");
+        assert!(diffs.gather(&room, arrived("x"), 3), "noted big");
+        for session in 1..=3 {
+            rooms.leave(&room, session);
+        }
+        assert_eq!(diffs.next_due(), None, "forgotten with its last member");
     }
 
     #[test]

@@ -35,7 +35,7 @@ impl Hub {
         limit: usize,
     ) -> Result<PresencePage, PresenceError> {
         let page = self.presence.page(room, after, limit).await?;
-        self.rooms.presence_diffs().counted(room, page.count);
+        self.rooms.note_count(room, page.count);
         Ok(page)
     }
 
@@ -59,7 +59,7 @@ impl Hub {
                                 u64::try_from(self.rooms.name_count(&room)).unwrap_or(u64::MAX)
                             }
                         };
-                        diffs.counted(&room, count);
+                        self.rooms.note_count(&room, count);
                         self.rooms.deliver(&Frame::event(&room, &diff.message(count)));
                     }
                 }
