@@ -4,8 +4,8 @@
 //! it; `docs/operations.md` lists them for operators. `chinwag --help` prints the same.
 
 use crate::{
-    cluster::RedisTarget, hub::new_rooms::NewRoomLimits, routes::origin::Origin,
-    session::SessionLimits, store::sqlite::SyncMode,
+    cluster::RedisTarget, delivery::presence_diffs::BigRooms, hub::new_rooms::NewRoomLimits,
+    routes::origin::Origin, session::SessionLimits, store::sqlite::SyncMode,
 };
 use clap::{Parser, Subcommand, ValueEnum, builder::PossibleValue};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
@@ -237,6 +237,20 @@ pub struct Config {
     #[arg(long, env = "CHINWAG_RECENT_TAIL_BYTES", default_value_t = crate::delivery::recent::DEFAULT_BUDGET_BYTES)]
     pub recent_tail_bytes: usize,
 
+    /// Up to this many people a room's presence is listed whole: the `presence` frame after
+    /// a join names everyone, and each arrival and departure is its own `user_joined` /
+    /// `user_left`. Above it the room is big: the frame carries the count and the first
+    /// this-many names (the rest page over `GET /api/rooms/{room}/presence?after=&limit=`),
+    /// and changes go out as one `presence_diff` per `--presence-diff-ms`. Without it a
+    /// crowd of N arriving costs N² frames.
+    #[arg(long, env = "CHINWAG_PRESENCE_LIST_MAX", default_value_t = BigRooms::DEFAULT_LIST_MAX)]
+    pub presence_list_max: usize,
+
+    /// Milliseconds a big room's arrivals and departures are gathered before they go out as
+    /// one `presence_diff` (the window starts at the first change).
+    #[arg(long, env = "CHINWAG_PRESENCE_DIFF_MS", default_value_t = 1_000)]
+    pub presence_diff_ms: u64,
+
     /// Seconds a graceful shutdown waits for connections to finish before dropping them.
     #[arg(long, env = "CHINWAG_SHUTDOWN_TIMEOUT_SECS", default_value_t = 5)]
     pub shutdown_timeout_secs: u64,
@@ -426,6 +440,14 @@ impl Config {
             sign_ups_per_hour: self.sign_ups_per_hour,
             secure_cookies: self.tls_cookies,
             session_ttl: Duration::from_secs(self.session_days.max(1).saturating_mul(86_400)),
+        }
+    }
+
+    /// When a room counts as big, and how often its presence diffs go out.
+    pub fn big_rooms(&self) -> BigRooms {
+        BigRooms {
+            list_max: self.presence_list_max.max(1),
+            diff_every: Duration::from_millis(self.presence_diff_ms.max(1)),
         }
     }
 

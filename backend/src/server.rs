@@ -74,7 +74,11 @@ pub async fn serve(
         }
         None => embedded_hub(&config, metrics)?.with_nodes(Arc::new(LocalNode::new(node.as_str()))),
     };
-    let hub = Arc::new(hub.with_edit_window(config.edit_window()));
+    let hub = Arc::new(
+        hub.with_edit_window(config.edit_window())
+            .with_big_rooms(config.big_rooms()),
+    );
+    tokio::spawn(Arc::clone(&hub).send_presence_diffs(engine_stop.clone()));
     let bound = listener.local_addr()?;
     let origin_policy = OriginPolicy::new(
         config.public_origin.clone(),

@@ -60,6 +60,9 @@ pub enum Command {
     /// N concurrent long-polls on one room: server memory per waiter, and how fast one
     /// message wakes them all.
     LongpollWaiters(LongpollWaitersArgs),
+    /// N named clients join one room in a crowd, then half of them leave: presence bytes
+    /// and frames the clients receive, and server CPU, for each phase (issue 18).
+    PresenceStorm(PresenceStormArgs),
     /// Run one of the baseline servers (started by this tool for `--target-kind`).
     ServeBaseline(ServeBaselineArgs),
     /// Draw p95 latency against clients from `--json` broadcast output, as SVG.
@@ -361,6 +364,26 @@ pub enum LabSender {
     Http,
     /// A `send` frame over a WebSocket.
     Ws,
+}
+
+/// `presence-storm`.
+#[derive(Debug, Clone, Args)]
+pub struct PresenceStormArgs {
+    /// Where to join (Chinwag only).
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Named clients in the room.
+    #[arg(long, default_value_t = 10_000, value_parser = clients)]
+    pub clients: usize,
+    /// Connections opening at once.
+    #[arg(long, default_value_t = 64)]
+    pub connect_concurrency: usize,
+    /// A phase ends once no client received a byte for this long.
+    #[arg(long, default_value = "2s", value_parser = duration)]
+    pub quiet: Duration,
+    /// Longest a phase may last (its figures are then marked as cut short).
+    #[arg(long, default_value = "300s", value_parser = duration)]
+    pub timeout: Duration,
 }
 
 /// `longpoll-waiters`.

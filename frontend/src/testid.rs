@@ -20,6 +20,7 @@ pub const COMPOSER: &str = "composer";
 pub const SEND: &str = "send";
 pub const PRESENCE: &str = "presence";
 pub const PRESENCE_USER: &str = "presence-user";
+pub const PRESENCE_MORE: &str = "presence-more";
 pub const TYPING: &str = "typing";
 pub const STATUS: &str = "status";
 pub const SIGN_IN_MODE: &str = "sign-in-mode";

@@ -477,6 +477,19 @@ impl Chat {
                 format!("* #{room}'s history was replaced on the server; it starts again")
             }
             ServerMsg::Left { room } => format!("* left #{room}"),
+            ServerMsg::Presence {
+                room,
+                users,
+                count: Some(count),
+                ..
+            } => {
+                let names: Vec<String> = users.iter().map(|u| printable(u.as_str())).collect();
+                format!(
+                    "* {}{count} are here, among them {}",
+                    self.tag(room),
+                    names.join(", ")
+                )
+            }
             ServerMsg::Presence { room, users, .. } => {
                 let names: Vec<String> = users.iter().map(|u| printable(u.as_str())).collect();
                 let verb = if names.len() == 1 { "is" } else { "are" };
@@ -502,6 +515,18 @@ impl Chat {
             ServerMsg::UserLeft { room, username } => {
                 format!("* {}{} left", self.tag(room), printable(username.as_str()))
             }
+            ServerMsg::PresenceDiff {
+                room,
+                arrived,
+                departed,
+                count,
+                ..
+            } => format!(
+                "* {}{} came, {} left; {count} here",
+                self.tag(room),
+                arrived.len(),
+                departed.len()
+            ),
             ServerMsg::ReadMarker { .. } | ServerMsg::RoomSettingsChanged { .. } => return None,
             // Browsers send a notice per burst of keystrokes; a line-based terminal cannot erase
             // a line again, so printing them would bury the conversation.

@@ -54,6 +54,33 @@ pub enum ServerMsg {
         /// Those of `users` who are guests (not signed in), sorted.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         guests: Vec<Username>,
+        /// Set only for a big room (more people than the server's `--presence-list-max`):
+        /// how many are in it. `users` is then only the first page of the sorted names; fetch
+        /// the rest from `GET /api/rooms/{room}/presence?after=LAST&limit=N`, and expect
+        /// [`ServerMsg::PresenceDiff`] instead of `user_joined` / `user_left`. Absent, `users`
+        /// is everyone, as it always was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u64>,
+    },
+    /// A big room's arrivals and departures over the last moment, sent instead of one
+    /// `user_joined` / `user_left` per change (at most one per room per `--presence-diff-ms`).
+    /// A name arrives or departs at most once in a diff; one that came and went again within
+    /// it is in neither list.
+    PresenceDiff {
+        /// The room.
+        room: RoomName,
+        /// Who came, sorted.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        arrived: Vec<Username>,
+        /// Those of `arrived` who are guests, sorted.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        guests: Vec<Username>,
+        /// Who left, sorted.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        departed: Vec<Username>,
+        /// How many are in the room after these changes (as the server counted just before
+        /// sending; set it, do not add it up).
+        count: u64,
     },
     /// `username` came into `room` (their first connection there).
     UserJoined {
@@ -213,6 +240,34 @@ mod tests {
             serde_json::from_str::<ServerMsg>(&text).unwrap(),
             ServerMsg::RoomsChanged
         );
+    }
+
+    #[test]
+    fn a_small_rooms_presence_has_no_count_and_a_big_rooms_diff_lists_both_ways() {
+        let room = RoomName::parse("general").unwrap();
+        let small = ServerMsg::Presence {
+            room: room.clone(),
+            users: vec![Username::parse("ada").unwrap()],
+            guests: Vec::new(),
+            count: None,
+        };
+        assert_eq!(
+            serde_json::to_value(small).unwrap(),
+            json!({"type":"presence","room":"general","users":["ada"]})
+        );
+        let diff = ServerMsg::PresenceDiff {
+            room,
+            arrived: vec![Username::parse("bob").unwrap()],
+            guests: Vec::new(),
+            departed: vec![Username::parse("cy").unwrap()],
+            count: 120,
+        };
+        let text = serde_json::to_string(&diff).unwrap();
+        assert_eq!(
+            text,
+            r#"{"type":"presence_diff","room":"general","arrived":["bob"],"departed":["cy"],"count":120}"#
+        );
+        assert_eq!(serde_json::from_str::<ServerMsg>(&text).unwrap(), diff);
     }
 
     #[test]

@@ -185,6 +185,23 @@ impl Presence for RedisPresence {
         users.extend(names.iter().filter_map(|name| Username::parse(name).ok()));
         Ok(users.into_iter().collect())
     }
+
+    /// The live names Redis counts, without reading them. Names of this node that have not
+    /// reached Redis yet are missed (at most until the presence task runs); a count is never
+    /// below this node's own, which it knows exactly.
+    async fn count(&self, room: &RoomName) -> Result<u64, PresenceError> {
+        let mut query = redis::cmd("ZCOUNT");
+        query.arg(room_key(room)).arg(now_ms()).arg("+inf");
+        let counted: u64 = self
+            .link
+            .read(|mut conn| {
+                let query = &query;
+                async move { query.query_async(&mut conn).await }
+            })
+            .await?;
+        let here = u64::try_from(self.rooms.name_count(room)).unwrap_or(u64::MAX);
+        Ok(counted.max(here))
+    }
 }
 
 /// The one task that writes this node's presence.

@@ -5,6 +5,7 @@
 //!   frame to its members' outboxes; plus the names held in each room.
 //! - [`latency`]: how long records take from the store to their members' outboxes.
 //! - [`outbox`]: one session's bounded queue of frames, closed when it overflows.
+//! - [`presence_diffs`]: a big room's arrivals and departures, gathered into one frame.
 //! - [`recent`]: the newest frames of busy rooms, so resumes skip the store.
 //! - [`waiters`]: long-poll waiters, woken per room.
 //!
@@ -15,6 +16,7 @@
 pub mod frame;
 pub mod latency;
 pub mod outbox;
+pub mod presence_diffs;
 pub mod recent;
 pub mod rooms;
 pub mod waiters;

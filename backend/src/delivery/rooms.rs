@@ -12,10 +12,15 @@
 //! happen under one lock, so two connections cannot both take a free name.
 
 use super::{frame::Frame, latency::DeliveryLatency, outbox::OutboxSender};
-use super::{recent::Recent, waiters::Waiters};
+use super::{
+    presence_diffs::{PresenceDiffs, PresenceEvent},
+    recent::Recent,
+    waiters::Waiters,
+};
 use chinwag_shared::{ClientToken, NameKey, RoomName, Username};
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
+    ops::Bound,
     sync::{Arc, Mutex, MutexGuard},
 };
 use tokio::sync::Notify;
@@ -55,6 +60,9 @@ struct Room {
     /// lookup, not a pass over every member (a join into a room of 10,000 would otherwise be
     /// O(room)).
     names: BTreeMap<NameKey, Hold>,
+    /// The same names as shown, in the order presence lists them, so a page of a big room's
+    /// list is a range, not a sort of the whole room.
+    shown: BTreeSet<Username>,
 }
 
 impl Room {
@@ -89,13 +97,17 @@ impl Room {
     }
 
     fn hold(&mut self, name: &Username, token: Option<&ClientToken>, guest: bool) {
+        let shown = &mut self.shown;
         self.names
             .entry(name.hold_key())
-            .or_insert_with(|| Hold {
-                connections: 0,
-                token: token.cloned(),
-                guest,
-                shown: name.clone(),
+            .or_insert_with(|| {
+                shown.insert(name.clone());
+                Hold {
+                    connections: 0,
+                    token: token.cloned(),
+                    guest,
+                    shown: name.clone(),
+                }
             })
             .connections += 1;
     }
@@ -106,7 +118,9 @@ impl Room {
         let hold = self.names.get_mut(&key)?;
         hold.connections = hold.connections.saturating_sub(1);
         if hold.connections == 0 {
-            return self.names.remove(&key).map(|hold| hold.shown);
+            let gone = self.names.remove(&key)?;
+            self.shown.remove(&gone.shown);
+            return Some(gone.shown);
         }
         None
     }
@@ -125,9 +139,17 @@ impl Room {
 
     /// Each held name once, as shown, sorted.
     fn users(&self) -> Vec<Username> {
-        let mut users: Vec<Username> = self.names.values().map(|hold| hold.shown.clone()).collect();
-        users.sort();
-        users
+        self.shown.iter().cloned().collect()
+    }
+
+    /// Up to `limit` of [`Room::users`] that sort after `after`.
+    fn page(&self, after: Option<&Username>, limit: usize) -> Vec<Username> {
+        let from: Bound<&Username> = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.shown
+            .range::<Username, _>((from, Bound::Unbounded))
+            .take(limit)
+            .cloned()
+            .collect()
     }
 }
 
@@ -153,6 +175,8 @@ pub struct Rooms {
     /// Told whenever a room gains its first member here or loses its last: what a subscriber
     /// that listens per room (on a Redis Cluster) follows.
     opened_or_closed: Notify,
+    /// Big rooms' presence changes, gathered into diffs instead of delivered one by one.
+    diffs: PresenceDiffs,
 }
 
 impl Rooms {
@@ -164,6 +188,7 @@ impl Rooms {
             recent: Recent::new(recent_bytes),
             latency: DeliveryLatency::default(),
             opened_or_closed: Notify::new(),
+            diffs: PresenceDiffs::default(),
         }
     }
 
@@ -184,12 +209,24 @@ impl Rooms {
 
     /// Offers `frame` to every member of its room. Members whose outbox is full are told to
     /// close (they resume from the store when they reconnect); nobody is waited for.
+    ///
+    /// A big room's `user_joined` and `user_left` are not offered: they go into its pending
+    /// diff ([`PresenceDiffs`]), which the hub sends as one frame.
     pub fn deliver(&self, frame: &Arc<Frame>) {
         // Into the tail first: a session registering after the loop below finds it there.
         self.recent.push(frame);
+        let presence = match &**frame {
+            Frame::Event(event) if event.removes.is_none() => PresenceEvent::of_text(&event.text),
+            _ => None,
+        };
         let handed = {
             let rooms = self.lock();
             rooms.get(frame.room()).is_some_and(|room| {
+                if let Some(event) = presence
+                    && self.diffs.gather(frame.room(), event, room.names.len())
+                {
+                    return false;
+                }
                 for member in room.members.values() {
                     member.outbox.offer(frame);
                 }
@@ -202,6 +239,21 @@ impl Rooms {
             if handed && let Some(stored) = chat.stored_ms() {
                 self.latency.observe_since(stored);
             }
+        }
+    }
+
+    /// Big rooms' pending presence diffs, and what makes a room big.
+    pub fn presence_diffs(&self) -> &PresenceDiffs {
+        &self.diffs
+    }
+
+    /// Notes that `room` holds `count` people across the deployment, if it has members here
+    /// (under the lock, so a room that just emptied, and any room asked about over HTTP,
+    /// leaves nothing behind).
+    pub fn note_count(&self, room: &RoomName, count: u64) {
+        let rooms = self.lock();
+        if rooms.contains_key(room) {
+            self.diffs.counted(room, count);
         }
     }
 
@@ -295,6 +347,7 @@ impl Rooms {
             .and_then(|name| entry.release(&name));
         if entry.members.is_empty() {
             rooms.remove(room);
+            self.diffs.forget(room);
             self.opened_or_closed.notify_one();
         }
         PresenceChange {
@@ -345,6 +398,24 @@ impl Rooms {
     /// The presence list of `room`: each name once, sorted.
     pub fn users(&self, room: &RoomName) -> Vec<Username> {
         self.lock().get(room).map(Room::users).unwrap_or_default()
+    }
+
+    /// Up to `limit` of `room`'s names here that sort after `after`, and how many names it
+    /// has here in all.
+    pub fn page(
+        &self,
+        room: &RoomName,
+        after: Option<&Username>,
+        limit: usize,
+    ) -> (Vec<Username>, usize) {
+        self.lock().get(room).map_or((Vec::new(), 0), |entry| {
+            (entry.page(after, limit), entry.shown.len())
+        })
+    }
+
+    /// How many names `room` has here.
+    pub fn name_count(&self, room: &RoomName) -> usize {
+        self.lock().get(room).map_or(0, |entry| entry.shown.len())
     }
 
     /// Whether `session` is a member of `room`.
@@ -536,6 +607,34 @@ mod tests {
             Some(name("Alice")),
             "the departure names whom the arrival named"
         );
+    }
+
+    #[test]
+    fn a_page_of_names_is_a_range_and_counts_are_kept_only_for_rooms_with_members() {
+        let rooms = Rooms::default();
+        let room = RoomName::default_room();
+        let outbox = Outbox::new(8, 1_000);
+        for (session, who) in [(1, "cy"), (2, "ada"), (3, "bob")] {
+            rooms
+                .join(&room, session, outbox.sender(), Some(name(who)), None, true)
+                .unwrap();
+        }
+        assert_eq!(
+            rooms.page(&room, Some(&name("ada")), 1),
+            (vec![name("bob")], 3)
+        );
+        assert_eq!(rooms.page(&room, Some(&name("cy")), 5), (vec![], 3));
+        let elsewhere = RoomName::parse("elsewhere").unwrap();
+        rooms.note_count(&elsewhere, 500);
+        rooms.note_count(&room, 500);
+        let diffs = rooms.presence_diffs();
+        let arrived = |who: &str| PresenceEvent::Arrived(name(who), false);
+        assert!(!diffs.gather(&elsewhere, arrived("x"), 0), "not noted");
+        assert!(diffs.gather(&room, arrived("x"), 3), "noted big");
+        for session in 1..=3 {
+            rooms.leave(&room, session);
+        }
+        assert_eq!(diffs.next_due(), None, "forgotten with its last member");
     }
 
     #[test]

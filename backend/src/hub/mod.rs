@@ -23,6 +23,7 @@ pub mod moderation;
 pub mod new_rooms;
 pub mod nodes;
 pub mod presence;
+pub mod presence_diffs;
 pub mod read_state;
 pub mod rules;
 pub mod scopes;

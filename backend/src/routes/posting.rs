@@ -167,30 +167,62 @@ pub async fn typing(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Who is in the room over WebSockets right now.
+/// Query of `GET /api/rooms/{room}/presence`: neither parameter, the whole list.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[derive(Debug, Deserialize)]
+pub struct PresenceQuery {
+    /// Page on: the names that sort after this one (the last name of the previous page).
+    #[param(value_type = Option<Username>)]
+    after: Option<String>,
+    /// Names per page: 100 without it (once `after` or `limit` asks for pages), at most 500.
+    /// A page shorter than this is the last.
+    #[param(minimum = 1)]
+    limit: Option<usize>,
+}
+
+/// The header that says how many names the whole presence list has.
+pub const PRESENCE_COUNT_HEADER: &str = "chinwag-presence-count";
+
+/// Who is in the room over WebSockets right now: everyone, or a page of a big room.
 #[utoipa::path(
     get,
     path = "/api/rooms/{room}/presence",
     tag = tag::HISTORY,
-    params(RoomPath),
+    params(RoomPath, PresenceQuery),
     security((), ("session" = []), ("bearer" = []), ("access_token" = [])),
     responses(
-        (status = 200, description = "Their names.", body = Vec<Username>),
+        (status = 200, description = "Their names, sorted.", body = Vec<Username>,
+         headers(("Chinwag-Presence-Count" = u64, description = "How many names the whole list has."))),
         BadRequest, Unauthenticated, Forbidden, Unavailable,
     )
 )]
 pub async fn presence(
     request: HttpRequest,
     room: web::Path<String>,
+    query: web::Query<PresenceQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiFailure> {
     let room = RoomName::parse(&room)?;
+    let after = query.after.as_deref().map(Username::parse).transpose()?;
+    let paged = after.is_some() || query.limit.is_some();
+    let limit = if paged {
+        super::api::page_limit(query.limit)?
+    } else {
+        usize::MAX
+    };
     let principal = principal(&request, &state).await?;
     state
         .hub
         .admit(&visitor(&request, &state, &principal, None), &room)
         .await?;
-    Ok(HttpResponse::Ok().json(state.hub.users(&room).await?))
+    let page = state
+        .hub
+        .presence_page(&room, after.as_ref(), limit)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((PRESENCE_COUNT_HEADER, page.count.to_string()))
+        .json(page.names))
 }
 
 /// Who speaks in a post, and where.

@@ -47,3 +47,70 @@ async fn presence_spans_nodes_and_a_killed_nodes_users_leave() {
     let (_, users) = b.get_json("/api/rooms/p/presence").await;
     assert_eq!(users, serde_json::json!(["bob"]));
 }
+
+/// Polls `node`'s presence list of `room` until it counts `count` (bounded): each node's
+/// arrivals reach Redis through its presence task, a moment after the join.
+async fn until_counted(node: &crate::Node, room: &str, count: u64) {
+    let path = format!("/api/rooms/{room}/presence?limit=1");
+    for _ in 0..100 {
+        let reply = node.call("GET", &path, &[], None).await;
+        if reply.header("chinwag-presence-count") == Some(count.to_string().as_str()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{room} never counted {count}");
+}
+
+#[tokio::test]
+async fn a_big_rooms_count_and_diffs_span_nodes_though_each_node_holds_few() {
+    let redis = Redis::start().await;
+    // Big above three; a window long enough for a few joins in a row.
+    let flags = ["--presence-list-max", "3", "--presence-diff-ms", "4000"];
+    let a = node(&redis, "a", &flags).await;
+    let b = node(&redis, "b", &flags).await;
+    let mut held = Vec::new();
+    for (node, name) in [(&a, "m1"), (&a, "m2"), (&b, "n1"), (&b, "n2")] {
+        held.push(Client::join(&node.ws_url(&format!("?room=big&username={name}"))).await);
+    }
+    until_counted(&b, "big", 4).await;
+
+    // Node b holds three names, but the room holds five.
+    let (mut watcher, _) = Client::join(&b.ws_url("?room=big&username=watcher")).await;
+    let presence = watcher.recv_type("presence").await;
+    assert_eq!(presence["count"], 5, "{presence}");
+    assert_eq!(presence["users"], serde_json::json!(["m1", "m2", "n1"]));
+
+    for name in ["x1", "x2"] {
+        held.push(Client::join(&a.ws_url(&format!("?room=big&username={name}"))).await);
+    }
+    // Everyone's arrival, the watcher's own included, reaches it in diffs, never one by one.
+    let mut arrived = Vec::new();
+    let mut count = 0;
+    for _ in 0..5 {
+        if arrived.iter().any(|name| name == "x1") && arrived.iter().any(|name| name == "x2") {
+            break;
+        }
+        let frame = watcher
+            .recv_within(Duration::from_secs(15))
+            .await
+            .expect("the watcher's socket stays open");
+        match frame["type"].as_str() {
+            Some("presence_diff") => {
+                count = frame["count"].as_u64().unwrap();
+                arrived.extend(
+                    frame["arrived"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|name| name.as_str().unwrap().to_owned()),
+                );
+            }
+            Some("user_joined" | "user_left") => panic!("a big room sends diffs: {frame}"),
+            _ => {}
+        }
+    }
+    assert!(arrived.iter().any(|name| name == "x1"), "{arrived:?}");
+    assert!(arrived.iter().any(|name| name == "x2"), "{arrived:?}");
+    assert_eq!(count, 7, "the count spans both nodes");
+}

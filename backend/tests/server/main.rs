@@ -10,6 +10,7 @@ mod api_key_scopes;
 mod api_keys;
 mod backup;
 mod bad_input;
+mod big_rooms;
 mod cast;
 mod client_files;
 mod console;

@@ -10,6 +10,7 @@ pub mod broadcast;
 pub mod crowd;
 pub mod idle;
 pub mod longpoll_waiters;
+pub mod presence_storm;
 pub mod smoke;
 pub mod storm;
 pub mod tally;
@@ -54,6 +55,10 @@ pub async fn run(command: Command, pinning: Pinning, json: bool) -> Result<bool>
             (target.server_args).extend(longpoll_waiters::SERVER_FLAGS.map(str::to_owned));
             let launcher = Launcher::new(&target, pinning, &[TargetKind::Chinwag])?;
             longpoll_waiters::run(&args, launcher, json).await
+        }
+        Command::PresenceStorm(args) => {
+            let launcher = Launcher::new(&args.target, pinning, &[TargetKind::Chinwag])?;
+            presence_storm::run(&args, launcher).await
         }
         Command::ServeBaseline(_) | Command::Plot(_) => bail!("not a measuring mode"),
     }

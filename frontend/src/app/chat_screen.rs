@@ -170,7 +170,9 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
                     slow_mode_secs={view.standing.slow_mode_secs()} {moderator} />
             </main>
             <PresenceList users={view.presence.clone()} guests={view.guests.clone()}
-                me={props.me.clone()} on_sanction={on_sanction.clone()} />
+                me={props.me.clone()} on_sanction={on_sanction.clone()}
+                count={view.presence_count} more={view.presence_more}
+                on_more={chat.more_presence.clone()} />
             if private && *panel == Panel::Members {
                 <MembersSection room={state.current.clone()} me={props.me.clone()}
                     on_close={close_panel.clone()} {on_sanction} />

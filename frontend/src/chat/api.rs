@@ -175,6 +175,19 @@ pub async fn presence(room: &RoomName) -> Result<Vec<Username>, String> {
     get_json(&format!("/api/rooms/{room}/presence"), &[]).await
 }
 
+/// Up to `limit` of the names in `room` that sort after `after`: a page of a big room's list.
+pub async fn presence_after(
+    room: &RoomName,
+    after: Option<&Username>,
+    limit: usize,
+) -> Result<Vec<Username>, String> {
+    let mut query = vec![("limit", limit.to_string())];
+    if let Some(after) = after {
+        query.push(("after", after.to_string()));
+    }
+    get_json(&format!("/api/rooms/{room}/presence"), &query).await
+}
+
 /// Posts a message; the stored record, or the server's refusal as an error frame.
 pub async fn post_message(
     room: &RoomName,

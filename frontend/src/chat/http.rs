@@ -261,6 +261,7 @@ impl Follower {
                 room: self.room.clone(),
                 users,
                 guests: Vec::new(),
+                count: None,
             });
         }
     }

@@ -61,6 +61,8 @@ pub struct ChatHandle {
     pub typing: Callback<()>,
     /// Load the page before the oldest shown message of the current room.
     pub load_older: Callback<()>,
+    /// Load the next page of a big room's presence list.
+    pub more_presence: Callback<()>,
     /// Re-send a refused message.
     pub retry: Callback<ClientId>,
     /// Drop a refused or waiting message.
@@ -142,6 +144,7 @@ pub fn use_chat(me: Username, signed_in: bool, identity: IdentityEvents) -> Chat
         open_room: bind(&controller, Controller::open_room),
         typing: bind(&controller, |c, ()| c.typing()),
         load_older: bind(&controller, |c, ()| c.load_older()),
+        more_presence: bind(&controller, |c, ()| c.more_presence()),
         retry: bind(&controller, Controller::retry),
         discard: bind(&controller, Controller::discard),
         enable_notifications: bind(&controller, |_, ()| {

@@ -3,6 +3,9 @@
 //! Each name is a `<bdi>`, so a right-to-left name keeps its own direction without reordering
 //! the "(you)" beside it. Guests (not signed in) carry a "guest" badge. A moderator gets a
 //! menu beside everyone else to mute, kick or ban them ([`PersonMenu`]).
+//!
+//! A big room lists only the names fetched so far: its heading gives the room's count ("N
+//! here"), and "Show more" fetches the next page while there is one.
 
 use super::{guest_badge::GuestBadge, person_menu::PersonMenu};
 use crate::{chat::acts::ModAct, testid};
@@ -23,6 +26,15 @@ pub struct PresenceListProps {
     /// For a moderator: carry out a sanction on someone here.
     #[prop_or_default]
     pub on_sanction: Option<Callback<ModAct>>,
+    /// In a big room, how many are here (`users` is then only the first pages).
+    #[prop_or_default]
+    pub count: Option<u64>,
+    /// Whether the server has more names than `users` shows.
+    #[prop_or_default]
+    pub more: bool,
+    /// Fetch the next page of names.
+    #[prop_or_default]
+    pub on_more: Callback<()>,
 }
 
 /// The presence sidebar.
@@ -30,7 +42,10 @@ pub struct PresenceListProps {
 pub fn PresenceList(props: &PresenceListProps) -> Html {
     html! {
         <aside class="presence" aria-label="People in this room">
-            <h2>{ format!("Here now · {}", props.users.len()) }</h2>
+            <h2>{ match props.count {
+                Some(count) => format!("{count} here"),
+                None => format!("Here now · {}", props.users.len()),
+            } }</h2>
             <ul data-testid={testid::PRESENCE}>
                 { for props.users.iter().map(|user| html! {
                     <li key={user.as_str()}>
@@ -45,6 +60,10 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
                     </li>
                 }) }
             </ul>
+            if props.more {
+                <button type="button" class="link" data-testid={testid::PRESENCE_MORE}
+                    onclick={props.on_more.reform(|_: MouseEvent| ())}>{ "Show more" }</button>
+            }
         </aside>
     }
 }

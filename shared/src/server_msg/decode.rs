@@ -61,11 +61,29 @@ impl ServerMsg {
                     room,
                     users,
                     guests,
+                    count,
                 } = serde_json::from_str(text)?;
                 ServerMsg::Presence {
                     room,
                     users,
                     guests,
+                    count,
+                }
+            }
+            Kind::PresenceDiff => {
+                let PresenceDiff {
+                    room,
+                    arrived,
+                    guests,
+                    departed,
+                    count,
+                } = serde_json::from_str(text)?;
+                ServerMsg::PresenceDiff {
+                    room,
+                    arrived,
+                    guests,
+                    departed,
+                    count,
                 }
             }
             Kind::UserJoined => {
@@ -151,6 +169,7 @@ enum Kind {
     HistoryReset,
     Left,
     Presence,
+    PresenceDiff,
     UserJoined,
     UserLeft,
     Typing,
@@ -189,6 +208,21 @@ struct Presence {
     users: Vec<Username>,
     #[serde(default)]
     guests: Vec<Username>,
+    #[serde(default)]
+    count: Option<u64>,
+}
+
+/// `ServerMsg::PresenceDiff`'s fields.
+#[derive(Deserialize)]
+struct PresenceDiff {
+    room: RoomName,
+    #[serde(default)]
+    arrived: Vec<Username>,
+    #[serde(default)]
+    guests: Vec<Username>,
+    #[serde(default)]
+    departed: Vec<Username>,
+    count: u64,
 }
 
 /// `ServerMsg::UserJoined`'s fields.

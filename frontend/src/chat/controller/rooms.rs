@@ -9,7 +9,7 @@
 use super::Controller;
 use crate::chat::{
     api,
-    state::{BUSIEST_ROOMS, ChatAction, HISTORY_PAGE},
+    state::{BUSIEST_ROOMS, ChatAction, HISTORY_PAGE, PRESENCE_PAGE},
 };
 use chinwag_shared::{ClientMsg, RoomName};
 use std::rc::Rc;
@@ -58,6 +58,29 @@ impl Controller {
                 }),
                 Err(err) => dispatch.dispatch(ChatAction::Banner(Some(format!(
                     "Could not load #{room}'s history: {err}"
+                )))),
+            }
+        });
+    }
+
+    /// Fetches the next page of the current room's presence list (a big room's).
+    pub(in crate::chat) fn more_presence(self: &Rc<Self>) {
+        let state = self.latest.borrow().clone();
+        let room = state.current.clone();
+        let Some(view) = state.current_room() else {
+            return;
+        };
+        let after = view.presence.last().cloned();
+        let dispatch = self.dispatch.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match api::presence_after(&room, after.as_ref(), PRESENCE_PAGE).await {
+                Ok(names) => dispatch.dispatch(ChatAction::PresencePage {
+                    room,
+                    names,
+                    page_size: PRESENCE_PAGE,
+                }),
+                Err(err) => dispatch.dispatch(ChatAction::Banner(Some(format!(
+                    "Could not list who is in #{room}: {err}"
                 )))),
             }
         });

@@ -35,6 +35,7 @@ pub use access::RoomKind;
 pub use cow::{SharedList, SharedMap};
 pub use history::HISTORY_PAGE;
 pub use outbox::{Pending, SendState};
+pub use presence::PRESENCE_PAGE;
 pub use read::Unread;
 pub use room::{HISTORY_RESET_NOTICE, Notice, NoticeKind, RoomView, history_replaced};
 pub use standing::{Barred, Hold};
@@ -136,6 +137,16 @@ pub enum ChatAction {
         /// epoch than the room's is dropped: it answers a question about a history that is gone.
         epoch: Option<Epoch>,
     },
+    /// A further page of a big room's presence list arrived over HTTP (names after the last
+    /// one shown, sorted; `page_size` is what was asked for).
+    PresencePage {
+        /// The room.
+        room: RoomName,
+        /// The names, sorted.
+        names: Vec<Username>,
+        /// The requested page size: a shorter page is the last.
+        page_size: usize,
+    },
     /// A page of the server's room list arrived, busiest first.
     RoomsListed(Vec<RoomSummary>),
     /// The private rooms and direct messages this account is a member of arrived.
@@ -228,6 +239,11 @@ impl ChatState {
                 page_size,
                 epoch,
             } => self.on_history(&room, records, page_size, epoch.as_ref()),
+            ChatAction::PresencePage {
+                room,
+                names,
+                page_size,
+            } => self.on_presence_page(&room, names, page_size),
             ChatAction::RoomsListed(mut rooms) => {
                 let counted = rooms
                     .iter()
@@ -275,7 +291,15 @@ impl ChatState {
                 room,
                 users,
                 guests,
-            } => self.on_presence(&room, users, guests),
+                count,
+            } => self.on_presence(&room, users, guests, count),
+            ServerMsg::PresenceDiff {
+                room,
+                arrived,
+                guests,
+                departed,
+                count,
+            } => self.on_presence_diff(&room, arrived, &guests, &departed, count),
             ServerMsg::UserJoined {
                 room,
                 username,

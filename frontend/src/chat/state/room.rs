@@ -54,6 +54,12 @@ pub struct RoomView {
     pub has_older: bool,
     /// Who is here.
     pub presence: Vec<Username>,
+    /// In a big room, how many are here: `presence` is then only the pages fetched so far
+    /// (the first came with the snapshot). `None`: `presence` is everyone.
+    pub presence_count: Option<u64>,
+    /// Whether the server has more names after the last of `presence` (a big room whose
+    /// list was not paged to the end).
+    pub presence_more: bool,
     /// Those of `presence` who are guests (not signed in), as the server said.
     pub guests: BTreeSet<Username>,
     /// Who is typing, with when their notice expires (ms since the epoch).

@@ -78,11 +78,33 @@ fn every_frame() -> Vec<ServerMsg> {
             room: room(),
             users: vec![user("alice"), user("bob")],
             guests: vec![],
+            count: None,
         },
         ServerMsg::Presence {
             room: room(),
             users: vec![user("alice"), user("bob")],
             guests: vec![user("bob")],
+            count: None,
+        },
+        ServerMsg::Presence {
+            room: room(),
+            users: vec![user("alice")],
+            guests: vec![],
+            count: Some(500),
+        },
+        ServerMsg::PresenceDiff {
+            room: room(),
+            arrived: vec![user("alice"), user("bob")],
+            guests: vec![user("bob")],
+            departed: vec![user("cy")],
+            count: 501,
+        },
+        ServerMsg::PresenceDiff {
+            room: room(),
+            arrived: vec![],
+            guests: vec![],
+            departed: vec![],
+            count: 0,
         },
         ServerMsg::UserJoined {
             room: room(),
@@ -128,7 +150,7 @@ fn every_frame() -> Vec<ServerMsg> {
 #[test]
 fn every_frame_the_server_writes_reads_back_as_the_derived_decoder_reads_it() {
     let frames = every_frame();
-    assert_eq!(frames.len(), 20);
+    assert_eq!(frames.len(), 23);
     for frame in frames {
         let text = serde_json::to_string(&frame).unwrap();
         let derived: ServerMsg = serde_json::from_str(&text).unwrap();

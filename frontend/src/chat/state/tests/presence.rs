@@ -11,6 +11,7 @@ fn presence_events_keep_a_sorted_list_and_leave_notices_for_others() {
         room: room("general"),
         users: vec![name("me")],
         guests: Vec::new(),
+        count: None,
     }));
     state.apply(event(ServerMsg::UserJoined {
         room: room("general"),
@@ -72,6 +73,7 @@ fn guests_are_known_from_the_snapshot_and_each_arrival() {
         users: vec![name("ann"), name("bob"), name("me")],
         // A name the snapshot does not list is not kept.
         guests: vec![name("bob"), name("ghost")],
+        count: None,
     }));
     assert_eq!(guests(&state), ["bob"]);
     state.apply(server(ServerMsg::UserJoined {
@@ -99,5 +101,68 @@ fn guests_are_known_from_the_snapshot_and_each_arrival() {
     assert_eq!(
         state.current_room().unwrap().presence,
         [name("ann"), name("cat"), name("me")]
+    );
+}
+
+fn names_of(state: &ChatState) -> Vec<String> {
+    let view = state.current_room().unwrap();
+    view.presence.iter().map(ToString::to_string).collect()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_small_room_has_no_count_and_nothing_more_to_fetch() {
+    let mut state = state();
+    state.apply(server(ServerMsg::Presence {
+        room: room("general"),
+        users: vec![name("ann"), name("me")],
+        guests: Vec::new(),
+        count: None,
+    }));
+    let view = state.current_room().unwrap();
+    assert_eq!((view.presence_count, view.presence_more), (None, false));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_big_room_pages_its_list_and_takes_its_count_from_each_diff() {
+    let mut state = state();
+    state.apply(server(ServerMsg::Presence {
+        room: room("general"),
+        users: vec![name("ann"), name("bob")],
+        guests: Vec::new(),
+        count: Some(5),
+    }));
+    let view = state.current_room().unwrap();
+    assert_eq!((view.presence_count, view.presence_more), (Some(5), true));
+
+    let notices = state.current_room().unwrap().notices.len();
+    state.apply(server(ServerMsg::PresenceDiff {
+        room: room("general"),
+        // "abe" sorts within the names fetched; "zed" beyond them, so the next page has it.
+        arrived: vec![name("abe"), name("zed")],
+        guests: vec![name("abe")],
+        departed: vec![name("bob")],
+        count: 6,
+    }));
+    assert_eq!(names_of(&state), ["abe", "ann"]);
+    let view = state.current_room().unwrap();
+    assert_eq!(view.presence_count, Some(6));
+    assert!(view.guests.contains(&name("abe")));
+    assert_eq!(view.notices.len(), notices + 1, "one notice per diff");
+
+    state.apply(ChatAction::PresencePage {
+        room: room("general"),
+        names: vec![name("cy"), name("me")],
+        page_size: 2,
+    });
+    assert!(state.current_room().unwrap().presence_more, "a full page");
+    state.apply(ChatAction::PresencePage {
+        room: room("general"),
+        names: vec![name("zed")],
+        page_size: 2,
+    });
+    assert_eq!(names_of(&state), ["abe", "ann", "cy", "me", "zed"]);
+    assert!(
+        !state.current_room().unwrap().presence_more,
+        "a short page is the last"
     );
 }

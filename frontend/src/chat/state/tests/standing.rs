@@ -44,6 +44,7 @@ fn a_ban_keeps_the_room_on_screen_barred_until_the_person_rejoins() {
             room: room("general"),
             users: vec![name("me"), name("bob")],
             guests: Vec::new(),
+            count: None,
         }));
         state.apply(room_error(code, "general"));
         state.apply(left("general"));
