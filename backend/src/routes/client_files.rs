@@ -14,6 +14,13 @@
 //! `index.html`, which names the current hashes — is `no-cache`: kept, but revalidated on
 //! each visit with its `ETag`, which costs a `304` and no body when nothing changed.
 //!
+//! A repeat visit need not wait even for that `304`: `/sw.js`, the service worker
+//! (`backend/assets/service-worker.js`, compiled into the binary), keeps the page and its
+//! hashed files in the browser and answers the next visit from there, while it revalidates
+//! the page in the background; a new release shows from the visit after the one that found
+//! it. `index.html` registers it. It is served from here rather than from `dist/`, so that
+//! `trunk serve`'s live reload (which has no `/sw.js`) never runs it.
+//!
 //! Only files inside the directory are ever served: a request path is accepted segment by
 //! segment from a strict alphabet (no `..`, no hidden names, nothing still percent-encoded),
 //! so no spelling of a path can climb out of it.
@@ -31,6 +38,9 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `Cache-Control` of every other file: keep it, but revalidate before each use.
 const REVALIDATE: &str = "no-cache";
 
+/// The service worker's source: see the module's documentation.
+const SERVICE_WORKER: &str = include_str!("../../assets/service-worker.js");
+
 /// Extensions worth compressing; the build step writes `.br`/`.gz` copies for the same set.
 const COMPRESSIBLE: [&str; 6] = ["wasm", "js", "css", "html", "svg", "json"];
 
@@ -45,10 +55,24 @@ pub struct ClientFiles {
 pub fn configure(cfg: &mut web::ServiceConfig, root: PathBuf) {
     cfg.app_data(web::Data::new(ClientFiles { root }));
     cfg.service(
+        web::resource("/sw.js")
+            .route(web::get().to(service_worker))
+            .route(web::head().to(service_worker)),
+    );
+    cfg.service(
         web::resource("/{file:.*}")
             .route(web::get().to(serve_path))
             .route(web::head().to(serve_path)),
     );
+}
+
+/// The service worker: revalidated on each visit like `index.html`, so a new one is seen at
+/// once.
+async fn service_worker() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, REVALIDATE))
+        .body(SERVICE_WORKER)
 }
 
 async fn serve_path(request: HttpRequest, files: web::Data<ClientFiles>) -> HttpResponse {

@@ -7,11 +7,13 @@
 //! becomes that person once, through the screens a person uses (the name prompt, then the
 //! room input), and then only navigates to `/`:
 //!
-//! - a [`Visit::First`] empties the HTTP cache first (`Network.clearBrowserCache`) and keeps
+//! - a [`Visit::First`] empties the HTTP cache (`Network.clearBrowserCache`) and removes the
+//!   service worker with its cache (`Storage.clearDataForOrigin`) first, and keeps
 //!   localStorage: a first visit of the files, not of the person, who would otherwise be
 //!   timed typing a name;
-//! - a [`Visit::Repeat`] navigates again in the same browser: hashed files come from the
-//!   cache, `index.html` revalidates.
+//! - a [`Visit::Repeat`] navigates again in the same browser, once the service worker the
+//!   visit before registered is active (as it is for a person who comes back): it answers
+//!   with the page and the hashed files it keeps.
 //!
 //! Each navigation starts from `about:blank`, so no page of the app is unloading meanwhile.
 //! The time is taken inside the page ([`clock`]); what was transferred comes from resource
@@ -36,6 +38,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use room::{FILL_FLAGS, NEWEST, fill_room};
+
+/// Whether the page's service worker is active: `null` where there are none, else a boolean.
+const SERVICE_WORKER_SCRIPT: &str = "return navigator.serviceWorker \
+    ? navigator.serviceWorker.getRegistration().then(r => !!(r && r.active)) : null;";
 
 /// How often the reader asks whether the clock has stopped (this does not time anything).
 const POLL: Duration = Duration::from_millis(50);
@@ -219,9 +225,17 @@ impl Reader {
         self.client.goto("about:blank").await?;
         if visit == Visit::First {
             cdp::execute(&self.client, "Network.clearBrowserCache", json!({})).await?;
+            let origin = self.app_url.trim_end_matches('/');
+            cdp::execute(
+                &self.client,
+                "Storage.clearDataForOrigin",
+                json!({"origin": origin, "storageTypes": "service_workers,cache_storage"}),
+            )
+            .await?;
         }
         self.client.goto(&self.app_url).await?;
         let reading = self.wait_for_clock(link.bound()).await?;
+        self.wait_for_service_worker(link.bound()).await?;
         let (shown_ms, painted_ms, rendered) = reading
             .clock
             .and_then(|clock| Some((clock.shown_at?, clock.painted_at?, clock.rendered)))
@@ -268,6 +282,25 @@ impl Reader {
             if Instant::now() >= deadline {
                 return Err(PageLoadError::Timeout {
                     what: format!("the room's newest {NEWEST} messages shown"),
+                    within,
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits, for at most `within`, until the page's service worker is active, so that the
+    /// next visit is answered by it. Without service workers (not a secure context), at once.
+    async fn wait_for_service_worker(&self, within: Duration) -> Result<(), PageLoadError> {
+        let deadline = Instant::now() + within;
+        loop {
+            let active = self.client.execute(SERVICE_WORKER_SCRIPT, vec![]).await?;
+            if active.as_bool() != Some(false) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(PageLoadError::Timeout {
+                    what: "the service worker active".into(),
                     within,
                 });
             }

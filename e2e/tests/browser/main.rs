@@ -26,6 +26,7 @@ mod restart;
 mod rooms;
 mod screenshots;
 mod seed;
+mod service_worker;
 mod support;
 mod transports;
 mod username;

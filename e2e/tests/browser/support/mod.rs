@@ -21,7 +21,7 @@ pub use bot::Bot;
 pub use browser::{Browser, Viewport};
 pub use driver::Driver;
 pub use page::Page;
-pub use server::Server;
+pub use server::{Server, built_client};
 
 use std::{
     path::{Path, PathBuf},

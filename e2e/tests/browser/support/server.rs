@@ -34,12 +34,17 @@ pub struct Server {
 impl Server {
     /// Starts a server on a free port with a fresh database `dir/chinwag.db`.
     pub async fn start(dir: &Path) -> Server {
-        Self::spawn(&dir.join("chinwag.db"), "127.0.0.1:0", &[]).await
+        Self::spawn(&dir.join("chinwag.db"), "127.0.0.1:0", &[], None).await
+    }
+
+    /// Like [`Server::start`], serving the client built in `dist` instead of [`CHINWAG_DIST`].
+    pub async fn start_serving(dir: &Path, dist: &Path) -> Server {
+        Self::spawn(&dir.join("chinwag.db"), "127.0.0.1:0", &[], Some(dist)).await
     }
 
     /// Like [`Server::start`], with extra server flags.
     pub async fn start_with(dir: &Path, extra: &[&str]) -> Server {
-        Self::spawn(&dir.join("chinwag.db"), "127.0.0.1:0", extra).await
+        Self::spawn(&dir.join("chinwag.db"), "127.0.0.1:0", extra, None).await
     }
 
     /// Kills this server like a crash (SIGKILL: nothing flushed, no close frames) and waits
@@ -60,13 +65,9 @@ impl Server {
         &self.db
     }
 
-    async fn spawn(db: &Path, bind: &str, extra: &[&str]) -> Server {
+    async fn spawn(db: &Path, bind: &str, extra: &[&str], dist: Option<&Path>) -> Server {
         let bin = server_binary();
-        let dist = required_path(
-            CHINWAG_DIST,
-            workspace_root().join("dist"),
-            "the built client",
-        );
+        let dist = dist.map_or_else(built_client, Path::to_path_buf);
         assert!(
             dist.join("index.html").exists(),
             "{} has no index.html: build the client with `cargo xtask test` (or `cargo xtask \
@@ -106,6 +107,15 @@ impl Server {
     }
 }
 
+/// The built client ([`CHINWAG_DIST`]) the servers serve unless told otherwise.
+pub fn built_client() -> PathBuf {
+    required_path(
+        CHINWAG_DIST,
+        workspace_root().join("dist"),
+        "the built client",
+    )
+}
+
 /// The `chinwag` binary under test ([`CHINWAG_BIN`]); panics if it is not built.
 pub fn server_binary() -> PathBuf {
     required_path(
@@ -142,7 +152,7 @@ impl Stopped {
 
     /// Starts a new server process on the same address and database.
     pub async fn restart(self) -> Server {
-        let server = Server::spawn(&self.db, &self.addr.to_string(), &[]).await;
+        let server = Server::spawn(&self.db, &self.addr.to_string(), &[], None).await;
         assert_eq!(server.addr, self.addr, "restarted on the same address");
         server
     }
