@@ -64,6 +64,36 @@ async fn the_page_load_benchmark_times_a_first_and_a_repeat_visit() {
         "the first visit fetched the wasm over the wire (cache emptied): {:#?}",
         first.files
     );
+    for sample in [&first, &repeat] {
+        // index.html asks for the session and the room's newest page before the wasm runs
+        // (preloads); the app's own requests must be answered by them, not sent again. A
+        // preload the app did not use, or an app request that went out itself, shows here.
+        let visit = sample.visit.name();
+        for path in [
+            "/api/auth".to_owned(),
+            "/api/me".to_owned(),
+            format!("/api/rooms/{}/messages?limit=50", room.name),
+        ] {
+            let kinds: Vec<&str> = sample
+                .files
+                .iter()
+                .filter(|file| file.path == path)
+                .map(|file| file.kind.as_str())
+                .collect();
+            assert_eq!(
+                kinds,
+                ["link"],
+                "{visit} visit: {path} should be requested once, by its preload: {:#?}",
+                sample.files
+            );
+        }
+        let preloads = sample
+            .files
+            .iter()
+            .filter(|file| file.kind == "link" && file.path.starts_with("/api/"))
+            .count();
+        assert_eq!(preloads, 3, "{visit} visit: {:#?}", sample.files);
+    }
     assert!(
         repeat.transfer_bytes() < first.transfer_bytes(),
         "the repeat visit transferred {} bytes, the first {}: the cache served nothing",

@@ -8,6 +8,10 @@
 //! one a history page makes, with the session cookie, so a private room answers only its
 //! members, and a refusal is left to the socket's join to show, as before.
 //!
+//! `index.html` asks for the same URL even earlier, before the wasm has downloaded (a
+//! `preload` link, with `/api/auth` and `/api/me`), and the browser answers this request from
+//! that one: keep the two URLs the same (`e2e`'s page-load test fails if they part).
+//!
 //! The answer waits here until the chat's controller [`take`]s it; a chat that never starts
 //! (the session expired, the person signs in as someone else) leaves it unused. Whether the
 //! page can be shown as it is, or the join shows that something came between, is the
