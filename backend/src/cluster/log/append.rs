@@ -1,20 +1,23 @@
 //! [`Store::append`](crate::store::Store::append) on Redis: one Lua script call stores a
 //! room's share of a batch ([`super::batch`] gathers the batches).
 //!
-//! For each message in turn, the script checks the author's `client_id` (an earlier copy, kept
-//! in its record's current state, answers the retry; a copy stored earlier in the same call
-//! counts too, so a retry that came in the same batch as its original is not stored twice),
-//! else increments `seq`, adds the stream entry, remembers the `client_id` (its copy, and the
-//! copy's name in `copies` so a later change can rewrite it) and publishes the record. Once
-//! per call it mints the room's epoch if it has none, reads Redis's clock (the batch shares one
-//! timestamp, as SQLite's does), adds the room to the room list unless it is private, and
-//! drops what the trimmed history no longer needs. After it, the node decides for each hit
+//! For each message in turn, the script numbers it (the room's `seq` plus one), then keeps its
+//! `client_id` copy unless one is there already (`SET … NX GET`: one command for the check
+//! and the write; an earlier copy, kept in its record's current state, answers the retry, and
+//! a copy stored earlier in the same call counts too, so a retry that came in the same batch
+//! as its original is not stored twice). A new record then gets its stream entry, the copy's
+//! name in `copies` (so a later change can rewrite the copy), and is published. Once per call
+//! it mints the room's epoch if it has none, reads Redis's clock (the batch shares one
+//! timestamp, as SQLite's does), writes the new `seq`, adds the room to the room list unless
+//! it is private, and drops what the trimmed history no longer needs. After it, the node decides for each hit
 //! whether it is a retry or a reuse for other text ([`Appended::retry_of`]).
 //!
 //! Why one call per room rather than one per message: most of an append's cost inside Redis
 //! was running a script at all (about 8 of its 13 µs, `docs/benchmarks.md`), not the commands
 //! the script runs. A call may only touch one room anyway: on a cluster, all of a script's
-//! keys must share a slot.
+//! keys must share a slot. Within a call, what costs is the number of commands per record
+//! (each `redis.call` costs about as much again as the command itself), hence `SET … NX GET`
+//! (Redis 7.0 or later) and one `seq` write per call.
 
 use super::{DEDUPE_FOR, ENSURE_EPOCH, Keys, PRUNE, parse_record, rooms_by_name_key, rooms_key};
 use crate::{
@@ -45,29 +48,35 @@ local n = tonumber(ARGV[9])
 local now = redis.call('TIME')
 local ts = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
 local private = redis.call('EXISTS', KEYS[3])
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or 0)
 local stored, records = {}, {}
 local first, newest, remembered = nil, nil, false
 for i = 1, n do
   local at = 9 + (i - 1) * 4
-  local cid = KEYS[6 + i]
   local has_cid = ARGV[at + 4] == '1'
-  local earlier = has_cid and redis.call('GET', cid)
+  local id = seq + 1
+  local json = ARGV[at + 1] .. id .. ARGV[at + 2] .. ts .. ARGV[at + 3]
+  -- One command both looks for an earlier copy and, finding none, keeps this one.
+  local earlier = has_cid and redis.call('SET', KEYS[6 + i], json, 'NX', 'GET', 'EX', ARGV[5])
   if earlier then
     stored[i], records[i] = 0, earlier
   else
-    local id = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-    local json = ARGV[at + 1] .. id .. ARGV[at + 2] .. ts .. ARGV[at + 3]
+    seq = id
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], id .. '-0', 'r', json)
     if has_cid then
-      redis.call('SET', cid, json, 'EX', ARGV[5])
       -- A change finds the copy by the record's timestamp.
-      redis.call('ZADD', KEYS[6], ts, id .. ' ' .. cid)
+      redis.call('ZADD', KEYS[6], ts, id .. ' ' .. KEYS[6 + i])
       remembered = true
     end
     redis.call(ARGV[8], ARGV[6], ARGV[1] .. id .. ARGV[2] .. epoch .. ARGV[3] .. json)
     first, newest = first or id, id
     stored[i], records[i] = 1, json
   end
+end
+if newest then
+  -- Once per call rather than once per record: nothing in between can fail, and nothing
+  -- else runs while a script does.
+  redis.call('HSET', KEYS[1], 'seq', newest)
 end
 if remembered then
   -- Names older than the copies go.
