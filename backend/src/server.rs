@@ -22,6 +22,7 @@ use crate::{
         origin::OriginPolicy,
         request_limit::{RequestLimits, count_connection},
     },
+    session::SessionContext,
     store::{StoreError, sqlite::SqliteStore},
 };
 use actix_web::{App, HttpResponse, web};
@@ -96,10 +97,18 @@ pub async fn serve(
     )?);
     let live = Arc::new(Live::new());
     tokio::spawn(Arc::clone(&live).run(Arc::clone(&hub), engine_stop.clone()));
+    let peer_warnings = Arc::new(PeerWarnings::new(
+        config.log_warnings_per_peer,
+        config.log_peers_tracked,
+    ));
     let state = web::Data::new(AppState {
         hub: Arc::clone(&hub),
+        session_context: Arc::new(SessionContext {
+            limits: config.session_limits(),
+            auth: Arc::clone(&auth),
+            peer_warnings: Arc::clone(&peer_warnings),
+        }),
         auth,
-        limits: config.session_limits(),
         shutdown: CancellationToken::new(),
         sessions: TaskTracker::new(),
         admission: Admission::new(config.max_connections, config.max_connections_per_ip),
@@ -111,10 +120,7 @@ pub async fn serve(
             config.max_long_polls_per_ip,
             Duration::from_secs(config.body_timeout_secs.max(1)),
         ),
-        peer_warnings: Arc::new(PeerWarnings::new(
-            config.log_warnings_per_peer,
-            config.log_peers_tracked,
-        )),
+        peer_warnings,
         live,
     });
     // Every TCP connection of an address is either a socket or long-poll (capped per

@@ -4,7 +4,9 @@
 //! Each connection registers itself for as long as it lives ([`Hub::open_connection`] gives
 //! an [`OpenConnection`] whose drop unregisters it), so the operators' console can list an
 //! account's connections ([`Hub::connections_of`]: transport, rooms, address, since) and
-//! count them. Registering is one short lock per connection opened or closed, never one per
+//! count them. Only signed-in connections are listed: the console asks by account, so a
+//! guest's entry would never be read, yet every idle guest connection would pay for it in
+//! memory. Registering is one short lock per connection opened or closed, never one per
 //! message; the lists are passes over this node's connections, for the console alone.
 //!
 //! Ending an account's connections ([`Hub::end_connections_of`]) reuses the way a site-wide
@@ -44,7 +46,7 @@ const LONG_POLL_INBOX_BYTES: usize = 16 * 1024;
 /// One open connection, as registered.
 #[derive(Debug, Clone)]
 struct Connection {
-    account: Option<AccountId>,
+    account: AccountId,
     transport: Transport,
     address: IpAddr,
     since: u64,
@@ -71,13 +73,23 @@ impl Connections {
 pub struct OpenConnection {
     hub: Arc<Hub>,
     id: SessionId,
-    /// A long-poll's own outbox in its account's inbox, while it watches it.
-    watching: Option<(RoomName, Outbox, AccountId)>,
+    /// Whether it is in the list (a signed-in connection's is; a guest's is not).
+    listed: bool,
+    /// A long-poll's own outbox in its account's inbox, while it watches it. Boxed: only
+    /// signed-in long-polls have one, and every WebSocket session holds an `OpenConnection`.
+    watching: Option<Box<Watching>>,
+}
+
+/// A long-poll's watch on its account's inbox.
+struct Watching {
+    inbox: RoomName,
+    outbox: Outbox,
+    account: AccountId,
 }
 
 impl Hub {
     /// Registers connection `id` of `principal` from `address` (`room`: the one a long-poll
-    /// waits on).
+    /// waits on); lists it only if it is signed in (see the module doc).
     pub fn open_connection(
         self: &Arc<Self>,
         id: SessionId,
@@ -86,19 +98,24 @@ impl Hub {
         address: IpAddr,
         room: Option<RoomName>,
     ) -> OpenConnection {
-        let connection = Connection {
-            account: principal
-                .identity()
-                .map(|identity| identity.account.clone()),
-            transport,
-            address,
-            since: super::rules::now_ms(),
-            room,
+        let listed = match principal.identity() {
+            Some(identity) => {
+                let connection = Connection {
+                    account: identity.account.clone(),
+                    transport,
+                    address,
+                    since: super::rules::now_ms(),
+                    room,
+                };
+                self.connections.lock().insert(id, connection);
+                true
+            }
+            None => false,
         };
-        self.connections.lock().insert(id, connection);
         OpenConnection {
             hub: Arc::clone(self),
             id,
+            listed,
             watching: None,
         }
     }
@@ -109,7 +126,7 @@ impl Hub {
             .connections
             .lock()
             .iter()
-            .filter(|(_, connection)| connection.account.as_ref() == Some(account))
+            .filter(|(_, connection)| connection.account == *account)
             .map(|(id, connection)| (*id, connection.clone()))
             .collect();
         let node = self.nodes.this_node().to_owned();
@@ -134,9 +151,7 @@ impl Hub {
     pub fn connection_counts(&self) -> HashMap<AccountId, u64> {
         let mut counts = HashMap::new();
         for connection in self.connections.lock().values() {
-            if let Some(account) = &connection.account {
-                *counts.entry(account.clone()).or_insert(0) += 1;
-            }
+            *counts.entry(connection.account.clone()).or_insert(0) += 1;
         }
         counts
     }
@@ -172,14 +187,21 @@ impl OpenConnection {
             .hub
             .join_inbox(&identity.account, self.id, outbox.sender())
         {
-            self.watching = Some((room, outbox, identity.account.clone()));
+            self.watching = Some(Box::new(Watching {
+                inbox: room,
+                outbox,
+                account: identity.account.clone(),
+            }));
         }
     }
 
     /// Resolves once this connection's account is signed out by an admin or disabled; never
     /// without [`Self::watch_inbox`].
     pub async fn signed_out(&mut self) {
-        let Some((_, outbox, account)) = &mut self.watching else {
+        let Some(Watching {
+            outbox, account, ..
+        }) = self.watching.as_deref_mut()
+        else {
             return std::future::pending().await;
         };
         loop {
@@ -198,9 +220,11 @@ impl OpenConnection {
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
-        self.hub.connections.lock().remove(&self.id);
-        if let Some((room, _, _)) = self.watching.take() {
-            self.hub.leave(&room, self.id);
+        if self.listed {
+            self.hub.connections.lock().remove(&self.id);
+        }
+        if let Some(watching) = self.watching.take() {
+            self.hub.leave(&watching.inbox, self.id);
         }
     }
 }

@@ -40,7 +40,7 @@ pub mod socket;
 pub mod tokens;
 
 use crate::{
-    admission::Admission, auth::Auth, hub::Hub, logs::PeerWarnings, session::SessionLimits,
+    admission::Admission, auth::Auth, hub::Hub, logs::PeerWarnings, session::SessionContext,
 };
 use actix_web::web;
 use origin::OriginPolicy;
@@ -54,8 +54,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Identity: who each request is, and the account operations.
     pub auth: Arc<Auth>,
-    /// Limits applied to each new connection.
-    pub limits: SessionLimits,
+    /// What every WebSocket session shares: its limits, identity, warning budgets.
+    pub session_context: Arc<SessionContext>,
     /// Cancelled when the server starts shutting down; sessions close with 1001.
     pub shutdown: CancellationToken,
     /// Every running session task, so shutdown can wait for their close frames.

@@ -130,12 +130,10 @@ pub async fn socket(
     };
     let session = Session::new(
         state.hub.clone(),
-        Arc::clone(&state.auth),
+        Arc::clone(&state.session_context),
         ws,
         upgraded,
-        state.limits,
         state.shutdown.clone(),
-        Arc::clone(&state.peer_warnings),
     );
     // No `tracing` span around the session: entering one on every poll cost ~5 % of the
     // per-frame CPU; the session's events name it (`session = id`) instead.

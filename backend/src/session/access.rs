@@ -18,23 +18,45 @@ use crate::{
 use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, ServerMsg};
 use std::{
     net::{IpAddr, Ipv6Addr},
+    pin::Pin,
+    task::{Context, Poll},
     time::{Duration, SystemTime},
 };
+use tokio::time::Sleep;
 
 /// When `principal`'s credential expires, if it does.
 pub(super) fn expires(principal: &Principal) -> Option<SystemTime> {
     principal.identity().and_then(|identity| identity.expires)
 }
 
-/// Resolves at `at`; never, without one.
-pub(super) async fn expiry(at: Option<SystemTime>) {
-    let Some(at) = at else {
-        return std::future::pending().await;
-    };
-    let left = at
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
-    tokio::time::sleep(left).await;
+/// Resolves when a connection's credential runs out; never, for one that does not.
+///
+/// The timer is boxed and made only for a credential that expires: a future awaited in the
+/// session's loop lives as long as the connection, and inline its timer would be part of every
+/// connection's memory, guests' too.
+pub(super) struct Expiry(Option<Pin<Box<Sleep>>>);
+
+impl Expiry {
+    /// Resolves at `at`; never, without one.
+    pub(super) fn at(at: Option<SystemTime>) -> Self {
+        Self(at.map(|at| {
+            let left = at
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO);
+            Box::pin(tokio::time::sleep(left))
+        }))
+    }
+}
+
+impl Future for Expiry {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.0 {
+            Some(sleep) => sleep.as_mut().poll(cx),
+            None => Poll::Pending,
+        }
+    }
 }
 
 impl Session {
@@ -152,7 +174,7 @@ impl Session {
                 .identity()
                 .and_then(|identity| identity.credential.as_deref())
             {
-                self.auth.forget(digest);
+                self.context.auth.forget(digest);
             }
             return Err(Ending::CredentialExpired);
         }

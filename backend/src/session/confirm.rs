@@ -14,12 +14,16 @@
 //! the room went out first (it cannot come any more).
 
 use chinwag_shared::{ChatRecord, RoomName};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Own records not yet sent, per room, in id order.
+///
+/// A list of rooms rather than a map: only rooms with a send still on its way are in it
+/// (usually none, rarely more than one), every connection carries it for life, and an empty
+/// `Vec` is half a `HashMap`'s size and, unlike one, can give its buffer back once drained.
 #[derive(Debug, Default)]
 pub struct Confirmations {
-    owed: HashMap<RoomName, VecDeque<ChatRecord>>,
+    owed: Vec<(RoomName, VecDeque<ChatRecord>)>,
 }
 
 impl Confirmations {
@@ -28,7 +32,14 @@ impl Confirmations {
     /// retry (a record stored earlier, not yet delivered here) may be older than one owed.
     /// Owing the same id twice (a retry of a retry) keeps one.
     pub fn owe(&mut self, record: ChatRecord) {
-        let queue = self.owed.entry(record.room.clone()).or_default();
+        let at = match self.owed.iter().position(|(room, _)| *room == record.room) {
+            Some(at) => at,
+            None => {
+                self.owed.push((record.room.clone(), VecDeque::new()));
+                self.owed.len() - 1
+            }
+        };
+        let queue = &mut self.owed[at].1;
         match queue.binary_search_by_key(&record.id, |owed| owed.id) {
             Ok(_) => {}
             Err(at) => queue.insert(at, record),
@@ -42,26 +53,37 @@ impl Confirmations {
         if self.owed.is_empty() {
             return None;
         }
-        let queue = self.owed.get_mut(room)?;
+        let at = self.owed.iter().position(|(owed, _)| owed == room)?;
+        let queue = &mut self.owed[at].1;
         while queue.front().is_some_and(|owed| owed.id < id) {
             queue.pop_front();
         }
         let mine = queue.front().is_some_and(|owed| owed.id == id);
         let record = if mine { queue.pop_front() } else { None };
         if queue.is_empty() {
-            self.owed.remove(room);
+            self.drop_room(at);
         }
         record
     }
 
     /// Forgets what is owed in `room`: the session left it, or its history was replaced.
     pub fn forget(&mut self, room: &RoomName) {
-        self.owed.remove(room);
+        if let Some(at) = self.owed.iter().position(|(owed, _)| owed == room) {
+            self.drop_room(at);
+        }
+    }
+
+    fn drop_room(&mut self, at: usize) {
+        self.owed.swap_remove(at);
+        if self.owed.is_empty() {
+            // Most of a connection's life owes nothing: hold no buffer through it.
+            self.owed = Vec::new();
+        }
     }
 
     /// How many records are owed, over all rooms.
     pub fn len(&self) -> usize {
-        self.owed.values().map(VecDeque::len).sum()
+        self.owed.iter().map(|(_, queue)| queue.len()).sum()
     }
 
     /// Whether nothing is owed.

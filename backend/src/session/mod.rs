@@ -5,13 +5,15 @@
 //! [`Ending`] with its close code. `run` leaves every room before the close frame goes out
 //! (`Drop` again, for a session dropped mid-flight). This file is the loop and the dispatch;
 //! each concept has its file: [`inbound`] (the only JSON parser), `outbound.rs` (writes),
-//! [`cursor`] (the pure "no gap, no duplicate" rule) and `replay.rs` (joins, paging, live
-//! frames), [`confirm`] (own sends in room order), `naming.rs` (who speaks), `post.rs`
-//! (sends, typing) and `ending.rs` (close codes).
+//! [`cursor`] (the pure "no gap, no duplicate" rule), `cursors.rs` (each joined room's
+//! cursor, stored small) and `replay.rs` (joins, paging, live frames), [`confirm`] (own sends
+//! in room order), `naming.rs` (who speaks), `post.rs` (sends, typing) and `ending.rs` (close
+//! codes).
 
 mod access;
 pub mod confirm;
 pub mod cursor;
+mod cursors;
 mod ending;
 pub mod inbound;
 mod naming;
@@ -33,15 +35,13 @@ use crate::{
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, ProtocolError};
 use chinwag_shared::{ClientToken, ErrorCode, ErrorFrame, Request, RoomName, Username};
 use confirm::Confirmations;
-use cursor::Cursor;
+use cursors::Cursors;
 use ending::peer_vanished;
 use std::{
-    collections::HashMap,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::Arc,
     time::{Duration, Instant},
 };
-use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 /// Per-connection limits and timers, from [`crate::config::Config`].
@@ -65,6 +65,17 @@ pub struct SessionLimits {
     pub rate_abuse_allowance: u32,
 }
 
+/// What every session of a server shares, behind one pointer per connection rather than one
+/// pointer (or copy) per part: every open connection carries these for life.
+pub struct SessionContext {
+    /// Per-connection limits and timers.
+    pub limits: SessionLimits,
+    /// Identity: whether a guest's name belongs to an account, whether a credential holds.
+    pub auth: Arc<Auth>,
+    /// Warning budgets per client address, shared by every session and route.
+    pub peer_warnings: Arc<PeerWarnings>,
+}
+
 type Step = Result<(), Ending>;
 
 /// One connection's state.
@@ -75,16 +86,16 @@ pub struct Session {
     ws: actix_ws::Session,
     outbox: Outbox,
     /// Joined rooms → how far each has been sent.
-    cursors: HashMap<RoomName, Cursor>,
+    cursors: Cursors,
     /// This client's stored sends whose records have yet to come through their rooms.
     confirmations: Confirmations,
     username: Option<Username>,
     /// The client's "same browser" token (see `delivery::rooms`).
     token: Option<ClientToken>,
-    limits: SessionLimits,
+    /// The limits, identity and warning budgets every session shares.
+    context: Arc<SessionContext>,
     last_heard: Instant,
     shutdown: CancellationToken,
-    overflowed: CancellationToken,
     rate: RateLimit,
     /// Whether this connection's rate-limit refusals were judged for the log already: each
     /// connection asks once, and `peer_warnings` budgets the asking per address.
@@ -93,12 +104,8 @@ pub struct Session {
     new_rooms: ConnectionRooms,
     /// Whether a new-room refusal was logged already.
     new_rooms_logged: bool,
-    /// Warning budgets per client address, shared by every session and route.
-    peer_warnings: Arc<PeerWarnings>,
     /// Who this connection is, as proved at the upgrade.
     principal: Principal,
-    /// Identity: whether a guest's name belongs to an account.
-    auth: Arc<Auth>,
     /// A signed-in connection's account inbox (`hub::access::inbox`), where notices for the
     /// person arrive; none for a guest.
     inbox: Option<RoomName>,
@@ -124,13 +131,12 @@ impl Session {
     /// A session for a freshly upgraded connection.
     pub fn new(
         hub: Arc<Hub>,
-        auth: Arc<Auth>,
+        context: Arc<SessionContext>,
         ws: actix_ws::Session,
         upgraded: Upgraded,
-        limits: SessionLimits,
         shutdown: CancellationToken,
-        peer_warnings: Arc<PeerWarnings>,
     ) -> Self {
+        let limits = &context.limits;
         let Upgraded {
             peer,
             permit,
@@ -148,7 +154,6 @@ impl Session {
         Self {
             id: hub.new_session_id(),
             peer,
-            overflowed: outbox.overflow_signal(),
             outbox,
             shutdown,
             rate: RateLimit::new(
@@ -160,19 +165,17 @@ impl Session {
             rate_logged: false,
             new_rooms: ConnectionRooms::default(),
             new_rooms_logged: false,
-            peer_warnings,
             permit: Some(permit),
             hub,
             ws,
-            cursors: HashMap::new(),
+            cursors: Cursors::default(),
             confirmations: Confirmations::default(),
             username,
             token,
             principal,
-            auth,
             inbox: None,
             registered: None,
-            limits,
+            context,
             last_heard: Instant::now(),
         }
     }
@@ -222,8 +225,11 @@ impl Session {
             // Boxed, as the close is the last thing a connection does: inline, its future and timer
             // would be part of every open connection's memory.
             let close = self.ws.clone().close(ending.close_reason());
-            let _closed_or_gone =
-                Box::pin(tokio::time::timeout(self.limits.idle_timeout, close)).await;
+            let _closed_or_gone = Box::pin(tokio::time::timeout(
+                self.context.limits.idle_timeout,
+                close,
+            ))
+            .await;
         }
     }
 
@@ -259,17 +265,18 @@ impl Session {
         if let Err(ending) = Box::pin(self.join(*initial)).await {
             return ending;
         }
-        let mut heartbeat = tokio::time::interval(self.limits.heartbeat_interval);
-        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        heartbeat.reset();
-        let (shutdown, overflowed) = (self.shutdown.clone(), self.overflowed.clone());
-        let expiry = access::expiry(access::expires(&self.principal));
-        tokio::pin!(expiry);
+        // A timer reset after each beat, held in place: an `Interval` would box its timer,
+        // one more allocation for every open connection.
+        let beat = self.context.limits.heartbeat_interval;
+        let heartbeat = tokio::time::sleep(beat);
+        tokio::pin!(heartbeat);
+        let (shutdown, overflowed) = (self.shutdown.clone(), self.outbox.overflow_signal());
+        let mut expiry = access::Expiry::at(access::expires(&self.principal));
         // Made once, not per turn of the loop: a fresh `cancelled()` future locks the token
         // and registers a waiter every time, which showed up in profiles as a real share of
         // the per-frame cost.
         let shutdown = shutdown.cancelled();
-        let overflowed = overflowed.cancelled();
+        let overflowed = overflowed.wait();
         tokio::pin!(shutdown, overflowed);
         loop {
             let step = tokio::select! {
@@ -279,7 +286,10 @@ impl Session {
                 () = &mut expiry => Err(Ending::CredentialExpired),
                 incoming = frames.recv() => Box::pin(self.on_incoming(incoming)).await,
                 Some(frame) = self.outbox.next() => self.on_frame(&frame).await,
-                _ = heartbeat.tick() => Box::pin(self.on_heartbeat()).await,
+                () = &mut heartbeat => {
+                    heartbeat.as_mut().reset(tokio::time::Instant::now() + beat);
+                    Box::pin(self.on_heartbeat()).await
+                }
             };
             if let Err(ending) = step {
                 return ending;
@@ -337,7 +347,11 @@ impl Session {
             let address = self
                 .peer
                 .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |peer| peer.ip());
-            if self.peer_warnings.admit(address, Warning::RateLimited) {
+            if self
+                .context
+                .peer_warnings
+                .admit(address, Warning::RateLimited)
+            {
                 tracing::warn!(session = self.id, peer = ?self.peer, "rate limit reached; refusing frames");
             }
         }
@@ -349,7 +363,7 @@ impl Session {
             code: ErrorCode::RateLimited,
             detail: format!(
                 "slow down: at most {} messages per second (bursts of {}); this one was not handled",
-                self.limits.rate_per_sec, self.limits.rate_burst
+                self.context.limits.rate_per_sec, self.context.limits.rate_burst
             ),
             room: sent.as_ref().and_then(|msg| msg.room()).map(str::to_owned),
             client_id: sent
@@ -407,7 +421,7 @@ impl Session {
             .metrics()
             .outbox_depth
             .observe(self.outbox.len() as f64);
-        if self.last_heard.elapsed() > self.limits.idle_timeout {
+        if self.last_heard.elapsed() > self.context.limits.idle_timeout {
             return Err(Ending::IdleTimeout);
         }
         // A connection opened with a session or token lasts as long as it does: signed out,
@@ -416,7 +430,7 @@ impl Session {
             .principal
             .identity()
             .and_then(|identity| identity.credential.as_deref())
-            && !self.auth.still_valid(digest).await
+            && !self.context.auth.still_valid(digest).await
         {
             return Err(Ending::CredentialExpired);
         }

@@ -79,7 +79,7 @@ impl Session {
     /// Refuses a guest a name an account owns (or a look-alike of one). A directory that
     /// cannot be read refuses too: a name's owner is never put at risk by an outage.
     async fn refuse_owned_name(&self, name: &Username) -> Result<(), ErrorFrame> {
-        match self.auth.name_owned(name).await {
+        match self.context.auth.name_owned(name).await {
             Ok(false) => Ok(()),
             Ok(true) => Err(inbound::error(
                 ErrorCode::UsernameTaken,

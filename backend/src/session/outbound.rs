@@ -7,10 +7,15 @@
 //! its session (and its rooms' memory) beyond the bounds the outbox promises.
 
 use super::{Ending, Session, Step, inbound};
-use crate::{delivery::frame::encode, logs::Clipped};
+use crate::{
+    delivery::{frame::encode, outbox::OverflowSignal},
+    logs::Clipped,
+};
+use actix_ws::Message;
 use bytestring::ByteString;
 use chinwag_shared::{ChatRecord, ErrorCode, ErrorFrame, RoomName, ServerMsg};
-use std::{pin::Pin, time::Duration};
+use futures_util::Sink;
+use std::{future::poll_fn, pin::Pin, task::Poll, time::Duration};
 use tokio_util::sync::CancellationToken;
 
 impl Session {
@@ -82,45 +87,58 @@ impl Session {
     }
 
     /// The write behind [`Self::send_text`], raced against the reasons to stop waiting.
+    ///
+    /// Written against the socket's `Sink` side, polled in place, rather than awaiting
+    /// `ws.text()`: that is an async fn, and its future (the channel's reservation in it) would
+    /// sit inline in the session's future, in every open connection's memory, though a write
+    /// almost never waits. The steps are the ones `text()` takes: ready, send, flush.
     async fn write(&mut self, text: ByteString) -> Step {
-        let write = self.ws.text(text);
-        tokio::pin!(write);
-        // Poll the write once on its own first: almost always the channel has room and it is
-        // done, and only a write that must wait pays for registering the three wake-ups below.
-        // `ready(())` is the arm that makes this a poll-once: `biased` tries the write first,
-        // and if it is pending the always-ready arm ends the select instead of waiting.
-        tokio::select! {
-            biased;
-            sent = &mut write => return sent.map_err(|_| Ending::PeerGone),
-            () = std::future::ready(()) => {}
+        // Asked once on its own first: almost always the channel has room, and only a write
+        // that must wait pays for registering the three wake-ups below.
+        let ws = &mut self.ws;
+        let ready = poll_fn(|cx| Poll::Ready(Pin::new(&mut *ws).poll_ready(cx))).await;
+        match ready {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(_)) => return Err(Ending::PeerGone),
+            Poll::Pending => {
+                // The wait is boxed: its timers and wake-ups are made only by a write that
+                // must wait, and are not part of every connection's future.
+                let stop = StopWaiting {
+                    shutdown: &self.shutdown,
+                    overflowed: self.outbox.overflow_signal(),
+                    idle_timeout: self.context.limits.idle_timeout,
+                };
+                let ws = &mut self.ws;
+                let room = poll_fn(|cx| Pin::new(&mut *ws).poll_ready(cx));
+                Box::pin(stop.race(room)).await?;
+            }
         }
-        // The wait is boxed: its timers and wake-ups are made only by a write that must wait,
-        // and are not part of every connection's future.
-        let stop = StopWaiting {
-            shutdown: &self.shutdown,
-            overflowed: &self.overflowed,
-            idle_timeout: self.limits.idle_timeout,
-        };
-        Box::pin(stop.race(write)).await
+        let ws = Pin::new(&mut self.ws);
+        ws.start_send(Message::Text(text))
+            .map_err(|_| Ending::PeerGone)?;
+        let ws = &mut self.ws;
+        poll_fn(|cx| Pin::new(&mut *ws).poll_flush(cx))
+            .await
+            .map_err(|_| Ending::PeerGone)
     }
 }
 
 /// What ends a write's wait for a peer that is not reading.
 struct StopWaiting<'a> {
     shutdown: &'a CancellationToken,
-    overflowed: &'a CancellationToken,
+    overflowed: OverflowSignal,
     idle_timeout: Duration,
 }
 
 impl StopWaiting<'_> {
-    /// Waits for `write` unless the server shuts down, the outbox overflows or the idle
-    /// timeout passes first.
-    async fn race<E>(self, write: Pin<&mut impl Future<Output = Result<(), E>>>) -> Step {
+    /// Waits until the socket has room for a frame, unless the server shuts down, the outbox
+    /// overflows or the idle timeout passes first.
+    async fn race<E>(self, room: impl Future<Output = Result<(), E>>) -> Step {
         tokio::select! {
             biased;
-            sent = write => sent.map_err(|_| Ending::PeerGone),
+            ready = room => ready.map_err(|_| Ending::PeerGone),
             () = self.shutdown.cancelled() => Err(Ending::Shutdown),
-            () = self.overflowed.cancelled() => Err(Ending::SlowConsumer),
+            () = self.overflowed.wait() => Err(Ending::SlowConsumer),
             () = tokio::time::sleep(self.idle_timeout) => Err(Ending::SlowConsumer),
         }
     }

@@ -115,12 +115,12 @@ impl Session {
         if let Err(frame) = self.admit_unjoined(&room).await {
             return self.send_error(frame).await;
         }
-        if self.cursors.len() >= self.limits.max_rooms {
+        if self.cursors.len() >= self.context.limits.max_rooms {
             let mut frame = inbound::error(
                 ErrorCode::TooManyRooms,
                 format!(
                     "a connection may be in {} rooms at most",
-                    self.limits.max_rooms
+                    self.context.limits.max_rooms
                 ),
             );
             frame.room = Some(room.to_string());
