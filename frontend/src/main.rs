@@ -13,6 +13,7 @@
 //!   `admin.html`), so the chat's bundle does not carry it. The two builds share the session
 //!   and the sign-in screen; each leaves out the other's screens.
 //! - [`storage`]: what the browser remembers; [`clipboard`]: copying, best effort;
+//!   [`sorted`]: the small sorted maps and sets the client keeps its state in;
 //!   [`testid`]: hooks for end-to-end tests.
 
 // The console's build shares the session, the API and the views with the chat but shows
@@ -28,6 +29,7 @@ mod components;
 #[cfg(any(feature = "console", test))]
 #[cfg_attr(not(feature = "console"), allow(dead_code, unused_imports))]
 mod console;
+mod sorted;
 mod storage;
 // Both sides' ids in one list (the e2e tests read it); the chat's build uses its own only.
 #[cfg_attr(not(feature = "console"), allow(dead_code))]

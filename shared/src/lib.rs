@@ -21,6 +21,8 @@
 //! - [`console`]: what the operators' console (`/admin`) shows: live numbers, nodes, rooms,
 //!   accounts and their connections.
 //! - [`error_code`]: [`ErrorCode`], the stable `code` strings of error frames.
+//! - [`unicode`]: the lowercase mapping and the combining-mark lookup, which the browser
+//!   client takes from the browser's own Unicode tables.
 //! - `schema` (feature `openapi`, the server's only): the OpenAPI schemas of the validated
 //!   newtypes; every wire struct derives `utoipa::ToSchema` under the same feature.
 //!
@@ -28,7 +30,7 @@
 //! are written down in `docs/protocol.md`. This crate depends on serde, serde_json (for
 //! [`ServerMsg::from_json`], the browser's frame decoder) and two no_std unicode-rs table
 //! crates (UTS #39 security data, normalization) alone (plus `utoipa` with the `openapi`
-//! feature), so it builds for
+//! feature, and `js-sys` on wasm32 for [`unicode`]), so it builds for
 //! `wasm32-unknown-unknown` as well as native targets.
 #![deny(missing_docs)]
 
@@ -46,6 +48,7 @@ pub mod record;
 #[cfg(feature = "openapi")]
 mod schema;
 pub mod server_msg;
+pub mod unicode;
 
 pub use client_msg::{ClientMsg, Envelope, Request, SeedMsg};
 pub use epoch::Epoch;

@@ -23,10 +23,10 @@ use crate::{
     ErrorCode, MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_MARKS, MAX_NAME_MARKS_PER_CHAR,
     MAX_ROOM_CHARS, MAX_USERNAME_CHARS,
     appearance::{self, MarkExcess},
+    unicode::is_combining_mark,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::{borrow::Borrow, fmt, sync::Arc};
-use unicode_normalization::char::is_combining_mark;
 
 /// Which kind of value failed validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

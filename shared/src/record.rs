@@ -12,7 +12,7 @@
 //! place, so a client may receive a change twice, before or after the message's current
 //! state, or about a message it never saw, and still end right.
 
-use crate::{ClientId, RoomName, Username};
+use crate::{ClientId, RoomName, Username, unicode::lowercase};
 use serde::{Deserialize, Serialize};
 
 /// One stored chat message.
@@ -239,7 +239,7 @@ pub struct RoomSummary {
 /// browser's bundle than everything else this rule needs, and no two accounts can hold
 /// look-alike names anyway, so `@аda` spelled with a Cyrillic `а` is not a mention of `ada`.
 pub fn mentions(text: &str, name: &Username) -> bool {
-    let wanted = name.as_str().to_lowercase();
+    let wanted = lowercase(name.as_str());
     let length = name.as_str().chars().count();
     text.match_indices('@').any(|(at, _)| {
         let rest = &text[at + 1..];
@@ -248,7 +248,7 @@ pub fn mentions(text: &str, name: &Username) -> bool {
             .nth(length)
             .map_or(rest.len(), |(index, _)| index);
         let (candidate, after) = rest.split_at(end);
-        candidate.to_lowercase() == wanted && !continues_a_name(after)
+        lowercase(candidate) == wanted && !continues_a_name(after)
     })
 }
 

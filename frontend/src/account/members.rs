@@ -6,6 +6,7 @@
 //! Pure; [`use_members`](super::use_members) does the requests.
 
 use super::listing::Listing;
+use crate::sorted;
 use chinwag_shared::{Username, account::Member};
 use std::rc::Rc;
 use yew::Reducible;
@@ -48,7 +49,9 @@ impl MembersState {
         match action {
             MembersAction::Reload => *self = Self::default(),
             MembersAction::Listed(mut members) => {
-                members.sort_by(|a, b| b.owner.cmp(&a.owner).then(a.username.cmp(&b.username)));
+                sorted::sort_by(&mut members, |a, b| {
+                    b.owner.cmp(&a.owner).then(a.username.cmp(&b.username))
+                });
                 self.list = Listing::Loaded(members);
             }
             MembersAction::ListFailed(reason) => self.list = Listing::Failed(reason),

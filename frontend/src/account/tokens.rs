@@ -6,6 +6,7 @@
 //! server ever holds it again. Pure; [`use_tokens`](super::use_tokens) does the requests.
 
 use super::listing::Listing;
+use crate::sorted;
 use chinwag_shared::account::{CreatedToken, TokenInfo};
 use std::rc::Rc;
 use yew::Reducible;
@@ -70,7 +71,7 @@ impl TokensState {
     pub fn apply(&mut self, action: TokensAction) {
         match action {
             TokensAction::Listed(mut tokens) => {
-                tokens.sort_by_key(|token| token.created);
+                sorted::sort_by(&mut tokens, |a, b| a.created.cmp(&b.created));
                 self.list = Listing::Loaded(tokens);
             }
             TokensAction::ListFailed(reason) => self.list = Listing::Failed(reason),

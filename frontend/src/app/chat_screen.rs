@@ -34,10 +34,10 @@ use crate::{
         status_badge::StatusBadge,
         typing_line::TypingLine,
     },
+    sorted::SortedMap,
     testid,
 };
 use chinwag_shared::{RoomName, Username};
-use std::collections::BTreeMap;
 use yew::prelude::*;
 
 /// Props of [`ChatScreen`].
@@ -315,14 +315,14 @@ fn chat_label(room: &RoomName, kind: &RoomKind) -> String {
 /// The joined rooms and this account's private rooms (not direct messages), by name, with
 /// unread counts.
 fn room_entries(state: &ChatState) -> Vec<RoomEntry> {
-    let mut entries: BTreeMap<RoomName, RoomEntry> = BTreeMap::new();
+    let mut entries: SortedMap<RoomName, RoomEntry> = SortedMap::new();
     let joined = state.rooms.keys().chain(state.private_rooms());
     for name in joined {
         match state.kind_of(name) {
             RoomKind::Direct { .. } => {}
             kind => {
                 let unread = state.unread_of(name);
-                entries.entry(name.clone()).or_insert(RoomEntry {
+                entries.get_or_insert_with(name.clone(), || RoomEntry {
                     name: name.clone(),
                     unread: unread.messages,
                     mentions: unread.mentions,

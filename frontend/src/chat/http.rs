@@ -23,13 +23,13 @@ use super::{
     api::{self, HistoryError, HistoryPage},
     connection::ConnEvent,
 };
+use crate::sorted::SortedMap;
 use chinwag_shared::{
     ClientId, ClientMsg, ClientToken, Epoch, ErrorFrame, MessageText, RoomName, ServerMsg, Username,
 };
 use gloo_timers::future::TimeoutFuture;
 use std::{
     cell::{Cell, RefCell},
-    collections::HashMap,
     rc::Rc,
 };
 use yew::Callback;
@@ -56,7 +56,7 @@ pub struct HttpTransport {
     token: Option<ClientToken>,
     events: Callback<ConnEvent>,
     /// Joined rooms → the flag that keeps their follower going.
-    followers: RefCell<HashMap<RoomName, Rc<Cell<bool>>>>,
+    followers: RefCell<SortedMap<RoomName, Rc<Cell<bool>>>>,
 }
 
 impl HttpTransport {

@@ -81,4 +81,19 @@ mod tests {
         assert_eq!(split_mentions("no one", &ada), [(false, "no one")]);
         assert!(split_mentions("", &ada).is_empty());
     }
+
+    // In the browser, case is folded by JavaScript's `toLowerCase` (`chinwag_shared::unicode`).
+    #[wasm_bindgen_test(unsupported = test)]
+    fn mentions_fold_case_beyond_ascii() {
+        let zoe = Username::parse("Zoë").unwrap();
+        assert_eq!(
+            split_mentions("hi @ZOË and @zoe", &zoe),
+            [(false, "hi "), (true, "@ZOË"), (false, " and @zoe")]
+        );
+        let odysseus = Username::parse("Οδυσσευς").unwrap();
+        assert_eq!(
+            split_mentions("@ΟΔΥΣΣΕΥΣ", &odysseus),
+            [(true, "@ΟΔΥΣΣΕΥΣ")]
+        );
+    }
 }

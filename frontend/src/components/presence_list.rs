@@ -8,9 +8,8 @@
 //! here"), and "Show more" fetches the next page while there is one.
 
 use super::{guest_badge::GuestBadge, person_menu::PersonMenu};
-use crate::{chat::acts::ModAct, testid};
+use crate::{chat::acts::ModAct, sorted::SortedSet, testid};
 use chinwag_shared::Username;
-use std::collections::BTreeSet;
 use yew::prelude::*;
 
 /// Props of [`PresenceList`].
@@ -20,7 +19,7 @@ pub struct PresenceListProps {
     pub users: Vec<Username>,
     /// Those of `users` who are guests.
     #[prop_or_default]
-    pub guests: BTreeSet<Username>,
+    pub guests: SortedSet<Username>,
     /// This person, marked as "you".
     pub me: Username,
     /// For a moderator: carry out a sanction on someone here.

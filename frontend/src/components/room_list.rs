@@ -5,7 +5,7 @@
 
 use super::{lock_icon::LockIcon, name_prompt::NamePrompt};
 use crate::{account::attempt::Attempt, testid};
-use chinwag_shared::{MAX_ROOM_CHARS, RoomName};
+use chinwag_shared::{MAX_ROOM_CHARS, RoomName, unicode::lowercase};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -56,7 +56,7 @@ pub fn RoomList(props: &RoomListProps) -> Html {
         let (draft, error, on_open) = (draft.clone(), error.clone(), props.on_open.clone());
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            let wanted = draft.trim().trim_start_matches('#').to_lowercase();
+            let wanted = lowercase(draft.trim().trim_start_matches('#'));
             match RoomName::parse(&wanted) {
                 Ok(room) => {
                     on_open.emit(room);

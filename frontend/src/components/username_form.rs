@@ -92,3 +92,38 @@ fn capitalize(text: &str) -> String {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use chinwag_shared::{Field, Username, ValidationError};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    // Under `cargo test --target wasm32-unknown-unknown` the combining marks are the
+    // browser's (`chinwag_shared::unicode`); natively, unicode-normalization's.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_form_checks_combining_marks_as_the_server_does() {
+        let field = Field::Username;
+        for name in ["Jose\u{301}", "ana\u{308}\u{301}", "क\u{93F}रण", "Zoë"] {
+            assert!(Username::parse(name).is_ok(), "{name:?}");
+        }
+        assert_eq!(
+            Username::parse("\u{301}ada"),
+            Err(ValidationError::BadChar {
+                field,
+                ch: '\u{301}'
+            }),
+            "a name cannot start with a mark"
+        );
+        assert_eq!(
+            Username::parse("ada\u{301}\u{300}\u{302}"),
+            Err(ValidationError::TooManyMarks {
+                field,
+                on: Some('a')
+            }),
+        );
+        assert!(
+            Username::parse("\u{20DD}").is_err(),
+            "an enclosing mark is a mark too"
+        );
+    }
+}

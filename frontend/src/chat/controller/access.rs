@@ -18,7 +18,9 @@ use crate::{
     account::{api, attempt::Attempt, failure::Purpose},
     chat::state::ChatAction,
 };
-use chinwag_shared::{ClientMsg, ErrorCode, ErrorFrame, RoomName, ServerMsg, Username};
+use chinwag_shared::{
+    ClientMsg, ErrorCode, ErrorFrame, RoomName, ServerMsg, Username, unicode::lowercase,
+};
 use std::rc::Rc;
 
 impl Controller {
@@ -38,7 +40,7 @@ impl Controller {
 
     /// Creates the private room the attempt names, then opens it.
     pub(in crate::chat) fn create_private_room(self: &Rc<Self>, attempt: Attempt<String>) {
-        let room = match RoomName::parse(&attempt.input.trim().to_lowercase()) {
+        let room = match RoomName::parse(&lowercase(attempt.input.trim())) {
             Ok(room) => room,
             Err(err) => return attempt.fail(format!("That room name is not allowed: {err}.")),
         };

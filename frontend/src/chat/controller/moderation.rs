@@ -9,6 +9,7 @@
 //! does not take the room off the screen, and no reconnect joins it again by itself.
 
 use super::Controller;
+use crate::sorted::SortedSet;
 use crate::{
     account::{attempt::Attempt, failure::Purpose, moderation_api},
     chat::{
@@ -20,12 +21,12 @@ use chinwag_shared::{
     ClientMsg, ErrorCode, ErrorFrame, MAX_SLOW_MODE_SECS, RoomName, ServerMsg, Username,
     moderation::{SanctionBody, SanctionKind},
 };
-use std::{cell::RefCell, collections::BTreeSet, rc::Rc};
+use std::{cell::RefCell, rc::Rc};
 
 /// Rooms a ban or kick took this person out of, until they ask to come back.
 #[derive(Default)]
 pub(super) struct Barred {
-    rooms: RefCell<BTreeSet<RoomName>>,
+    rooms: RefCell<SortedSet<RoomName>>,
 }
 
 impl Barred {

@@ -9,9 +9,10 @@
 
 use super::{Controller, with};
 use crate::account::moderation_api;
+use crate::sorted::SortedMap;
 use chinwag_shared::RoomName;
 use gloo::timers::callback::Timeout;
-use std::{cell::RefCell, collections::BTreeMap, rc::Rc};
+use std::{cell::RefCell, rc::Rc};
 
 /// How long a new marker waits for a newer one before it is sent, in milliseconds.
 pub const READ_DEBOUNCE_MS: u32 = 1_000;
@@ -20,8 +21,8 @@ pub const READ_DEBOUNCE_MS: u32 = 1_000;
 #[derive(Default)]
 pub(super) struct ReadSync {
     timer: RefCell<Option<Timeout>>,
-    due: RefCell<BTreeMap<RoomName, u64>>,
-    confirmed: Rc<RefCell<BTreeMap<RoomName, u64>>>,
+    due: RefCell<SortedMap<RoomName, u64>>,
+    confirmed: Rc<RefCell<SortedMap<RoomName, u64>>>,
 }
 
 impl ReadSync {
@@ -62,7 +63,7 @@ impl Controller {
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(marker) = moderation_api::mark_read(&room, id).await {
                     let mut confirmed = confirmed.borrow_mut();
-                    let known = confirmed.entry(room).or_default();
+                    let known = confirmed.get_or_insert_with(room, u64::default);
                     *known = (*known).max(marker);
                 }
             });

@@ -14,6 +14,7 @@
 //! follows a ban or kick is the exception: that room stays, barred ([`super::standing`]).
 
 use super::{ChatState, Unread};
+use crate::sorted;
 use chinwag_shared::{ErrorCode, ErrorFrame, RoomName, Username, account::RoomInfo};
 
 /// How the sidebar shows a room.
@@ -67,7 +68,7 @@ impl ChatState {
             .iter()
             .filter_map(|(room, info)| Some((room.clone(), info.dm_with.clone()?)))
             .collect();
-        dms.sort_by(|a, b| a.1.cmp(&b.1));
+        sorted::sort_by(&mut dms, |a, b| a.1.cmp(&b.1));
         dms
     }
 
@@ -156,7 +157,9 @@ impl ChatState {
         self.outbox.retain(|pending| pending.room != *room);
         self.memberships.remove(room);
         if self.current == *room {
-            self.rooms.entry(next.clone()).or_default().unread = 0;
+            self.rooms
+                .get_or_insert_with(next.clone(), Default::default)
+                .unread = 0;
             self.current = next;
         }
     }

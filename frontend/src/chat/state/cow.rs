@@ -1,4 +1,4 @@
-//! Copy-on-write collections for the chat state: [`SharedMap`] (a `BTreeMap`) and
+//! Copy-on-write collections for the chat state: [`SharedMap`] (a [`SortedMap`]) and
 //! [`SharedList`] (a `Vec`) behind an `Rc`.
 //!
 //! The reducer makes a new [`super::ChatState`] for every action, and the views compare the
@@ -12,8 +12,8 @@
 //! copy of one room's log costs no more than what follows it anyway, since the message list
 //! draws every message of the room on each change.
 
+use crate::sorted::SortedMap;
 use std::{
-    collections::BTreeMap,
     fmt,
     ops::{Deref, DerefMut},
     rc::Rc,
@@ -23,7 +23,7 @@ use std::{
 pub struct Shared<T>(Rc<T>);
 
 /// A sorted map shared between states until one of them changes it.
-pub type SharedMap<K, V> = Shared<BTreeMap<K, V>>;
+pub type SharedMap<K, V> = Shared<SortedMap<K, V>>;
 
 /// A list shared between states until one of them changes it.
 pub type SharedList<T> = Shared<Vec<T>>;

@@ -195,7 +195,7 @@ impl ChatState {
             .map(|room| (room, RoomView::default()))
             .collect();
         let current = current.unwrap_or_else(RoomName::default_room);
-        joined.entry(current.clone()).or_default();
+        joined.get_or_insert_with(current.clone(), RoomView::default);
         Self {
             me,
             current,
@@ -259,7 +259,9 @@ impl ChatState {
             ChatAction::Status(status) => self.status = status,
             ChatAction::Transport(kind) => self.transport = kind,
             ChatAction::OpenRoom(room) => {
-                self.rooms.entry(room.clone()).or_default().unread = 0;
+                self.rooms
+                    .get_or_insert_with(room.clone(), RoomView::default)
+                    .unread = 0;
                 self.current = room;
             }
             ChatAction::Queue(pending) => self.outbox.push(pending),

@@ -44,7 +44,7 @@ impl RoomView {
     /// the log reaches back to the marker, or nothing newer than it was received.
     fn count_after(&self, read: u64, me: &Username) -> (Unread, bool) {
         let mut found = Unread::default();
-        for (_, record) in self.messages.range(read.saturating_add(1)..) {
+        for (_, record) in self.messages.iter_from(&read.saturating_add(1)) {
             let (counted, mention) = counts(record, me, read);
             found.messages += u32::from(counted);
             found.mentions += u32::from(mention);

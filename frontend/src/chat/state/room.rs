@@ -7,11 +7,9 @@
 //! decide when a log is forgotten, are in [`super::history`].
 
 use super::{ChatState, SharedList, SharedMap, changes::counts, standing::Standing};
+use crate::sorted::{SortedMap, SortedSet};
 use chinwag_shared::{ChatRecord, ClientMsg, Epoch, RoomName, Username};
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    rc::Rc,
-};
+use std::rc::Rc;
 
 /// The text of the notice a history reset leaves in its room.
 pub const HISTORY_RESET_NOTICE: &str = "The server's history for this room was reset.";
@@ -61,9 +59,9 @@ pub struct RoomView {
     /// list was not paged to the end).
     pub presence_more: bool,
     /// Those of `presence` who are guests (not signed in), as the server said.
-    pub guests: BTreeSet<Username>,
+    pub guests: SortedSet<Username>,
     /// Who is typing, with when their notice expires (ms since the epoch).
-    pub typing: BTreeMap<Username, f64>,
+    pub typing: SortedMap<Username, f64>,
     /// Join and leave lines.
     pub notices: SharedList<Notice>,
     /// Messages from others not yet seen in this room.
