@@ -39,9 +39,12 @@ use tokio::time::Instant;
 
 pub use room::{FILL_FLAGS, NEWEST, fill_room};
 
-/// Whether the page's service worker is active: `null` where there are none, else a boolean.
-const SERVICE_WORKER_SCRIPT: &str = "return navigator.serviceWorker \
-    ? navigator.serviceWorker.getRegistration().then(r => !!(r && r.active)) : null;";
+/// Whether the page's service worker is active: `null` where there are none (no service
+/// workers here, or a page that registers none, like a build from before it had one), else a
+/// boolean.
+const SERVICE_WORKER_SCRIPT: &str = "if (!navigator.serviceWorker \
+    || !document.documentElement.innerHTML.includes('serviceWorker.register')) return null; \
+    return navigator.serviceWorker.getRegistration().then(r => !!(r && r.active));";
 
 /// How often the reader asks whether the clock has stopped (this does not time anything).
 const POLL: Duration = Duration::from_millis(50);
