@@ -19,6 +19,7 @@ pub const HISTORY_RESET: &str = "history-reset";
 pub const COMPOSER: &str = "composer";
 pub const SEND: &str = "send";
 pub const PRESENCE: &str = "presence";
+pub const PRESENCE_COUNT: &str = "presence-count";
 pub const PRESENCE_USER: &str = "presence-user";
 pub const PRESENCE_MORE: &str = "presence-more";
 pub const TYPING: &str = "typing";

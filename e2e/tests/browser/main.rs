@@ -4,7 +4,7 @@
 //! They test the UI contract (the `data-testid` hooks read in `support/page.rs`) and what a
 //! user sees across the whole system: relay between browsers, rendering as text, history after
 //! a reload, reconnect after a crash (also one that lost the database), the seed lecture's
-//! page, rooms, accounts, private rooms and direct messages, moderation (deletions, edits,
+//! page, rooms, big rooms (a count, paged names, diffs), accounts, private rooms and direct messages, moderation (deletions, edits,
 //! bans) and read state across reloads and devices, the operators' console (`/admin`), the trunk dev loop
 //! (`dev_loop.rs`), and a smoke run of the page-load benchmark (`page_load.rs`). Every test starts its own
 //! server and chromedriver, waits by polling the DOM with a bound, and never sleeps to
@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod big_rooms;
 mod chat;
 mod console;
 mod dev_loop;

@@ -3,7 +3,8 @@
 //! `phone.png`, and the account screens as `<screen>-desktop.png` and `<screen>-phone.png`
 //! (the sign-in screen, the account menu open, the tokens panel with a fresh token, a private
 //! room's members panel, the direct messages). The tests check each is a PNG of exactly the
-//! viewport's size with real content, not a blank page.
+//! viewport's size with real content, not a blank page. Other areas save theirs with
+//! [`save`] and [`save_both`] (a big room's, in `big_rooms.rs`).
 
 use crate::{
     accounts::PASSWORD,
@@ -13,7 +14,7 @@ use fantoccini::key::Key;
 use std::path::Path;
 
 /// A blank page at these sizes compresses to a few KB; a chat screen with text is far larger.
-const MIN_PNG_BYTES: usize = 15_000;
+pub(crate) const MIN_PNG_BYTES: usize = 15_000;
 
 /// Width and height from a PNG's IHDR chunk, after checking the signature.
 fn png_size(png: &[u8]) -> (u32, u32) {
@@ -69,7 +70,7 @@ async fn chat_screen_screenshots_at_desktop_and_phone_sizes() {
 
 /// Saves what `browser` shows as `path` and checks it is a whole PNG of `viewport`'s size, at
 /// least `min_bytes` long.
-async fn save(browser: &Browser, path: &Path, viewport: Viewport, min_bytes: usize) {
+pub(crate) async fn save(browser: &Browser, path: &Path, viewport: Viewport, min_bytes: usize) {
     let png = browser.screenshot(path).await;
     let name = path.display();
     assert_eq!(

@@ -5,7 +5,8 @@
 //! menu beside everyone else to mute, kick or ban them ([`PersonMenu`]).
 //!
 //! A big room lists only the names fetched so far: its heading gives the room's count ("N
-//! here"), and "Show more" fetches the next page while there is one.
+//! here"), and "Show more" fetches the next page while there is one. On a phone the heading
+//! still shows, at the start of the people strip (`style.css`), so the count is never hidden.
 
 use super::{guest_badge::GuestBadge, person_menu::PersonMenu};
 use crate::{chat::acts::ModAct, sorted::SortedSet, testid};
@@ -41,7 +42,7 @@ pub struct PresenceListProps {
 pub fn PresenceList(props: &PresenceListProps) -> Html {
     html! {
         <aside class="presence" aria-label="People in this room">
-            <h2>{ match props.count {
+            <h2 data-testid={testid::PRESENCE_COUNT}>{ match props.count {
                 Some(count) => format!("{count} here"),
                 None => format!("Here now · {}", props.users.len()),
             } }</h2>

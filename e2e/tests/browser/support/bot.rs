@@ -32,6 +32,15 @@ impl Bot {
         posted.unwrap_or_else(|err| panic!("bot's post: {err}"))
     }
 
+    /// Leaves the way a closed tab does: sends a close frame and drops the connection, so
+    /// the server sees the socket end (not a `leave`).
+    pub async fn close(mut self) {
+        let closed = tokio::time::timeout(WAIT, self.socket.ws().close(None)).await;
+        closed
+            .expect("close frame sent in time")
+            .expect("close frame sent");
+    }
+
     /// The next JSON text frame (pings and pongs skipped).
     async fn recv(&mut self) -> Value {
         self.socket

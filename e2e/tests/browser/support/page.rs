@@ -35,6 +35,8 @@ return {
     mentions: text(one(r, "mentions")),
   })),
   presence: all(document, "presence-user").map((u) => u.textContent.trim()),
+  presence_count: text(one(document, "presence-count")),
+  presence_more: one(document, "presence-more") !== null,
   typing: text(one(document, "typing")),
   account_screen: one(document, "account-name") !== null,
   account_error: text(one(document, "account-error")),
@@ -74,6 +76,11 @@ pub struct Page {
     pub rooms: Vec<Room>,
     /// Names in `[data-testid=presence-user]`.
     pub presence: Vec<String>,
+    /// Text of the people list's heading, `[data-testid=presence-count]`: "Here now · N" in
+    /// a small room, "N here" in a big one.
+    pub presence_count: Option<String>,
+    /// `[data-testid=presence-more]` ("Show more") is present: a big room has names unfetched.
+    pub presence_more: bool,
     /// Text of `[data-testid=typing]`, if present.
     pub typing: Option<String>,
     /// `[data-testid=account-name]` is present (the sign-in form).
@@ -216,6 +223,11 @@ impl Page {
     /// The members panel's names, as shown.
     pub fn member_names(&self) -> Vec<&str> {
         self.members.iter().flatten().map(|m| m.trim()).collect()
+    }
+
+    /// The people list's heading without surrounding whitespace, if it is on the page.
+    pub fn presence_count(&self) -> Option<&str> {
+        self.presence_count.as_deref().map(str::trim)
     }
 
     /// The banner's text without surrounding whitespace, if a banner shows.
