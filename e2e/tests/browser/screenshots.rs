@@ -73,6 +73,14 @@ async fn chat_screen_screenshots_at_desktop_and_phone_sizes() {
 pub(crate) async fn save(browser: &Browser, path: &Path, viewport: Viewport, min_bytes: usize) {
     let png = browser.screenshot(path).await;
     let name = path.display();
+    // Whatever the top bar holds must be on screen: at 390 px a private room's bar once pushed
+    // the account button past the edge, where a phone user could not reach it.
+    let cut_off = browser.eval(TOP_BAR_CUT_OFF).await;
+    assert_eq!(
+        cut_off,
+        serde_json::json!([]),
+        "{name}: the top bar's items past the right edge"
+    );
     assert_eq!(
         png_size(&png),
         (viewport.width, viewport.height),
@@ -86,6 +94,13 @@ pub(crate) async fn save(browser: &Browser, path: &Path, viewport: Viewport, min
     let on_disk = std::fs::metadata(path).expect("screenshot saved").len();
     assert_eq!(on_disk, png.len() as u64, "{name} written whole");
 }
+
+/// The top bar's visible items whose right edge is past the viewport's, by their text.
+const TOP_BAR_CUT_OFF: &str = "const bar = document.querySelector('.topbar'); \
+    if (!bar) return []; \
+    return [...bar.children].filter(e => e.getClientRects().length > 0 \
+        && e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5) \
+      .map(e => e.textContent.trim() || e.className);";
 
 /// Saves `<screen>-desktop.png` and `<screen>-phone.png` of what `browser` shows, leaving it
 /// at the desktop size.
