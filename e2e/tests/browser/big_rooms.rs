@@ -42,6 +42,35 @@ async fn big_room_server(dir: &tempfile::TempDir) -> Server {
     .await
 }
 
+/// A big room ready to test: the server, the bots of [`BOTS`] in `general`, and the person
+/// signed in as [`PERSON`] in a browser. Fields drop in order: the browser before its driver,
+/// the server before its directory, so a test holds the whole room while it runs.
+struct BigRoom {
+    person: Browser,
+    bots: Vec<Bot>,
+    _driver: Driver,
+    server: Server,
+    _dir: tempfile::TempDir,
+}
+
+impl BigRoom {
+    async fn open() -> BigRoom {
+        let dir = tempfile::tempdir().unwrap();
+        let server = big_room_server(&dir).await;
+        let bots = fill_the_room(&server).await;
+        let driver = Driver::start().await;
+        let person = Browser::open(&driver, server.addr).await;
+        person.login(PERSON).await;
+        BigRoom {
+            person,
+            bots,
+            _driver: driver,
+            server,
+            _dir: dir,
+        }
+    }
+}
+
 /// `name` joins `general` over a plain socket, under that name.
 async fn arrive(server: &Server, name: &str) -> Bot {
     Bot::join(
@@ -102,17 +131,13 @@ async fn show_everyone(browser: &Browser) -> Vec<String> {
 
 #[tokio::test]
 async fn a_person_in_a_big_room_sees_the_count_and_pages_through_every_name_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = big_room_server(&dir).await;
-    let _bots = fill_the_room(&server).await;
-    let driver = Driver::start().await;
-    let mia = Browser::open(&driver, server.addr).await;
-    mia.login(PERSON).await;
+    let room = BigRoom::open().await;
+    let mia = &room.person;
 
-    let more = wait_for_people(&mia, "7 here", &["ann", "ben", "cat"]).await;
+    let more = wait_for_people(mia, "7 here", &["ann", "ben", "cat"]).await;
     assert!(more, "\"Show more\" offers the four names left");
 
-    let listed = show_everyone(&mia).await;
+    let listed = show_everyone(mia).await;
     assert_eq!(listed, everyone(), "each of the seven once, sorted");
     let page = mia.page().await;
     assert_eq!(page.presence_count(), Some("7 here"), "{page:#?}");
@@ -121,25 +146,21 @@ async fn a_person_in_a_big_room_sees_the_count_and_pages_through_every_name_once
 
 #[tokio::test]
 async fn arrivals_and_departures_reach_the_browser_as_diffs() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = big_room_server(&dir).await;
-    let mut bots = fill_the_room(&server).await;
-    let driver = Driver::start().await;
-    let mia = Browser::open(&driver, server.addr).await;
-    mia.login(PERSON).await;
-    wait_for_people(&mia, "7 here", &["ann", "ben", "cat"]).await;
+    let mut room = BigRoom::open().await;
+    let (mia, server, bots) = (&room.person, &room.server, &mut room.bots);
+    wait_for_people(mia, "7 here", &["ann", "ben", "cat"]).await;
 
     // Someone on the first page closes their socket: the count drops and the name goes.
     let ann = bots.remove(0);
     ann.close().await;
-    wait_for_people(&mia, "6 here", &["ben", "cat"]).await;
+    wait_for_people(mia, "6 here", &["ben", "cat"]).await;
 
     // Two arrive: "abe" sorts among the names fetched, so it is listed at once; "zed" sorts
     // past them, so only the count says so until the next page brings it.
-    let _abe = arrive(&server, "abe").await;
-    let zed = arrive(&server, "zed").await;
-    wait_for_people(&mia, "8 here", &["abe", "ben", "cat"]).await;
-    let listed = show_everyone(&mia).await;
+    let _abe = arrive(server, "abe").await;
+    let zed = arrive(server, "zed").await;
+    wait_for_people(mia, "8 here", &["abe", "ben", "cat"]).await;
+    let listed = show_everyone(mia).await;
     assert_eq!(
         listed,
         ["abe", "ben", "cat", "dan", "eve", "fay", "mia", "zed"],
@@ -149,7 +170,7 @@ async fn arrivals_and_departures_reach_the_browser_as_diffs() {
     // With every name fetched, a departure past the first page is followed too.
     zed.close().await;
     wait_for_people(
-        &mia,
+        mia,
         "7 here",
         &["abe", "ben", "cat", "dan", "eve", "fay", "mia"],
     )
@@ -196,13 +217,9 @@ return Promise.all({queries}.map(async (query) => {{
 
 #[tokio::test]
 async fn hostile_presence_pages_are_refused_and_the_page_keeps_working() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = big_room_server(&dir).await;
-    let _bots = fill_the_room(&server).await;
-    let driver = Driver::start().await;
-    let mia = Browser::open(&driver, server.addr).await;
-    mia.login(PERSON).await;
-    wait_for_people(&mia, "7 here", &["ann", "ben", "cat"]).await;
+    let room = BigRoom::open().await;
+    let mia = &room.person;
+    wait_for_people(mia, "7 here", &["ann", "ben", "cat"]).await;
 
     let queries = hostile_queries();
     let list: Vec<&str> = queries.iter().map(|(query, _)| query.as_str()).collect();
@@ -222,7 +239,7 @@ async fn hostile_presence_pages_are_refused_and_the_page_keeps_working() {
     let page = mia.page().await;
     assert!(page.status_is("open"), "{page:#?}");
     assert_eq!(page.banner(), None, "{page:#?}");
-    assert_eq!(show_everyone(&mia).await, everyone());
+    assert_eq!(show_everyone(mia).await, everyone());
 }
 
 /// Where the count heading is and how it is drawn, next to the strip and its first name.
@@ -289,17 +306,13 @@ fn assert_count_shows(layout: &Value, at: &str) {
 
 #[tokio::test]
 async fn the_count_leads_the_people_strip_at_phone_width_with_screenshots() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = big_room_server(&dir).await;
-    let mut bots = fill_the_room(&server).await;
-    let driver = Driver::start().await;
-    let mia = Browser::open(&driver, server.addr).await;
-    mia.login(PERSON).await;
+    let mut room = BigRoom::open().await;
+    let (mia, bots) = (&room.person, &mut room.bots);
 
     // A small room shows its count on a phone too: "Here now · 1".
     mia.join_room("quiet").await;
     mia.set_viewport(Viewport::PHONE).await;
-    let small = count_layout(&mia, "Here now · 1").await;
+    let small = count_layout(mia, "Here now · 1").await;
     assert_count_shows(&small, "a small room at phone width");
     mia.set_viewport(Viewport::DESKTOP).await;
     mia.open_room("general").await;
@@ -317,12 +330,12 @@ async fn the_count_leads_the_people_strip_at_phone_width_with_screenshots() {
         .then_some(())
     })
     .await;
-    wait_for_people(&mia, "7 here", &["ann", "ben", "cat"]).await;
+    wait_for_people(mia, "7 here", &["ann", "ben", "cat"]).await;
 
-    let desktop = count_layout(&mia, "7 here").await;
+    let desktop = count_layout(mia, "7 here").await;
     assert_count_shows(&desktop, "a big room at desktop width");
     mia.set_viewport(Viewport::PHONE).await;
-    let phone = count_layout(&mia, "7 here").await;
+    let phone = count_layout(mia, "7 here").await;
     assert_count_shows(&phone, "a big room at phone width");
     let num = |key: &str| phone[key].as_f64().unwrap_or(f64::NAN);
     assert!(
@@ -333,12 +346,12 @@ async fn the_count_leads_the_people_strip_at_phone_width_with_screenshots() {
         num("more_left") >= num("right") && num("more_right") <= num("viewport"),
         "\"Show more\" is in view, after the count, without scrolling: {phone:#}"
     );
-    save_both(&mia, "big-room", MIN_PNG_BYTES).await;
+    save_both(mia, "big-room", MIN_PNG_BYTES).await;
 
     // With every name listed the strip scrolls sideways; the count stays in view.
-    show_everyone(&mia).await;
+    show_everyone(mia).await;
     mia.set_viewport(Viewport::PHONE).await;
-    let full = count_layout(&mia, "7 here").await;
+    let full = count_layout(mia, "7 here").await;
     assert_eq!(
         full["strip_scrolls"], true,
         "seven names overflow: {full:#}"
@@ -361,5 +374,5 @@ async fn the_count_leads_the_people_strip_at_phone_width_with_screenshots() {
         "the count stays at the strip's start: {layout:#}"
     );
     let out = workspace_root().join("target/screenshots/big-room-scrolled-phone.png");
-    save(&mia, &out, Viewport::PHONE, MIN_PNG_BYTES).await;
+    save(mia, &out, Viewport::PHONE, MIN_PNG_BYTES).await;
 }
