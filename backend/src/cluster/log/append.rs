@@ -40,37 +40,40 @@ use std::sync::LazyLock;
 /// channel, 7 room, 8 the publish command ([`wire::Channels`]), 9 the number of messages n;
 /// then four per message: its [`ChatTemplate`] (before the id, before the timestamp, after
 /// it) and whether it has a client id ("1"/"0"). Returns the epoch, whether the room is
-/// private, and per message whether it stored (1) or found an earlier copy (0), and that
-/// record's JSON. The script only puts numbers and the epoch into the holes: every byte of
-/// JSON and header around them comes from [`wire`].
+/// private, per message whether it stored (1) or found an earlier copy (0), per message the
+/// earlier copy's JSON (empty for one stored), the first id stored (0 if none; the others
+/// follow it one by one) and the call's timestamp. The script only puts numbers and the epoch
+/// into the holes: every byte of JSON and header around them comes from [`wire`].
 const APPEND_BATCH: &str = r#"
 local n = tonumber(ARGV[9])
 local now = redis.call('TIME')
 local ts = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
 local private = redis.call('EXISTS', KEYS[3])
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or 0)
-local stored, records = {}, {}
-local first, newest, remembered = nil, nil, false
+local stored, records, copies = {}, {}, {}
+local first, newest = nil, nil
 for i = 1, n do
   local at = 9 + (i - 1) * 4
   local has_cid = ARGV[at + 4] == '1'
-  local id = seq + 1
+  -- Lua numbers are doubles: turned into text once here rather than at each use below.
+  local id = tostring(seq + 1)
   local json = ARGV[at + 1] .. id .. ARGV[at + 2] .. ts .. ARGV[at + 3]
   -- One command both looks for an earlier copy and, finding none, keeps this one.
   local earlier = has_cid and redis.call('SET', KEYS[6 + i], json, 'NX', 'GET', 'EX', ARGV[5])
   if earlier then
     stored[i], records[i] = 0, earlier
   else
-    seq = id
+    seq = seq + 1
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], id .. '-0', 'r', json)
     if has_cid then
-      -- A change finds the copy by the record's timestamp.
-      redis.call('ZADD', KEYS[6], ts, id .. ' ' .. KEYS[6 + i])
-      remembered = true
+      -- A change finds the copy by the record's timestamp; one ZADD for the call, below.
+      copies[#copies + 1] = ts
+      copies[#copies + 1] = id .. ' ' .. KEYS[6 + i]
     end
     redis.call(ARGV[8], ARGV[6], ARGV[1] .. id .. ARGV[2] .. epoch .. ARGV[3] .. json)
-    first, newest = first or id, id
-    stored[i], records[i] = 1, json
+    first, newest = first or seq, seq
+    -- The node knows the record it sent: only its id and timestamp come back.
+    stored[i], records[i] = 1, ''
   end
 end
 if newest then
@@ -78,7 +81,8 @@ if newest then
   -- else runs while a script does.
   redis.call('HSET', KEYS[1], 'seq', newest)
 end
-if remembered then
+if #copies > 0 then
+  redis.call('ZADD', KEYS[6], unpack(copies))
   -- Names older than the copies go.
   redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. (now[1] - ARGV[5]) .. '000')
   redis.call('EXPIRE', KEYS[6], ARGV[5])
@@ -94,7 +98,7 @@ if newest then
   end
   prune(KEYS[2], KEYS[4], KEYS[5], newest, ARGV[4])
 end
-return {epoch, private, stored, records}
+return {epoch, private, stored, records, first or 0, ts}
 "#;
 
 static APPEND_SCRIPT: LazyLock<Script> =
@@ -193,34 +197,43 @@ pub(super) struct RoomAnswer {
 }
 
 /// Reads the script's `reply` to the call that stored `messages`. A reply of the wrong shape
-/// is an error for them all; a record that does not parse, for its message alone.
+/// is an error for them all; an earlier copy that does not parse, for its message alone.
+///
+/// A record stored is built here from its message, the id and the timestamp the script gave
+/// it, without reading back the JSON the script made of the same three
+/// ([`ChatTemplate::fill`]; the tests check the two agree).
 pub(super) fn answer(
     messages: &[&NewMessage],
     reply: Value,
 ) -> Result<RoomAnswer, redis::RedisError> {
-    let (_epoch, private, stored, records): (String, i64, Vec<i64>, Vec<String>) =
-        FromRedisValue::from_redis_value(reply)?;
+    let (_epoch, private, stored, records, first, ts): (
+        String,
+        i64,
+        Vec<i64>,
+        Vec<String>,
+        u64,
+        u64,
+    ) = FromRedisValue::from_redis_value(reply)?;
     if stored.len() != messages.len() || records.len() != messages.len() {
         return Err(redis::RedisError::from((
             redis::ErrorKind::UnexpectedReturnType,
             "append script answered for another number of messages",
         )));
     }
+    let mut next_id = first;
     let mut newest = None;
     let appended = messages
         .iter()
         .zip(stored.into_iter().zip(records))
         .map(|(message, (stored, json))| {
-            let record = parse_record(&json)?;
-            Ok(if stored == 1 {
-                newest = Some(record.id);
-                Appended::Stored(ChatRecord {
-                    client_id: message.client_id.clone(),
-                    ..record
-                })
+            if stored == 1 {
+                let id = next_id;
+                next_id += 1;
+                newest = Some(id);
+                Ok(Appended::Stored(numbered(message, id, ts)))
             } else {
-                Appended::retry_of(message, record)
-            })
+                Ok(Appended::retry_of(message, parse_record(&json)?))
+            }
         })
         .collect();
     Ok(RoomAnswer {
@@ -228,6 +241,16 @@ pub(super) fn answer(
         newest,
         private: private == 1,
     })
+}
+
+/// `message` as stored with `id` at `ts`, as its author is answered: with its `client_id`.
+fn numbered(message: &NewMessage, id: u64, ts: u64) -> ChatRecord {
+    ChatRecord {
+        id,
+        ts,
+        client_id: message.client_id.clone(),
+        ..unnumbered(message)
+    }
 }
 
 #[cfg(test)]
@@ -260,6 +283,29 @@ mod tests {
         assert_eq!(record.message, "hi \"there\"\n");
         assert_eq!(record.client_id, None);
         assert!(!json.contains("c-1"), "{json}");
+    }
+
+    #[test]
+    fn a_stored_record_built_by_the_node_is_the_one_the_script_stored() {
+        let mut message = message();
+        for text in [
+            "hi \"there\"\n",
+            "emoji 🦀 and \\ backslash",
+            "<b>&amp;</b>",
+        ] {
+            message.text = MessageText::parse(text).unwrap();
+            let stored =
+                parse_record(&ChatTemplate::new(&unnumbered(&message)).fill(7, 123)).unwrap();
+            let built = numbered(&message, 7, 123);
+            assert_eq!(built.client_id, message.client_id);
+            assert_eq!(
+                ChatRecord {
+                    client_id: None,
+                    ..built
+                },
+                stored
+            );
+        }
     }
 
     #[test]
