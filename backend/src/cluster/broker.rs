@@ -163,7 +163,7 @@ impl Inbox {
         &self.rooms
     }
 
-    /// Decodes one payload and delivers it.
+    /// Decodes one payload and delivers what it carries.
     pub(super) fn on_payload(&mut self, payload: &[u8]) {
         let Ok(payload) = std::str::from_utf8(payload) else {
             tracing::warn!("fan-out payload is not UTF-8; skipped");
@@ -178,7 +178,11 @@ impl Inbox {
             }
         });
         match decoded {
-            Ok(frame) => self.deliver(&frame),
+            Ok(frames) => {
+                for frame in &frames {
+                    self.deliver(frame);
+                }
+            }
             Err(err) => tracing::warn!(error = %err, "fan-out payload skipped"),
         }
     }

@@ -64,6 +64,7 @@ mod revised;
 use super::{
     keyspace,
     link::{Link, slot_moving},
+    wire::BatchReaders,
 };
 use crate::store::{
     Appended, Changed, Corrupt, Epoch, NewChange, NewMessage, Occupied, PAGE_BYTES, Page,
@@ -255,6 +256,9 @@ pub struct RedisStore {
     named: AtomicBool,
     /// Where appends queue for their batch (module `batch`), started by the first append.
     appender: OnceLock<batch::Appender>,
+    /// Whether every node reads a batch published as one payload (never, unless the node
+    /// registry says so: [`RedisStore::publishing_batches_when`]).
+    batch_readers: Arc<BatchReaders>,
     /// The runtime the store was made on, which the appender runs on (`None` outside one:
     /// the first append's, then).
     runtime: Option<tokio::runtime::Handle>,
@@ -279,6 +283,7 @@ impl RedisStore {
             subscribed,
             named: AtomicBool::new(false),
             appender: OnceLock::new(),
+            batch_readers: Arc::new(BatchReaders::default()),
             runtime,
             _one_entry_per_node: one_entry_per_node,
         }
@@ -288,6 +293,14 @@ impl RedisStore {
     #[must_use]
     pub fn waiting_for_replicas(mut self, replicas: u32) -> Self {
         self.wait_replicas = replicas;
+        self
+    }
+
+    /// This store, publishing each append call's records as one payload while `readers` says
+    /// every node reads such payloads, and one payload per record otherwise.
+    #[must_use]
+    pub fn publishing_batches_when(mut self, readers: Arc<BatchReaders>) -> Self {
+        self.batch_readers = readers;
         self
     }
 
@@ -397,6 +410,7 @@ impl Store for RedisStore {
                 self.link.clone(),
                 self.max_len,
                 self.wait_replicas,
+                Arc::clone(&self.batch_readers),
             )
         });
         appender.append(message).await

@@ -89,13 +89,16 @@ pub fn redis_hub(
         Rooms::new(config.recent_tail_bytes).with_latency(metrics.delivery_latency.clone()),
     );
     let subscribed = Arc::new(AtomicBool::new(false));
+    // The registry tells the appender when every node reads batched payloads.
+    let batch_readers = Arc::new(wire::BatchReaders::default());
     let store: Arc<dyn Store> = Arc::new(
         RedisStore::new(
             link.clone(),
             config.history_max_len,
             Arc::clone(&subscribed),
         )
-        .waiting_for_replicas(config.wait_replicas),
+        .waiting_for_replicas(config.wait_replicas)
+        .publishing_batches_when(Arc::clone(&batch_readers)),
     );
     let fanout = Arc::new(RedisFanout::start(link.clone(), stop.clone()));
     let presence = Arc::new(RedisPresence::start(
@@ -128,7 +131,8 @@ pub fn redis_hub(
     ));
     let accounts = Arc::new(accounts::RedisAccounts::new(link.clone()));
     let moderation = Arc::new(moderation::RedisModeration::new(link.clone()));
-    let nodes = node_registry::RedisNodes::new(link.clone(), Arc::clone(&config.node));
+    let nodes = node_registry::RedisNodes::new(link.clone(), Arc::clone(&config.node))
+        .telling(batch_readers);
     let guest_names =
         guest_names::RedisGuestNames::start(link.clone(), Arc::clone(&rooms), stop.clone());
     tokio::spawn(link.keep_checking(stop.clone()));

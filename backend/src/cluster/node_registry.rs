@@ -8,10 +8,20 @@
 //!   publishes.
 //!
 //! A node that stops (or loses Redis) stops renewing; within [`NODE_LEASE`] its key expires
-//! and every node's list leaves it out. Scores are the nodes' wall clocks, which must be kept
+//! and every node's list leaves it out.
+//!
+//! Beside its status, each entry says the newest kind of fan-out payload the node reads
+//! (`fanout_payloads`, [`wire::READS`]; an entry without it is a node of an earlier release,
+//! which reads one payload per record). Listing the nodes (the console's sampler does, once a
+//! second), a node also tells its appender ([`wire::BatchReaders`]) whether all of them read
+//! batches. Scores are the nodes' wall clocks, which must be kept
 //! in step (NTP), as for presence leases.
 
-use super::{keyspace, link::Link};
+use super::{
+    keyspace,
+    link::Link,
+    wire::{self, BatchReaders},
+};
 use crate::{hub::nodes::NodeRegistry, store::StoreError};
 use async_trait::async_trait;
 use chinwag_shared::console::NodeStatus;
@@ -44,16 +54,102 @@ fn now_ms() -> u64 {
         })
 }
 
+/// A node's registry entry: its status, and what it reads.
+#[derive(serde::Serialize)]
+struct Entry<'a> {
+    #[serde(flatten)]
+    status: &'a NodeStatus,
+    fanout_payloads: u32,
+}
+
+/// What [`Entry`] says of the payloads a node reads; absent, it is an earlier release's.
+#[derive(serde::Deserialize)]
+struct Reads {
+    #[serde(default = "one_per_record")]
+    fanout_payloads: u32,
+}
+
+/// What a node that does not say reads: one `C` payload per record.
+fn one_per_record() -> u32 {
+    1
+}
+
+/// Whether every entry in `entries` (`None`: expired since listed) reads batches.
+fn all_read_batches(entries: &[Option<String>]) -> bool {
+    entries.iter().flatten().all(|json| {
+        serde_json::from_str::<Reads>(json).is_ok_and(|reads| reads.fanout_payloads >= 2)
+    })
+}
+
 /// The node registry in Redis.
 pub struct RedisNodes {
     link: Link,
     id: Arc<str>,
+    /// Told, whenever the nodes are listed, whether every node reads batched payloads.
+    batch_readers: Option<Arc<BatchReaders>>,
 }
 
 impl RedisNodes {
     /// The registry on `link`, for node `id`.
     pub fn new(link: Link, id: Arc<str>) -> Self {
-        Self { link, id }
+        Self {
+            link,
+            id,
+            batch_readers: None,
+        }
+    }
+
+    /// This registry, telling `readers` whenever it lists the nodes whether every node reads
+    /// batches.
+    #[must_use]
+    pub fn telling(mut self, readers: Arc<BatchReaders>) -> Self {
+        self.batch_readers = Some(readers);
+        self
+    }
+
+    /// The ids of the nodes whose leases run, at most [`MAX_NODES`].
+    async fn live_ids(&self) -> Result<Vec<String>, StoreError> {
+        let mut range = redis::cmd("ZRANGEBYSCORE");
+        range
+            .arg(nodes_key())
+            .arg(now_ms())
+            .arg("+inf")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(MAX_NODES);
+        Ok(self
+            .link
+            .read(|mut conn| {
+                let range = &range;
+                async move { range.query_async(&mut conn).await }
+            })
+            .await?)
+    }
+
+    /// How many nodes' leases run, and the entries of those other than this one (`None` for
+    /// one expired since listed).
+    async fn others(&self) -> Result<(usize, Vec<Option<String>>), StoreError> {
+        let ids = self.live_ids().await?;
+        let others: Vec<&String> = ids.iter().filter(|id| **id != *self.id).collect();
+        Ok((ids.len(), self.entries(&others).await?))
+    }
+
+    /// The registry entries of `ids`, in order (`None` for one expired since).
+    async fn entries(&self, ids: &[&String]) -> Result<Vec<Option<String>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut get = redis::cmd("MGET");
+        for id in ids {
+            get.arg(node_key(id));
+        }
+        Ok(self
+            .link
+            .read(|mut conn| {
+                let get = &get;
+                async move { get.query_async(&mut conn).await }
+            })
+            .await?)
     }
 }
 
@@ -64,7 +160,11 @@ impl NodeRegistry for RedisNodes {
     }
 
     async fn publish(&self, status: &NodeStatus) -> Result<(), StoreError> {
-        let json = serde_json::to_string(status).map_err(crate::store::Corrupt::Entry)?;
+        let entry = Entry {
+            status,
+            fanout_payloads: wire::READS,
+        };
+        let json = serde_json::to_string(&entry).map_err(crate::store::Corrupt::Entry)?;
         let now = now_ms();
         let lease_ms = u64::try_from(NODE_LEASE.as_millis()).unwrap_or(u64::MAX);
         let mut pipe = redis::pipe();
@@ -96,48 +196,27 @@ impl NodeRegistry for RedisNodes {
     }
 
     async fn nodes(&self, own: &NodeStatus) -> Result<Vec<NodeStatus>, StoreError> {
-        let now = now_ms();
-        let mut range = redis::cmd("ZRANGEBYSCORE");
-        range
-            .arg(nodes_key())
-            .arg(now)
-            .arg("+inf")
-            .arg("LIMIT")
-            .arg(0)
-            .arg(MAX_NODES);
-        let ids: Vec<String> = self
-            .link
-            .read(|mut conn| {
-                let range = &range;
-                async move { range.query_async(&mut conn).await }
-            })
-            .await?;
+        let listed = self.others().await;
+        if let Some(readers) = &self.batch_readers {
+            // A failed read, or a full list that may leave a node out, counts as no.
+            readers.set(matches!(
+                &listed,
+                Ok((live, entries)) if *live < MAX_NODES && all_read_batches(entries)
+            ));
+        }
+        let (_, entries) = listed?;
         let mut nodes = vec![NodeStatus {
             this: true,
             ..own.clone()
         }];
-        let others: Vec<&String> = ids.iter().filter(|id| **id != *self.id).collect();
-        if !others.is_empty() {
-            let mut get = redis::cmd("MGET");
-            for id in &others {
-                get.arg(node_key(id));
-            }
-            let statuses: Vec<Option<String>> = self
-                .link
-                .read(|mut conn| {
-                    let get = &get;
-                    async move { get.query_async(&mut conn).await }
-                })
-                .await?;
-            for json in statuses.into_iter().flatten() {
-                match serde_json::from_str::<NodeStatus>(&json) {
-                    Ok(status) => nodes.push(NodeStatus {
-                        this: false,
-                        ..status
-                    }),
-                    // A node of another version, or a stray writer: left out, not fatal.
-                    Err(err) => tracing::debug!(error = %err, "unreadable node status"),
-                }
+        for json in entries.into_iter().flatten() {
+            match serde_json::from_str::<NodeStatus>(&json) {
+                Ok(status) => nodes.push(NodeStatus {
+                    this: false,
+                    ..status
+                }),
+                // A node of another version, or a stray writer: left out, not fatal.
+                Err(err) => tracing::debug!(error = %err, "unreadable node status"),
             }
         }
         nodes.sort_by(|a, b| a.id.cmp(&b.id));
@@ -148,6 +227,44 @@ impl NodeRegistry for RedisNodes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status(id: &str) -> NodeStatus {
+        NodeStatus {
+            id: id.to_owned(),
+            ready: true,
+            connections: 3,
+            version: "0.1.0".to_owned(),
+            uptime_secs: 9,
+            this: false,
+        }
+    }
+
+    #[test]
+    fn an_entry_reads_back_as_its_status_and_says_it_reads_batches() {
+        let status = status("n1");
+        let json = serde_json::to_string(&Entry {
+            status: &status,
+            fanout_payloads: wire::READS,
+        })
+        .unwrap();
+        // What a node of an earlier release reads: the status, the new field ignored.
+        assert_eq!(serde_json::from_str::<NodeStatus>(&json).unwrap(), status);
+        assert!(all_read_batches(&[Some(json)]));
+    }
+
+    #[test]
+    fn one_earlier_or_unreadable_entry_means_one_payload_per_record() {
+        let new = serde_json::to_string(&Entry {
+            status: &status("n1"),
+            fanout_payloads: wire::READS,
+        })
+        .unwrap();
+        let earlier = serde_json::to_string(&status("n2")).unwrap();
+        assert!(!all_read_batches(&[Some(new.clone()), Some(earlier)]));
+        assert!(!all_read_batches(&[Some(new.clone()), Some("{".to_owned())]));
+        // An entry that expired between listing and reading is no node any more.
+        assert!(all_read_batches(&[Some(new), None]));
+    }
 
     #[test]
     fn a_nodes_key_is_the_prefix_and_its_whole_id() {

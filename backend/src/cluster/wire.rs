@@ -4,13 +4,17 @@
 //! Where payloads go is [`Channels`]'s: on one Redis, one channel every node hears; on a
 //! cluster, one sharded channel per room, which only the room's shard carries.
 //!
-//! Three kinds of payload, fields separated by `\n` (room names, ids and epochs never contain
+//! Four kinds of payload, fields separated by `\n` (room names, ids and epochs never contain
 //! one, the account is written as a JSON string, which cannot, and the JSON frame is always
-//! the last field):
+//! the last field; serde_json writes a line break inside a string as `\n`, so a frame is one
+//! line):
 //!
 //! ```text
 //! C\n{room}\n{id}\n{epoch}\n{chat frame JSON}     a stored record, message or change (published
 //!                                               by the append or the change script)
+//! B\n{room}\n{id}\n{epoch}\n{JSON}\n{JSON}...    the records one append call stored, in order,
+//!                                               ids from {id} on, one by one: a batch of C
+//!                                               in one payload ([`BatchReaders`] says when)
 //! E\n{room}\n{event frame JSON}                   presence or typing, never stored
 //! R\n{room}\n{account as a JSON string}\n{JSON}   a removal from a private room: the removed
 //!                                               account's connections send the frame and
@@ -38,11 +42,42 @@ use crate::{
 };
 use bytestring::ByteString;
 use chinwag_shared::RoomName;
-use std::{borrow::Cow, sync::Arc};
+use std::{
+    borrow::Cow,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 mod chat;
 
 pub use chat::{ChatTemplate, RevisedTemplate, stored_json};
+
+/// Whether every running node reads `B` payloads, so an append may publish its batch as one.
+///
+/// A node of an earlier release skips a payload of a kind it does not know, and its members
+/// would miss those records until the next `C` showed them the gap. So `B` is published only
+/// while every node's registry entry says it reads them ([`super::node_registry`], refreshed
+/// once a second); until then, and as soon as a node that does not shows up, one `C` per
+/// record, as before.
+#[derive(Debug, Default)]
+pub struct BatchReaders(AtomicBool);
+
+impl BatchReaders {
+    /// Whether an append may publish its batch as one `B` payload now.
+    pub fn all_read_batches(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Records what the registry says now.
+    pub fn set(&self, all_read_batches: bool) {
+        self.0.store(all_read_batches, Ordering::Relaxed);
+    }
+}
+
+/// The newest payload kind this release reads: `B`. Nodes say it in their registry entries.
+pub const READS: u32 = 2;
 
 /// The channel every node publishes to and subscribes to, on one Redis.
 pub const CHANNEL: &str = "chinwag:fanout";
@@ -154,6 +189,12 @@ pub fn chat_payload_pieces(room: &RoomName) -> [String; 3] {
     [format!("C\n{room}\n"), "\n".to_owned(), "\n".to_owned()]
 }
 
+/// What goes before a batch's first id in a `B` payload (then, as in a `C` payload's
+/// [`chat_payload_pieces`], `\n`, the epoch, `\n`, and the records' JSON, one per line).
+pub fn batch_payload_prefix(room: &RoomName) -> String {
+    format!("B\n{room}\n")
+}
+
 /// Why a payload was not understood (a node of another version, or a stray publisher).
 #[derive(Debug, thiserror::Error)]
 #[error("malformed fan-out payload: {0}")]
@@ -172,6 +213,17 @@ pub enum Payload<'a> {
         epoch: &'a str,
         /// The chat frame's JSON, as clients receive it.
         json: &'a str,
+    },
+    /// `B`: stored chat records, ids from `first` on, one by one.
+    Chats {
+        /// Their room.
+        room: RoomName,
+        /// The first one's id.
+        first: u64,
+        /// The history their ids belong to.
+        epoch: &'a str,
+        /// Their chat frames' JSON, one per line.
+        lines: &'a str,
     },
     /// `E`: an event, never stored.
     Event {
@@ -208,6 +260,24 @@ pub fn parse(payload: &str) -> Result<Payload<'_>, Malformed> {
                 json,
             })
         }
+        "B" => {
+            let (first, rest) = rest.split_once('\n').ok_or(Malformed("no id"))?;
+            let (epoch, lines) = rest.split_once('\n').ok_or(Malformed("no epoch"))?;
+            let first: u64 = first.parse().map_err(|_| Malformed("bad id"))?;
+            if lines.is_empty() || lines.split('\n').any(str::is_empty) {
+                return Err(Malformed("empty record"));
+            }
+            let count = lines.split('\n').count() as u64;
+            if first.checked_add(count).is_none() {
+                return Err(Malformed("ids past the last"));
+            }
+            Ok(Payload::Chats {
+                room,
+                first,
+                epoch,
+                lines,
+            })
+        }
         "E" => Ok(Payload::Event { room, json: rest }),
         "R" => {
             let (who, json) = rest.split_once('\n').ok_or(Malformed("no account"))?;
@@ -231,12 +301,22 @@ pub fn parse(payload: &str) -> Result<Payload<'_>, Malformed> {
     }
 }
 
-/// Decodes a payload into the frame to deliver. `epoch_of(room, text)` returns a shared copy
-/// of an epoch equal to `text` (so every frame of a room shares one allocation).
+/// Decodes a payload into the frames to deliver, in order: one, or a `B` payload's records.
+/// `epoch_of(room, text)` returns a shared copy of an epoch equal to `text` (so every frame of
+/// a room shares one allocation).
 pub fn decode(
     payload: &str,
     epoch_of: impl FnOnce(&RoomName, &str) -> Epoch,
-) -> Result<Arc<Frame>, Malformed> {
+) -> Result<Vec<Arc<Frame>>, Malformed> {
+    let chat = |room: RoomName, id: u64, epoch: Epoch, json: &str| {
+        Arc::new(Frame::Chat(ChatFrame {
+            room,
+            id,
+            epoch,
+            text: ByteString::from(json),
+            record: None,
+        }))
+    };
     Ok(match parse(payload)? {
         Payload::Chat {
             room,
@@ -245,28 +325,35 @@ pub fn decode(
             json,
         } => {
             let epoch = epoch_of(&room, epoch);
-            Arc::new(Frame::Chat(ChatFrame {
-                room,
-                id,
-                epoch,
-                text: ByteString::from(json),
-                record: None,
-            }))
+            vec![chat(room, id, epoch, json)]
         }
-        Payload::Event { room, json } => Arc::new(Frame::Event(EventFrame {
+        Payload::Chats {
+            room,
+            first,
+            epoch,
+            lines,
+        } => {
+            let epoch = epoch_of(&room, epoch);
+            let mut frames = Vec::new();
+            for (id, json) in (first..).zip(lines.split('\n')) {
+                frames.push(chat(room.clone(), id, Epoch::clone(&epoch), json));
+            }
+            frames
+        }
+        Payload::Event { room, json } => vec![Arc::new(Frame::Event(EventFrame {
             room,
             text: ByteString::from(json),
             removes: None,
-        })),
+        }))],
         Payload::Removal {
             room,
             removes,
             json,
-        } => Arc::new(Frame::Event(EventFrame {
+        } => vec![Arc::new(Frame::Event(EventFrame {
             room,
             text: ByteString::from(json),
             removes: Some(removes),
-        })),
+        }))],
     })
 }
 
@@ -274,11 +361,17 @@ pub fn decode(
 mod tests {
     use super::*;
 
+    /// The one frame a payload decoded to.
+    fn one(mut frames: Vec<Arc<Frame>>) -> Arc<Frame> {
+        assert_eq!(frames.len(), 1, "one frame expected");
+        frames.remove(0)
+    }
+
     #[test]
     fn chat_payloads_keep_their_json_verbatim() {
         let json = r#"{"type":"chat","room":"general","id":7,"ts":1}"#;
         let payload = format!("C\ngeneral\n7\nr123\n{json}");
-        let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
+        let frame = one(decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap());
         let chat = frame.as_chat().unwrap();
         assert_eq!(chat.id, 7);
         assert_eq!(&*chat.epoch, "r123");
@@ -293,7 +386,7 @@ mod tests {
             removes: None,
         };
         let payload = event_payload(&event.room, &event.text);
-        let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
+        let frame = one(decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap());
         assert_eq!(frame.room(), &event.room);
         assert_eq!(frame.text(), &event.text);
         assert_eq!(frame.id(), None);
@@ -316,7 +409,7 @@ mod tests {
         };
         let payload = event_frame_payload(&event);
         assert!(payload.starts_with("E\n"), "{payload:?}");
-        let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
+        let frame = one(decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap());
         assert_eq!(event_of(&frame).removes, None);
     }
 
@@ -338,7 +431,7 @@ mod tests {
             Removes::SignedOut(Arc::from("{\"guest\":\"x\",\"ban\":true}")),
         ] {
             let payload = removal_payload(&room, &removes, "{}");
-            let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
+            let frame = one(decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap());
             assert_eq!(event_of(&frame).removes, Some(removes), "{payload:?}");
         }
         for who in ["7", "{\"guest\":1,\"ban\":true}", "{\"ban\":true}", "[]"] {
@@ -370,7 +463,7 @@ mod tests {
                     json: &event.text,
                 }
             );
-            let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
+            let frame = one(decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap());
             let decoded = event_of(&frame);
             assert_eq!(decoded.room, event.room);
             assert_eq!(decoded.text, event.text);
@@ -404,10 +497,33 @@ mod tests {
         let json = ChatTemplate::new(&record("hi\nthere")).fill(3, 9);
         let [before_id, before_epoch, before_json] = chat_payload_pieces(&room);
         let payload = format!("{before_id}3{before_epoch}r17{before_json}{json}");
-        let frame = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
+        let frame = one(decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap());
         let chat = frame.as_chat().expect("a chat frame");
         assert_eq!((&chat.room, chat.id, &*chat.epoch), (&room, 3, "r17"));
         assert_eq!(&*chat.text, json);
+    }
+
+    #[test]
+    fn a_batch_payload_filled_as_the_script_does_decodes_to_its_records_in_order() {
+        let room = RoomName::parse("general").unwrap();
+        let texts = ["hi\nthere", "second", "a \"quoted\" \\ third"];
+        let jsons: Vec<String> = (40..)
+            .zip(texts)
+            .map(|(id, text)| ChatTemplate::new(&record(text)).fill(id, 9))
+            .collect();
+        let [_, before_epoch, before_json] = chat_payload_pieces(&room);
+        let payload = format!(
+            "{}40{before_epoch}r17{before_json}{}",
+            batch_payload_prefix(&room),
+            jsons.join("\n")
+        );
+        let frames = decode(&payload, |_, epoch| Epoch::from(epoch)).unwrap();
+        assert_eq!(frames.len(), 3);
+        for ((frame, id), json) in frames.iter().zip(40..).zip(&jsons) {
+            let chat = frame.as_chat().expect("a chat frame");
+            assert_eq!((&chat.room, chat.id, &*chat.epoch), (&room, id, "r17"));
+            assert_eq!(&*chat.text, json);
+        }
     }
 
     #[test]
@@ -416,6 +532,11 @@ mod tests {
             "",
             "C",
             "C\ngeneral\nx\ne\n{}",
+            "B\ngeneral\n1\ne\n",
+            "B\ngeneral\n1\ne\n{}\n\n{}",
+            "B\ngeneral\nx\ne\n{}",
+            "B\ngeneral\n1",
+            "B\ngeneral\n18446744073709551615\ne\n{}\n{}",
             "X\ngeneral\n{}",
             "E\nBad Room\n{}",
             "R\nsecret\n{}",

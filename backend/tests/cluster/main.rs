@@ -11,6 +11,7 @@
 mod accounts_cli;
 mod api_keys;
 mod authorship;
+mod batch_payloads;
 mod batched;
 mod changes;
 mod console;

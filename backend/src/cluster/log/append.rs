@@ -37,8 +37,10 @@ use std::sync::LazyLock;
 /// lists (by size, by name), which on a cluster live in another slot and are kept by the node
 /// ([`super::list_room`]). ARGV: the payload's [`wire::chat_payload_pieces`] (1 before the
 /// id, 2 before the epoch, 3 before the record); 4 stream max length, 5 dedupe seconds, 6
-/// channel, 7 room, 8 the publish command ([`wire::Channels`]), 9 the number of messages n;
-/// then four per message: its [`ChatTemplate`] (before the id, before the timestamp, after
+/// channel, 7 room, 8 the publish command ([`wire::Channels`]), 9 the number of messages n,
+/// 10 the `B` payload's [`wire::batch_payload_prefix`] to publish the records stored as one
+/// payload, or empty to publish one `C` payload each ([`wire::BatchReaders`]); then four per
+/// message: its [`ChatTemplate`] (before the id, before the timestamp, after
 /// it) and whether it has a client id ("1"/"0"). Returns the epoch, whether the room is
 /// private, per message whether it stored (1) or found an earlier copy (0), per message the
 /// earlier copy's JSON (empty for one stored), the first id stored (0 if none; the others
@@ -50,10 +52,10 @@ local now = redis.call('TIME')
 local ts = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
 local private = redis.call('EXISTS', KEYS[3])
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or 0)
-local stored, records, copies = {}, {}, {}
+local stored, records, copies, batch = {}, {}, {}, {}
 local first, newest = nil, nil
 for i = 1, n do
-  local at = 9 + (i - 1) * 4
+  local at = 10 + (i - 1) * 4
   local has_cid = ARGV[at + 4] == '1'
   -- Lua numbers are doubles: turned into text once here rather than at each use below.
   local id = tostring(seq + 1)
@@ -70,7 +72,11 @@ for i = 1, n do
       copies[#copies + 1] = ts
       copies[#copies + 1] = id .. ' ' .. KEYS[6 + i]
     end
-    redis.call(ARGV[8], ARGV[6], ARGV[1] .. id .. ARGV[2] .. epoch .. ARGV[3] .. json)
+    if ARGV[10] == '' then
+      redis.call(ARGV[8], ARGV[6], ARGV[1] .. id .. ARGV[2] .. epoch .. ARGV[3] .. json)
+    else
+      batch[#batch + 1] = json
+    end
     first, newest = first or seq, seq
     -- The node knows the record it sent: only its id and timestamp come back.
     stored[i], records[i] = 1, ''
@@ -80,6 +86,10 @@ if newest then
   -- Once per call rather than once per record: nothing in between can fail, and nothing
   -- else runs while a script does.
   redis.call('HSET', KEYS[1], 'seq', newest)
+  if #batch > 0 then
+    redis.call(ARGV[8], ARGV[6], ARGV[10] .. first .. ARGV[2] .. epoch .. ARGV[3]
+      .. table.concat(batch, '\n'))
+  end
 end
 if #copies > 0 then
   redis.call('ZADD', KEYS[6], unpack(copies))
@@ -132,12 +142,14 @@ fn unnumbered(message: &NewMessage) -> ChatRecord {
 }
 
 /// The script call that stores `messages`, in order, all in `room`, on a log keeping about
-/// `max_len` records, in the `keyspace` given.
+/// `max_len` records, in the `keyspace` given, publishing what it stores as one `B` payload
+/// if `batched`, else one `C` payload per record.
 pub(super) fn invocation(
     room: &RoomName,
     messages: &[&NewMessage],
     max_len: u64,
     keyspace: Keyspace,
+    batched: bool,
 ) -> ScriptInvocation<'static> {
     let keys = Keys::of(room);
     let [payload_before_id, payload_before_epoch, payload_before_json] =
@@ -170,7 +182,12 @@ pub(super) fn invocation(
         .arg(fanout.channel(room).as_ref())
         .arg(room.as_str())
         .arg(fanout.publish_command())
-        .arg(messages.len());
+        .arg(messages.len())
+        .arg(if batched {
+            wire::batch_payload_prefix(room)
+        } else {
+            String::new()
+        });
     for message in messages {
         let template = ChatTemplate::new(&unnumbered(message));
         invocation

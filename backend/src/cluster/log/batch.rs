@@ -21,6 +21,9 @@
 //! it touched: a lost connection or too few replicas, every append of that round trip; a
 //! script refused by Redis, that room's; a stored record that does not parse, its own.
 //!
+//! Each call publishes what it stored as one payload once every node reads those
+//! ([`BatchReaders`]), and one payload per record until then.
+//!
 //! The queue is bounded ([`APPEND_QUEUE`]): when it is full, appends wait for room in it,
 //! as SQLite's writes do.
 
@@ -29,13 +32,14 @@ use crate::{
     cluster::{
         keyspace::Keyspace,
         link::{Link, slot_moving},
+        wire::BatchReaders,
     },
     store::{Appended, NewMessage, RedisError, StoreError},
 };
 use chinwag_shared::RoomName;
 use futures_util::future::join_all;
 use redis::{ErrorKind, RedisResult, ScriptInvocation, ServerErrorKind, Value};
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most appends sent in one round trip.
@@ -63,18 +67,21 @@ pub(super) struct Appender {
 
 impl Appender {
     /// Starts the appender on `runtime`, writing through `link` to logs of about
-    /// `max_len` records, waiting for `wait_replicas` replicas after each round trip.
+    /// `max_len` records, waiting for `wait_replicas` replicas after each round trip, and
+    /// publishing each call's records as one payload while `batch_readers` allows.
     pub(super) fn start(
         runtime: &tokio::runtime::Handle,
         link: Link,
         max_len: u64,
         wait_replicas: u32,
+        batch_readers: Arc<BatchReaders>,
     ) -> Self {
         let (queue, jobs) = mpsc::channel(APPEND_QUEUE);
         let round_trips = RoundTrips {
             link,
             max_len,
             wait_replicas,
+            batch_readers,
         };
         runtime.spawn(round_trips.run(jobs));
         Self { queue }
@@ -96,6 +103,7 @@ struct RoundTrips {
     link: Link,
     max_len: u64,
     wait_replicas: u32,
+    batch_readers: Arc<BatchReaders>,
 }
 
 impl RoundTrips {
@@ -144,6 +152,7 @@ impl RoundTrips {
     /// answers every job; or, when `may_retry` and a slot was on the move, answers nothing
     /// and hands the jobs back.
     async fn round_trip(&self, rooms: Vec<Vec<Job>>, may_retry: bool) -> Option<Vec<Vec<Job>>> {
+        let batched = self.batch_readers.all_read_batches();
         let calls: Vec<ScriptInvocation<'static>> = rooms
             .iter()
             .map(|jobs| {
@@ -153,6 +162,7 @@ impl RoundTrips {
                     &messages,
                     self.max_len,
                     self.link.keyspace(),
+                    batched,
                 )
             })
             .collect();
