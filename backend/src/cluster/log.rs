@@ -9,8 +9,12 @@
 //!   `client_id` ([`Author::key`](crate::store::Author::key), one `:` inside, so the key
 //!   splits one way), kept an hour ([`DEDUPE_FOR`]) in the record's current state, which
 //!   makes that author's retries idempotent;
-//! - `chinwag:copies:{room}`: those keys' names (`{id} {key}`), scored by the record's
-//!   timestamp and dropped after [`DEDUPE_FOR`] like the keys, so a change finds its target's;
+//! - `chinwag:copies:{room}:{n}`: those keys' names by record id, in one hash per
+//!   [`DEDUPE_FOR`]-long stretch of the node's clock (`n` counts them from 1970) that expires
+//!   three stretches after its last write, so a change finds its target's copy by the
+//!   target's timestamp (that stretch and the two beside it, for clocks that differ). Releases
+//!   before these buckets kept the names in one sorted set, `chinwag:copies:{room}` (`{id}
+//!   {key}`, scored by timestamp), which changes still read until it expires;
 //! - `chinwag:revised:{room}`: the current JSON of each record changed since it was stored (an
 //!   edited or deleted message, an edit record of a deleted message), scored by id, whose
 //!   stream entry is gone (module `revised`, which pages read it through);
@@ -49,7 +53,8 @@
 //! as the primary does, but build their own stream nodes: they need the setting in their own
 //! configuration. Records appended by a version without changes have no `copies` entry:
 //! deleting one within the hour after the upgrade may leave its `client_id` copy until it
-//! expires.
+//! expires. Likewise, during a rolling upgrade, a node of the release before the hourly
+//! buckets does not find the copy of a record a newer node appended.
 //!
 //! The epoch is minted from Redis's clock the first time a room is read or written. If Redis
 //! loses its data, the next access mints a new one and ids start again at 1.
@@ -84,9 +89,10 @@ use std::{
 pub use nodes::StreamNodes;
 
 /// How long a `client_id` stays a guarantee against duplicates. Each key holds a copy of its
-/// record (~400 B), and `copies` its name (~100 B), so this window, not the history length,
-/// bounds that memory: an hour at 100 msg/s is ~180 MB. Clients re-send within seconds of a reconnect; an hour covers a
-/// laptop that slept through a train tunnel.
+/// record (~400 B), and its hour's bucket its name (~80 B, for up to three hours), so this
+/// window, not the history length, bounds that memory: an hour at 100 msg/s is ~200 MB.
+/// Clients re-send within seconds of a reconnect; an hour covers a laptop that slept through
+/// a train tunnel.
 pub const DEDUPE_FOR: Duration = Duration::from_secs(60 * 60);
 
 /// Mints the room's epoch from Redis's clock if it has none; leaves it in `epoch`.
@@ -228,6 +234,7 @@ struct Keys {
     log: String,
     revised: String,
     edits: String,
+    /// Where releases before the buckets kept the copies' names (still read by changes).
     copies: String,
 }
 
@@ -240,6 +247,15 @@ impl Keys {
             edits: format!("chinwag:edits:{}", keyspace::room(room)),
             copies: format!("chinwag:copies:{}", keyspace::room(room)),
         }
+    }
+
+    /// The bucket of copies' names for the [`DEDUPE_FOR`]-long stretch `unix_secs` falls in.
+    fn copies_bucket(room: &RoomName, unix_secs: u64) -> String {
+        format!(
+            "chinwag:copies:{}:{}",
+            keyspace::room(room),
+            unix_secs / DEDUPE_FOR.as_secs()
+        )
     }
 }
 
@@ -379,7 +395,9 @@ impl RedisStore {
 /// A stored chat frame's JSON back to its record, without a `client_id` (entries written
 /// before ids were kept to their authors still hold one).
 fn parse_record(json: &str) -> Result<ChatRecord, StoreError> {
-    match serde_json::from_str::<ServerMsg>(json) {
+    // Two passes over the text rather than serde's buffered copy of it: every page read
+    // through Redis comes here, once per record.
+    match ServerMsg::from_json(json) {
         Ok(ServerMsg::Chat(record)) => Ok(public(record)),
         Ok(_) => Err(Corrupt::NotChat.into()),
         Err(err) => Err(Corrupt::Entry(err).into()),

@@ -261,7 +261,10 @@ mod tests {
         .unwrap();
         let earlier = serde_json::to_string(&status("n2")).unwrap();
         assert!(!all_read_batches(&[Some(new.clone()), Some(earlier)]));
-        assert!(!all_read_batches(&[Some(new.clone()), Some("{".to_owned())]));
+        assert!(!all_read_batches(&[
+            Some(new.clone()),
+            Some("{".to_owned())
+        ]));
         // An entry that expired between listing and reading is no node any more.
         assert!(all_read_batches(&[Some(new), None]));
     }

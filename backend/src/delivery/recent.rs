@@ -289,7 +289,9 @@ fn record_of(frame: &ChatFrame) -> Option<Arc<ChatRecord>> {
     if let Some(record) = &frame.record {
         return Some(Arc::clone(record));
     }
-    match serde_json::from_str::<ServerMsg>(&frame.text) {
+    // Two passes over the text rather than serde's buffered copy of it (see
+    // `ServerMsg::from_json`): this runs once per record from another node.
+    match ServerMsg::from_json(&frame.text) {
         // A node of an older version may still publish its author's `client_id`; a page
         // built from this tail must not show it.
         Ok(ServerMsg::Chat(record)) => Some(Arc::new(crate::history::public(record))),

@@ -140,7 +140,10 @@ async fn a_batch_is_one_payload_only_while_every_node_reads_batches() {
     // From then on, every append goes as one `C` per record, whichever node makes it.
     for round in 0..5 {
         let (published, _) = post(&mut ada, &mut tap, &format!("old {round}")).await;
-        assert!(matches!(published, Published::OnePerRecord(_)), "{published:?}");
+        assert!(
+            matches!(published, Published::OnePerRecord(_)),
+            "{published:?}"
+        );
     }
 
     // The earlier node leaves: batches again.

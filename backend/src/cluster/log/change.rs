@@ -11,7 +11,10 @@
 //! its author's `client_id` copy, and on a deletion does the same to each edit record, text
 //! removed. So the check, the id and the new state are one atomic step, like an append.
 
-use super::{ENSURE_EPOCH, Keys, PRUNE, RECORD_AT, RedisStore, list_room, parse_record, rooms_key};
+use super::{
+    DEDUPE_FOR, ENSURE_EPOCH, Keys, PRUNE, RECORD_AT, RedisStore, list_room, parse_record,
+    rooms_key,
+};
 use crate::{
     cluster::{
         accounts::keys::private_room,
@@ -49,8 +52,9 @@ end
 return found
 ";
 
-/// KEYS: room hash, log stream, revised set, edits set, copies set, the room's private-room
-/// hash, and on one Redis the rooms by size (on a cluster, the node moves the room in that
+/// KEYS: room hash, log stream, revised set, edits set, the copies' names as earlier releases
+/// kept them, the room's private-room hash, the three buckets of copies' names around the
+/// target's timestamp ([`Keys::copies_bucket`]), and on one Redis the rooms by size (on a cluster, the node moves the room in that
 /// list afterwards: [`super::list_room`]). ARGV: 1 the target's id, 2 its JSON as the node
 /// judged it, 3 its timestamp; the change record's [`ChatTemplate`] (4 before the id, 5 before
 /// the timestamp, 6 after it); the target's [`RevisedTemplate`] (7 before the change's id, 8
@@ -76,16 +80,25 @@ local state = ARGV[7] .. id .. ARGV[8]
 redis.call('XDEL', KEYS[2], target .. '-0')
 redis.call('ZREMRANGEBYSCORE', KEYS[3], target, target)
 redis.call('ZADD', KEYS[3], target, state)
-for _, copy in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], ARGV[3], ARGV[3])) do
-  local of, key = string.match(copy, '^(%d+) (.+)$')
+local function rewrite_copy(key)
   -- The copy holds the target's JSON until it expires; a key reused since holds another.
-  if of == target and redis.call('GET', key) == ARGV[2] then
+  if key and redis.call('GET', key) == ARGV[2] then
     redis.call('SET', key, state, 'XX', 'KEEPTTL')
   end
 end
+for bucket = 7, 9 do
+  rewrite_copy(redis.call('HGET', KEYS[bucket], target))
+end
+-- Where releases before the buckets named the copies.
+for _, copy in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], ARGV[3], ARGV[3])) do
+  local of, key = string.match(copy, '^(%d+) (.+)$')
+  if of == target then
+    rewrite_copy(key)
+  end
+end
 local private = redis.call('EXISTS', KEYS[6])
-if KEYS[7] and private == 0 then
-  redis.call('ZADD', KEYS[7], id, ARGV[15])
+if KEYS[10] and private == 0 then
+  redis.call('ZADD', KEYS[10], id, ARGV[15])
 end
 if ARGV[14] == 'edit' then
   redis.call('ZADD', KEYS[4], target, id)
@@ -247,6 +260,17 @@ async fn store_change(
         .key(&keys.edits)
         .key(&keys.copies)
         .key(private_room(&change.room));
+    // The target's copy was named in the bucket of the appending node's clock, which may
+    // differ from Redis's (the timestamp's) by less than a bucket.
+    let stored_at = target.record.ts / 1000;
+    let stretch = DEDUPE_FOR.as_secs();
+    for at in [
+        stored_at.saturating_sub(stretch),
+        stored_at,
+        stored_at.saturating_add(stretch),
+    ] {
+        invocation.key(Keys::copies_bucket(&change.room, at));
+    }
     let list_kept_by_script = store.link.keyspace() == Keyspace::Single;
     if list_kept_by_script {
         invocation.key(rooms_key());

@@ -304,6 +304,64 @@ async fn a_copy_whose_key_was_reused_since_is_left_alone() {
 }
 
 #[tokio::test]
+async fn a_copy_named_by_an_earlier_release_is_still_rewritten() {
+    let redis = Redis::start().await;
+    let store = store(&redis, 1_000);
+    let target = post(&store, "ada", "hi", Some("c-1")).await;
+    let key = "chinwag:cid:general:name:ada:c-1";
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    // As a release before the hourly buckets named it: in the sorted set, by timestamp, and
+    // in no bucket.
+    let buckets: Vec<String> = conn.keys("chinwag:copies:general:*").await.unwrap();
+    assert_eq!(buckets.len(), 1, "{buckets:?}");
+    let named: Option<String> = conn.hget(&buckets[0], target).await.unwrap();
+    assert_eq!(named.as_deref(), Some(key));
+    let () = conn.del(&buckets[0]).await.unwrap();
+    let ts = whole_log(&store).await[0].ts;
+    let () = conn
+        .zadd("chinwag:copies:general", format!("{target} {key}"), ts)
+        .await
+        .unwrap();
+    changed(&store, edit(target, "ada", "hi!")).await;
+    let copy: String = conn.get(key).await.unwrap();
+    assert!(copy.contains(r#""message":"hi!""#), "{copy}");
+}
+
+#[tokio::test]
+async fn a_copy_named_in_the_hour_beside_its_timestamp_is_found() {
+    let redis = Redis::start().await;
+    let store = store(&redis, 1_000);
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    // The appending node's clock an hour off Redis's either way: its bucket is the next or
+    // the previous one.
+    for (round, skew) in [1_i64, -1].into_iter().enumerate() {
+        let client_id = format!("c-{round}");
+        let target = post(&store, "ada", "hi", Some(&client_id)).await;
+        let buckets: Vec<String> = conn.keys("chinwag:copies:general:*").await.unwrap();
+        let [bucket] = buckets.as_slice() else {
+            panic!("one bucket: {buckets:?}");
+        };
+        let hour: i64 = bucket.rsplit(':').next().unwrap().parse().unwrap();
+        let () = conn
+            .rename(bucket, format!("chinwag:copies:general:{}", hour + skew))
+            .await
+            .unwrap();
+        changed(&store, edit(target, "ada", "hi!")).await;
+        let copy: String = conn
+            .get(format!("chinwag:cid:general:name:ada:{client_id}"))
+            .await
+            .unwrap();
+        assert!(copy.contains(r#""message":"hi!""#), "skew {skew}: {copy}");
+        let () = conn
+            .del(format!("chinwag:copies:general:{}", hour + skew))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
 async fn revised_records_leave_with_the_history_the_stream_trims() {
     let redis = Redis::start().await;
     let store = store(&redis, 4);
