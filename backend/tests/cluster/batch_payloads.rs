@@ -4,15 +4,17 @@
 //! registry entry standing for a node of an earlier release.
 
 use crate::{
+    directory::now_ms,
     node,
     redis::Redis,
     support::{Client, WAIT},
+    wire::tap_fanout,
 };
-use ::redis::{AsyncCommands, Msg, aio::MultiplexedConnection};
-use chinwag_backend::cluster::wire::{self, CHANNEL, Payload};
+use ::redis::{AsyncCommands, Msg};
+use chinwag_backend::cluster::wire::{self, Payload};
 use futures_util::{Stream, StreamExt};
 use serde_json::json;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// The kind of payload a message was published in, and the ids it carried.
 #[derive(Debug, PartialEq, Eq)]
@@ -92,24 +94,10 @@ async fn post_until(
     panic!("the publishing never changed as expected");
 }
 
-fn now_ms() -> u64 {
-    u64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
-
 #[tokio::test]
 async fn a_batch_is_one_payload_only_while_every_node_reads_batches() {
     let redis = Redis::start().await;
-    let client = ::redis::Client::open(redis.url()).unwrap();
-    let mut pubsub = client.get_async_pubsub().await.unwrap();
-    pubsub.subscribe(CHANNEL).await.unwrap();
-    let mut tap = Box::pin(pubsub.into_on_message());
-    let mut conn: MultiplexedConnection = client.get_multiplexed_async_connection().await.unwrap();
+    let (mut tap, mut conn) = tap_fanout(&redis).await;
     let a = node(&redis, "a", &[]).await;
     let b = node(&redis, "b", &[]).await;
     let (mut ada, _) = Client::join(&a.ws_url("?room=batches&username=ada")).await;

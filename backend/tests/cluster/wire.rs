@@ -46,14 +46,26 @@ fn left(room: &RoomName, name: &str) -> ServerMsg {
     }
 }
 
-#[tokio::test]
-async fn what_the_scripts_store_and_publish_decodes_as_server_messages() {
-    let redis = Redis::start().await;
+/// A subscription to `redis`'s fan-out channel (what every node hears), and a connection
+/// for looking at keys.
+pub(crate) async fn tap_fanout(
+    redis: &Redis,
+) -> (
+    std::pin::Pin<Box<impl Stream<Item = Msg>>>,
+    MultiplexedConnection,
+) {
     let client = ::redis::Client::open(redis.url()).unwrap();
     let mut pubsub = client.get_async_pubsub().await.unwrap();
     pubsub.subscribe(CHANNEL).await.unwrap();
-    let mut tap = Box::pin(pubsub.into_on_message());
-    let mut conn: MultiplexedConnection = client.get_multiplexed_async_connection().await.unwrap();
+    let tap = Box::pin(pubsub.into_on_message());
+    let conn = client.get_multiplexed_async_connection().await.unwrap();
+    (tap, conn)
+}
+
+#[tokio::test]
+async fn what_the_scripts_store_and_publish_decodes_as_server_messages() {
+    let redis = Redis::start().await;
+    let (mut tap, mut conn) = tap_fanout(&redis).await;
     let room = RoomName::parse("wire").unwrap();
     let a = node(&redis, "a", &[]).await;
 
