@@ -1,0 +1,91 @@
+//! The panels' bundle (`frontend/src/panels/`, `dist/panels/`): the chat's page downloads
+//! none of it until a person opens one of its panels; the first one opened loads it once, and
+//! each works as part of the chat. Here a room's owner opens the room's settings and sets
+//! slow mode, which the chat's composer then says (the panel's news reached the chat), closes
+//! them with Escape, and opens the members panel, which the same download serves. The
+//! settings panel is saved as a screenshot at desktop and phone sizes.
+
+use crate::{
+    accounts::PASSWORD,
+    screenshots::{MIN_PNG_BYTES, save_both},
+    support::{Browser, Driver, Server},
+};
+use fantoccini::key::Key;
+
+/// The paths of the files under `/panels/` the page has fetched so far.
+async fn panel_files(browser: &Browser) -> Vec<String> {
+    let value = browser
+        .eval(
+            "return performance.getEntriesByType('resource')
+                .map((entry) => new URL(entry.name).pathname)
+                .filter((path) => path.startsWith('/panels/'));",
+        )
+        .await;
+    serde_json::from_value(value).expect("a list of paths")
+}
+
+#[tokio::test]
+async fn the_panels_load_only_when_one_opens_and_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let driver = Driver::start().await;
+    let olga = Browser::open(&driver, server.addr).await;
+    olga.sign_up("olga", PASSWORD).await;
+    olga.create_private_room("team").await;
+    olga.send_confirmed("olga", "settings next").await;
+    assert_eq!(
+        panel_files(&olga).await,
+        Vec::<String>::new(),
+        "the chat opened, a room was made and a message sent without the panels"
+    );
+
+    olga.click("room-settings-button").await;
+    olga.find("slow-mode-input").await;
+    olga.replace_text("slow-mode-input", "30").await;
+    olga.press_enter("slow-mode-input").await;
+    olga.wait_until("the chat's composer in slow mode", |p| {
+        p.composer_hint
+            .as_deref()
+            .filter(|hint| hint.starts_with("Slow mode is on (30 s between messages)"))
+            .map(drop)
+    })
+    .await;
+    // For a person to look at: `target/screenshots/room-settings-{desktop,phone}.png`.
+    save_both(&olga, "room-settings", MIN_PNG_BYTES).await;
+    let mut loaded = panel_files(&olga).await;
+    loaded.sort();
+    assert_eq!(
+        loaded,
+        [
+            "/panels/boot.js",
+            "/panels/chinwag-frontend.js",
+            "/panels/chinwag-frontend_bg.wasm"
+        ],
+        "the bundle, once"
+    );
+
+    olga.find("slow-mode-input")
+        .await
+        .send_keys(&Key::Escape)
+        .await
+        .expect("press Escape in the panel");
+    olga.wait_for_script(
+        "Escape to close the settings panel",
+        "return document.querySelector('[data-testid=room-settings]') === null;",
+        |closed| closed.as_bool().filter(|closed| *closed),
+    )
+    .await;
+
+    olga.open_members().await;
+    let page = olga.page().await;
+    assert_eq!(
+        page.member_names(),
+        ["olga"],
+        "the members panel lists the owner: {page:#?}"
+    );
+    assert_eq!(
+        panel_files(&olga).await.len(),
+        3,
+        "the second panel came from the bundle already loaded"
+    );
+}
