@@ -2,8 +2,9 @@
 //! none of it until a person opens one of its panels; the first one opened loads it once, and
 //! each works as part of the chat. Here a room's owner opens the room's settings and sets
 //! slow mode, which the chat's composer then says (the panel's news reached the chat), closes
-//! them with Escape, and opens the members panel, which the same download serves. The
-//! settings panel is saved as a screenshot at desktop and phone sizes.
+//! them with Escape, opens the members panel, which the same download serves, and changes
+//! the account's password in the account menu. The settings panel is saved as a screenshot
+//! at desktop and phone sizes.
 
 use crate::{
     accounts::PASSWORD,
@@ -88,4 +89,49 @@ async fn the_panels_load_only_when_one_opens_and_work() {
         3,
         "the second panel came from the bundle already loaded"
     );
+    olga.find("members-button")
+        .await
+        .click()
+        .await
+        .expect("close the members panel");
+
+    // The account menu's password view: its field takes focus once the panel shows, and the
+    // change is the server's (another browser signs in with the new password).
+    olga.click("account-menu").await;
+    olga.click("change-password").await;
+    olga.wait_for_script(
+        "the password form, focused",
+        "return document.activeElement && document.activeElement.id;",
+        |id| (id.as_str() == Some("current-password")).then_some(()),
+    )
+    .await;
+    let new_password = "a new and longer passphrase";
+    olga.find_css("#current-password")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .expect("type the current password");
+    olga.find_css("#new-password")
+        .await
+        .send_keys(&format!("{new_password}{}", Key::Enter))
+        .await
+        .expect("type the new password and submit");
+    olga.wait_for_script(
+        "the password changed",
+        "const done = document.querySelector('.stacked-form .success');
+         return done && done.textContent;",
+        |text| {
+            text.as_str()
+                .filter(|text| text.starts_with("Password changed."))
+                .map(drop)
+        },
+    )
+    .await;
+    let elsewhere = Browser::open(&driver, server.addr).await;
+    elsewhere.goto("/").await;
+    elsewhere
+        .wait_until("the sign-in screen", |p| p.account_screen.then_some(()))
+        .await;
+    elsewhere.submit_account_form("olga", new_password).await;
+    elsewhere.wait_until_signed_in("olga").await;
 }

@@ -10,11 +10,11 @@
 use super::failure::ApiFailure;
 use chinwag_shared::{
     ApiError, ErrorCode, RoomName, Username,
-    account::{AuthPolicy, Credentials, Me, NewDm, NewRoom, PasswordChange, RoomInfo},
+    account::{AuthPolicy, Credentials, Me, NewDm, NewRoom, RoomInfo},
 };
-// The tokens and members panels' routes, in the panels' bundle (`crate::panels`).
+// The password, tokens and members panels' routes, in the panels' bundle (`crate::panels`).
 #[cfg(any(feature = "panels", feature = "console", test))]
-use chinwag_shared::account::{CreatedToken, Member, NewToken, TokenInfo};
+use chinwag_shared::account::{CreatedToken, Member, NewToken, PasswordChange, TokenInfo};
 use gloo::net::http::{Request, RequestBuilder, Response};
 use serde::{Serialize, de::DeserializeOwned};
 use web_sys::RequestCredentials;
@@ -83,6 +83,7 @@ pub async fn sign_out_everywhere() -> Result<(), ApiFailure> {
 }
 
 /// Changes the password; the account's other sessions are signed out, this one stays.
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn change_password(change: &PasswordChange) -> Result<(), ApiFailure> {
     fetch(Request::put("/api/password"), Some(change))
         .await

@@ -38,6 +38,11 @@ pub enum Purpose {
     /// Creating an account.
     SignUp,
     /// Changing the password.
+    // Only the panels' bundle changes passwords (`crate::panels`).
+    #[cfg_attr(
+        not(any(feature = "panels", feature = "console", test)),
+        allow(dead_code)
+    )]
     ChangePassword,
     /// Signing out here or everywhere.
     SignOut,

@@ -282,7 +282,7 @@ fn identity(props: &ChatScreenProps) -> Html {
         return html! {
             <AccountMenu me={props.me.clone()} admin={props.admin} on_sign_out={session.sign_out.clone()}
                 on_sign_out_everywhere={session.sign_out_everywhere.clone()}
-                on_change_password={session.change_password.clone()}
+                password={html! { <PanelHost panel={PanelProps::Password} /> }}
                 tokens={html! { <PanelHost panel={PanelProps::Tokens} /> }} />
         };
     }

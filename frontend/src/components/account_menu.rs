@@ -6,9 +6,8 @@
 //! views, puts focus on the first control inside, and Escape or "Close" shuts it and gives
 //! focus back to the button.
 
-use super::password_form::PasswordForm;
 use crate::{account::attempt::Attempt, testid};
-use chinwag_shared::{Username, account::PasswordChange};
+use chinwag_shared::Username;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
@@ -25,8 +24,8 @@ pub struct AccountMenuProps {
     pub on_sign_out: Callback<Attempt<()>>,
     /// Sign every session out.
     pub on_sign_out_everywhere: Callback<Attempt<()>>,
-    /// Change the password.
-    pub on_change_password: Callback<Attempt<PasswordChange>>,
+    /// The password form, mounted only while its view shows.
+    pub password: Html,
     /// The access tokens panel, mounted only while its view shows (so it loads on opening).
     pub tokens: Html,
 }
@@ -146,7 +145,7 @@ pub fn AccountMenu(props: &AccountMenuProps) -> Html {
         View::Password => html! {
             <>
                 { sub_header("Change password", show(View::Main)) }
-                <PasswordForm on_submit={props.on_change_password.clone()} />
+                { props.password.clone() }
             </>
         },
         View::Tokens => html! {
@@ -190,7 +189,7 @@ fn sub_header(title: &str, back: Callback<MouseEvent>) -> Html {
 }
 
 /// Focuses the first field inside `panel`, or its first button if it has no field.
-pub(super) fn focus_first_control(panel: &NodeRef) {
+pub(crate) fn focus_first_control(panel: &NodeRef) {
     let Some(panel) = panel.cast::<Element>() else {
         return;
     };

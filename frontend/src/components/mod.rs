@@ -15,6 +15,7 @@ pub mod mention_text;
 pub mod message;
 pub mod message_list;
 pub mod name_prompt;
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub mod password_form;
 pub mod person_menu;
 pub mod presence_list;

@@ -1,5 +1,6 @@
 //! The panels a visit may never open, in a bundle of their own that the chat loads when one
-//! opens: the access tokens (account menu), a room's settings and a private room's members.
+//! opens: the password form and the access tokens (account menu), a room's settings and a
+//! private room's members.
 //!
 //! They are a third build of this crate, with the feature `panels` (trunk's `panels.html`,
 //! into `dist/panels/`), as the operators' console is one with `console`. The chat's bundle
@@ -33,6 +34,8 @@ mod load;
 mod members_section;
 #[cfg(any(feature = "panels", test))]
 mod mount;
+#[cfg(any(feature = "panels", test))]
+mod password_section;
 #[cfg(any(feature = "panels", test))]
 mod room_settings_section;
 #[cfg(any(feature = "panels", test))]

@@ -3,6 +3,7 @@
 
 use super::{
     members_section::MembersSection,
+    password_section::PasswordSection,
     room_settings_section::RoomSettingsSection,
     tokens_section::TokensSection,
     wire::{PanelEvent, PanelProps},
@@ -22,6 +23,7 @@ struct PanelRootProps {
 fn PanelRoot(props: &PanelRootProps) -> Html {
     let on_event = props.on_event.clone();
     match &props.panel {
+        PanelProps::Password => html! { <PasswordSection /> },
         PanelProps::Tokens => html! { <TokensSection /> },
         PanelProps::RoomSettings { settings } => html! {
             <RoomSettingsSection settings={settings.clone()} {on_event} />

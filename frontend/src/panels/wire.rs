@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 /// Which panel to show, with what it shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum PanelProps {
+    /// The account's password form (the account menu's "Change password").
+    Password,
     /// The account's access tokens (the account menu's "Access tokens").
     Tokens,
     /// A room's settings, for a moderator of it.
@@ -79,6 +81,7 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn props_and_events_read_back_as_written() {
         for props in [
+            PanelProps::Password,
             PanelProps::Tokens,
             PanelProps::RoomSettings {
                 settings: settings(),
