@@ -57,6 +57,8 @@ fn main() {
     #[cfg(not(any(feature = "console", feature = "panels")))]
     chat::head_start::begin();
     // The panels' bundle renders nothing of its own: the chat mounts its panels.
+    #[cfg(feature = "panels")]
+    panels::mount::start();
     #[cfg(not(feature = "panels"))]
     yew::Renderer::<app::App>::new().render();
 }

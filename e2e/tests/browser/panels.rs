@@ -127,6 +127,18 @@ async fn the_panels_load_only_when_one_opens_and_work() {
         },
     )
     .await;
+    // Escape in the panel's field closes the chat's menu around it.
+    olga.find_css("#new-password")
+        .await
+        .send_keys(&Key::Escape)
+        .await
+        .expect("press Escape in the password form");
+    olga.wait_for_script(
+        "Escape to close the account menu",
+        "return document.getElementById('account-panel') === null;",
+        |closed| closed.as_bool().filter(|closed| *closed),
+    )
+    .await;
     let elsewhere = Browser::open(&driver, server.addr).await;
     elsewhere.goto("/").await;
     elsewhere

@@ -8,6 +8,7 @@
 
 use crate::{account::attempt::Attempt, testid};
 use chinwag_shared::Username;
+use gloo::events::EventListener;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
@@ -79,15 +80,27 @@ pub fn AccountMenu(props: &AccountMenuProps) -> Html {
             }
         })
     };
-    let onkeydown = {
-        let close = close.clone();
-        Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Escape" {
-                event.prevent_default();
-                close.emit(());
-            }
-        })
-    };
+    // Escape anywhere in the menu closes it, in its password and tokens views too. Those are
+    // another yew app's (the panels' bundle, `crate::panels`), whose events this app's own
+    // listeners do not see, so this one is the browser's own listener on the menu.
+    let menu_ref = use_node_ref();
+    {
+        let (menu_ref, close) = (menu_ref.clone(), close.clone());
+        use_effect_with((), move |()| {
+            let listener = menu_ref.cast::<Element>().map(|menu| {
+                EventListener::new(&menu, "keydown", move |event| {
+                    let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+                        return;
+                    };
+                    if event.key() == "Escape" {
+                        event.prevent_default();
+                        close.emit(());
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
     let show = |to: View| {
         let (view, error) = (view.clone(), error.clone());
         Callback::from(move |_: MouseEvent| {
@@ -156,7 +169,7 @@ pub fn AccountMenu(props: &AccountMenuProps) -> Html {
         },
     };
     html! {
-        <div class="account" {onkeydown}>
+        <div class="account" ref={menu_ref}>
             <button type="button" class="menu-toggle" ref={toggle_ref} onclick={on_toggle}
                 data-testid={testid::ACCOUNT_MENU} aria-expanded={open.to_string()}
                 aria-controls="account-panel">

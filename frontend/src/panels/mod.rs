@@ -22,6 +22,11 @@
 //! - In the panels' bundle, `mount` renders the panel's section with yew into that element:
 //!   the same hooks and views as before the split, reaching the HTTP API themselves with the
 //!   session cookie, as every request of the chat does.
+//! - Two yew apps of two wasm instances share the page, and each hands out events by
+//!   numbers it writes on the DOM. The panels' instance skips the number the chat's app has
+//!   ([`mount::start`]), so neither runs the other's listeners; and the chat's own yew
+//!   listeners do not hear events inside a panel, so a chat element that must (the account
+//!   menu's Escape) listens with the browser's own listener.
 
 pub mod wire;
 
@@ -33,7 +38,7 @@ mod load;
 #[cfg(any(feature = "panels", test))]
 mod members_section;
 #[cfg(any(feature = "panels", test))]
-mod mount;
+pub mod mount;
 #[cfg(any(feature = "panels", test))]
 mod password_section;
 #[cfg(any(feature = "panels", test))]

@@ -38,6 +38,27 @@ fn PanelRoot(props: &PanelRootProps) -> Html {
     }
 }
 
+/// Readies the bundle, before any panel is mounted.
+///
+/// yew numbers the apps of one wasm instance from 1, and brands the DOM with the number
+/// (`__yew_subtree_id`) to tell whose event is whose; the chat's instance numbers its one
+/// app 1 too. A panel numbered 1 would have the chat's yew take the panel's events for its
+/// own and run whichever of its listeners shares a panel element's listener number. So one
+/// empty app is mounted and taken away first, on an element outside the page, and the
+/// panels are numbered from 2. (The chat mounts no other app: no portal, no second renderer.)
+pub fn start() {
+    let Ok(spare) = gloo::utils::document().create_element("div") else {
+        return;
+    };
+    yew::Renderer::<Spare>::with_root(spare).render().destroy();
+}
+
+/// The app that takes number 1.
+#[component]
+fn Spare() -> Html {
+    html! {}
+}
+
 /// A panel on the page, until [`Mounted::unmount`].
 #[wasm_bindgen]
 pub struct Mounted {
