@@ -4,11 +4,13 @@
 //! slow mode, which the chat's composer then says (the panel's news reached the chat), closes
 //! them with Escape, opens the members panel, which the same download serves, and changes
 //! the account's password in the account menu. The settings panel is saved as a screenshot
-//! at desktop and phone sizes.
+//! at desktop and phone sizes. Without the bundle on the server, a panel says it could not be
+//! loaded and the chat goes on.
 
 use crate::{
     accounts::PASSWORD,
     screenshots::{MIN_PNG_BYTES, save_both},
+    service_worker::copy_dir,
     support::{Browser, Driver, Server},
 };
 use fantoccini::key::Key;
@@ -146,4 +148,49 @@ async fn the_panels_load_only_when_one_opens_and_work() {
         .await;
     elsewhere.submit_account_form("olga", new_password).await;
     elsewhere.wait_until_signed_in("olga").await;
+}
+
+/// A server without the panels' files (a deploy that left `dist/panels/` behind): the panel
+/// says it could not be loaded, "Try again" asks the server again (and says so again), and
+/// the chat goes on.
+#[tokio::test]
+async fn without_the_panels_a_panel_says_so_and_the_chat_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    copy_dir(&crate::support::built_client(), &dist);
+    std::fs::remove_dir_all(dist.join("panels")).unwrap();
+    let server = Server::start_serving(dir.path(), &dist).await;
+    let driver = Driver::start().await;
+    let olga = Browser::open(&driver, server.addr).await;
+    olga.sign_up("olga", PASSWORD).await;
+    olga.create_private_room("team").await;
+
+    olga.click("members-button").await;
+    for attempt in ["first", "second"] {
+        olga.wait_for_script(
+            &format!("the {attempt} attempt's refusal"),
+            "const said = document.querySelector('.panel-loading .error');
+             return said && said.textContent;",
+            |said| {
+                said.as_str()
+                    .filter(|said| said.starts_with("This panel could not be loaded"))
+                    .map(drop)
+            },
+        )
+        .await;
+        if attempt == "first" {
+            // For a person to look at: `target/screenshots/panel-unavailable-*.png`.
+            save_both(&olga, "panel-unavailable", MIN_PNG_BYTES).await;
+            olga.click("panel-retry").await;
+        }
+    }
+    olga.click("members-button").await;
+    olga.send_confirmed("olga", "still chatting").await;
+    let tries = olga
+        .eval(
+            "return performance.getEntriesByType('resource')
+                .filter((entry) => new URL(entry.name).pathname === '/panels/boot.js').length;",
+        )
+        .await;
+    assert_eq!(tries, serde_json::json!(2), "\"Try again\" asked again");
 }

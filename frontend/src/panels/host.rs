@@ -1,12 +1,13 @@
 //! [`PanelHost`]: where the chat shows a panel of the panels' bundle (see [`super`]). It
 //! loads the bundle ([`super::load`]), mounts the panel into an element of its own, hands it
 //! new props as they change, and takes it away when the host goes. Until then it says the
-//! panel is loading; if the bundle would not load, it says so.
+//! panel is loading; if the bundle would not load, it says so, with "Try again".
 
 use super::{
     load,
     wire::{PanelEvent, PanelProps},
 };
+use crate::testid;
 use js_sys::{Function, Reflect};
 use std::{cell::Cell, rc::Rc};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
@@ -65,9 +66,11 @@ pub fn PanelHost(props: &PanelHostProps) -> Html {
     let json = props.panel.to_json();
     let latest = use_mut_ref(String::new);
     latest.borrow_mut().clone_from(&json);
+    // Each "Try again" is a new attempt, which loads and mounts afresh.
+    let attempt = use_state(|| 0_u32);
     {
         let (point, phase, mounted) = (point.clone(), phase.clone(), mounted.clone());
-        use_effect_with((), move |()| {
+        use_effect_with(*attempt, move |_| {
             let alive = Rc::new(Cell::new(true));
             {
                 let (alive, mounted) = (Rc::clone(&alive), mounted.clone());
@@ -109,11 +112,22 @@ pub fn PanelHost(props: &PanelHostProps) -> Html {
                     <p class="panel-loading" role="status">{ "Loading…" }</p>
                 },
                 Phase::Shown => html! {},
-                Phase::Failed(why) => html! {
-                    <p class="panel-loading error" role="alert">
-                        { format!("This panel could not be loaded ({why}). Close it and try again.") }
-                    </p>
-                },
+                Phase::Failed(why) => {
+                    let retry = {
+                        let (attempt, phase) = (attempt.clone(), phase.clone());
+                        Callback::from(move |_: MouseEvent| {
+                            phase.set(Phase::Loading);
+                            attempt.set(*attempt + 1);
+                        })
+                    };
+                    html! {
+                        <div class="panel-loading" role="alert">
+                            <p class="error">{ format!("This panel could not be loaded ({why}).") }</p>
+                            <button type="button" class="secondary" onclick={retry}
+                                data-testid={testid::PANEL_RETRY}>{ "Try again" }</button>
+                        </div>
+                    }
+                }
             } }
         </div>
     }
