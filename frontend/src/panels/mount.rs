@@ -46,6 +46,8 @@ fn PanelRoot(props: &PanelRootProps) -> Html {
 /// own and run whichever of its listeners shares a panel element's listener number. So one
 /// empty app is mounted and taken away first, on an element outside the page, and the
 /// panels are numbered from 2. (The chat mounts no other app: no portal, no second renderer.)
+// Called by the panels' build's `main` only; the chat's tests compile this module too.
+#[cfg_attr(not(feature = "panels"), allow(dead_code))]
 pub fn start() {
     let Ok(spare) = gloo::utils::document().create_element("div") else {
         return;
