@@ -12,23 +12,34 @@
 //!   moderation): a build of its own, with the crate feature `console` (trunk's
 //!   `admin.html`), so the chat's bundle does not carry it. The two builds share the session
 //!   and the sign-in screen; each leaves out the other's screens.
+//! - [`panels`]: the chat's panels a visit may never open (access tokens, room settings,
+//!   members): a third build, with the crate feature `panels` (trunk's `panels.html`), which
+//!   the chat loads into its page the first time one opens.
 //! - [`storage`]: what the browser remembers; [`clipboard`]: copying, best effort;
 //!   [`sorted`]: the small sorted maps and sets the client keeps its state in;
 //!   [`testid`]: hooks for end-to-end tests.
 
-// The console's build shares the session, the API and the views with the chat but shows
-// none of the chat's screens: what only those use is unused there, and left to the linker.
-#![cfg_attr(feature = "console", allow(dead_code, unused_imports))]
+// The console's and the panels' builds share the session, the API and the views with the
+// chat but show none of the chat's screens: what only those use is unused there, and left
+// to the linker.
+#![cfg_attr(
+    any(feature = "console", feature = "panels"),
+    allow(dead_code, unused_imports)
+)]
 
 mod account;
+#[cfg(not(feature = "panels"))]
 mod app;
 mod chat;
+// The tokens panel's copy button, in the panels' bundle.
+#[cfg(any(feature = "panels", feature = "console", test))]
 mod clipboard;
 mod components;
 // Compiled for the tests of the chat's build too, so `cargo test` runs the console's.
 #[cfg(any(feature = "console", test))]
 #[cfg_attr(not(feature = "console"), allow(dead_code, unused_imports))]
 mod console;
+mod panels;
 mod sorted;
 mod storage;
 // Both sides' ids in one list (the e2e tests read it); the chat's build uses its own only.
@@ -43,7 +54,11 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 fn main() {
     // Before the first render: the room's page is asked for alongside the session's requests.
-    #[cfg(not(feature = "console"))]
+    #[cfg(not(any(feature = "console", feature = "panels")))]
     chat::head_start::begin();
+    // The panels' bundle renders nothing of its own: the chat mounts its panels.
+    #[cfg(feature = "panels")]
+    panels::mount::start();
+    #[cfg(not(feature = "panels"))]
     yew::Renderer::<app::App>::new().render();
 }

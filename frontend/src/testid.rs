@@ -59,6 +59,8 @@ pub const AUDIT_LOG: &str = "audit-log";
 pub const AUDIT_ENTRY: &str = "audit-entry";
 pub const ROOM_HOLD: &str = "room-hold";
 pub const REJOIN: &str = "rejoin";
+/// A lazily loaded panel's "Try again", shown when its bundle would not load.
+pub const PANEL_RETRY: &str = "panel-retry";
 pub const COMPOSER_HINT: &str = "composer-hint";
 pub const MENTIONS: &str = "mentions";
 pub const INFO: &str = "info";

@@ -1,10 +1,12 @@
 //! `cargo xtask dev [--port P] [--server-port B] [--release]`: the browser client's edit and
 //! reload loop, `trunk serve` in front of a debug `chinwag`, until Ctrl-C.
 //!
-//! trunk serves the client on P (default 8081) with live reload and proxies `/socket` and
-//! `/api` to the server on B (default 8080). Its proxy passes the page's `Origin`
-//! (`http://127.0.0.1:P`) through but sets `Host` to the server's, so to the server every
-//! request from the page is cross-site and its origin check refuses it (403). This task starts
+//! trunk serves the client on P (default 8081) with live reload and proxies `/socket`, `/api`
+//! and `/panels` to the server on B (default 8080); the panels (the chat's lazily loaded
+//! bundle, `panels.html`) are built once at the start, not on every change, and the server
+//! serves them. trunk's proxy passes the page's `Origin` (`http://127.0.0.1:P`) through but
+//! sets `Host` to the server's, so to the server every request from the page is cross-site
+//! and its origin check refuses it (403). This task starts
 //! the server with exactly the dev page's origins allowed (`--allowed-origin`, for
 //! `127.0.0.1:P` and `localhost:P`); the server's default stays strict. Stripping `Origin` in
 //! trunk's proxy would also work, but would let any site's page chat through it.
@@ -54,11 +56,13 @@ pub fn dev(root: &Path, args: &[String]) -> Result<()> {
     let dir = root.join("target/dev").join(options.port.to_string());
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let config = write_trunk_config(root, &dir, options.server_port)?;
+    let server_files = dir.join("server");
+    build_panels(root, &path, &server_files, &options)?;
 
     // Dropping `children` stops them, on success, error or panic alike. The server is the
     // first tier, trunk the second: trunk stops first.
     let mut children = Supervisor::new(2)?;
-    start_server(&mut children, root, &options)?;
+    start_server(&mut children, root, &server_files, &options)?;
     start_trunk(
         &mut children,
         root,
@@ -162,13 +166,36 @@ fn write_trunk_config(root: &Path, dir: &Path, server_port: u16) -> Result<PathB
     Ok(path)
 }
 
-/// Starts the debug server on `--server-port` with the dev page's origins allowed, and waits
-/// until it listens. Its database is the default, `./chinwag.db` in the workspace root (or
-/// `CHINWAG_DB`), as with `cargo run -p chinwag-backend`.
-fn start_server(children: &mut Supervisor, root: &Path, options: &Options) -> Result<()> {
+/// Builds the chat's lazily loaded panels (`panels.html`) into `files/panels/`, once: `trunk
+/// serve` builds one page, and the server serves these to the page through trunk's proxy.
+/// An edit to a panel needs `cargo xtask dev` started again.
+fn build_panels(root: &Path, path: &OsString, files: &Path, options: &Options) -> Result<()> {
+    let dist = files.join("panels");
+    let mut trunk = Command::new("trunk");
+    trunk.current_dir(root).env("PATH", path);
+    trunk.args(["build", "panels.html", "--offline", "--filehash", "false"]);
+    trunk.arg("--dist").arg(&dist);
+    trunk.args(["--public-url", "/panels/"]);
+    if options.release {
+        trunk.arg("--release");
+    }
+    run(&mut trunk)
+}
+
+/// Starts the debug server on `--server-port` with the dev page's origins allowed, serving
+/// the panels from `files`, and waits until it listens. Its database is the default,
+/// `./chinwag.db` in the workspace root (or `CHINWAG_DB`), as with `cargo run -p
+/// chinwag-backend`.
+fn start_server(
+    children: &mut Supervisor,
+    root: &Path,
+    files: &Path,
+    options: &Options,
+) -> Result<()> {
     let mut server = Command::new(crate::build_dir(root).join("debug/chinwag"));
     server.current_dir(root);
     server.args(["--bind", &loopback(options.server_port).to_string()]);
+    server.arg("--static-dir").arg(files);
     for origin in options.page_origins() {
         server.args(["--allowed-origin", &origin]);
     }

@@ -12,7 +12,8 @@
 //!   loop, `trunk serve` on P (default 8081) in front of a debug server on B (default 8080)
 //!   that allows the dev page's origin, until Ctrl-C stops both. See `dev.rs`.
 //! - `cargo xtask frontend`: only build the browser client into `dist/`: the chat, and the
-//!   console in `dist/admin/` (precompressed: see [`precompress`]).
+//!   console in `dist/admin/`, the chat's lazily loaded panels in `dist/panels/`
+//!   (precompressed: see [`precompress`]).
 //! - `cargo xtask cluster [--nodes N] [--port P] [--redis-cluster] [--check]`: a local
 //!   cluster — Redis, N nodes (default 3) and nginx round-robin in front on P (default
 //!   8090) — until Ctrl-C. `--redis-cluster` runs a Redis Cluster (three masters, three
@@ -30,6 +31,7 @@ mod tools;
 
 use anyhow::{Context, Result, bail};
 use std::{
+    fs,
     path::{Path, PathBuf},
     process::Command,
 };
@@ -93,8 +95,9 @@ fn run_chinwag(root: &Path, flags: &[String]) -> Result<()> {
 }
 
 /// Installs trunk, wasm-bindgen-cli and wasm-opt as needed, then `trunk build --release` of
-/// the chat (`index.html` into `dist/`) and of the operators' console (`admin.html` into
-/// `dist/admin/`), then writes the brotli and gzip copies the server sends to browsers that
+/// the chat (`index.html` into `dist/`), of the operators' console (`admin.html` into
+/// `dist/admin/`) and of the chat's lazily loaded panels (`panels.html` into
+/// `dist/panels/`), then writes the brotli and gzip copies the server sends to browsers that
 /// accept them.
 fn build_frontend(root: &Path) -> Result<()> {
     let path = tools::ensure_frontend_toolchain(root)?;
@@ -118,6 +121,25 @@ fn build_frontend(root: &Path) -> Result<()> {
         "/admin/",
     ]);
     run(&mut console)?;
+    // The chat's panels that a visit may never open, loaded by the chat when one opens. Their
+    // names carry no hash: the chat's `boot.js` names them (frontend/src/panels/mod.rs).
+    let mut panels = Command::new("trunk");
+    panels.current_dir(root).env("PATH", &path).args([
+        "build",
+        "panels.html",
+        "--release",
+        "--offline",
+        "--filehash",
+        "false",
+        "--dist",
+        "dist/panels",
+        "--public-url",
+        "/panels/",
+    ]);
+    run(&mut panels)?;
+    // Not a page: without it, `/panels/` is not one either.
+    let page = root.join("dist/panels/index.html");
+    fs::remove_file(&page).with_context(|| format!("removing {}", page.display()))?;
     let dist = root.join("dist");
     let summary = precompress::precompress(&dist)?;
     for (file, [plain, gzip, brotli]) in &summary.sizes {
@@ -150,8 +172,12 @@ fn test_everything(root: &Path) -> Result<()> {
         "warnings",
     ])?;
     // The client for wasm, as the chat builds it and as the console's build (admin.html)
-    // does, with the feature `console`.
-    for features in [&[][..], &["--features", "console"]] {
+    // and the panels' (panels.html) do, with the features `console` and `panels`.
+    for features in [
+        &[][..],
+        &["--features", "console"],
+        &["--features", "panels"],
+    ] {
         let mut args = vec![
             "clippy",
             "-p",

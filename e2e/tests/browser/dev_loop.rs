@@ -1,6 +1,7 @@
 //! The README's dev loop, `cargo xtask dev`: `trunk serve` in front of the server, used the way
 //! a developer uses it. The page, a WebSocket, the history API and a POST all go through
-//! trunk's port carrying the page's `Origin`, and each must work; the same requests from a
+//! trunk's port carrying the page's `Origin`, and each must work, as must the lazily loaded
+//! panels' start script (built once by the loop, served by the server behind trunk); the same requests from a
 //! foreign origin must still be refused. Then Ctrl-C must stop trunk and the server both.
 //!
 //! trunk and the server get free ports (`--port`, `--server-port`) and a temp database, so the
@@ -69,6 +70,13 @@ async fn dev_loop_chats_through_trunk_with_the_page_origin_and_refuses_a_foreign
     ] {
         assert!(texts.contains(&text.to_owned()), "{text:?} in {texts:?}");
     }
+
+    // The lazily loaded panels, which the loop builds once and the server serves.
+    let (status, boot) = get(dev.url("http", "/panels/boot.js")).await;
+    assert_eq!(
+        status, 200,
+        "the panels' start script through trunk: {boot}"
+    );
 
     // The attacker's requests, through the same proxy.
     let body = json!({"username": "mallory", "message": "cross-site post"});

@@ -5,7 +5,7 @@
 //! user sees across the whole system: relay between browsers, rendering as text, history after
 //! a reload, reconnect after a crash (also one that lost the database), the seed lecture's
 //! page, rooms, big rooms (a count, paged names, diffs), accounts, private rooms and direct messages, moderation (deletions, edits,
-//! bans) and read state across reloads and devices, the operators' console (`/admin`), the trunk dev loop
+//! bans), the lazily loaded panels (`panels.rs`) and read state across reloads and devices, the operators' console (`/admin`), the trunk dev loop
 //! (`dev_loop.rs`), and a smoke run of the page-load benchmark (`page_load.rs`). Every test starts its own
 //! server and chromedriver, waits by polling the DOM with a bound, and never sleeps to
 //! synchronise. Prerequisites: `cargo xtask test` builds them (see [`support`]).
@@ -20,6 +20,7 @@ mod history;
 mod history_reset;
 mod moderation;
 mod page_load;
+mod panels;
 mod presence;
 mod private_rooms;
 mod read_state;

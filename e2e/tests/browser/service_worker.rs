@@ -115,7 +115,7 @@ async fn wait_for_worker(browser: &Browser) {
 }
 
 /// Copies the directory `from` to `to`, files and subdirectories.
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

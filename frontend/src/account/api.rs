@@ -10,11 +10,11 @@
 use super::failure::ApiFailure;
 use chinwag_shared::{
     ApiError, ErrorCode, RoomName, Username,
-    account::{
-        AuthPolicy, CreatedToken, Credentials, Me, Member, NewDm, NewRoom, NewToken,
-        PasswordChange, RoomInfo, TokenInfo,
-    },
+    account::{AuthPolicy, Credentials, Me, NewDm, NewRoom, RoomInfo},
 };
+// The password, tokens and members panels' routes, in the panels' bundle (`crate::panels`).
+#[cfg(any(feature = "panels", feature = "console", test))]
+use chinwag_shared::account::{CreatedToken, Member, NewToken, PasswordChange, TokenInfo};
 use gloo::net::http::{Request, RequestBuilder, Response};
 use serde::{Serialize, de::DeserializeOwned};
 use web_sys::RequestCredentials;
@@ -83,6 +83,7 @@ pub async fn sign_out_everywhere() -> Result<(), ApiFailure> {
 }
 
 /// Changes the password; the account's other sessions are signed out, this one stays.
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn change_password(change: &PasswordChange) -> Result<(), ApiFailure> {
     fetch(Request::put("/api/password"), Some(change))
         .await
@@ -90,16 +91,19 @@ pub async fn change_password(change: &PasswordChange) -> Result<(), ApiFailure> 
 }
 
 /// The account's access tokens (never their secrets).
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn tokens() -> Result<Vec<TokenInfo>, ApiFailure> {
     read(fetch(Request::get("/api/tokens"), None::<&()>).await?).await
 }
 
 /// Creates an access token; its secret is in the answer and nowhere else, ever.
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn create_token(token: &NewToken) -> Result<CreatedToken, ApiFailure> {
     read(fetch(Request::post("/api/tokens"), Some(token)).await?).await
 }
 
 /// Revokes the access token `id`.
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn revoke_token(id: &str) -> Result<(), ApiFailure> {
     let url = format!("/api/tokens/{}", js_sys::encode_uri_component(id));
     fetch(Request::delete(&url), None::<&()>).await.map(drop)
@@ -130,22 +134,26 @@ pub async fn open_dm(with: &Username) -> Result<RoomInfo, ApiFailure> {
 }
 
 /// The members of the private room `room`.
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn members(room: &RoomName) -> Result<Vec<Member>, ApiFailure> {
     read(fetch(Request::get(&members_url(room)), None::<&()>).await?).await
 }
 
 /// Adds `who` to the private room `room` (its owner only).
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn add_member(room: &RoomName, who: &Username) -> Result<(), ApiFailure> {
     let url = member_url(room, who);
     fetch(Request::put(&url), None::<&()>).await.map(drop)
 }
 
 /// Removes `who` from the private room `room` (its owner only).
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn remove_member(room: &RoomName, who: &Username) -> Result<(), ApiFailure> {
     let url = member_url(room, who);
     fetch(Request::delete(&url), None::<&()>).await.map(drop)
 }
 
+#[cfg(any(feature = "panels", feature = "console", test))]
 fn members_url(room: &RoomName) -> String {
     format!(
         "/api/rooms/{}/members",
@@ -153,6 +161,7 @@ fn members_url(room: &RoomName) -> String {
     )
 }
 
+#[cfg(any(feature = "panels", feature = "console", test))]
 fn member_url(room: &RoomName, who: &Username) -> String {
     format!(
         "{}/{}",

@@ -38,15 +38,30 @@ pub enum Purpose {
     /// Creating an account.
     SignUp,
     /// Changing the password.
+    // Only the panels' bundle changes passwords (`crate::panels`).
+    #[cfg_attr(
+        not(any(feature = "panels", feature = "console", test)),
+        allow(dead_code)
+    )]
     ChangePassword,
     /// Signing out here or everywhere.
     SignOut,
+    // Only the panels' bundle lists tokens and members (`crate::panels`).
+    #[cfg_attr(
+        not(any(feature = "panels", feature = "console", test)),
+        allow(dead_code)
+    )]
     /// Listing, creating or revoking access tokens.
     Tokens,
     /// Creating a private room.
     NewRoom,
     /// Starting a direct message.
     NewDm,
+    // Only the panels' bundle lists tokens and members (`crate::panels`).
+    #[cfg_attr(
+        not(any(feature = "panels", feature = "console", test)),
+        allow(dead_code)
+    )]
     /// Listing, adding or removing members of a private room.
     Members,
     /// Editing or deleting a message, a sanction, a room's settings or its moderators.

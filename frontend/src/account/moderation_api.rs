@@ -13,14 +13,15 @@ use super::{
 };
 use chinwag_shared::{
     ChatRecord, RoomName, Username,
-    moderation::{
-        AuditEntry, EditBody, ReadBody, RoomSettings, RoomSettingsPatch, SanctionBody,
-        SanctionKind, SanctionView,
-    },
+    moderation::{EditBody, ReadBody, RoomSettings, SanctionBody, SanctionKind},
 };
+// The room settings panel's routes, in the panels' bundle (`crate::panels`).
+#[cfg(any(feature = "panels", feature = "console", test))]
+use chinwag_shared::moderation::{AuditEntry, RoomSettingsPatch, SanctionView};
 use gloo::net::http::Request;
 
 /// Audit lines per page the settings panel asks for.
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub const AUDIT_PAGE: usize = 30;
 
 /// `/api/rooms/{room}` with the name escaped, and `rest` after it.
@@ -61,6 +62,7 @@ pub async fn delete_message(room: &RoomName, id: u64) -> Result<ChatRecord, ApiF
 }
 
 /// Sets slow mode (0 turns it off); the new settings.
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn set_slow_mode(room: &RoomName, secs: u32) -> Result<RoomSettings, ApiFailure> {
     let patch = RoomSettingsPatch {
         slow_mode_secs: Some(secs),
@@ -69,6 +71,7 @@ pub async fn set_slow_mode(room: &RoomName, secs: u32) -> Result<RoomSettings, A
 }
 
 /// Makes `who` a moderator (`add`) or no longer one; the new settings.
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn set_moderator(
     room: &RoomName,
     who: &Username,
@@ -103,6 +106,7 @@ pub async fn impose(
 }
 
 /// Lifts `who`'s mute or ban in `room`.
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn lift(room: &RoomName, kind: SanctionKind, who: &Username) -> Result<(), ApiFailure> {
     let url = person_url(room, sanctions_path(kind), who);
     fetch(Request::delete(&url), None::<&()>).await.map(drop)
@@ -115,11 +119,13 @@ pub async fn kick(room: &RoomName, who: &Username, body: &SanctionBody) -> Resul
 }
 
 /// The mutes and bans in force in `room` (site-wide ones too).
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn sanctions(room: &RoomName) -> Result<Vec<SanctionView>, ApiFailure> {
     read(fetch(Request::get(&room_url(room, "/sanctions")), None::<&()>).await?).await
 }
 
 /// A page of `room`'s audit log, newest first, before line `before` if given.
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub async fn audit(room: &RoomName, before: Option<u64>) -> Result<Vec<AuditEntry>, ApiFailure> {
     let before = before.map(|id| format!("&before={id}")).unwrap_or_default();
     let url = room_url(room, &format!("/audit?limit={AUDIT_PAGE}{before}"));

@@ -13,10 +13,7 @@ use super::{
     session::{Session, SessionAction, SessionState},
 };
 use crate::storage;
-use chinwag_shared::{
-    Username,
-    account::{Credentials, PasswordChange},
-};
+use chinwag_shared::{Username, account::Credentials};
 use std::future::Future;
 use yew::prelude::*;
 
@@ -39,8 +36,6 @@ pub struct SessionHandle {
     pub sign_out: Callback<Attempt<()>>,
     /// Sign every session of the account out.
     pub sign_out_everywhere: Callback<Attempt<()>>,
-    /// Change the password (other sessions are signed out).
-    pub change_password: Callback<Attempt<PasswordChange>>,
     /// The chat's credential ran out: find out whether the account is still signed in.
     pub credential_expired: Callback<()>,
     /// The server refused the guest's name, for this reason: back to the first screen.
@@ -81,14 +76,6 @@ pub fn use_session() -> SessionHandle {
         }),
         sign_out: sign_out_with(&dispatch, api::sign_out),
         sign_out_everywhere: sign_out_with(&dispatch, api::sign_out_everywhere),
-        change_password: Callback::from(|attempt: Attempt<PasswordChange>| {
-            wasm_bindgen_futures::spawn_local(async move {
-                match api::change_password(&attempt.input).await {
-                    Ok(()) => attempt.succeed(),
-                    Err(failure) => attempt.fail(failure.message(Purpose::ChangePassword)),
-                }
-            });
-        }),
         credential_expired: Callback::from(move |()| {
             let dispatch = dispatch.clone();
             wasm_bindgen_futures::spawn_local(async move {

@@ -5,15 +5,12 @@
 //! person of a direct message), the connection, and either the account menu or, for a guest,
 //! the name with its "guest" mark and "Change name". The sidebar lists rooms and, for an
 //! account, direct messages, with unread and mention counts; a private room's members, and
-//! for a moderator the room's settings, open as panels. A room a ban or kick barred says so
+//! for a moderator the room's settings, open as panels (from the panels' bundle, loaded the
+//! first time one opens: [`crate::panels`]). A room a ban or kick barred says so
 //! above its log (with "Rejoin"), and the composer says what holds it back. It also keeps
 //! the tab title (unread count while hidden) and an ARIA live region that announces new
 //! messages in the current room, and the notice when its history was reset on the server.
 
-use super::{
-    members_section::MembersSection, room_settings_section::RoomSettingsSection,
-    tokens_section::TokensSection,
-};
 use crate::{
     account::SessionHandle,
     chat::{
@@ -33,6 +30,10 @@ use crate::{
         room_list::{RoomEntry, RoomList},
         status_badge::StatusBadge,
         typing_line::TypingLine,
+    },
+    panels::{
+        host::PanelHost,
+        wire::{PanelEvent, PanelProps},
     },
     sorted::SortedMap,
     testid,
@@ -89,9 +90,14 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
             panel.set(if *panel == which { Panel::None } else { which })
         })
     };
-    let close_panel = {
-        let panel = panel.clone();
-        Callback::from(move |()| panel.set(Panel::None))
+    let panel_events = {
+        let (panel, chat) = (panel.clone(), chat.clone());
+        Callback::from(move |event: PanelEvent| match event {
+            PanelEvent::Close => panel.set(Panel::None),
+            PanelEvent::Settings(settings) => chat.settings_changed.emit(settings),
+            PanelEvent::Done(done) => chat.say_done.emit(done),
+            PanelEvent::Failed(failed) => chat.say_failed.emit(failed),
+        })
     };
     let open_room = {
         // Another room closes the panels of this one.
@@ -170,18 +176,16 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
                     slow_mode_secs={view.standing.slow_mode_secs()} {moderator} />
             </main>
             <PresenceList users={view.presence.clone()} guests={view.guests.clone()}
-                me={props.me.clone()} on_sanction={on_sanction.clone()}
+                me={props.me.clone()} {on_sanction}
                 count={view.presence_count} more={view.presence_more}
                 on_more={chat.more_presence.clone()} />
             if private && *panel == Panel::Members {
-                <MembersSection room={state.current.clone()} me={props.me.clone()}
-                    on_close={close_panel.clone()} {on_sanction} />
+                <PanelHost panel={PanelProps::Members {
+                    room: state.current.clone(), me: props.me.clone(), moderator,
+                }} on_event={panel_events.clone()} />
             }
             if let (Some(settings), Panel::Settings) = (settings, *panel) {
-                <RoomSettingsSection {settings} on_slow_mode={chat.set_slow_mode.clone()}
-                    on_add_moderator={chat.add_moderator.clone()}
-                    on_remove_moderator={chat.remove_moderator.clone()}
-                    on_close={close_panel} />
+                <PanelHost panel={PanelProps::RoomSettings { settings }} on_event={panel_events} />
             }
             <div class="sr-only" aria-live="polite" aria-atomic="true">{ announcement(state) }</div>
         </div>
@@ -278,8 +282,8 @@ fn identity(props: &ChatScreenProps) -> Html {
         return html! {
             <AccountMenu me={props.me.clone()} admin={props.admin} on_sign_out={session.sign_out.clone()}
                 on_sign_out_everywhere={session.sign_out_everywhere.clone()}
-                on_change_password={session.change_password.clone()}
-                tokens={html! { <TokensSection /> }} />
+                password={html! { <PanelHost panel={PanelProps::Password} /> }}
+                tokens={html! { <PanelHost panel={PanelProps::Tokens} /> }} />
         };
     }
     html! {

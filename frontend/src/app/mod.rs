@@ -11,18 +11,12 @@
 //! [`console`](crate::console) for a site admin, its 403 page for a guest or another
 //! account, and the sign-in screen for nobody yet, and the chat screens are not compiled in.
 //! Without it (the chat, `index.html`) the console is not compiled in, so no chat visitor
-//! downloads it. Moving between the two is a plain link to the other page.
-//! [`tokens_section`], [`members_section`] and [`room_settings_section`] join the account
-//! hooks to their views.
+//! downloads it. Moving between the two is a plain link to the other page. The chat's
+//! panels that a visit may never open (access tokens, room settings, members) are a third
+//! build, loaded when one opens ([`crate::panels`]).
 
 #[cfg(not(feature = "console"))]
 mod chat_screen;
-#[cfg(not(feature = "console"))]
-mod members_section;
-#[cfg(not(feature = "console"))]
-mod room_settings_section;
-#[cfg(not(feature = "console"))]
-mod tokens_section;
 
 use crate::{
     account::{

@@ -1,8 +1,14 @@
 //! What a moderator asks to be done to someone: mute, ban or kick, and for how long. The
-//! message menu and the members and presence panels build these; the controller carries
-//! them out over the HTTP API and says in words what was done ([`Sanction::done`]).
+//! message menu and the members and presence panels build these; [`carry_out`] does one over
+//! the HTTP API and says in words what was done ([`Sanction::done`]) or why it was not. The
+//! chat's controller calls it, and so does the members panel in the panels' bundle
+//! ([`crate::panels`]), which has no controller.
 
-use chinwag_shared::Username;
+use crate::account::{failure::Purpose, moderation_api};
+use chinwag_shared::{
+    RoomName, Username,
+    moderation::{SanctionBody, SanctionKind},
+};
 
 /// A sanction, with its duration where it has one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +74,31 @@ impl Sanction {
             Sanction::Ban { seconds } => format!("{who} is banned {}.", for_how_long(*seconds)),
             Sanction::Kick => format!("{who} was kicked out of the room."),
         }
+    }
+}
+
+/// Mutes, bans or kicks `act.who` in `room`: `Ok` with what was done ("bob is muted for
+/// 1 hour."), or `Err` with the sentence that says why not.
+pub async fn carry_out(room: &RoomName, act: &ModAct) -> Result<String, String> {
+    let body = SanctionBody::default();
+    let who = &act.who;
+    let answer = match act.sanction {
+        Sanction::Mute { seconds } => {
+            let body = SanctionBody { seconds, ..body };
+            moderation_api::impose(room, SanctionKind::Mute, who, &body).await
+        }
+        Sanction::Ban { seconds } => {
+            let body = SanctionBody { seconds, ..body };
+            moderation_api::impose(room, SanctionKind::Ban, who, &body).await
+        }
+        Sanction::Kick => moderation_api::kick(room, who, &body).await,
+    };
+    match answer {
+        Ok(()) => Ok(act.sanction.done(who)),
+        Err(failure) => Err(format!(
+            "Could not do that: {}",
+            failure.message(Purpose::Moderation)
+        )),
     }
 }
 

@@ -32,7 +32,7 @@ pub use controller::notifications_allowed;
 
 use crate::{account::attempt::Attempt, storage};
 use acts::ModAct;
-use chinwag_shared::{ClientId, RoomName, Username};
+use chinwag_shared::{ClientId, RoomName, Username, moderation::RoomSettings};
 use controller::Controller;
 use state::{ChatAction, ChatState};
 use std::rc::Rc;
@@ -83,12 +83,12 @@ pub struct ChatHandle {
     pub moderate: Callback<ModAct>,
     /// Come back into a room after a ban or kick.
     pub rejoin: Callback<RoomName>,
-    /// Set the slow mode of the room on screen, in seconds (moderators).
-    pub set_slow_mode: Callback<Attempt<u32>>,
-    /// Make an account a moderator of the room on screen (its owner, or an admin).
-    pub add_moderator: Callback<Attempt<String>>,
-    /// Take a moderator's role in the room on screen away (its owner, or an admin).
-    pub remove_moderator: Callback<Username>,
+    /// A room's settings as the server answered a change the room settings panel made.
+    pub settings_changed: Callback<RoomSettings>,
+    /// Say in the info line that something was done (a panel's sanction).
+    pub say_done: Callback<String>,
+    /// Say in the banner that something failed (a panel's refused change).
+    pub say_failed: Callback<String>,
     /// Hide the word that something was done.
     pub dismiss_info: Callback<()>,
 }
@@ -160,9 +160,18 @@ pub fn use_chat(me: Username, signed_in: bool, identity: IdentityEvents) -> Chat
         delete: bind(&controller, Controller::delete_message),
         moderate: bind(&controller, Controller::moderate),
         rejoin: bind(&controller, Controller::rejoin),
-        set_slow_mode: bind(&controller, Controller::set_slow_mode),
-        add_moderator: bind(&controller, Controller::add_moderator),
-        remove_moderator: bind(&controller, Controller::remove_moderator),
+        settings_changed: state
+            .dispatcher()
+            .to_callback()
+            .reform(ChatAction::Settings),
+        say_done: state
+            .dispatcher()
+            .to_callback()
+            .reform(|done| ChatAction::Info(Some(done))),
+        say_failed: state
+            .dispatcher()
+            .to_callback()
+            .reform(|failed| ChatAction::Banner(Some(failed))),
         dismiss_info: state
             .dispatcher()
             .to_callback()

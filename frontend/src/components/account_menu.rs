@@ -6,9 +6,9 @@
 //! views, puts focus on the first control inside, and Escape or "Close" shuts it and gives
 //! focus back to the button.
 
-use super::password_form::PasswordForm;
 use crate::{account::attempt::Attempt, testid};
-use chinwag_shared::{Username, account::PasswordChange};
+use chinwag_shared::Username;
+use gloo::events::EventListener;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
@@ -25,8 +25,8 @@ pub struct AccountMenuProps {
     pub on_sign_out: Callback<Attempt<()>>,
     /// Sign every session out.
     pub on_sign_out_everywhere: Callback<Attempt<()>>,
-    /// Change the password.
-    pub on_change_password: Callback<Attempt<PasswordChange>>,
+    /// The password form, mounted only while its view shows.
+    pub password: Html,
     /// The access tokens panel, mounted only while its view shows (so it loads on opening).
     pub tokens: Html,
 }
@@ -80,15 +80,27 @@ pub fn AccountMenu(props: &AccountMenuProps) -> Html {
             }
         })
     };
-    let onkeydown = {
-        let close = close.clone();
-        Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Escape" {
-                event.prevent_default();
-                close.emit(());
-            }
-        })
-    };
+    // Escape anywhere in the menu closes it, in its password and tokens views too. Those are
+    // another yew app's (the panels' bundle, `crate::panels`), whose events this app's own
+    // listeners do not see, so this one is the browser's own listener on the menu.
+    let menu_ref = use_node_ref();
+    {
+        let (menu_ref, close) = (menu_ref.clone(), close.clone());
+        use_effect_with((), move |()| {
+            let listener = menu_ref.cast::<Element>().map(|menu| {
+                EventListener::new(&menu, "keydown", move |event| {
+                    let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+                        return;
+                    };
+                    if event.key() == "Escape" {
+                        event.prevent_default();
+                        close.emit(());
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
     let show = |to: View| {
         let (view, error) = (view.clone(), error.clone());
         Callback::from(move |_: MouseEvent| {
@@ -146,7 +158,7 @@ pub fn AccountMenu(props: &AccountMenuProps) -> Html {
         View::Password => html! {
             <>
                 { sub_header("Change password", show(View::Main)) }
-                <PasswordForm on_submit={props.on_change_password.clone()} />
+                { props.password.clone() }
             </>
         },
         View::Tokens => html! {
@@ -157,7 +169,7 @@ pub fn AccountMenu(props: &AccountMenuProps) -> Html {
         },
     };
     html! {
-        <div class="account" {onkeydown}>
+        <div class="account" ref={menu_ref}>
             <button type="button" class="menu-toggle" ref={toggle_ref} onclick={on_toggle}
                 data-testid={testid::ACCOUNT_MENU} aria-expanded={open.to_string()}
                 aria-controls="account-panel">
@@ -190,7 +202,7 @@ fn sub_header(title: &str, back: Callback<MouseEvent>) -> Html {
 }
 
 /// Focuses the first field inside `panel`, or its first button if it has no field.
-pub(super) fn focus_first_control(panel: &NodeRef) {
+pub(crate) fn focus_first_control(panel: &NodeRef) {
     let Some(panel) = panel.cast::<Element>() else {
         return;
     };

@@ -9,17 +9,21 @@ pub mod composer;
 pub mod dm_list;
 pub mod guest_badge;
 pub mod lock_icon;
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub mod members_panel;
 pub mod mention_text;
 pub mod message;
 pub mod message_list;
 pub mod name_prompt;
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub mod password_form;
 pub mod person_menu;
 pub mod presence_list;
 pub mod room_list;
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub mod room_settings_panel;
 pub mod status_badge;
+#[cfg(any(feature = "panels", feature = "console", test))]
 pub mod tokens_panel;
 pub mod typing_line;
 pub mod username_form;

@@ -1,6 +1,8 @@
 //! Moderation from the controller's side: a room's settings (asked for on each join and
 //! whenever the server says they changed), editing and deleting messages, a moderator's
-//! sanctions and room settings, and coming back into a room after a ban or kick.
+//! sanctions, and coming back into a room after a ban or kick. The room settings panel
+//! changes slow mode and the moderators itself (it is in the panels' bundle,
+//! [`crate::panels`]) and hands the settings the server answered to the chat's reducer.
 //!
 //! Each act is one HTTP request ([`moderation_api`]); its answer goes to the reducer (an
 //! edit's or deletion's change record folds in as if it came live, new settings replace
@@ -11,16 +13,13 @@
 use super::Controller;
 use crate::sorted::SortedSet;
 use crate::{
-    account::{attempt::Attempt, failure::Purpose, moderation_api},
+    account::{failure::Purpose, moderation_api},
     chat::{
-        acts::{ModAct, Sanction},
+        acts::{self, ModAct},
         state::ChatAction,
     },
 };
-use chinwag_shared::{
-    ClientMsg, ErrorCode, ErrorFrame, MAX_SLOW_MODE_SECS, RoomName, ServerMsg, Username,
-    moderation::{SanctionBody, SanctionKind},
-};
+use chinwag_shared::{ClientMsg, ErrorCode, ErrorFrame, RoomName, ServerMsg};
 use std::{cell::RefCell, rc::Rc};
 
 /// Rooms a ban or kick took this person out of, until they ask to come back.
@@ -116,80 +115,10 @@ impl Controller {
         let room = self.latest.borrow().current.clone();
         let dispatch = self.dispatch.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let body = SanctionBody::default();
-            let who = &act.who;
-            let answer = match act.sanction {
-                Sanction::Mute { seconds } => {
-                    let body = SanctionBody { seconds, ..body };
-                    moderation_api::impose(&room, SanctionKind::Mute, who, &body).await
-                }
-                Sanction::Ban { seconds } => {
-                    let body = SanctionBody { seconds, ..body };
-                    moderation_api::impose(&room, SanctionKind::Ban, who, &body).await
-                }
-                Sanction::Kick => moderation_api::kick(&room, who, &body).await,
-            };
-            dispatch.dispatch(match answer {
-                Ok(()) => ChatAction::Info(Some(act.sanction.done(who))),
-                Err(failure) => ChatAction::Banner(Some(format!(
-                    "Could not do that: {}",
-                    failure.message(Purpose::Moderation)
-                ))),
+            dispatch.dispatch(match acts::carry_out(&room, &act).await {
+                Ok(done) => ChatAction::Info(Some(done)),
+                Err(refused) => ChatAction::Banner(Some(refused)),
             });
-        });
-    }
-
-    /// Sets the slow mode of the room on screen to the attempt's seconds.
-    pub(in crate::chat) fn set_slow_mode(self: &Rc<Self>, attempt: Attempt<u32>) {
-        if attempt.input > MAX_SLOW_MODE_SECS {
-            return attempt.fail(format!("At most {MAX_SLOW_MODE_SECS} seconds."));
-        }
-        let room = self.latest.borrow().current.clone();
-        let dispatch = self.dispatch.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            match moderation_api::set_slow_mode(&room, attempt.input).await {
-                Ok(settings) => {
-                    attempt.succeed();
-                    dispatch.dispatch(ChatAction::Settings(settings));
-                }
-                Err(failure) => attempt.fail(failure.message(Purpose::Moderation)),
-            }
-        });
-    }
-
-    /// Makes the account the attempt names a moderator of the room on screen.
-    pub(in crate::chat) fn add_moderator(self: &Rc<Self>, attempt: Attempt<String>) {
-        let who = match Username::parse(attempt.input.trim()) {
-            Ok(who) => who,
-            Err(err) => return attempt.fail(format!("That name is not allowed: {err}.")),
-        };
-        let room = self.latest.borrow().current.clone();
-        let dispatch = self.dispatch.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            match moderation_api::set_moderator(&room, &who, true).await {
-                Ok(settings) => {
-                    attempt.succeed();
-                    dispatch.dispatch(ChatAction::Settings(settings));
-                }
-                Err(failure) => attempt.fail(failure.message(Purpose::Moderation)),
-            }
-        });
-    }
-
-    /// Takes `who`'s moderator role in the room on screen away.
-    pub(in crate::chat) fn remove_moderator(self: &Rc<Self>, who: Username) {
-        let room = self.latest.borrow().current.clone();
-        let dispatch = self.dispatch.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            dispatch.dispatch(
-                match moderation_api::set_moderator(&room, &who, false).await {
-                    Ok(settings) => ChatAction::Settings(settings),
-                    Err(failure) => ChatAction::Banner(Some(format!(
-                        "Could not remove {who} as a moderator: {}",
-                        failure.message(Purpose::Moderation)
-                    ))),
-                },
-            );
         });
     }
 }
