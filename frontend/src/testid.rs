@@ -61,6 +61,8 @@ pub const ROOM_HOLD: &str = "room-hold";
 pub const REJOIN: &str = "rejoin";
 /// A lazily loaded panel's "Try again", shown when its bundle would not load.
 pub const PANEL_RETRY: &str = "panel-retry";
+/// Its "Close" beside "Try again": the chat takes the panel away.
+pub const PANEL_CLOSE: &str = "panel-close";
 pub const COMPOSER_HINT: &str = "composer-hint";
 pub const MENTIONS: &str = "mentions";
 pub const INFO: &str = "info";

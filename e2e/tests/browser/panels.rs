@@ -151,8 +151,8 @@ async fn the_panels_load_only_when_one_opens_and_work() {
 }
 
 /// A server without the panels' files (a deploy that left `dist/panels/` behind): the panel
-/// says it could not be loaded, "Try again" asks the server again (and says so again), and
-/// the chat goes on.
+/// says it could not be loaded, "Try again" asks the server again (and says so again),
+/// "Close" takes it away, and the chat goes on.
 #[tokio::test]
 async fn without_the_panels_a_panel_says_so_and_the_chat_goes_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -184,7 +184,13 @@ async fn without_the_panels_a_panel_says_so_and_the_chat_goes_on() {
             olga.click("panel-retry").await;
         }
     }
-    olga.click("members-button").await;
+    olga.click("panel-close").await;
+    olga.wait_for_script(
+        "the failed panel to close",
+        "return document.querySelector('.panel-host') === null;",
+        |gone| (gone == &serde_json::json!(true)).then_some(()),
+    )
+    .await;
     olga.send_confirmed("olga", "still chatting").await;
     let tries = olga
         .eval(

@@ -1,7 +1,7 @@
 //! [`PanelHost`]: where the chat shows a panel of the panels' bundle (see [`super`]). It
 //! loads the bundle ([`super::load`]), mounts the panel into an element of its own, hands it
 //! new props as they change, and takes it away when the host goes. Until then it says the
-//! panel is loading; if the bundle would not load, it says so, with "Try again".
+//! panel is loading; if the bundle would not load, it says so, with "Try again" and "Close".
 
 use super::{
     load,
@@ -120,11 +120,17 @@ pub fn PanelHost(props: &PanelHostProps) -> Html {
                             attempt.set(*attempt + 1);
                         })
                     };
+                    // What the panel's own "Close" would tell the chat.
+                    let close = props.on_event.reform(|_: MouseEvent| PanelEvent::Close);
                     html! {
                         <div class="panel-loading" role="alert">
                             <p class="error">{ format!("This panel could not be loaded ({why}).") }</p>
-                            <button type="button" class="secondary" onclick={retry}
-                                data-testid={testid::PANEL_RETRY}>{ "Try again" }</button>
+                            <div class="panel-loading-actions">
+                                <button type="button" class="secondary" onclick={retry}
+                                    data-testid={testid::PANEL_RETRY}>{ "Try again" }</button>
+                                <button type="button" class="link" onclick={close}
+                                    data-testid={testid::PANEL_CLOSE}>{ "Close" }</button>
+                            </div>
                         </div>
                     }
                 }
