@@ -264,10 +264,13 @@ pub fn parse(payload: &str) -> Result<Payload<'_>, Malformed> {
             let (first, rest) = rest.split_once('\n').ok_or(Malformed("no id"))?;
             let (epoch, lines) = rest.split_once('\n').ok_or(Malformed("no epoch"))?;
             let first: u64 = first.parse().map_err(|_| Malformed("bad id"))?;
-            if lines.is_empty() || lines.split('\n').any(str::is_empty) {
-                return Err(Malformed("empty record"));
+            let mut count = 0_u64;
+            for line in lines.split('\n') {
+                if line.is_empty() {
+                    return Err(Malformed("empty record"));
+                }
+                count += 1;
             }
-            let count = lines.split('\n').count() as u64;
             if first.checked_add(count).is_none() {
                 return Err(Malformed("ids past the last"));
             }

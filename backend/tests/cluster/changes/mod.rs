@@ -30,6 +30,12 @@ pub(super) fn store(redis: &Redis, max_len: u64) -> RedisStore {
     RedisStore::new(link, max_len, Arc::new(AtomicBool::new(true)))
 }
 
+/// A connection to `redis` for looking at (and planting) keys beside the store.
+async fn keys(redis: &Redis) -> ::redis::aio::MultiplexedConnection {
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    client.get_multiplexed_async_connection().await.unwrap()
+}
+
 pub(super) fn room() -> RoomName {
     RoomName::parse("general").unwrap()
 }
@@ -294,8 +300,7 @@ async fn a_copy_whose_key_was_reused_since_is_left_alone() {
     let target = post(&store, "ada", "hi", Some("c-1")).await;
     // As if the copy expired and its author reused the id for another message since.
     let key = "chinwag:cid:general:name:ada:c-1";
-    let client = ::redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = keys(&redis).await;
     let other = r#"{"type":"chat","room":"general","username":"ada","message":"later","guest":true,"id":9,"ts":9}"#;
     let () = conn.set(key, other).await.unwrap();
     changed(&store, edit(target, "ada", "hi!")).await;
@@ -309,8 +314,7 @@ async fn a_copy_named_by_an_earlier_release_is_still_rewritten() {
     let store = store(&redis, 1_000);
     let target = post(&store, "ada", "hi", Some("c-1")).await;
     let key = "chinwag:cid:general:name:ada:c-1";
-    let client = ::redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = keys(&redis).await;
     // As a release before the hourly buckets named it: in the sorted set, by timestamp, and
     // in no bucket.
     let buckets: Vec<String> = conn.keys("chinwag:copies:general:*").await.unwrap();
@@ -332,8 +336,7 @@ async fn a_copy_named_by_an_earlier_release_is_still_rewritten() {
 async fn a_copy_named_in_the_hour_beside_its_timestamp_is_found() {
     let redis = Redis::start().await;
     let store = store(&redis, 1_000);
-    let client = ::redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = keys(&redis).await;
     // The appending node's clock an hour off Redis's either way: its bucket is the next or
     // the previous one.
     for (round, skew) in [1_i64, -1].into_iter().enumerate() {
@@ -373,8 +376,7 @@ async fn revised_records_leave_with_the_history_the_stream_trims() {
     let target = post(&store, "ada", "old", None).await;
     changed(&store, edit(target, "ada", "older")).await;
     changed(&store, delete(target, "ada", false)).await;
-    let client = ::redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = keys(&redis).await;
     let revised: u64 = conn.zcard("chinwag:revised:general").await.unwrap();
     assert_eq!(
         revised, 2,
