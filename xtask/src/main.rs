@@ -13,7 +13,7 @@
 //!   that allows the dev page's origin, until Ctrl-C stops both. See `dev.rs`.
 //! - `cargo xtask frontend`: only build the browser client into `dist/`: the chat, and the
 //!   console in `dist/admin/`, the chat's lazily loaded panels in `dist/panels/`
-//!   (precompressed: see [`precompress`]).
+//!   (finished, see [`finish`], and precompressed, see [`precompress`]).
 //! - `cargo xtask cluster [--nodes N] [--port P] [--redis-cluster] [--check]`: a local
 //!   cluster — Redis, N nodes (default 3) and nginx round-robin in front on P (default
 //!   8090) — until Ctrl-C. `--redis-cluster` runs a Redis Cluster (three masters, three
@@ -25,6 +25,7 @@
 
 mod cluster;
 mod dev;
+mod finish;
 mod precompress;
 mod supervisor;
 mod tools;
@@ -141,6 +142,15 @@ fn build_frontend(root: &Path) -> Result<()> {
     let page = root.join("dist/panels/index.html");
     fs::remove_file(&page).with_context(|| format!("removing {}", page.display()))?;
     let dist = root.join("dist");
+    let esbuild = tools::esbuild(root);
+    for (dir, page) in [("", true), ("admin", true), ("panels", false)] {
+        let finished = finish::finish(&dist.join(dir), &esbuild, page)?;
+        eprintln!(
+            "xtask: finished dist/{dir}: {} names shortened, {} files renamed by their bytes",
+            finished.renamed,
+            finished.moved.len()
+        );
+    }
     let summary = precompress::precompress(&dist)?;
     for (file, [plain, gzip, brotli]) in &summary.sizes {
         let name = file.strip_prefix(&dist).unwrap_or(file).display();

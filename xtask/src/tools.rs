@@ -2,7 +2,8 @@
 //!
 //! What is needed and why each comes from where it does is in `../shared/TOOLCHAIN.md`:
 //! the wasm32 target from rustup, trunk 0.21 (0.22 needs a newer rustc) and wasm-bindgen-cli
-//! from crates.io, and wasm-opt from the npm package `binaryen` (Debian's is too old). Each
+//! from crates.io, wasm-opt from the npm package `binaryen` (Debian's is too old), and
+//! esbuild, which minifies the glue and the styles (`finish.rs`), from npm too. Each
 //! step asks the installed tool for its version first and only installs on a mismatch.
 //! Chromium, a colour emoji font, Redis and nginx come from Debian, and only when missing.
 
@@ -21,6 +22,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const TRUNK_VERSION_REQ: &str = "~0.21";
 const TRUNK_VERSION_PREFIX: &str = "trunk 0.21.";
 const BINARYEN_PACKAGE: &str = "binaryen@132";
+/// Minifies the client's JavaScript glue and stylesheets (`finish.rs`).
+const ESBUILD_PACKAGE: &str = "esbuild@0.28.2";
 
 /// Ensures every frontend tool is installed; returns the `PATH` under which trunk finds them.
 pub fn ensure_frontend_toolchain(root: &Path) -> Result<OsString> {
@@ -29,6 +32,7 @@ pub fn ensure_frontend_toolchain(root: &Path) -> Result<OsString> {
     ensure_trunk(&path)?;
     ensure_wasm_bindgen(root, &path)?;
     ensure_wasm_opt(root)?;
+    ensure_esbuild(root)?;
     Ok(path)
 }
 
@@ -81,17 +85,36 @@ fn ensure_wasm_opt(root: &Path) -> Result<()> {
     if dir.join("node_modules/.bin/wasm-opt").exists() {
         return Ok(());
     }
-    fs::create_dir_all(&dir)?;
-    run(Command::new("npm").current_dir(&dir).args([
-        "install",
-        "--no-audit",
-        "--no-fund",
-        BINARYEN_PACKAGE,
-    ]))
+    npm_install(&dir, BINARYEN_PACKAGE)
 }
 
 fn binaryen_dir(root: &Path) -> PathBuf {
     root.join("target/tools/binaryen")
+}
+
+fn ensure_esbuild(root: &Path) -> Result<()> {
+    let version = ESBUILD_PACKAGE.trim_start_matches("esbuild@");
+    if output_of(Command::new(esbuild(root)).arg("--version")).is_ok_and(|v| v.trim() == version) {
+        return Ok(());
+    }
+    npm_install(&esbuild_dir(root), ESBUILD_PACKAGE)
+}
+
+/// esbuild, as `ensure_frontend_toolchain` installs it.
+pub fn esbuild(root: &Path) -> PathBuf {
+    esbuild_dir(root).join("node_modules/.bin/esbuild")
+}
+
+fn esbuild_dir(root: &Path) -> PathBuf {
+    root.join("target/tools/esbuild")
+}
+
+/// `npm install package` into a folder of its own under `target/tools/`.
+fn npm_install(dir: &Path, package: &str) -> Result<()> {
+    fs::create_dir_all(dir)?;
+    run(Command::new("npm")
+        .current_dir(dir)
+        .args(["install", "--no-audit", "--no-fund", package]))
 }
 
 /// Debian's chromedriver, matching Debian's chromium.
