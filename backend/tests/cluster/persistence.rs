@@ -2,12 +2,15 @@
 //!
 //! The suite's own Redis runs with `--appendonly no`, so its nodes must read 0. A second Redis,
 //! started here with AOF on and `CONFIG` disabled (as on many managed services), must read 1:
-//! the node falls back to `INFO persistence`, and still starts and serves.
+//! the node falls back to `INFO persistence`, and still starts and serves. On a Redis Cluster
+//! every master is asked: one master with the file off is enough to read 0, and the log names
+//! that master, whichever master a keyless command would have reached.
 
 use crate::{
     node,
     redis::Redis,
-    support::{Server, WAIT},
+    redis_cluster::RedisCluster,
+    support::{NO_RATE_LIMIT, Server, WAIT},
 };
 
 const GAUGE: &str = "chinwag_redis_aof_enabled";
@@ -52,6 +55,56 @@ async fn a_node_reads_aof_on_through_info_when_config_is_disabled() {
         status, 200,
         "a refused CONFIG does not make the node unready"
     );
+}
+
+#[tokio::test]
+async fn on_a_redis_cluster_every_master_is_asked_and_the_one_without_aof_is_named() {
+    let cluster = RedisCluster::start().await;
+    let masters = cluster.masters().await;
+    let (off, on) = masters.split_last().expect("three masters");
+    for &master in on {
+        let set = cluster
+            .cli(master, &["CONFIG", "SET", "appendonly", "yes"])
+            .await;
+        assert_eq!(set.trim(), "OK");
+    }
+    let seeds = cluster.seeds();
+    let flags = |name| {
+        let mut flags = vec!["--redis-cluster", &seeds, "--node-id", name];
+        flags.extend_from_slice(&NO_RATE_LIMIT);
+        flags
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let (server, stderr) =
+        Server::start_capturing_stderr(dir.path(), "127.0.0.1:0", &flags("mixed")).await;
+    assert_eq!(
+        checked_aof_gauge(&server).await,
+        0,
+        "one master of three is off"
+    );
+    assert!(server.terminate().await.success());
+    let log = stderr.finish().await.text;
+    let warning = |port: u16| format!("redis master 127.0.0.1:{port} has its append-only file off");
+    assert!(
+        log.contains(&warning(*off)),
+        "the master without AOF is named:\n{log}"
+    );
+    for &master in on {
+        assert!(
+            !log.contains(&warning(master)),
+            "{master} has AOF on:\n{log}"
+        );
+    }
+
+    // With the last master on too, a node reads 1: every master answered "on".
+    let set = cluster
+        .cli(*off, &["CONFIG", "SET", "appendonly", "yes"])
+        .await;
+    assert_eq!(set.trim(), "OK");
+    let dir = tempfile::tempdir().unwrap();
+    let all_on = Server::start_with(dir.path(), &flags("all-on")).await;
+    assert_eq!(checked_aof_gauge(&all_on).await, 1);
 }
 
 /// A `redis-server` with the append-only file on, writing it to a temporary directory, and
