@@ -23,7 +23,7 @@
 //! then stops: a smoke test of the whole deployment.
 
 use crate::{
-    run,
+    command::run,
     supervisor::{Launch, Stop, Supervisor},
     tools,
 };
@@ -53,7 +53,7 @@ pub fn cluster(root: &Path, args: &[String]) -> Result<()> {
     let (ports, check_only) = Ports::parse(args)?;
     tools::ensure_redis()?;
     tools::ensure_nginx()?;
-    crate::build_frontend(root)?;
+    crate::frontend::build_frontend(root)?;
     let mut backend = Command::new("cargo");
     backend.current_dir(root).args(["build", "--release"]);
     run(backend.args(["-p", "chinwag-backend", "--bin", "chinwag"]))?;
@@ -209,7 +209,7 @@ fn start(cluster: &mut Supervisor, root: &Path, dir: &Path, ports: &Ports) -> Re
 
     let redis_flags = ports.redis.node_flags();
     for (i, &port) in ports.nodes.iter().enumerate() {
-        let mut node = Command::new(crate::build_dir(root).join("release/chinwag"));
+        let mut node = Command::new(crate::command::build_dir(root).join("release/chinwag"));
         // The name goes into presence and the X-Chinwag-Node header; the database is
         // unused with Redis, but keeps a stray default file out of the workspace.
         node.env("CHINWAG_NODE_ID", format!("node{i}"));

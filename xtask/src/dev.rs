@@ -21,7 +21,7 @@
 //! shutdown), killing what outlives its stop timeout.
 
 use crate::{
-    run,
+    command::run,
     supervisor::{Launch, Stop, Supervisor},
     tools,
 };
@@ -192,7 +192,7 @@ fn start_server(
     files: &Path,
     options: &Options,
 ) -> Result<()> {
-    let mut server = Command::new(crate::build_dir(root).join("debug/chinwag"));
+    let mut server = Command::new(crate::command::build_dir(root).join("debug/chinwag"));
     server.current_dir(root);
     server.args(["--bind", &loopback(options.server_port).to_string()]);
     server.arg("--static-dir").arg(files);

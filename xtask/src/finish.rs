@@ -282,7 +282,7 @@ fn minify(esbuild: &Path, file: &Path) -> Result<()> {
         // The glue is an ES module the page imports; keep it one.
         command.arg("--format=esm");
     }
-    crate::run(&mut command)
+    crate::command::run(&mut command)
 }
 
 fn move_file(from: &Path, to_name: &str) -> Result<(String, String)> {

@@ -13,7 +13,7 @@
 //!   that allows the dev page's origin, until Ctrl-C stops both. See `dev.rs`.
 //! - `cargo xtask frontend`: only build the browser client into `dist/`: the chat, and the
 //!   console in `dist/admin/`, the chat's lazily loaded panels in `dist/panels/`
-//!   (finished, see [`finish`], and precompressed, see [`precompress`]).
+//!   (finished, see [`finish`], and precompressed, see [`precompress`]; [`frontend`] builds it).
 //! - `cargo xtask cluster [--nodes N] [--port P] [--redis-cluster] [--check]`: a local
 //!   cluster — Redis, N nodes (default 3) and nginx round-robin in front on P (default
 //!   8090) — until Ctrl-C. `--redis-cluster` runs a Redis Cluster (three masters, three
@@ -24,15 +24,18 @@
 //! a second run costs seconds. `dev` and `cluster` share one [`supervisor`] of children.
 
 mod cluster;
+mod command;
 mod dev;
 mod finish;
+mod frontend;
 mod precompress;
 mod supervisor;
 mod tools;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+use command::{build_dir, run};
+use frontend::build_frontend;
 use std::{
-    fs,
     path::{Path, PathBuf},
     process::Command,
 };
@@ -57,15 +60,6 @@ fn main() -> Result<()> {
             bail!("unknown task {task:?}")
         }
     }
-}
-
-/// Where cargo puts what it builds: `CARGO_TARGET_DIR` when set (relative to the workspace
-/// root, as cargo reads it there), else `target/` in the root. Binaries the tasks start
-/// (`chinwag`, debug or release) are looked up here, so a shared or private target dir works.
-pub fn build_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .filter(|dir| !dir.is_empty())
-        .map_or_else(|| root.join("target"), |dir| root.join(dir))
 }
 
 fn workspace_root() -> PathBuf {
@@ -93,74 +87,6 @@ fn run_chinwag(root: &Path, flags: &[String]) -> Result<()> {
         .arg(root.join("dist"))
         .args(flags);
     run(&mut server)
-}
-
-/// Installs trunk, wasm-bindgen-cli and wasm-opt as needed, then `trunk build --release` of
-/// the chat (`index.html` into `dist/`), of the operators' console (`admin.html` into
-/// `dist/admin/`) and of the chat's lazily loaded panels (`panels.html` into
-/// `dist/panels/`), then writes the brotli and gzip copies the server sends to browsers that
-/// accept them.
-fn build_frontend(root: &Path) -> Result<()> {
-    let path = tools::ensure_frontend_toolchain(root)?;
-    // The chat first: trunk empties its dist (`dist/`, so `dist/admin/` too) before writing.
-    let mut chat = Command::new("trunk");
-    chat.current_dir(root)
-        .env("PATH", &path)
-        .args(["build", "--release", "--offline"]);
-    run(&mut chat)?;
-    // The console, a bundle of its own (feature `console`), which the server sends at /admin.
-    let mut console = Command::new("trunk");
-    // The target first: `--offline` takes an optional value and would swallow it.
-    console.current_dir(root).env("PATH", &path).args([
-        "build",
-        "admin.html",
-        "--release",
-        "--offline",
-        "--dist",
-        "dist/admin",
-        "--public-url",
-        "/admin/",
-    ]);
-    run(&mut console)?;
-    // The chat's panels that a visit may never open, loaded by the chat when one opens. Their
-    // names carry no hash: the chat's `boot.js` names them (frontend/src/panels/mod.rs).
-    let mut panels = Command::new("trunk");
-    panels.current_dir(root).env("PATH", &path).args([
-        "build",
-        "panels.html",
-        "--release",
-        "--offline",
-        "--filehash",
-        "false",
-        "--dist",
-        "dist/panels",
-        "--public-url",
-        "/panels/",
-    ]);
-    run(&mut panels)?;
-    // Not a page: without it, `/panels/` is not one either.
-    let page = root.join("dist/panels/index.html");
-    fs::remove_file(&page).with_context(|| format!("removing {}", page.display()))?;
-    let dist = root.join("dist");
-    let esbuild = tools::esbuild(root);
-    for (dir, page) in [("", true), ("admin", true), ("panels", false)] {
-        let finished = finish::finish(&dist.join(dir), &esbuild, page)?;
-        eprintln!(
-            "xtask: finished dist/{dir}: {} names shortened, {} files renamed by their bytes",
-            finished.renamed,
-            finished.moved.len()
-        );
-    }
-    let summary = precompress::precompress(&dist)?;
-    for (file, [plain, gzip, brotli]) in &summary.sizes {
-        let name = file.strip_prefix(&dist).unwrap_or(file).display();
-        eprintln!("xtask: {name}: {plain} B, gzip {gzip} B, brotli {brotli} B");
-    }
-    eprintln!(
-        "xtask: precompressed dist/: {} copies written, {} up to date",
-        summary.written, summary.fresh
-    );
-    Ok(())
 }
 
 /// Every check of CI, in the order that fails fastest.
@@ -238,24 +164,3 @@ fn test_everything(root: &Path) -> Result<()> {
 
 /// The browser end-to-end suite; it needs the built client and server, so it runs last.
 const E2E_PACKAGE: &str = "chinwag-e2e";
-
-/// Runs `command`, echoing it, and fails unless it exits 0.
-pub fn run(command: &mut Command) -> Result<()> {
-    eprintln!("xtask: $ {}", describe(command));
-    let status = command
-        .status()
-        .with_context(|| format!("cannot start {}", describe(command)))?;
-    if !status.success() {
-        bail!("{} failed: {status}", describe(command));
-    }
-    Ok(())
-}
-
-fn describe(command: &Command) -> String {
-    let mut text = command.get_program().to_string_lossy().into_owned();
-    for arg in command.get_args() {
-        text.push(' ');
-        text.push_str(&arg.to_string_lossy());
-    }
-    text
-}

@@ -95,10 +95,10 @@ impl Supervisor {
             Some(path) => {
                 let out = fs::File::create(path)?;
                 command.stdout(out.try_clone()?).stderr(out);
-                let shown = crate::describe(&command);
+                let shown = crate::command::describe(&command);
                 eprintln!("xtask: $ {shown} > {}", path.display());
             }
-            None => eprintln!("xtask: $ {}", crate::describe(&command)),
+            None => eprintln!("xtask: $ {}", crate::command::describe(&command)),
         }
         let group_of_its_own = command.stdin(Stdio::null()).process_group(0);
         let child = group_of_its_own

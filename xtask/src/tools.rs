@@ -7,7 +7,7 @@
 //! step asks the installed tool for its version first and only installs on a mismatch.
 //! Chromium, a colour emoji font, Redis and nginx come from Debian, and only when missing.
 
-use crate::run;
+use crate::command::run;
 use anyhow::{Context, Result, bail};
 use std::{
     env,
