@@ -9,6 +9,7 @@
 //! error frame does instead of reconnecting. A post refused for now (429 `slow_mode`,
 //! `rate_limited`) says when to try again: `retry_after_ms` in its body, or `Retry-After`.
 
+use crate::http_body;
 use chinwag_shared::{
     ApiError, ChatRecord, ClientId, ClientToken, Epoch, ErrorCode, ErrorFrame, MessageText,
     RoomName, RoomSummary, Username,
@@ -73,6 +74,11 @@ fn get(path: &str, query: &[(&str, String)]) -> gloo::net::http::RequestBuilder 
 }
 
 async fn get_json<T: DeserializeOwned>(path: &str, query: &[(&str, String)]) -> Result<T, String> {
+    http_body::parse(&get_text(path, query).await?).map_err(|err| err.to_string())
+}
+
+/// The body of a GET that answered 2xx; [`get_json`]'s part that is the same for every type.
+async fn get_text(path: &str, query: &[(&str, String)]) -> Result<String, String> {
     let response = get(path, query)
         .send()
         .await
@@ -80,7 +86,9 @@ async fn get_json<T: DeserializeOwned>(path: &str, query: &[(&str, String)]) -> 
     if !response.ok() {
         return Err(format!("{path}: HTTP {}", response.status()));
     }
-    response.json().await.map_err(|err| err.to_string())
+    http_body::text(&response)
+        .await
+        .map_err(|err| err.to_string())
 }
 
 /// The server's `limit` busiest rooms (the first page of its room list), with their newest
@@ -139,7 +147,7 @@ async fn get_history(path: &str, query: &[(&str, String)]) -> Result<HistoryPage
         .map_err(|err| failed(err.to_string()))?;
     let epoch = epoch_of(&response);
     let refusal = match response.status() {
-        CONFLICT | FORBIDDEN => response.json::<ApiError>().await.ok(),
+        CONFLICT | FORBIDDEN => http_body::json::<ApiError>(&response).await.ok(),
         _ => None,
     };
     match refusal {
@@ -157,8 +165,7 @@ async fn get_history(path: &str, query: &[(&str, String)]) -> Result<HistoryPage
     if !response.ok() {
         return Err(failed(format!("{path}: HTTP {}", response.status())));
     }
-    let records = response
-        .json()
+    let records = http_body::json(&response)
         .await
         .map_err(|err| failed(err.to_string()))?;
     Ok(HistoryPage { records, epoch })
@@ -216,8 +223,7 @@ pub async fn post_message(
         .await
         .map_err(|err| refused(ErrorCode::Unavailable, err.to_string()))?;
     if response.ok() {
-        return response
-            .json()
+        return http_body::json(&response)
             .await
             .map_err(|err| refused(ErrorCode::Unavailable, err.to_string()));
     }
@@ -225,7 +231,7 @@ pub async fn post_message(
         .headers()
         .get("Retry-After")
         .and_then(|header| header.trim().parse::<u64>().ok());
-    match response.json::<ApiError>().await {
+    match http_body::json::<ApiError>(&response).await {
         Ok(error) => Err(ErrorFrame {
             retry_after_ms: error
                 .retry_after_ms
