@@ -35,6 +35,7 @@ mod chat;
 #[cfg(any(feature = "panels", feature = "console", test))]
 mod clipboard;
 mod components;
+mod http_body;
 // Compiled for the tests of the chat's build too, so `cargo test` runs the console's.
 #[cfg(any(feature = "console", test))]
 #[cfg_attr(not(feature = "console"), allow(dead_code, unused_imports))]

@@ -70,6 +70,7 @@ pub enum AuthMethod {
 
 /// Who a request is: the answer of `GET /api/me`, sign-up and sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// The account's name, as it is shown.
@@ -80,10 +81,13 @@ pub struct Me {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub admin: bool,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(Me, Serialize);
 
 /// What the server allows: the answer of `GET /api/auth`, for a client deciding which screens
 /// to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthPolicy {
     /// Whether people may chat without an account (`--guests on`, the default).
@@ -91,6 +95,8 @@ pub struct AuthPolicy {
     /// Whether built-in accounts may sign up.
     pub sign_up: bool,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(AuthPolicy, Serialize);
 
 /// Body of `POST /api/tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,6 +188,7 @@ pub struct NewDm {
 /// A room as its members see it: the answer of `POST /api/rooms` and `POST /api/dms`, and an
 /// entry of `GET /api/me/rooms` (the private rooms and direct messages the caller is in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomInfo {
     /// The room.
@@ -205,6 +212,8 @@ pub struct RoomInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mentions: Option<u64>,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(RoomInfo, Serialize);
 
 /// A member of a private room, as `GET /api/rooms/{room}/members` lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

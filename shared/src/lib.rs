@@ -23,6 +23,8 @@
 //! - [`error_code`]: [`ErrorCode`], the stable `code` strings of error frames.
 //! - [`unicode`]: the lowercase mapping and the combining-mark lookup, which the browser
 //!   client takes from the browser's own Unicode tables.
+//! - `object_only` (wasm32 only): the structs the browser reads are read from JSON objects
+//!   only there, which spares its wasm serde's reader of their array form.
 //! - `schema` (feature `openapi`, the server's only): the OpenAPI schemas of the validated
 //!   newtypes; every wire struct derives `utoipa::ToSchema` under the same feature.
 //!
@@ -44,6 +46,9 @@ pub mod error_code;
 pub mod limits;
 pub mod moderation;
 pub mod names;
+// The browser's readers of the structs it reads (natively, for its tests).
+#[cfg(any(target_arch = "wasm32", test))]
+mod object_only;
 pub mod record;
 #[cfg(feature = "openapi")]
 mod schema;

@@ -70,11 +70,14 @@ pub struct RoomSettingsPatch {
 
 /// `PUT /api/rooms/{room}/read`: the newest id the caller has read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadBody {
     /// The id read up to; a marker only ever moves forward.
     pub id: u64,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(ReadBody, Serialize);
 
 /// `PUT /api/rooms/{room}/owner`: who owns a public room (admins only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +89,7 @@ pub struct OwnerBody {
 
 /// `GET /api/rooms/{room}/settings`: a room's settings and the caller's place in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomSettings {
     /// The room.
@@ -108,6 +112,8 @@ pub struct RoomSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub muted_until: Option<u64>,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(RoomSettings, Serialize);
 
 /// Which kind of sanction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

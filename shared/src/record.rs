@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 /// One stored chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatRecord {
     /// Position in its room's log: 1 for the first message, then +1 per stored message.
@@ -58,6 +59,8 @@ pub struct ChatRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<Deletion>,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(ChatRecord, Serialize);
 
 /// What a change record does to message `target` of the same room.
 ///
@@ -88,12 +91,15 @@ pub enum Change {
 /// can come in any order and nothing needs buffering. An edit has no `moderator`; one sent
 /// anyway is ignored, as serde's derived reader ignores any unknown field.
 #[derive(Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 struct ChangeFields {
     kind: ChangeKind,
     target: u64,
     #[serde(default)]
     moderator: bool,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(ChangeFields);
 
 /// [`Change`]'s variants by their wire names.
 #[derive(Deserialize)]
@@ -129,6 +135,7 @@ impl Change {
 
 /// A deleted message's tombstone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deletion {
     /// The id of the deletion record.
@@ -137,6 +144,8 @@ pub struct Deletion {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<Username>,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(Deletion, Serialize);
 
 /// What [`ChatRecord::apply`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +227,7 @@ pub const EPOCH_HEADER: &str = "Chinwag-Epoch";
 
 /// A room and the id of its newest record, as listed by `GET /api/rooms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomSummary {
     /// The room.
@@ -232,6 +242,8 @@ pub struct RoomSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mentions: Option<u64>,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(RoomSummary, Serialize);
 
 /// Whether `text` mentions `name`: `@name` in any case, not followed by another name
 /// character. The server counts mentions and the browser highlights them with this one rule.

@@ -130,6 +130,7 @@ pub enum ServerMsg {
 
 /// The body of an error frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 pub struct ErrorFrame {
     /// Stable machine-readable reason.
     pub code: ErrorCode,
@@ -145,9 +146,12 @@ pub struct ErrorFrame {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(ErrorFrame, Serialize);
 
 /// The JSON body of an HTTP API error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Stable machine-readable reason.
@@ -159,6 +163,8 @@ pub struct ApiError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(ApiError, Serialize);
 
 #[cfg(test)]
 mod tests {

@@ -172,14 +172,34 @@ fn member_url(room: &RoomName, who: &Username) -> String {
 
 /// Sends `request` (with `body` as JSON, if any) with the session cookie; a non-2xx answer
 /// becomes [`ApiFailure::Refused`].
-pub(crate) async fn fetch<B: Serialize + ?Sized>(
+///
+/// Only the body's encoding is compiled per type: the request and the wait for its answer
+/// are one function ([`send`]) for every route.
+pub(crate) fn fetch<B: Serialize + ?Sized>(
     request: RequestBuilder,
     body: Option<&B>,
+) -> impl Future<Output = Result<Response, ApiFailure>> {
+    send(request, body.map(serde_json::to_string))
+}
+
+/// [`fetch`] with the body encoded (or not: its error is the request's).
+async fn send(
+    request: RequestBuilder,
+    body: Option<serde_json::Result<String>>,
 ) -> Result<Response, ApiFailure> {
     let network = |err: gloo::net::Error| ApiFailure::Network(err.to_string());
     let request = request.credentials(RequestCredentials::SameOrigin);
     let response = match body {
-        Some(body) => request.json(body).map_err(network)?.send().await,
+        // What gloo's `RequestBuilder::json` does once it has the text.
+        Some(body) => {
+            let body = body.map_err(|err| network(err.into()))?;
+            request
+                .header("Content-Type", "application/json")
+                .body(body)
+                .map_err(network)?
+                .send()
+                .await
+        }
         None => request.send().await,
     }
     .map_err(network)?;
@@ -187,7 +207,7 @@ pub(crate) async fn fetch<B: Serialize + ?Sized>(
         return Ok(response);
     }
     let retry_after = response.headers().get("Retry-After");
-    let body = response.json::<ApiError>().await.ok();
+    let body = crate::http_body::json::<ApiError>(&response).await.ok();
     Err(ApiFailure::refused(
         response.status(),
         body,
@@ -197,8 +217,13 @@ pub(crate) async fn fetch<B: Serialize + ?Sized>(
 
 /// The JSON body of a successful answer.
 pub(crate) async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
-    response
-        .json()
+    let text = crate::http_body::text(&response)
         .await
-        .map_err(|err| ApiFailure::Network(format!("unexpected answer: {err}")))
+        .map_err(unexpected_answer)?;
+    crate::http_body::parse(&text).map_err(unexpected_answer)
+}
+
+/// A body that could not be read, or not as what was asked for.
+fn unexpected_answer(err: gloo::net::Error) -> ApiFailure {
+    ApiFailure::Network(format!("unexpected answer: {err}"))
 }

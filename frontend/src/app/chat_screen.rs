@@ -22,14 +22,14 @@ use crate::{
         account_menu::AccountMenu,
         composer::Composer,
         dm_list::{DmEntry, DmList},
-        guest_badge::GuestBadge,
-        lock_icon::LockIcon,
+        guest_badge::guest_badge,
+        lock_icon::lock_icon,
         message::MessageActions,
         message_list::MessageList,
         presence_list::PresenceList,
         room_list::{RoomEntry, RoomList},
-        status_badge::StatusBadge,
-        typing_line::TypingLine,
+        status_badge::status_badge,
+        typing_line::typing_line,
     },
     panels::{
         host::PanelHost,
@@ -133,7 +133,7 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
                         { "Room settings" }
                     </button>
                 }
-                <StatusBadge status={state.status} transport={state.transport} />
+                { status_badge(state.status, state.transport) }
                 { identity(props) }
                 { notification_button(&chat) }
             </header>
@@ -168,7 +168,7 @@ pub fn ChatScreen(props: &ChatScreenProps) -> Html {
                     on_retry={chat.retry.clone()} on_discard={chat.discard.clone()}
                     signed_in={props.signed_in && view.standing.barred.is_none()}
                     barred={view.standing.barred.is_some()} {moderator} {actions} />
-                <TypingLine names={typists} />
+                { typing_line(&typists) }
                 <Composer room={state.current.clone()} label={state.room_label(&state.current)}
                     on_send={chat.send.clone()}
                     on_typing={chat.typing.clone()}
@@ -290,7 +290,7 @@ fn identity(props: &ChatScreenProps) -> Html {
         <>
             <span class="me-guest">
                 <bdi class="me" title="Your name">{ props.me.as_str() }</bdi>
-                <GuestBadge />
+                { guest_badge() }
             </span>
             <button class="link" onclick={session.change_name.reform(|_: MouseEvent| ())}>
                 { "Change name" }
@@ -303,7 +303,7 @@ fn identity(props: &ChatScreenProps) -> Html {
 fn room_title(room: &RoomName, kind: &RoomKind) -> Html {
     match kind {
         RoomKind::Public => html! { <>{ "#" }{ room.as_str() }</> },
-        RoomKind::Private => html! { <><LockIcon />{ " #" }{ room.as_str() }</> },
+        RoomKind::Private => html! { <>{ lock_icon() }{ " #" }{ room.as_str() }</> },
         RoomKind::Direct { with } => html! { <>{ "@" }<bdi>{ with.as_str() }</bdi></> },
     }
 }

@@ -1,7 +1,7 @@
 //! The app: who is using it decides the screen.
 //!
 //! [`App`] runs the session ([`use_session`]) and shows, in turn, a loading line, the
-//! sign-in screen ([`Welcome`]: sign in, create an account, or continue as a guest where the
+//! sign-in screen ([`welcome`]: sign in, create an account, or continue as a guest where the
 //! server allows), and the chat ([`chat_screen`]) as a guest or as the signed-in account.
 //! The chat screen is keyed by who is chatting, so changing identity starts a fresh chat
 //! (new socket, new state) rather than carrying one person's rooms over to another.
@@ -24,7 +24,7 @@ use crate::{
         session::{Session, SessionState},
         use_session,
     },
-    components::welcome::Welcome,
+    components::welcome::{WelcomeProps, welcome},
 };
 use yew::prelude::*;
 
@@ -50,12 +50,15 @@ pub fn App() -> Html {
                 </div>
             </main>
         },
-        Session::SignedOut => html! {
-            <Welcome policy={state.policy} status={state.form.clone()} notice={state.notice.clone()}
-                refused_guest_name={state.refused_guest_name.clone()}
-                on_sign_in={session.sign_in.clone()} on_sign_up={session.sign_up.clone()}
-                on_guest={session.continue_as_guest.clone()} />
-        },
+        Session::SignedOut => welcome(&WelcomeProps {
+            policy: state.policy,
+            status: state.form.clone(),
+            notice: state.notice.clone(),
+            refused_guest_name: state.refused_guest_name.clone(),
+            on_sign_in: session.sign_in.clone(),
+            on_sign_up: session.sign_up.clone(),
+            on_guest: session.continue_as_guest.clone(),
+        }),
         Session::Guest(_) | Session::SignedIn(_) => chosen_screen(&session),
     }
 }

@@ -110,3 +110,87 @@ impl Drop for Connection {
         let _already_closed = self.socket.close();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chinwag_shared::{ChatRecord, Epoch, ErrorCode, ErrorFrame, RoomName, ServerMsg, Username};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    // The shared crate checks `from_json` against serde's derived decoder natively; this is
+    // the same check in the browser, where the variants' fields are read by the wasm build's
+    // object-only readers (`chinwag_shared`'s `object_only`).
+    #[wasm_bindgen_test(unsupported = test)]
+    fn every_kind_of_frame_reads_back_in_this_build() {
+        let room = RoomName::parse("general").unwrap_or_else(|err| panic!("{err}"));
+        let bob = Username::parse("bob").unwrap_or_else(|err| panic!("{err}"));
+        let frames = [
+            ServerMsg::Chat(ChatRecord {
+                id: 7,
+                room: room.clone(),
+                username: bob.clone(),
+                message: "hi".to_owned(),
+                ts: 1,
+                guest: true,
+                bot: false,
+                client_id: None,
+                change: None,
+                edited: Some(8),
+                deleted: None,
+            }),
+            ServerMsg::Joined {
+                room: room.clone(),
+                last_id: 42,
+                epoch: Some(Epoch::from("k3x9")),
+            },
+            ServerMsg::HistoryReset {
+                room: room.clone(),
+                epoch: Epoch::from("k3x9"),
+            },
+            ServerMsg::Left { room: room.clone() },
+            ServerMsg::Presence {
+                room: room.clone(),
+                users: vec![bob.clone()],
+                guests: vec![bob.clone()],
+                count: Some(500),
+            },
+            ServerMsg::PresenceDiff {
+                room: room.clone(),
+                arrived: vec![bob.clone()],
+                guests: vec![],
+                departed: vec![],
+                count: 501,
+            },
+            ServerMsg::UserJoined {
+                room: room.clone(),
+                username: bob.clone(),
+                guest: true,
+            },
+            ServerMsg::UserLeft {
+                room: room.clone(),
+                username: bob.clone(),
+            },
+            ServerMsg::Typing {
+                room: room.clone(),
+                username: bob,
+            },
+            ServerMsg::Error(ErrorFrame {
+                code: ErrorCode::SlowMode,
+                detail: "wait".to_owned(),
+                room: Some("general".to_owned()),
+                client_id: Some("c-9".to_owned()),
+                retry_after_ms: Some(1_500),
+            }),
+            ServerMsg::RoomsChanged,
+            ServerMsg::ReadMarker {
+                room: room.clone(),
+                id: 12,
+            },
+            ServerMsg::RoomSettingsChanged { room },
+        ];
+        for frame in frames {
+            let text = serde_json::to_string(&frame).unwrap_or_else(|err| panic!("{err}"));
+            let decoded = ServerMsg::from_json(&text).unwrap_or_else(|err| panic!("{text}: {err}"));
+            assert_eq!(decoded, frame, "{text}");
+        }
+    }
+}

@@ -5,8 +5,7 @@ use crate::testid;
 use yew::prelude::*;
 
 /// Marks the name before it as a guest's.
-#[component]
-pub fn GuestBadge() -> Html {
+pub fn guest_badge() -> Html {
     html! {
         <span class="guest-badge" data-testid={testid::GUEST_BADGE}
             title="Not signed in: anyone could pick this name">

@@ -4,8 +4,7 @@
 use yew::prelude::*;
 
 /// A padlock, read as "private".
-#[component]
-pub fn LockIcon() -> Html {
+pub fn lock_icon() -> Html {
     html! {
         <span class="lock" title="Private: members only">
             <svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true" focusable="false">

@@ -5,20 +5,10 @@
 use chinwag_shared::{Username, mentions};
 use yew::prelude::*;
 
-/// Props of [`MentionText`].
-#[derive(Properties, PartialEq)]
-pub struct MentionTextProps {
-    /// The text.
-    pub text: AttrValue,
-    /// The reader, whose mentions are marked.
-    pub me: Username,
-}
-
-/// The text with the reader's mentions marked.
-#[component]
-pub fn MentionText(props: &MentionTextProps) -> Html {
+/// `text` with the mentions of its reader `me` marked.
+pub fn mention_text(text: &str, me: &Username) -> Html {
     html! {
-        { for split_mentions(&props.text, &props.me).into_iter().map(|(marked, part)| {
+        { for split_mentions(text, me).into_iter().map(|(marked, part)| {
             if marked {
                 html! { <mark class="mention-of-me">{ part.to_owned() }</mark> }
             } else {

@@ -13,8 +13,8 @@
 
 use super::{
     action_menu::{ActionMenu, Choice},
-    guest_badge::GuestBadge,
-    mention_text::MentionText,
+    guest_badge::guest_badge,
+    mention_text::mention_text,
     person_menu::sanction_choices,
 };
 use crate::{chat::acts::ModAct, testid};
@@ -156,7 +156,7 @@ pub fn Message(props: &MessageProps) -> Html {
         html! {
             <p class="text" dir="auto" data-testid={testid::MESSAGE_TEXT}>
                 if let Some(reader) = &props.reader {
-                    <MentionText text={props.text.clone()} me={reader.clone()} />
+                    { mention_text(&props.text, reader) }
                 } else {
                     { props.text.clone() }
                 }
@@ -172,7 +172,7 @@ pub fn Message(props: &MessageProps) -> Html {
             <div class="message-head">
                 <bdi class="author" data-testid={testid::MESSAGE_AUTHOR}>{ props.author.as_str() }</bdi>
                 if props.guest {
-                    <GuestBadge />
+                    { guest_badge() }
                 }
                 if let Some(kind) = props.bot {
                     <span class="guest-badge bot-badge" data-testid={testid::BOT_BADGE}

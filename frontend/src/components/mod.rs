@@ -1,6 +1,13 @@
 //! Views only: data in through props, intent out through callbacks, one component per file.
 //! None of them touch the socket, `fetch` or storage; `chat::use_chat` and the `account`
 //! hooks do.
+//!
+//! A view with no state of its own and little to draw is a plain function returning
+//! [`Html`](yew::Html) (`guest_badge`, `lock_icon`, `mention_text`, `status_badge`,
+//! `typing_line`, `welcome`): the page is the same, and each `#[component]` costs the wasm
+//! about 1 kB of yew's machinery (its runners, props comparison and view). Lists whose
+//! props often stay the same while the screen around them changes stay components, which
+//! yew skips when their props are equal.
 
 pub mod account_form;
 pub mod account_menu;

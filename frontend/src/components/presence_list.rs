@@ -8,7 +8,7 @@
 //! here"), and "Show more" fetches the next page while there is one. On a phone the heading
 //! still shows, at the start of the people strip (`style.css`), so the count is never hidden.
 
-use super::{guest_badge::GuestBadge, person_menu::PersonMenu};
+use super::{guest_badge::guest_badge, person_menu::PersonMenu};
 use crate::{chat::acts::ModAct, sorted::SortedSet, testid};
 use chinwag_shared::Username;
 use yew::prelude::*;
@@ -51,7 +51,7 @@ pub fn PresenceList(props: &PresenceListProps) -> Html {
                     <li key={user.as_str()}>
                         <span class="dot" aria-hidden="true"></span>
                         <bdi data-testid={testid::PRESENCE_USER}>{ user.as_str() }</bdi>
-                        if props.guests.contains(user) { <GuestBadge /> }
+                        if props.guests.contains(user) { { guest_badge() } }
                         if *user == props.me {
                             <span class="you">{ "(you)" }</span>
                         } else if let Some(on_sanction) = &props.on_sanction {

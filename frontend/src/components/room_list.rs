@@ -3,7 +3,7 @@
 //! join, a field to join or create one by name, and for a signed-in account "New private
 //! room". What else the sidebar holds (the direct messages) comes as children, after these.
 
-use super::{lock_icon::LockIcon, name_prompt::NamePrompt};
+use super::{lock_icon::lock_icon, name_prompt::NamePrompt};
 use crate::{account::attempt::Attempt, testid};
 use chinwag_shared::{MAX_ROOM_CHARS, RoomName, unicode::lowercase};
 use web_sys::HtmlInputElement;
@@ -119,7 +119,7 @@ fn room_item(entry: &RoomEntry, current: &RoomName, on_open: &Callback<RoomName>
                 aria-current={is_current.then_some("true")} aria-label={label}>
                 <span class="room-name">{ "#" }{ entry.name.as_str() }</span>
                 if entry.private {
-                    <LockIcon />
+                    { lock_icon() }
                 }
                 if entry.mentions > 0 && !is_current {
                     <span class="mentions" data-testid={testid::MENTIONS} aria-hidden="true">

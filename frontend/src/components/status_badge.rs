@@ -7,19 +7,10 @@ use crate::{
 };
 use yew::prelude::*;
 
-/// Props of [`StatusBadge`].
-#[derive(Properties, PartialEq)]
-pub struct StatusBadgeProps {
-    /// The connection's state.
-    pub status: Status,
-    /// How the client reaches the server.
-    pub transport: TransportKind,
-}
-
-/// Shows the connection's state in words and colour.
-#[component]
-pub fn StatusBadge(props: &StatusBadgeProps) -> Html {
-    let label = match props.status {
+/// Shows the connection's state (`status`) in words and colour, and how the client reaches
+/// the server (`transport`).
+pub fn status_badge(status: Status, transport: TransportKind) -> Html {
+    let label = match status {
         Status::Connecting => "Connecting…",
         Status::Open => "Connected",
         Status::Reconnecting => "Reconnecting…",
@@ -27,14 +18,14 @@ pub fn StatusBadge(props: &StatusBadgeProps) -> Html {
         Status::Banned => "Banned",
     };
     // The usual transport goes unsaid; a fallback is worth knowing about.
-    let via = match props.transport {
+    let via = match transport {
         TransportKind::WebSocket => String::new(),
         other => format!(" · {}", other.label()),
     };
     html! {
-        <span class={classes!("badge", props.status.as_str())} role="status"
-            data-testid={testid::STATUS} data-state={props.status.as_str()}
-            data-transport={props.transport.as_str()}>
+        <span class={classes!("badge", status.as_str())} role="status"
+            data-testid={testid::STATUS} data-state={status.as_str()}
+            data-transport={transport.as_str()}>
             { label }{ via }
         </span>
     }

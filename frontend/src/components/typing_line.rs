@@ -7,18 +7,11 @@ use crate::testid;
 use chinwag_shared::Username;
 use yew::prelude::*;
 
-/// Props of [`TypingLine`].
-#[derive(Properties, PartialEq)]
-pub struct TypingLineProps {
-    /// Who is typing in the current room.
-    pub names: Vec<Username>,
-}
-
-/// One line naming who is typing; empty (but keeping its height) when nobody is.
-#[component]
-pub fn TypingLine(props: &TypingLineProps) -> Html {
+/// One line naming who is typing in the current room (`names`); empty (but keeping its
+/// height) when nobody is.
+pub fn typing_line(names: &[Username]) -> Html {
     let name = |name: &Username| html! { <bdi>{ name.as_str() }</bdi> };
-    let line = match props.names.as_slice() {
+    let line = match names {
         [] => html! {},
         [one] => html! { <>{ name(one) }{ " is typing…" }</> },
         [one, two] => html! { <>{ name(one) }{ " and " }{ name(two) }{ " are typing…" }</> },

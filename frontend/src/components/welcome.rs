@@ -9,8 +9,7 @@ use chinwag_shared::{
 };
 use yew::prelude::*;
 
-/// Props of [`Welcome`].
-#[derive(Properties, PartialEq)]
+/// What [`welcome`] shows and whom it tells.
 pub struct WelcomeProps {
     /// What the server allows.
     pub policy: AuthPolicy,
@@ -19,7 +18,6 @@ pub struct WelcomeProps {
     /// Why the person is here again (a session that ended), if not by choice.
     pub notice: Option<String>,
     /// The guest name the server just refused, if that is why the person is here.
-    #[prop_or_default]
     pub refused_guest_name: Option<RefusedName>,
     /// Sign in.
     pub on_sign_in: Callback<Credentials>,
@@ -30,8 +28,7 @@ pub struct WelcomeProps {
 }
 
 /// The sign-in screen.
-#[component]
-pub fn Welcome(props: &WelcomeProps) -> Html {
+pub fn welcome(props: &WelcomeProps) -> Html {
     // A server that allows neither accounts to be created nor guests still signs in: its
     // accounts come from elsewhere.
     let guests = props.policy.guests;

@@ -10,7 +10,7 @@ use super::{api, format};
 use crate::testid;
 use crate::{
     account::{failure::Purpose, listing::Listing, moderation_api},
-    components::{lock_icon::LockIcon, room_settings_panel::describe},
+    components::{lock_icon::lock_icon, room_settings_panel::describe},
 };
 use chinwag_shared::{RoomName, console::AdminRoom, moderation::AuditEntry};
 use yew::prelude::*;
@@ -120,7 +120,7 @@ fn room_rows(
     };
     let kind = match (room.dm, room.private) {
         (true, _) => html! { <span class="tag">{ "direct" }</span> },
-        (false, true) => html! { <span class="tag"><LockIcon />{ " private" }</span> },
+        (false, true) => html! { <span class="tag">{ lock_icon() }{ " private" }</span> },
         (false, false) => html! { <span class="tag muted">{ "public" }</span> },
     };
     let moderators = if room.moderators.is_empty() {

@@ -181,28 +181,38 @@ enum Kind {
 
 /// `ServerMsg::Joined`'s fields.
 #[derive(Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 struct Joined {
     room: RoomName,
     last_id: u64,
     #[serde(default, deserialize_with = "crate::epoch::optional::deserialize")]
     epoch: Option<Epoch>,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(Joined);
 
 /// `ServerMsg::HistoryReset`'s fields.
 #[derive(Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 struct HistoryReset {
     room: RoomName,
     epoch: Epoch,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(HistoryReset);
 
 /// The fields of `ServerMsg::Left` and `ServerMsg::RoomSettingsChanged`.
 #[derive(Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 struct InRoom {
     room: RoomName,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(InRoom);
 
 /// `ServerMsg::Presence`'s fields.
 #[derive(Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 struct Presence {
     room: RoomName,
     users: Vec<Username>,
@@ -211,9 +221,12 @@ struct Presence {
     #[serde(default)]
     count: Option<u64>,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(Presence);
 
 /// `ServerMsg::PresenceDiff`'s fields.
 #[derive(Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 struct PresenceDiff {
     room: RoomName,
     #[serde(default)]
@@ -224,29 +237,40 @@ struct PresenceDiff {
     departed: Vec<Username>,
     count: u64,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(PresenceDiff);
 
 /// `ServerMsg::UserJoined`'s fields.
 #[derive(Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 struct UserJoined {
     room: RoomName,
     username: Username,
     #[serde(default)]
     guest: bool,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(UserJoined);
 
 /// The fields of `ServerMsg::UserLeft` and `ServerMsg::Typing`.
 #[derive(Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 struct Someone {
     room: RoomName,
     username: Username,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(Someone);
 
 /// `ServerMsg::ReadMarker`'s fields.
 #[derive(Deserialize)]
+#[cfg_attr(target_arch = "wasm32", serde(remote = "Self"))]
 struct ReadMarker {
     room: RoomName,
     id: u64,
 }
+#[cfg(target_arch = "wasm32")]
+crate::object_only::object_only!(ReadMarker);
 
 #[cfg(test)]
 mod tests;
