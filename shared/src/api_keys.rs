@@ -88,7 +88,7 @@ pub struct ApiKeyView {
     /// What it may do.
     pub scopes: Vec<ApiScope>,
     /// Which admin made it.
-    pub created_by: crate::Username,
+    pub created_by: crate::names::Username,
     /// When, Unix ms.
     pub created: u64,
 }

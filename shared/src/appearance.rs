@@ -17,7 +17,10 @@
 //! Invariant: each rule reads the text as given and changes nothing; refusing is the caller's
 //! choice, and what passes is stored and shown exactly as the person typed it.
 
-use crate::{MAX_NAME_MARKS, MAX_NAME_MARKS_PER_CHAR, unicode::is_combining_mark};
+use crate::{
+    limits::{MAX_NAME_MARKS, MAX_NAME_MARKS_PER_CHAR},
+    unicode::is_combining_mark,
+};
 #[cfg(not(target_arch = "wasm32"))]
 use unicode_security::mixed_script::AugmentedScriptSet;
 

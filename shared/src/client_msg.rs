@@ -8,7 +8,11 @@
 //! arrive as raw strings so that a server can say precisely which one is wrong;
 //! [`ClientMsg::validate`] turns them into a [`Request`] of validated values.
 
-use crate::{ClientId, ClientToken, Epoch, MessageText, RoomName, Username, ValidationError};
+use crate::{
+    epoch::Epoch,
+    limits::DEFAULT_ROOM,
+    names::{ClientId, ClientToken, MessageText, RoomName, Username, ValidationError},
+};
 use serde::{Deserialize, Serialize};
 
 /// A message from client to server, as it appears on the wire.
@@ -169,7 +173,7 @@ impl ClientMsg {
     /// The room as sent, so that an error about this frame can name it.
     pub fn room(&self) -> Option<&str> {
         match self {
-            ClientMsg::Send { room, .. } => Some(room.as_deref().unwrap_or(crate::DEFAULT_ROOM)),
+            ClientMsg::Send { room, .. } => Some(room.as_deref().unwrap_or(DEFAULT_ROOM)),
             ClientMsg::Join { room, .. }
             | ClientMsg::Leave { room }
             | ClientMsg::Typing { room, .. } => Some(room),
@@ -220,7 +224,7 @@ impl ClientMsg {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorCode;
+    use crate::error_code::ErrorCode;
 
     #[test]
     fn the_seed_shape_is_a_send_to_general() {
@@ -306,7 +310,7 @@ mod tests {
         let msg = ClientMsg::Send {
             room: None,
             username: None,
-            message: "y".repeat(crate::MAX_MESSAGE_CHARS + 1),
+            message: "y".repeat(crate::limits::MAX_MESSAGE_CHARS + 1),
             client_id: Some("id".into()),
         };
         assert_eq!(

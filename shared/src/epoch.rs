@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn a_joined_frame_without_an_epoch_or_with_an_empty_one_reads_as_none() {
-        use crate::ServerMsg;
+        use crate::server_msg::ServerMsg;
         let epoch_of = |json: &str| match serde_json::from_str(json).unwrap() {
             ServerMsg::Joined { epoch, .. } => epoch,
             other => panic!("{other:?}"),
@@ -172,7 +172,7 @@ mod tests {
             Some(Epoch::from("e1"))
         );
         let joined = |epoch| ServerMsg::Joined {
-            room: crate::RoomName::default_room(),
+            room: crate::names::RoomName::default_room(),
             last_id: 3,
             epoch,
         };

@@ -20,9 +20,12 @@
 //!   embedding, override or isolate closed on its own line.
 
 use crate::{
-    ErrorCode, MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_MARKS, MAX_NAME_MARKS_PER_CHAR,
-    MAX_ROOM_CHARS, MAX_USERNAME_CHARS,
     appearance::{self, MarkExcess},
+    error_code::ErrorCode,
+    limits::{
+        DEFAULT_ROOM, MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_MARKS,
+        MAX_NAME_MARKS_PER_CHAR, MAX_ROOM_CHARS, MAX_USERNAME_CHARS,
+    },
     unicode::is_combining_mark,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -399,7 +402,7 @@ impl Username {
 impl RoomName {
     /// The room a client is in when it names none: [`crate::DEFAULT_ROOM`].
     pub fn default_room() -> Self {
-        Self(Arc::from(crate::DEFAULT_ROOM))
+        Self(Arc::from(DEFAULT_ROOM))
     }
 }
 

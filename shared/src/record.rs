@@ -12,7 +12,10 @@
 //! place, so a client may receive a change twice, before or after the message's current
 //! state, or about a message it never saw, and still end right.
 
-use crate::{ClientId, RoomName, Username, unicode::lowercase};
+use crate::{
+    names::{ClientId, RoomName, Username},
+    unicode::lowercase,
+};
 use serde::{Deserialize, Serialize};
 
 /// One stored chat message.

@@ -4,7 +4,12 @@
 //! flattened into the object, so `{"type":"chat","id":7,"room":"general",...}` is the same
 //! record the history API returns, plus the tag.
 
-use crate::{ChatRecord, Epoch, ErrorCode, RoomName, Username};
+use crate::{
+    epoch::Epoch,
+    error_code::ErrorCode,
+    names::{RoomName, Username},
+    record::ChatRecord,
+};
 use serde::{Deserialize, Serialize};
 
 mod decode;
@@ -169,7 +174,7 @@ crate::object_only::object_only!(ApiError, Serialize);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ClientId;
+    use crate::names::ClientId;
     use serde_json::json;
 
     fn record() -> ChatRecord {

@@ -21,7 +21,10 @@
 //! attributes; `ServerMsg` itself stays the one place that says how a frame is written.
 
 use super::{ErrorFrame, ServerMsg};
-use crate::{Epoch, RoomName, Username};
+use crate::{
+    epoch::Epoch,
+    names::{RoomName, Username},
+};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, IntoDeserializer, MapAccess, Visitor};
 use std::borrow::Cow;
