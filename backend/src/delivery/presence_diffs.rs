@@ -17,6 +17,12 @@
 //! Once a room has a diff pending, every change of it joins that diff until it is sent, even
 //! if the room shrank meanwhile: a `user_joined` sent at once could otherwise overtake the
 //! departure of the same name still waiting in the diff.
+//!
+//! A crowd arriving within one window would still cost the square of its size in bytes: a
+//! diff naming all 10,000 arrivals, sent to 10,000 members. So a diff that would name more
+//! people than the first page of the list holds is not sent as a diff: the hub sends the
+//! room's fresh snapshot instead (`presence`: the first page and the count), which is never
+//! longer than a page and replaces what each member knew.
 
 use chinwag_shared::{RoomName, ServerMsg, Username};
 use std::{
@@ -109,6 +115,16 @@ pub struct Diff {
 }
 
 impl Diff {
+    /// How many names the diff lists, arrivals and departures together.
+    pub fn len(&self) -> usize {
+        self.arrived.len() + self.departed.len()
+    }
+
+    /// Whether it lists nobody (never so for a diff [`PresenceDiffs::take_due`] returns).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The frame announcing this diff to a room of `count`.
     pub fn message(self, count: u64) -> ServerMsg {
         ServerMsg::PresenceDiff {

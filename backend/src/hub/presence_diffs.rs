@@ -3,11 +3,16 @@
 //! The registry gathers a big room's arrivals and departures
 //! ([`crate::delivery::presence_diffs`]); [`Hub::send_presence_diffs`] is the one task per
 //! node that waits for each diff's window to end, counts the room through the engine's
-//! [`super::presence::Presence`] and delivers one `presence_diff` to the room's members here.
+//! [`super::presence::Presence`] and delivers one `presence_diff` to the room's members here;
+//! or, for a diff longer than a page of the list, the room's fresh snapshot
+//! ([`Hub::presence_snapshot`], the frame a joiner gets), so no frame grows with the crowd.
 
 use super::{Hub, presence::PresenceError, presence::PresencePage};
-use crate::delivery::{frame::Frame, presence_diffs::BigRooms};
-use chinwag_shared::{RoomName, Username};
+use crate::delivery::{
+    frame::Frame,
+    presence_diffs::{BigRooms, Diff},
+};
+use chinwag_shared::{RoomName, ServerMsg, Username};
 use std::sync::Arc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -39,6 +44,24 @@ impl Hub {
         Ok(page)
     }
 
+    /// `room`'s presence as a joiner gets it: everyone in a small room; in a big one the
+    /// first page of names and the count. `guests` is the part of `users` held by guests.
+    pub async fn presence_snapshot(&self, room: &RoomName) -> Result<ServerMsg, PresenceError> {
+        let settings = self.big_rooms();
+        let page = self.presence_page(room, None, settings.list_max).await?;
+        let count = settings.is_big(page.count).then_some(page.count);
+        let mut guests = self.guests(room).await.unwrap_or_default();
+        if count.is_some() {
+            guests.retain(|guest| page.names.binary_search(guest).is_ok());
+        }
+        Ok(ServerMsg::Presence {
+            room: room.clone(),
+            users: page.names,
+            guests,
+            count,
+        })
+    }
+
     /// Sends each big room's diff when its window ends, until `stop`.
     pub async fn send_presence_diffs(self: Arc<Self>, stop: CancellationToken) {
         let diffs = self.rooms.presence_diffs();
@@ -50,20 +73,37 @@ impl Hub {
                 () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                     for diff in diffs.take_due(Instant::now()) {
                         let room = diff.room.clone();
-                        let count = match self.presence.count(&room).await {
-                            Ok(count) => count,
-                            Err(err) => {
-                                // The diff still says who came and went; the count is this
-                                // node's best knowledge.
-                                tracing::debug!(%room, error = %err, "big room not counted");
-                                u64::try_from(self.rooms.name_count(&room)).unwrap_or(u64::MAX)
-                            }
-                        };
-                        self.rooms.note_count(&room, count);
-                        self.rooms.deliver(&Frame::event(&room, &diff.message(count)));
+                        let message = self.presence_news(diff).await;
+                        self.rooms.deliver(&Frame::event(&room, &message));
                     }
                 }
             }
         }
+    }
+
+    /// What a room's members are told of `diff`: the diff with the room's count, or, when it
+    /// names more people than a page of the list holds, the room's snapshot, which is
+    /// shorter and replaces what they knew.
+    async fn presence_news(&self, diff: Diff) -> ServerMsg {
+        let room = diff.room.clone();
+        if diff.len() > self.big_rooms().list_max {
+            match self.presence_snapshot(&room).await {
+                Ok(snapshot) => return snapshot,
+                Err(err) => {
+                    tracing::debug!(%room, error = %err, "no snapshot of a crowded room; its diff instead");
+                }
+            }
+        }
+        let count = match self.presence.count(&room).await {
+            Ok(count) => count,
+            Err(err) => {
+                // The diff still says who came and went; the count is this node's best
+                // knowledge.
+                tracing::debug!(%room, error = %err, "big room not counted");
+                u64::try_from(self.rooms.name_count(&room)).unwrap_or(u64::MAX)
+            }
+        };
+        self.rooms.note_count(&room, count);
+        diff.message(count)
     }
 }

@@ -181,26 +181,20 @@ impl Session {
         };
         self.send_msg(&joined).await?;
         // A big room's list would be as long as the room: its first page and its count.
-        let list_max = self.hub.big_rooms().list_max;
-        let (users, count) = match self.hub.presence_page(&room, None, list_max).await {
-            Ok(page) if self.hub.big_rooms().is_big(page.count) => (page.names, Some(page.count)),
-            Ok(page) => (page.names, None),
+        let presence = match self.hub.presence_snapshot(&room).await {
+            Ok(presence) => presence,
             Err(err) => {
                 tracing::warn!(session = self.id, error = %err, "presence unavailable");
-                (Vec::new(), None)
+                let guests = self.hub.guests(&room).await.unwrap_or_default();
+                ServerMsg::Presence {
+                    room,
+                    users: Vec::new(),
+                    guests,
+                    count: None,
+                }
             }
         };
-        let mut guests = self.hub.guests(&room).await.unwrap_or_default();
-        if count.is_some() {
-            guests.retain(|guest| users.binary_search(guest).is_ok());
-        }
-        self.send_msg(&ServerMsg::Presence {
-            room,
-            users,
-            guests,
-            count,
-        })
-        .await
+        self.send_msg(&presence).await
     }
 
     /// A join for a room the connection is already in: replay what it asks for again.

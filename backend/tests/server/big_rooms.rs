@@ -1,6 +1,7 @@
 //! Big rooms (issue 18): above `--presence-list-max` people the `presence` frame carries the
-//! count and a first page, arrivals and departures come as one `presence_diff` per window,
-//! and the HTTP list pages. Small rooms keep their full list and per-change events.
+//! count and a first page, arrivals and departures come as one `presence_diff` per window
+//! (or, for more changes than a page, as a fresh `presence` snapshot), and the HTTP list
+//! pages. Small rooms keep their full list and per-change events.
 
 use crate::support::{Client, Server};
 use serde_json::{Value, json};
@@ -16,6 +17,21 @@ async fn big_room_server(dir: &tempfile::TempDir) -> Server {
         &["--presence-list-max", "3", "--presence-diff-ms", WINDOW_MS],
     )
     .await
+}
+
+/// `name` joined to `den`, and what it was sent up to `joined`.
+async fn join_den(server: &Server, name: &str) -> (Client, Vec<Value>) {
+    Client::join(&server.ws_url(&format!("?room=den&username={name}"))).await
+}
+
+/// `den` with three people, the most a page lists: `m1`, `m2` and the returned watcher, whose
+/// own `presence` (the room still small) has been read.
+async fn den_of_three(server: &Server) -> (Vec<(Client, Vec<Value>)>, Client) {
+    let members = vec![join_den(server, "m1").await, join_den(server, "m2").await];
+    let (mut watcher, _) = join_den(server, "watcher").await;
+    let presence = watcher.recv_type("presence").await;
+    assert_eq!(presence.get("count"), None, "three is still small");
+    (members, watcher)
 }
 
 fn names(value: &Value) -> Vec<String> {
@@ -50,22 +66,17 @@ async fn a_small_room_lists_everyone_and_announces_each_change_as_before() {
 async fn a_big_room_sends_its_count_and_first_page_and_gathers_arrivals_into_one_diff() {
     let dir = tempfile::tempdir().unwrap();
     let server = big_room_server(&dir).await;
-    let mut members = Vec::new();
-    for name in ["m1", "m2"] {
-        members.push(Client::join(&server.ws_url(&format!("?room=den&username={name}"))).await);
-    }
-    let (mut watcher, _) = Client::join(&server.ws_url("?room=den&username=watcher")).await;
-    let presence = watcher.recv_type("presence").await;
-    assert_eq!(presence.get("count"), None, "three is still small");
-    // Everything after this goes into a diff: the room is big from the fourth name on.
-    let arrivals = ["a1", "a2", "a3", "a4", "a5", "a6"];
+    let (_members, mut watcher) = den_of_three(&server).await;
+    // Everything after this goes into a diff: the room is big from the fourth name on. Three
+    // changes fit a diff: no more than a page of the list.
+    let arrivals = ["a1", "a2", "a3"];
     let mut arrived = Vec::new();
     for name in arrivals {
-        arrived.push(Client::join(&server.ws_url(&format!("?room=den&username={name}"))).await);
+        arrived.push(join_den(&server, name).await);
     }
     let (last, _) = arrived.last_mut().unwrap();
     let big = last.recv_type("presence").await;
-    assert_eq!(big["count"], 9, "{big}");
+    assert_eq!(big["count"], 6, "{big}");
     assert_eq!(names(&big["users"]), ["a1", "a2", "a3"], "the first page");
 
     let frames = watcher.recv_through("presence_diff").await;
@@ -75,8 +86,8 @@ async fn a_big_room_sends_its_count_and_first_page_and_gathers_arrivals_into_one
         .filter(|frame| frame["type"] == "user_joined" && frame["username"] != "watcher")
         .collect();
     assert!(singles.is_empty(), "no per-change events: {singles:?}");
-    assert_eq!(names(&diff["arrived"]), arrivals, "all six in one diff");
-    assert_eq!(diff["count"], 9);
+    assert_eq!(names(&diff["arrived"]), arrivals, "all three in one diff");
+    assert_eq!(diff["count"], 6);
     assert_eq!(diff.get("departed"), None);
 
     // Departures of a big room are gathered too.
@@ -87,7 +98,44 @@ async fn a_big_room_sends_its_count_and_first_page_and_gathers_arrivals_into_one
     }
     let diff = watcher.recv_type("presence_diff").await;
     assert_eq!(names(&diff["departed"]), ["a1", "a2"], "{diff}");
-    assert_eq!(diff["count"], 7);
+    assert_eq!(diff["count"], 4);
+}
+
+#[tokio::test]
+async fn a_crowd_longer_than_a_page_comes_as_a_fresh_snapshot_not_a_diff_naming_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = big_room_server(&dir).await;
+    let (_members, mut watcher) = den_of_three(&server).await;
+    // Six arrivals in one window: a diff would name six people, twice a page of three.
+    let crowd = ["a1", "a2", "a3", "a4", "a5", "a6"];
+    let mut arrived = Vec::new();
+    for name in crowd {
+        arrived.push(join_den(&server, name).await);
+    }
+
+    let frames = watcher.recv_through("presence").await;
+    let diffs: Vec<&Value> = (frames.iter())
+        .filter(|frame| frame["type"] == "presence_diff")
+        .collect();
+    assert!(diffs.is_empty(), "no diff naming the crowd: {diffs:?}");
+    let snapshot = frames.last().unwrap();
+    assert_eq!(snapshot["room"], "den");
+    assert_eq!(snapshot["count"], 9, "{snapshot}");
+    assert_eq!(
+        names(&snapshot["users"]),
+        ["a1", "a2", "a3"],
+        "the first page only"
+    );
+    assert_eq!(
+        names(&snapshot["guests"]),
+        ["a1", "a2", "a3"],
+        "guests on that page"
+    );
+    // Every member gets the same snapshot, a member of the crowd too.
+    let (first, _) = arrived.first_mut().unwrap();
+    let frames = first.recv_through("presence").await; // its own, as a joiner
+    assert_eq!(frames.last().unwrap()["count"], 4);
+    assert_eq!(first.recv_type("presence").await, *snapshot);
 }
 
 #[tokio::test]
