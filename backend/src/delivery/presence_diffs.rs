@@ -116,13 +116,8 @@ pub struct Diff {
 
 impl Diff {
     /// How many names the diff lists, arrivals and departures together.
-    pub fn len(&self) -> usize {
+    pub fn names_listed(&self) -> usize {
         self.arrived.len() + self.departed.len()
-    }
-
-    /// Whether it lists nobody (never so for a diff [`PresenceDiffs::take_due`] returns).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// The frame announcing this diff to a room of `count`.

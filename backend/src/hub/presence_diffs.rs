@@ -86,7 +86,7 @@ impl Hub {
     /// shorter and replaces what they knew.
     async fn presence_news(&self, diff: Diff) -> ServerMsg {
         let room = diff.room.clone();
-        if diff.len() > self.big_rooms().list_max {
+        if diff.names_listed() > self.big_rooms().list_max {
             match self.presence_snapshot(&room).await {
                 Ok(snapshot) => return snapshot,
                 Err(err) => {
