@@ -5,7 +5,9 @@
 //! kills that whole group, chromedriver and every Chromium it launched, even when a caller
 //! panics before closing its sessions (an async session close cannot run from `Drop`).
 //! Browser profiles live here too, so they are deleted after the browsers writing to them are
-//! dead. [`Driver::open_session`] starts one headless Chromium with a fresh profile, with the
+//! dead, and so does the group's `TMPDIR`: Chromium makes scratch directories there
+//! (`org.chromium.Chromium.scoped_dir.*`) that only a clean exit removes, and a killed one
+//! would leave a few in `/tmp` for every browser of every run. [`Driver::open_session`] starts one headless Chromium with a fresh profile, with the
 //! flags that keep it quiet on a machine without the internet.
 
 use fantoccini::{Client, ClientBuilder};
@@ -47,8 +49,8 @@ pub enum ChromiumError {
         /// Its WebDriver endpoint.
         url: String,
     },
-    /// A temporary profile directory could not be made.
-    #[error("cannot create a browser profile: {0}")]
+    /// A temporary directory for a profile or the browsers' scratch could not be made.
+    #[error("cannot create a temporary directory for the browser: {0}")]
     Profile(io::Error),
     /// chromedriver refused or failed to start a browser session.
     #[error("chromedriver started no browser session: {0}")]
@@ -65,6 +67,8 @@ pub struct Driver {
     pub url: String,
     /// Browser profiles, removed only after the browsers using them are killed.
     profiles: Mutex<Vec<TempDir>>,
+    /// The `TMPDIR` of chromedriver and its browsers, removed after they are killed.
+    _scratch: TempDir,
 }
 
 impl Driver {
@@ -77,8 +81,10 @@ impl Driver {
             program: program.clone(),
             source,
         })?;
+        let scratch = tempfile::tempdir().map_err(ChromiumError::Profile)?;
         let child = Command::new(&program)
             .arg(format!("--port={port}"))
+            .env("TMPDIR", scratch.path())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .process_group(0)
@@ -92,6 +98,7 @@ impl Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
             profiles: Mutex::new(Vec::new()),
+            _scratch: scratch,
         };
         driver.wait_ready().await?;
         Ok(driver)

@@ -134,11 +134,17 @@ fn test_everything(root: &Path) -> Result<()> {
     tools::ensure_browser()?;
     tools::ensure_emoji_font()?;
     build_frontend(root)?;
+    // The runner kills its Chromium, which leaves scratch directories behind in `TMPDIR`: keep
+    // them under target/ rather than in /tmp, one run's worth at a time.
+    let scratch = build_dir(root).join("tmp/wasm-tests");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)?;
     let mut wasm_tests = Command::new("cargo");
     wasm_tests
         .current_dir(root)
         .env("PATH", &path)
         .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("TMPDIR", &scratch)
         .args([
             "test",
             "-p",
