@@ -16,17 +16,20 @@ use std::{fs, path::Path, process::Command};
 /// sends to browsers that accept them.
 pub fn build_frontend(root: &Path) -> Result<()> {
     let path = tools::ensure_frontend_toolchain(root)?;
+    let trunk_build = |args: &[&str]| {
+        let mut trunk = Command::new("trunk");
+        trunk
+            .current_dir(root)
+            .env("PATH", &path)
+            .arg("build")
+            .args(args);
+        run(&mut trunk)
+    };
     // The chat first: trunk empties its dist (`dist/`, so `dist/admin/` too) before writing.
-    let mut chat = Command::new("trunk");
-    chat.current_dir(root)
-        .env("PATH", &path)
-        .args(["build", "--release", "--offline"]);
-    run(&mut chat)?;
+    trunk_build(&["--release", "--offline"])?;
     // The console, a bundle of its own (feature `console`), which the server sends at /admin.
-    let mut console = Command::new("trunk");
     // The target first: `--offline` takes an optional value and would swallow it.
-    console.current_dir(root).env("PATH", &path).args([
-        "build",
+    trunk_build(&[
         "admin.html",
         "--release",
         "--offline",
@@ -34,13 +37,10 @@ pub fn build_frontend(root: &Path) -> Result<()> {
         "dist/admin",
         "--public-url",
         "/admin/",
-    ]);
-    run(&mut console)?;
+    ])?;
     // The chat's panels that a visit may never open, loaded by the chat when one opens. Their
     // names carry no hash: the chat's `boot.js` names them (frontend/src/panels/mod.rs).
-    let mut panels = Command::new("trunk");
-    panels.current_dir(root).env("PATH", &path).args([
-        "build",
+    trunk_build(&[
         "panels.html",
         "--release",
         "--offline",
@@ -50,8 +50,7 @@ pub fn build_frontend(root: &Path) -> Result<()> {
         "dist/panels",
         "--public-url",
         "/panels/",
-    ]);
-    run(&mut panels)?;
+    ])?;
     // Not a page: without it, `/panels/` is not one either.
     let page = root.join("dist/panels/index.html");
     fs::remove_file(&page).with_context(|| format!("removing {}", page.display()))?;
