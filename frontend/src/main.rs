@@ -27,6 +27,12 @@
     allow(dead_code, unused_imports)
 )]
 
+// talc, not the standard library's dlmalloc (why: frontend/Cargo.toml). Like dlmalloc it
+// grows the wasm memory when its free lists run dry; a wasm memory never shrinks.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 mod account;
 #[cfg(not(feature = "panels"))]
 mod app;
