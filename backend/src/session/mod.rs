@@ -1,14 +1,15 @@
 //! A session: one WebSocket connection, from upgrade to close.
 //!
 //! [`Session::run`] is one `select!` loop over the client's frames, the outbox, a heartbeat,
-//! shutdown and outbox overflow; each arm calls a named method, and every way out is an
-//! [`Ending`] with its close code. `run` leaves every room before the close frame goes out
-//! (`Drop` again, for a session dropped mid-flight). This file is the loop and the dispatch;
-//! each concept has its file: [`inbound`] (the only JSON parser), `outbound.rs` (writes),
-//! [`cursor`] (the pure "no gap, no duplicate" rule), `cursors.rs` (each joined room's
-//! cursor, stored small) and `replay.rs` (joins, paging, live frames), [`confirm`] (own sends
-//! in room order), `naming.rs` (who speaks), `post.rs` (sends, typing) and `ending.rs` (close
-//! codes).
+//! and the signals that end a session from outside (shutdown, outbox overflow, an expired
+//! credential); each arm calls a named method, and every way out is an [`Ending`] with its
+//! close code. `run` leaves every room before the close frame goes out (`Drop` again, for a
+//! session dropped mid-flight). This file is the loop and the dispatch; each concept has its
+//! file: [`inbound`] (the only JSON parser), `outbound.rs` (writes), [`cursor`] (the pure "no
+//! gap, no duplicate" rule), `cursors.rs` (each joined room's cursor, stored small) and
+//! `replay.rs` (joins, paging, live frames), [`confirm`] (own sends in room order),
+//! `signals.rs` (the outside signals, read as flags once listening), `naming.rs` (who
+//! speaks), `post.rs` (sends, typing) and `ending.rs` (close codes).
 
 mod access;
 pub mod confirm;
@@ -20,6 +21,7 @@ mod naming;
 mod outbound;
 mod post;
 mod replay;
+mod signals;
 
 pub use ending::Ending;
 pub use replay::{JoinRequest, LiveFrom};
@@ -270,20 +272,20 @@ impl Session {
         let beat = self.context.limits.heartbeat_interval;
         let heartbeat = tokio::time::sleep(beat);
         tokio::pin!(heartbeat);
-        let (shutdown, overflowed) = (self.shutdown.clone(), self.outbox.overflow_signal());
-        let mut expiry = access::Expiry::at(access::expires(&self.principal));
+        let (shutdown, overflow) = (self.shutdown.clone(), self.outbox.overflow_signal());
         // Made once, not per turn of the loop: a fresh `cancelled()` future locks the token
         // and registers a waiter every time, which showed up in profiles as a real share of
-        // the per-frame cost.
-        let shutdown = shutdown.cancelled();
-        let overflowed = overflowed.wait();
-        tokio::pin!(shutdown, overflowed);
+        // the per-frame cost. Polled as one branch that reads flags once it listens.
+        let signals = signals::signals(
+            &shutdown,
+            &overflow,
+            access::Expiry::at(access::expires(&self.principal)),
+        );
+        tokio::pin!(signals);
         loop {
             let step = tokio::select! {
                 biased;
-                () = &mut shutdown => Err(Ending::Shutdown),
-                () = &mut overflowed => Err(Ending::SlowConsumer),
-                () = &mut expiry => Err(Ending::CredentialExpired),
+                ending = &mut signals => Err(ending),
                 incoming = frames.recv() => Box::pin(self.on_incoming(incoming)).await,
                 Some(frame) = self.outbox.next() => self.on_frame(&frame).await,
                 () = &mut heartbeat => {
