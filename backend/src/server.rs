@@ -174,6 +174,11 @@ pub async fn serve(
             .wrap(actix_web::middleware::from_fn(
                 routes::error::count_refusals,
             ))
+            // Outermost: the middleware's futures live in a box for as long as a request
+            // is handled, not inline in every connection's task. A task is sized once, for
+            // the largest future it may hold, and keeps that size for the connection's life,
+            // a WebSocket's too; inline, the stack above made each one 128 B larger.
+            .wrap_fn(|request, service| Box::pin(actix_web::dev::Service::call(service, request)))
             .app_data(app_state.clone())
             .configure(routes::configure)
             .configure(|cfg| serve_frontend(cfg, static_dir.clone()))
