@@ -110,6 +110,13 @@ mod tests {
     #[derive(Default)]
     struct Wakes(AtomicUsize);
 
+    impl Wakes {
+        /// Wakes so far.
+        fn count(&self) -> usize {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
     impl ArcWake for Wakes {
         fn wake_by_ref(arc_self: &Arc<Self>) {
             arc_self.0.fetch_add(1, Ordering::SeqCst);
@@ -144,13 +151,9 @@ mod tests {
         assert!(poll(signals.as_mut(), &wakes).is_pending());
         // Polled again with nothing given: still pending, no wake.
         assert!(poll(signals.as_mut(), &wakes).is_pending());
-        assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
+        assert_eq!(wakes.count(), 0);
         token.cancel();
-        assert_eq!(
-            wakes.0.load(Ordering::SeqCst),
-            1,
-            "the waiter kept the waker"
-        );
+        assert_eq!(wakes.count(), 1, "the waiter kept the waker");
         assert!(matches!(
             poll(signals.as_mut(), &wakes),
             Poll::Ready(Ending::Shutdown)
@@ -167,13 +170,9 @@ mod tests {
         assert!(poll(signals.as_mut(), &wakes).is_pending());
         let sender = outbox.sender();
         sender.offer(&frame());
-        assert_eq!(wakes.0.load(Ordering::SeqCst), 0, "one frame fits");
+        assert_eq!(wakes.count(), 0, "one frame fits");
         sender.offer(&frame());
-        assert_eq!(
-            wakes.0.load(Ordering::SeqCst),
-            1,
-            "the waiter kept the waker"
-        );
+        assert_eq!(wakes.count(), 1, "the waiter kept the waker");
         assert!(matches!(
             poll(signals.as_mut(), &wakes),
             Poll::Ready(Ending::SlowConsumer)
