@@ -105,8 +105,10 @@ pub async fn serve(
         hub: Arc::clone(&hub),
         session_context: Arc::new(SessionContext {
             limits: config.session_limits(),
+            rate: config.session_limits().rate(),
             auth: Arc::clone(&auth),
             peer_warnings: Arc::clone(&peer_warnings),
+            doorbells: Default::default(),
         }),
         auth,
         shutdown: CancellationToken::new(),
@@ -306,6 +308,7 @@ async fn stop_on(
     shutdown.await;
     tracing::info!("shutting down: closing sessions");
     state.shutdown.cancel();
+    state.session_context.doorbells.shut_down();
     state.sessions.close();
     // Sessions only queue a close frame and return, so this is quick; the bound guards
     // against a session stuck writing to a peer that stopped reading.

@@ -6,16 +6,22 @@
 //! the client resumes from the store with `after=` when it reconnects. Nothing is dropped
 //! silently, and the memory one client can pin is at most the byte bound (the frames
 //! themselves are shared with every other receiver, so usually far less).
+//!
+//! Beside the queue, in the same allocation, is the session's [`Doorbell`]: how anything
+//! outside the session tells it to stop (the outbox overflowing, the server shutting down).
+//! It holds the session task's waker once, not a waiter per signal in the session's future,
+//! so it costs each open connection a few words of heap and nothing per frame.
 
 use super::frame::Frame;
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, AtomicUsize, Ordering},
+use futures_util::task::AtomicWaker;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU8, AtomicUsize, Ordering},
+    },
+    task::Waker,
 };
-use tokio::sync::{
-    Notify,
-    mpsc::{self, error::TrySendError},
-};
+use tokio::sync::mpsc::{self, error::TrySendError};
 
 /// What both sides of an outbox share beside the channel, in one allocation: every open
 /// connection has one, and every room it is in holds a sender pointing at it, so its size is
@@ -25,10 +31,21 @@ struct Shared {
     queued_bytes: AtomicUsize,
     /// The byte bound.
     max_bytes: usize,
-    /// Set once a frame could not be queued; never cleared (the session closes).
-    overflowed: AtomicBool,
-    /// Wakes whoever waits in [`OverflowSignal::wait`] once `overflowed` is set.
-    wake: Notify,
+    /// The reasons the doorbell was rung for ([`Ring`] bits); never cleared (the session
+    /// closes).
+    rung: AtomicU8,
+    /// The session's task, woken once `rung` is set.
+    waker: AtomicWaker,
+}
+
+/// Why a session's doorbell rang.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Ring {
+    /// A frame could not be queued: the client reads too slowly.
+    Overflow = 1,
+    /// The server is shutting down.
+    Shutdown = 2,
 }
 
 /// The fan-out side of an outbox; one clone per room the session is in.
@@ -65,9 +82,14 @@ impl OutboxSender {
 
 impl Shared {
     fn overflow(&self) {
-        // Set before waking: a waiter that wakes, or one that starts waiting after this, sees it.
-        if !self.overflowed.swap(true, Ordering::AcqRel) {
-            self.wake.notify_waiters();
+        self.ring(Ring::Overflow);
+    }
+
+    fn ring(&self, why: Ring) {
+        // Set before waking: a task that wakes, or one that listens after this, sees it.
+        let before = self.rung.fetch_or(why as u8, Ordering::AcqRel);
+        if before & why as u8 == 0 {
+            self.waker.wake();
         }
     }
 }
@@ -89,8 +111,8 @@ impl Outbox {
                 shared: Arc::new(Shared {
                     queued_bytes: AtomicUsize::new(0),
                     max_bytes: max_bytes.max(1),
-                    overflowed: AtomicBool::new(false),
-                    wake: Notify::new(),
+                    rung: AtomicU8::new(0),
+                    waker: AtomicWaker::new(),
                 }),
             },
         }
@@ -111,9 +133,10 @@ impl Outbox {
         Some(frame)
     }
 
-    /// What tells that a frame could not be queued because the outbox was full.
-    pub fn overflow_signal(&self) -> OverflowSignal {
-        OverflowSignal(Arc::clone(&self.sender.shared))
+    /// The session's doorbell, rung when a frame could not be queued (and by whoever else
+    /// holds a clone of it).
+    pub fn doorbell(&self) -> Doorbell {
+        Doorbell(Arc::clone(&self.sender.shared))
     }
 
     /// Frames waiting right now.
@@ -127,26 +150,49 @@ impl Outbox {
     }
 }
 
-/// Whether an outbox overflowed, and a way to wait until it does. A flag and a [`Notify`] in
-/// the outbox's own allocation rather than a `CancellationToken`, which would be one more
-/// allocation (and a tree node) per connection.
+/// How a session is told to stop from outside: rung by its outbox when a frame does not
+/// fit, and by the server's [`crate::session::Doorbells`] when it shuts down. A flag word and
+/// one waker in the outbox's own allocation, rather than a `Notify` per signal whose waiters
+/// would live in every session's future.
+///
+/// One task listens: the session's. Its waker is stored by [`Self::listen`], and taken by the
+/// first ring, which wakes it; every ring sets its bit before waking, so the woken task finds
+/// it in [`Self::rung`].
 #[derive(Clone)]
-pub struct OverflowSignal(Arc<Shared>);
+pub struct Doorbell(Arc<Shared>);
 
-impl OverflowSignal {
-    /// Whether a frame was refused for lack of room.
-    pub fn is_set(&self) -> bool {
-        self.0.overflowed.load(Ordering::Acquire)
+impl Doorbell {
+    /// Rings for `why`: sets its bit, and wakes the listening task the first time.
+    pub fn ring(&self, why: Ring) {
+        self.0.ring(why);
     }
 
-    /// Resolves once a frame was refused (at once, if one was already).
-    pub async fn wait(&self) {
-        // Listen before looking: an overflow after the look still wakes this listener.
-        let woken = self.0.wake.notified();
-        if self.is_set() {
-            return;
+    /// Why it rang, if it did; a shutdown comes first when both did.
+    pub fn rung(&self) -> Option<Ring> {
+        let rung = self.0.rung.load(Ordering::Acquire);
+        if rung & Ring::Shutdown as u8 != 0 {
+            Some(Ring::Shutdown)
+        } else if rung & Ring::Overflow as u8 != 0 {
+            Some(Ring::Overflow)
+        } else {
+            None
         }
-        woken.await;
+    }
+
+    /// Has `waker` woken by the next ring. Listen before looking at [`Self::rung`]: a ring
+    /// between the two still wakes it.
+    pub fn listen(&self, waker: &Waker) {
+        self.0.waker.register(waker);
+    }
+
+    /// Resolves once it rang (at once, if it had), with why.
+    pub async fn wait(&self) -> Ring {
+        std::future::poll_fn(|cx| {
+            self.listen(cx.waker());
+            self.rung()
+                .map_or(std::task::Poll::Pending, std::task::Poll::Ready)
+        })
+        .await
     }
 }
 
@@ -170,9 +216,9 @@ mod tests {
         let sender = outbox.sender();
         sender.offer(&frame(1));
         sender.offer(&frame(1));
-        assert!(!outbox.overflow_signal().is_set());
+        assert_eq!(outbox.doorbell().rung(), None);
         sender.offer(&frame(1));
-        assert!(outbox.overflow_signal().is_set());
+        assert_eq!(outbox.doorbell().rung(), Some(Ring::Overflow));
         assert_eq!(outbox.len(), 2, "the third frame was refused, not queued");
         assert!(outbox.next().await.is_some());
     }
@@ -181,23 +227,59 @@ mod tests {
     async fn an_overflow_wakes_a_waiter_and_a_later_wait_ends_at_once() {
         let outbox = Outbox::new(1, 1_000);
         let sender = outbox.sender();
-        let signal = outbox.overflow_signal();
+        let bell = outbox.doorbell();
         let waiting = tokio::spawn({
-            let signal = signal.clone();
-            async move { signal.wait().await }
+            let bell = bell.clone();
+            async move { bell.wait().await }
         });
         // Let the waiter start waiting before the overflow, so it must be woken.
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished());
         sender.offer(&frame(1));
         sender.offer(&frame(1)); // over the one-frame bound
-        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        let heard = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
             .await
             .expect("the waiter was woken")
             .expect("the waiter did not panic");
-        tokio::time::timeout(std::time::Duration::from_secs(5), signal.wait())
+        assert_eq!(heard, Ring::Overflow);
+        let again = tokio::time::timeout(std::time::Duration::from_secs(5), bell.wait())
             .await
             .expect("a wait after the overflow ends at once");
+        assert_eq!(again, Ring::Overflow);
+    }
+
+    #[test]
+    fn a_shutdown_outranks_an_overflow_and_each_reason_wakes_once() {
+        let outbox = Outbox::new(1, 1_000);
+        let bell = outbox.doorbell();
+        let wakes = Arc::new(Wakes::default());
+        bell.listen(&futures_util::task::waker(Arc::clone(&wakes)));
+        bell.ring(Ring::Overflow);
+        assert_eq!(wakes.count(), 1);
+        assert_eq!(bell.rung(), Some(Ring::Overflow));
+        // The first ring took the waker; the listener, woken, listens again.
+        bell.listen(&futures_util::task::waker(Arc::clone(&wakes)));
+        bell.ring(Ring::Overflow);
+        assert_eq!(wakes.count(), 1, "a reason already given rings no more");
+        bell.ring(Ring::Shutdown);
+        assert_eq!(wakes.count(), 2);
+        assert_eq!(bell.rung(), Some(Ring::Shutdown));
+    }
+
+    /// A waker that counts its wakes.
+    #[derive(Default)]
+    struct Wakes(AtomicUsize);
+
+    impl Wakes {
+        fn count(&self) -> usize {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    impl futures_util::task::ArcWake for Wakes {
+        fn wake_by_ref(arc_self: &Arc<Self>) {
+            arc_self.0.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     #[tokio::test]
@@ -207,9 +289,9 @@ mod tests {
         sender.offer(&frame(6));
         outbox.next().await;
         sender.offer(&frame(6)); // fits again once the first was taken
-        assert!(!outbox.overflow_signal().is_set());
+        assert_eq!(outbox.doorbell().rung(), None);
         sender.offer(&frame(6)); // 12 > 10
-        assert!(outbox.overflow_signal().is_set());
+        assert_eq!(outbox.doorbell().rung(), Some(Ring::Overflow));
         assert_eq!(outbox.len(), 1);
     }
 }

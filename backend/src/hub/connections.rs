@@ -2,7 +2,9 @@
 //! ending every connection of an account, on every node, at once.
 //!
 //! Each connection registers itself for as long as it lives ([`Hub::open_connection`] gives
-//! an [`OpenConnection`] whose drop unregisters it), so the operators' console can list an
+//! an [`OpenConnection`] whose drop unregisters it; a WebSocket session, which keeps the hub
+//! and its id anyway, pairs [`Hub::list_connection`] with [`Hub::unlist_connection`] itself
+//! rather than carry a second copy of both for life), so the operators' console can list an
 //! account's connections ([`Hub::connections_of`]: transport, rooms, address, since) and
 //! count them. Only signed-in connections are listed: the console asks by account, so a
 //! guest's entry would never be read, yet every idle guest connection would pay for it in
@@ -98,26 +100,42 @@ impl Hub {
         address: IpAddr,
         room: Option<RoomName>,
     ) -> OpenConnection {
-        let listed = match principal.identity() {
-            Some(identity) => {
-                let connection = Connection {
-                    account: identity.account.clone(),
-                    transport,
-                    address,
-                    since: super::rules::now_ms(),
-                    room,
-                };
-                self.connections.lock().insert(id, connection);
-                true
-            }
-            None => false,
-        };
         OpenConnection {
             hub: Arc::clone(self),
             id,
-            listed,
+            listed: self.list_connection(id, principal, transport, address, room),
             watching: None,
         }
+    }
+
+    /// Lists connection `id` as [`Self::open_connection`] does, without the guard: whether
+    /// it was listed (only a signed-in one is); if it was, the caller must
+    /// [`Self::unlist_connection`] it when it ends.
+    pub fn list_connection(
+        &self,
+        id: SessionId,
+        principal: &Principal,
+        transport: Transport,
+        address: IpAddr,
+        room: Option<RoomName>,
+    ) -> bool {
+        let Some(identity) = principal.identity() else {
+            return false;
+        };
+        let connection = Connection {
+            account: identity.account.clone(),
+            transport,
+            address,
+            since: super::rules::now_ms(),
+            room,
+        };
+        self.connections.lock().insert(id, connection);
+        true
+    }
+
+    /// Takes connection `id` off the list.
+    pub fn unlist_connection(&self, id: SessionId) {
+        self.connections.lock().remove(&id);
     }
 
     /// `account`'s connections open on this node, oldest first.
@@ -221,7 +239,7 @@ impl OpenConnection {
 impl Drop for OpenConnection {
     fn drop(&mut self) {
         if self.listed {
-            self.hub.connections.lock().remove(&self.id);
+            self.hub.unlist_connection(self.id);
         }
         if let Some(watching) = self.watching.take() {
             self.hub.leave(&watching.inbox, self.id);

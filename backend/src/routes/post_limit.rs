@@ -7,7 +7,7 @@
 
 use super::error::ApiFailure;
 use crate::{
-    rate_limit::{PerAddress, RateLimit, Verdict},
+    rate_limit::{PerAddress, Rate, RateLimit, Verdict},
     session::SessionLimits,
 };
 use actix_web::http::StatusCode;
@@ -27,6 +27,7 @@ const IDLE_FOR: Duration = Duration::from_secs(60);
 /// Buckets by client address.
 pub struct PostLimits {
     limits: SessionLimits,
+    rate: Rate,
     buckets: Mutex<PerAddress<RateLimit>>,
 }
 
@@ -34,6 +35,7 @@ impl PostLimits {
     /// Per-address limits with the same rate and burst as a socket.
     pub fn new(limits: SessionLimits) -> Self {
         Self {
+            rate: limits.rate(),
             limits,
             buckets: Mutex::new(PerAddress::new(SWEEP_ABOVE, IDLE_FOR)),
         }
@@ -47,15 +49,8 @@ impl PostLimits {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let limits = &self.limits;
-        let bucket = buckets.entry(address, now, || {
-            RateLimit::new(
-                limits.rate_per_sec,
-                limits.rate_burst,
-                limits.rate_abuse_allowance,
-                now,
-            )
-        });
-        match bucket.check(now) {
+        let bucket = buckets.entry(address, now, || RateLimit::new(now));
+        match bucket.check(now, &self.rate) {
             Verdict::Allow => Ok(()),
             Verdict::Refuse | Verdict::Abuse => Err(ApiFailure::with_status(
                 StatusCode::TOO_MANY_REQUESTS,

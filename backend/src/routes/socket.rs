@@ -133,7 +133,6 @@ pub async fn socket(
         Arc::clone(&state.session_context),
         ws,
         upgraded,
-        state.shutdown.clone(),
     );
     // No `tracing` span around the session: entering one on every poll cost ~5 % of the
     // per-frame CPU; the session's events name it (`session = id`) instead.

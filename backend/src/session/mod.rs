@@ -25,6 +25,7 @@ mod signals;
 
 pub use ending::Ending;
 pub use replay::{JoinRequest, LiveFrom};
+pub use signals::Doorbells;
 
 use crate::{
     admission::Permit,
@@ -32,7 +33,7 @@ use crate::{
     delivery::{outbox::Outbox, rooms::SessionId},
     hub::{Hub, new_rooms::ConnectionRooms},
     logs::{PeerWarnings, Warning},
-    rate_limit::{RateLimit, Verdict},
+    rate_limit::{Rate, RateLimit, Verdict},
 };
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, ProtocolError};
 use chinwag_shared::{ClientToken, ErrorCode, ErrorFrame, Request, RoomName, Username};
@@ -44,7 +45,6 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use tokio_util::sync::CancellationToken;
 
 /// Per-connection limits and timers, from [`crate::config::Config`].
 #[derive(Debug, Clone, Copy)]
@@ -67,15 +67,30 @@ pub struct SessionLimits {
     pub rate_abuse_allowance: u32,
 }
 
+impl SessionLimits {
+    /// The rate each client is held to, as its limiter reads it.
+    pub fn rate(&self) -> Rate {
+        Rate::new(
+            self.rate_per_sec,
+            self.rate_burst,
+            self.rate_abuse_allowance,
+        )
+    }
+}
+
 /// What every session of a server shares, behind one pointer per connection rather than one
 /// pointer (or copy) per part: every open connection carries these for life.
 pub struct SessionContext {
     /// Per-connection limits and timers.
     pub limits: SessionLimits,
+    /// `limits`' rate, as the sessions' limiters read it.
+    pub rate: Rate,
     /// Identity: whether a guest's name belongs to an account, whether a credential holds.
     pub auth: Arc<Auth>,
     /// Warning budgets per client address, shared by every session and route.
     pub peer_warnings: Arc<PeerWarnings>,
+    /// Every open session's doorbell, rung at shutdown.
+    pub doorbells: Doorbells,
 }
 
 type Step = Result<(), Ending>;
@@ -97,7 +112,6 @@ pub struct Session {
     /// The limits, identity and warning budgets every session shares.
     context: Arc<SessionContext>,
     last_heard: Instant,
-    shutdown: CancellationToken,
     rate: RateLimit,
     /// Whether this connection's rate-limit refusals were judged for the log already: each
     /// connection asks once, and `peer_warnings` budgets the asking per address.
@@ -114,8 +128,9 @@ pub struct Session {
     /// This connection's slot; freed as the session ends, before its close frame goes out,
     /// so a client that saw the close can count on the slot being free.
     permit: Option<Permit>,
-    /// Its entry in the hub's list of open connections, for the operators' console.
-    registered: Option<crate::hub::connections::OpenConnection>,
+    /// Whether it is in the hub's list of open connections, for the operators' console (a
+    /// signed-in connection is, from the start of `serve` until it ends).
+    listed: bool,
 }
 
 /// What the upgrade settled about one connection: where it comes from, its slot, and who it
@@ -136,7 +151,6 @@ impl Session {
         context: Arc<SessionContext>,
         ws: actix_ws::Session,
         upgraded: Upgraded,
-        shutdown: CancellationToken,
     ) -> Self {
         let limits = &context.limits;
         let Upgraded {
@@ -157,13 +171,7 @@ impl Session {
             id: hub.new_session_id(),
             peer,
             outbox,
-            shutdown,
-            rate: RateLimit::new(
-                limits.rate_per_sec,
-                limits.rate_burst,
-                limits.rate_abuse_allowance,
-                Instant::now(),
-            ),
+            rate: RateLimit::new(Instant::now()),
             rate_logged: false,
             new_rooms: ConnectionRooms::default(),
             new_rooms_logged: false,
@@ -176,7 +184,7 @@ impl Session {
             token,
             principal,
             inbox: None,
-            registered: None,
+            listed: false,
             context,
             last_heard: Instant::now(),
         }
@@ -222,7 +230,7 @@ impl Session {
             // presence shows it gone. Then the close frame gets as long as an idle client would:
             // a slow reader still learns why (1013: resume with after=) behind what it was sent.
             self.leave_all();
-            self.registered.take();
+            self.unlist();
             self.permit.take();
             // Boxed, as the close is the last thing a connection does: inline, its future and timer
             // would be part of every open connection's memory.
@@ -232,6 +240,15 @@ impl Session {
                 close,
             ))
             .await;
+        }
+    }
+
+    /// Takes this session off the server's lists: the doorbells rung at shutdown, and the
+    /// console's open connections.
+    fn unlist(&mut self) {
+        self.context.doorbells.remove(self.id);
+        if std::mem::take(&mut self.listed) {
+            self.hub.unlist_connection(self.id);
         }
     }
 
@@ -250,13 +267,15 @@ impl Session {
         frames: &mut AggregatedMessageStream,
         initial: Box<JoinRequest>,
     ) -> Ending {
-        self.registered = Some(self.hub.open_connection(
+        // Listed first: from here on, a shutdown rings this session's bell.
+        self.context.doorbells.add(self.id, self.outbox.doorbell());
+        self.listed = self.hub.list_connection(
             self.id,
             &self.principal,
             chinwag_shared::console::Transport::WebSocket,
             self.visitor().address,
             None,
-        ));
+        );
         if let Some(identity) = self.principal.identity() {
             let account = identity.account.clone();
             self.inbox = self.hub.join_inbox(&account, self.id, self.outbox.sender());
@@ -272,15 +291,10 @@ impl Session {
         let beat = self.context.limits.heartbeat_interval;
         let heartbeat = tokio::time::sleep(beat);
         tokio::pin!(heartbeat);
-        let (shutdown, overflow) = (self.shutdown.clone(), self.outbox.overflow_signal());
-        // Made once, not per turn of the loop: a fresh `cancelled()` future locks the token
-        // and registers a waiter every time, which showed up in profiles as a real share of
-        // the per-frame cost. Polled as one branch that reads flags once it listens.
-        let signals = signals::signals(
-            &shutdown,
-            &overflow,
-            access::Expiry::at(access::expires(&self.principal)),
-        );
+        // Made once, not per turn of the loop, and polled as one branch that reads flags
+        // once it listens (see `signals`).
+        let bell = self.outbox.doorbell();
+        let signals = signals::signals(&bell, access::Expiry::at(access::expires(&self.principal)));
         tokio::pin!(signals);
         loop {
             let step = tokio::select! {
@@ -317,7 +331,7 @@ impl Session {
         // unrequested pong (RFC 6455 §5.5.3 allows them) still costs a wake-up; a flood of
         // either is a flood. The pong answering each heartbeat is one token per interval.
         if !matches!(message, AggregatedMessage::Close(_)) {
-            match self.rate.check(self.last_heard) {
+            match self.rate.check(self.last_heard, &self.context.rate) {
                 Verdict::Allow => {}
                 Verdict::Refuse => return self.refuse_over_rate(&message).await,
                 Verdict::Abuse => return Err(Ending::Abuse),
@@ -446,5 +460,6 @@ impl Drop for Session {
         self.hub.metrics().connections_open.dec();
         // Normally done already in `run`; this covers a session dropped mid-flight.
         self.leave_all();
+        self.unlist();
     }
 }

@@ -8,7 +8,7 @@
 
 use super::{Ending, Session, Step, inbound};
 use crate::{
-    delivery::{frame::encode, outbox::OverflowSignal},
+    delivery::{frame::encode, outbox::Doorbell},
     logs::Clipped,
 };
 use actix_ws::Message;
@@ -16,7 +16,6 @@ use bytestring::ByteString;
 use chinwag_shared::{ChatRecord, ErrorCode, ErrorFrame, RoomName, ServerMsg};
 use futures_util::Sink;
 use std::{future::poll_fn, pin::Pin, task::Poll, time::Duration};
-use tokio_util::sync::CancellationToken;
 
 impl Session {
     /// Sends a record this session holds (a store page, the author's own copy).
@@ -104,8 +103,7 @@ impl Session {
                 // The wait is boxed: its timers and wake-ups are made only by a write that
                 // must wait, and are not part of every connection's future.
                 let stop = StopWaiting {
-                    shutdown: &self.shutdown,
-                    overflowed: self.outbox.overflow_signal(),
+                    bell: self.outbox.doorbell(),
                     idle_timeout: self.context.limits.idle_timeout,
                 };
                 let ws = &mut self.ws;
@@ -124,21 +122,20 @@ impl Session {
 }
 
 /// What ends a write's wait for a peer that is not reading.
-struct StopWaiting<'a> {
-    shutdown: &'a CancellationToken,
-    overflowed: OverflowSignal,
+struct StopWaiting {
+    /// Rung when the server shuts down or the outbox overflows.
+    bell: Doorbell,
     idle_timeout: Duration,
 }
 
-impl StopWaiting<'_> {
+impl StopWaiting {
     /// Waits until the socket has room for a frame, unless the server shuts down, the outbox
     /// overflows or the idle timeout passes first.
     async fn race<E>(self, room: impl Future<Output = Result<(), E>>) -> Step {
         tokio::select! {
             biased;
             ready = room => ready.map_err(|_| Ending::PeerGone),
-            () = self.shutdown.cancelled() => Err(Ending::Shutdown),
-            () = self.overflowed.wait() => Err(Ending::SlowConsumer),
+            ring = self.bell.wait() => Err(super::signals::ending(ring)),
             () = tokio::time::sleep(self.idle_timeout) => Err(Ending::SlowConsumer),
         }
     }

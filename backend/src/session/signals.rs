@@ -1,92 +1,131 @@
 //! What ends a session from outside its two streams: the server shutting down, the outbox
 //! overflowing, the credential running out. [`Signals`] watches all three as one branch of
-//! the session's loop, at almost no cost on the wakes it is not the reason for.
+//! the session's loop, at almost no cost on the wakes it is not the reason for, and
+//! [`Doorbells`] is how the server reaches every session at shutdown.
 //!
 //! The loop's `select!` polls its branches each time the task wakes, and nearly every wake
-//! is a frame to send. Shutdown and overflow are each a waiter on a tokio `Notify`
-//! (`CancellationToken::cancelled`, [`OverflowSignal::wait`]), and polling a waiter that is
-//! still waiting takes its `Notify`'s lock, to compare the task's waker with the one it holds.
-//! The shutdown token is one for the whole server, so every wake of every session took that
-//! one lock, from every worker thread, once per frame delivered.
+//! is a frame to send, so what a branch costs when it is not the reason is paid per frame.
+//! And a future awaited in the loop lives as long as the connection, so what it holds is paid
+//! by every idle connection. Waiting on a tokio `Notify` for each signal (as this did) costs on
+//! both counts: each waiter is a node of the `Notify`'s list inside the session's future
+//! (72–80 B each), and polling a waiter still waiting takes its `Notify`'s lock, which for the
+//! server-wide shutdown token was one lock for every wake of every session.
 //!
-//! So each waiter is polled until it is listening, which its first poll does (it stores the
-//! task's waker in its `Notify`), and from then on its signal's flag is read instead, an atomic
-//! load. The waiter keeps the waker until it is notified, and each flag is set before its
-//! notification goes out, so the wake a signal causes finds the flag set. That relies on the
-//! task's waker staying the same from poll to poll, which it does for a spawned task: the
-//! session is one (`routes::socket`), and nothing polls it through a waker of its own.
+//! So both signals ring one [`Doorbell`], which lives in the outbox's allocation: a flag word
+//! and the task's waker. The first poll stores the waker ([`Doorbell::listen`]); from then on
+//! a poll reads the flags, an atomic load. A ring sets its flag before it wakes the task, so
+//! the wake it causes finds the flag set. That relies on the task's waker staying the same
+//! from poll to poll, which it does for a spawned task: the session is one
+//! (`routes::socket`), and nothing polls it through a waker of its own. The outbox rings on
+//! overflow; the server rings every listed session's bell as it shuts down.
 //!
-//! The credential's timer (guests and passwords have none) is polled every time, as before:
-//! a timer's poll only re-arms its waker, lock-free.
+//! The credential's timer (guests and passwords have none) is polled every time: a timer's
+//! poll only re-arms its waker, lock-free.
 
 use super::{Ending, access::Expiry};
-use crate::delivery::outbox::OverflowSignal;
-use pin_project_lite::pin_project;
+use crate::delivery::{
+    outbox::{Doorbell, Ring},
+    rooms::SessionId,
+};
 use std::{
+    collections::HashMap,
     future::Future,
     pin::Pin,
+    sync::{Mutex, MutexGuard, PoisonError},
     task::{Context, Poll},
 };
-use tokio_util::sync::CancellationToken;
 
-pin_project! {
-    /// Resolves with the [`Ending`] that came first: shutdown, overflow or expiry.
-    pub(super) struct Signals<'a, S, O> {
-        shutdown: &'a CancellationToken,
-        overflow: &'a OverflowSignal,
-        #[pin]
-        shutdown_waiter: S,
-        #[pin]
-        overflow_waiter: O,
-        expiry: Expiry,
-        // Whether both waiters hold the task's waker, so only the flags need reading.
-        listening: bool,
+/// The doorbells of every session open on this node, rung all at once at shutdown.
+#[derive(Default)]
+pub struct Doorbells(Mutex<Listed>);
+
+#[derive(Default)]
+struct Listed {
+    bells: HashMap<SessionId, Doorbell>,
+    /// Set by [`Doorbells::shut_down`]: a bell listed after it is rung at once.
+    shut_down: bool,
+}
+
+impl Doorbells {
+    fn lock(&self) -> MutexGuard<'_, Listed> {
+        // Bells and a flag, each update one step: a panic elsewhere leaves them whole.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Lists session `id`'s bell until [`Self::remove`]; rings it at once if the server is
+    /// shutting down already.
+    pub(super) fn add(&self, id: SessionId, bell: Doorbell) {
+        let mut listed = self.lock();
+        if listed.shut_down {
+            bell.ring(Ring::Shutdown);
+        }
+        listed.bells.insert(id, bell);
+    }
+
+    /// Takes session `id`'s bell off the list.
+    pub(super) fn remove(&self, id: SessionId) {
+        self.lock().bells.remove(&id);
+    }
+
+    /// Rings every listed bell, and every one listed from now on, for shutdown.
+    pub fn shut_down(&self) {
+        let mut listed = self.lock();
+        listed.shut_down = true;
+        for bell in listed.bells.values() {
+            bell.ring(Ring::Shutdown);
+        }
+    }
+
+    /// Sessions listed now.
+    pub fn len(&self) -> usize {
+        self.lock().bells.len()
+    }
+
+    /// Whether no session is listed.
+    pub fn is_empty(&self) -> bool {
+        self.lock().bells.is_empty()
     }
 }
 
-/// Watches `shutdown`, `overflow` and `expiry` (see the module docs).
-pub(super) fn signals<'a>(
-    shutdown: &'a CancellationToken,
-    overflow: &'a OverflowSignal,
+/// Resolves with the [`Ending`] that came first: shutdown, overflow or expiry.
+pub(super) struct Signals<'a> {
+    bell: &'a Doorbell,
     expiry: Expiry,
-) -> Signals<'a, impl Future<Output = ()> + 'a, impl Future<Output = ()> + 'a> {
+    /// Whether the bell holds the task's waker, so only its flags need reading.
+    listening: bool,
+}
+
+/// Watches `bell` and `expiry` (see the module docs).
+pub(super) fn signals(bell: &Doorbell, expiry: Expiry) -> Signals<'_> {
     Signals {
-        shutdown,
-        overflow,
-        shutdown_waiter: shutdown.cancelled(),
-        overflow_waiter: overflow.wait(),
+        bell,
         expiry,
         listening: false,
     }
 }
 
-impl<S, O> Future for Signals<'_, S, O>
-where
-    S: Future<Output = ()>,
-    O: Future<Output = ()>,
-{
+/// The ending a ring stands for.
+pub(super) fn ending(ring: Ring) -> Ending {
+    match ring {
+        Ring::Shutdown => Ending::Shutdown,
+        Ring::Overflow => Ending::SlowConsumer,
+    }
+}
+
+impl Future for Signals<'_> {
     type Output = Ending;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ending> {
-        let this = self.project();
-        if *this.listening {
-            if this.shutdown.is_cancelled() {
-                return Poll::Ready(Ending::Shutdown);
-            }
-            if this.overflow.is_set() {
-                return Poll::Ready(Ending::SlowConsumer);
-            }
-        } else {
-            // The first poll: each waiter stores the task's waker, or finds its signal given.
-            if this.shutdown_waiter.poll(cx).is_ready() {
-                return Poll::Ready(Ending::Shutdown);
-            }
-            if this.overflow_waiter.poll(cx).is_ready() {
-                return Poll::Ready(Ending::SlowConsumer);
-            }
-            *this.listening = true;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ending> {
+        let this = &mut *self;
+        if !this.listening {
+            // Before the look below: a ring in between still wakes the task.
+            this.bell.listen(cx.waker());
+            this.listening = true;
         }
-        Pin::new(this.expiry)
+        if let Some(ring) = this.bell.rung() {
+            return Poll::Ready(ending(ring));
+        }
+        Pin::new(&mut this.expiry)
             .poll(cx)
             .map(|()| Ending::CredentialExpired)
     }
@@ -132,28 +171,25 @@ mod tests {
     }
 
     /// Polls `signals` once with `wakes`'s waker.
-    fn poll<S, O>(signals: Pin<&mut Signals<'_, S, O>>, wakes: &Arc<Wakes>) -> Poll<Ending>
-    where
-        S: Future<Output = ()>,
-        O: Future<Output = ()>,
-    {
+    fn poll(signals: Pin<&mut Signals<'_>>, wakes: &Arc<Wakes>) -> Poll<Ending> {
         let waker = waker(Arc::clone(wakes));
         signals.poll(&mut Context::from_waker(&waker))
     }
 
     #[tokio::test]
     async fn a_shutdown_after_the_first_poll_wakes_the_task_and_ends_it() {
-        let (token, outbox) = (CancellationToken::new(), Outbox::new(4, 1_000));
-        let overflow = outbox.overflow_signal();
-        let signals = signals(&token, &overflow, Expiry::at(None));
+        let (doorbells, outbox) = (Doorbells::default(), Outbox::new(4, 1_000));
+        let bell = outbox.doorbell();
+        doorbells.add(7, bell.clone());
+        let signals = signals(&bell, Expiry::at(None));
         tokio::pin!(signals);
         let wakes = Arc::new(Wakes::default());
         assert!(poll(signals.as_mut(), &wakes).is_pending());
         // Polled again with nothing given: still pending, no wake.
         assert!(poll(signals.as_mut(), &wakes).is_pending());
         assert_eq!(wakes.count(), 0);
-        token.cancel();
-        assert_eq!(wakes.count(), 1, "the waiter kept the waker");
+        doorbells.shut_down();
+        assert_eq!(wakes.count(), 1, "the bell kept the waker");
         assert!(matches!(
             poll(signals.as_mut(), &wakes),
             Poll::Ready(Ending::Shutdown)
@@ -162,9 +198,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_overflow_after_the_first_poll_wakes_the_task_and_ends_it() {
-        let (token, outbox) = (CancellationToken::new(), Outbox::new(1, 1_000));
-        let overflow = outbox.overflow_signal();
-        let signals = signals(&token, &overflow, Expiry::at(None));
+        let outbox = Outbox::new(1, 1_000);
+        let bell = outbox.doorbell();
+        let signals = signals(&bell, Expiry::at(None));
         tokio::pin!(signals);
         let wakes = Arc::new(Wakes::default());
         assert!(poll(signals.as_mut(), &wakes).is_pending());
@@ -172,7 +208,7 @@ mod tests {
         sender.offer(&frame());
         assert_eq!(wakes.count(), 0, "one frame fits");
         sender.offer(&frame());
-        assert_eq!(wakes.count(), 1, "the waiter kept the waker");
+        assert_eq!(wakes.count(), 1, "the bell kept the waker");
         assert!(matches!(
             poll(signals.as_mut(), &wakes),
             Poll::Ready(Ending::SlowConsumer)
@@ -181,20 +217,20 @@ mod tests {
 
     #[tokio::test]
     async fn a_signal_given_before_the_first_poll_ends_it_at_once() {
-        let (token, outbox) = (CancellationToken::new(), Outbox::new(1, 1_000));
-        let overflow = outbox.overflow_signal();
+        let outbox = Outbox::new(1, 1_000);
+        let bell = outbox.doorbell();
         let sender = outbox.sender();
         sender.offer(&frame());
         sender.offer(&frame());
-        let signals = signals(&token, &overflow, Expiry::at(None));
+        let signals = signals(&bell, Expiry::at(None));
         tokio::pin!(signals);
         let wakes = Arc::new(Wakes::default());
         assert!(matches!(
             poll(signals.as_mut(), &wakes),
             Poll::Ready(Ending::SlowConsumer)
         ));
-        token.cancel();
-        let signals = super::signals(&token, &overflow, Expiry::at(None));
+        bell.ring(Ring::Shutdown);
+        let signals = super::signals(&bell, Expiry::at(None));
         tokio::pin!(signals);
         assert!(matches!(
             poll(signals.as_mut(), &wakes),
@@ -203,11 +239,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_session_listed_after_the_shutdown_is_rung_at_once_and_removed_ones_are_not() {
+        let doorbells = Doorbells::default();
+        let (gone, late) = (Outbox::new(1, 1_000), Outbox::new(1, 1_000));
+        doorbells.add(1, gone.doorbell());
+        doorbells.remove(1);
+        assert!(doorbells.is_empty());
+        doorbells.shut_down();
+        assert_eq!(gone.doorbell().rung(), None, "no longer listed");
+        doorbells.add(2, late.doorbell());
+        assert_eq!(late.doorbell().rung(), Some(Ring::Shutdown));
+        assert_eq!(doorbells.len(), 1);
+    }
+
+    #[tokio::test]
     async fn an_expired_credential_ends_it() {
-        let (token, outbox) = (CancellationToken::new(), Outbox::new(1, 1_000));
-        let overflow = outbox.overflow_signal();
+        let outbox = Outbox::new(1, 1_000);
+        let bell = outbox.doorbell();
         let at = std::time::SystemTime::now() - std::time::Duration::from_secs(1);
-        let ending = signals(&token, &overflow, Expiry::at(Some(at))).await;
+        let ending = signals(&bell, Expiry::at(Some(at))).await;
         assert!(matches!(ending, Ending::CredentialExpired));
     }
 }
