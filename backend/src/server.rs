@@ -201,9 +201,19 @@ pub async fn serve(
         http = http.workers(config.workers);
     }
     let http = http.listen(listener)?.run();
+    let heartbeat = actix_web::rt::spawn({
+        let context = Arc::clone(&state.session_context);
+        async move {
+            context
+                .doorbells
+                .beat(context.limits.heartbeat_interval)
+                .await;
+        }
+    });
     let stopper = actix_web::rt::spawn(stop_on(shutdown, state, http.handle()));
     let served = http.await;
     stopper.abort();
+    heartbeat.abort();
     engine_stop.cancel();
     hub.close().await;
     peer_warnings.flush();

@@ -8,9 +8,10 @@
 //! themselves are shared with every other receiver, so usually far less).
 //!
 //! Beside the queue, in the same allocation, is the session's [`Doorbell`]: how anything
-//! outside the session tells it to stop (the outbox overflowing, the server shutting down).
-//! It holds the session task's waker once, not a waiter per signal in the session's future,
-//! so it costs each open connection a few words of heap and nothing per frame.
+//! outside the session gets its attention (the outbox overflowing, the server shutting down,
+//! the server's heartbeat). It holds the session task's waker once, not a waiter or a timer
+//! per signal in the session's future, so it costs each open connection a few words of heap
+//! and nothing per frame.
 
 use super::frame::Frame;
 use futures_util::task::AtomicWaker;
@@ -31,8 +32,8 @@ struct Shared {
     queued_bytes: AtomicUsize,
     /// The byte bound.
     max_bytes: usize,
-    /// The reasons the doorbell was rung for ([`Ring`] bits); never cleared (the session
-    /// closes).
+    /// The reasons the doorbell was rung for ([`Ring`] bits). Overflow and shutdown are never
+    /// cleared (the session closes); a heartbeat is, once answered.
     rung: AtomicU8,
     /// The session's task, woken once `rung` is set.
     waker: AtomicWaker,
@@ -46,6 +47,17 @@ pub enum Ring {
     Overflow = 1,
     /// The server is shutting down.
     Shutdown = 2,
+    /// Time for the session's heartbeat (`session::Doorbells::beat`).
+    Heartbeat = 4,
+}
+
+/// Why a session must stop, as its doorbell says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The server is shutting down.
+    Shutdown,
+    /// Its outbox overflowed: the client reads too slowly.
+    Overflow,
 }
 
 /// The fan-out side of an outbox; one clone per room the session is in.
@@ -150,14 +162,15 @@ impl Outbox {
     }
 }
 
-/// How a session is told to stop from outside: rung by its outbox when a frame does not
-/// fit, and by the server's [`crate::session::Doorbells`] when it shuts down. A flag word and
-/// one waker in the outbox's own allocation, rather than a `Notify` per signal whose waiters
-/// would live in every session's future.
+/// How a session is reached from outside: rung by its outbox when a frame does not fit, and
+/// by the server's [`crate::session::Doorbells`] when it shuts down and for each heartbeat. A
+/// flag word and one waker in the outbox's own allocation, rather than a `Notify` waiter or a
+/// timer per signal, which would live in every session's future.
 ///
-/// One task listens: the session's. Its waker is stored by [`Self::listen`], and taken by the
-/// first ring, which wakes it; every ring sets its bit before waking, so the woken task finds
-/// it in [`Self::rung`].
+/// One task listens: the session's. Its waker is stored by [`Self::listen`] and taken by a
+/// ring that sets a new bit, which wakes it; every ring sets its bit before waking, so the
+/// woken task finds it in [`Self::stop`] or [`Self::heartbeat_due`]. A task woken this way
+/// listens again before it next waits.
 #[derive(Clone)]
 pub struct Doorbell(Arc<Shared>);
 
@@ -167,29 +180,42 @@ impl Doorbell {
         self.0.ring(why);
     }
 
-    /// Why it rang, if it did; a shutdown comes first when both did.
-    pub fn rung(&self) -> Option<Ring> {
+    /// Why the session must stop, if it was rung for that; a shutdown comes first.
+    pub fn stop(&self) -> Option<Stop> {
         let rung = self.0.rung.load(Ordering::Acquire);
         if rung & Ring::Shutdown as u8 != 0 {
-            Some(Ring::Shutdown)
+            Some(Stop::Shutdown)
         } else if rung & Ring::Overflow as u8 != 0 {
-            Some(Ring::Overflow)
+            Some(Stop::Overflow)
         } else {
             None
         }
     }
 
-    /// Has `waker` woken by the next ring. Listen before looking at [`Self::rung`]: a ring
-    /// between the two still wakes it.
+    /// Whether a heartbeat rang and is not answered yet.
+    pub fn heartbeat_due(&self) -> bool {
+        self.0.rung.load(Ordering::Acquire) & Ring::Heartbeat as u8 != 0
+    }
+
+    /// Marks the heartbeat answered, so the next one rings anew.
+    pub fn answer_heartbeat(&self) {
+        self.0
+            .rung
+            .fetch_and(!(Ring::Heartbeat as u8), Ordering::AcqRel);
+    }
+
+    /// Has `waker` woken by the next ring. Listen before looking at [`Self::stop`] or
+    /// [`Self::heartbeat_due`]: a ring between the two still wakes it.
     pub fn listen(&self, waker: &Waker) {
         self.0.waker.register(waker);
     }
 
-    /// Resolves once it rang (at once, if it had), with why.
-    pub async fn wait(&self) -> Ring {
+    /// Resolves once it rang for a reason to stop, shutdown or overflow (at once, if it
+    /// had), with that reason; heartbeats are left for the session's loop.
+    pub async fn stopped(&self) -> Stop {
         std::future::poll_fn(|cx| {
             self.listen(cx.waker());
-            self.rung()
+            self.stop()
                 .map_or(std::task::Poll::Pending, std::task::Poll::Ready)
         })
         .await
@@ -216,9 +242,9 @@ mod tests {
         let sender = outbox.sender();
         sender.offer(&frame(1));
         sender.offer(&frame(1));
-        assert_eq!(outbox.doorbell().rung(), None);
+        assert_eq!(outbox.doorbell().stop(), None);
         sender.offer(&frame(1));
-        assert_eq!(outbox.doorbell().rung(), Some(Ring::Overflow));
+        assert_eq!(outbox.doorbell().stop(), Some(Stop::Overflow));
         assert_eq!(outbox.len(), 2, "the third frame was refused, not queued");
         assert!(outbox.next().await.is_some());
     }
@@ -230,7 +256,7 @@ mod tests {
         let bell = outbox.doorbell();
         let waiting = tokio::spawn({
             let bell = bell.clone();
-            async move { bell.wait().await }
+            async move { bell.stopped().await }
         });
         // Let the waiter start waiting before the overflow, so it must be woken.
         tokio::task::yield_now().await;
@@ -241,11 +267,11 @@ mod tests {
             .await
             .expect("the waiter was woken")
             .expect("the waiter did not panic");
-        assert_eq!(heard, Ring::Overflow);
-        let again = tokio::time::timeout(std::time::Duration::from_secs(5), bell.wait())
+        assert_eq!(heard, Stop::Overflow);
+        let again = tokio::time::timeout(std::time::Duration::from_secs(5), bell.stopped())
             .await
             .expect("a wait after the overflow ends at once");
-        assert_eq!(again, Ring::Overflow);
+        assert_eq!(again, Stop::Overflow);
     }
 
     #[test]
@@ -256,14 +282,14 @@ mod tests {
         bell.listen(&futures_util::task::waker(Arc::clone(&wakes)));
         bell.ring(Ring::Overflow);
         assert_eq!(wakes.count(), 1);
-        assert_eq!(bell.rung(), Some(Ring::Overflow));
+        assert_eq!(bell.stop(), Some(Stop::Overflow));
         // The first ring took the waker; the listener, woken, listens again.
         bell.listen(&futures_util::task::waker(Arc::clone(&wakes)));
         bell.ring(Ring::Overflow);
         assert_eq!(wakes.count(), 1, "a reason already given rings no more");
         bell.ring(Ring::Shutdown);
         assert_eq!(wakes.count(), 2);
-        assert_eq!(bell.rung(), Some(Ring::Shutdown));
+        assert_eq!(bell.stop(), Some(Stop::Shutdown));
     }
 
     /// A waker that counts its wakes.
@@ -289,9 +315,9 @@ mod tests {
         sender.offer(&frame(6));
         outbox.next().await;
         sender.offer(&frame(6)); // fits again once the first was taken
-        assert_eq!(outbox.doorbell().rung(), None);
+        assert_eq!(outbox.doorbell().stop(), None);
         sender.offer(&frame(6)); // 12 > 10
-        assert_eq!(outbox.doorbell().rung(), Some(Ring::Overflow));
+        assert_eq!(outbox.doorbell().stop(), Some(Stop::Overflow));
         assert_eq!(outbox.len(), 1);
     }
 }

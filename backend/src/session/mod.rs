@@ -40,6 +40,8 @@ use chinwag_shared::{ClientToken, ErrorCode, ErrorFrame, Request, RoomName, User
 use confirm::Confirmations;
 use cursors::Cursors;
 use ending::peer_vanished;
+use futures_util::StreamExt;
+use signals::Heard;
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::Arc,
@@ -286,26 +288,21 @@ impl Session {
         if let Err(ending) = Box::pin(self.join(*initial)).await {
             return ending;
         }
-        // A timer reset after each beat, held in place: an `Interval` would box its timer,
-        // one more allocation for every open connection.
-        let beat = self.context.limits.heartbeat_interval;
-        let heartbeat = tokio::time::sleep(beat);
-        tokio::pin!(heartbeat);
         // Made once, not per turn of the loop, and polled as one branch that reads flags
-        // once it listens (see `signals`).
+        // once it listens (see `signals`). The heartbeat comes through it too, rung by the
+        // server: no timer of its own in every connection's future.
         let bell = self.outbox.doorbell();
-        let signals = signals::signals(&bell, access::Expiry::at(access::expires(&self.principal)));
-        tokio::pin!(signals);
+        let mut signals =
+            signals::signals(&bell, access::Expiry::at(access::expires(&self.principal)));
         loop {
             let step = tokio::select! {
                 biased;
-                ending = &mut signals => Err(ending),
+                Some(heard) = signals.next() => match heard {
+                    Heard::End(ending) => Err(ending),
+                    Heard::Heartbeat => Box::pin(self.on_heartbeat()).await,
+                },
                 incoming = frames.recv() => Box::pin(self.on_incoming(incoming)).await,
                 Some(frame) = self.outbox.next() => self.on_frame(&frame).await,
-                () = &mut heartbeat => {
-                    heartbeat.as_mut().reset(tokio::time::Instant::now() + beat);
-                    Box::pin(self.on_heartbeat()).await
-                }
             };
             if let Err(ending) = step {
                 return ending;

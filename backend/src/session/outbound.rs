@@ -135,7 +135,7 @@ impl StopWaiting {
         tokio::select! {
             biased;
             ready = room => ready.map_err(|_| Ending::PeerGone),
-            ring = self.bell.wait() => Err(super::signals::ending(ring)),
+            ring = self.bell.stopped() => Err(super::signals::ending(ring)),
             () = tokio::time::sleep(self.idle_timeout) => Err(Ending::SlowConsumer),
         }
     }
