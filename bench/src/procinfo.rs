@@ -153,6 +153,15 @@ pub fn rss_kib(pid: u32) -> Result<u64> {
     procfs::rss_kib(pid).with_context(|| format!("cannot read the VmRSS of {pid}"))
 }
 
+/// Anonymous resident memory (`RssAnon`) of every pid in `pids`, summed, in KiB.
+pub fn total_rss_anon_kib(pids: &[u32]) -> Result<u64> {
+    pids.iter()
+        .map(|&pid| {
+            procfs::rss_anon_kib(pid).with_context(|| format!("cannot read the RssAnon of {pid}"))
+        })
+        .sum()
+}
+
 /// Fails unless `pid` names a live process, so a wrong `--pid` is caught before a run.
 pub fn check_pid(pid: u32) -> Result<()> {
     if !procfs::is_alive(pid) {

@@ -21,6 +21,13 @@ pub fn rss_kib(pid: u32) -> io::Result<u64> {
     status_kib(pid, "VmRSS")
 }
 
+/// Anonymous resident memory of `pid` (heap, stacks; `RssAnon`), in KiB: the resident set
+/// without the pages of files mapped in, the program's own code among them, whose residency
+/// depends on what ran before and on the page cache rather than on what the process holds.
+pub fn rss_anon_kib(pid: u32) -> io::Result<u64> {
+    status_kib(pid, "RssAnon")
+}
+
 /// Threads of `pid` (`Threads` in `/proc/<pid>/status`).
 pub fn threads(pid: u32) -> io::Result<u64> {
     let path = format!("/proc/{pid}/status");

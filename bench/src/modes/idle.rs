@@ -2,7 +2,10 @@
 //!
 //! Each step starts a fresh target, reads its RSS, opens N connections that each join one
 //! room and then only answer pings, holds them, and reads the RSS again: (after − before) / N
-//! is the memory per idle connection. It then closes them all and reads the RSS once more, to
+//! is the memory per idle connection, reported for the whole resident set and for its
+//! anonymous part alone (heap and stacks: the pages of the program's code come and go with
+//! the page cache, and a build whose start happens to touch more of them reads smaller per
+//! connection for it). It then closes them all and reads the RSS once more, to
 //! show whether the server gives the memory back (a session not released would stay). Against
 //! several nodes the connections are dealt to them in turn and the RSS is their sum.
 
@@ -47,6 +50,7 @@ pub async fn run(args: &IdleArgs, mut bench: Bench) -> Result<bool> {
 pub async fn step(target: &Target, args: &IdleArgs) -> Result<StepReport> {
     let room = format!("idle-{}", std::process::id());
     let before = procinfo::total_rss_kib(&target.pids)?;
+    let anon_before = procinfo::total_rss_anon_kib(&target.pids)?;
     let specs = (0..args.clients)
         .map(|i| {
             let spec = JoinSpec {
@@ -71,6 +75,7 @@ pub async fn step(target: &Target, args: &IdleArgs) -> Result<StepReport> {
     }
     tokio::time::sleep(args.hold).await;
     let after = procinfo::total_rss_kib(&target.pids)?;
+    let anon_after = procinfo::total_rss_anon_kib(&target.pids)?;
     let tally = receivers.stop().await;
     drop(writers);
     tokio::time::sleep(AFTER_CLOSE).await;
@@ -85,6 +90,8 @@ pub async fn step(target: &Target, args: &IdleArgs) -> Result<StepReport> {
     report.rss_after_kib = Some(after);
     report.rss_per_connection_bytes =
         Some(after.saturating_sub(before) as f64 * 1024.0 / args.clients as f64);
+    report.rss_anon_per_connection_bytes =
+        Some(anon_after.saturating_sub(anon_before) as f64 * 1024.0 / args.clients as f64);
     report.rss_after_close_kib = Some(after_close);
     report.errors = tally.errors();
     report.error_samples = tally.error_samples();

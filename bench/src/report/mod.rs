@@ -130,6 +130,10 @@ pub struct StepReport {
     /// (after − before) / clients, in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rss_per_connection_bytes: Option<f64>,
+    /// The same for anonymous memory alone (`RssAnon`: heap and stacks, not the pages of the
+    /// program's code, whose residency varies from start to start), in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss_anon_per_connection_bytes: Option<f64>,
     /// Server RSS once every connection closed again, KiB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rss_after_close_kib: Option<u64>,
