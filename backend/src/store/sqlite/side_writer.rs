@@ -25,6 +25,7 @@ impl SideWriter {
     pub(super) fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(super::BUSY_TIMEOUT)?;
+        super::hold_query_plans(&conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })

@@ -173,3 +173,34 @@ async fn reopening_with_the_other_mode_takes_the_new_one() {
     assert_eq!(second.sync_mode(), SyncMode::Full);
     second.close().await;
 }
+
+/// How often a page read's statement was prepared again over three reads with different
+/// bounds, on a connection opened as the store opens its own or a plain one.
+fn reprepares_over_three_page_reads(hold_plans: bool) -> i32 {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(SCHEMA).unwrap();
+    if hold_plans {
+        super::hold_query_plans(&conn).unwrap();
+    }
+    let sql = "SELECT id FROM messages WHERE room = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3";
+    for (after, limit) in [(0, 50), (10, 20), (30, 50)] {
+        let mut stmt = conn.prepare_cached(sql).unwrap();
+        let ids: Vec<i64> = stmt
+            .query_map(rusqlite::params!["r", after, limit], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(ids.is_empty());
+    }
+    conn.prepare_cached(sql)
+        .unwrap()
+        .get_status(rusqlite::StatementStatus::RePrepare)
+}
+
+#[test]
+fn a_page_read_keeps_its_prepared_plan_from_read_to_read() {
+    assert_eq!(reprepares_over_three_page_reads(true), 0);
+    // What the setting prevents: a plain connection plans the page read again each time its
+    // `LIMIT ?` is bound.
+    assert!(reprepares_over_three_page_reads(false) >= 2);
+}
