@@ -345,7 +345,7 @@ impl Session {
                 .await
             }
             AggregatedMessage::Ping(payload) => {
-                self.ws.pong(&payload).await.map_err(|_| Ending::PeerGone)
+                self.send_control(actix_ws::Message::Pong(payload)).await
             }
             AggregatedMessage::Pong(_) => Ok(()),
             AggregatedMessage::Close(reason) => Err(Ending::PeerClosed(reason)),
@@ -448,7 +448,8 @@ impl Session {
             return Err(Ending::CredentialExpired);
         }
         self.leave_banned_rooms().await?;
-        self.ws.ping(b"").await.map_err(|_| Ending::PeerGone)
+        self.send_control(actix_ws::Message::Ping(Default::default()))
+            .await
     }
 }
 

@@ -80,9 +80,17 @@ impl Session {
     /// write waits — but only until the outbox overflows, the server shuts down or the idle
     /// timeout passes, so a stalled peer cannot pin its session forever.
     pub(super) async fn send_text(&mut self, text: ByteString) -> Step {
-        self.write(text).await?;
+        self.write(Message::Text(text)).await?;
         self.hub.metrics().frames_delivered.inc();
         Ok(())
+    }
+
+    /// Sends a control frame (the heartbeat's ping, the pong answering a client's ping) the
+    /// way [`Self::send_text`] sends text: a peer that stopped reading makes it wait like any
+    /// frame, and give up like one. Awaited on its own, a ping or pong to a full socket would
+    /// hold the session where nothing else is heard, overflow and shutdown included.
+    pub(super) async fn send_control(&mut self, control: Message) -> Step {
+        self.write(control).await
     }
 
     /// The write behind [`Self::send_text`], raced against the reasons to stop waiting.
@@ -91,7 +99,7 @@ impl Session {
     /// `ws.text()`: that is an async fn, and its future (the channel's reservation in it) would
     /// sit inline in the session's future, in every open connection's memory, though a write
     /// almost never waits. The steps are the ones `text()` takes: ready, send, flush.
-    async fn write(&mut self, text: ByteString) -> Step {
+    async fn write(&mut self, message: Message) -> Step {
         // Asked once on its own first: almost always the channel has room, and only a write
         // that must wait pays for registering the three wake-ups below.
         let ws = &mut self.ws;
@@ -112,8 +120,7 @@ impl Session {
             }
         }
         let ws = Pin::new(&mut self.ws);
-        ws.start_send(Message::Text(text))
-            .map_err(|_| Ending::PeerGone)?;
+        ws.start_send(message).map_err(|_| Ending::PeerGone)?;
         let ws = &mut self.ws;
         poll_fn(|cx| Pin::new(&mut *ws).poll_flush(cx))
             .await

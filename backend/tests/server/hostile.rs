@@ -245,7 +245,16 @@ async fn a_half_sent_handshake_is_dropped_and_does_not_block_others() {
 async fn a_client_that_never_reads_is_closed_as_a_slow_consumer_and_others_get_everything() {
     let dir = tempfile::tempdir().unwrap();
     let mut flags = NO_RATE_LIMIT.to_vec();
-    flags.extend(["--outbox-frames", "64", "--outbox-bytes", "65536"]);
+    // Heartbeats every second, so some may come while the stalled client's socket is full: a ping
+    // must wait for room like any frame, and give up like one when the outbox overflows.
+    flags.extend([
+        "--outbox-frames",
+        "64",
+        "--outbox-bytes",
+        "65536",
+        "--heartbeat-secs",
+        "1",
+    ]);
     let server = Server::start_with(dir.path(), &flags).await;
     let (mut reader, _) = Client::join(&server.ws_url("?room=firehose&after=0")).await;
     let mut stalled =
