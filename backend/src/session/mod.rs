@@ -1,15 +1,15 @@
 //! A session: one WebSocket connection, from upgrade to close.
 //!
-//! [`Session::run`] is one `select!` loop over the client's frames, the outbox, a heartbeat,
-//! and the signals that end a session from outside (shutdown, outbox overflow, an expired
-//! credential); each arm calls a named method, and every way out is an [`Ending`] with its
-//! close code. `run` leaves every room before the close frame goes out (`Drop` again, for a
-//! session dropped mid-flight). This file is the loop and the dispatch; each concept has its
-//! file: [`inbound`] (the only JSON parser), `outbound.rs` (writes), [`cursor`] (the pure "no
-//! gap, no duplicate" rule), `cursors.rs` (each joined room's cursor, stored small) and
-//! `replay.rs` (joins, paging, live frames), [`confirm`] (own sends in room order),
-//! `signals.rs` (the outside signals, read as flags once listening), `naming.rs` (who
-//! speaks), `post.rs` (sends, typing) and `ending.rs` (close codes).
+//! [`Session::run`] is one `select!` loop over the client's frames, the outbox, and what
+//! reaches a session from outside (the server's heartbeat, and what ends it: shutdown, outbox
+//! overflow, an expired credential); each arm calls a named method, and every way out is an
+//! [`Ending`] with its close code. `run` leaves every room before the close frame goes out
+//! (`Drop` again, for a session dropped mid-flight). This file is the loop and the dispatch;
+//! each concept has its file: [`inbound`] (the only JSON parser), `outbound.rs` (writes),
+//! [`cursor`] (the pure "no gap, no duplicate" rule), `cursors.rs` (each joined room's
+//! cursor, stored small) and `replay.rs` (joins, paging, live frames), [`confirm`] (own sends
+//! in room order), `signals.rs` (the outside signals, rung on one doorbell and read as
+//! flags), `naming.rs` (who speaks), `post.rs` (sends, typing) and `ending.rs` (close codes).
 
 mod access;
 pub mod confirm;
