@@ -125,12 +125,14 @@ impl Doorbells {
     }
 
     /// Sessions listed now.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         (0..SLICES).map(|index| self.slice(index).len()).sum()
     }
 
     /// Whether no session is listed.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
