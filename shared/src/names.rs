@@ -228,6 +228,13 @@ macro_rules! validated_string {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// Whether both are the very same shared text: a pointer comparison, without
+            /// reading either. Equal names held in separate copies answer `false`, so this
+            /// is a fast path before `==`, never a replacement for it.
+            pub fn same(&self, other: &Self) -> bool {
+                Arc::ptr_eq(&self.0, &other.0)
+            }
         }
 
         impl fmt::Debug for $name {

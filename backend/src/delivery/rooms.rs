@@ -273,6 +273,16 @@ impl Rooms {
         &self.waiters
     }
 
+    /// This registry's own copy of `room`'s name, while the room has members here. A
+    /// session keys its cursor with it and posts with it, so the room's frames carry the
+    /// same shared text as every member's key and a delivery matches them by pointer (see
+    /// `session::cursors`).
+    pub fn shared_name(&self, room: &RoomName) -> Option<RoomName> {
+        self.lock()
+            .get_key_value(room)
+            .map(|(name, _)| name.clone())
+    }
+
     /// Adds `session` to `room`; returns the presence list after the join and the change.
     pub fn join(
         &self,
@@ -635,6 +645,37 @@ mod tests {
             rooms.leave(&room, session);
         }
         assert_eq!(diffs.next_due(), None, "forgotten with its last member");
+    }
+
+    #[test]
+    fn every_member_gets_the_first_joiners_copy_of_the_name_until_the_room_empties() {
+        let rooms = Rooms::default();
+        let outbox = Outbox::new(8, 1_000);
+        // Three copies of one name, as three clients' query strings would parse it.
+        let [first, second, later] =
+            ["lobby", "lobby", "lobby"].map(|n| RoomName::parse(n).unwrap());
+        assert!(rooms.shared_name(&first).is_none(), "no members, no copy");
+        rooms
+            .join(&first, 1, outbox.sender(), None, None, true)
+            .unwrap();
+        rooms
+            .join(&second, 2, outbox.sender(), None, None, true)
+            .unwrap();
+        let shared = rooms.shared_name(&second).unwrap();
+        assert!(shared.same(&first) && !shared.same(&second));
+        rooms.leave(&first, 1);
+        rooms.leave(&second, 2);
+        assert!(
+            rooms.shared_name(&first).is_none(),
+            "forgotten with its last member"
+        );
+        rooms
+            .join(&later, 3, outbox.sender(), None, None, true)
+            .unwrap();
+        assert!(
+            rooms.shared_name(&first).unwrap().same(&later),
+            "a new first joiner's copy"
+        );
     }
 
     #[test]

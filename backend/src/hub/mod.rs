@@ -226,7 +226,7 @@ impl Hub {
 
     /// Registers `session` in `room` and announces its name if it is new there. From this
     /// call on, the session's outbox receives the room's frames; anything older must come
-    /// from the store.
+    /// from the store. Answers with the name as the hub holds it (`Rooms::shared_name`).
     pub fn join(
         &self,
         room: &RoomName,
@@ -235,12 +235,13 @@ impl Hub {
         username: Option<Username>,
         token: Option<ClientToken>,
         guest: bool,
-    ) -> Result<(), NameTaken> {
+    ) -> Result<RoomName, NameTaken> {
         let change = self
             .rooms
             .join(room, session, outbox, username, token, guest)?;
         self.presence.changed(room, change);
-        Ok(())
+        // The registry's copy of the name, for the session to key its cursor with.
+        Ok(self.rooms.shared_name(room).unwrap_or_else(|| room.clone()))
     }
 
     /// Whether `name` in `room` belongs to another live client than `session` (with `token`).

@@ -20,7 +20,21 @@ pub struct Cursors {
 
 impl Cursors {
     fn find(&self, room: &RoomName) -> Result<usize, usize> {
+        // By pointer first. A session keys each room with the hub's own copy of its name
+        // (`Hub::join`) and posts with it, so a room's frames usually carry that same copy,
+        // and a delivery finds its cursor without reading the name: with thousands of
+        // sessions taking turns, each one's copy of the name sits cold in a cache line of
+        // its own.
+        if let Some(at) = self.rooms.iter().position(|(joined, _)| joined.same(room)) {
+            return Ok(at);
+        }
         self.rooms.binary_search_by(|(joined, _)| joined.cmp(room))
+    }
+
+    /// The name `room` is joined under (the hub's copy, see [`Self::find`]), if joined.
+    pub fn joined_name(&self, room: &RoomName) -> Option<&RoomName> {
+        let at = self.find(room).ok()?;
+        Some(&self.rooms[at].0)
     }
 
     /// The cursor of `room`, if joined.
@@ -122,6 +136,28 @@ mod tests {
             cursor.sent(9);
         }
         assert_eq!(cursors.get(&room("r")).map(Cursor::last), Some(9));
+    }
+
+    #[test]
+    fn the_joined_copy_of_a_name_and_an_equal_copy_find_the_same_cursor() {
+        let mut cursors = Cursors::default();
+        let shared = room("mid");
+        for (name, last) in [("abc", 1), ("zed", 3)] {
+            cursors.insert(room(name), at(last));
+        }
+        cursors.insert(shared.clone(), at(2));
+        // A frame carrying the hub's copy matches by pointer; one read from elsewhere (a
+        // separate allocation of the same text) by its text. Both find the same cursor.
+        let elsewhere = room("mid");
+        assert!(shared.same(&shared.clone()) && !shared.same(&elsewhere));
+        assert_eq!(cursors.get(&shared).map(Cursor::last), Some(2));
+        assert_eq!(cursors.get(&elsewhere).map(Cursor::last), Some(2));
+        assert!(
+            cursors
+                .joined_name(&elsewhere)
+                .is_some_and(|name| name.same(&shared))
+        );
+        assert!(cursors.joined_name(&room("nope")).is_none());
     }
 
     #[test]

@@ -21,6 +21,9 @@ impl Session {
         text: MessageText,
         client_id: Option<ClientId>,
     ) -> Step {
+        // A joined room's record carries the hub's copy of its name, so its frame reaches
+        // every member's cursor by pointer (see `cursors`).
+        let room = self.cursors.joined_name(&room).cloned().unwrap_or(room);
         if let Err(mut frame) = self.admit_unjoined(&room).await {
             frame.client_id = client_id.map(|id| id.to_string());
             return self.send_error(frame).await;

@@ -153,12 +153,13 @@ impl Session {
             self.token.clone(),
             self.principal.is_guest(),
         );
-        match (joined, self.username.clone()) {
-            (Ok(()), _) => {}
+        let room = match (joined, self.username.clone()) {
+            // From here on the room is named by the hub's copy of its name (see `cursors`).
+            (Ok(shared), _) => shared,
             // Only a named connection can be refused, so the name is there.
             (Err(_), Some(name)) => return self.send_error(name_taken(&room, &name)).await,
             (Err(_), None) => return Ok(()),
-        }
+        };
         let start = Cursor::start(head, after, epoch.as_ref());
         if start.reset {
             // The client's ids belong to a history this store no longer has.
