@@ -4,9 +4,12 @@
 //! rooms, and every open connection carries this for its whole life. A `HashMap` allocates
 //! room for four entries plus its control bytes on the first join (about 190 bytes) and
 //! keeps a 48-byte header; [`Cursors`] keeps the first room inline, with no allocation at
-//! all, and spills to a sorted vector beyond it. A lookup is a binary search by name: for the
-//! usual one room that is a single comparison, cheaper than hashing the name, and with the
-//! limit of rooms per connection (64 by default) it stays at about six.
+//! all, and spills to a sorted vector beyond it. A lookup first looks for the very name it
+//! was given, by pointer: the session keys its rooms with the hub's copy of each name, which
+//! a room's frames usually carry too, so a delivery finds its cursor without reading a name.
+//! Otherwise it is a binary search by name: for the usual one room a single comparison,
+//! cheaper than hashing the name, and with the limit of rooms per connection (64 by default)
+//! about six.
 
 use super::cursor::Cursor;
 use chinwag_shared::RoomName;
